@@ -1,0 +1,126 @@
+//! First start: the org, the org authorization server, and the `default` custom authorization server with its
+//! default access policy and rule (every client, every grant, every scope — as Okta's). Idempotent and safe when
+//! several nodes start at once: every insert is "if absent" on a fixed or derived id.
+
+use serde_json::json;
+
+use crate::clock::Clock;
+use crate::crypto::SigningAlg;
+use crate::id::{derived_id, new_id, prefix};
+use crate::model::auth_server::{DEFAULT_SERVER_ID, ORG_SERVER_ID};
+use crate::model::{AuthServerKind, AuthorizationServer, LifecycleStatus, Org, Policy, PolicyRule};
+use crate::random::Random;
+use crate::store::{Store, StoreResult};
+
+/// What a bootstrap created (empty on every start but the first).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BootstrapReport {
+    pub created_org: bool,
+    pub created_servers: Vec<String>,
+}
+
+/// The grant types the default rule allows: all of them.
+pub const ALL_GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "implicit",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+];
+
+pub async fn bootstrap(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    random: &dyn Random,
+    org_name: &str,
+) -> StoreResult<BootstrapReport> {
+    let now = clock.now();
+    let mut report = BootstrapReport::default();
+    report.created_org = store
+        .insert_org_if_absent(&Org { id: new_id(prefix::ORG, now, random), name: org_name.to_owned(), created: now })
+        .await?;
+
+    let org_server = AuthorizationServer {
+        id: ORG_SERVER_ID.into(),
+        kind: AuthServerKind::Org,
+        name: "Org Authorization Server".into(),
+        description: "The org authorization server: issuer = the base URL, endpoints under /oauth2/v1/".into(),
+        audiences: vec![],
+        status: LifecycleStatus::Active,
+        signing_alg: SigningAlg::RS256,
+        created: now,
+        last_updated: now,
+    };
+    let default_server = AuthorizationServer {
+        id: DEFAULT_SERVER_ID.into(),
+        kind: AuthServerKind::Custom,
+        name: "default".into(),
+        description: "Default Authorization Server".into(),
+        audiences: vec!["api://default".into()],
+        ..org_server.clone()
+    };
+    for server in [&org_server, &default_server] {
+        if store.insert_auth_server_if_absent(server).await? {
+            report.created_servers.push(server.id.clone());
+        }
+    }
+
+    let policy = Policy {
+        id: derived_id(prefix::POLICY, "default/policy"),
+        auth_server_id: DEFAULT_SERVER_ID.into(),
+        name: "Default Policy".into(),
+        description: "Default policy description".into(),
+        priority: 1,
+        status: LifecycleStatus::Active,
+        system: false,
+        conditions: json!({ "clients": { "include": ["ALL_CLIENTS"] } }),
+        created: now,
+        last_updated: now,
+    };
+    let rule = PolicyRule {
+        id: derived_id(prefix::RULE, "default/policy/rule"),
+        policy_id: policy.id.clone(),
+        name: "Default Policy Rule".into(),
+        priority: 1,
+        status: LifecycleStatus::Active,
+        system: false,
+        conditions: json!({
+            "people": { "users": { "include": [], "exclude": [] }, "groups": { "include": ["EVERYONE"], "exclude": [] } },
+            "grantTypes": { "include": ALL_GRANT_TYPES },
+            "scopes": { "include": ["*"] }
+        }),
+        actions: json!({
+            "token": { "accessTokenLifetimeMinutes": 60, "refreshTokenLifetimeMinutes": 0, "refreshTokenWindowMinutes": 10080 }
+        }),
+        created: now,
+        last_updated: now,
+    };
+    store.insert_policy_if_absent(&policy, &[rule]).await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::random::SystemRandom;
+    use crate::store::memory::MemoryStore;
+    use crate::store::{AuthServerStore, PolicyStore};
+
+    #[tokio::test]
+    async fn creates_once_and_is_idempotent() {
+        let store = MemoryStore::new();
+        let first = bootstrap(&store, &SystemClock, &SystemRandom, "Acme").await.unwrap();
+        assert!(first.created_org);
+        assert_eq!(first.created_servers, vec!["org", "default"]);
+        let again = bootstrap(&store, &SystemClock, &SystemRandom, "Acme").await.unwrap();
+        assert_eq!(again, BootstrapReport::default());
+        let default = store.auth_server("default").await.unwrap().unwrap();
+        assert_eq!(default.audiences, vec!["api://default"]);
+        let policies = store.policies("default").await.unwrap();
+        assert_eq!(policies.len(), 1);
+        let rules = store.policy_rules(&policies[0].id).await.unwrap();
+        assert_eq!(rules[0].conditions["scopes"]["include"][0], "*");
+    }
+}

@@ -1,0 +1,180 @@
+//! Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0).
+//!
+//! Lanyard advertises exactly what it implements: [`Capabilities::current`] is the single list, grown by each
+//! endpoint and grant as it lands.
+
+use serde::Serialize;
+
+use crate::crypto::SigningAlg;
+use crate::model::AuthorizationServer;
+
+/// What this build implements, as advertised in discovery.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    pub response_types: &'static [&'static str],
+    pub response_modes: &'static [&'static str],
+    pub grant_types: &'static [&'static str],
+    pub subject_types: &'static [&'static str],
+    pub token_endpoint_auth_methods: &'static [&'static str],
+    pub scopes: &'static [&'static str],
+    pub claims: &'static [&'static str],
+    pub id_token_signing_algs: &'static [SigningAlg],
+    pub code_challenge_methods: &'static [&'static str],
+    pub userinfo_endpoint: bool,
+    pub introspection_endpoint: bool,
+    pub revocation_endpoint: bool,
+    pub end_session_endpoint: bool,
+    pub registration_endpoint: bool,
+    pub device_authorization_endpoint: bool,
+}
+
+/// The standard OpenID Connect scopes every authorization server knows.
+pub const STANDARD_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+
+/// The claims Lanyard's ID tokens and userinfo draw from (OIDC Core §5.1 plus Okta's `ver`, `jti`, `idp`).
+pub const STANDARD_CLAIMS: &[&str] = &[
+    "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "acr", "azp", "sid",
+    "at_hash", "c_hash", "name", "nickname", "preferred_username", "given_name", "middle_name", "family_name",
+    "email", "email_verified", "profile", "zoneinfo", "locale", "address", "phone_number", "phone_number_verified",
+    "picture", "website", "gender", "birthdate", "updated_at",
+];
+
+impl Capabilities {
+    /// What is implemented today. The authorization and token endpoints are listed because discovery requires them.
+    pub fn current() -> Self {
+        Capabilities {
+            response_types: &["code"],
+            response_modes: &["query"],
+            grant_types: &["authorization_code"],
+            subject_types: &["public"],
+            token_endpoint_auth_methods: &["client_secret_basic", "client_secret_post"],
+            scopes: STANDARD_SCOPES,
+            claims: STANDARD_CLAIMS,
+            id_token_signing_algs: &SigningAlg::ALL,
+            code_challenge_methods: &["S256"],
+            userinfo_endpoint: false,
+            introspection_endpoint: false,
+            revocation_endpoint: false,
+            end_session_endpoint: false,
+            registration_endpoint: false,
+            device_authorization_endpoint: false,
+        }
+    }
+}
+
+/// The metadata document. Field order follows the specification for readability.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    pub scopes_supported: Vec<String>,
+    pub response_types_supported: Vec<String>,
+    pub response_modes_supported: Vec<String>,
+    pub grant_types_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
+    pub authorization_response_iss_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    pub claims_parameter_supported: bool,
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The metadata of `server` for a deployment whose public URL is `base_url` (no trailing slash).
+pub fn metadata(server: &AuthorizationServer, base_url: &str, caps: &Capabilities) -> ProviderMetadata {
+    let issuer = server.issuer(base_url);
+    let ep = server.endpoint_base(base_url);
+    let opt = |on: bool, path: &str| on.then(|| format!("{ep}/{path}"));
+    ProviderMetadata {
+        issuer,
+        authorization_endpoint: format!("{ep}/authorize"),
+        token_endpoint: format!("{ep}/token"),
+        userinfo_endpoint: opt(caps.userinfo_endpoint, "userinfo"),
+        jwks_uri: format!("{ep}/keys"),
+        registration_endpoint: opt(caps.registration_endpoint, "clients"),
+        introspection_endpoint: opt(caps.introspection_endpoint, "introspect"),
+        revocation_endpoint: opt(caps.revocation_endpoint, "revoke"),
+        end_session_endpoint: opt(caps.end_session_endpoint, "logout"),
+        device_authorization_endpoint: opt(caps.device_authorization_endpoint, "device/authorize"),
+        scopes_supported: strings(caps.scopes),
+        response_types_supported: strings(caps.response_types),
+        response_modes_supported: strings(caps.response_modes),
+        grant_types_supported: strings(caps.grant_types),
+        subject_types_supported: strings(caps.subject_types),
+        id_token_signing_alg_values_supported: caps.id_token_signing_algs.iter().map(|a| a.as_str().to_owned()).collect(),
+        token_endpoint_auth_methods_supported: strings(caps.token_endpoint_auth_methods),
+        claims_supported: strings(caps.claims),
+        code_challenge_methods_supported: strings(caps.code_challenge_methods),
+        authorization_response_iss_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        claims_parameter_supported: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AuthServerKind, LifecycleStatus};
+    use chrono::Utc;
+
+    fn server(kind: AuthServerKind, id: &str) -> AuthorizationServer {
+        AuthorizationServer {
+            id: id.into(),
+            kind,
+            name: id.into(),
+            description: String::new(),
+            audiences: vec![],
+            status: LifecycleStatus::Active,
+            signing_alg: SigningAlg::RS256,
+            created: Utc::now(),
+            last_updated: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn org_and_custom_servers_have_okta_layouts() {
+        let caps = Capabilities::current();
+        let org = metadata(&server(AuthServerKind::Org, "org"), "https://id.example", &caps);
+        assert_eq!(org.issuer, "https://id.example");
+        assert_eq!(org.jwks_uri, "https://id.example/oauth2/v1/keys");
+        assert_eq!(org.token_endpoint, "https://id.example/oauth2/v1/token");
+        let custom = metadata(&server(AuthServerKind::Custom, "default"), "https://id.example", &caps);
+        assert_eq!(custom.issuer, "https://id.example/oauth2/default");
+        assert_eq!(custom.jwks_uri, "https://id.example/oauth2/default/v1/keys");
+        assert_eq!(custom.code_challenge_methods_supported, vec!["S256"]);
+        assert!(custom.id_token_signing_alg_values_supported.contains(&"RS256".to_owned()));
+        assert!(custom.scopes_supported.contains(&"openid".to_owned()));
+    }
+
+    #[test]
+    fn unimplemented_endpoints_are_not_advertised() {
+        let mut caps = Capabilities::current();
+        caps.userinfo_endpoint = false;
+        let json = serde_json::to_value(metadata(&server(AuthServerKind::Org, "org"), "http://x", &caps)).unwrap();
+        assert!(json.get("userinfo_endpoint").is_none());
+        caps.userinfo_endpoint = true;
+        let json = serde_json::to_value(metadata(&server(AuthServerKind::Org, "org"), "http://x", &caps)).unwrap();
+        assert_eq!(json["userinfo_endpoint"], "http://x/oauth2/v1/userinfo");
+    }
+}

@@ -1,0 +1,18 @@
+//! Lanyard's protocol core.
+//!
+//! Everything here is independent of HTTP and SQL: time comes in through [`clock::Clock`], randomness through
+//! [`random::Random`], persistence through the small capability traits in [`store`]. The HTTP layer
+//! (`lanyard-server`) parses requests, calls into this crate and renders the result; the SQL backends
+//! (`lanyard-store`) implement the traits.
+
+pub mod api_token;
+pub mod bootstrap;
+pub mod clock;
+pub mod crypto;
+pub mod discovery;
+pub mod id;
+pub mod keys;
+pub mod model;
+pub mod oauth_error;
+pub mod random;
+pub mod store;

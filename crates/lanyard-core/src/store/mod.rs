@@ -1,0 +1,106 @@
+//! Storage as small capability traits. `lanyard-store` implements them on SQLite and PostgreSQL; [`memory`]
+//! implements them in memory for unit tests of the core (never used by the product).
+//!
+//! Secrets are never stored: API tokens (and, later, refresh tokens, codes, …) are stored as SHA-256 hashes; private
+//! keys are sealed with the master key before they reach a store.
+
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::model::{ApiToken, AuthServerKind, AuthorizationServer, KeyRecord, Org, Page, PageRequest, Policy, PolicyRule, User};
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The database cannot be reached or timed out.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A row could not be turned back into a domain object.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Anything else the backend reported.
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The organisation and deployment-wide settings.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn org(&self) -> StoreResult<Option<Org>>;
+    /// Inserts the org unless one exists; returns whether it inserted.
+    async fn insert_org_if_absent(&self, org: &Org) -> StoreResult<bool>;
+    /// The value stored under `key`, storing `value` first if there is none.
+    async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
+}
+
+/// Authorization servers.
+#[async_trait]
+pub trait AuthServerStore: Send + Sync {
+    async fn insert_auth_server_if_absent(&self, server: &AuthorizationServer) -> StoreResult<bool>;
+    async fn auth_server(&self, id: &str) -> StoreResult<Option<AuthorizationServer>>;
+    /// Servers of one kind in id order.
+    async fn list_auth_servers(&self, kind: AuthServerKind, page: &PageRequest) -> StoreResult<Page<AuthorizationServer>>;
+}
+
+/// Access policies of authorization servers and their rules.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// Inserts the policy and its rules unless a policy with that id exists; returns whether it inserted.
+    async fn insert_policy_if_absent(&self, policy: &Policy, rules: &[PolicyRule]) -> StoreResult<bool>;
+    /// The server's policies by priority.
+    async fn policies(&self, auth_server_id: &str) -> StoreResult<Vec<Policy>>;
+    /// The policy's rules by priority.
+    async fn policy_rules(&self, policy_id: &str) -> StoreResult<Vec<PolicyRule>>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every stored key of the server, newest first.
+    async fn keys(&self, auth_server_id: &str) -> StoreResult<Vec<KeyRecord>>;
+    /// Inserts unless the server already has a key of that algorithm in that status (for ACTIVE and NEXT, of
+    /// which there is at most one each); returns whether it inserted. Safe when several nodes start at once.
+    async fn insert_key_if_absent(&self, key: &KeyRecord) -> StoreResult<bool>;
+    /// Atomically retires the ACTIVE key `active_kid` (EXPIRED, published until `retire_at`), promotes the NEXT key
+    /// of its server and algorithm to ACTIVE, and stores `fresh` as the new NEXT (or as ACTIVE when there was no
+    /// NEXT to promote). Returns false, changing nothing, if `active_kid` is no longer ACTIVE: another node
+    /// rotated first.
+    async fn rotate_key(&self, active_kid: &str, fresh: &KeyRecord, now: Timestamp, retire_at: Timestamp) -> StoreResult<bool>;
+    /// Deletes EXPIRED keys whose `retire_at` is before `before`; returns how many.
+    async fn delete_retired_keys(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// Management API tokens (SSWS).
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
+    async fn insert_api_token(&self, token: &ApiToken) -> StoreResult<()>;
+    async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>>;
+    async fn api_token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
+    async fn list_api_tokens(&self, page: &PageRequest) -> StoreResult<Page<ApiToken>>;
+    async fn delete_api_token(&self, id: &str) -> StoreResult<bool>;
+    async fn touch_api_token(&self, id: &str, at: Timestamp) -> StoreResult<()>;
+}
+
+/// The user directory.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn list_users(&self, page: &PageRequest) -> StoreResult<Page<User>>;
+}
+
+/// Everything a node needs, behind one object.
+#[async_trait]
+pub trait Store:
+    OrgStore + AuthServerStore + PolicyStore + KeyStore + ApiTokenStore + UserStore + Send + Sync + 'static
+{
+    /// `sqlite`, `postgres` or `memory`.
+    fn backend(&self) -> &'static str;
+    /// Succeeds when the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
