@@ -12,13 +12,13 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }
 
-/// The wall clock.
+/// The wall clock, at millisecond precision: the precision every store keeps, so a value reads back as written.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Utc::now()
+        from_millis(Utc::now().timestamp_millis())
     }
 }
 

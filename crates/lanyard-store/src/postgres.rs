@@ -1,0 +1,42 @@
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use crate::OpenError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// PostgreSQL, for many stateless nodes sharing one database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, OpenError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| OpenError::Connect(format!("{}: {e}", crate::redact_url(url))))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Runs pending migrations; sqlx's migrator holds a PostgreSQL advisory lock meanwhile, so nodes starting at
+    /// once against an empty database migrate one after the other.
+    pub async fn migrate(&self) -> Result<(), OpenError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| OpenError::Migrate(e.to_string()))
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::sql::sql_store!(PostgresStore, sqlx::Postgres, "BEGIN", "postgres");

@@ -1,0 +1,513 @@
+//! The SQL behind every store, written once. `sql_store!(Type, Database, "BEGIN …", "name")` implements the
+//! capability traits for a backend type holding `pool`. Placeholders are `$n`, which both SQLite and PostgreSQL
+//! accept; every statement is a `'static` string, so no SQL is ever built from input.
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $begin:literal, $backend:literal) => {
+        mod sql_impl {
+            use async_trait::async_trait;
+            use lanyard_core::clock::{Timestamp, from_millis, to_millis};
+            use lanyard_core::crypto::{Jwk, SigningAlg};
+            use lanyard_core::model::*;
+            use lanyard_core::store::*;
+            use sqlx::Row;
+
+            use super::$store;
+            use crate::error::db_err;
+
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            fn ts(ms: i64) -> Timestamp {
+                from_millis(ms)
+            }
+            fn opt_ts(ms: Option<i64>) -> Option<Timestamp> {
+                ms.map(from_millis)
+            }
+            fn get<'r, T: sqlx::Decode<'r, $db> + sqlx::Type<$db>>(row: &'r DbRow, col: &str) -> StoreResult<T> {
+                row.try_get(col).map_err(db_err)
+            }
+            fn json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -> StoreResult<T> {
+                let text: String = get(row, col)?;
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+            }
+            fn corrupt(what: &str, value: &str) -> StoreError {
+                StoreError::Corrupt(format!("unknown {what} {value:?}"))
+            }
+            fn lifecycle(row: &DbRow) -> StoreResult<LifecycleStatus> {
+                let s: String = get(row, "status")?;
+                LifecycleStatus::parse(&s).ok_or_else(|| corrupt("status", &s))
+            }
+
+            fn server_from_row(row: &DbRow) -> StoreResult<AuthorizationServer> {
+                let kind: String = get(row, "kind")?;
+                let alg: String = get(row, "signing_alg")?;
+                Ok(AuthorizationServer {
+                    id: get(row, "id")?,
+                    kind: AuthServerKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                    name: get(row, "name")?,
+                    description: get(row, "description")?,
+                    audiences: json(row, "audiences")?,
+                    status: lifecycle(row)?,
+                    signing_alg: alg.parse().map_err(|_| corrupt("alg", &alg))?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                })
+            }
+
+            fn policy_from_row(row: &DbRow) -> StoreResult<Policy> {
+                Ok(Policy {
+                    id: get(row, "id")?,
+                    auth_server_id: get(row, "auth_server_id")?,
+                    name: get(row, "name")?,
+                    description: get(row, "description")?,
+                    priority: get(row, "priority")?,
+                    status: lifecycle(row)?,
+                    system: get(row, "system")?,
+                    conditions: json(row, "conditions")?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                })
+            }
+
+            fn rule_from_row(row: &DbRow) -> StoreResult<PolicyRule> {
+                Ok(PolicyRule {
+                    id: get(row, "id")?,
+                    policy_id: get(row, "policy_id")?,
+                    name: get(row, "name")?,
+                    priority: get(row, "priority")?,
+                    status: lifecycle(row)?,
+                    system: get(row, "system")?,
+                    conditions: json(row, "conditions")?,
+                    actions: json(row, "actions")?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                })
+            }
+
+            fn key_from_row(row: &DbRow) -> StoreResult<KeyRecord> {
+                let alg: String = get(row, "alg")?;
+                let status: String = get(row, "status")?;
+                let jwk: Jwk = json(row, "public_jwk")?;
+                Ok(KeyRecord {
+                    kid: get(row, "kid")?,
+                    auth_server_id: get(row, "auth_server_id")?,
+                    alg: alg.parse::<SigningAlg>().map_err(|_| corrupt("alg", &alg))?,
+                    status: KeyStatus::parse(&status).ok_or_else(|| corrupt("key status", &status))?,
+                    public_jwk: jwk,
+                    sealed_private_key: get(row, "sealed_private_key")?,
+                    created: ts(get(row, "created")?),
+                    activated: opt_ts(get(row, "activated")?),
+                    rotated: opt_ts(get(row, "rotated")?),
+                    retire_at: opt_ts(get(row, "retire_at")?),
+                })
+            }
+
+            fn api_token_from_row(row: &DbRow) -> StoreResult<ApiToken> {
+                let hash: Vec<u8> = get(row, "token_hash")?;
+                Ok(ApiToken {
+                    id: get(row, "id")?,
+                    name: get(row, "name")?,
+                    user_id: get(row, "user_id")?,
+                    token_hash: hash.try_into().map_err(|_| StoreError::Corrupt("token_hash length".into()))?,
+                    token_prefix: get(row, "token_prefix")?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                    last_used: opt_ts(get(row, "last_used")?),
+                    expires_at: opt_ts(get(row, "expires_at")?),
+                })
+            }
+
+            fn user_from_row(row: &DbRow) -> StoreResult<User> {
+                let status: String = get(row, "status")?;
+                Ok(User {
+                    id: get(row, "id")?,
+                    status: UserStatus::parse(&status).ok_or_else(|| corrupt("user status", &status))?,
+                    login: get(row, "login")?,
+                    profile: json(row, "profile")?,
+                    created: ts(get(row, "created")?),
+                    activated: opt_ts(get(row, "activated")?),
+                    status_changed: opt_ts(get(row, "status_changed")?),
+                    last_login: opt_ts(get(row, "last_login")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                    password_changed: opt_ts(get(row, "password_changed")?),
+                })
+            }
+
+            fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+                serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+            }
+
+            /// Pages over rows fetched with `LIMIT limit + 1` in id order.
+            fn page<T>(rows: Vec<DbRow>, req: &PageRequest, map: fn(&DbRow) -> StoreResult<T>, id: fn(&T) -> String) -> StoreResult<Page<T>> {
+                let items = rows.iter().map(map).collect::<StoreResult<Vec<T>>>()?;
+                Ok(Page::from_overfetch(items, req.limit, id))
+            }
+
+            fn after(req: &PageRequest) -> String {
+                req.after.clone().unwrap_or_default()
+            }
+
+            fn overfetch(req: &PageRequest) -> i64 {
+                i64::from(req.limit) + 1
+            }
+
+            #[async_trait]
+            impl OrgStore for $store {
+                async fn org(&self) -> StoreResult<Option<Org>> {
+                    let row = sqlx::query("SELECT id, name, created FROM org WHERE singleton = 1")
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    row.map(|r| Ok(Org { id: get(&r, "id")?, name: get(&r, "name")?, created: ts(get(&r, "created")?) }))
+                        .transpose()
+                }
+
+                async fn insert_org_if_absent(&self, org: &Org) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "INSERT INTO org (singleton, id, name, created) VALUES (1, $1, $2, $3) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&org.id)
+                    .bind(&org.name)
+                    .bind(to_millis(org.created))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String> {
+                    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(key)
+                        .bind(value)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+                        .bind(key)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    get(&row, "value")
+                }
+            }
+
+            #[async_trait]
+            impl AuthServerStore for $store {
+                async fn insert_auth_server_if_absent(&self, s: &AuthorizationServer) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "INSERT INTO authorization_servers \
+                         (id, kind, name, description, audiences, status, signing_alg, created, last_updated) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&s.id)
+                    .bind(s.kind.as_str())
+                    .bind(&s.name)
+                    .bind(&s.description)
+                    .bind(to_json(&s.audiences)?)
+                    .bind(s.status.as_str())
+                    .bind(s.signing_alg.as_str())
+                    .bind(to_millis(s.created))
+                    .bind(to_millis(s.last_updated))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn auth_server(&self, id: &str) -> StoreResult<Option<AuthorizationServer>> {
+                    sqlx::query("SELECT * FROM authorization_servers WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .as_ref()
+                        .map(server_from_row)
+                        .transpose()
+                }
+
+                async fn list_auth_servers(&self, kind: AuthServerKind, req: &PageRequest) -> StoreResult<Page<AuthorizationServer>> {
+                    let rows = sqlx::query(
+                        "SELECT * FROM authorization_servers WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3",
+                    )
+                    .bind(kind.as_str())
+                    .bind(after(req))
+                    .bind(overfetch(req))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    page(rows, req, server_from_row, |s| s.id.clone())
+                }
+            }
+
+            #[async_trait]
+            impl PolicyStore for $store {
+                async fn insert_policy_if_absent(&self, p: &Policy, rules: &[PolicyRule]) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let done = sqlx::query(
+                        "INSERT INTO auth_server_policies \
+                         (id, auth_server_id, name, description, priority, status, system, conditions, created, last_updated) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&p.id)
+                    .bind(&p.auth_server_id)
+                    .bind(&p.name)
+                    .bind(&p.description)
+                    .bind(p.priority)
+                    .bind(p.status.as_str())
+                    .bind(p.system)
+                    .bind(to_json(&p.conditions)?)
+                    .bind(to_millis(p.created))
+                    .bind(to_millis(p.last_updated))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    if done.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    for r in rules {
+                        sqlx::query(
+                            "INSERT INTO auth_server_policy_rules \
+                             (id, policy_id, name, priority, status, system, conditions, actions, created, last_updated) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        )
+                        .bind(&r.id)
+                        .bind(&r.policy_id)
+                        .bind(&r.name)
+                        .bind(r.priority)
+                        .bind(r.status.as_str())
+                        .bind(r.system)
+                        .bind(to_json(&r.conditions)?)
+                        .bind(to_json(&r.actions)?)
+                        .bind(to_millis(r.created))
+                        .bind(to_millis(r.last_updated))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(true)
+                }
+
+                async fn policies(&self, auth_server_id: &str) -> StoreResult<Vec<Policy>> {
+                    sqlx::query("SELECT * FROM auth_server_policies WHERE auth_server_id = $1 ORDER BY priority, id")
+                        .bind(auth_server_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .iter()
+                        .map(policy_from_row)
+                        .collect()
+                }
+
+                async fn policy_rules(&self, policy_id: &str) -> StoreResult<Vec<PolicyRule>> {
+                    sqlx::query("SELECT * FROM auth_server_policy_rules WHERE policy_id = $1 ORDER BY priority, id")
+                        .bind(policy_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .iter()
+                        .map(rule_from_row)
+                        .collect()
+                }
+            }
+
+            #[async_trait]
+            impl KeyStore for $store {
+                async fn keys(&self, auth_server_id: &str) -> StoreResult<Vec<KeyRecord>> {
+                    sqlx::query("SELECT * FROM signing_keys WHERE auth_server_id = $1 ORDER BY created DESC, kid")
+                        .bind(auth_server_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .iter()
+                        .map(key_from_row)
+                        .collect()
+                }
+
+                async fn insert_key_if_absent(&self, k: &KeyRecord) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "INSERT INTO signing_keys \
+                         (kid, auth_server_id, alg, status, public_jwk, sealed_private_key, created, activated, rotated, retire_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&k.kid)
+                    .bind(&k.auth_server_id)
+                    .bind(k.alg.as_str())
+                    .bind(k.status.as_str())
+                    .bind(to_json(&k.public_jwk)?)
+                    .bind(&k.sealed_private_key)
+                    .bind(to_millis(k.created))
+                    .bind(k.activated.map(to_millis))
+                    .bind(k.rotated.map(to_millis))
+                    .bind(k.retire_at.map(to_millis))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn rotate_key(&self, active_kid: &str, fresh: &KeyRecord, now: Timestamp, retire_at: Timestamp) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let retired = sqlx::query(
+                        "UPDATE signing_keys SET status = 'EXPIRED', rotated = $2, retire_at = $3 \
+                         WHERE kid = $1 AND status = 'ACTIVE' RETURNING auth_server_id, alg",
+                    )
+                    .bind(active_kid)
+                    .bind(to_millis(now))
+                    .bind(to_millis(retire_at))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let Some(retired) = retired else {
+                        return Ok(false);
+                    };
+                    let server: String = get(&retired, "auth_server_id")?;
+                    let alg: String = get(&retired, "alg")?;
+                    let promoted = sqlx::query(
+                        "UPDATE signing_keys SET status = 'ACTIVE', activated = $3 \
+                         WHERE auth_server_id = $1 AND alg = $2 AND status = 'NEXT'",
+                    )
+                    .bind(&server)
+                    .bind(&alg)
+                    .bind(to_millis(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    let (status, activated) =
+                        if promoted == 1 { (KeyStatus::Next, None) } else { (KeyStatus::Active, Some(to_millis(now))) };
+                    sqlx::query(
+                        "INSERT INTO signing_keys \
+                         (kid, auth_server_id, alg, status, public_jwk, sealed_private_key, created, activated) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&fresh.kid)
+                    .bind(&server)
+                    .bind(&alg)
+                    .bind(status.as_str())
+                    .bind(to_json(&fresh.public_jwk)?)
+                    .bind(&fresh.sealed_private_key)
+                    .bind(to_millis(fresh.created))
+                    .bind(activated)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(true)
+                }
+
+                async fn delete_retired_keys(&self, before: Timestamp) -> StoreResult<u64> {
+                    Ok(sqlx::query("DELETE FROM signing_keys WHERE status = 'EXPIRED' AND retire_at < $1")
+                        .bind(to_millis(before))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected())
+                }
+            }
+
+            #[async_trait]
+            impl ApiTokenStore for $store {
+                async fn insert_api_token(&self, t: &ApiToken) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO api_tokens \
+                         (id, name, user_id, token_hash, token_prefix, created, last_updated, last_used, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&t.id)
+                    .bind(&t.name)
+                    .bind(&t.user_id)
+                    .bind(&t.token_hash[..])
+                    .bind(&t.token_prefix)
+                    .bind(to_millis(t.created))
+                    .bind(to_millis(t.last_updated))
+                    .bind(t.last_used.map(to_millis))
+                    .bind(t.expires_at.map(to_millis))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>> {
+                    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+                        .bind(&hash[..])
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .as_ref()
+                        .map(api_token_from_row)
+                        .transpose()
+                }
+
+                async fn api_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+                    sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .as_ref()
+                        .map(api_token_from_row)
+                        .transpose()
+                }
+
+                async fn list_api_tokens(&self, req: &PageRequest) -> StoreResult<Page<ApiToken>> {
+                    let rows = sqlx::query("SELECT * FROM api_tokens WHERE id > $1 ORDER BY id LIMIT $2")
+                        .bind(after(req))
+                        .bind(overfetch(req))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    page(rows, req, api_token_from_row, |t| t.id.clone())
+                }
+
+                async fn delete_api_token(&self, id: &str) -> StoreResult<bool> {
+                    Ok(sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected()
+                        == 1)
+                }
+
+                async fn touch_api_token(&self, id: &str, at: Timestamp) -> StoreResult<()> {
+                    sqlx::query("UPDATE api_tokens SET last_used = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(to_millis(at))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+            }
+
+            #[async_trait]
+            impl UserStore for $store {
+                async fn list_users(&self, req: &PageRequest) -> StoreResult<Page<User>> {
+                    let rows = sqlx::query("SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2")
+                        .bind(after(req))
+                        .bind(overfetch(req))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    page(rows, req, user_from_row, |u| u.id.clone())
+                }
+            }
+
+            #[async_trait]
+            impl Store for $store {
+                fn backend(&self) -> &'static str {
+                    $backend
+                }
+
+                async fn ping(&self) -> StoreResult<()> {
+                    sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -1,0 +1,67 @@
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::OpenError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded default: one SQLite file in WAL mode, with a busy timeout so that CLI commands can write while a
+/// server runs, and foreign keys on.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path, max_connections: u32) -> Result<Self, OpenError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|e| OpenError::Connect(e.to_string()))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| OpenError::Connect(format!("{}: {e}", path.display())))?;
+        Ok(SqliteStore { pool, path: path.to_owned() })
+    }
+
+    /// Runs pending migrations while holding an exclusive lock on `<db>.migrate.lock`, so that a server and a CLI
+    /// command starting together on a fresh data dir do not both migrate.
+    pub async fn migrate(&self) -> Result<(), OpenError> {
+        let lock_path = self.path.with_extension("migrate.lock");
+        let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| OpenError::Io(e.to_string()))?
+        .map_err(|e| OpenError::Io(format!("cannot lock for migration: {e}")))?;
+        let result = MIGRATOR.run(&self.pool).await.map_err(|e| OpenError::Migrate(e.to_string()));
+        drop(lock);
+        result
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+// Write transactions take the write lock up front: a deferred transaction that reads then writes can fail with
+// SQLITE_BUSY instead of waiting.
+crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "sqlite");
