@@ -1,14 +1,59 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Lanyard's HTTP layer: thin axum handlers that parse a request, call the core, and render the answer.
+//!
+//! - [`oauth`]: the OAuth 2.0 / OpenID Connect endpoints, one file per endpoint, for the org server
+//!   (`/oauth2/v1/…`, discovery at `/.well-known/…`) and custom servers (`/oauth2/{id}/v1/…`).
+//! - [`api`]: the management API in Okta's dialect (`/api/v1/…`), one file per resource.
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`keyring`]: the in-memory view of each authorization server's keys and metadata, refreshed from the store.
+//! - [`key_admin`]: creating and rotating signing keys, shared by the server, its schedule and the CLI.
+
+pub mod api;
+pub mod config;
+pub mod http;
+pub mod key_admin;
+pub mod keyring;
+pub mod metrics;
+pub mod oauth;
+pub mod ops;
+pub mod state;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(oauth::router())
+        .nest("/api/v1", api::router(state.clone()))
+        .merge(ops::router())
+        .fallback(http::not_found)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(
+            // Method and path only: query strings can carry secrets (codes, session tokens).
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+/// How long graceful shutdown waits for in-flight requests.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

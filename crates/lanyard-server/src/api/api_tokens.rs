@@ -1,0 +1,73 @@
+//! `/api/v1/api-tokens`: list, read and revoke management API tokens (`current` names the caller's own). Tokens
+//! are minted by `lanyard api-token create`, as Okta mints them in its admin console only.
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use lanyard_core::clock::okta_format;
+use lanyard_core::model::ApiToken;
+use serde_json::{Value, json};
+
+use super::auth::ApiPrincipal;
+use super::error::ApiError;
+use super::pagination::{PageQuery, link_headers};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api-tokens", get(list))
+        .route("/api-tokens/{id}", get(read).delete(revoke))
+}
+
+fn token_json(t: &ApiToken, base: &str) -> Value {
+    let mut v = json!({
+        "id": t.id,
+        "name": t.name,
+        "clientName": "Lanyard",
+        "created": okta_format(t.created),
+        "lastUpdated": okta_format(t.last_updated),
+        "network": { "connection": "ANYWHERE" },
+        "_link": { "self": { "href": format!("{base}/api/v1/api-tokens/{}", t.id), "hints": { "allow": ["GET", "DELETE"] } } }
+    });
+    if let Some(user) = &t.user_id {
+        v["userId"] = json!(user);
+    }
+    if let Some(exp) = t.expires_at {
+        v["expiresAt"] = json!(okta_format(exp));
+    }
+    if let Some(used) = t.last_used {
+        v["lastUsed"] = json!(okta_format(used));
+    }
+    v
+}
+
+async fn list(State(state): State<AppState>, OriginalUri(uri): OriginalUri, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+    let req = q.to_request(20, 200)?;
+    let page = state.store.list_api_tokens(&req).await?;
+    let base = &state.config.base_url;
+    let body: Vec<Value> = page.items.iter().map(|t| token_json(t, base)).collect();
+    let headers: HeaderMap = link_headers(base, uri.path(), uri.query(), page.next.as_deref());
+    Ok((headers, Json(body)).into_response())
+}
+
+fn resolve<'a>(id: &'a str, me: &'a ApiPrincipal) -> &'a str {
+    if id == "current" { &me.token_id } else { id }
+}
+
+async fn read(State(state): State<AppState>, Extension(me): Extension<ApiPrincipal>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = resolve(&id, &me);
+    let token = state.store.api_token(id).await?.ok_or_else(|| ApiError::not_found(id, "ApiToken"))?;
+    Ok(Json(token_json(&token, &state.config.base_url)))
+}
+
+async fn revoke(State(state): State<AppState>, Extension(me): Extension<ApiPrincipal>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let id = resolve(&id, &me);
+    if state.store.delete_api_token(id).await? {
+        tracing::info!(token_id = %id, by = %me.token_id, "API token revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(id, "ApiToken"))
+    }
+}

@@ -1,0 +1,35 @@
+//! The management API in Okta's dialect, under `/api/v1`. One file per resource.
+
+pub mod api_tokens;
+pub mod auth;
+pub mod authorization_servers;
+pub mod error;
+pub mod extract;
+pub mod pagination;
+pub mod rate_limit;
+pub mod users;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(api_tokens::routes())
+        .merge(users::routes())
+        .merge(authorization_servers::routes())
+        .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
+        .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(from_fn_with_state(state, rate_limit::middleware))
+        .layer(from_fn(no_store))
+}
+
+/// Management responses are never cached.
+async fn no_store(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut r = next.run(req).await.into_response();
+    r.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache, no-store"));
+    r
+}

@@ -1,0 +1,34 @@
+use std::time::Duration;
+
+/// What the HTTP layer needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The public URL, without a trailing slash. Issuers and `Link` headers derive from it.
+    pub base_url: String,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers) accepted; hyper answers 431 beyond it.
+    pub max_header_bytes: usize,
+    /// Management API requests per minute per token (or per client IP without one), per node.
+    pub api_rate_limit_per_minute: u32,
+    /// How long a node serves keys and metadata from memory before re-reading the store.
+    pub keyring_ttl: Duration,
+    /// How often ACTIVE signing keys are rotated automatically; `None` turns the schedule off.
+    pub key_rotation_interval: Option<chrono::Duration>,
+    /// How often the key schedule runs.
+    pub key_maintenance_every: Duration,
+}
+
+impl ServerConfig {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        ServerConfig {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            max_body_bytes: 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            api_rate_limit_per_minute: 6000,
+            keyring_ttl: Duration::from_secs(5),
+            key_rotation_interval: Some(chrono::Duration::days(90)),
+            key_maintenance_every: Duration::from_secs(60),
+        }
+    }
+}

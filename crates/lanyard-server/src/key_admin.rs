@@ -1,0 +1,128 @@
+//! Creating and rotating signing keys: used at start, by the key schedule, by the keyRotate API and by
+//! `lanyard keys rotate`. Generation runs on blocking threads (RSA-2048 takes ~150 ms); the store calls are the
+//! core's, which make concurrent nodes safe.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use lanyard_core::clock::{Clock, Timestamp};
+use lanyard_core::crypto::{MasterKey, SigningAlg};
+use lanyard_core::keys::{self, KeyError};
+use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, KeyStatus, PageRequest};
+use lanyard_core::random::Random;
+use lanyard_core::store::{Store, StoreError};
+
+/// The algorithms every authorization server holds keys for: RS256 signs by default; ES256 and EdDSA are there for
+/// servers and clients that choose them.
+pub const ALGORITHMS: [SigningAlg; 3] = SigningAlg::ALL;
+
+/// How long an expired key stays listed (no longer published) after its retention ends.
+pub const LISTED_AFTER_RETIREMENT: Duration = Duration::days(30);
+
+/// What a node needs to make keys.
+#[derive(Clone)]
+pub struct KeyMaker {
+    pub master: Arc<MasterKey>,
+    pub random: Arc<dyn Random>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl KeyMaker {
+    /// Generates one key record off the async executor.
+    pub async fn generate(&self, server_id: &str, alg: SigningAlg, status: KeyStatus) -> Result<KeyRecord, KeyError> {
+        let (master, random, now, id) = (self.master.clone(), self.random.clone(), self.clock.now(), server_id.to_owned());
+        tokio::task::spawn_blocking(move || keys::new_key_record(&id, alg, status, &master, random.as_ref(), now))
+            .await
+            .map_err(|e| KeyError::Store(StoreError::Backend(format!("key generation task failed: {e}"))))?
+            .map_err(KeyError::from)
+    }
+
+    /// Generates several in parallel.
+    async fn generate_all(&self, server_id: &str, wanted: &[(SigningAlg, KeyStatus)]) -> Result<Vec<KeyRecord>, KeyError> {
+        let jobs = wanted.iter().map(|&(alg, status)| self.generate(server_id, alg, status));
+        futures::future::join_all(jobs).await.into_iter().collect()
+    }
+
+    /// Gives `server_id` an ACTIVE and a NEXT key for every algorithm it lacks one for; returns how many it added.
+    pub async fn ensure(&self, store: &dyn Store, server_id: &str) -> Result<usize, KeyError> {
+        self.ensure_statuses(store, server_id, &[KeyStatus::Active, KeyStatus::Next]).await
+    }
+
+    /// Like [`KeyMaker::ensure`], for the given statuses only (a first start makes ACTIVE keys before serving and
+    /// NEXT keys right after).
+    pub async fn ensure_statuses(&self, store: &dyn Store, server_id: &str, statuses: &[KeyStatus]) -> Result<usize, KeyError> {
+        let existing = store.keys(server_id).await?;
+        let mut wanted = keys::missing(&existing, &ALGORITHMS);
+        wanted.retain(|(_, status)| statuses.contains(status));
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let records = self.generate_all(server_id, &wanted).await?;
+        keys::insert_missing(store, &records).await
+    }
+
+    /// Rotates every algorithm of `server`; returns the kids that became ACTIVE.
+    pub async fn rotate(&self, store: &dyn Store, server: &AuthorizationServer) -> Result<Vec<String>, KeyError> {
+        self.ensure(store, &server.id).await?;
+        let wanted: Vec<_> = ALGORITHMS.iter().map(|&a| (a, KeyStatus::Next)).collect();
+        let fresh = self.generate_all(&server.id, &wanted).await?;
+        let now = self.clock.now();
+        let mut activated = Vec::new();
+        for record in fresh {
+            if let Some(kid) = keys::rotate(store, server, record, now).await? {
+                activated.push(kid);
+            }
+        }
+        Ok(activated)
+    }
+
+    /// The schedule's work: complete key sets, rotate keys older than `interval`, forget long-retired keys.
+    pub async fn maintain(&self, store: &dyn Store, interval: Option<Duration>) -> Result<MaintenanceReport, KeyError> {
+        let mut report = MaintenanceReport::default();
+        for server in all_servers(store).await? {
+            report.created += self.ensure(store, &server.id).await?;
+            if let Some(interval) = interval {
+                let keys = store.keys(&server.id).await?;
+                if !keys::due_for_rotation(&keys, interval, self.clock.now()).is_empty() {
+                    let kids = self.rotate(store, &server).await?;
+                    if !kids.is_empty() {
+                        tracing::info!(auth_server = %server.id, activated = ?kids, "signing keys rotated on schedule");
+                        report.rotated.push(server.id.clone());
+                    }
+                }
+            }
+        }
+        report.deleted = store.delete_retired_keys(self.clock.now() - LISTED_AFTER_RETIREMENT).await?;
+        Ok(report)
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    pub created: usize,
+    pub rotated: Vec<String>,
+    pub deleted: u64,
+}
+
+/// The org server and every custom server.
+pub async fn all_servers(store: &dyn Store) -> Result<Vec<AuthorizationServer>, StoreError> {
+    let mut out = Vec::new();
+    for kind in [AuthServerKind::Org, AuthServerKind::Custom] {
+        let mut req = PageRequest::first(200);
+        loop {
+            let page = store.list_auth_servers(kind, &req).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(after) => req.after = Some(after),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// When the schedule will next rotate `server`'s RS256 key, for Okta's `credentials.signing.nextRotation`.
+pub fn next_rotation(keys: &[KeyRecord], interval: Option<Duration>) -> Option<Timestamp> {
+    let active = keys.iter().find(|k| k.alg == SigningAlg::RS256 && k.status == KeyStatus::Active)?;
+    Some(active.activated.unwrap_or(active.created) + interval?)
+}

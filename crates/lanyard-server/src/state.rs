@@ -1,0 +1,61 @@
+use std::ops::Deref;
+use std::sync::Arc;
+
+use lanyard_core::clock::Clock;
+use lanyard_core::crypto::MasterKey;
+use lanyard_core::random::Random;
+use lanyard_core::store::Store;
+
+use crate::api::rate_limit::RateLimiter;
+use crate::api::auth::TouchThrottle;
+use crate::config::ServerConfig;
+use crate::keyring::Keyring;
+use crate::metrics::Metrics;
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub config: ServerConfig,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub master: Arc<MasterKey>,
+    pub keyring: Keyring,
+    pub metrics: Metrics,
+    pub rate_limiter: RateLimiter,
+    pub token_touch: TouchThrottle,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+        master: Arc<MasterKey>,
+    ) -> Self {
+        let metrics = Metrics::new();
+        let keyring = Keyring::new(store.clone(), master.clone(), clock.clone(), config.clone(), metrics.clone());
+        let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            clock,
+            random,
+            master,
+            keyring,
+            metrics,
+            rate_limiter,
+            token_touch: TouchThrottle::default(),
+        }))
+    }
+}

@@ -1,0 +1,131 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Lanyard: an OAuth 2.0 authorization server and OpenID Connect provider that speaks Okta's API dialect.
+///
+/// Start a server on the embedded SQLite database with `lanyard serve`, then mint a management API token with
+/// `lanyard api-token create --name admin` and call `/api/v1/…` with `Authorization: SSWS <token>`.
+///
+/// Every option can also be set by a `LANYARD_*` environment variable (shown with each option) or in a TOML file
+/// given with `--config`; the command line wins over the environment, which wins over the file.
+#[derive(Debug, Parser)]
+#[command(name = "lanyard", version, propagate_version = true, max_term_width = 110)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server. On an empty data dir it creates the database, the org, the org authorization server, the
+    /// `default` custom authorization server and their signing keys.
+    Serve(ServeArgs),
+    /// Manage management API tokens (`Authorization: SSWS <token>`).
+    #[command(subcommand, name = "api-token")]
+    ApiToken(ApiTokenCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Create the database or bring it up to date, then exit. `serve` does this by itself at start.
+    Migrate(StorageArgs),
+}
+
+/// Where the data is. Shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct StorageArgs {
+    /// A TOML file with any of the options below (snake_case keys, e.g. `data_dir = "/var/lib/lanyard"`).
+    #[arg(long, env = "LANYARD_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and the master key [default: ./lanyard-data].
+    #[arg(long, env = "LANYARD_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A `postgres://` URL to keep the data in PostgreSQL instead of SQLite (for several nodes).
+    #[arg(long, env = "LANYARD_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "LANYARD_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The public URL clients reach the server at; issuers derive from it [default: http:// + the listen address].
+    #[arg(long, env = "LANYARD_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Log format on stderr [default: text].
+    #[arg(long, env = "LANYARD_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// The organisation's name, set on first start [default: Lanyard].
+    #[arg(long, env = "LANYARD_ORG_NAME", value_name = "NAME")]
+    pub org_name: Option<String>,
+    /// Management API requests per minute per token, per node [default: 6000].
+    #[arg(long, env = "LANYARD_API_RATE_LIMIT", value_name = "N")]
+    pub api_rate_limit: Option<u32>,
+    /// Rotate signing keys automatically this often, e.g. `90d`, `12h`, or `off` [default: 90d].
+    #[arg(long, env = "LANYARD_KEY_ROTATION_INTERVAL", value_name = "DURATION")]
+    pub key_rotation_interval: Option<String>,
+    /// How often the key schedule runs (for tests) [default: 60s].
+    #[arg(long, env = "LANYARD_KEY_CHECK_INTERVAL", value_name = "DURATION", hide = true)]
+    pub key_check_interval: Option<String>,
+    /// Largest request body in bytes [default: 1048576].
+    #[arg(long, env = "LANYARD_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Mint a token and print only the token on stdout. Works while a server runs on the same data.
+    Create {
+        /// A name to tell the token apart by.
+        #[arg(long)]
+        name: String,
+        /// Make the token expire after this long, e.g. `30d` [default: never].
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// List tokens (id, name, created, last used); the tokens themselves are never stored.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (`00T…`), as `list` shows it.
+        id: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rotate signing keys now: each ACTIVE key retires (still published until every token it signed has expired),
+    /// the published NEXT key becomes ACTIVE, and a new NEXT key is made.
+    Rotate {
+        /// The authorization server (`org`, `default`, or a custom server's id) [default: all].
+        #[arg(long, value_name = "ID")]
+        auth_server: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// List signing keys with their status.
+    List {
+        /// The authorization server [default: all].
+        #[arg(long, value_name = "ID")]
+        auth_server: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}

@@ -1,0 +1,165 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use lanyard_core::clock::SystemClock;
+use lanyard_core::random::SystemRandom;
+use lanyard_server::key_admin::KeyMaker;
+use lanyard_server::{AppState, ServerConfig};
+use lanyard_store::Database;
+use tokio::net::TcpListener;
+
+use crate::cli::{LogFormat, ServeArgs};
+use crate::config::ServeConfig;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = ServeConfig::resolve(&args)?;
+    init_logging(config.log_format);
+    config.storage.prepare_data_dir()?;
+
+    // One server per SQLite data dir: a second would fight the first over the schedule and the database. CLI
+    // commands do not take this lock and work alongside.
+    let _instance_lock = match &config.storage.database {
+        Database::Sqlite(_) => Some(lock_data_dir(&config.storage.data_dir)?),
+        Database::Postgres(_) => None,
+    };
+
+    let store = lanyard_store::open(&config.storage.database, 16)
+        .await
+        .with_context(|| format!("cannot open {}", config.storage.database.describe()))?;
+    let master = crate::master_key::load(&config.storage.data_dir)?;
+    crate::master_key::verify(store.as_ref(), &master).await?;
+    let master = Arc::new(master);
+
+    let report = lanyard_core::bootstrap::bootstrap(store.as_ref(), &SystemClock, &SystemRandom, &config.org_name).await?;
+    if report.created_org {
+        tracing::info!(org = %config.org_name, "created the org");
+    }
+    let maker = KeyMaker { master: master.clone(), random: Arc::new(SystemRandom), clock: Arc::new(SystemClock) };
+    // Signing keys first; the NEXT keys (RSA generation is slow) are made by the schedule's first run, just after
+    // the server starts answering.
+    let mut created = 0;
+    for server in lanyard_server::key_admin::all_servers(store.as_ref()).await? {
+        created += maker.ensure_statuses(store.as_ref(), &server.id, &[lanyard_core::model::KeyStatus::Active]).await?;
+    }
+    if created > 0 {
+        tracing::info!(keys = created, "generated signing keys");
+    }
+
+    let listener = TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let bound = listener.local_addr()?;
+    let base_url = config.effective_base_url(bound);
+    let mut server_config = ServerConfig::new(base_url.clone());
+    server_config.api_rate_limit_per_minute = config.api_rate_limit;
+    server_config.key_rotation_interval = config.key_rotation_interval;
+    server_config.max_body_bytes = config.max_body_bytes;
+    server_config.key_maintenance_every = config.key_check_interval.to_std().unwrap_or(Duration::from_secs(60));
+    let state = AppState::new(store.clone(), server_config.clone(), Arc::new(SystemClock), Arc::new(SystemRandom), master);
+
+    tokio::spawn(key_schedule(state.clone(), maker));
+    banner(&base_url, bound, &config);
+
+    let app = lanyard_server::router(state);
+    lanyard_server::http::serve::serve(listener, app, server_config.max_header_bytes, shutdown_signal(), lanyard_server::SHUTDOWN_GRACE)
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Keeps key sets complete, rotates on schedule, forgets long-retired keys. Several nodes may run it at once: the
+/// store's conditional writes let exactly one of them rotate.
+async fn key_schedule(state: AppState, maker: KeyMaker) {
+    let every = state.config.key_maintenance_every;
+    let mut first = true;
+    loop {
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(every).await;
+        }
+        match maker.maintain(state.store.as_ref(), state.config.key_rotation_interval).await {
+            Ok(report) => {
+                if report.created > 0 {
+                    tracing::info!(keys = report.created, "generated signing keys");
+                }
+                for id in &report.rotated {
+                    state.keyring.invalidate(id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "key maintenance failed; will retry"),
+        }
+    }
+}
+
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .read(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            use std::io::Write;
+            let mut f = &file;
+            let _ = f.set_len(0);
+            let _ = writeln!(f, "{}", std::process::id());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            bail!(
+                "another `lanyard serve` (pid {}) is already running on the data dir {}. Stop it, or give this one \
+                 another --data-dir. To run several nodes on the same data, use PostgreSQL (--database-url).",
+                pid.trim(),
+                dir.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn,hyper=warn".into());
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig) {
+    let data = match &config.storage.database {
+        Database::Sqlite(_) => format!("--data-dir {}", config.storage.data_dir.display()),
+        Database::Postgres(_) => "--database-url $LANYARD_DATABASE_URL".to_owned(),
+    };
+    println!("lanyard {} listening on http://{bound}", env!("CARGO_PKG_VERSION"));
+    println!("  storage:          {}", config.storage.database.describe());
+    println!("  org discovery:    {base}/.well-known/openid-configuration");
+    println!("  default server:   {base}/oauth2/default/.well-known/openid-configuration");
+    println!("  management API:   {base}/api/v1/  (Authorization: SSWS <token>)");
+    println!("  get an API token: lanyard api-token create --name admin {data}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
