@@ -1,5 +1,5 @@
 //! The storage suite: one set of tests run against every backend — SQLite (a real file), PostgreSQL (a fresh
-//! database per test on the server at `LANYARD_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`)
+//! database per test, see `lanyard_testkit::postgres`)
 //! and the in-memory store the core's unit tests use, so all three keep the same contract.
 
 use std::sync::Arc;
@@ -30,56 +30,8 @@ mod backends {
         Sqlite { _dir: dir, store: Arc::new(store) }
     }
 
-    pub fn admin_url() -> (String, bool) {
-        match std::env::var("LANYARD_TEST_POSTGRES_URL") {
-            Ok(url) => (url, true),
-            Err(_) => ("postgres://postgres@127.0.0.1:5432/test".into(), false),
-        }
-    }
-
-    /// A fresh, empty database on the test server, dropped when the value is.
-    pub struct Postgres {
-        pub url: String,
-        name: String,
-    }
-
-    impl Drop for Postgres {
-        fn drop(&mut self) {
-            let (admin, _) = admin_url();
-            let name = self.name.clone();
-            // Best effort, on a thread of its own: the test's runtime may be shutting down.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async move {
-                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
-                    }
-                })
-            })
-            .join();
-        }
-    }
-
-    /// `None` (and a note) when no server is reachable and none was asked for; a panic when one was.
-    pub async fn postgres_db() -> Option<Postgres> {
-        let (admin, required) = admin_url();
-        let pool = match sqlx::PgPool::connect(&admin).await {
-            Ok(p) => p,
-            Err(e) if !required => {
-                eprintln!("skipping PostgreSQL: {e} (set LANYARD_TEST_POSTGRES_URL to require it)");
-                return None;
-            }
-            Err(e) => panic!("LANYARD_TEST_POSTGRES_URL is set but unreachable: {e}"),
-        };
-        let name = format!("lanyard_test_{}", lanyard_core::random::b64url(&lanyard_core::random::bytes::<9>(&SystemRandom)).to_lowercase().replace(['-', '_'], "x"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        Some(Postgres { url: format!("{base}/{name}"), name })
-    }
-
-    pub async fn postgres() -> Option<(Postgres, Arc<dyn Store>)> {
-        let db = postgres_db().await?;
+    pub async fn postgres() -> Option<(lanyard_testkit::postgres::TempDatabase, Arc<dyn Store>)> {
+        let db = lanyard_testkit::postgres::TempDatabase::create().await?;
         let store = PostgresStore::connect(&db.url, 8).await.unwrap();
         store.migrate().await.unwrap();
         Some((db, Arc::new(store)))
@@ -316,7 +268,7 @@ async fn users_list_starts_empty(store: Arc<dyn Store>) {
 /// Nodes starting at once against an empty PostgreSQL database: migrations and bootstrap must not race.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_concurrent_first_starts_do_not_race() {
-    let Some(db) = backends::postgres_db().await else { return };
+    let Some(db) = lanyard_testkit::postgres::TempDatabase::create().await else { return };
     let starts = (0..4).map(|_| {
         let url = db.url.clone();
         tokio::spawn(async move {
