@@ -36,16 +36,25 @@ pub async fn bootstrap(
     org_name: &str,
 ) -> StoreResult<BootstrapReport> {
     let now = clock.now();
-    let mut report = BootstrapReport::default();
-    report.created_org = store
-        .insert_org_if_absent(&Org { id: new_id(prefix::ORG, now, random), name: org_name.to_owned(), created: now })
+    let created_org = store
+        .insert_org_if_absent(&Org {
+            id: new_id(prefix::ORG, now, random),
+            name: org_name.to_owned(),
+            created: now,
+        })
         .await?;
+    let mut report = BootstrapReport {
+        created_org,
+        created_servers: Vec::new(),
+    };
 
     let org_server = AuthorizationServer {
         id: ORG_SERVER_ID.into(),
         kind: AuthServerKind::Org,
         name: "Org Authorization Server".into(),
-        description: "The org authorization server: issuer = the base URL, endpoints under /oauth2/v1/".into(),
+        description:
+            "The org authorization server: issuer = the base URL, endpoints under /oauth2/v1/"
+                .into(),
         audiences: vec![],
         status: LifecycleStatus::Active,
         signing_alg: SigningAlg::RS256,
@@ -111,10 +120,14 @@ mod tests {
     #[tokio::test]
     async fn creates_once_and_is_idempotent() {
         let store = MemoryStore::new();
-        let first = bootstrap(&store, &SystemClock, &SystemRandom, "Acme").await.unwrap();
+        let first = bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
+            .await
+            .unwrap();
         assert!(first.created_org);
         assert_eq!(first.created_servers, vec!["org", "default"]);
-        let again = bootstrap(&store, &SystemClock, &SystemRandom, "Acme").await.unwrap();
+        let again = bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
+            .await
+            .unwrap();
         assert_eq!(again, BootstrapReport::default());
         let default = store.auth_server("default").await.unwrap().unwrap();
         assert_eq!(default.audiences, vec!["api://default"]);

@@ -29,14 +29,52 @@ pub struct Capabilities {
 }
 
 /// The standard OpenID Connect scopes every authorization server knows.
-pub const STANDARD_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+pub const STANDARD_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// The claims Lanyard's ID tokens and userinfo draw from (OIDC Core §5.1 plus Okta's `ver`, `jti`, `idp`).
 pub const STANDARD_CLAIMS: &[&str] = &[
-    "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "acr", "azp", "sid",
-    "at_hash", "c_hash", "name", "nickname", "preferred_username", "given_name", "middle_name", "family_name",
-    "email", "email_verified", "profile", "zoneinfo", "locale", "address", "phone_number", "phone_number_verified",
-    "picture", "website", "gender", "birthdate", "updated_at",
+    "iss",
+    "ver",
+    "sub",
+    "aud",
+    "iat",
+    "exp",
+    "jti",
+    "auth_time",
+    "amr",
+    "idp",
+    "nonce",
+    "acr",
+    "azp",
+    "sid",
+    "at_hash",
+    "c_hash",
+    "name",
+    "nickname",
+    "preferred_username",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "email",
+    "email_verified",
+    "profile",
+    "zoneinfo",
+    "locale",
+    "address",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "updated_at",
 ];
 
 impl Capabilities {
@@ -101,7 +139,11 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 /// The metadata of `server` for a deployment whose public URL is `base_url` (no trailing slash).
-pub fn metadata(server: &AuthorizationServer, base_url: &str, caps: &Capabilities) -> ProviderMetadata {
+pub fn metadata(
+    server: &AuthorizationServer,
+    base_url: &str,
+    caps: &Capabilities,
+) -> ProviderMetadata {
     let issuer = server.issuer(base_url);
     let ep = server.endpoint_base(base_url);
     let opt = |on: bool, path: &str| on.then(|| format!("{ep}/{path}"));
@@ -121,7 +163,11 @@ pub fn metadata(server: &AuthorizationServer, base_url: &str, caps: &Capabilitie
         response_modes_supported: strings(caps.response_modes),
         grant_types_supported: strings(caps.grant_types),
         subject_types_supported: strings(caps.subject_types),
-        id_token_signing_alg_values_supported: caps.id_token_signing_algs.iter().map(|a| a.as_str().to_owned()).collect(),
+        id_token_signing_alg_values_supported: caps
+            .id_token_signing_algs
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
         token_endpoint_auth_methods_supported: strings(caps.token_endpoint_auth_methods),
         claims_supported: strings(caps.claims),
         code_challenge_methods_supported: strings(caps.code_challenge_methods),
@@ -155,15 +201,27 @@ mod tests {
     #[test]
     fn org_and_custom_servers_have_okta_layouts() {
         let caps = Capabilities::current();
-        let org = metadata(&server(AuthServerKind::Org, "org"), "https://id.example", &caps);
+        let org = metadata(
+            &server(AuthServerKind::Org, "org"),
+            "https://id.example",
+            &caps,
+        );
         assert_eq!(org.issuer, "https://id.example");
         assert_eq!(org.jwks_uri, "https://id.example/oauth2/v1/keys");
         assert_eq!(org.token_endpoint, "https://id.example/oauth2/v1/token");
-        let custom = metadata(&server(AuthServerKind::Custom, "default"), "https://id.example", &caps);
+        let custom = metadata(
+            &server(AuthServerKind::Custom, "default"),
+            "https://id.example",
+            &caps,
+        );
         assert_eq!(custom.issuer, "https://id.example/oauth2/default");
         assert_eq!(custom.jwks_uri, "https://id.example/oauth2/default/v1/keys");
         assert_eq!(custom.code_challenge_methods_supported, vec!["S256"]);
-        assert!(custom.id_token_signing_alg_values_supported.contains(&"RS256".to_owned()));
+        assert!(
+            custom
+                .id_token_signing_alg_values_supported
+                .contains(&"RS256".to_owned())
+        );
         assert!(custom.scopes_supported.contains(&"openid".to_owned()));
     }
 
@@ -171,10 +229,20 @@ mod tests {
     fn unimplemented_endpoints_are_not_advertised() {
         let mut caps = Capabilities::current();
         caps.userinfo_endpoint = false;
-        let json = serde_json::to_value(metadata(&server(AuthServerKind::Org, "org"), "http://x", &caps)).unwrap();
+        let json = serde_json::to_value(metadata(
+            &server(AuthServerKind::Org, "org"),
+            "http://x",
+            &caps,
+        ))
+        .unwrap();
         assert!(json.get("userinfo_endpoint").is_none());
         caps.userinfo_endpoint = true;
-        let json = serde_json::to_value(metadata(&server(AuthServerKind::Org, "org"), "http://x", &caps)).unwrap();
+        let json = serde_json::to_value(metadata(
+            &server(AuthServerKind::Org, "org"),
+            "http://x",
+            &caps,
+        ))
+        .unwrap();
         assert_eq!(json["userinfo_endpoint"], "http://x/oauth2/v1/userinfo");
     }
 }

@@ -54,6 +54,22 @@ pub fn random_base62_into(out: &mut String, len: usize, random: &dyn Random) {
     }
 }
 
+/// A stable id derived from `seed`, for objects that every node of a cluster creates at first start and that must
+/// come out identical (the default policy, its rule) so concurrent starts insert the same row.
+pub fn derived_id(prefix: &str, seed: &str) -> String {
+    let digest = crate::crypto::sha256(seed.as_bytes());
+    let mut out = String::with_capacity(20);
+    out.push_str(prefix);
+    out.extend(
+        digest
+            .iter()
+            .filter(|&&b| b < 248)
+            .take(20 - prefix.len())
+            .map(|&b| ALPHABET[(b % 62) as usize] as char),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,14 +86,17 @@ mod tests {
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert!(a < b, "{a} should sort before {b}");
     }
-}
 
-/// A stable id derived from `seed`, for objects that every node of a cluster creates at first start and that must
-/// come out identical (the default policy, its rule) so concurrent starts insert the same row.
-pub fn derived_id(prefix: &str, seed: &str) -> String {
-    let digest = crate::crypto::sha256(seed.as_bytes());
-    let mut out = String::with_capacity(20);
-    out.push_str(prefix);
-    out.extend(digest.iter().filter(|&&b| b < 248).take(20 - prefix.len()).map(|&b| ALPHABET[(b % 62) as usize] as char));
-    out
+    #[test]
+    fn derived_ids_are_stable_and_distinct() {
+        assert_eq!(
+            derived_id(prefix::POLICY, "x"),
+            derived_id(prefix::POLICY, "x")
+        );
+        assert_ne!(
+            derived_id(prefix::POLICY, "x"),
+            derived_id(prefix::POLICY, "y")
+        );
+        assert_eq!(derived_id(prefix::POLICY, "x").len(), 20);
+    }
 }

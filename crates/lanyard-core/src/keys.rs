@@ -59,7 +59,9 @@ pub fn open(record: &KeyRecord, master: &MasterKey) -> Result<SigningKey, Crypto
     der.iter_mut().for_each(|b| *b = 0);
     let key = key?;
     if key.kid() != record.kid {
-        return Err(CryptoError::InvalidKey("the stored key does not match its kid"));
+        return Err(CryptoError::InvalidKey(
+            "the stored key does not match its kid",
+        ));
     }
     Ok(key)
 }
@@ -87,20 +89,33 @@ pub fn jwks(keys: &[KeyRecord], now: Timestamp) -> Jwks {
         KeyStatus::Expired => 2,
     };
     published.sort_by(|a, b| {
-        rank(a.status).cmp(&rank(b.status)).then(a.alg.cmp(&b.alg)).then(b.created.cmp(&a.created))
+        rank(a.status)
+            .cmp(&rank(b.status))
+            .then(a.alg.cmp(&b.alg))
+            .then(b.created.cmp(&a.created))
     });
-    Jwks { keys: published.into_iter().map(|k| k.public_jwk.clone()).collect() }
+    Jwks {
+        keys: published
+            .into_iter()
+            .map(|k| k.public_jwk.clone())
+            .collect(),
+    }
 }
 
 /// ACTIVE keys that have signed for longer than `interval` and are due for rotation.
 pub fn due_for_rotation(keys: &[KeyRecord], interval: Duration, now: Timestamp) -> Vec<&KeyRecord> {
     keys.iter()
-        .filter(|k| k.status == KeyStatus::Active && k.activated.unwrap_or(k.created) + interval <= now)
+        .filter(|k| {
+            k.status == KeyStatus::Active && k.activated.unwrap_or(k.created) + interval <= now
+        })
         .collect()
 }
 
 /// Stores the records made for [`missing`]; returns how many were inserted (another node may have won the race).
-pub async fn insert_missing(store: &dyn KeyStore, records: &[KeyRecord]) -> Result<usize, KeyError> {
+pub async fn insert_missing(
+    store: &dyn KeyStore,
+    records: &[KeyRecord],
+) -> Result<usize, KeyError> {
     let mut inserted = 0;
     for r in records {
         if store.insert_key_if_absent(r).await? {
@@ -119,7 +134,10 @@ pub async fn rotate(
     now: Timestamp,
 ) -> Result<Option<String>, KeyError> {
     let keys = store.keys(&server.id).await?;
-    let Some(active) = keys.iter().find(|k| k.alg == fresh.alg && k.status == KeyStatus::Active) else {
+    let Some(active) = keys
+        .iter()
+        .find(|k| k.alg == fresh.alg && k.status == KeyStatus::Active)
+    else {
         return Ok(None);
     };
     let next_kid = keys
@@ -128,7 +146,14 @@ pub async fn rotate(
         .map(|k| k.kid.clone())
         .unwrap_or_else(|| fresh.kid.clone());
     let retire_at = now + server.key_retention();
-    if store.rotate_key(&active.kid, &fresh, now, retire_at).await? { Ok(Some(next_kid)) } else { Ok(None) }
+    if store
+        .rotate_key(&active.kid, &fresh, now, retire_at)
+        .await?
+    {
+        Ok(Some(next_kid))
+    } else {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -157,7 +182,9 @@ mod tests {
         let keys = store.keys("default").await.unwrap();
         let records: Vec<KeyRecord> = missing(&keys, &[SigningAlg::ES256])
             .into_iter()
-            .map(|(alg, status)| new_key_record("default", alg, status, master, &TestRandom::default(), now).unwrap())
+            .map(|(alg, status)| {
+                new_key_record("default", alg, status, master, &TestRandom::default(), now).unwrap()
+            })
             .collect();
         insert_missing(store, &records).await.unwrap();
     }
@@ -170,20 +197,48 @@ mod tests {
         complete_set(&store, &master, now).await;
         let before = store.keys("default").await.unwrap();
         assert!(missing(&before, &[SigningAlg::ES256]).is_empty());
-        let active = before.iter().find(|k| k.status == KeyStatus::Active).unwrap().kid.clone();
-        let next = before.iter().find(|k| k.status == KeyStatus::Next).unwrap().kid.clone();
+        let active = before
+            .iter()
+            .find(|k| k.status == KeyStatus::Active)
+            .unwrap()
+            .kid
+            .clone();
+        let next = before
+            .iter()
+            .find(|k| k.status == KeyStatus::Next)
+            .unwrap()
+            .kid
+            .clone();
 
-        let fresh = new_key_record("default", SigningAlg::ES256, KeyStatus::Next, &master, &TestRandom::default(), now).unwrap();
+        let fresh = new_key_record(
+            "default",
+            SigningAlg::ES256,
+            KeyStatus::Next,
+            &master,
+            &TestRandom::default(),
+            now,
+        )
+        .unwrap();
         let promoted = rotate(&store, &server(now), fresh, now).await.unwrap();
         assert_eq!(promoted.as_deref(), Some(next.as_str()));
 
         let after = store.keys("default").await.unwrap();
         let old = after.iter().find(|k| k.kid == active).unwrap();
         assert_eq!(old.status, KeyStatus::Expired);
-        let published = |at| jwks(&after, at).keys.into_iter().filter_map(|k| k.kid).collect::<Vec<_>>();
+        let published = |at| {
+            jwks(&after, at)
+                .keys
+                .into_iter()
+                .filter_map(|k| k.kid)
+                .collect::<Vec<_>>()
+        };
         assert!(published(now).contains(&active));
         assert_eq!(published(now).len(), 3);
-        assert_eq!(published(now)[0], next, "the newly active key is listed first");
+        assert_eq!(
+            published(now)[0],
+            next,
+            "the newly active key is listed first"
+        );
         let later = now + server(now).key_retention() + Duration::seconds(1);
         assert!(!published(later).contains(&active));
         assert!(missing(&after, &[SigningAlg::ES256]).is_empty());
@@ -195,10 +250,32 @@ mod tests {
         let store = MemoryStore::new();
         let master = MasterKey::generate(&TestRandom::default());
         complete_set(&store, &master, now).await;
-        let active = store.keys("default").await.unwrap().into_iter().find(|k| k.status == KeyStatus::Active).unwrap();
-        let f1 = new_key_record("default", SigningAlg::ES256, KeyStatus::Next, &master, &TestRandom::default(), now).unwrap();
+        let active = store
+            .keys("default")
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|k| k.status == KeyStatus::Active)
+            .unwrap();
+        let f1 = new_key_record(
+            "default",
+            SigningAlg::ES256,
+            KeyStatus::Next,
+            &master,
+            &TestRandom::default(),
+            now,
+        )
+        .unwrap();
         assert!(store.rotate_key(&active.kid, &f1, now, now).await.unwrap());
-        let f2 = new_key_record("default", SigningAlg::ES256, KeyStatus::Next, &master, &crate::random::SystemRandom, now).unwrap();
+        let f2 = new_key_record(
+            "default",
+            SigningAlg::ES256,
+            KeyStatus::Next,
+            &master,
+            &crate::random::SystemRandom,
+            now,
+        )
+        .unwrap();
         assert!(!store.rotate_key(&active.kid, &f2, now, now).await.unwrap());
         assert_eq!(store.keys("default").await.unwrap().len(), 3);
     }
@@ -207,7 +284,15 @@ mod tests {
     fn opening_needs_the_right_master_key() {
         let now = Utc::now();
         let master = MasterKey::generate(&crate::random::SystemRandom);
-        let rec = new_key_record("s", SigningAlg::EdDSA, KeyStatus::Active, &master, &crate::random::SystemRandom, now).unwrap();
+        let rec = new_key_record(
+            "s",
+            SigningAlg::EdDSA,
+            KeyStatus::Active,
+            &master,
+            &crate::random::SystemRandom,
+            now,
+        )
+        .unwrap();
         assert_eq!(open(&rec, &master).unwrap().kid(), rec.kid);
         let other = MasterKey::generate(&crate::random::SystemRandom);
         assert!(open(&rec, &other).is_err());
@@ -217,9 +302,20 @@ mod tests {
     fn keys_are_due_after_the_interval() {
         let now = Utc::now();
         let master = MasterKey::generate(&crate::random::SystemRandom);
-        let rec = new_key_record("s", SigningAlg::EdDSA, KeyStatus::Active, &master, &crate::random::SystemRandom, now).unwrap();
+        let rec = new_key_record(
+            "s",
+            SigningAlg::EdDSA,
+            KeyStatus::Active,
+            &master,
+            &crate::random::SystemRandom,
+            now,
+        )
+        .unwrap();
         let keys = [rec];
         assert!(due_for_rotation(&keys, Duration::days(90), now + Duration::days(89)).is_empty());
-        assert_eq!(due_for_rotation(&keys, Duration::days(90), now + Duration::days(90)).len(), 1);
+        assert_eq!(
+            due_for_rotation(&keys, Duration::days(90), now + Duration::days(90)).len(),
+            1
+        );
     }
 }

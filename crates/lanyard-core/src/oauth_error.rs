@@ -98,7 +98,11 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        OAuthError { code, description: description.into(), detail: None }
+        OAuthError {
+            code,
+            description: description.into(),
+            detail: None,
+        }
     }
 
     /// Attaches a detail that goes to the logs, never to the client.

@@ -29,28 +29,56 @@ pub struct KeyMaker {
 
 impl KeyMaker {
     /// Generates one key record off the async executor.
-    pub async fn generate(&self, server_id: &str, alg: SigningAlg, status: KeyStatus) -> Result<KeyRecord, KeyError> {
-        let (master, random, now, id) = (self.master.clone(), self.random.clone(), self.clock.now(), server_id.to_owned());
-        tokio::task::spawn_blocking(move || keys::new_key_record(&id, alg, status, &master, random.as_ref(), now))
-            .await
-            .map_err(|e| KeyError::Store(StoreError::Backend(format!("key generation task failed: {e}"))))?
-            .map_err(KeyError::from)
+    pub async fn generate(
+        &self,
+        server_id: &str,
+        alg: SigningAlg,
+        status: KeyStatus,
+    ) -> Result<KeyRecord, KeyError> {
+        let (master, random, now, id) = (
+            self.master.clone(),
+            self.random.clone(),
+            self.clock.now(),
+            server_id.to_owned(),
+        );
+        tokio::task::spawn_blocking(move || {
+            keys::new_key_record(&id, alg, status, &master, random.as_ref(), now)
+        })
+        .await
+        .map_err(|e| {
+            KeyError::Store(StoreError::Backend(format!(
+                "key generation task failed: {e}"
+            )))
+        })?
+        .map_err(KeyError::from)
     }
 
     /// Generates several in parallel.
-    async fn generate_all(&self, server_id: &str, wanted: &[(SigningAlg, KeyStatus)]) -> Result<Vec<KeyRecord>, KeyError> {
-        let jobs = wanted.iter().map(|&(alg, status)| self.generate(server_id, alg, status));
+    async fn generate_all(
+        &self,
+        server_id: &str,
+        wanted: &[(SigningAlg, KeyStatus)],
+    ) -> Result<Vec<KeyRecord>, KeyError> {
+        let jobs = wanted
+            .iter()
+            .map(|&(alg, status)| self.generate(server_id, alg, status));
         futures::future::join_all(jobs).await.into_iter().collect()
     }
 
     /// Gives `server_id` an ACTIVE and a NEXT key for every algorithm it lacks one for; returns how many it added.
     pub async fn ensure(&self, store: &dyn Store, server_id: &str) -> Result<usize, KeyError> {
-        self.ensure_statuses(store, server_id, &[KeyStatus::Active, KeyStatus::Next]).await
+        self.ensure_statuses(store, server_id, &[KeyStatus::Active, KeyStatus::Next])
+            .await
     }
 
     /// Like [`KeyMaker::ensure`], for the given statuses only (a first start makes ACTIVE keys before serving and
     /// NEXT keys right after).
-    pub async fn ensure_statuses(&self, store: &dyn Store, server_id: &str, statuses: &[KeyStatus]) -> Result<usize, KeyError> {
+    pub async fn ensure_statuses(
+        &self,
+        store: &dyn Store,
+        server_id: &str,
+        statuses: &[KeyStatus],
+    ) -> Result<usize, KeyError> {
         let existing = store.keys(server_id).await?;
         let mut wanted = keys::missing(&existing, &ALGORITHMS);
         wanted.retain(|(_, status)| statuses.contains(status));
@@ -62,7 +90,11 @@ impl KeyMaker {
     }
 
     /// Rotates every algorithm of `server`; returns the kids that became ACTIVE.
-    pub async fn rotate(&self, store: &dyn Store, server: &AuthorizationServer) -> Result<Vec<String>, KeyError> {
+    pub async fn rotate(
+        &self,
+        store: &dyn Store,
+        server: &AuthorizationServer,
+    ) -> Result<Vec<String>, KeyError> {
         self.ensure(store, &server.id).await?;
         let wanted: Vec<_> = ALGORITHMS.iter().map(|&a| (a, KeyStatus::Next)).collect();
         let fresh = self.generate_all(&server.id, &wanted).await?;
@@ -77,7 +109,11 @@ impl KeyMaker {
     }
 
     /// The schedule's work: complete key sets, rotate keys older than `interval`, forget long-retired keys.
-    pub async fn maintain(&self, store: &dyn Store, interval: Option<Duration>) -> Result<MaintenanceReport, KeyError> {
+    pub async fn maintain(
+        &self,
+        store: &dyn Store,
+        interval: Option<Duration>,
+    ) -> Result<MaintenanceReport, KeyError> {
         let mut report = MaintenanceReport::default();
         for server in all_servers(store).await? {
             report.created += self.ensure(store, &server.id).await?;
@@ -92,7 +128,9 @@ impl KeyMaker {
                 }
             }
         }
-        report.deleted = store.delete_retired_keys(self.clock.now() - LISTED_AFTER_RETIREMENT).await?;
+        report.deleted = store
+            .delete_retired_keys(self.clock.now() - LISTED_AFTER_RETIREMENT)
+            .await?;
         Ok(report)
     }
 }
@@ -123,6 +161,8 @@ pub async fn all_servers(store: &dyn Store) -> Result<Vec<AuthorizationServer>, 
 
 /// When the schedule will next rotate `server`'s RS256 key, for Okta's `credentials.signing.nextRotation`.
 pub fn next_rotation(keys: &[KeyRecord], interval: Option<Duration>) -> Option<Timestamp> {
-    let active = keys.iter().find(|k| k.alg == SigningAlg::RS256 && k.status == KeyStatus::Active)?;
+    let active = keys
+        .iter()
+        .find(|k| k.alg == SigningAlg::RS256 && k.status == KeyStatus::Active)?;
     Some(active.activated.unwrap_or(active.created) + interval?)
 }

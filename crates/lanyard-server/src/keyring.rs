@@ -47,12 +47,30 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, config: ServerConfig, metrics: Metrics) -> Self {
-        Keyring { store, master, clock, config, metrics, entries: RwLock::default(), reloading: tokio::sync::Mutex::new(()) }
+    pub fn new(
+        store: Arc<dyn Store>,
+        master: Arc<MasterKey>,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+        metrics: Metrics,
+    ) -> Self {
+        Keyring {
+            store,
+            master,
+            clock,
+            config,
+            metrics,
+            entries: RwLock::default(),
+            reloading: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn cached(&self, id: &str) -> Option<Arc<Entry>> {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// The entry of server `id`, or `None` if there is no such server.
@@ -82,7 +100,10 @@ impl Keyring {
 
     /// Drops the cached entry of `id` so the next request reads the store.
     pub fn invalidate(&self, id: &str) {
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     async fn reload(&self, id: &str) -> StoreResult<Option<Arc<Entry>>> {
@@ -95,18 +116,35 @@ impl Keyring {
         let mut active = HashMap::new();
         for k in keys.iter().filter(|k| k.status == KeyStatus::Active) {
             // Reuse keys already opened; open new ones with the master key.
-            let reused = previous.as_ref().and_then(|p| p.active.get(&k.alg)).filter(|s| s.kid() == k.kid).cloned();
-            match reused.map(Ok).unwrap_or_else(|| keys::open(k, &self.master).map(Arc::new)) {
+            let reused = previous
+                .as_ref()
+                .and_then(|p| p.active.get(&k.alg))
+                .filter(|s| s.kid() == k.kid)
+                .cloned();
+            match reused
+                .map(Ok)
+                .unwrap_or_else(|| keys::open(k, &self.master).map(Arc::new))
+            {
                 Ok(key) => {
                     active.insert(k.alg, key);
                 }
-                Err(e) => tracing::error!(kid = %k.kid, error = %e, "cannot open signing key (wrong master key?)"),
+                Err(e) => {
+                    tracing::error!(kid = %k.kid, error = %e, "cannot open signing key (wrong master key?)")
+                }
             }
         }
         let now = self.clock.now();
         let jwks = serde_json::to_vec(&keys::jwks(&keys, now)).unwrap_or_default();
-        let jwks_etag = format!("\"{}\"", lanyard_core::random::b64url(&lanyard_core::crypto::sha256(&jwks)[..16]));
-        let discovery = serde_json::to_vec(&metadata(&server, &self.config.base_url, &Capabilities::current())).unwrap_or_default();
+        let jwks_etag = format!(
+            "\"{}\"",
+            lanyard_core::random::b64url(&lanyard_core::crypto::sha256(&jwks)[..16])
+        );
+        let discovery = serde_json::to_vec(&metadata(
+            &server,
+            &self.config.base_url,
+            &Capabilities::current(),
+        ))
+        .unwrap_or_default();
         self.record_metrics(&server.id, &keys);
         let entry = Arc::new(Entry {
             server,
@@ -117,7 +155,10 @@ impl Keyring {
             discovery: Bytes::from(discovery),
             loaded: Instant::now(),
         });
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), entry.clone());
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), entry.clone());
         Ok(Some(entry))
     }
 
@@ -125,7 +166,10 @@ impl Keyring {
         let mut counts = Vec::new();
         for alg in SigningAlg::ALL {
             for status in [KeyStatus::Active, KeyStatus::Next, KeyStatus::Expired] {
-                let n = keys.iter().filter(|k| k.alg == alg && k.status == status).count() as i64;
+                let n = keys
+                    .iter()
+                    .filter(|k| k.alg == alg && k.status == status)
+                    .count() as i64;
                 counts.push((alg.as_str(), status.as_str(), n));
             }
         }

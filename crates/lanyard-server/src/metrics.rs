@@ -72,24 +72,58 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("lanyard");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
-        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
         let keys = Family::<KeyLabels, Gauge>::default();
-        registry.register("signing_keys", "Signing keys by authorization server, algorithm and status", keys.clone());
+        registry.register(
+            "signing_keys",
+            "Signing keys by authorization server, algorithm and status",
+            keys.clone(),
+        );
         let tokens = Family::<GrantLabels, Counter>::default();
-        registry.register("tokens_issued", "Tokens issued by grant type", tokens.clone());
+        registry.register(
+            "tokens_issued",
+            "Tokens issued by grant type",
+            tokens.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
-        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+            })
+            .set(1);
         registry.register("build_info", "The running version", build);
-        Metrics { registry: Arc::new(Mutex::new(registry)), requests, latency, keys, tokens }
+        Metrics {
+            registry: Arc::new(Mutex::new(registry)),
+            requests,
+            latency,
+            keys,
+            tokens,
+        }
     }
 
     pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels { route: route.to_owned(), method: method.to_owned(), status })
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
             .inc();
-        self.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(seconds);
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(seconds);
     }
 
     /// Records the key counts of one authorization server (every status, zeros included).
@@ -106,7 +140,11 @@ impl Metrics {
     }
 
     pub fn token_issued(&self, grant_type: &str) {
-        self.tokens.get_or_create(&GrantLabels { grant_type: grant_type.to_owned() }).inc();
+        self.tokens
+            .get_or_create(&GrantLabels {
+                grant_type: grant_type.to_owned(),
+            })
+            .inc();
     }
 
     /// The Prometheus text exposition.
@@ -122,10 +160,18 @@ impl Metrics {
 /// Middleware recording every routed request.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let method = req.method().clone();
     let response = next.run(req).await;
     let route = route.as_deref().unwrap_or("unmatched");
-    state.metrics.observe_request(route, method.as_str(), response.status().as_u16(), start.elapsed().as_secs_f64());
+    state.metrics.observe_request(
+        route,
+        method.as_str(),
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     response
 }

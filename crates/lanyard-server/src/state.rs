@@ -6,8 +6,8 @@ use lanyard_core::crypto::MasterKey;
 use lanyard_core::random::Random;
 use lanyard_core::store::Store;
 
-use crate::api::rate_limit::RateLimiter;
 use crate::api::auth::TouchThrottle;
+use crate::api::rate_limit::RateLimiter;
 use crate::config::ServerConfig;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
@@ -44,7 +44,13 @@ impl AppState {
         master: Arc<MasterKey>,
     ) -> Self {
         let metrics = Metrics::new();
-        let keyring = Keyring::new(store.clone(), master.clone(), clock.clone(), config.clone(), metrics.clone());
+        let keyring = Keyring::new(
+            store.clone(),
+            master.clone(),
+            clock.clone(),
+            config.clone(),
+            metrics.clone(),
+        );
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         AppState(Arc::new(Inner {
             store,

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 
 use crate::OpenError;
 
@@ -27,7 +27,10 @@ impl PostgresStore {
     /// Runs pending migrations; sqlx's migrator holds a PostgreSQL advisory lock meanwhile, so nodes starting at
     /// once against an empty database migrate one after the other.
     pub async fn migrate(&self) -> Result<(), OpenError> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| OpenError::Migrate(e.to_string()))
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| OpenError::Migrate(e.to_string()))
     }
 
     pub fn pool(&self) -> &PgPool {

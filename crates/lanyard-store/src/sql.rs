@@ -133,14 +133,20 @@ macro_rules! sql_store {
                 })
             }
 
-            fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
-                serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+            type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
+
+            /// Runs `query` and maps the row it may return.
+            async fn optional<T>(query: Query<'_>, pool: &sqlx::Pool<$db>, map: fn(&DbRow) -> StoreResult<T>) -> StoreResult<Option<T>> {
+                query.fetch_optional(pool).await.map_err(db_err)?.as_ref().map(map).transpose()
             }
 
-            /// Pages over rows fetched with `LIMIT limit + 1` in id order.
-            fn page<T>(rows: Vec<DbRow>, req: &PageRequest, map: fn(&DbRow) -> StoreResult<T>, id: fn(&T) -> String) -> StoreResult<Page<T>> {
-                let items = rows.iter().map(map).collect::<StoreResult<Vec<T>>>()?;
-                Ok(Page::from_overfetch(items, req.limit, id))
+            /// Runs `query` and maps every row.
+            async fn all<T>(query: Query<'_>, pool: &sqlx::Pool<$db>, map: fn(&DbRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+                query.fetch_all(pool).await.map_err(db_err)?.iter().map(map).collect()
+            }
+
+            fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+                serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
             }
 
             fn after(req: &PageRequest) -> String {
@@ -215,27 +221,16 @@ macro_rules! sql_store {
                 }
 
                 async fn auth_server(&self, id: &str) -> StoreResult<Option<AuthorizationServer>> {
-                    sqlx::query("SELECT * FROM authorization_servers WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(db_err)?
-                        .as_ref()
-                        .map(server_from_row)
-                        .transpose()
+                    optional(sqlx::query("SELECT * FROM authorization_servers WHERE id = $1").bind(id), &self.pool, server_from_row).await
                 }
 
                 async fn list_auth_servers(&self, kind: AuthServerKind, req: &PageRequest) -> StoreResult<Page<AuthorizationServer>> {
-                    let rows = sqlx::query(
-                        "SELECT * FROM authorization_servers WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3",
-                    )
-                    .bind(kind.as_str())
-                    .bind(after(req))
-                    .bind(overfetch(req))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
-                    page(rows, req, server_from_row, |s| s.id.clone())
+                    let query = sqlx::query("SELECT * FROM authorization_servers WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3")
+                        .bind(kind.as_str())
+                        .bind(after(req))
+                        .bind(overfetch(req));
+                    let items = all(query, &self.pool, server_from_row).await?;
+                    Ok(Page::from_overfetch(items, req.limit, |s| s.id.clone()))
                 }
             }
 
@@ -289,39 +284,18 @@ macro_rules! sql_store {
                 }
 
                 async fn policies(&self, auth_server_id: &str) -> StoreResult<Vec<Policy>> {
-                    sqlx::query("SELECT * FROM auth_server_policies WHERE auth_server_id = $1 ORDER BY priority, id")
-                        .bind(auth_server_id)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?
-                        .iter()
-                        .map(policy_from_row)
-                        .collect()
+                    all(sqlx::query("SELECT * FROM auth_server_policies WHERE auth_server_id = $1 ORDER BY priority, id").bind(auth_server_id), &self.pool, policy_from_row).await
                 }
 
                 async fn policy_rules(&self, policy_id: &str) -> StoreResult<Vec<PolicyRule>> {
-                    sqlx::query("SELECT * FROM auth_server_policy_rules WHERE policy_id = $1 ORDER BY priority, id")
-                        .bind(policy_id)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?
-                        .iter()
-                        .map(rule_from_row)
-                        .collect()
+                    all(sqlx::query("SELECT * FROM auth_server_policy_rules WHERE policy_id = $1 ORDER BY priority, id").bind(policy_id), &self.pool, rule_from_row).await
                 }
             }
 
             #[async_trait]
             impl KeyStore for $store {
                 async fn keys(&self, auth_server_id: &str) -> StoreResult<Vec<KeyRecord>> {
-                    sqlx::query("SELECT * FROM signing_keys WHERE auth_server_id = $1 ORDER BY created DESC, kid")
-                        .bind(auth_server_id)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?
-                        .iter()
-                        .map(key_from_row)
-                        .collect()
+                    all(sqlx::query("SELECT * FROM signing_keys WHERE auth_server_id = $1 ORDER BY created DESC, kid").bind(auth_server_id), &self.pool, key_from_row).await
                 }
 
                 async fn insert_key_if_absent(&self, k: &KeyRecord) -> StoreResult<bool> {
@@ -430,35 +404,18 @@ macro_rules! sql_store {
                 }
 
                 async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>> {
-                    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
-                        .bind(&hash[..])
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(db_err)?
-                        .as_ref()
-                        .map(api_token_from_row)
-                        .transpose()
+                    optional(sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1").bind(&hash[..]), &self.pool, api_token_from_row).await
                 }
 
                 async fn api_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
-                    sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(db_err)?
-                        .as_ref()
-                        .map(api_token_from_row)
-                        .transpose()
+                    optional(sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id), &self.pool, api_token_from_row).await
                 }
 
                 async fn list_api_tokens(&self, req: &PageRequest) -> StoreResult<Page<ApiToken>> {
-                    let rows = sqlx::query("SELECT * FROM api_tokens WHERE id > $1 ORDER BY id LIMIT $2")
+                    let items = all(sqlx::query("SELECT * FROM api_tokens WHERE id > $1 ORDER BY id LIMIT $2")
                         .bind(after(req))
-                        .bind(overfetch(req))
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?;
-                    page(rows, req, api_token_from_row, |t| t.id.clone())
+                        .bind(overfetch(req)), &self.pool, api_token_from_row).await?;
+                    Ok(Page::from_overfetch(items, req.limit, |t| t.id.clone()))
                 }
 
                 async fn delete_api_token(&self, id: &str) -> StoreResult<bool> {
@@ -485,13 +442,10 @@ macro_rules! sql_store {
             #[async_trait]
             impl UserStore for $store {
                 async fn list_users(&self, req: &PageRequest) -> StoreResult<Page<User>> {
-                    let rows = sqlx::query("SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2")
+                    let items = all(sqlx::query("SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2")
                         .bind(after(req))
-                        .bind(overfetch(req))
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?;
-                    page(rows, req, user_from_row, |u| u.id.clone())
+                        .bind(overfetch(req)), &self.pool, user_from_row).await?;
+                    Ok(Page::from_overfetch(items, req.limit, |u| u.id.clone()))
                 }
             }
 

@@ -2,8 +2,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::OpenError;
 
@@ -33,7 +33,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| OpenError::Connect(format!("{}: {e}", path.display())))?;
-        Ok(SqliteStore { pool, path: path.to_owned() })
+        Ok(SqliteStore {
+            pool,
+            path: path.to_owned(),
+        })
     }
 
     /// Runs pending migrations while holding an exclusive lock on `<db>.migrate.lock`, so that a server and a CLI
@@ -41,14 +44,21 @@ impl SqliteStore {
     pub async fn migrate(&self) -> Result<(), OpenError> {
         let lock_path = self.path.with_extension("migrate.lock");
         let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-            let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)?;
             file.lock()?;
             Ok(file)
         })
         .await
         .map_err(|e| OpenError::Io(e.to_string()))?
         .map_err(|e| OpenError::Io(format!("cannot lock for migration: {e}")))?;
-        let result = MIGRATOR.run(&self.pool).await.map_err(|e| OpenError::Migrate(e.to_string()));
+        let result = MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| OpenError::Migrate(e.to_string()));
         drop(lock);
         result
     }

@@ -25,9 +25,14 @@ mod backends {
 
     pub async fn sqlite() -> Sqlite {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("lanyard.db"), 4).await.unwrap();
+        let store = SqliteStore::open(&dir.path().join("lanyard.db"), 4)
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
-        Sqlite { _dir: dir, store: Arc::new(store) }
+        Sqlite {
+            _dir: dir,
+            store: Arc::new(store),
+        }
     }
 
     pub async fn postgres() -> Option<(lanyard_testkit::postgres::TempDatabase, Arc<dyn Store>)> {
@@ -79,26 +84,36 @@ suite!(
 );
 
 async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) {
-    let first = bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme").await.unwrap();
+    let first = bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme")
+        .await
+        .unwrap();
     assert!(first.created_org);
     assert_eq!(first.created_servers, vec!["org", "default"]);
     let org = store.org().await.unwrap().unwrap();
     assert_eq!(org.name, "Acme");
     assert_eq!(org.id.len(), 20);
 
-    let again = bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Other").await.unwrap();
+    let again = bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Other")
+        .await
+        .unwrap();
     assert!(!again.created_org && again.created_servers.is_empty());
     assert_eq!(store.org().await.unwrap().unwrap(), org);
 
     let default = store.auth_server("default").await.unwrap().unwrap();
     assert_eq!(default.kind, AuthServerKind::Custom);
     assert_eq!(default.audiences, vec!["api://default".to_owned()]);
-    assert_eq!(store.auth_server("org").await.unwrap().unwrap().kind, AuthServerKind::Org);
+    assert_eq!(
+        store.auth_server("org").await.unwrap().unwrap().kind,
+        AuthServerKind::Org
+    );
     assert!(store.auth_server("nope").await.unwrap().is_none());
 
     let policies = store.policies("default").await.unwrap();
     assert_eq!(policies.len(), 1);
-    assert_eq!(policies[0].conditions["clients"]["include"][0], "ALL_CLIENTS");
+    assert_eq!(
+        policies[0].conditions["clients"]["include"][0],
+        "ALL_CLIENTS"
+    );
     let rules = store.policy_rules(&policies[0].id).await.unwrap();
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0].conditions["scopes"]["include"][0], "*");
@@ -108,15 +123,28 @@ async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) 
 async fn settings_keep_the_first_value(store: Arc<dyn Store>) {
     assert_eq!(store.setting_or_insert("k", "one").await.unwrap(), "one");
     assert_eq!(store.setting_or_insert("k", "two").await.unwrap(), "one");
-    assert_eq!(store.setting_or_insert("other", "two").await.unwrap(), "two");
+    assert_eq!(
+        store.setting_or_insert("other", "two").await.unwrap(),
+        "two"
+    );
 }
 
 async fn with_servers(store: &Arc<dyn Store>) {
-    bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme").await.unwrap();
+    bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme")
+        .await
+        .unwrap();
 }
 
 fn record(alg: SigningAlg, status: KeyStatus, master: &MasterKey) -> KeyRecord {
-    new_key_record("default", alg, status, master, &SystemRandom, lanyard_core::clock::Clock::now(&SystemClock)).unwrap()
+    new_key_record(
+        "default",
+        alg,
+        status,
+        master,
+        &SystemRandom,
+        lanyard_core::clock::Clock::now(&SystemClock),
+    )
+    .unwrap()
 }
 
 async fn one_active_and_one_next_key_per_algorithm(store: Arc<dyn Store>) {
@@ -124,10 +152,30 @@ async fn one_active_and_one_next_key_per_algorithm(store: Arc<dyn Store>) {
     let master = MasterKey::generate(&SystemRandom);
     let active = record(SigningAlg::ES256, KeyStatus::Active, &master);
     assert!(store.insert_key_if_absent(&active).await.unwrap());
-    assert!(!store.insert_key_if_absent(&record(SigningAlg::ES256, KeyStatus::Active, &master)).await.unwrap());
-    assert!(store.insert_key_if_absent(&record(SigningAlg::EdDSA, KeyStatus::Active, &master)).await.unwrap());
-    assert!(store.insert_key_if_absent(&record(SigningAlg::ES256, KeyStatus::Next, &master)).await.unwrap());
-    assert!(!store.insert_key_if_absent(&record(SigningAlg::ES256, KeyStatus::Next, &master)).await.unwrap());
+    assert!(
+        !store
+            .insert_key_if_absent(&record(SigningAlg::ES256, KeyStatus::Active, &master))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_key_if_absent(&record(SigningAlg::EdDSA, KeyStatus::Active, &master))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_key_if_absent(&record(SigningAlg::ES256, KeyStatus::Next, &master))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_key_if_absent(&record(SigningAlg::ES256, KeyStatus::Next, &master))
+            .await
+            .unwrap()
+    );
 
     let stored = store.keys("default").await.unwrap();
     assert_eq!(stored.len(), 3);
@@ -145,9 +193,19 @@ async fn concurrent_key_inserts_leave_exactly_one_active(store: Arc<dyn Store>) 
         let rec = record(SigningAlg::EdDSA, KeyStatus::Active, &master);
         tokio::spawn(async move { store.insert_key_if_absent(&rec).await.unwrap() })
     });
-    let won = futures::future::join_all(tasks).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    let won = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
     assert_eq!(won, 1);
-    let active = store.keys("default").await.unwrap().into_iter().filter(|k| k.status == KeyStatus::Active).count();
+    let active = store
+        .keys("default")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.status == KeyStatus::Active)
+        .count();
     assert_eq!(active, 1);
 }
 
@@ -161,22 +219,41 @@ async fn rotation_retires_promotes_and_refuses_stale_attempts(store: Arc<dyn Sto
     let now = Utc::now();
     let retire = now + Duration::hours(24);
     let fresh = record(SigningAlg::ES256, KeyStatus::Next, &master);
-    assert!(store.rotate_key(&active.kid, &fresh, now, retire).await.unwrap());
+    assert!(
+        store
+            .rotate_key(&active.kid, &fresh, now, retire)
+            .await
+            .unwrap()
+    );
 
     let after = store.keys("default").await.unwrap();
     let find = |kid: &str| after.iter().find(|k| k.kid == kid).unwrap().clone();
     let old = find(&active.kid);
     assert_eq!(old.status, KeyStatus::Expired);
-    assert_eq!(old.retire_at.unwrap().timestamp_millis(), retire.timestamp_millis());
-    assert_eq!(old.rotated.unwrap().timestamp_millis(), now.timestamp_millis());
+    assert_eq!(
+        old.retire_at.unwrap().timestamp_millis(),
+        retire.timestamp_millis()
+    );
+    assert_eq!(
+        old.rotated.unwrap().timestamp_millis(),
+        now.timestamp_millis()
+    );
     let promoted = find(&next.kid);
     assert_eq!(promoted.status, KeyStatus::Active);
-    assert_eq!(promoted.activated.unwrap().timestamp_millis(), now.timestamp_millis());
+    assert_eq!(
+        promoted.activated.unwrap().timestamp_millis(),
+        now.timestamp_millis()
+    );
     assert_eq!(find(&fresh.kid).status, KeyStatus::Next);
 
     // A second node that read the same ACTIVE key loses and changes nothing.
     let late = record(SigningAlg::ES256, KeyStatus::Next, &master);
-    assert!(!store.rotate_key(&active.kid, &late, now, retire).await.unwrap());
+    assert!(
+        !store
+            .rotate_key(&active.kid, &late, now, retire)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.keys("default").await.unwrap().len(), 3);
 }
 
@@ -187,9 +264,17 @@ async fn rotation_without_a_next_key_activates_the_fresh_one(store: Arc<dyn Stor
     store.insert_key_if_absent(&active).await.unwrap();
     let fresh = record(SigningAlg::EdDSA, KeyStatus::Next, &master);
     let now = Utc::now();
-    assert!(store.rotate_key(&active.kid, &fresh, now, now).await.unwrap());
+    assert!(
+        store
+            .rotate_key(&active.kid, &fresh, now, now)
+            .await
+            .unwrap()
+    );
     let after = store.keys("default").await.unwrap();
-    assert_eq!(after.iter().find(|k| k.kid == fresh.kid).unwrap().status, KeyStatus::Active);
+    assert_eq!(
+        after.iter().find(|k| k.kid == fresh.kid).unwrap().status,
+        KeyStatus::Active
+    );
 }
 
 async fn retired_keys_are_deleted_after_their_retention(store: Arc<dyn Store>) {
@@ -199,9 +284,18 @@ async fn retired_keys_are_deleted_after_their_retention(store: Arc<dyn Store>) {
     store.insert_key_if_absent(&active).await.unwrap();
     let now = Utc::now();
     let fresh = record(SigningAlg::EdDSA, KeyStatus::Next, &master);
-    store.rotate_key(&active.kid, &fresh, now, now + Duration::hours(1)).await.unwrap();
+    store
+        .rotate_key(&active.kid, &fresh, now, now + Duration::hours(1))
+        .await
+        .unwrap();
     assert_eq!(store.delete_retired_keys(now).await.unwrap(), 0);
-    assert_eq!(store.delete_retired_keys(now + Duration::hours(2)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .delete_retired_keys(now + Duration::hours(2))
+            .await
+            .unwrap(),
+        1
+    );
     let left = store.keys("default").await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].kid, fresh.kid);
@@ -217,10 +311,20 @@ async fn api_tokens_round_trip_by_hash_and_page_in_id_order(store: Arc<dyn Store
         ids.push(rec.id.clone());
         secrets.push(secret);
     }
-    let found = store.api_token_by_hash(&api_token::hash(secrets[2].expose())).await.unwrap().unwrap();
+    let found = store
+        .api_token_by_hash(&api_token::hash(secrets[2].expose()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, ids[2]);
     assert_eq!(found.name, "t2");
-    assert!(store.api_token_by_hash(&api_token::hash("00nope")).await.unwrap().is_none());
+    assert!(
+        store
+            .api_token_by_hash(&api_token::hash("00nope"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let mut seen = Vec::new();
     let mut req = PageRequest::first(2);
@@ -240,7 +344,10 @@ async fn api_tokens_round_trip_by_hash_and_page_in_id_order(store: Arc<dyn Store
     let at = Utc::now();
     store.touch_api_token(&ids[0], at).await.unwrap();
     let touched = store.api_token(&ids[0]).await.unwrap().unwrap();
-    assert_eq!(touched.last_used.unwrap().timestamp_millis(), at.timestamp_millis());
+    assert_eq!(
+        touched.last_used.unwrap().timestamp_millis(),
+        at.timestamp_millis()
+    );
 
     assert!(store.delete_api_token(&ids[0]).await.unwrap());
     assert!(!store.delete_api_token(&ids[0]).await.unwrap());
@@ -248,15 +355,31 @@ async fn api_tokens_round_trip_by_hash_and_page_in_id_order(store: Arc<dyn Store
 
     let (_, mut dup) = api_token::mint("dup", None, None, &SystemRandom, Utc::now());
     dup.token_hash = api_token::hash(secrets[1].expose());
-    assert!(matches!(store.insert_api_token(&dup).await, Err(lanyard_core::store::StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_api_token(&dup).await,
+        Err(lanyard_core::store::StoreError::Conflict(_))
+    ));
 }
 
 async fn auth_servers_list_by_kind(store: Arc<dyn Store>) {
     with_servers(&store).await;
-    let custom = store.list_auth_servers(AuthServerKind::Custom, &PageRequest::first(10)).await.unwrap();
-    assert_eq!(custom.items.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["default"]);
+    let custom = store
+        .list_auth_servers(AuthServerKind::Custom, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        custom
+            .items
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["default"]
+    );
     assert!(custom.next.is_none());
-    let org = store.list_auth_servers(AuthServerKind::Org, &PageRequest::first(10)).await.unwrap();
+    let org = store
+        .list_auth_servers(AuthServerKind::Org, &PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(org.items.len(), 1);
 }
 
@@ -268,16 +391,36 @@ async fn users_list_starts_empty(store: Arc<dyn Store>) {
 /// Nodes starting at once against an empty PostgreSQL database: migrations and bootstrap must not race.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_concurrent_first_starts_do_not_race() {
-    let Some(db) = lanyard_testkit::postgres::TempDatabase::create().await else { return };
+    let Some(db) = lanyard_testkit::postgres::TempDatabase::create().await else {
+        return;
+    };
     let starts = (0..4).map(|_| {
         let url = db.url.clone();
         tokio::spawn(async move {
-            let store: Arc<dyn Store> = Arc::new(lanyard_store::PostgresStore::connect(&url, 2).await.unwrap());
-            lanyard_store::open(&lanyard_store::Database::Postgres(url), 2).await.unwrap();
-            bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme").await.unwrap()
+            let store: Arc<dyn Store> = Arc::new(
+                lanyard_store::PostgresStore::connect(&url, 2)
+                    .await
+                    .unwrap(),
+            );
+            lanyard_store::open(&lanyard_store::Database::Postgres(url), 2)
+                .await
+                .unwrap();
+            bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme")
+                .await
+                .unwrap()
         })
     });
-    let reports: Vec<_> = futures::future::join_all(starts).await.into_iter().map(Result::unwrap).collect();
+    let reports: Vec<_> = futures::future::join_all(starts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(reports.iter().filter(|r| r.created_org).count(), 1);
-    assert_eq!(reports.iter().map(|r| r.created_servers.len()).sum::<usize>(), 2);
+    assert_eq!(
+        reports
+            .iter()
+            .map(|r| r.created_servers.len())
+            .sum::<usize>(),
+        2
+    );
 }

@@ -26,18 +26,37 @@ impl TempDatabase {
         let pool = match sqlx::PgPool::connect(&admin).await {
             Ok(p) => p,
             Err(e) if !required => {
-                eprintln!("skipping a PostgreSQL test: {e} (set LANYARD_TEST_POSTGRES_URL to require PostgreSQL)");
+                eprintln!(
+                    "skipping a PostgreSQL test: {e} (set LANYARD_TEST_POSTGRES_URL to require PostgreSQL)"
+                );
                 return None;
             }
             Err(e) => panic!("LANYARD_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"),
         };
         static SEQ: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let name = format!("lanyard_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, SEQ.fetch_add(1, Ordering::Relaxed));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("CREATE DATABASE");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "lanyard_test_{}_{}_{}",
+            std::process::id(),
+            nanos % 1_000_000_000,
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("CREATE DATABASE");
         pool.close().await;
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
-        Some(TempDatabase { url: format!("{base}/{name}"), name })
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin);
+        Some(TempDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        })
     }
 }
 
@@ -47,7 +66,12 @@ impl Drop for TempDatabase {
         let name = self.name.clone();
         // On a thread of its own: the test's runtime may be gone or busy.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");

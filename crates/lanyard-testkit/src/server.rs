@@ -30,7 +30,11 @@ impl Lanyard {
 
     /// Runs a CLI command to completion.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).stdin(Stdio::null()).output().expect("run lanyard")
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run lanyard")
     }
 
     /// Starts `lanyard serve --listen 127.0.0.1:0` with `args`; waits for its banner.
@@ -39,10 +43,19 @@ impl Lanyard {
     }
 
     /// Like [`Lanyard::serve`], with a chance to adjust the command (environment, …).
-    pub fn serve_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Result<Server, String> {
+    pub fn serve_with(
+        &self,
+        args: &[&str],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Result<Server, String> {
         let mut cmd = self.command();
-        cmd.arg("serve").arg("--listen").arg("127.0.0.1:0").args(args);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(args);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         adjust(&mut cmd);
         let started = Instant::now();
         let mut child = cmd.spawn().map_err(|e| e.to_string())?;
@@ -65,7 +78,13 @@ impl Lanyard {
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(line) => {
                     if let Some(addr) = line.split("listening on ").nth(1) {
-                        return Ok(Server { child, addr: addr.trim().to_owned(), started, stderr: erx, stderr_seen: Vec::new() });
+                        return Ok(Server {
+                            child,
+                            addr: addr.trim().to_owned(),
+                            started,
+                            stderr: erx,
+                            stderr_seen: Vec::new(),
+                        });
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -73,7 +92,10 @@ impl Lanyard {
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let err: Vec<String> = erx.try_iter().collect();
-                return Err(format!("lanyard serve exited with {status}: {}", err.join("\n")));
+                return Err(format!(
+                    "lanyard serve exited with {status}: {}",
+                    err.join("\n")
+                ));
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
@@ -111,7 +133,10 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -137,7 +162,10 @@ impl Drop for Server {
 
 /// A temporary data dir.
 pub fn data_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("lanyard-test-").tempdir().expect("tempdir")
+    tempfile::Builder::new()
+        .prefix("lanyard-test-")
+        .tempdir()
+        .expect("tempdir")
 }
 
 pub fn path_str(p: &Path) -> &str {

@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Every option can also be set by a `LANYARD_*` environment variable (shown with each option) or in a TOML file
 /// given with `--config`; the command line wins over the environment, which wins over the file.
 #[derive(Debug, Parser)]
-#[command(name = "lanyard", version, propagate_version = true, max_term_width = 110)]
+#[command(
+    name = "lanyard",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -41,7 +46,12 @@ pub struct StorageArgs {
     #[arg(long, env = "LANYARD_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// A `postgres://` URL to keep the data in PostgreSQL instead of SQLite (for several nodes).
-    #[arg(long, env = "LANYARD_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LANYARD_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
@@ -75,7 +85,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LANYARD_KEY_ROTATION_INTERVAL", value_name = "DURATION")]
     pub key_rotation_interval: Option<String>,
     /// How often the key schedule runs (for tests) [default: 60s].
-    #[arg(long, env = "LANYARD_KEY_CHECK_INTERVAL", value_name = "DURATION", hide = true)]
+    #[arg(
+        long,
+        env = "LANYARD_KEY_CHECK_INTERVAL",
+        value_name = "DURATION",
+        hide = true
+    )]
     pub key_check_interval: Option<String>,
     /// Largest request body in bytes [default: 1048576].
     #[arg(long, env = "LANYARD_MAX_BODY_BYTES", value_name = "BYTES")]

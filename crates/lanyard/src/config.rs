@@ -26,8 +26,11 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(path) = path else { return Ok(FileConfig::default()) };
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
     }
 }
@@ -44,11 +47,24 @@ pub const DB_FILE: &str = "lanyard.db";
 
 impl Storage {
     pub fn resolve(args: &StorageArgs, file: &FileConfig) -> anyhow::Result<Self> {
-        let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| DEFAULT_DATA_DIR.into());
-        let url = args.database_url.clone().or_else(|| file.database_url.clone()).filter(|u| !u.trim().is_empty());
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        let url = args
+            .database_url
+            .clone()
+            .or_else(|| file.database_url.clone())
+            .filter(|u| !u.trim().is_empty());
         let database = match url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
-            Some(other) => bail!("--database-url must be a postgres:// URL (got {:?}); leave it out to use SQLite in the data dir", lanyard_store::redact_url(&other)),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url)
+            }
+            Some(other) => bail!(
+                "--database-url must be a postgres:// URL (got {:?}); leave it out to use SQLite in the data dir",
+                lanyard_store::redact_url(&other)
+            ),
             None => Database::Sqlite(data_dir.join(DB_FILE)),
         };
         Ok(Storage { data_dir, database })
@@ -62,7 +78,10 @@ impl Storage {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700));
+                let _ = std::fs::set_permissions(
+                    &self.data_dir,
+                    std::fs::Permissions::from_mode(0o700),
+                );
             }
         }
         Ok(())
@@ -87,40 +106,73 @@ impl ServeConfig {
     pub fn resolve(args: &ServeArgs) -> anyhow::Result<Self> {
         let file = FileConfig::load(args.storage.config.as_deref())?;
         let storage = Storage::resolve(&args.storage, &file)?;
-        let rotation = args.key_rotation_interval.clone().or(file.key_rotation_interval.clone()).unwrap_or_else(|| "90d".into());
-        let key_rotation_interval =
-            crate::duration::parse(&rotation).map_err(|e| anyhow::anyhow!("--key-rotation-interval: {e}"))?;
-        let check = args.key_check_interval.clone().unwrap_or_else(|| "60s".into());
+        let rotation = args
+            .key_rotation_interval
+            .clone()
+            .or(file.key_rotation_interval.clone())
+            .unwrap_or_else(|| "90d".into());
+        let key_rotation_interval = crate::duration::parse(&rotation)
+            .map_err(|e| anyhow::anyhow!("--key-rotation-interval: {e}"))?;
+        let check = args
+            .key_check_interval
+            .clone()
+            .unwrap_or_else(|| "60s".into());
         let key_check_interval = crate::duration::parse(&check)
             .map_err(|e| anyhow::anyhow!("--key-check-interval: {e}"))?
             .unwrap_or(chrono::Duration::seconds(60));
-        let base_url = args.base_url.clone().or(file.base_url.clone()).map(|u| validate_base_url(&u)).transpose()?;
+        let base_url = args
+            .base_url
+            .clone()
+            .or(file.base_url.clone())
+            .map(|u| validate_base_url(&u))
+            .transpose()?;
         Ok(ServeConfig {
             storage,
-            listen: args.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen.clone())
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
             base_url,
-            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
-            org_name: args.org_name.clone().or(file.org_name.clone()).unwrap_or_else(|| "Lanyard".into()),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+            org_name: args
+                .org_name
+                .clone()
+                .or(file.org_name.clone())
+                .unwrap_or_else(|| "Lanyard".into()),
             api_rate_limit: args.api_rate_limit.or(file.api_rate_limit).unwrap_or(6000),
             key_rotation_interval,
             key_check_interval,
-            max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(1024 * 1024),
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(1024 * 1024),
         })
     }
 
     /// The public URL: the configured one, or `http://` and the bound address.
     pub fn effective_base_url(&self, bound: SocketAddr) -> String {
-        self.base_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 }
 
 /// An absolute http(s) URL without query, fragment or credentials; the trailing slash removed.
 pub fn validate_base_url(url: &str) -> anyhow::Result<String> {
-    let parsed = url::Url::parse(url).with_context(|| format!("--base-url {url:?} is not a URL"))?;
+    let parsed =
+        url::Url::parse(url).with_context(|| format!("--base-url {url:?} is not a URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         bail!("--base-url must start with https:// (or http:// for local use), got {url:?}");
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
+    if parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
         bail!("--base-url must not have a query, a fragment or credentials: {url:?}");
     }
     if parsed.host_str().is_none() {
@@ -135,8 +187,14 @@ mod tests {
 
     #[test]
     fn base_urls_are_checked_and_normalised() {
-        assert_eq!(validate_base_url("https://id.example.com/").unwrap(), "https://id.example.com");
-        assert_eq!(validate_base_url("http://127.0.0.1:8080/sso").unwrap(), "http://127.0.0.1:8080/sso");
+        assert_eq!(
+            validate_base_url("https://id.example.com/").unwrap(),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            validate_base_url("http://127.0.0.1:8080/sso").unwrap(),
+            "http://127.0.0.1:8080/sso"
+        );
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("https://x/?a=b").is_err());
         assert!(validate_base_url("https://u:p@x").is_err());
@@ -145,15 +203,28 @@ mod tests {
 
     #[test]
     fn the_file_fills_what_the_command_line_leaves_open() {
-        let file: FileConfig = toml::from_str("data_dir = \"/srv/l\"\ndatabase_url = \"postgres://h/db\"").unwrap();
-        let args = StorageArgs { config: None, data_dir: None, database_url: None };
+        let file: FileConfig =
+            toml::from_str("data_dir = \"/srv/l\"\ndatabase_url = \"postgres://h/db\"").unwrap();
+        let args = StorageArgs {
+            config: None,
+            data_dir: None,
+            database_url: None,
+        };
         let s = Storage::resolve(&args, &file).unwrap();
         assert_eq!(s.database, Database::Postgres("postgres://h/db".into()));
-        let args = StorageArgs { config: None, data_dir: Some("/tmp/x".into()), database_url: None };
+        let args = StorageArgs {
+            config: None,
+            data_dir: Some("/tmp/x".into()),
+            database_url: None,
+        };
         let s = Storage::resolve(&args, &FileConfig::default()).unwrap();
         assert_eq!(s.database, Database::Sqlite("/tmp/x/lanyard.db".into()));
         assert!(toml::from_str::<FileConfig>("nonsense = 1").is_err());
-        let args = StorageArgs { config: None, data_dir: None, database_url: Some("mysql://x".into()) };
+        let args = StorageArgs {
+            config: None,
+            data_dir: None,
+            database_url: Some("mysql://x".into()),
+        };
         assert!(Storage::resolve(&args, &FileConfig::default()).is_err());
     }
 }

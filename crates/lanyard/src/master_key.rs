@@ -39,15 +39,16 @@ pub fn load(data_dir: &Path) -> anyhow::Result<MasterKey> {
 fn read(path: &Path) -> anyhow::Result<MasterKey> {
     // Another process may have just created it: wait briefly for its content.
     for _ in 0..50 {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         if !text.trim().is_empty() {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                if let Ok(meta) = std::fs::metadata(path) {
-                    if meta.permissions().mode() & 0o077 != 0 {
-                        tracing::warn!(path = %path.display(), "the master key file is readable by others; chmod 600 it");
-                    }
+                if let Ok(meta) = std::fs::metadata(path)
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    tracing::warn!(path = %path.display(), "the master key file is readable by others; chmod 600 it");
                 }
             }
             return MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));

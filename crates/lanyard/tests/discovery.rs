@@ -9,27 +9,52 @@ use serde_json::Value;
 fn check_metadata(doc: &Value, issuer: &str) {
     assert_eq!(doc["issuer"], issuer);
     for ep in ["authorization_endpoint", "token_endpoint", "jwks_uri"] {
-        assert!(doc[ep].as_str().is_some_and(|u| u.starts_with(issuer)), "{ep} missing or off-issuer: {doc}");
+        assert!(
+            doc[ep].as_str().is_some_and(|u| u.starts_with(issuer)),
+            "{ep} missing or off-issuer: {doc}"
+        );
     }
     for (key, value) in doc.as_object().unwrap() {
         if key.ends_with("_endpoint") || key == "jwks_uri" {
             let url = value.as_str().unwrap();
-            assert!(!url.contains('?') && !url.contains('#'), "{key} has a query or fragment");
+            assert!(
+                !url.contains('?') && !url.contains('#'),
+                "{key} has a query or fragment"
+            );
         }
     }
-    let has = |field: &str, v: &str| doc[field].as_array().is_some_and(|a| a.iter().any(|x| x == v));
+    let has = |field: &str, v: &str| {
+        doc[field]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == v))
+    };
     assert!(has("response_types_supported", "code"));
     assert!(has("subject_types_supported", "public"));
     assert!(has("id_token_signing_alg_values_supported", "RS256"));
     assert!(has("scopes_supported", "openid"));
     assert!(has("grant_types_supported", "authorization_code"));
-    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
-    assert!(doc["claims_supported"].as_array().is_some_and(|a| a.iter().any(|c| c == "sub")));
+    assert!(
+        doc["claims_supported"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c == "sub"))
+    );
     assert!(doc["token_endpoint_auth_methods_supported"].is_array());
     // Not advertised until implemented.
-    for absent in ["userinfo_endpoint", "introspection_endpoint", "revocation_endpoint", "registration_endpoint"] {
-        assert!(doc.get(absent).is_none(), "{absent} is advertised but not implemented");
+    for absent in [
+        "userinfo_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "registration_endpoint",
+    ] {
+        assert!(
+            doc.get(absent).is_none(),
+            "{absent} is advertised but not implemented"
+        );
     }
 }
 
@@ -39,11 +64,19 @@ async fn org_and_custom_discovery_follow_okta_layout_and_the_conformance_checks(
     let s = serve(dir.path(), &[]);
     let base = s.addr.clone();
 
-    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
         let (status, headers, doc) = get_json(&s.url(path)).await;
         assert_eq!(status, 200);
         assert_eq!(headers["content-type"], "application/json");
-        assert!(headers["cache-control"].to_str().unwrap().contains("max-age"));
+        assert!(
+            headers["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age")
+        );
         check_metadata(&doc, &base);
         assert_eq!(doc["jwks_uri"], format!("{base}/oauth2/v1/keys"));
         assert_eq!(doc["token_endpoint"], format!("{base}/oauth2/v1/token"));
@@ -54,7 +87,11 @@ async fn org_and_custom_discovery_follow_okta_layout_and_the_conformance_checks(
         assert_eq!(status, 200);
         assert_eq!(headers["access-control-allow-origin"], "*");
         let issuer = format!("{base}/oauth2/default");
-        assert_eq!(url.trim_end_matches(&format!("/.well-known/{suffix}")), issuer, "issuer = discovery URL minus the suffix");
+        assert_eq!(
+            url.trim_end_matches(&format!("/.well-known/{suffix}")),
+            issuer,
+            "issuer = discovery URL minus the suffix"
+        );
         check_metadata(&doc, &issuer);
         assert_eq!(doc["jwks_uri"], format!("{issuer}/v1/keys"));
     }
@@ -64,7 +101,11 @@ async fn org_and_custom_discovery_follow_okta_layout_and_the_conformance_checks(
 async fn unknown_servers_get_okta_404s_and_the_org_server_has_no_custom_path() {
     let dir = data_dir();
     let s = serve(dir.path(), &[]);
-    for path in ["/oauth2/nope/.well-known/openid-configuration", "/oauth2/nope/v1/keys", "/oauth2/org/v1/keys"] {
+    for path in [
+        "/oauth2/nope/.well-known/openid-configuration",
+        "/oauth2/nope/v1/keys",
+        "/oauth2/org/v1/keys",
+    ] {
         let (status, headers, body) = get_json(&s.url(path)).await;
         assert_eq!(status, 404, "{path}");
         assert_eq!(headers["content-type"], "application/json");
@@ -91,36 +132,66 @@ async fn jwks_hold_only_public_signing_keys_with_distinct_kids_and_revalidate() 
         assert!(keys.len() >= 3);
         let mut seen = std::collections::HashSet::new();
         for k in keys {
-            assert!(seen.insert(k["kid"].as_str().unwrap().to_owned()), "duplicate kid");
+            assert!(
+                seen.insert(k["kid"].as_str().unwrap().to_owned()),
+                "duplicate kid"
+            );
             assert_eq!(k["use"], "sig");
             for private in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
-                assert!(k.get(private).is_none(), "private member {private} published");
+                assert!(
+                    k.get(private).is_none(),
+                    "private member {private} published"
+                );
             }
             match k["alg"].as_str().unwrap() {
                 "RS256" => assert!(k["kty"] == "RSA" && k["n"].is_string() && k["e"] == "AQAB"),
-                "ES256" => assert!(k["kty"] == "EC" && k["crv"] == "P-256" && k["x"].is_string() && k["y"].is_string()),
-                "EdDSA" => assert!(k["kty"] == "OKP" && k["crv"] == "Ed25519" && k["x"].is_string()),
+                "ES256" => assert!(
+                    k["kty"] == "EC"
+                        && k["crv"] == "P-256"
+                        && k["x"].is_string()
+                        && k["y"].is_string()
+                ),
+                "EdDSA" => {
+                    assert!(k["kty"] == "OKP" && k["crv"] == "Ed25519" && k["x"].is_string())
+                }
                 other => panic!("unexpected alg {other}"),
             }
         }
-        assert_eq!(keys[0]["alg"], "RS256", "the default signing key comes first");
-        let again = client().get(s.url(path)).header("If-None-Match", &etag).send().await.unwrap();
+        assert_eq!(
+            keys[0]["alg"], "RS256",
+            "the default signing key comes first"
+        );
+        let again = client()
+            .get(s.url(path))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(again.status(), 304);
     }
     let (_, _, org) = get_json(&s.url("/oauth2/v1/keys")).await;
     let (_, _, custom) = get_json(&s.url("/oauth2/default/v1/keys")).await;
-    assert!(kids(&org).iter().all(|k| !kids(&custom).contains(k)), "each server has keys of its own");
+    assert!(
+        kids(&org).iter().all(|k| !kids(&custom).contains(k)),
+        "each server has keys of its own"
+    );
 }
 
 #[tokio::test]
-async fn the_authorization_endpoint_shows_an_error_page_for_an_unknown_client_and_never_redirects() {
+async fn the_authorization_endpoint_shows_an_error_page_for_an_unknown_client_and_never_redirects()
+{
     let dir = data_dir();
     let s = serve(dir.path(), &[]);
     let url = s.url("/oauth2/default/v1/authorize?client_id=nope&response_type=code&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=x");
     let r = client().get(url).send().await.unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let page = r.text().await.unwrap();
     assert!(page.contains("<html lang=\"en\">") && !page.contains("evil.example"));
 }
@@ -137,11 +208,21 @@ async fn the_token_endpoint_answers_in_rfc_6749_form() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
     assert_eq!(r.headers()["cache-control"], "no-store");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
-    let r = client().post(s.url("/oauth2/default/v1/token")).body("").send().await.unwrap();
+    let r = client()
+        .post(s.url("/oauth2/default/v1/token"))
+        .body("")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
 }

@@ -24,15 +24,27 @@ async fn health_readiness_and_metrics() {
     get_json(&s.url("/oauth2/nope/v1/keys")).await;
     let r = client().get(s.url("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().contains("text"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("text")
+    );
     let text = r.text().await.unwrap();
     assert!(
         text.contains(r#"lanyard_http_requests_total{route="/oauth2/{id}/v1/keys",method="GET",status="200"} 3"#),
         "{text}"
     );
-    assert!(text.contains(r#"lanyard_http_requests_total{route="/oauth2/{id}/v1/keys",method="GET",status="404"} 1"#));
+    assert!(text.contains(
+        r#"lanyard_http_requests_total{route="/oauth2/{id}/v1/keys",method="GET",status="404"} 1"#
+    ));
     assert!(text.contains("lanyard_http_request_duration_seconds_bucket{"));
-    assert!(text.contains(r#"lanyard_signing_keys{auth_server="default",alg="RS256",status="ACTIVE"} 1"#), "{text}");
+    assert!(
+        text.contains(
+            r#"lanyard_signing_keys{auth_server="default",alg="RS256",status="ACTIVE"} 1"#
+        ),
+        "{text}"
+    );
     assert!(text.contains("lanyard_build_info"));
 }
 
@@ -42,19 +54,30 @@ async fn sigterm_lets_in_flight_requests_finish() {
     let mut s = serve(dir.path(), &[]);
     let addr = s.addr.trim_start_matches("http://").to_owned();
     let mut conn = TcpStream::connect(&addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     // Half a request: the head and part of the body…
     conn.write_all(b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 26\r\n\r\ngrant_type=").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     // …then the signal…
-    assert!(std::process::Command::new("kill").arg("-TERM").arg(s.pid().to_string()).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(s.pid().to_string())
+            .status()
+            .unwrap()
+            .success()
+    );
     std::thread::sleep(Duration::from_millis(300));
     // …then the rest: the request still gets its answer.
     conn.write_all(b"client_credentials").unwrap();
     let mut response = Vec::new();
     let _ = conn.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response);
-    assert!(text.starts_with("HTTP/1.1 401"), "in-flight request lost: {text:?}");
+    assert!(
+        text.starts_with("HTTP/1.1 401"),
+        "in-flight request lost: {text:?}"
+    );
     assert!(text.contains("invalid_client"));
     assert!(s.terminate().success(), "clean exit after SIGTERM");
     // New connections are refused once the server has stopped.
@@ -65,30 +88,61 @@ async fn sigterm_lets_in_flight_requests_finish() {
 async fn oversized_request_heads_are_refused() {
     let dir = data_dir();
     let s = serve(dir.path(), &[]);
-    let r = client().get(s.url("/healthz")).header("x-big", "a".repeat(100 * 1024)).send().await;
+    let r = client()
+        .get(s.url("/healthz"))
+        .header("x-big", "a".repeat(100 * 1024))
+        .send()
+        .await;
     match r {
         Ok(r) => assert_eq!(r.status(), 431),
-        Err(e) => assert!(e.is_request() || e.is_connect() || e.to_string().contains("connection"), "{e}"),
+        Err(e) => assert!(
+            e.is_request() || e.is_connect() || e.to_string().contains("connection"),
+            "{e}"
+        ),
     }
-    assert_eq!(get_json(&s.url("/healthz")).await.0, 200, "the server still serves");
+    assert_eq!(
+        get_json(&s.url("/healthz")).await.0,
+        200,
+        "the server still serves"
+    );
 }
 
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_and_carry_no_query_strings() {
     let dir = data_dir();
     let mut s = lanyard()
-        .serve_with(&["--data-dir", path_str(dir.path()), "--log-format", "json"], |c| {
-            c.env("RUST_LOG", "debug,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn");
-        })
+        .serve_with(
+            &["--data-dir", path_str(dir.path()), "--log-format", "json"],
+            |c| {
+                c.env(
+                    "RUST_LOG",
+                    "debug,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn",
+                );
+            },
+        )
         .unwrap();
-    client().get(s.url("/healthz?secret=hunter2")).send().await.unwrap();
+    client()
+        .get(s.url("/healthz?secret=hunter2"))
+        .send()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(s.terminate().success());
     let lines = s.stderr();
-    assert!(lines.iter().any(|l| l.contains("/healthz")), "requests are logged with their path: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("/healthz")),
+        "requests are logged with their path: {lines:?}"
+    );
     for line in &lines {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{line}");
-        assert!(!line.contains("hunter2"), "a query string reached the log: {line}");
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            v.get("level").is_some() && v.get("timestamp").is_some(),
+            "{line}"
+        );
+        assert!(
+            !line.contains("hunter2"),
+            "a query string reached the log: {line}"
+        );
     }
 }

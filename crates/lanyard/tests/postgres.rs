@@ -9,14 +9,19 @@ const MASTER_KEY: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80";
 
 /// A node with a data dir of its own (left empty: nothing local is needed on PostgreSQL).
 fn node(db: &TempDatabase, dir: &std::path::Path) -> Result<Server, String> {
-    lanyard().serve_with(&["--data-dir", path_str(dir), "--database-url", &db.url], |c| {
-        c.env("LANYARD_MASTER_KEY", MASTER_KEY);
-    })
+    lanyard().serve_with(
+        &["--data-dir", path_str(dir), "--database-url", &db.url],
+        |c| {
+            c.env("LANYARD_MASTER_KEY", MASTER_KEY);
+        },
+    )
 }
 
 #[tokio::test]
 async fn two_nodes_start_together_on_an_empty_database_and_share_everything() {
-    let Some(db) = TempDatabase::create().await else { return };
+    let Some(db) = TempDatabase::create().await else {
+        return;
+    };
     let (dir_a, dir_b) = (data_dir(), data_dir());
     let (a, b) = std::thread::scope(|scope| {
         let a = scope.spawn(|| node(&db, dir_a.path()));
@@ -33,7 +38,10 @@ async fn two_nodes_start_together_on_an_empty_database_and_share_everything() {
     let url_b = b.url("/oauth2/default/v1/keys");
     assert!(
         eventually(30, || async {
-            let (ka, kb) = (kids(&get_json(&url_a).await.2), kids(&get_json(&url_b).await.2));
+            let (ka, kb) = (
+                kids(&get_json(&url_a).await.2),
+                kids(&get_json(&url_b).await.2),
+            );
             ka.len() == 6 && ka == kb
         })
         .await,
@@ -43,10 +51,21 @@ async fn two_nodes_start_together_on_an_empty_database_and_share_everything() {
     // A token minted by the CLI against the database works on both nodes at once.
     let out = lanyard()
         .command()
-        .args(["api-token", "create", "--name", "ci", "--database-url", &db.url])
+        .args([
+            "api-token",
+            "create",
+            "--name",
+            "ci",
+            "--database-url",
+            &db.url,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(api_get(&a.url("/api/v1/users"), &token).await.0, 200);
     assert_eq!(api_get(&b.url("/api/v1/users"), &token).await.0, 200);

@@ -14,23 +14,29 @@ async fn an_empty_data_dir_answers_discovery_within_two_seconds() {
     let url = server.url("/.well-known/openid-configuration");
     let deadline = server.started + Duration::from_secs(10);
     let answered = loop {
-        if let Ok(r) = client().get(&url).send().await {
-            if r.status() == 200 {
-                break Instant::now();
-            }
+        if let Ok(r) = client().get(&url).send().await
+            && r.status() == 200
+        {
+            break Instant::now();
         }
         assert!(Instant::now() < deadline, "no discovery answer within 10 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let took = answered - server.started;
-    assert!(took < Duration::from_secs(2), "first discovery answer took {took:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "first discovery answer took {took:?}"
+    );
 
     assert!(data.join("lanyard.db").exists());
     let key = data.join("master.key");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }
 
@@ -41,7 +47,10 @@ async fn restart_keeps_keys_api_tokens_and_the_org() {
     let token = api_token(dir.path());
     let (_, _, jwks) = get_json(&first.url("/oauth2/default/v1/keys")).await;
     let (_, _, org_jwks) = get_json(&first.url("/oauth2/v1/keys")).await;
-    assert!(first.terminate().success(), "SIGTERM should stop the server cleanly");
+    assert!(
+        first.terminate().success(),
+        "SIGTERM should stop the server cleanly"
+    );
 
     let second = serve(dir.path(), &[]);
     let (_, _, again) = get_json(&second.url("/oauth2/default/v1/keys")).await;
@@ -49,18 +58,31 @@ async fn restart_keeps_keys_api_tokens_and_the_org() {
     for kid in kids(&jwks) {
         assert!(kids(&again).contains(&kid), "key {kid} lost across restart");
     }
-    assert_eq!(kids(&org_jwks)[..3], kids(&org_again)[..3], "the same ACTIVE keys sign after a restart");
+    assert_eq!(
+        kids(&org_jwks)[..3],
+        kids(&org_again)[..3],
+        "the same ACTIVE keys sign after a restart"
+    );
     let (status, _, _) = api_get(&second.url("/api/v1/users"), &token).await;
-    assert_eq!(status, 200, "an API token minted before the restart still works");
+    assert_eq!(
+        status, 200,
+        "an API token minted before the restart still works"
+    );
 }
 
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_is_refused_while_cli_commands_work() {
     let dir = data_dir();
     let server = serve(dir.path(), &[]);
-    let err = lanyard().serve(&["--data-dir", path_str(dir.path())]).err().expect("a second serve must fail");
+    let err = lanyard()
+        .serve(&["--data-dir", path_str(dir.path())])
+        .err()
+        .expect("a second serve must fail");
     assert!(err.contains("already running"), "unclear refusal: {err}");
-    assert!(err.contains(&server.pid().to_string()), "the message names the running pid: {err}");
+    assert!(
+        err.contains(&server.pid().to_string()),
+        "the message names the running pid: {err}"
+    );
 
     // The CLI writes alongside the running server, and the token works at once.
     let token = api_token(dir.path());
@@ -75,17 +97,32 @@ async fn a_second_server_on_the_same_data_dir_is_refused_while_cli_commands_work
 #[tokio::test]
 async fn api_token_create_prints_only_the_token() {
     let dir = data_dir();
-    let out = lanyard().run(&["api-token", "create", "--name", "ci", "--data-dir", path_str(dir.path())]);
+    let out = lanyard().run(&[
+        "api-token",
+        "create",
+        "--name",
+        "ci",
+        "--data-dir",
+        path_str(dir.path()),
+    ]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "stdout: {stdout:?}");
     assert_eq!(lines[0].len(), 45);
-    assert!(lines[0].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    assert!(
+        lines[0]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    );
     // …and the token is not stored anywhere in the data dir.
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
-        assert!(!bytes.windows(lines[0].len()).any(|w| w == lines[0].as_bytes()));
+        assert!(
+            !bytes
+                .windows(lines[0].len())
+                .any(|w| w == lines[0].as_bytes())
+        );
     }
 }
 
@@ -107,7 +144,11 @@ async fn a_different_master_key_is_refused() {
 async fn options_come_from_the_command_line_the_environment_and_the_config_file() {
     let dir = data_dir();
     let config = dir.path().join("lanyard.toml");
-    std::fs::write(&config, "base_url = \"https://from-file.example\"\norg_name = \"Acme\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "base_url = \"https://from-file.example\"\norg_name = \"Acme\"\n",
+    )
+    .unwrap();
     let data = dir.path().join("d");
     let cfg = path_str(&config).to_owned();
 
@@ -122,22 +163,44 @@ async fn options_come_from_the_command_line_the_environment_and_the_config_file(
         })
         .unwrap();
     let (_, _, doc) = get_json(&s.url("/oauth2/default/.well-known/openid-configuration")).await;
-    assert_eq!(doc["issuer"], "https://from-env.example/oauth2/default", "the environment beats the file");
+    assert_eq!(
+        doc["issuer"], "https://from-env.example/oauth2/default",
+        "the environment beats the file"
+    );
     drop(s);
 
     let s = lanyard()
-        .serve_with(&["--data-dir", path_str(&data), "--config", &cfg, "--base-url", "https://from-cli.example"], |c| {
-            c.env("LANYARD_BASE_URL", "https://from-env.example");
-        })
+        .serve_with(
+            &[
+                "--data-dir",
+                path_str(&data),
+                "--config",
+                &cfg,
+                "--base-url",
+                "https://from-cli.example",
+            ],
+            |c| {
+                c.env("LANYARD_BASE_URL", "https://from-env.example");
+            },
+        )
         .unwrap();
     let (_, _, doc) = get_json(&s.url("/.well-known/openid-configuration")).await;
-    assert_eq!(doc["issuer"], "https://from-cli.example", "the command line beats the environment");
+    assert_eq!(
+        doc["issuer"], "https://from-cli.example",
+        "the command line beats the environment"
+    );
     drop(s);
 
     std::fs::write(&config, "bogus_option = 1\n").unwrap();
-    let err = lanyard().serve(&["--data-dir", path_str(&data), "--config", &cfg]).err().expect("unknown keys are refused");
+    let err = lanyard()
+        .serve(&["--data-dir", path_str(&data), "--config", &cfg])
+        .err()
+        .expect("unknown keys are refused");
     assert!(err.contains("invalid config file"), "{err}");
-    let err = lanyard().serve(&["--data-dir", path_str(&data), "--base-url", "ftp://x"]).err().expect("bad base URL");
+    let err = lanyard()
+        .serve(&["--data-dir", path_str(&data), "--base-url", "ftp://x"])
+        .err()
+        .expect("bad base URL");
     assert!(err.contains("--base-url"), "{err}");
 }
 
@@ -149,7 +212,15 @@ fn help_and_version_are_there_for_a_newcomer() {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
     let serve_help = String::from_utf8(lanyard().run(&["serve", "--help"]).stdout).unwrap();
-    for opt in ["--data-dir", "--database-url", "--listen", "--base-url", "--log-format", "--config", "LANYARD_DATA_DIR"] {
+    for opt in [
+        "--data-dir",
+        "--database-url",
+        "--listen",
+        "--base-url",
+        "--log-format",
+        "--config",
+        "LANYARD_DATA_DIR",
+    ] {
         assert!(serve_help.contains(opt), "serve --help lacks {opt}");
     }
     let version = String::from_utf8(lanyard().run(&["--version"]).stdout).unwrap();
@@ -160,7 +231,11 @@ fn help_and_version_are_there_for_a_newcomer() {
 fn migrate_creates_the_database() {
     let dir = data_dir();
     let out = lanyard().run(&["migrate", "--data-dir", path_str(dir.path())]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
     assert!(dir.path().join("lanyard.db").exists());
 }

@@ -7,7 +7,11 @@ use super::{CryptoError, SigningKey};
 use crate::random::b64url;
 
 /// Signs `claims` with `key`. The header carries `alg`, `kid` and, when given, `typ` (e.g. `at+jwt`).
-pub fn sign<C: Serialize>(key: &SigningKey, typ: Option<&str>, claims: &C) -> Result<String, CryptoError> {
+pub fn sign<C: Serialize>(
+    key: &SigningKey,
+    typ: Option<&str>,
+    claims: &C,
+) -> Result<String, CryptoError> {
     let mut header = Map::with_capacity(3);
     header.insert("alg".into(), Value::from(key.alg().as_str()));
     header.insert("kid".into(), Value::from(key.kid()));
@@ -30,7 +34,9 @@ pub fn sign<C: Serialize>(key: &SigningKey, typ: Option<&str>, claims: &C) -> Re
 mod tests {
     use super::*;
     use crate::crypto::SigningAlg;
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
+    };
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -40,18 +46,23 @@ mod tests {
         let jwk = key.public_jwk();
         let d = |s: &Option<String>| URL_SAFE_NO_PAD.decode(s.as_deref().unwrap()).unwrap();
         match key.alg() {
-            SigningAlg::RS256 => aws_lc_rs::rsa::PublicKeyComponents { n: d(&jwk.n), e: d(&jwk.e) }
-                .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig)
-                .is_ok(),
+            SigningAlg::RS256 => aws_lc_rs::rsa::PublicKeyComponents {
+                n: d(&jwk.n),
+                e: d(&jwk.e),
+            }
+            .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig)
+            .is_ok(),
             SigningAlg::ES256 => {
                 let mut point = vec![4u8];
                 point.extend(d(&jwk.x));
                 point.extend(d(&jwk.y));
-                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).verify(input.as_bytes(), &sig).is_ok()
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                    .verify(input.as_bytes(), &sig)
+                    .is_ok()
             }
-            SigningAlg::EdDSA => {
-                UnparsedPublicKey::new(&ED25519, d(&jwk.x)).verify(input.as_bytes(), &sig).is_ok()
-            }
+            SigningAlg::EdDSA => UnparsedPublicKey::new(&ED25519, d(&jwk.x))
+                .verify(input.as_bytes(), &sig)
+                .is_ok(),
         }
     }
 
@@ -61,8 +72,12 @@ mod tests {
             let key = SigningKey::generate(alg).unwrap();
             let jws = sign(&key, Some("at+jwt"), &serde_json::json!({"sub": "a"})).unwrap();
             assert!(verify(&key, &jws), "{alg} signature should verify");
-            let header: Value =
-                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jws.split('.').next().unwrap()).unwrap()).unwrap();
+            let header: Value = serde_json::from_slice(
+                &URL_SAFE_NO_PAD
+                    .decode(jws.split('.').next().unwrap())
+                    .unwrap(),
+            )
+            .unwrap();
             assert_eq!(header["kid"], key.kid());
             assert_eq!(header["alg"], alg.as_str());
             let tampered = jws.replacen(".ey", ".ez", 1);

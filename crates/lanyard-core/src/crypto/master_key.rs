@@ -40,8 +40,9 @@ impl MasterKey {
             .decode(text.trim_end_matches('='))
             .or_else(|_| STANDARD.decode(text))
             .map_err(|_| CryptoError::InvalidKey("the master key is not base64"))?;
-        let key: [u8; 32] =
-            bytes.try_into().map_err(|_| CryptoError::InvalidKey("the master key must be 32 bytes (256 bits)"))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| CryptoError::InvalidKey("the master key must be 32 bytes (256 bits)"))?;
         Ok(MasterKey(key))
     }
 
@@ -51,11 +52,18 @@ impl MasterKey {
     }
 
     fn aead(&self) -> LessSafeKey {
-        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte AES-256 key is always valid"))
+        LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte AES-256 key is always valid"),
+        )
     }
 
     /// `nonce || ciphertext || tag`. `aad` binds the ciphertext to its context (the key id).
-    pub fn encrypt(&self, aad: &[u8], plaintext: &[u8], random: &dyn Random) -> Result<Vec<u8>, CryptoError> {
+    pub fn encrypt(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        random: &dyn Random,
+    ) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
         random.fill(&mut nonce);
         let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
@@ -63,7 +71,11 @@ impl MasterKey {
         out.extend_from_slice(plaintext);
         let mut body = out.split_off(NONCE_LEN);
         self.aead()
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut body)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut body,
+            )
             .map_err(|_| CryptoError::Encrypt)?;
         out.extend_from_slice(&body);
         Ok(out)
@@ -76,7 +88,10 @@ impl MasterKey {
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Decrypt)?;
         let mut body = body.to_vec();
-        let plain = self.aead().open_in_place(nonce, Aad::from(aad), &mut body).map_err(|_| CryptoError::Decrypt)?;
+        let plain = self
+            .aead()
+            .open_in_place(nonce, Aad::from(aad), &mut body)
+            .map_err(|_| CryptoError::Decrypt)?;
         Ok(plain.to_vec())
     }
 
@@ -96,7 +111,9 @@ mod tests {
     #[test]
     fn sealed_data_opens_only_with_the_same_key_and_context() {
         let key = MasterKey::generate(&SystemRandom);
-        let sealed = key.encrypt(b"kid-1", b"secret bytes", &SystemRandom).unwrap();
+        let sealed = key
+            .encrypt(b"kid-1", b"secret bytes", &SystemRandom)
+            .unwrap();
         assert_eq!(key.decrypt(b"kid-1", &sealed).unwrap(), b"secret bytes");
         assert_eq!(key.decrypt(b"kid-2", &sealed), Err(CryptoError::Decrypt));
         let other = MasterKey::generate(&SystemRandom);
@@ -107,9 +124,15 @@ mod tests {
     #[test]
     fn parses_its_own_encoding_and_standard_base64() {
         let key = MasterKey::generate(&SystemRandom);
-        assert_eq!(MasterKey::parse(&key.encode()).unwrap().check_value(), key.check_value());
+        assert_eq!(
+            MasterKey::parse(&key.encode()).unwrap().check_value(),
+            key.check_value()
+        );
         let std = STANDARD.encode(key.0);
-        assert_eq!(MasterKey::parse(&std).unwrap().check_value(), key.check_value());
+        assert_eq!(
+            MasterKey::parse(&std).unwrap().check_value(),
+            key.check_value()
+        );
         assert!(MasterKey::parse("c2hvcnQ").is_err());
         assert_eq!(format!("{key:?}"), "MasterKey(..)");
     }

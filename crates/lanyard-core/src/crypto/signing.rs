@@ -66,7 +66,10 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.jwk.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.jwk.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,9 +106,12 @@ impl SigningKey {
                     .map_err(|_| CryptoError::Generate)?,
             ),
             SigningAlg::ES256 => Pair::Ec(
-                EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| CryptoError::Generate)?,
+                EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(|_| CryptoError::Generate)?,
             ),
-            SigningAlg::EdDSA => Pair::Ed(Ed25519KeyPair::generate().map_err(|_| CryptoError::Generate)?),
+            SigningAlg::EdDSA => {
+                Pair::Ed(Ed25519KeyPair::generate().map_err(|_| CryptoError::Generate)?)
+            }
         };
         Ok(Self::from_pair(alg, pair))
     }
@@ -114,15 +120,17 @@ impl SigningKey {
     pub fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<Self, CryptoError> {
         let pair = match alg {
             SigningAlg::RS256 => Pair::Rsa(
-                aws_lc_rs::rsa::KeyPair::from_pkcs8(der).map_err(|_| CryptoError::InvalidKey("not an RSA key"))?,
+                aws_lc_rs::rsa::KeyPair::from_pkcs8(der)
+                    .map_err(|_| CryptoError::InvalidKey("not an RSA key"))?,
             ),
             SigningAlg::ES256 => Pair::Ec(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
                     .map_err(|_| CryptoError::InvalidKey("not a P-256 key"))?,
             ),
-            SigningAlg::EdDSA => {
-                Pair::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(|_| CryptoError::InvalidKey("not an Ed25519 key"))?)
-            }
+            SigningAlg::EdDSA => Pair::Ed(
+                Ed25519KeyPair::from_pkcs8(der)
+                    .map_err(|_| CryptoError::InvalidKey("not an Ed25519 key"))?,
+            ),
         };
         Ok(Self::from_pair(alg, pair))
     }
@@ -152,9 +160,21 @@ impl SigningKey {
     /// The private key as PKCS#8 DER, for encryption at rest.
     pub fn to_pkcs8(&self) -> Result<Pkcs8, CryptoError> {
         let der = match &self.pair {
-            Pair::Rsa(k) => k.as_der().map_err(|_| CryptoError::Encrypt)?.as_ref().to_vec(),
-            Pair::Ec(k) => k.to_pkcs8v1().map_err(|_| CryptoError::Encrypt)?.as_ref().to_vec(),
-            Pair::Ed(k) => k.to_pkcs8v1().map_err(|_| CryptoError::Encrypt)?.as_ref().to_vec(),
+            Pair::Rsa(k) => k
+                .as_der()
+                .map_err(|_| CryptoError::Encrypt)?
+                .as_ref()
+                .to_vec(),
+            Pair::Ec(k) => k
+                .to_pkcs8v1()
+                .map_err(|_| CryptoError::Encrypt)?
+                .as_ref()
+                .to_vec(),
+            Pair::Ed(k) => k
+                .to_pkcs8v1()
+                .map_err(|_| CryptoError::Encrypt)?
+                .as_ref()
+                .to_vec(),
         };
         Ok(Pkcs8(der))
     }
@@ -178,8 +198,13 @@ impl SigningKey {
         match &self.pair {
             Pair::Rsa(k) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];
-                k.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut sig)
-                    .map_err(|_| CryptoError::Sign)?;
+                k.sign(
+                    &RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut sig,
+                )
+                .map_err(|_| CryptoError::Sign)?;
                 Ok(sig)
             }
             Pair::Ec(k) => Ok(k

@@ -30,7 +30,10 @@ impl<T> Page<T> {
             let next = rows.last().map(&key);
             Page { items: rows, next }
         } else {
-            Page { items: rows, next: None }
+            Page {
+                items: rows,
+                next: None,
+            }
         }
     }
 }

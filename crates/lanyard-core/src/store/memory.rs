@@ -34,7 +34,11 @@ impl MemoryStore {
     }
 }
 
-fn page_of<T: Clone>(map: &BTreeMap<String, T>, page: &PageRequest, keep: impl Fn(&T) -> bool) -> Page<T> {
+fn page_of<T: Clone>(
+    map: &BTreeMap<String, T>,
+    page: &PageRequest,
+    keep: impl Fn(&T) -> bool,
+) -> Page<T> {
     let rows: Vec<(String, T)> = map
         .iter()
         .filter(|(k, v)| page.after.as_ref().is_none_or(|a| *k > a) && keep(v))
@@ -42,7 +46,10 @@ fn page_of<T: Clone>(map: &BTreeMap<String, T>, page: &PageRequest, keep: impl F
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let page = Page::from_overfetch(rows, page.limit, |(k, _)| k.clone());
-    Page { items: page.items.into_iter().map(|(_, v)| v).collect(), next: page.next }
+    Page {
+        items: page.items.into_iter().map(|(_, v)| v).collect(),
+        next: page.next,
+    }
 }
 
 #[async_trait]
@@ -59,13 +66,21 @@ impl OrgStore for MemoryStore {
         Ok(true)
     }
     async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String> {
-        Ok(self.state().settings.entry(key.to_owned()).or_insert_with(|| value.to_owned()).clone())
+        Ok(self
+            .state()
+            .settings
+            .entry(key.to_owned())
+            .or_insert_with(|| value.to_owned())
+            .clone())
     }
 }
 
 #[async_trait]
 impl AuthServerStore for MemoryStore {
-    async fn insert_auth_server_if_absent(&self, server: &AuthorizationServer) -> StoreResult<bool> {
+    async fn insert_auth_server_if_absent(
+        &self,
+        server: &AuthorizationServer,
+    ) -> StoreResult<bool> {
         let mut s = self.state();
         if s.servers.contains_key(&server.id) {
             return Ok(false);
@@ -76,14 +91,22 @@ impl AuthServerStore for MemoryStore {
     async fn auth_server(&self, id: &str) -> StoreResult<Option<AuthorizationServer>> {
         Ok(self.state().servers.get(id).cloned())
     }
-    async fn list_auth_servers(&self, kind: AuthServerKind, page: &PageRequest) -> StoreResult<Page<AuthorizationServer>> {
+    async fn list_auth_servers(
+        &self,
+        kind: AuthServerKind,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuthorizationServer>> {
         Ok(page_of(&self.state().servers, page, |s| s.kind == kind))
     }
 }
 
 #[async_trait]
 impl PolicyStore for MemoryStore {
-    async fn insert_policy_if_absent(&self, policy: &Policy, rules: &[PolicyRule]) -> StoreResult<bool> {
+    async fn insert_policy_if_absent(
+        &self,
+        policy: &Policy,
+        rules: &[PolicyRule],
+    ) -> StoreResult<bool> {
         let mut s = self.state();
         if s.policies.contains_key(&policy.id) {
             return Ok(false);
@@ -95,13 +118,24 @@ impl PolicyStore for MemoryStore {
         Ok(true)
     }
     async fn policies(&self, auth_server_id: &str) -> StoreResult<Vec<Policy>> {
-        let mut v: Vec<Policy> =
-            self.state().policies.values().filter(|p| p.auth_server_id == auth_server_id).cloned().collect();
+        let mut v: Vec<Policy> = self
+            .state()
+            .policies
+            .values()
+            .filter(|p| p.auth_server_id == auth_server_id)
+            .cloned()
+            .collect();
         v.sort_by_key(|p| (p.priority, p.id.clone()));
         Ok(v)
     }
     async fn policy_rules(&self, policy_id: &str) -> StoreResult<Vec<PolicyRule>> {
-        let mut v: Vec<PolicyRule> = self.state().rules.values().filter(|r| r.policy_id == policy_id).cloned().collect();
+        let mut v: Vec<PolicyRule> = self
+            .state()
+            .rules
+            .values()
+            .filter(|r| r.policy_id == policy_id)
+            .cloned()
+            .collect();
         v.sort_by_key(|r| (r.priority, r.id.clone()));
         Ok(v)
     }
@@ -110,7 +144,13 @@ impl PolicyStore for MemoryStore {
 #[async_trait]
 impl KeyStore for MemoryStore {
     async fn keys(&self, auth_server_id: &str) -> StoreResult<Vec<KeyRecord>> {
-        let mut v: Vec<KeyRecord> = self.state().keys.iter().filter(|k| k.auth_server_id == auth_server_id).cloned().collect();
+        let mut v: Vec<KeyRecord> = self
+            .state()
+            .keys
+            .iter()
+            .filter(|k| k.auth_server_id == auth_server_id)
+            .cloned()
+            .collect();
         v.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.kid.cmp(&b.kid)));
         Ok(v)
     }
@@ -129,9 +169,19 @@ impl KeyStore for MemoryStore {
         s.keys.push(key.clone());
         Ok(true)
     }
-    async fn rotate_key(&self, active_kid: &str, fresh: &KeyRecord, now: Timestamp, retire_at: Timestamp) -> StoreResult<bool> {
+    async fn rotate_key(
+        &self,
+        active_kid: &str,
+        fresh: &KeyRecord,
+        now: Timestamp,
+        retire_at: Timestamp,
+    ) -> StoreResult<bool> {
         let mut s = self.state();
-        let Some(active) = s.keys.iter().position(|k| k.kid == active_kid && k.status == KeyStatus::Active) else {
+        let Some(active) = s
+            .keys
+            .iter()
+            .position(|k| k.kid == active_kid && k.status == KeyStatus::Active)
+        else {
             return Ok(false);
         };
         let (server, alg) = (s.keys[active].auth_server_id.clone(), s.keys[active].alg);
@@ -139,7 +189,9 @@ impl KeyStore for MemoryStore {
         k.status = KeyStatus::Expired;
         k.rotated = Some(now);
         k.retire_at = Some(retire_at);
-        let next = s.keys.iter().position(|k| k.auth_server_id == server && k.alg == alg && k.status == KeyStatus::Next);
+        let next = s.keys.iter().position(|k| {
+            k.auth_server_id == server && k.alg == alg && k.status == KeyStatus::Next
+        });
         let mut fresh = fresh.clone();
         match next {
             Some(i) => {
@@ -158,7 +210,9 @@ impl KeyStore for MemoryStore {
     async fn delete_retired_keys(&self, before: Timestamp) -> StoreResult<u64> {
         let mut s = self.state();
         let n = s.keys.len();
-        s.keys.retain(|k| !(k.status == KeyStatus::Expired && k.retire_at.is_some_and(|t| t < before)));
+        s.keys.retain(|k| {
+            !(k.status == KeyStatus::Expired && k.retire_at.is_some_and(|t| t < before))
+        });
         Ok((n - s.keys.len()) as u64)
     }
 }
@@ -167,14 +221,23 @@ impl KeyStore for MemoryStore {
 impl ApiTokenStore for MemoryStore {
     async fn insert_api_token(&self, token: &ApiToken) -> StoreResult<()> {
         let mut s = self.state();
-        if s.api_tokens.values().any(|t| t.token_hash == token.token_hash) || s.api_tokens.contains_key(&token.id) {
+        if s.api_tokens
+            .values()
+            .any(|t| t.token_hash == token.token_hash)
+            || s.api_tokens.contains_key(&token.id)
+        {
             return Err(StoreError::Conflict("api token".into()));
         }
         s.api_tokens.insert(token.id.clone(), token.clone());
         Ok(())
     }
     async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>> {
-        Ok(self.state().api_tokens.values().find(|t| &t.token_hash == hash).cloned())
+        Ok(self
+            .state()
+            .api_tokens
+            .values()
+            .find(|t| &t.token_hash == hash)
+            .cloned())
     }
     async fn api_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
         Ok(self.state().api_tokens.get(id).cloned())

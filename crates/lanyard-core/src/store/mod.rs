@@ -10,7 +10,10 @@ pub mod memory;
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::model::{ApiToken, AuthServerKind, AuthorizationServer, KeyRecord, Org, Page, PageRequest, Policy, PolicyRule, User};
+use crate::model::{
+    ApiToken, AuthServerKind, AuthorizationServer, KeyRecord, Org, Page, PageRequest, Policy,
+    PolicyRule, User,
+};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -43,17 +46,26 @@ pub trait OrgStore: Send + Sync {
 /// Authorization servers.
 #[async_trait]
 pub trait AuthServerStore: Send + Sync {
-    async fn insert_auth_server_if_absent(&self, server: &AuthorizationServer) -> StoreResult<bool>;
+    async fn insert_auth_server_if_absent(&self, server: &AuthorizationServer)
+    -> StoreResult<bool>;
     async fn auth_server(&self, id: &str) -> StoreResult<Option<AuthorizationServer>>;
     /// Servers of one kind in id order.
-    async fn list_auth_servers(&self, kind: AuthServerKind, page: &PageRequest) -> StoreResult<Page<AuthorizationServer>>;
+    async fn list_auth_servers(
+        &self,
+        kind: AuthServerKind,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuthorizationServer>>;
 }
 
 /// Access policies of authorization servers and their rules.
 #[async_trait]
 pub trait PolicyStore: Send + Sync {
     /// Inserts the policy and its rules unless a policy with that id exists; returns whether it inserted.
-    async fn insert_policy_if_absent(&self, policy: &Policy, rules: &[PolicyRule]) -> StoreResult<bool>;
+    async fn insert_policy_if_absent(
+        &self,
+        policy: &Policy,
+        rules: &[PolicyRule],
+    ) -> StoreResult<bool>;
     /// The server's policies by priority.
     async fn policies(&self, auth_server_id: &str) -> StoreResult<Vec<Policy>>;
     /// The policy's rules by priority.
@@ -72,7 +84,13 @@ pub trait KeyStore: Send + Sync {
     /// of its server and algorithm to ACTIVE, and stores `fresh` as the new NEXT (or as ACTIVE when there was no
     /// NEXT to promote). Returns false, changing nothing, if `active_kid` is no longer ACTIVE: another node
     /// rotated first.
-    async fn rotate_key(&self, active_kid: &str, fresh: &KeyRecord, now: Timestamp, retire_at: Timestamp) -> StoreResult<bool>;
+    async fn rotate_key(
+        &self,
+        active_kid: &str,
+        fresh: &KeyRecord,
+        now: Timestamp,
+        retire_at: Timestamp,
+    ) -> StoreResult<bool>;
     /// Deletes EXPIRED keys whose `retire_at` is before `before`; returns how many.
     async fn delete_retired_keys(&self, before: Timestamp) -> StoreResult<u64>;
 }
@@ -97,7 +115,15 @@ pub trait UserStore: Send + Sync {
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
-    OrgStore + AuthServerStore + PolicyStore + KeyStore + ApiTokenStore + UserStore + Send + Sync + 'static
+    OrgStore
+    + AuthServerStore
+    + PolicyStore
+    + KeyStore
+    + ApiTokenStore
+    + UserStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite`, `postgres` or `memory`.
     fn backend(&self) -> &'static str;

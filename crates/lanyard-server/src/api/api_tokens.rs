@@ -2,8 +2,8 @@
 //! are minted by `lanyard api-token create`, as Okta mints them in its admin console only.
 
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use lanyard_core::clock::okta_format;
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::auth::ApiPrincipal;
 use super::error::ApiError;
-use super::pagination::{PageQuery, link_headers};
+use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -43,26 +43,41 @@ fn token_json(t: &ApiToken, base: &str) -> Value {
     v
 }
 
-async fn list(State(state): State<AppState>, OriginalUri(uri): OriginalUri, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     let req = q.to_request(20, 200)?;
     let page = state.store.list_api_tokens(&req).await?;
     let base = &state.config.base_url;
-    let body: Vec<Value> = page.items.iter().map(|t| token_json(t, base)).collect();
-    let headers: HeaderMap = link_headers(base, uri.path(), uri.query(), page.next.as_deref());
-    Ok((headers, Json(body)).into_response())
+    let body = page.items.iter().map(|t| token_json(t, base)).collect();
+    Ok(list_response(base, &uri, page.next.as_deref(), body))
 }
 
 fn resolve<'a>(id: &'a str, me: &'a ApiPrincipal) -> &'a str {
     if id == "current" { &me.token_id } else { id }
 }
 
-async fn read(State(state): State<AppState>, Extension(me): Extension<ApiPrincipal>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Extension(me): Extension<ApiPrincipal>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = resolve(&id, &me);
-    let token = state.store.api_token(id).await?.ok_or_else(|| ApiError::not_found(id, "ApiToken"))?;
+    let token = state
+        .store
+        .api_token(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id, "ApiToken"))?;
     Ok(Json(token_json(&token, &state.config.base_url)))
 }
 
-async fn revoke(State(state): State<AppState>, Extension(me): Extension<ApiPrincipal>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn revoke(
+    State(state): State<AppState>,
+    Extension(me): Extension<ApiPrincipal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let id = resolve(&id, &me);
     if state.store.delete_api_token(id).await? {
         tracing::info!(token_id = %id, by = %me.token_id, "API token revoked");

@@ -24,7 +24,9 @@ pub struct ApiPrincipal {
 
 /// The SSWS token in an `Authorization` header value, if it is one.
 pub fn ssws_token(value: &str) -> Option<&str> {
-    let rest = value.strip_prefix("SSWS").or_else(|| value.strip_prefix("ssws"))?;
+    let rest = value
+        .strip_prefix("SSWS")
+        .or_else(|| value.strip_prefix("ssws"))?;
     let token = rest.trim_start_matches(' ').trim_end();
     (!token.is_empty()).then_some(token)
 }
@@ -50,13 +52,27 @@ impl TouchThrottle {
     }
 }
 
-pub async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let presented = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(ssws_token);
+pub async fn require_token(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ssws_token);
     let Some(presented) = presented else {
-        return ApiError::invalid_token().with_detail("no SSWS token").into_response();
+        return ApiError::invalid_token()
+            .with_detail("no SSWS token")
+            .into_response();
     };
     let now = state.clock.now();
-    let record = match state.store.api_token_by_hash(&api_token::hash(presented)).await {
+    let record = match state
+        .store
+        .api_token_by_hash(&api_token::hash(presented))
+        .await
+    {
         Ok(Some(t)) if api_token::is_valid(&t, now) => t,
         Ok(_) => return ApiError::invalid_token().into_response(),
         Err(e) => return ApiError::from(e).into_response(),
@@ -70,7 +86,11 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
             }
         });
     }
-    req.extensions_mut().insert(ApiPrincipal { token_id: record.id, token_name: record.name, user_id: record.user_id });
+    req.extensions_mut().insert(ApiPrincipal {
+        token_id: record.id,
+        token_name: record.name,
+        user_id: record.user_id,
+    });
     next.run(req).await
 }
 

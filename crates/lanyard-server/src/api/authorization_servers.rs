@@ -2,8 +2,7 @@
 //! (Creating and editing servers, scopes, claims and policies arrives with the authorization server issue.)
 
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
@@ -13,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::OktaJson;
-use super::pagination::{PageQuery, link_headers};
+use super::pagination::{PageQuery, list_response};
 use crate::key_admin::{KeyMaker, next_rotation};
 use crate::state::AppState;
 
@@ -21,18 +20,35 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authorizationServers", get(list))
         .route("/authorizationServers/{id}", get(read))
-        .route("/authorizationServers/{id}/credentials/keys", get(list_keys))
-        .route("/authorizationServers/{id}/credentials/keys/{kid}", get(read_key))
-        .route("/authorizationServers/{id}/credentials/lifecycle/keyRotate", post(rotate_keys))
+        .route(
+            "/authorizationServers/{id}/credentials/keys",
+            get(list_keys),
+        )
+        .route(
+            "/authorizationServers/{id}/credentials/keys/{kid}",
+            get(read_key),
+        )
+        .route(
+            "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
+            post(rotate_keys),
+        )
         .route("/authorizationServers/{id}/policies", get(list_policies))
-        .route("/authorizationServers/{id}/policies/{pid}", get(read_policy))
-        .route("/authorizationServers/{id}/policies/{pid}/rules", get(list_rules))
+        .route(
+            "/authorizationServers/{id}/policies/{pid}",
+            get(read_policy),
+        )
+        .route(
+            "/authorizationServers/{id}/policies/{pid}/rules",
+            get(list_rules),
+        )
 }
 
 fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &AppState) -> Value {
     let base = &state.config.base_url;
     let href = format!("{base}/api/v1/authorizationServers/{}", s.id);
-    let active = keys.iter().find(|k| k.alg == s.signing_alg && k.status == lanyard_core::model::KeyStatus::Active);
+    let active = keys
+        .iter()
+        .find(|k| k.alg == s.signing_alg && k.status == lanyard_core::model::KeyStatus::Active);
     let mut signing = json!({
         "rotationMode": if state.config.key_rotation_interval.is_some() { "AUTO" } else { "MANUAL" },
         "use": "sig",
@@ -116,34 +132,61 @@ async fn custom_server(state: &AppState, id: &str) -> Result<AuthorizationServer
     }
 }
 
-async fn list(State(state): State<AppState>, OriginalUri(uri): OriginalUri, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     let req = q.to_request(200, 200)?;
-    let page = state.store.list_auth_servers(AuthServerKind::Custom, &req).await?;
+    let page = state
+        .store
+        .list_auth_servers(AuthServerKind::Custom, &req)
+        .await?;
     let mut body = Vec::with_capacity(page.items.len());
     for s in &page.items {
         let keys = state.store.keys(&s.id).await?;
         body.push(server_json(s, &keys, &state));
     }
-    let headers: HeaderMap = link_headers(&state.config.base_url, uri.path(), uri.query(), page.next.as_deref());
-    Ok((headers, Json(body)).into_response())
+    Ok(list_response(
+        &state.config.base_url,
+        &uri,
+        page.next.as_deref(),
+        body,
+    ))
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let server = custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
     Ok(Json(server_json(&server, &keys, &state)))
 }
 
-async fn list_keys(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<Value>>, ApiError> {
+async fn list_keys(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
     custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
-    Ok(Json(keys.iter().map(|k| key_json(k, &state.config.base_url)).collect()))
+    Ok(Json(
+        keys.iter()
+            .map(|k| key_json(k, &state.config.base_url))
+            .collect(),
+    ))
 }
 
-async fn read_key(State(state): State<AppState>, Path((id, kid)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+async fn read_key(
+    State(state): State<AppState>,
+    Path((id, kid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
-    let key = keys.iter().find(|k| k.kid == kid).ok_or_else(|| ApiError::not_found(&kid, "JsonWebKey"))?;
+    let key = keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .ok_or_else(|| ApiError::not_found(&kid, "JsonWebKey"))?;
     Ok(Json(key_json(key, &state.config.base_url)))
 }
 
@@ -153,33 +196,68 @@ struct RotateBody {
     use_: Option<String>,
 }
 
-async fn rotate_keys(State(state): State<AppState>, Path(id): Path<String>, OktaJson(body): OktaJson<Option<RotateBody>>) -> Result<Json<Vec<Value>>, ApiError> {
+async fn rotate_keys(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<Option<RotateBody>>,
+) -> Result<Json<Vec<Value>>, ApiError> {
     if let Some(u) = body.and_then(|b| b.use_).filter(|u| u != "sig") {
-        return Err(ApiError::validation("use", vec![format!("use: only \"sig\" keys can be rotated, not {u:?}")]));
+        return Err(ApiError::validation(
+            "use",
+            vec![format!("use: only \"sig\" keys can be rotated, not {u:?}")],
+        ));
     }
     let server = custom_server(&state, &id).await?;
-    let maker = KeyMaker { master: state.master.clone(), random: state.random.clone(), clock: state.clock.clone() };
-    let activated = maker.rotate(state.store.as_ref(), &server).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let maker = KeyMaker {
+        master: state.master.clone(),
+        random: state.random.clone(),
+        clock: state.clock.clone(),
+    };
+    let activated = maker
+        .rotate(state.store.as_ref(), &server)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     state.keyring.invalidate(&id);
     tracing::info!(auth_server = %id, activated = ?activated, "signing keys rotated through the API");
     let keys = state.store.keys(&id).await?;
-    Ok(Json(keys.iter().map(|k| key_json(k, &state.config.base_url)).collect()))
+    Ok(Json(
+        keys.iter()
+            .map(|k| key_json(k, &state.config.base_url))
+            .collect(),
+    ))
 }
 
-async fn list_policies(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<Value>>, ApiError> {
+async fn list_policies(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
     custom_server(&state, &id).await?;
     let policies = state.store.policies(&id).await?;
-    Ok(Json(policies.iter().map(|p| policy_json(p, &state.config.base_url)).collect()))
+    Ok(Json(
+        policies
+            .iter()
+            .map(|p| policy_json(p, &state.config.base_url))
+            .collect(),
+    ))
 }
 
-async fn read_policy(State(state): State<AppState>, Path((id, pid)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+async fn read_policy(
+    State(state): State<AppState>,
+    Path((id, pid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     custom_server(&state, &id).await?;
     let policies = state.store.policies(&id).await?;
-    let p = policies.iter().find(|p| p.id == pid).ok_or_else(|| ApiError::not_found(&pid, "Policy"))?;
+    let p = policies
+        .iter()
+        .find(|p| p.id == pid)
+        .ok_or_else(|| ApiError::not_found(&pid, "Policy"))?;
     Ok(Json(policy_json(p, &state.config.base_url)))
 }
 
-async fn list_rules(State(state): State<AppState>, Path((id, pid)): Path<(String, String)>) -> Result<Json<Vec<Value>>, ApiError> {
+async fn list_rules(
+    State(state): State<AppState>,
+    Path((id, pid)): Path<(String, String)>,
+) -> Result<Json<Vec<Value>>, ApiError> {
     custom_server(&state, &id).await?;
     if !state.store.policies(&id).await?.iter().any(|p| p.id == pid) {
         return Err(ApiError::not_found(&pid, "Policy"));

@@ -18,7 +18,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, summary: impl Into<String>) -> Self {
-        ApiError { status, code, summary: summary.into(), causes: Vec::new(), detail: None }
+        ApiError {
+            status,
+            code,
+            summary: summary.into(),
+            causes: Vec::new(),
+            detail: None,
+        }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -28,54 +34,97 @@ impl ApiError {
 
     /// 400 E0000001 with one cause per problem.
     pub fn validation(summary: impl Into<String>, causes: Vec<String>) -> Self {
-        ApiError { causes, ..Self::new(StatusCode::BAD_REQUEST, "E0000001", format!("Api validation failed: {}", summary.into())) }
+        ApiError {
+            causes,
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "E0000001",
+                format!("Api validation failed: {}", summary.into()),
+            )
+        }
     }
 
     /// 400 E0000003: the body is not JSON, or not JSON of the expected shape at its syntax level.
     pub fn malformed_body(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "E0000003", "The request body was not well-formed.").with_detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "E0000003",
+            "The request body was not well-formed.",
+        )
+        .with_detail(detail)
     }
 
     pub fn body_too_large() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "E0000003", "The request body was too large.")
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "E0000003",
+            "The request body was too large.",
+        )
     }
 
     /// 401 E0000011.
     pub fn invalid_token() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "E0000011", "Invalid token provided")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "E0000011",
+            "Invalid token provided",
+        )
     }
 
     /// 404 E0000007 for a resource of `kind` (`User`, `AuthorizationServer`, …) named `id`.
     pub fn not_found(id: &str, kind: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "E0000007", format!("Not found: Resource not found: {id} ({kind})"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "E0000007",
+            format!("Not found: Resource not found: {id} ({kind})"),
+        )
     }
 
     pub fn not_found_path(path: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "E0000007", format!("Not found: Resource not found: {path} (Resource)"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "E0000007",
+            format!("Not found: Resource not found: {path} (Resource)"),
+        )
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "E0000022", "The endpoint does not support the provided HTTP method")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "E0000022",
+            "The endpoint does not support the provided HTTP method",
+        )
     }
 
     /// 429 E0000047.
     pub fn rate_limited() -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "E0000047", "API call exceeded rate limit due to too many requests.")
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E0000047",
+            "API call exceeded rate limit due to too many requests.",
+        )
     }
 
     /// 500 E0000009, detail logged.
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "E0000009", "Internal Server Error").with_detail(detail)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "E0000009",
+            "Internal Server Error",
+        )
+        .with_detail(detail)
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "E0000009", "The service is temporarily unavailable.")
-                    .with_detail(e.to_string())
-            }
+            StoreError::Unavailable(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "E0000009",
+                "The service is temporarily unavailable.",
+            )
+            .with_detail(e.to_string()),
             _ => Self::internal(e.to_string()),
         }
     }
@@ -96,7 +145,11 @@ impl IntoResponse for ApiError {
         } else if let Some(detail) = &self.detail {
             tracing::info!(error_id = %id, code = self.code, %detail, "request refused");
         }
-        let causes: Vec<_> = self.causes.iter().map(|c| json!({ "errorSummary": c })).collect();
+        let causes: Vec<_> = self
+            .causes
+            .iter()
+            .map(|c| json!({ "errorSummary": c }))
+            .collect();
         let body = json!({
             "errorCode": self.code,
             "errorSummary": self.summary,
@@ -105,7 +158,10 @@ impl IntoResponse for ApiError {
             "errorCauses": causes,
         });
         let mut r = (self.status, axum::Json(body)).into_response();
-        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, no-store"),
+        );
         r
     }
 }

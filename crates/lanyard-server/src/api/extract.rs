@@ -15,7 +15,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OktaJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(ref inner) if inner.body_text().contains("length limit") => {
+            BytesRejection::FailedToBufferBody(ref inner)
+                if inner.body_text().contains("length limit") =>
+            {
                 ApiError::body_too_large()
             }
             other => ApiError::malformed_body(other.body_text()),
@@ -26,7 +28,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OktaJson<T> {
 
 /// Parses a JSON body, or an empty one as JSON `null` (so `Option<T>` bodies may be omitted).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"null" } else { bytes };
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        bytes
+    };
     serde_json::from_slice(text).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
@@ -49,7 +55,10 @@ mod tests {
     #[test]
     fn syntax_and_shape_errors_get_different_codes() {
         assert_eq!(parse::<Body>(b"{nope").unwrap_err().code, "E0000003");
-        assert_eq!(parse::<Body>(b"{\"name\": 5}").unwrap_err().code, "E0000001");
-        assert_eq!(parse::<Option<Body>>(b"  ").unwrap().is_none(), true);
+        assert_eq!(
+            parse::<Body>(b"{\"name\": 5}").unwrap_err().code,
+            "E0000001"
+        );
+        assert!(parse::<Option<Body>>(b"  ").unwrap().is_none());
     }
 }

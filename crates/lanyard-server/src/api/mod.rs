@@ -30,6 +30,8 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// Management responses are never cached.
 async fn no_store(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut r = next.run(req).await.into_response();
-    r.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache, no-store"));
+    r.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-cache, no-store"));
     r
 }

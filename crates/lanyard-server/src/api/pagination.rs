@@ -1,7 +1,9 @@
 //! Cursor pagination in Okta's form: `limit` and `after` in, `Link` headers out — `rel="self"` first and an
 //! absolute `rel="next"` last (Okta's Python SDK keeps only the last `Link` header it sees).
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
 use lanyard_core::model::PageRequest;
 use serde::Deserialize;
 
@@ -29,12 +31,20 @@ impl PageQuery {
                 }
             },
         };
-        Ok(PageRequest { limit, after: self.after.clone().filter(|a| !a.is_empty()) })
+        Ok(PageRequest {
+            limit,
+            after: self.after.clone().filter(|a| !a.is_empty()),
+        })
     }
 }
 
 /// The `Link` headers for a page served at `path` (below the base URL) with the request's `query`.
-pub fn link_headers(base_url: &str, path: &str, query: Option<&str>, next: Option<&str>) -> HeaderMap {
+pub fn link_headers(
+    base_url: &str,
+    path: &str,
+    query: Option<&str>,
+    next: Option<&str>,
+) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let self_url = match query {
         Some(q) if !q.is_empty() => format!("{base_url}{path}?{q}"),
@@ -44,17 +54,34 @@ pub fn link_headers(base_url: &str, path: &str, query: Option<&str>, next: Optio
         headers.append(header::LINK, v);
     }
     if let Some(cursor) = next {
-        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .filter(|(k, _)| k != "after")
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let mut params: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .filter(|(k, _)| k != "after")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
         params.push(("after".into(), cursor.to_owned()));
-        let q = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
         if let Ok(v) = HeaderValue::from_str(&format!("<{base_url}{path}?{q}>; rel=\"next\"")) {
             headers.append(header::LINK, v);
         }
     }
     headers
+}
+
+/// A list response: the rendered items as a JSON array, with the `Link` headers for the page at `uri`.
+pub fn list_response(
+    base_url: &str,
+    uri: &Uri,
+    next: Option<&str>,
+    items: Vec<serde_json::Value>,
+) -> Response {
+    (
+        link_headers(base_url, uri.path(), uri.query(), next),
+        Json(items),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -63,16 +90,40 @@ mod tests {
 
     #[test]
     fn self_comes_first_and_next_last_with_other_parameters_kept() {
-        let h = link_headers("http://x", "/api/v1/users", Some("limit=2&after=a&q=bo%20b"), Some("00u2"));
-        let links: Vec<_> = h.get_all(header::LINK).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-        assert_eq!(links[0], "<http://x/api/v1/users?limit=2&after=a&q=bo%20b>; rel=\"self\"");
-        assert_eq!(links[1], "<http://x/api/v1/users?limit=2&q=bo+b&after=00u2>; rel=\"next\"");
-        assert_eq!(link_headers("http://x", "/p", None, None).get_all(header::LINK).iter().count(), 1);
+        let h = link_headers(
+            "http://x",
+            "/api/v1/users",
+            Some("limit=2&after=a&q=bo%20b"),
+            Some("00u2"),
+        );
+        let links: Vec<_> = h
+            .get_all(header::LINK)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            links[0],
+            "<http://x/api/v1/users?limit=2&after=a&q=bo%20b>; rel=\"self\""
+        );
+        assert_eq!(
+            links[1],
+            "<http://x/api/v1/users?limit=2&q=bo+b&after=00u2>; rel=\"next\""
+        );
+        assert_eq!(
+            link_headers("http://x", "/p", None, None)
+                .get_all(header::LINK)
+                .iter()
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn limits_are_validated_and_clamped() {
-        let q = |l: &str| PageQuery { limit: Some(l.into()), after: None };
+        let q = |l: &str| PageQuery {
+            limit: Some(l.into()),
+            after: None,
+        };
         assert_eq!(q("5").to_request(20, 200).unwrap().limit, 5);
         assert_eq!(q("5000").to_request(20, 200).unwrap().limit, 200);
         assert_eq!(q("0").to_request(20, 200).unwrap_err().code, "E0000001");

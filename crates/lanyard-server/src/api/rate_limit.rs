@@ -33,7 +33,10 @@ pub struct Decision {
 
 impl RateLimiter {
     pub fn new(limit_per_minute: u32) -> Self {
-        RateLimiter { limit: limit_per_minute.max(1), window: Mutex::new((0, HashMap::new())) }
+        RateLimiter {
+            limit: limit_per_minute.max(1),
+            window: Mutex::new((0, HashMap::new())),
+        }
     }
 
     /// Counts one request by `key` at `now` (epoch seconds).
@@ -49,7 +52,12 @@ impl RateLimiter {
         if allowed {
             *used += 1;
         }
-        Decision { allowed, limit: self.limit, remaining: self.limit - *used, reset: start + WINDOW_SECS }
+        Decision {
+            allowed,
+            limit: self.limit,
+            remaining: self.limit - *used,
+            reset: start + WINDOW_SECS,
+        }
     }
 }
 
@@ -58,7 +66,11 @@ fn client_key(req: &Request) -> [u8; 32] {
     match req.headers().get(header::AUTHORIZATION) {
         Some(v) => lanyard_core::crypto::sha256(v.as_bytes()),
         None => {
-            let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+            let ip = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default();
             lanyard_core::crypto::sha256(format!("ip:{ip}").as_bytes())
         }
     }
@@ -67,7 +79,11 @@ fn client_key(req: &Request) -> [u8; 32] {
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let now = state.clock.now().timestamp();
     let d = state.rate_limiter.check(client_key(&req), now);
-    let mut response = if d.allowed { next.run(req).await } else { ApiError::rate_limited().into_response() };
+    let mut response = if d.allowed {
+        next.run(req).await
+    } else {
+        ApiError::rate_limited().into_response()
+    };
     let h = response.headers_mut();
     h.insert("x-rate-limit-limit", HeaderValue::from(d.limit));
     h.insert("x-rate-limit-remaining", HeaderValue::from(d.remaining));
@@ -84,12 +100,23 @@ mod tests {
         let rl = RateLimiter::new(2);
         let k = [1u8; 32];
         let t = 1_000_020;
-        assert_eq!(rl.check(k, t), Decision { allowed: true, limit: 2, remaining: 1, reset: 1_000_080 });
+        assert_eq!(
+            rl.check(k, t),
+            Decision {
+                allowed: true,
+                limit: 2,
+                remaining: 1,
+                reset: 1_000_080
+            }
+        );
         assert!(rl.check(k, t).allowed);
         let refused = rl.check(k, t + 1);
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
-        assert!(rl.check([2u8; 32], t).allowed, "other clients are counted apart");
+        assert!(
+            rl.check([2u8; 32], t).allowed,
+            "other clients are counted apart"
+        );
         assert!(rl.check(k, t + 60).allowed, "a new window starts afresh");
     }
 }

@@ -1,16 +1,15 @@
 //! `/api/v1/users`. The directory arrives with its own issue; here the list, in Okta's shape, paginated.
 
+use axum::Router;
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::User;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::pagination::{PageQuery, link_headers};
+use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -36,11 +35,14 @@ pub fn user_json(u: &User, base: &str) -> Value {
     })
 }
 
-async fn list(State(state): State<AppState>, OriginalUri(uri): OriginalUri, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     let req = q.to_request(200, 200)?;
     let page = state.store.list_users(&req).await?;
     let base = &state.config.base_url;
-    let body: Vec<Value> = page.items.iter().map(|u| user_json(u, base)).collect();
-    let headers: HeaderMap = link_headers(base, uri.path(), uri.query(), page.next.as_deref());
-    Ok((headers, Json(body)).into_response())
+    let body = page.items.iter().map(|u| user_json(u, base)).collect();
+    Ok(list_response(base, &uri, page.next.as_deref(), body))
 }

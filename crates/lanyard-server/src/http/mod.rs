@@ -11,7 +11,10 @@ use crate::api::error::ApiError;
 /// A pre-serialised JSON body with `Content-Type: application/json`.
 pub fn json_bytes(status: StatusCode, body: Bytes) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -22,7 +25,12 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 
 /// A minimal accessible HTML error page (the hosted pages get their templates with the sign-in issue).
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
@@ -31,7 +39,10 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     );
     let mut r = (status, html).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

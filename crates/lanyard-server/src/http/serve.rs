@@ -24,9 +24,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(max_header_bytes.max(8192)).max_headers(100).timer(hyper_util::rt::TokioTimer::new())
+    builder
+        .http1()
+        .max_buf_size(max_header_bytes.max(8192))
+        .max_headers(100)
+        .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
-    builder.http2().max_header_list_size(max_header_bytes as u32);
+    builder
+        .http2()
+        .max_header_list_size(max_header_bytes as u32);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -43,11 +49,15 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = TowerToHyperService::new(tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-            app.clone().oneshot(req)
-        }));
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let service = TowerToHyperService::new(tower::service_fn(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                app.clone().oneshot(req)
+            },
+        ));
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

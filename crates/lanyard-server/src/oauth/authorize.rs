@@ -10,7 +10,11 @@ use crate::http::error_page;
 use crate::state::AppState;
 
 fn answer() -> Response {
-    error_page(StatusCode::BAD_REQUEST, "Unknown application", "The client_id of this sign-in request is not registered.")
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "Unknown application",
+        "The client_id of this sign-in request is not registered.",
+    )
 }
 
 pub async fn org(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -18,7 +22,10 @@ pub async fn org(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(answer())
 }
 
-pub async fn custom(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn custom(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     super::custom_server(&state, &id).await?;
     Ok(answer())
 }

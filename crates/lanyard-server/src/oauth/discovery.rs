@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 fn render(entry: &Arc<Entry>) -> Response {
     let mut r = json_bytes(StatusCode::OK, entry.discovery.clone());
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     r
 }
 
@@ -22,6 +25,9 @@ pub async fn org(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(render(&super::org_server(&state).await?))
 }
 
-pub async fn custom(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn custom(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(render(&super::custom_server(&state, &id).await?))
 }

@@ -15,13 +15,21 @@ impl IntoResponse for OAuthErrorResponse {
         if let Some(detail) = &e.detail {
             tracing::info!(error = %e.code, %detail, "OAuth request refused");
         }
-        let status = StatusCode::from_u16(e.code.token_endpoint_status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut r = (status, Json(json!({ "error": e.code.as_str(), "error_description": e.description }))).into_response();
+        let status =
+            StatusCode::from_u16(e.code.token_endpoint_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut r = (
+            status,
+            Json(json!({ "error": e.code.as_str(), "error_description": e.description })),
+        )
+            .into_response();
         let h = r.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if status == StatusCode::UNAUTHORIZED {
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"lanyard\""));
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"lanyard\""),
+            );
         }
         r
     }

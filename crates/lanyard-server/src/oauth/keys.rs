@@ -17,11 +17,21 @@ fn render(entry: &Arc<Entry>, headers: &HeaderMap) -> Response {
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == entry.jwks_etag || t.trim() == "*"));
-    let mut r = if matches { StatusCode::NOT_MODIFIED.into_response() } else { json_bytes(StatusCode::OK, entry.jwks.clone()) };
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == entry.jwks_etag || t.trim() == "*")
+        });
+    let mut r = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        json_bytes(StatusCode::OK, entry.jwks.clone())
+    };
     let h = r.headers_mut();
     h.insert(header::ETAG, etag);
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300, must-revalidate"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300, must-revalidate"),
+    );
     r
 }
 
@@ -29,6 +39,10 @@ pub async fn org(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     Ok(render(&super::org_server(&state).await?, &headers))
 }
 
-pub async fn custom(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn custom(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     Ok(render(&super::custom_server(&state, &id).await?, &headers))
 }

@@ -25,29 +25,57 @@ pub fn router() -> Router<AppState> {
     // Discovery and keys are public documents browsers fetch cross-origin (SPAs).
     let public = Router::new()
         .route("/.well-known/openid-configuration", get(discovery::org))
-        .route("/.well-known/oauth-authorization-server", get(discovery::org))
-        .route("/oauth2/{id}/.well-known/openid-configuration", get(discovery::custom))
-        .route("/oauth2/{id}/.well-known/oauth-authorization-server", get(discovery::custom))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::org),
+        )
+        .route(
+            "/oauth2/{id}/.well-known/openid-configuration",
+            get(discovery::custom),
+        )
+        .route(
+            "/oauth2/{id}/.well-known/oauth-authorization-server",
+            get(discovery::custom),
+        )
         .route("/oauth2/v1/keys", get(keys::org))
         .route("/oauth2/{id}/v1/keys", get(keys::custom))
-        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]));
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET]),
+        );
     Router::new()
         .merge(public)
-        .route("/oauth2/v1/authorize", get(authorize::org).post(authorize::org))
-        .route("/oauth2/{id}/v1/authorize", get(authorize::custom).post(authorize::custom))
+        .route(
+            "/oauth2/v1/authorize",
+            get(authorize::org).post(authorize::org),
+        )
+        .route(
+            "/oauth2/{id}/v1/authorize",
+            get(authorize::custom).post(authorize::custom),
+        )
         .route("/oauth2/v1/token", post(token::org))
         .route("/oauth2/{id}/v1/token", post(token::custom))
 }
 
 /// The org server's entry.
 pub async fn org_server(state: &AppState) -> Result<Arc<Entry>, ApiError> {
-    state.keyring.entry(ORG_SERVER_ID).await?.ok_or_else(|| ApiError::internal("the org authorization server is missing"))
+    state
+        .keyring
+        .entry(ORG_SERVER_ID)
+        .await?
+        .ok_or_else(|| ApiError::internal("the org authorization server is missing"))
 }
 
 /// A custom server's entry by the id in the path; 404 for the org server's internal id, unknown or inactive ones.
 pub async fn custom_server(state: &AppState, id: &str) -> Result<Arc<Entry>, ApiError> {
     match state.keyring.entry(id).await? {
-        Some(e) if e.server.kind == AuthServerKind::Custom && e.server.status == lanyard_core::model::LifecycleStatus::Active => Ok(e),
+        Some(e)
+            if e.server.kind == AuthServerKind::Custom
+                && e.server.status == lanyard_core::model::LifecycleStatus::Active =>
+        {
+            Ok(e)
+        }
         _ => Err(ApiError::not_found(id, "AuthorizationServer")),
     }
 }

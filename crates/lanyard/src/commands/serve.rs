@@ -31,37 +31,70 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     crate::master_key::verify(store.as_ref(), &master).await?;
     let master = Arc::new(master);
 
-    let report = lanyard_core::bootstrap::bootstrap(store.as_ref(), &SystemClock, &SystemRandom, &config.org_name).await?;
+    let report = lanyard_core::bootstrap::bootstrap(
+        store.as_ref(),
+        &SystemClock,
+        &SystemRandom,
+        &config.org_name,
+    )
+    .await?;
     if report.created_org {
         tracing::info!(org = %config.org_name, "created the org");
     }
-    let maker = KeyMaker { master: master.clone(), random: Arc::new(SystemRandom), clock: Arc::new(SystemClock) };
+    let maker = KeyMaker {
+        master: master.clone(),
+        random: Arc::new(SystemRandom),
+        clock: Arc::new(SystemClock),
+    };
     // Signing keys first; the NEXT keys (RSA generation is slow) are made by the schedule's first run, just after
     // the server starts answering.
     let mut created = 0;
     for server in lanyard_server::key_admin::all_servers(store.as_ref()).await? {
-        created += maker.ensure_statuses(store.as_ref(), &server.id, &[lanyard_core::model::KeyStatus::Active]).await?;
+        created += maker
+            .ensure_statuses(
+                store.as_ref(),
+                &server.id,
+                &[lanyard_core::model::KeyStatus::Active],
+            )
+            .await?;
     }
     if created > 0 {
         tracing::info!(keys = created, "generated signing keys");
     }
 
-    let listener = TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let bound = listener.local_addr()?;
     let base_url = config.effective_base_url(bound);
     let mut server_config = ServerConfig::new(base_url.clone());
     server_config.api_rate_limit_per_minute = config.api_rate_limit;
     server_config.key_rotation_interval = config.key_rotation_interval;
     server_config.max_body_bytes = config.max_body_bytes;
-    server_config.key_maintenance_every = config.key_check_interval.to_std().unwrap_or(Duration::from_secs(60));
-    let state = AppState::new(store.clone(), server_config.clone(), Arc::new(SystemClock), Arc::new(SystemRandom), master);
+    server_config.key_maintenance_every = config
+        .key_check_interval
+        .to_std()
+        .unwrap_or(Duration::from_secs(60));
+    let state = AppState::new(
+        store.clone(),
+        server_config.clone(),
+        Arc::new(SystemClock),
+        Arc::new(SystemRandom),
+        master,
+    );
 
     tokio::spawn(key_schedule(state.clone(), maker));
     banner(&base_url, bound, &config);
 
     let app = lanyard_server::router(state);
-    lanyard_server::http::serve::serve(listener, app, server_config.max_header_bytes, shutdown_signal(), lanyard_server::SHUTDOWN_GRACE)
-        .await?;
+    lanyard_server::http::serve::serve(
+        listener,
+        app,
+        server_config.max_header_bytes,
+        shutdown_signal(),
+        lanyard_server::SHUTDOWN_GRACE,
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -75,7 +108,10 @@ async fn key_schedule(state: AppState, maker: KeyMaker) {
         if !std::mem::take(&mut first) {
             tokio::time::sleep(every).await;
         }
-        match maker.maintain(state.store.as_ref(), state.config.key_rotation_interval).await {
+        match maker
+            .maintain(state.store.as_ref(), state.config.key_rotation_interval)
+            .await
+        {
             Ok(report) => {
                 if report.created > 0 {
                     tracing::info!(keys = report.created, "generated signing keys");
@@ -115,14 +151,18 @@ fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
                 dir.display()
             )
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
     }
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn,hyper=warn".into());
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
@@ -134,7 +174,10 @@ fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig) {
         Database::Sqlite(_) => format!("--data-dir {}", config.storage.data_dir.display()),
         Database::Postgres(_) => "--database-url $LANYARD_DATABASE_URL".to_owned(),
     };
-    println!("lanyard {} listening on http://{bound}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "lanyard {} listening on http://{bound}",
+        env!("CARGO_PKG_VERSION")
+    );
     println!("  storage:          {}", config.storage.database.describe());
     println!("  org discovery:    {base}/.well-known/openid-configuration");
     println!("  default server:   {base}/oauth2/default/.well-known/openid-configuration");

@@ -19,18 +19,40 @@ pub fn serve(dir: &Path, args: &[&str]) -> Server {
 
 /// `lanyard api-token create` on a data dir; the token.
 pub fn api_token(dir: &Path) -> String {
-    let out = lanyard().run(&["api-token", "create", "--name", "test", "--data-dir", path_str(dir)]);
-    assert!(out.status.success(), "api-token create failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+    let out = lanyard().run(&[
+        "api-token",
+        "create",
+        "--name",
+        "test",
+        "--data-dir",
+        path_str(dir),
+    ]);
+    assert!(
+        out.status.success(),
+        "api-token create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// GET with an SSWS token; status and JSON body.
 pub async fn api_get(url: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-    let r = client().get(url).header("Authorization", format!("SSWS {token}")).send().await.expect("request");
+    let r = client()
+        .get(url)
+        .header("Authorization", format!("SSWS {token}"))
+        .send()
+        .await
+        .expect("request");
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     let body = r.json::<Value>().await.unwrap_or(Value::Null);
@@ -41,12 +63,21 @@ pub async fn get_json(url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
     let r = client().get(url).send().await.expect("request");
     let status = r.status().as_u16();
     let headers = r.headers().clone();
-    (status, headers, r.json::<Value>().await.unwrap_or(Value::Null))
+    (
+        status,
+        headers,
+        r.json::<Value>().await.unwrap_or(Value::Null),
+    )
 }
 
 /// The kids in a JWKS document.
 pub fn kids(jwks: &Value) -> Vec<String> {
-    jwks["keys"].as_array().expect("keys").iter().map(|k| k["kid"].as_str().expect("kid").to_owned()).collect()
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("kid").to_owned())
+        .collect()
 }
 
 /// Asserts an Okta error body.
@@ -54,7 +85,11 @@ pub fn assert_okta_error(body: &Value, code: &str) {
     assert_eq!(body["errorCode"], code, "body: {body}");
     assert_eq!(body["errorLink"], code);
     assert!(body["errorSummary"].as_str().is_some_and(|s| !s.is_empty()));
-    assert!(body["errorId"].as_str().is_some_and(|s| s.starts_with("oae")));
+    assert!(
+        body["errorId"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("oae"))
+    );
     assert!(body["errorCauses"].is_array());
 }
 
