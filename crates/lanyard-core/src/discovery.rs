@@ -78,14 +78,15 @@ pub const STANDARD_CLAIMS: &[&str] = &[
 ];
 
 impl Capabilities {
-    /// What is implemented today. The authorization and token endpoints are listed because discovery requires them.
+    /// What is implemented today. The authorization and token endpoints are listed because discovery requires them;
+    /// no client authentication method is advertised until clients can be registered.
     pub fn current() -> Self {
         Capabilities {
             response_types: &["code"],
             response_modes: &["query"],
             grant_types: &["authorization_code"],
             subject_types: &["public"],
-            token_endpoint_auth_methods: &["client_secret_basic", "client_secret_post"],
+            token_endpoint_auth_methods: &[],
             scopes: STANDARD_SCOPES,
             claims: STANDARD_CLAIMS,
             id_token_signing_algs: &SigningAlg::ALL,
@@ -125,6 +126,7 @@ pub struct ProviderMetadata {
     pub grant_types_supported: Vec<String>,
     pub subject_types_supported: Vec<String>,
     pub id_token_signing_alg_values_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub token_endpoint_auth_methods_supported: Vec<String>,
     pub claims_supported: Vec<String>,
     pub code_challenge_methods_supported: Vec<String>,

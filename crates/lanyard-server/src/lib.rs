@@ -49,7 +49,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             // Method and path only: query strings can carry secrets (codes, session tokens).
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
             }),
         )
         .with_state(state)
