@@ -43,7 +43,6 @@ fn check_metadata(doc: &Value, issuer: &str) {
             .as_array()
             .is_some_and(|a| a.iter().any(|c| c == "sub"))
     );
-    assert!(doc["token_endpoint_auth_methods_supported"].is_array());
     // Not advertised until implemented.
     for absent in [
         "userinfo_endpoint",
