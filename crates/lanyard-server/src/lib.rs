@@ -15,6 +15,7 @@ pub mod keyring;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod passwords;
 pub mod state;
 
 use std::time::Duration;

@@ -3,6 +3,8 @@ use std::sync::Arc;
 
 use lanyard_core::clock::Clock;
 use lanyard_core::crypto::MasterKey;
+use lanyard_core::password::hash::Params;
+use lanyard_core::password::policy::PasswordPolicy;
 use lanyard_core::random::Random;
 use lanyard_core::store::Store;
 
@@ -11,6 +13,7 @@ use crate::api::rate_limit::RateLimiter;
 use crate::config::ServerConfig;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
+use crate::passwords::PasswordHasher;
 
 /// Everything a handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -26,6 +29,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub rate_limiter: RateLimiter,
     pub token_touch: TouchThrottle,
+    pub passwords: PasswordHasher,
+    pub password_policy: PasswordPolicy,
 }
 
 impl Deref for AppState {
@@ -52,6 +57,7 @@ impl AppState {
             metrics.clone(),
         );
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
+        let passwords = PasswordHasher::new(Params::OWASP, random.clone());
         AppState(Arc::new(Inner {
             store,
             config,
@@ -62,6 +68,8 @@ impl AppState {
             metrics,
             rate_limiter,
             token_touch: TouchThrottle::default(),
+            passwords,
+            password_policy: PasswordPolicy::default(),
         }))
     }
 }

@@ -9,6 +9,7 @@ mod error;
 mod postgres;
 mod sql;
 mod sqlite;
+mod user_query;
 
 use std::path::PathBuf;
 use std::sync::Arc;

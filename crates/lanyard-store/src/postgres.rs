@@ -42,4 +42,10 @@ impl PostgresStore {
     }
 }
 
-crate::sql::sql_store!(PostgresStore, sqlx::Postgres, "BEGIN", "postgres");
+crate::sql::sql_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    "BEGIN",
+    "postgres",
+    crate::user_query::POSTGRES
+);

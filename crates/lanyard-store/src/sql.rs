@@ -1,13 +1,14 @@
-//! The SQL behind every store, written once. `sql_store!(Type, Database, "BEGIN …", "name")` implements the
+//! The SQL behind every store, written once. `sql_store!(Type, Database, "BEGIN …", "name", dialect)` implements the
 //! capability traits for a backend type holding `pool`. Placeholders are `$n`, which both SQLite and PostgreSQL
 //! accept; every statement is a `'static` string, so no SQL is ever built from input.
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, $begin:literal, $backend:literal) => {
+    ($store:ident, $db:ty, $begin:literal, $backend:literal, $dialect:path) => {
         mod sql_impl {
             use async_trait::async_trait;
             use lanyard_core::clock::{Timestamp, from_millis, to_millis};
             use lanyard_core::crypto::{Jwk, SigningAlg};
+            use lanyard_core::directory::users::UserQuery;
             use lanyard_core::model::*;
             use lanyard_core::store::*;
             use sqlx::Row;
@@ -439,14 +440,107 @@ macro_rules! sql_store {
                 }
             }
 
+            fn password_from_row(row: &DbRow) -> StoreResult<PasswordRecord> {
+                Ok(PasswordRecord { hash: get(row, "hash")?, history: json(row, "history")?, changed: ts(get(row, "changed")?) })
+            }
+
             #[async_trait]
             impl UserStore for $store {
-                async fn list_users(&self, req: &PageRequest) -> StoreResult<Page<User>> {
-                    let items = all(sqlx::query("SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2")
-                        .bind(after(req))
-                        .bind(overfetch(req)), &self.pool, user_from_row).await?;
+                async fn insert_user(&self, u: &User, password: Option<&PasswordRecord>) -> StoreResult<()> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    sqlx::query(
+                        "INSERT INTO users (id, status, login, login_lower, profile, created, activated, status_changed, \
+                         last_login, last_updated, password_changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&u.id)
+                    .bind(u.status.as_str())
+                    .bind(&u.login)
+                    .bind(u.login.to_lowercase())
+                    .bind(to_json(&u.profile)?)
+                    .bind(to_millis(u.created))
+                    .bind(u.activated.map(to_millis))
+                    .bind(u.status_changed.map(to_millis))
+                    .bind(u.last_login.map(to_millis))
+                    .bind(to_millis(u.last_updated))
+                    .bind(u.password_changed.map(to_millis))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    if let Some(p) = password {
+                        upsert_password(&mut *tx, &u.id, p).await?;
+                    }
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+                    optional(sqlx::query("SELECT * FROM users WHERE id = $1").bind(id), &self.pool, user_from_row).await
+                }
+
+                async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+                    let query = sqlx::query("SELECT * FROM users WHERE login_lower = $1").bind(login.to_lowercase());
+                    optional(query, &self.pool, user_from_row).await
+                }
+
+                async fn update_user(&self, u: &User) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE users SET status = $2, login = $3, login_lower = $4, profile = $5, activated = $6, \
+                         status_changed = $7, last_login = $8, last_updated = $9, password_changed = $10 WHERE id = $1",
+                    )
+                    .bind(&u.id)
+                    .bind(u.status.as_str())
+                    .bind(&u.login)
+                    .bind(u.login.to_lowercase())
+                    .bind(to_json(&u.profile)?)
+                    .bind(u.activated.map(to_millis))
+                    .bind(u.status_changed.map(to_millis))
+                    .bind(u.last_login.map(to_millis))
+                    .bind(to_millis(u.last_updated))
+                    .bind(u.password_changed.map(to_millis))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_user(&self, id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn list_users(&self, query: &UserQuery, req: &PageRequest) -> StoreResult<Page<User>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT * FROM users WHERE id > ");
+                    qb.push_bind(after(req)).push(" AND (");
+                    crate::user_query::push_query(&mut qb, query, &$dialect);
+                    qb.push(") ORDER BY id LIMIT ").push_bind(overfetch(req));
+                    let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+                    let items = rows.iter().map(user_from_row).collect::<StoreResult<Vec<_>>>()?;
                     Ok(Page::from_overfetch(items, req.limit, |u| u.id.clone()))
                 }
+
+                async fn password(&self, user_id: &str) -> StoreResult<Option<PasswordRecord>> {
+                    let query = sqlx::query("SELECT * FROM user_passwords WHERE user_id = $1").bind(user_id);
+                    optional(query, &self.pool, password_from_row).await
+                }
+
+                async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()> {
+                    let mut conn = self.pool.acquire().await.map_err(db_err)?;
+                    upsert_password(&mut *conn, user_id, password).await
+                }
+            }
+
+            async fn upsert_password(conn: &mut <$db as sqlx::Database>::Connection, user_id: &str, p: &PasswordRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO user_passwords (user_id, hash, history, changed) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, history = excluded.history, changed = excluded.changed",
+                )
+                .bind(user_id)
+                .bind(&p.hash)
+                .bind(to_json(&p.history)?)
+                .bind(to_millis(p.changed))
+                .execute(conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
             }
 
             #[async_trait]

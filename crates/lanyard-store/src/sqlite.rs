@@ -74,4 +74,10 @@ impl SqliteStore {
 
 // Write transactions take the write lock up front: a deferred transaction that reads then writes can fail with
 // SQLITE_BUSY instead of waiting.
-crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "sqlite");
+crate::sql::sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    "sqlite",
+    crate::user_query::SQLITE
+);

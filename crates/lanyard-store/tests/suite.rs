@@ -9,10 +9,12 @@ use lanyard_core::api_token;
 use lanyard_core::bootstrap::bootstrap;
 use lanyard_core::clock::SystemClock;
 use lanyard_core::crypto::{MasterKey, SigningAlg};
+use lanyard_core::directory::filter::{self, USER_FILTER, USER_SEARCH};
+use lanyard_core::directory::users::{self as user_queries, UserQuery};
 use lanyard_core::keys::{self, new_key_record};
 use lanyard_core::model::*;
 use lanyard_core::random::SystemRandom;
-use lanyard_core::store::Store;
+use lanyard_core::store::{Store, StoreError};
 
 mod backends {
     use super::*;
@@ -81,6 +83,9 @@ suite!(
     api_tokens_round_trip_by_hash_and_page_in_id_order,
     auth_servers_list_by_kind,
     users_list_starts_empty,
+    users_round_trip_and_logins_are_unique_case_insensitively,
+    user_queries_mean_the_same_on_every_backend,
+    passwords_are_stored_apart_and_replaced,
 );
 
 async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) {
@@ -384,7 +389,10 @@ async fn auth_servers_list_by_kind(store: Arc<dyn Store>) {
 }
 
 async fn users_list_starts_empty(store: Arc<dyn Store>) {
-    let page = store.list_users(&PageRequest::first(200)).await.unwrap();
+    let page = store
+        .list_users(&UserQuery::All, &PageRequest::first(200))
+        .await
+        .unwrap();
     assert!(page.items.is_empty() && page.next.is_none());
 }
 
@@ -422,5 +430,268 @@ async fn postgres_concurrent_first_starts_do_not_race() {
             .map(|r| r.created_servers.len())
             .sum::<usize>(),
         2
+    );
+}
+
+fn person(n: u32, login: &str, profile: serde_json::Value, status: UserStatus) -> User {
+    let created = lanyard_core::clock::from_millis(1_700_000_000_000 + i64::from(n) * 1000);
+    User {
+        id: format!("00u{n:017}"),
+        status,
+        login: login.to_owned(),
+        profile: profile.as_object().unwrap().clone(),
+        created,
+        activated: (status == UserStatus::Active).then_some(created),
+        status_changed: None,
+        last_login: None,
+        last_updated: created,
+        password_changed: None,
+    }
+}
+
+async fn users_round_trip_and_logins_are_unique_case_insensitively(store: Arc<dyn Store>) {
+    let ada = person(
+        1,
+        "Ada@Example.com",
+        serde_json::json!({"login": "Ada@Example.com", "firstName": "Ada", "n": 1.5, "b": true, "tags": ["x"]}),
+        UserStatus::Active,
+    );
+    store.insert_user(&ada, None).await.unwrap();
+    assert_eq!(store.user(&ada.id).await.unwrap().unwrap(), ada);
+    assert_eq!(
+        store
+            .user_by_login("ada@example.COM")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        ada.id
+    );
+    let twin = person(
+        2,
+        "ADA@example.com",
+        serde_json::json!({}),
+        UserStatus::Staged,
+    );
+    assert!(matches!(
+        store.insert_user(&twin, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let bob = person(
+        3,
+        "bob@example.com",
+        serde_json::json!({}),
+        UserStatus::Staged,
+    );
+    store.insert_user(&bob, None).await.unwrap();
+    let mut renamed = bob.clone();
+    renamed.login = "ada@EXAMPLE.com".into();
+    assert!(matches!(
+        store.update_user(&renamed).await,
+        Err(StoreError::Conflict(_))
+    ));
+    renamed.login = "robert@example.com".into();
+    renamed.status = UserStatus::Suspended;
+    renamed.status_changed = Some(renamed.created);
+    assert!(store.update_user(&renamed).await.unwrap());
+    assert_eq!(store.user(&bob.id).await.unwrap().unwrap(), renamed);
+    assert!(
+        store
+            .user_by_login("bob@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !store
+            .update_user(&person(
+                9,
+                "x@example.com",
+                serde_json::json!({}),
+                UserStatus::Staged
+            ))
+            .await
+            .unwrap()
+    );
+
+    assert!(store.delete_user(&bob.id).await.unwrap());
+    assert!(!store.delete_user(&bob.id).await.unwrap());
+    assert!(store.user(&bob.id).await.unwrap().is_none());
+}
+
+async fn seed_people(store: &Arc<dyn Store>) -> Vec<User> {
+    use serde_json::json;
+    let people = vec![
+        person(
+            1,
+            "ada@example.com",
+            json!({"login": "ada@example.com", "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace", "department": "Engineering", "level": 3, "admin": true}),
+            UserStatus::Active,
+        ),
+        person(
+            2,
+            "grace@example.com",
+            json!({"login": "grace@example.com", "email": "grace@navy.mil", "firstName": "Grace", "lastName": "Hopper", "department": "engineering", "level": 5, "admin": false}),
+            UserStatus::LockedOut,
+        ),
+        person(
+            3,
+            "alan@example.com",
+            json!({"login": "alan@example.com", "email": "alan@example.com", "firstName": "Alan", "lastName": "Turing", "department": "Research", "mobilePhone": "+44 1"}),
+            UserStatus::Staged,
+        ),
+        person(
+            4,
+            "edsger@example.com",
+            json!({"login": "edsger@example.com", "email": "ewd@example.com", "firstName": "Edsger", "lastName": "Dijkstra", "department": null, "note": "100%_sure"}),
+            UserStatus::Active,
+        ),
+    ];
+    for p in &people {
+        store.insert_user(p, None).await.unwrap();
+    }
+    people
+}
+
+async fn ids(store: &Arc<dyn Store>, query: UserQuery) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut req = PageRequest::first(2);
+    loop {
+        let page = store.list_users(&query, &req).await.unwrap();
+        out.extend(page.items.into_iter().map(|u| u.id));
+        match page.next {
+            Some(after) => req.after = Some(after),
+            None => return out,
+        }
+    }
+}
+
+async fn user_queries_mean_the_same_on_every_backend(store: Arc<dyn Store>) {
+    let people = seed_people(&store).await;
+    let n = |i: usize| people[i - 1].id.clone();
+    let search = |text: &str| {
+        let e = filter::parse(text, &USER_SEARCH).unwrap_or_else(|e| panic!("{text}: {e}"));
+        user_queries::validate(&e).unwrap();
+        UserQuery::Expr(e)
+    };
+    let cases: Vec<(UserQuery, Vec<String>)> = vec![
+        (UserQuery::All, vec![n(1), n(2), n(3), n(4)]),
+        (UserQuery::Prefix("GR".into()), vec![n(2)]),
+        (UserQuery::Prefix("ewd".into()), vec![n(4)]),
+        (UserQuery::Prefix("tur".into()), vec![n(3)]),
+        (UserQuery::Prefix("%".into()), vec![]),
+        (
+            UserQuery::Expr(filter::parse(r#"status eq "ACTIVE""#, &USER_FILTER).unwrap()),
+            vec![n(1), n(4)],
+        ),
+        (
+            UserQuery::Expr(
+                filter::parse(r#"status eq "ACTIVE" or status eq "STAGED""#, &USER_FILTER).unwrap(),
+            ),
+            vec![n(1), n(3), n(4)],
+        ),
+        (
+            UserQuery::Expr(
+                filter::parse(r#"profile.login eq "ADA@example.com""#, &USER_FILTER).unwrap(),
+            ),
+            vec![n(1)],
+        ),
+        (
+            UserQuery::Expr(
+                filter::parse(r#"lastUpdated gt "2023-11-14T22:13:21.000Z""#, &USER_FILTER)
+                    .unwrap(),
+            ),
+            vec![n(2), n(3), n(4)],
+        ),
+        (
+            search(r#"profile.department eq "engineering""#),
+            vec![n(1), n(2)],
+        ),
+        (
+            search(
+                r#"profile.department eq "Engineering" and (status eq "ACTIVE" or status eq "LOCKED_OUT")"#,
+            ),
+            vec![n(1), n(2)],
+        ),
+        (search(r#"profile.firstName sw "a""#), vec![n(1), n(3)]),
+        (search(r#"profile.lastName co "OV""#), vec![n(1)]),
+        (
+            search(r#"profile.email ew "@example.com""#),
+            vec![n(1), n(3), n(4)],
+        ),
+        (search(r#"profile.note co "0%_""#), vec![n(4)]),
+        (search(r#"profile.note co "0%x""#), vec![]),
+        (search("profile.mobilePhone pr"), vec![n(3)]),
+        (search("profile.department pr"), vec![n(1), n(2), n(3)]),
+        (
+            search(r#"not (profile.department eq "research")"#),
+            vec![n(1), n(2), n(4)],
+        ),
+        (
+            search(r#"profile.department ne "research""#),
+            vec![n(1), n(2)],
+        ),
+        (search("profile.department eq null"), vec![n(4)]),
+        (search("profile.level gt 3"), vec![n(2)]),
+        (search("profile.level ge 3"), vec![n(1), n(2)]),
+        (search("profile.admin eq true"), vec![n(1)]),
+        (search("profile.admin ne true"), vec![n(2)]),
+        (search(r#"profile.lastName gt "l""#), vec![n(1), n(3)]),
+        (search(r#"id eq "00u00000000000000002""#), vec![n(2)]),
+        (search(r#"status sw "LOCK""#), vec![n(2)]),
+        (search(r#"status ew "IVE""#), vec![n(1), n(4)]),
+        (search(r#"status co "AGE""#), vec![n(3)]),
+        (
+            search(r#"type.id eq "default""#),
+            vec![n(1), n(2), n(3), n(4)],
+        ),
+        (
+            search(r#"created lt "2023-11-14T22:13:22.000Z" and activated pr"#),
+            vec![n(1)],
+        ),
+    ];
+    for (query, expected) in cases {
+        let memory: Vec<String> = people
+            .iter()
+            .filter(|u| user_queries::matches(&query, u))
+            .map(|u| u.id.clone())
+            .collect();
+        assert_eq!(memory, expected, "the core's meaning of {query:?}");
+        assert_eq!(
+            ids(&store, query.clone()).await,
+            expected,
+            "{} for {query:?}",
+            store.backend()
+        );
+    }
+}
+
+async fn passwords_are_stored_apart_and_replaced(store: Arc<dyn Store>) {
+    let now = lanyard_core::clock::from_millis(1_700_000_000_000);
+    let first = PasswordRecord {
+        hash: "$argon2id$one".into(),
+        history: vec![],
+        changed: now,
+    };
+    let user = person(
+        1,
+        "ada@example.com",
+        serde_json::json!({}),
+        UserStatus::Active,
+    );
+    store.insert_user(&user, Some(&first)).await.unwrap();
+    assert_eq!(store.password(&user.id).await.unwrap().unwrap(), first);
+    let second = PasswordRecord {
+        hash: "$argon2id$two".into(),
+        history: vec![first.hash.clone()],
+        changed: now,
+    };
+    store.set_password(&user.id, &second).await.unwrap();
+    assert_eq!(store.password(&user.id).await.unwrap().unwrap(), second);
+    store.delete_user(&user.id).await.unwrap();
+    assert!(
+        store.password(&user.id).await.unwrap().is_none(),
+        "a deleted user's password goes with it"
     );
 }

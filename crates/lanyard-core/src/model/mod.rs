@@ -12,4 +12,4 @@ pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Poli
 pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;
 pub use page::{Page, PageRequest};
-pub use user::{User, UserStatus};
+pub use user::{PasswordRecord, User, UserStatus};

@@ -58,3 +58,27 @@ pub struct User {
     pub last_updated: Timestamp,
     pub password_changed: Option<Timestamp>,
 }
+
+/// A user's password, as stored: the PHC string of the current hash and the previous hashes (newest first) that the
+/// policy's history rule checks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordRecord {
+    pub hash: String,
+    pub history: Vec<String>,
+    pub changed: Timestamp,
+}
+
+impl std::fmt::Debug for PasswordRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordRecord")
+            .field("changed", &self.changed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    /// A profile attribute as a string, if it is one.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.profile.get(name).and_then(Value::as_str)
+    }
+}

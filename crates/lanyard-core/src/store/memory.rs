@@ -19,6 +19,7 @@ struct State {
     keys: Vec<KeyRecord>,
     api_tokens: BTreeMap<String, ApiToken>,
     users: BTreeMap<String, User>,
+    passwords: BTreeMap<String, PasswordRecord>,
 }
 
 #[derive(Default)]
@@ -256,10 +257,66 @@ impl ApiTokenStore for MemoryStore {
     }
 }
 
+fn login_taken(s: &State, login: &str, except: &str) -> bool {
+    s.users
+        .values()
+        .any(|u| u.id != except && u.login.to_lowercase() == login.to_lowercase())
+}
+
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn list_users(&self, page: &PageRequest) -> StoreResult<Page<User>> {
-        Ok(page_of(&self.state().users, page, |_| true))
+    async fn insert_user(&self, user: &User, password: Option<&PasswordRecord>) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.users.contains_key(&user.id) || login_taken(&s, &user.login, &user.id) {
+            return Err(StoreError::Conflict("login".into()));
+        }
+        s.users.insert(user.id.clone(), user.clone());
+        if let Some(p) = password {
+            s.passwords.insert(user.id.clone(), p.clone());
+        }
+        Ok(())
+    }
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        Ok(self.state().users.get(id).cloned())
+    }
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        let login = login.to_lowercase();
+        Ok(self
+            .state()
+            .users
+            .values()
+            .find(|u| u.login.to_lowercase() == login)
+            .cloned())
+    }
+    async fn update_user(&self, user: &User) -> StoreResult<bool> {
+        let mut s = self.state();
+        if !s.users.contains_key(&user.id) {
+            return Ok(false);
+        }
+        if login_taken(&s, &user.login, &user.id) {
+            return Err(StoreError::Conflict("login".into()));
+        }
+        s.users.insert(user.id.clone(), user.clone());
+        Ok(true)
+    }
+    async fn delete_user(&self, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        s.passwords.remove(id);
+        Ok(s.users.remove(id).is_some())
+    }
+    async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>> {
+        Ok(page_of(&self.state().users, page, |u| {
+            crate::directory::users::matches(query, u)
+        }))
+    }
+    async fn password(&self, user_id: &str) -> StoreResult<Option<PasswordRecord>> {
+        Ok(self.state().passwords.get(user_id).cloned())
+    }
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()> {
+        self.state()
+            .passwords
+            .insert(user_id.to_owned(), password.clone());
+        Ok(())
     }
 }
 

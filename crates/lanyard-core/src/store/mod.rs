@@ -10,9 +10,10 @@ pub mod memory;
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
+use crate::directory::users::UserQuery;
 use crate::model::{
-    ApiToken, AuthServerKind, AuthorizationServer, KeyRecord, Org, Page, PageRequest, Policy,
-    PolicyRule, User,
+    ApiToken, AuthServerKind, AuthorizationServer, KeyRecord, Org, Page, PageRequest,
+    PasswordRecord, Policy, PolicyRule, User,
 };
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -109,7 +110,18 @@ pub trait ApiTokenStore: Send + Sync {
 /// The user directory.
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    async fn list_users(&self, page: &PageRequest) -> StoreResult<Page<User>>;
+    /// Inserts a user (and its password); `Conflict` when the login is taken, whatever its case.
+    async fn insert_user(&self, user: &User, password: Option<&PasswordRecord>) -> StoreResult<()>;
+    async fn user(&self, id: &str) -> StoreResult<Option<User>>;
+    /// The user whose login equals `login` case-insensitively.
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    /// Replaces the user's row; false when there is no such user; `Conflict` when the new login is taken.
+    async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    async fn delete_user(&self, id: &str) -> StoreResult<bool>;
+    /// Users matching `query`, in id order. The query has been validated by [`crate::directory::users::validate`].
+    async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>>;
+    async fn password(&self, user_id: &str) -> StoreResult<Option<PasswordRecord>>;
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()>;
 }
 
 /// Everything a node needs, behind one object.

@@ -1,0 +1,245 @@
+//! User lifecycle in Okta's terms: which transitions each status allows and what they change. Pure: the HTTP layer
+//! loads the user, calls [`apply`], stores the result.
+
+use crate::clock::Timestamp;
+use crate::model::{User, UserStatus};
+
+/// A lifecycle operation (`POST /api/v1/users/{id}/lifecycle/{operation}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Activate,
+    Reactivate,
+    Deactivate,
+    Suspend,
+    Unsuspend,
+    Unlock,
+    ExpirePassword,
+    ResetFactors,
+}
+
+impl Operation {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "activate" => Operation::Activate,
+            "reactivate" => Operation::Reactivate,
+            "deactivate" => Operation::Deactivate,
+            "suspend" => Operation::Suspend,
+            "unsuspend" => Operation::Unsuspend,
+            "unlock" => Operation::Unlock,
+            "expire_password" => Operation::ExpirePassword,
+            "reset_factors" => Operation::ResetFactors,
+            _ => return None,
+        })
+    }
+}
+
+/// Why an operation is not allowed now; the message is Okta's wording where Okta has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Okta's error code for it.
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// The status a new user starts in (`POST /api/v1/users?activate=…`).
+pub fn initial_status(
+    activate: bool,
+    has_password: bool,
+    change_password_next: bool,
+) -> UserStatus {
+    match (activate, has_password) {
+        (false, _) => UserStatus::Staged,
+        (true, false) => UserStatus::Provisioned,
+        (true, true) if change_password_next => UserStatus::PasswordExpired,
+        (true, true) => UserStatus::Active,
+    }
+}
+
+fn set_status(user: &mut User, status: UserStatus, now: Timestamp) {
+    if user.status != status {
+        user.status = status;
+        user.status_changed = Some(now);
+    }
+    user.last_updated = now;
+}
+
+/// Applies `op` to `user` at `now`. `has_password` tells activation whether the user can sign in at once (ACTIVE)
+/// or must first set a password (PROVISIONED).
+pub fn apply(
+    user: &mut User,
+    op: Operation,
+    has_password: bool,
+    now: Timestamp,
+) -> Result<(), Refused> {
+    use UserStatus::*;
+    match (op, user.status) {
+        (Operation::Activate, Staged | Deprovisioned) => {
+            set_status(user, if has_password { Active } else { Provisioned }, now);
+            if has_password {
+                user.activated = Some(now);
+            }
+            Ok(())
+        }
+        (Operation::Activate, _) => Err(Refused {
+            code: "E0000016",
+            message: "Activation failed because the user is already active",
+        }),
+        (Operation::Reactivate, Provisioned) => {
+            user.last_updated = now;
+            Ok(())
+        }
+        (Operation::Reactivate, _) => Err(Refused {
+            code: "E0000038",
+            message: "This operation is not allowed in the user's current status. Only PROVISIONED users can be reactivated.",
+        }),
+        (Operation::Deactivate, Deprovisioned) => Ok(()),
+        (Operation::Deactivate, _) => {
+            set_status(user, Deprovisioned, now);
+            Ok(())
+        }
+        (Operation::Suspend, Active) => {
+            set_status(user, Suspended, now);
+            Ok(())
+        }
+        (Operation::Suspend, _) => Err(Refused {
+            code: "E0000001",
+            message: "Cannot suspend a user that is not active",
+        }),
+        (Operation::Unsuspend, Suspended) => {
+            set_status(user, Active, now);
+            Ok(())
+        }
+        (Operation::Unsuspend, _) => Err(Refused {
+            code: "E0000001",
+            message: "Cannot unsuspend a user that is not suspended",
+        }),
+        (Operation::Unlock, LockedOut) => {
+            set_status(user, Active, now);
+            Ok(())
+        }
+        (Operation::Unlock, _) => Err(Refused {
+            code: "E0000032",
+            message: "Unlock is not allowed for this user.",
+        }),
+        (Operation::ExpirePassword, Active | PasswordExpired | LockedOut | Recovery)
+            if has_password =>
+        {
+            set_status(user, PasswordExpired, now);
+            Ok(())
+        }
+        (Operation::ExpirePassword, _) => Err(Refused {
+            code: "E0000038",
+            message: "This operation is not allowed in the user's current status. The user has no password to expire.",
+        }),
+        (Operation::ResetFactors, Deprovisioned) => Err(Refused {
+            code: "E0000038",
+            message: "This operation is not allowed in the user's current status.",
+        }),
+        (Operation::ResetFactors, _) => {
+            user.last_updated = now;
+            Ok(())
+        }
+    }
+}
+
+/// Statuses in which a user may sign in with a password (PASSWORD_EXPIRED signs in only to change it).
+pub fn can_sign_in(status: UserStatus) -> bool {
+    matches!(status, UserStatus::Active | UserStatus::PasswordExpired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    fn user(status: UserStatus) -> User {
+        let t = Utc::now();
+        User {
+            id: "00u1".into(),
+            status,
+            login: "a@example.com".into(),
+            profile: Default::default(),
+            created: t,
+            activated: None,
+            status_changed: None,
+            last_login: None,
+            last_updated: t,
+            password_changed: None,
+        }
+    }
+
+    #[test]
+    fn new_users_start_where_okta_puts_them() {
+        assert_eq!(initial_status(false, true, false), UserStatus::Staged);
+        assert_eq!(initial_status(true, false, false), UserStatus::Provisioned);
+        assert_eq!(initial_status(true, true, false), UserStatus::Active);
+        assert_eq!(
+            initial_status(true, true, true),
+            UserStatus::PasswordExpired
+        );
+    }
+
+    #[test]
+    fn every_transition_and_refusal() {
+        let now = Utc::now() + Duration::seconds(5);
+        let mut u = user(UserStatus::Staged);
+        apply(&mut u, Operation::Activate, true, now).unwrap();
+        assert_eq!(
+            (u.status, u.activated, u.status_changed),
+            (UserStatus::Active, Some(now), Some(now))
+        );
+        assert_eq!(
+            apply(&mut u, Operation::Activate, true, now)
+                .unwrap_err()
+                .code,
+            "E0000016"
+        );
+        apply(&mut u, Operation::Suspend, true, now).unwrap();
+        assert_eq!(u.status, UserStatus::Suspended);
+        assert!(apply(&mut u, Operation::Suspend, true, now).is_err());
+        apply(&mut u, Operation::Unsuspend, true, now).unwrap();
+        assert_eq!(u.status, UserStatus::Active);
+        assert_eq!(
+            apply(&mut u, Operation::Unlock, true, now)
+                .unwrap_err()
+                .code,
+            "E0000032"
+        );
+        apply(&mut u, Operation::ExpirePassword, true, now).unwrap();
+        assert_eq!(u.status, UserStatus::PasswordExpired);
+        apply(&mut u, Operation::Deactivate, true, now).unwrap();
+        assert_eq!(u.status, UserStatus::Deprovisioned);
+        apply(&mut u, Operation::Deactivate, true, now).unwrap();
+        apply(&mut u, Operation::Activate, false, now).unwrap();
+        assert_eq!(u.status, UserStatus::Provisioned);
+        apply(&mut u, Operation::Reactivate, false, now).unwrap();
+        assert!(apply(&mut u, Operation::ExpirePassword, false, now).is_err());
+        let mut locked = user(UserStatus::LockedOut);
+        apply(&mut locked, Operation::Unlock, true, now).unwrap();
+        assert_eq!(locked.status, UserStatus::Active);
+        assert!(
+            apply(
+                &mut user(UserStatus::Active),
+                Operation::Reactivate,
+                true,
+                now
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn only_active_and_expired_users_sign_in() {
+        assert!(can_sign_in(UserStatus::Active));
+        assert!(can_sign_in(UserStatus::PasswordExpired));
+        for s in [
+            UserStatus::Staged,
+            UserStatus::Provisioned,
+            UserStatus::Suspended,
+            UserStatus::LockedOut,
+            UserStatus::Deprovisioned,
+        ] {
+            assert!(!can_sign_in(s));
+        }
+    }
+}
