@@ -1,6 +1,7 @@
-//! First start: the org, the org authorization server, and the `default` custom authorization server with its
-//! default access policy and rule (every client, every grant, every scope — as Okta's). Idempotent and safe when
-//! several nodes start at once: every insert is "if absent" on a fixed or derived id.
+//! First start: the org, the built-in `Everyone` group, the org authorization server, and the `default` custom
+//! authorization server with its default access policy and rule (every client, every grant, every scope — as
+//! Okta's). Idempotent and safe when several nodes start at once: every insert is "if absent" on a fixed or derived
+//! id. It also runs on every later start, so a database made before groups existed gets its `Everyone` group.
 
 use serde_json::json;
 
@@ -8,7 +9,9 @@ use crate::clock::Clock;
 use crate::crypto::SigningAlg;
 use crate::id::{derived_id, new_id, prefix};
 use crate::model::auth_server::{DEFAULT_SERVER_ID, ORG_SERVER_ID};
-use crate::model::{AuthServerKind, AuthorizationServer, LifecycleStatus, Org, Policy, PolicyRule};
+use crate::model::{
+    AuthServerKind, AuthorizationServer, Group, LifecycleStatus, Org, Policy, PolicyRule,
+};
 use crate::random::Random;
 use crate::store::{Store, StoreResult};
 
@@ -16,6 +19,8 @@ use crate::store::{Store, StoreResult};
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct BootstrapReport {
     pub created_org: bool,
+    /// Whether it created the built-in `Everyone` group.
+    pub created_everyone: bool,
     pub created_servers: Vec<String>,
 }
 
@@ -43,8 +48,10 @@ pub async fn bootstrap(
             created: now,
         })
         .await?;
+    let created_everyone = store.insert_group_if_absent(&Group::everyone(now)).await?;
     let mut report = BootstrapReport {
         created_org,
+        created_everyone,
         created_servers: Vec::new(),
     };
 
@@ -113,9 +120,10 @@ pub async fn bootstrap(
 mod tests {
     use super::*;
     use crate::clock::SystemClock;
+    use crate::model::GroupType;
     use crate::random::SystemRandom;
     use crate::store::memory::MemoryStore;
-    use crate::store::{AuthServerStore, PolicyStore};
+    use crate::store::{AuthServerStore, GroupStore, PolicyStore};
 
     #[tokio::test]
     async fn creates_once_and_is_idempotent() {
@@ -123,8 +131,17 @@ mod tests {
         let first = bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
             .await
             .unwrap();
-        assert!(first.created_org);
+        assert!(first.created_org && first.created_everyone);
         assert_eq!(first.created_servers, vec!["org", "default"]);
+        let everyone = store
+            .group(&crate::model::group::everyone_id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (everyone.name.as_str(), everyone.group_type),
+            ("Everyone", GroupType::BuiltIn)
+        );
         let again = bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
             .await
             .unwrap();

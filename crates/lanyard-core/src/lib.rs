@@ -19,3 +19,4 @@ pub mod oauth_error;
 pub mod password;
 pub mod random;
 pub mod store;
+pub mod syslog;

@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod ops;
 pub mod passwords;
 pub mod state;
+pub mod syslog;
 
 use std::time::Duration;
 

@@ -14,6 +14,7 @@ use crate::config::ServerConfig;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::passwords::PasswordHasher;
+use crate::syslog::SystemLog;
 
 /// Everything a handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -31,6 +32,7 @@ pub struct Inner {
     pub token_touch: TouchThrottle,
     pub passwords: PasswordHasher,
     pub password_policy: PasswordPolicy,
+    pub syslog: SystemLog,
 }
 
 impl Deref for AppState {
@@ -58,6 +60,8 @@ impl AppState {
         );
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         let passwords = PasswordHasher::new(Params::OWASP, random.clone());
+        let log_store: Arc<dyn lanyard_core::syslog::LogStore> = store.clone();
+        let syslog = SystemLog::start(log_store);
         AppState(Arc::new(Inner {
             store,
             config,
@@ -70,6 +74,7 @@ impl AppState {
             token_touch: TouchThrottle::default(),
             passwords,
             password_policy: PasswordPolicy::default(),
+            syslog,
         }))
     }
 }

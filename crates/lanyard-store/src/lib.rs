@@ -8,6 +8,7 @@
 mod error;
 mod postgres;
 mod sql;
+mod sql_logs;
 mod sqlite;
 mod user_query;
 

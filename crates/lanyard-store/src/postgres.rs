@@ -49,3 +49,9 @@ crate::sql::sql_store!(
     "postgres",
     crate::user_query::POSTGRES
 );
+crate::sql_logs::log_sql!(
+    PostgresStore,
+    sqlx::Postgres,
+    "BEGIN",
+    crate::user_query::POSTGRES
+);

@@ -543,6 +543,252 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            fn group_from_row(row: &DbRow) -> StoreResult<Group> {
+                let kind: String = get(row, "kind")?;
+                Ok(Group {
+                    id: get(row, "id")?,
+                    group_type: GroupType::parse(&kind).ok_or_else(|| corrupt("group type", &kind))?,
+                    name: get(row, "name")?,
+                    description: get(row, "description")?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                    last_membership_updated: ts(get(row, "last_membership_updated")?),
+                })
+            }
+
+            /// A `LIKE` pattern for names starting with `prefix`, case-insensitively (names are matched through
+            /// `name_lower`); `%`, `_` and `\` in the prefix match themselves.
+            fn name_prefix_pattern(prefix: &str) -> String {
+                let mut out = String::with_capacity(prefix.len() + 1);
+                for c in prefix.to_lowercase().chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('%');
+                out
+            }
+
+            const INSERT_GROUP: &str = "INSERT INTO directory_groups \
+                 (id, kind, name, name_lower, description, created, last_updated, last_membership_updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            const INSERT_GROUP_IF_ABSENT: &str = "INSERT INTO directory_groups \
+                 (id, kind, name, name_lower, description, created, last_updated, last_membership_updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+
+            fn bind_group<'q>(query: Query<'q>, g: &'q Group) -> Query<'q> {
+                query
+                    .bind(&g.id)
+                    .bind(g.group_type.as_str())
+                    .bind(&g.name)
+                    .bind(g.name.to_lowercase())
+                    .bind(&g.description)
+                    .bind(to_millis(g.created))
+                    .bind(to_millis(g.last_updated))
+                    .bind(to_millis(g.last_membership_updated))
+            }
+
+            #[async_trait]
+            impl GroupStore for $store {
+                async fn insert_group(&self, g: &Group) -> StoreResult<()> {
+                    bind_group(sqlx::query(INSERT_GROUP), g).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn insert_group_if_absent(&self, g: &Group) -> StoreResult<bool> {
+                    let done = bind_group(sqlx::query(INSERT_GROUP_IF_ABSENT), g).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn group(&self, id: &str) -> StoreResult<Option<Group>> {
+                    optional(sqlx::query("SELECT * FROM directory_groups WHERE id = $1").bind(id), &self.pool, group_from_row).await
+                }
+
+                async fn update_group(&self, g: &Group) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE directory_groups SET name = $2, name_lower = $3, description = $4, last_updated = $5 \
+                         WHERE id = $1 AND kind = 'OKTA_GROUP'",
+                    )
+                    .bind(&g.id)
+                    .bind(&g.name)
+                    .bind(g.name.to_lowercase())
+                    .bind(&g.description)
+                    .bind(to_millis(g.last_updated))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_group(&self, id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM directory_groups WHERE id = $1 AND kind = 'OKTA_GROUP'")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn list_groups(&self, name_prefix: Option<&str>, req: &PageRequest) -> StoreResult<Page<Group>> {
+                    let query = match name_prefix {
+                        None => sqlx::query("SELECT * FROM directory_groups WHERE id > $1 ORDER BY id LIMIT $2")
+                            .bind(after(req))
+                            .bind(overfetch(req)),
+                        Some(prefix) => sqlx::query(
+                            "SELECT * FROM directory_groups WHERE id > $1 AND name_lower LIKE $2 ESCAPE '\\' \
+                             ORDER BY id LIMIT $3",
+                        )
+                        .bind(after(req))
+                        .bind(name_prefix_pattern(prefix))
+                        .bind(overfetch(req)),
+                    };
+                    let items = all(query, &self.pool, group_from_row).await?;
+                    Ok(Page::from_overfetch(items, req.limit, |g| g.id.clone()))
+                }
+
+                async fn add_group_member(&self, group_id: &str, user_id: &str, at: Timestamp) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    // Nothing for a built-in group, an unknown group or an unknown user; nothing twice.
+                    let added = sqlx::query(
+                        "INSERT INTO group_members (group_id, user_id, created) SELECT $1, $2, $3 \
+                         WHERE EXISTS (SELECT 1 FROM directory_groups WHERE id = $1 AND kind = 'OKTA_GROUP') \
+                         AND EXISTS (SELECT 1 FROM users WHERE id = $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(group_id)
+                    .bind(user_id)
+                    .bind(to_millis(at))
+                    .execute(&mut *tx)
+                    .await;
+                    let added = match added {
+                        Ok(done) => done.rows_affected() == 1,
+                        // The group or the user was deleted meanwhile.
+                        Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => return Ok(false),
+                        Err(e) => return Err(db_err(e)),
+                    };
+                    if added {
+                        sqlx::query("UPDATE directory_groups SET last_membership_updated = $2 WHERE id = $1")
+                            .bind(group_id)
+                            .bind(to_millis(at))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(added)
+                }
+
+                async fn remove_group_member(&self, group_id: &str, user_id: &str, at: Timestamp) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+                        .bind(group_id)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected()
+                        == 1;
+                    if removed {
+                        sqlx::query("UPDATE directory_groups SET last_membership_updated = $2 WHERE id = $1")
+                            .bind(group_id)
+                            .bind(to_millis(at))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(removed)
+                }
+
+                async fn list_group_members(&self, group_id: &str, req: &PageRequest) -> StoreResult<Page<User>> {
+                    let kind = sqlx::query("SELECT kind FROM directory_groups WHERE id = $1")
+                        .bind(group_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    let kind: String = match kind {
+                        Some(row) => get(&row, "kind")?,
+                        None => return Ok(Page { items: Vec::new(), next: None }),
+                    };
+                    // A built-in group's members are simply the users: no membership rows to read.
+                    let query = if GroupType::parse(&kind) == Some(GroupType::BuiltIn) {
+                        sqlx::query("SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2")
+                            .bind(after(req))
+                            .bind(overfetch(req))
+                    } else {
+                        sqlx::query(
+                            "SELECT u.* FROM group_members m JOIN users u ON u.id = m.user_id \
+                             WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
+                        )
+                        .bind(group_id)
+                        .bind(after(req))
+                        .bind(overfetch(req))
+                    };
+                    let items = all(query, &self.pool, user_from_row).await?;
+                    Ok(Page::from_overfetch(items, req.limit, |u| u.id.clone()))
+                }
+
+                async fn user_groups(&self, user_id: &str, req: &PageRequest) -> StoreResult<Page<Group>> {
+                    let query = sqlx::query(
+                        "SELECT g.* FROM group_members m JOIN directory_groups g ON g.id = m.group_id \
+                         WHERE m.user_id = $1 AND m.group_id > $2 \
+                         UNION ALL SELECT * FROM directory_groups WHERE kind = 'BUILT_IN' AND id > $2 \
+                         ORDER BY id LIMIT $3",
+                    )
+                    .bind(user_id)
+                    .bind(after(req))
+                    .bind(overfetch(req));
+                    let items = all(query, &self.pool, group_from_row).await?;
+                    Ok(Page::from_overfetch(items, req.limit, |g| g.id.clone()))
+                }
+            }
+
+            fn role_from_row(row: &DbRow) -> StoreResult<RoleAssignment> {
+                let kind: String = get(row, "kind")?;
+                Ok(RoleAssignment {
+                    id: get(row, "id")?,
+                    user_id: get(row, "user_id")?,
+                    role_type: RoleType::parse(&kind).ok_or_else(|| corrupt("role type", &kind))?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                })
+            }
+
+            #[async_trait]
+            impl RoleStore for $store {
+                async fn insert_role(&self, r: &RoleAssignment) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO user_roles (id, user_id, kind, created, last_updated) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&r.id)
+                        .bind(&r.user_id)
+                        .bind(r.role_type.as_str())
+                        .bind(to_millis(r.created))
+                        .bind(to_millis(r.last_updated))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<RoleAssignment>> {
+                    all(sqlx::query("SELECT * FROM user_roles WHERE user_id = $1 ORDER BY id").bind(user_id), &self.pool, role_from_row).await
+                }
+
+                async fn user_role(&self, user_id: &str, role_id: &str) -> StoreResult<Option<RoleAssignment>> {
+                    let query = sqlx::query("SELECT * FROM user_roles WHERE id = $1 AND user_id = $2").bind(role_id).bind(user_id);
+                    optional(query, &self.pool, role_from_row).await
+                }
+
+                async fn delete_role(&self, user_id: &str, role_id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM user_roles WHERE id = $1 AND user_id = $2")
+                        .bind(role_id)
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+            }
+
             #[async_trait]
             impl Store for $store {
                 fn backend(&self) -> &'static str {

@@ -81,3 +81,9 @@ crate::sql::sql_store!(
     "sqlite",
     crate::user_query::SQLITE
 );
+crate::sql_logs::log_sql!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    crate::user_query::SQLITE
+);

@@ -86,13 +86,22 @@ suite!(
     users_round_trip_and_logins_are_unique_case_insensitively,
     user_queries_mean_the_same_on_every_backend,
     passwords_are_stored_apart_and_replaced,
+    groups_round_trip_and_names_are_unique_case_insensitively,
+    groups_list_by_name_prefix_in_pages,
+    memberships_are_idempotent_and_members_page_in_user_id_order,
+    a_users_groups_include_everyone,
+    deleting_a_user_or_group_removes_its_memberships_and_roles,
+    everyone_holds_every_user_without_membership_rows,
+    roles_are_assigned_listed_and_unassigned,
+    memberships_race_user_deletions_without_errors,
+    system_log_filters_order_and_pages_the_same_everywhere,
 );
 
 async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) {
     let first = bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Acme")
         .await
         .unwrap();
-    assert!(first.created_org);
+    assert!(first.created_org && first.created_everyone);
     assert_eq!(first.created_servers, vec!["org", "default"]);
     let org = store.org().await.unwrap().unwrap();
     assert_eq!(org.name, "Acme");
@@ -101,7 +110,7 @@ async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) 
     let again = bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Other")
         .await
         .unwrap();
-    assert!(!again.created_org && again.created_servers.is_empty());
+    assert!(!again.created_org && !again.created_everyone && again.created_servers.is_empty());
     assert_eq!(store.org().await.unwrap().unwrap(), org);
 
     let default = store.auth_server("default").await.unwrap().unwrap();
@@ -425,6 +434,11 @@ async fn postgres_concurrent_first_starts_do_not_race() {
         .collect();
     assert_eq!(reports.iter().filter(|r| r.created_org).count(), 1);
     assert_eq!(
+        reports.iter().filter(|r| r.created_everyone).count(),
+        1,
+        "one Everyone group, however many nodes start"
+    );
+    assert_eq!(
         reports
             .iter()
             .map(|r| r.created_servers.len())
@@ -693,5 +707,664 @@ async fn passwords_are_stored_apart_and_replaced(store: Arc<dyn Store>) {
     assert!(
         store.password(&user.id).await.unwrap().is_none(),
         "a deleted user's password goes with it"
+    );
+}
+
+fn at(n: i64) -> lanyard_core::clock::Timestamp {
+    lanyard_core::clock::from_millis(1_700_000_000_000 + n * 1000)
+}
+
+fn team(n: u32, name: &str) -> Group {
+    Group {
+        id: format!("00g{n:017}"),
+        group_type: GroupType::Okta,
+        name: name.to_owned(),
+        description: n.is_multiple_of(2).then(|| format!("team {n}")),
+        created: at(i64::from(n)),
+        last_updated: at(i64::from(n)),
+        last_membership_updated: at(i64::from(n)),
+    }
+}
+
+fn plain_user(n: u32) -> User {
+    person(
+        n,
+        &format!("user{n}@example.com"),
+        serde_json::json!({}),
+        UserStatus::Active,
+    )
+}
+
+async fn everyone(store: &Arc<dyn Store>) -> Group {
+    with_servers(store).await;
+    store
+        .group(&lanyard_core::model::group::everyone_id())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn all_groups(store: &Arc<dyn Store>, prefix: Option<&str>, limit: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut req = PageRequest::first(limit);
+    loop {
+        let page = store.list_groups(prefix, &req).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        out.extend(page.items.into_iter().map(|g| g.id));
+        match page.next {
+            Some(after) => req.after = Some(after),
+            None => return out,
+        }
+    }
+}
+
+async fn all_members(store: &Arc<dyn Store>, group_id: &str, limit: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut req = PageRequest::first(limit);
+    loop {
+        let page = store.list_group_members(group_id, &req).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        out.extend(page.items.into_iter().map(|u| u.id));
+        match page.next {
+            Some(after) => req.after = Some(after),
+            None => return out,
+        }
+    }
+}
+
+async fn groups_of(store: &Arc<dyn Store>, user_id: &str, limit: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut req = PageRequest::first(limit);
+    loop {
+        let page = store.user_groups(user_id, &req).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        out.extend(page.items.into_iter().map(|g| g.id));
+        match page.next {
+            Some(after) => req.after = Some(after),
+            None => return out,
+        }
+    }
+}
+
+async fn groups_round_trip_and_names_are_unique_case_insensitively(store: Arc<dyn Store>) {
+    let admins = team(1, "Admins");
+    store.insert_group(&admins).await.unwrap();
+    assert_eq!(store.group(&admins.id).await.unwrap().unwrap(), admins);
+    assert!(store.group("00gnope").await.unwrap().is_none());
+    assert!(matches!(
+        store.insert_group(&team(2, "aDMINS")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        !store
+            .insert_group_if_absent(&team(3, "ADMINS"))
+            .await
+            .unwrap(),
+        "if-absent refuses a taken name quietly"
+    );
+    let ops = team(4, "Ops");
+    store.insert_group(&ops).await.unwrap();
+
+    let mut renamed = ops.clone();
+    renamed.name = "admins".into();
+    assert!(matches!(
+        store.update_group(&renamed).await,
+        Err(StoreError::Conflict(_))
+    ));
+    renamed.name = "Operations".into();
+    renamed.description = None;
+    renamed.last_updated = at(100);
+    // Only the profile and lastUpdated change; created and lastMembershipUpdated are the store's.
+    renamed.created = at(99);
+    assert!(store.update_group(&renamed).await.unwrap());
+    let back = store.group(&ops.id).await.unwrap().unwrap();
+    assert_eq!(
+        back,
+        Group {
+            created: ops.created,
+            ..renamed.clone()
+        }
+    );
+    let mut self_rename = back.clone();
+    self_rename.name = "OPERATIONS".into();
+    assert!(
+        store.update_group(&self_rename).await.unwrap(),
+        "a group may change the case of its own name"
+    );
+    assert!(!store.update_group(&team(9, "Ghost")).await.unwrap());
+    // The old name is free again.
+    store.insert_group(&team(5, "ops")).await.unwrap();
+
+    assert!(store.delete_group(&admins.id).await.unwrap());
+    assert!(!store.delete_group(&admins.id).await.unwrap());
+    assert!(store.group(&admins.id).await.unwrap().is_none());
+    store.insert_group(&team(6, "ADMINS")).await.unwrap();
+}
+
+async fn groups_list_by_name_prefix_in_pages(store: Arc<dyn Store>) {
+    let names = [
+        "Engineering",
+        "engines",
+        "Sales",
+        "Éclair",
+        "100%_done",
+        "100x",
+        "Eng_lish",
+    ];
+    let mut ids = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let g = team(i as u32 + 1, name);
+        store.insert_group(&g).await.unwrap();
+        ids.push(g.id);
+    }
+    let id = |i: usize| ids[i].clone();
+    assert_eq!(
+        all_groups(&store, None, 2).await,
+        ids,
+        "every group once, in id order"
+    );
+    assert_eq!(
+        all_groups(&store, Some("ENG"), 1).await,
+        vec![id(0), id(1), id(6)]
+    );
+    assert_eq!(
+        all_groups(&store, Some("engi"), 1).await,
+        vec![id(0), id(1)]
+    );
+    assert_eq!(all_groups(&store, Some("éC"), 10).await, vec![id(3)]);
+    assert_eq!(all_groups(&store, Some("100%"), 10).await, vec![id(4)]);
+    assert_eq!(all_groups(&store, Some("100%_"), 10).await, vec![id(4)]);
+    assert_eq!(all_groups(&store, Some("eng_"), 10).await, vec![id(6)]);
+    assert_eq!(
+        all_groups(&store, Some("%"), 10).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        all_groups(&store, Some("ngi"), 10).await,
+        Vec::<String>::new()
+    );
+}
+
+async fn memberships_are_idempotent_and_members_page_in_user_id_order(store: Arc<dyn Store>) {
+    let g = team(1, "Team");
+    store.insert_group(&g).await.unwrap();
+    let other = team(2, "Other");
+    store.insert_group(&other).await.unwrap();
+    let users: Vec<User> = (1..=5).map(plain_user).collect();
+    for u in &users {
+        store.insert_user(u, None).await.unwrap();
+    }
+    for u in users.iter().rev().skip(1) {
+        assert!(store.add_group_member(&g.id, &u.id, at(50)).await.unwrap());
+    }
+    assert!(
+        !store
+            .add_group_member(&g.id, &users[0].id, at(60))
+            .await
+            .unwrap(),
+        "adding a member twice is a no-op"
+    );
+    let stored = store.group(&g.id).await.unwrap().unwrap();
+    assert_eq!(stored.last_membership_updated, at(50));
+    assert_eq!(stored.last_updated, g.last_updated);
+    assert!(
+        !store
+            .add_group_member(&g.id, "00unope", at(61))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_group_member("00gnope", &users[0].id, at(61))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_group_member(&other.id, &users[4].id, at(62))
+            .await
+            .unwrap()
+    );
+
+    let expected: Vec<String> = users[..4].iter().map(|u| u.id.clone()).collect();
+    assert_eq!(all_members(&store, &g.id, 3).await, expected);
+    assert_eq!(all_members(&store, &g.id, 1).await, expected);
+    assert_eq!(
+        all_members(&store, &other.id, 10).await,
+        vec![users[4].id.clone()]
+    );
+    assert!(all_members(&store, "00gnope", 10).await.is_empty());
+    let page = store
+        .list_group_members(&g.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(page.items[0], users[0], "members read back as users");
+
+    assert!(
+        store
+            .remove_group_member(&g.id, &users[1].id, at(70))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_group_member(&g.id, &users[1].id, at(80))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_group_member(&g.id, &users[4].id, at(80))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .group(&g.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_membership_updated,
+        at(70)
+    );
+    assert_eq!(
+        all_members(&store, &g.id, 2).await,
+        vec![
+            users[0].id.clone(),
+            users[2].id.clone(),
+            users[3].id.clone()
+        ]
+    );
+}
+
+async fn a_users_groups_include_everyone(store: Arc<dyn Store>) {
+    let everyone = everyone(&store).await;
+    let ada = plain_user(1);
+    let bob = plain_user(2);
+    store.insert_user(&ada, None).await.unwrap();
+    store.insert_user(&bob, None).await.unwrap();
+    let groups: Vec<Group> = (1..=3).map(|n| team(n, &format!("g{n}"))).collect();
+    for g in &groups {
+        store.insert_group(g).await.unwrap();
+    }
+    store
+        .add_group_member(&groups[2].id, &ada.id, at(9))
+        .await
+        .unwrap();
+    store
+        .add_group_member(&groups[0].id, &ada.id, at(9))
+        .await
+        .unwrap();
+    store
+        .add_group_member(&groups[1].id, &bob.id, at(9))
+        .await
+        .unwrap();
+
+    let mut expected = vec![
+        groups[0].id.clone(),
+        groups[2].id.clone(),
+        everyone.id.clone(),
+    ];
+    expected.sort();
+    assert_eq!(groups_of(&store, &ada.id, 10).await, expected);
+    assert_eq!(
+        groups_of(&store, &ada.id, 1).await,
+        expected,
+        "paged, each once"
+    );
+    let mut bobs = vec![groups[1].id.clone(), everyone.id.clone()];
+    bobs.sort();
+    assert_eq!(groups_of(&store, &bob.id, 1).await, bobs);
+    let carol = plain_user(3);
+    store.insert_user(&carol, None).await.unwrap();
+    let page = store
+        .user_groups(&carol.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items,
+        vec![everyone],
+        "a user in no group is in Everyone"
+    );
+}
+
+async fn deleting_a_user_or_group_removes_its_memberships_and_roles(store: Arc<dyn Store>) {
+    let everyone = everyone(&store).await;
+    let g = team(1, "Team");
+    store.insert_group(&g).await.unwrap();
+    let doomed = team(2, "Doomed");
+    store.insert_group(&doomed).await.unwrap();
+    let ada = plain_user(1);
+    let bob = plain_user(2);
+    for u in [&ada, &bob] {
+        store.insert_user(u, None).await.unwrap();
+        store.add_group_member(&g.id, &u.id, at(5)).await.unwrap();
+        store
+            .add_group_member(&doomed.id, &u.id, at(5))
+            .await
+            .unwrap();
+    }
+    store
+        .insert_role(&role(1, &ada.id, RoleType::SuperAdmin))
+        .await
+        .unwrap();
+
+    assert!(store.delete_user(&ada.id).await.unwrap());
+    assert_eq!(all_members(&store, &g.id, 10).await, vec![bob.id.clone()]);
+    assert_eq!(
+        all_members(&store, &everyone.id, 10).await,
+        vec![bob.id.clone()]
+    );
+    assert!(store.user_roles(&ada.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .user_role(&ada.id, &role(1, &ada.id, RoleType::SuperAdmin).id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The same id again starts with no memberships and no roles.
+    store.insert_user(&ada, None).await.unwrap();
+    assert_eq!(
+        groups_of(&store, &ada.id, 10).await,
+        vec![everyone.id.clone()]
+    );
+    assert!(store.user_roles(&ada.id).await.unwrap().is_empty());
+
+    assert!(store.delete_group(&doomed.id).await.unwrap());
+    let mut expected = vec![g.id.clone(), everyone.id.clone()];
+    expected.sort();
+    assert_eq!(groups_of(&store, &bob.id, 10).await, expected);
+    assert!(all_members(&store, &doomed.id, 10).await.is_empty());
+    // A group made again under the old id has no members.
+    store.insert_group(&doomed).await.unwrap();
+    assert!(all_members(&store, &doomed.id, 10).await.is_empty());
+}
+
+async fn everyone_holds_every_user_without_membership_rows(store: Arc<dyn Store>) {
+    let everyone = everyone(&store).await;
+    assert_eq!(everyone.group_type, GroupType::BuiltIn);
+    assert_eq!(everyone.name, "Everyone");
+    with_servers(&store).await;
+    assert_eq!(
+        all_groups(&store, Some("every"), 10).await,
+        vec![everyone.id.clone()],
+        "bootstrapping again makes no second Everyone"
+    );
+    assert!(all_members(&store, &everyone.id, 10).await.is_empty());
+
+    let users: Vec<User> = (1..=5).map(plain_user).collect();
+    for u in &users {
+        store.insert_user(u, None).await.unwrap();
+    }
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    assert_eq!(all_members(&store, &everyone.id, 2).await, ids);
+
+    // Its membership cannot change, and nothing is written.
+    assert!(
+        !store
+            .add_group_member(&everyone.id, &ids[0], at(500))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_group_member(&everyone.id, &ids[0], at(500))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.group(&everyone.id).await.unwrap().unwrap(), everyone);
+    assert_eq!(all_members(&store, &everyone.id, 10).await, ids);
+    // Nor can it be renamed or deleted; its name stays taken.
+    let mut renamed = everyone.clone();
+    renamed.name = "All".into();
+    assert!(!store.update_group(&renamed).await.unwrap());
+    assert!(!store.delete_group(&everyone.id).await.unwrap());
+    assert_eq!(store.group(&everyone.id).await.unwrap().unwrap(), everyone);
+    assert!(matches!(
+        store.insert_group(&team(1, "EVERYONE")).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+fn role(n: u32, user_id: &str, role_type: RoleType) -> RoleAssignment {
+    RoleAssignment {
+        id: format!("ra1{n:017}"),
+        user_id: user_id.to_owned(),
+        role_type,
+        created: at(i64::from(n)),
+        last_updated: at(i64::from(n)),
+    }
+}
+
+async fn roles_are_assigned_listed_and_unassigned(store: Arc<dyn Store>) {
+    let ada = plain_user(1);
+    let bob = plain_user(2);
+    store.insert_user(&ada, None).await.unwrap();
+    store.insert_user(&bob, None).await.unwrap();
+    assert!(store.user_roles(&ada.id).await.unwrap().is_empty());
+
+    let super_admin = role(1, &ada.id, RoleType::SuperAdmin);
+    let read_only = role(2, &ada.id, RoleType::ReadOnlyAdmin);
+    store.insert_role(&read_only).await.unwrap();
+    store.insert_role(&super_admin).await.unwrap();
+    assert!(
+        matches!(
+            store
+                .insert_role(&role(3, &ada.id, RoleType::SuperAdmin))
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a user holds each role once"
+    );
+    let bobs = role(4, &bob.id, RoleType::SuperAdmin);
+    store.insert_role(&bobs).await.unwrap();
+
+    assert_eq!(
+        store.user_roles(&ada.id).await.unwrap(),
+        vec![super_admin.clone(), read_only.clone()],
+        "in id order, reading back as written"
+    );
+    assert_eq!(store.user_roles(&bob.id).await.unwrap(), vec![bobs.clone()]);
+    assert_eq!(
+        store.user_role(&ada.id, &super_admin.id).await.unwrap(),
+        Some(super_admin.clone())
+    );
+    assert!(
+        store
+            .user_role(&bob.id, &super_admin.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(
+        !store.delete_role(&bob.id, &super_admin.id).await.unwrap(),
+        "only the holder's"
+    );
+    assert!(store.delete_role(&ada.id, &super_admin.id).await.unwrap());
+    assert!(!store.delete_role(&ada.id, &super_admin.id).await.unwrap());
+    assert_eq!(store.user_roles(&ada.id).await.unwrap(), vec![read_only]);
+    // Unassigned, it can be assigned again.
+    store
+        .insert_role(&role(5, &ada.id, RoleType::SuperAdmin))
+        .await
+        .unwrap();
+    assert_eq!(store.user_roles(&ada.id).await.unwrap().len(), 2);
+}
+
+async fn memberships_race_user_deletions_without_errors(store: Arc<dyn Store>) {
+    let g = team(1, "Team");
+    store.insert_group(&g).await.unwrap();
+    let users: Vec<User> = (1..=40).map(plain_user).collect();
+    for u in &users {
+        store.insert_user(u, None).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for u in &users {
+        let (a, d) = (store.clone(), store.clone());
+        let (gid, uid, uid2) = (g.id.clone(), u.id.clone(), u.id.clone());
+        tasks.push(tokio::spawn(async move {
+            a.add_group_member(&gid, &uid, at(10)).await.map(|_| ())
+        }));
+        tasks.push(tokio::spawn(async move {
+            d.delete_user(&uid2).await.map(|_| ())
+        }));
+    }
+    for t in futures::future::join_all(tasks).await {
+        t.unwrap()
+            .expect("no error when a user goes while being added");
+    }
+    assert!(
+        all_members(&store, &g.id, 100).await.is_empty(),
+        "no membership outlives its user"
+    );
+}
+
+async fn system_log_filters_order_and_pages_the_same_everywhere(store: Arc<dyn Store>) {
+    use lanyard_core::directory::filter::LOG_FILTER;
+    use lanyard_core::syslog::{LogEvent, LogQuery, Party, SortOrder, matches};
+    let t0 = lanyard_core::clock::from_millis(1_700_000_000_000);
+    let actor = Party::new("00T1", "SystemPrincipal", "api-token:ci", "ci");
+    let ada = Party::new("00u1", "User", "ada@example.com", "Ada Lovelace");
+    let grp = Party::new("00g1", "UserGroup", "Engineers", "Engineers");
+    let mk = |i: i64, kind: &str, targets: Vec<Party>| {
+        let mut e = LogEvent::new(
+            kind,
+            format!("message {kind}"),
+            actor.clone(),
+            t0 + Duration::seconds(i),
+            &SystemRandom,
+        );
+        e.targets = targets;
+        e
+    };
+    let events = [
+        mk(0, "user.lifecycle.create", vec![ada.clone()]),
+        mk(
+            1,
+            "group.user_membership.add",
+            vec![ada.clone(), grp.clone()],
+        ),
+        mk(2, "user.session.start", vec![ada.clone()])
+            .failure("INVALID_CREDENTIALS")
+            .client(Some("10.0.0.1".into()), None),
+        mk(3, "user.account.lock", vec![ada.clone()]),
+        mk(4, "group.lifecycle.create", vec![grp.clone()]),
+    ];
+    store.insert_log_events(&events[..2]).await.unwrap();
+    store.insert_log_events(&events[2..]).await.unwrap();
+    store.insert_log_events(&events[..1]).await.unwrap(); // a retried batch adds nothing
+
+    let q = |filter: Option<&str>, words: &[&str], order: SortOrder| LogQuery {
+        since: None,
+        until: None,
+        filter: filter.map(|f| filter::parse(f, &LOG_FILTER).unwrap()),
+        q: words.iter().map(|w| w.to_string()).collect(),
+        order,
+    };
+    let cases = vec![
+        (q(None, &[], SortOrder::Ascending), vec![0, 1, 2, 3, 4]),
+        (q(None, &[], SortOrder::Descending), vec![4, 3, 2, 1, 0]),
+        (
+            q(Some(r#"target.id eq "00g1""#), &[], SortOrder::Ascending),
+            vec![1, 4],
+        ),
+        (
+            q(Some(r#"target.id eq "00g""#), &[], SortOrder::Ascending),
+            vec![],
+        ),
+        (
+            q(
+                Some(r#"target.alternateId sw "ada@""#),
+                &[],
+                SortOrder::Ascending,
+            ),
+            vec![0, 1, 2, 3],
+        ),
+        (
+            q(
+                Some(r#"outcome.result eq "FAILURE" and client.ipAddress eq "10.0.0.1""#),
+                &[],
+                SortOrder::Ascending,
+            ),
+            vec![2],
+        ),
+        (
+            q(
+                Some(r#"eventType sw "group." or eventType eq "user.account.lock""#),
+                &[],
+                SortOrder::Ascending,
+            ),
+            vec![1, 3, 4],
+        ),
+        (
+            q(
+                Some(r#"displayMessage co "session""#),
+                &[],
+                SortOrder::Ascending,
+            ),
+            vec![2],
+        ),
+        (
+            q(
+                Some(r#"outcome.reason eq "INVALID_CREDENTIALS""#),
+                &[],
+                SortOrder::Ascending,
+            ),
+            vec![2],
+        ),
+        (
+            q(None, &["ENGINEERS", "membership"], SortOrder::Ascending),
+            vec![1],
+        ),
+        (
+            LogQuery {
+                since: Some(t0 + Duration::seconds(1)),
+                until: Some(t0 + Duration::seconds(3)),
+                ..q(None, &[], SortOrder::Ascending)
+            },
+            vec![1, 2],
+        ),
+    ];
+    for (query, expected) in cases {
+        let expected: Vec<String> = expected
+            .into_iter()
+            .map(|i: usize| events[i].uuid.clone())
+            .collect();
+        let memory: Vec<String> = {
+            let mut v: Vec<&LogEvent> = events.iter().filter(|e| matches(&query, e)).collect();
+            if query.order == SortOrder::Descending {
+                v.reverse();
+            }
+            v.into_iter().map(|e| e.uuid.clone()).collect()
+        };
+        assert_eq!(memory, expected, "the core's meaning of {query:?}");
+        let mut got = Vec::new();
+        let mut req = PageRequest::first(2);
+        loop {
+            let page = store.list_log_events(&query, &req).await.unwrap();
+            got.extend(page.items.iter().map(|e| e.uuid.clone()));
+            match page.next {
+                Some(after) => req.after = Some(after),
+                None => break,
+            }
+        }
+        assert_eq!(got, expected, "{} for {query:?}", store.backend());
+    }
+    let back = store
+        .list_log_events(
+            &q(
+                Some(r#"eventType eq "user.session.start""#),
+                &[],
+                SortOrder::Ascending,
+            ),
+            &PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        back.items[0], events[2],
+        "an event reads back exactly as written"
     );
 }

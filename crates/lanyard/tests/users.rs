@@ -303,10 +303,7 @@ async fn lists_page_and_filter_with_q_filter_and_search() {
     let (_, all_but) = api
         .get("/api/v1/users?search=not%20(profile.lastName%20co%20%22o%22)")
         .await;
-    assert_eq!(
-        found(&all_but),
-        vec!["Turing", "Dijkstra", "Knuth"]
-    );
+    assert_eq!(found(&all_but), vec!["Turing", "Dijkstra", "Knuth"]);
 
     for bad in [
         "status%20eq",

@@ -354,7 +354,6 @@ pub const USER_SEARCH: Schema = Schema {
 pub const LOG_FILTER: Schema = Schema {
     attributes: &[
         "eventType",
-        "legacyEventType",
         "displayMessage",
         "severity",
         "uuid",
@@ -363,13 +362,10 @@ pub const LOG_FILTER: Schema = Schema {
         "actor.id",
         "actor.type",
         "actor.alternateId",
-        "actor.displayName",
         "target.id",
         "target.type",
         "target.alternateId",
-        "target.displayName",
         "client.ipAddress",
-        "transaction.id",
     ],
     operators: &[Op::Eq, Op::Sw, Op::Co],
     allow_present: false,
@@ -1278,8 +1274,8 @@ mod tests {
             cmp("eventType", Op::Sw, "user.authentication")
         );
         assert_eq!(
-            ok(r#"actor.displayName co "Admin""#, s),
-            cmp("actor.displayName", Op::Co, "Admin")
+            ok(r#"actor.alternateId co "admin""#, s),
+            cmp("actor.alternateId", Op::Co, "admin")
         );
     }
 

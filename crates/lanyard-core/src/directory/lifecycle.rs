@@ -33,6 +33,22 @@ impl Operation {
     }
 }
 
+impl Operation {
+    /// The system log's event type and message for this operation, as Okta names them.
+    pub fn event(self) -> (&'static str, &'static str) {
+        match self {
+            Operation::Activate => ("user.lifecycle.activate", "Activate Okta user"),
+            Operation::Reactivate => ("user.lifecycle.reactivate", "Reactivate Okta user"),
+            Operation::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
+            Operation::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
+            Operation::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
+            Operation::Unlock => ("user.account.unlock", "Unlock user account"),
+            Operation::ExpirePassword => ("user.account.expire_password", "Expire user password"),
+            Operation::ResetFactors => ("user.mfa.factor.reset_all", "Reset all factors for user"),
+        }
+    }
+}
+
 /// Why an operation is not allowed now; the message is Okta's wording where Okta has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {

@@ -2,14 +2,18 @@
 
 pub mod api_token;
 pub mod auth_server;
+pub mod group;
 pub mod key;
 pub mod org;
 pub mod page;
+pub mod role;
 pub mod user;
 
 pub use api_token::ApiToken;
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
+pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;
 pub use page::{Page, PageRequest};
+pub use role::{RoleAssignment, RoleType};
 pub use user::{PasswordRecord, User, UserStatus};

@@ -1,13 +1,13 @@
 //! An in-memory store for unit tests of the core. Not part of the product: `lanyard serve` always runs on SQLite or
 //! PostgreSQL. It follows the same contract, and the shared storage suite in `lanyard-store` runs against it too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use super::*;
-use crate::model::KeyStatus;
+use crate::model::{GroupType, KeyStatus};
 
 #[derive(Default)]
 struct State {
@@ -20,6 +20,11 @@ struct State {
     api_tokens: BTreeMap<String, ApiToken>,
     users: BTreeMap<String, User>,
     passwords: BTreeMap<String, PasswordRecord>,
+    groups: BTreeMap<String, Group>,
+    /// (group id, user id); never for a built-in group.
+    memberships: BTreeSet<(String, String)>,
+    roles: BTreeMap<String, RoleAssignment>,
+    log: Vec<crate::syslog::LogEvent>,
 }
 
 #[derive(Default)]
@@ -302,6 +307,8 @@ impl UserStore for MemoryStore {
     async fn delete_user(&self, id: &str) -> StoreResult<bool> {
         let mut s = self.state();
         s.passwords.remove(id);
+        s.memberships.retain(|(_, u)| u != id);
+        s.roles.retain(|_, r| r.user_id != id);
         Ok(s.users.remove(id).is_some())
     }
     async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>> {
@@ -317,6 +324,215 @@ impl UserStore for MemoryStore {
             .passwords
             .insert(user_id.to_owned(), password.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::syslog::LogStore for MemoryStore {
+    async fn insert_log_events(&self, events: &[crate::syslog::LogEvent]) -> StoreResult<()> {
+        let mut s = self.state();
+        for e in events {
+            if !s.log.iter().any(|x| x.uuid == e.uuid) {
+                s.log.push(e.clone());
+            }
+        }
+        Ok(())
+    }
+    async fn list_log_events(
+        &self,
+        query: &crate::syslog::LogQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<crate::syslog::LogEvent>> {
+        use crate::syslog::SortOrder;
+        let s = self.state();
+        let mut rows: Vec<_> = s
+            .log
+            .iter()
+            .filter(|e| crate::syslog::matches(query, e))
+            .filter(|e| match (&page.after, query.order) {
+                (None, _) => true,
+                (Some(a), SortOrder::Ascending) => e.uuid > *a,
+                (Some(a), SortOrder::Descending) => e.uuid < *a,
+            })
+            .cloned()
+            .collect();
+        rows.sort_by(|a, b| a.uuid.cmp(&b.uuid));
+        if query.order == SortOrder::Descending {
+            rows.reverse();
+        }
+        rows.truncate(page.limit as usize + 1);
+        Ok(Page::from_overfetch(rows, page.limit, |e| e.uuid.clone()))
+    }
+}
+
+fn group_name_taken(s: &State, name: &str, except: &str) -> bool {
+    let name = name.to_lowercase();
+    s.groups
+        .values()
+        .any(|g| g.id != except && g.name.to_lowercase() == name)
+}
+
+#[async_trait]
+impl GroupStore for MemoryStore {
+    async fn insert_group(&self, group: &Group) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.groups.contains_key(&group.id) || group_name_taken(&s, &group.name, &group.id) {
+            return Err(StoreError::Conflict("group name".into()));
+        }
+        s.groups.insert(group.id.clone(), group.clone());
+        Ok(())
+    }
+    async fn insert_group_if_absent(&self, group: &Group) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.groups.contains_key(&group.id) || group_name_taken(&s, &group.name, &group.id) {
+            return Ok(false);
+        }
+        s.groups.insert(group.id.clone(), group.clone());
+        Ok(true)
+    }
+    async fn group(&self, id: &str) -> StoreResult<Option<Group>> {
+        Ok(self.state().groups.get(id).cloned())
+    }
+    async fn update_group(&self, group: &Group) -> StoreResult<bool> {
+        let mut s = self.state();
+        let Some(stored) = s.groups.get(&group.id).filter(|g| !g.is_built_in()) else {
+            return Ok(false);
+        };
+        let stored = stored.clone();
+        if group_name_taken(&s, &group.name, &group.id) {
+            return Err(StoreError::Conflict("group name".into()));
+        }
+        s.groups.insert(
+            group.id.clone(),
+            Group {
+                name: group.name.clone(),
+                description: group.description.clone(),
+                last_updated: group.last_updated,
+                ..stored
+            },
+        );
+        Ok(true)
+    }
+    async fn delete_group(&self, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.groups.get(id).is_none_or(|g| g.is_built_in()) {
+            return Ok(false);
+        }
+        s.groups.remove(id);
+        s.memberships.retain(|(g, _)| g != id);
+        Ok(true)
+    }
+    async fn list_groups(
+        &self,
+        name_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Group>> {
+        let prefix = name_prefix.map(str::to_lowercase);
+        Ok(page_of(&self.state().groups, page, |g| {
+            prefix
+                .as_deref()
+                .is_none_or(|p| g.name.to_lowercase().starts_with(p))
+        }))
+    }
+    async fn add_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut s = self.state();
+        let key = (group_id.to_owned(), user_id.to_owned());
+        if !s.users.contains_key(user_id) || s.memberships.contains(&key) {
+            return Ok(false);
+        }
+        match s.groups.get_mut(group_id) {
+            Some(g) if g.group_type == GroupType::Okta => g.last_membership_updated = at,
+            _ => return Ok(false),
+        }
+        s.memberships.insert(key);
+        Ok(true)
+    }
+    async fn remove_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut s = self.state();
+        if !s
+            .memberships
+            .remove(&(group_id.to_owned(), user_id.to_owned()))
+        {
+            return Ok(false);
+        }
+        if let Some(g) = s.groups.get_mut(group_id) {
+            g.last_membership_updated = at;
+        }
+        Ok(true)
+    }
+    async fn list_group_members(
+        &self,
+        group_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<User>> {
+        let s = self.state();
+        Ok(match s.groups.get(group_id).map(|g| g.group_type) {
+            None => Page {
+                items: vec![],
+                next: None,
+            },
+            Some(GroupType::BuiltIn) => page_of(&s.users, page, |_| true),
+            Some(GroupType::Okta) => page_of(&s.users, page, |u| {
+                s.memberships.contains(&(group_id.to_owned(), u.id.clone()))
+            }),
+        })
+    }
+    async fn user_groups(&self, user_id: &str, page: &PageRequest) -> StoreResult<Page<Group>> {
+        let s = self.state();
+        Ok(page_of(&s.groups, page, |g| {
+            g.is_built_in() || s.memberships.contains(&(g.id.clone(), user_id.to_owned()))
+        }))
+    }
+}
+
+#[async_trait]
+impl RoleStore for MemoryStore {
+    async fn insert_role(&self, role: &RoleAssignment) -> StoreResult<()> {
+        let mut s = self.state();
+        let taken = s.roles.contains_key(&role.id)
+            || s.roles
+                .values()
+                .any(|r| r.user_id == role.user_id && r.role_type == role.role_type);
+        if taken {
+            return Err(StoreError::Conflict("role".into()));
+        }
+        s.roles.insert(role.id.clone(), role.clone());
+        Ok(())
+    }
+    async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<RoleAssignment>> {
+        Ok(self
+            .state()
+            .roles
+            .values()
+            .filter(|r| r.user_id == user_id)
+            .cloned()
+            .collect())
+    }
+    async fn user_role(&self, user_id: &str, role_id: &str) -> StoreResult<Option<RoleAssignment>> {
+        Ok(self
+            .state()
+            .roles
+            .get(role_id)
+            .filter(|r| r.user_id == user_id)
+            .cloned())
+    }
+    async fn delete_role(&self, user_id: &str, role_id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.roles.get(role_id).is_none_or(|r| r.user_id != user_id) {
+            return Ok(false);
+        }
+        s.roles.remove(role_id);
+        Ok(true)
     }
 }
 

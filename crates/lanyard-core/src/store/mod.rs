@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use crate::clock::Timestamp;
 use crate::directory::users::UserQuery;
 use crate::model::{
-    ApiToken, AuthServerKind, AuthorizationServer, KeyRecord, Org, Page, PageRequest,
-    PasswordRecord, Policy, PolicyRule, User,
+    ApiToken, AuthServerKind, AuthorizationServer, Group, KeyRecord, Org, Page, PageRequest,
+    PasswordRecord, Policy, PolicyRule, RoleAssignment, User,
 };
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -124,6 +124,68 @@ pub trait UserStore: Send + Sync {
     async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()>;
 }
 
+/// Groups and their members. A built-in group (`Everyone`) holds every user implicitly: no membership row is ever
+/// stored for it, its members are all users, and every user's groups include it. Deleting a user or a group deletes
+/// its memberships.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Inserts a group; `Conflict` when its name is taken, whatever its case.
+    async fn insert_group(&self, group: &Group) -> StoreResult<()>;
+    /// Inserts the group unless one with its id or name exists (bootstrap's `Everyone`); returns whether it
+    /// inserted. Safe when several nodes start at once.
+    async fn insert_group_if_absent(&self, group: &Group) -> StoreResult<bool>;
+    async fn group(&self, id: &str) -> StoreResult<Option<Group>>;
+    /// Replaces the name, description and `last_updated` of a group that is not built in; false when there is no
+    /// such group; `Conflict` when the new name is taken, whatever its case.
+    async fn update_group(&self, group: &Group) -> StoreResult<bool>;
+    /// Deletes a group that is not built in, with its memberships; false when there is no such group.
+    async fn delete_group(&self, id: &str) -> StoreResult<bool>;
+    /// Groups in id order; with `name_prefix`, only those whose name starts with it, case-insensitively.
+    async fn list_groups(
+        &self,
+        name_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Group>>;
+    /// Makes the user a member of a group that is not built in, and sets the group's `last_membership_updated`
+    /// to `at` when it added. Returns whether it added: false when the user already was a member, the group is
+    /// built in, or the group or the user does not exist.
+    async fn add_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Ends a membership, and sets the group's `last_membership_updated` to `at` when it removed one. Returns
+    /// whether it removed (never for a built-in group).
+    async fn remove_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// The group's members in user id order: every user for a built-in group, none for an unknown group.
+    async fn list_group_members(
+        &self,
+        group_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<User>>;
+    /// The groups of a user (who exists) in group id order, built-in groups included.
+    async fn user_groups(&self, user_id: &str, page: &PageRequest) -> StoreResult<Page<Group>>;
+}
+
+/// Administrator roles assigned to users.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Assigns a role to a user (who exists); `Conflict` when the user already holds a role of that type.
+    async fn insert_role(&self, role: &RoleAssignment) -> StoreResult<()>;
+    /// Every role the user holds, in id order: one indexed lookup, cheap enough for every admin request.
+    async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<RoleAssignment>>;
+    /// One of the user's roles.
+    async fn user_role(&self, user_id: &str, role_id: &str) -> StoreResult<Option<RoleAssignment>>;
+    /// Unassigns one of the user's roles; false when the user holds no role with that id.
+    async fn delete_role(&self, user_id: &str, role_id: &str) -> StoreResult<bool>;
+}
+
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
@@ -133,6 +195,9 @@ pub trait Store:
     + KeyStore
     + ApiTokenStore
     + UserStore
+    + GroupStore
+    + RoleStore
+    + crate::syslog::LogStore
     + Send
     + Sync
     + 'static

@@ -75,12 +75,19 @@ async fn read(
 
 async fn revoke(
     State(state): State<AppState>,
+    audit: crate::syslog::Audit,
     Extension(me): Extension<ApiPrincipal>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = resolve(&id, &me);
     if state.store.delete_api_token(id).await? {
         tracing::info!(token_id = %id, by = %me.token_id, "API token revoked");
+        let target = lanyard_core::syslog::Party::new(id, "Token", id, "API token");
+        state.syslog.record(
+            audit
+                .event(&state, "system.api_token.revoke", "Revoke API token")
+                .target(target),
+        );
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(id, "ApiToken"))

@@ -198,6 +198,7 @@ struct RotateBody {
 
 async fn rotate_keys(
     State(state): State<AppState>,
+    audit: crate::syslog::Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Option<RotateBody>>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
@@ -219,6 +220,18 @@ async fn rotate_keys(
         .map_err(|e| ApiError::internal(e.to_string()))?;
     state.keyring.invalidate(&id);
     tracing::info!(auth_server = %id, activated = ?activated, "signing keys rotated through the API");
+    let target = lanyard_core::syslog::Party::new(
+        &server.id,
+        "AuthorizationServer",
+        &server.id,
+        &server.name,
+    );
+    let event = audit.event(
+        &state,
+        "oauth2.as.key.rotate",
+        "Rotate authorization server signing keys",
+    );
+    state.syslog.record(event.target(target));
     let keys = state.store.keys(&id).await?;
     Ok(Json(
         keys.iter()

@@ -5,8 +5,11 @@ pub mod auth;
 pub mod authorization_servers;
 pub mod error;
 pub mod extract;
+pub mod groups;
+pub mod logs;
 pub mod pagination;
 pub mod rate_limit;
+pub mod roles;
 pub mod users;
 
 use axum::Router;
@@ -20,6 +23,9 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(api_tokens::routes())
         .merge(users::routes())
+        .merge(groups::routes())
+        .merge(roles::routes())
+        .merge(logs::routes())
         .merge(authorization_servers::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state.clone(), auth::require_token))

@@ -22,6 +22,7 @@ use super::error::ApiError;
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
+use crate::syslog::{Audit, user_target};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -248,6 +249,7 @@ async fn new_password(
 
 async fn create(
     State(state): State<AppState>,
+    audit: Audit,
     Query(q): Query<CreateQuery>,
     OktaJson(body): OktaJson<UserIn>,
 ) -> Result<Json<Value>, ApiError> {
@@ -280,11 +282,24 @@ async fn create(
         .await
         .map_err(conflict_or)?;
     tracing::info!(user = %user.id, status = user.status.as_str(), "user created");
+    let target = user_target(&user);
+    state.syslog.record(
+        audit
+            .event(&state, "user.lifecycle.create", "Create okta user")
+            .target(target.clone()),
+    );
+    if user.status == UserStatus::Active {
+        let (kind, message) = Operation::Activate.event();
+        state
+            .syslog
+            .record(audit.event(&state, kind, message).target(target));
+    }
     Ok(Json(user_json(&user, &state.config.base_url)))
 }
 
 async fn update(
     state: AppState,
+    audit: Audit,
     id: String,
     body: UserIn,
     partial: bool,
@@ -324,27 +339,46 @@ async fn update(
     if !state.store.update_user(&user).await.map_err(conflict_or)? {
         return Err(ApiError::not_found(&id, "User"));
     }
+    if body.profile.is_some() {
+        let e = audit.event(
+            &state,
+            "user.account.update_profile",
+            "Update user profile for Okta",
+        );
+        state.syslog.record(e.target(user_target(&user)));
+    }
+    if body.password().is_some() {
+        let e = audit.event(
+            &state,
+            "user.account.update_password",
+            "Update password for user",
+        );
+        state.syslog.record(e.target(user_target(&user)));
+    }
     Ok(Json(user_json(&user, &state.config.base_url)))
 }
 
 async fn update_partial(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<UserIn>,
 ) -> Result<Json<Value>, ApiError> {
-    update(state, id, body, true).await
+    update(state, audit, id, body, true).await
 }
 
 async fn update_full(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<UserIn>,
 ) -> Result<Json<Value>, ApiError> {
-    update(state, id, body, false).await
+    update(state, audit, id, body, false).await
 }
 
 async fn lifecycle_op(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let op = Operation::parse(&operation).ok_or_else(|| {
@@ -362,6 +396,12 @@ async fn lifecycle_op(
     })?;
     state.store.update_user(&user).await?;
     tracing::info!(user = %user.id, operation = %operation, status = user.status.as_str(), "user lifecycle");
+    let (kind, message) = op.event();
+    state.syslog.record(
+        audit
+            .event(&state, kind, message)
+            .target(user_target(&user)),
+    );
     Ok(match op {
         Operation::ExpirePassword => Json(user_json(&user, &state.config.base_url)).into_response(),
         _ => Json(json!({})).into_response(),
@@ -371,12 +411,19 @@ async fn lifecycle_op(
 /// Okta deletes only deactivated users: the first DELETE of any other user deactivates it.
 async fn delete(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut user = find(&state, &id).await?;
     if user.status == UserStatus::Deprovisioned {
         state.store.delete_user(&user.id).await?;
         tracing::info!(user = %user.id, "user deleted");
+        let e = audit.event(
+            &state,
+            "user.lifecycle.delete.completed",
+            "Delete Okta user",
+        );
+        state.syslog.record(e.target(user_target(&user)));
     } else {
         let has_password = user.password_changed.is_some();
         lifecycle::apply(
@@ -388,6 +435,12 @@ async fn delete(
         .map_err(|r| ApiError::new(StatusCode::FORBIDDEN, r.code, r.message))?;
         state.store.update_user(&user).await?;
         tracing::info!(user = %user.id, "user deactivated by DELETE");
+        let (kind, message) = Operation::Deactivate.event();
+        state.syslog.record(
+            audit
+                .event(&state, kind, message)
+                .target(user_target(&user)),
+        );
     }
     Ok(StatusCode::NO_CONTENT)
 }

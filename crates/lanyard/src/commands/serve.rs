@@ -86,7 +86,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(key_schedule(state.clone(), maker));
     banner(&base_url, bound, &config);
 
-    let app = lanyard_server::router(state);
+    let app = lanyard_server::router(state.clone());
     lanyard_server::http::serve::serve(
         listener,
         app,
@@ -95,6 +95,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         lanyard_server::SHUTDOWN_GRACE,
     )
     .await?;
+    state.syslog.flush().await;
     tracing::info!("stopped");
     Ok(())
 }

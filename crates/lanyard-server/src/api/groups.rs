@@ -1,0 +1,309 @@
+//! `/api/v1/groups`: create, read, list by name prefix (`q`), replace the profile, delete; members (add, remove,
+//! list); and `/api/v1/users/{id}/groups`. The built-in `Everyone` group holds every user implicitly: it cannot be
+//! changed or deleted, and adding or removing its members is refused (403 E0000006), since no call can change who
+//! belongs to it.
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use lanyard_core::clock::okta_format;
+use lanyard_core::id::{new_id, prefix};
+use lanyard_core::model::group::validate_profile;
+use lanyard_core::model::{Group, GroupProfile, GroupType};
+use lanyard_core::store::StoreError;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::extract::OktaJson;
+use super::pagination::{PageQuery, list_response};
+use super::users::{find as find_user, user_json};
+use crate::state::AppState;
+use crate::syslog::{Audit, user_target};
+
+/// A group as an event target.
+fn group_target(g: &Group) -> lanyard_core::syslog::Party {
+    lanyard_core::syslog::Party::new(&g.id, "UserGroup", &g.name, &g.name)
+}
+
+/// Okta's page sizes: groups (and a user's groups) default to and stop at 10,000, members at 1,000.
+const GROUPS_LIMIT: u32 = 10_000;
+const MEMBERS_LIMIT: u32 = 1_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/groups", get(list).post(create))
+        .route("/groups/{gid}", get(read).put(replace).delete(delete))
+        .route("/groups/{gid}/users", get(members))
+        .route(
+            "/groups/{gid}/users/{uid}",
+            put(add_member).delete(remove_member),
+        )
+        .route("/users/{id}/groups", get(user_groups))
+}
+
+/// A group in Okta's shape.
+pub fn group_json(g: &Group, base: &str) -> Value {
+    let href = format!("{base}/api/v1/groups/{}", g.id);
+    json!({
+        "id": g.id,
+        "created": okta_format(g.created),
+        "lastUpdated": okta_format(g.last_updated),
+        "lastMembershipUpdated": okta_format(g.last_membership_updated),
+        "objectClass": ["okta:user_group"],
+        "type": g.group_type.as_str(),
+        "profile": { "name": g.name, "description": g.description },
+        "_links": {
+            "self": { "href": href },
+            "users": { "href": format!("{href}/users") },
+        }
+    })
+}
+
+/// 403 E0000006: the built-in group cannot be changed.
+fn built_in(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "E0000006",
+        "You do not have permission to perform the requested action",
+    )
+    .with_detail(format!("{what} of the built-in group refused"))
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Group, ApiError> {
+    state
+        .store
+        .group(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id, "UserGroup"))
+}
+
+/// A group that may be changed: it exists and is not built in.
+async fn find_changeable(state: &AppState, id: &str, what: &str) -> Result<Group, ApiError> {
+    let group = find(state, id).await?;
+    if group.is_built_in() {
+        return Err(built_in(what));
+    }
+    Ok(group)
+}
+
+#[derive(Deserialize)]
+struct GroupIn {
+    profile: Option<Map<String, Value>>,
+}
+
+fn profile_of(body: &GroupIn) -> Result<GroupProfile, ApiError> {
+    validate_profile(&body.profile.clone().unwrap_or_default()).map_err(|causes| {
+        let first = causes
+            .first()
+            .and_then(|c| c.split(':').next())
+            .unwrap_or("profile")
+            .to_owned();
+        ApiError::validation(first, causes)
+    })
+}
+
+fn name_taken_or(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::validation(
+            "name",
+            vec![
+                "name: An object with this field already exists in the current organization".into(),
+            ],
+        ),
+        other => other.into(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    search: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    for (param, value) in [("filter", &q.filter), ("search", &q.search)] {
+        if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+            let mut e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "E0000031",
+                "Invalid search criteria.",
+            );
+            e.causes.push(format!(
+                "{param}: not supported for groups; q finds groups by the start of their name"
+            ));
+            return Err(e);
+        }
+    }
+    let req = q.page.to_request(GROUPS_LIMIT, GROUPS_LIMIT)?;
+    let prefix = q.q.as_deref().filter(|p| !p.is_empty());
+    let page = state.store.list_groups(prefix, &req).await?;
+    let base = &state.config.base_url;
+    let body = page.items.iter().map(|g| group_json(g, base)).collect();
+    Ok(list_response(base, &uri, page.next.as_deref(), body))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    audit: Audit,
+    OktaJson(body): OktaJson<GroupIn>,
+) -> Result<Json<Value>, ApiError> {
+    let profile = profile_of(&body)?;
+    let now = state.clock.now();
+    let group = Group {
+        id: new_id(prefix::GROUP, now, state.random.as_ref()),
+        group_type: GroupType::Okta,
+        name: profile.name,
+        description: profile.description,
+        created: now,
+        last_updated: now,
+        last_membership_updated: now,
+    };
+    state
+        .store
+        .insert_group(&group)
+        .await
+        .map_err(name_taken_or)?;
+    tracing::info!(group = %group.id, "group created");
+    let e = audit.event(&state, "group.lifecycle.create", "Create okta group");
+    state.syslog.record(e.target(group_target(&group)));
+    Ok(Json(group_json(&group, &state.config.base_url)))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(gid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let group = find(&state, &gid).await?;
+    Ok(Json(group_json(&group, &state.config.base_url)))
+}
+
+/// PUT replaces the profile: a description left out is removed.
+async fn replace(
+    State(state): State<AppState>,
+    Path(gid): Path<String>,
+    OktaJson(body): OktaJson<GroupIn>,
+) -> Result<Json<Value>, ApiError> {
+    let mut group = find_changeable(&state, &gid, "update").await?;
+    let profile = profile_of(&body)?;
+    group.name = profile.name;
+    group.description = profile.description;
+    group.last_updated = state.clock.now();
+    if !state
+        .store
+        .update_group(&group)
+        .await
+        .map_err(name_taken_or)?
+    {
+        return Err(ApiError::not_found(&gid, "UserGroup"));
+    }
+    tracing::info!(group = %group.id, "group updated");
+    Ok(Json(group_json(&group, &state.config.base_url)))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(gid): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let group = find_changeable(&state, &gid, "delete").await?;
+    if !state.store.delete_group(&group.id).await? {
+        return Err(ApiError::not_found(&gid, "UserGroup"));
+    }
+    tracing::info!(group = %group.id, "group deleted");
+    let e = audit.event(&state, "group.lifecycle.delete", "Delete okta group");
+    state.syslog.record(e.target(group_target(&group)));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn members(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Path(gid): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let req = q.to_request(MEMBERS_LIMIT, MEMBERS_LIMIT)?;
+    let group = find(&state, &gid).await?;
+    let page = state.store.list_group_members(&group.id, &req).await?;
+    let base = &state.config.base_url;
+    let body = page.items.iter().map(|u| user_json(u, base)).collect();
+    Ok(list_response(base, &uri, page.next.as_deref(), body))
+}
+
+/// Adding a member twice is not an error.
+async fn add_member(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path((gid, uid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let group = find_changeable(&state, &gid, "membership change").await?;
+    let user = find_user(&state, &uid).await?;
+    let now = state.clock.now();
+    if state
+        .store
+        .add_group_member(&group.id, &user.id, now)
+        .await?
+    {
+        tracing::info!(group = %group.id, user = %user.id, "group member added");
+        let e = audit.event(
+            &state,
+            "group.user_membership.add",
+            "Add user to group membership",
+        );
+        state
+            .syslog
+            .record(e.target(user_target(&user)).target(group_target(&group)));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removing a user who is not a member is not an error.
+async fn remove_member(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path((gid, uid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let group = find_changeable(&state, &gid, "membership change").await?;
+    let user = find_user(&state, &uid).await?;
+    let now = state.clock.now();
+    if state
+        .store
+        .remove_group_member(&group.id, &user.id, now)
+        .await?
+    {
+        tracing::info!(group = %group.id, user = %user.id, "group member removed");
+        let e = audit.event(
+            &state,
+            "group.user_membership.remove",
+            "Remove user from group membership",
+        );
+        state
+            .syslog
+            .record(e.target(user_target(&user)).target(group_target(&group)));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The user's groups, `Everyone` included.
+async fn user_groups(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let req = q.to_request(GROUPS_LIMIT, GROUPS_LIMIT)?;
+    let user = find_user(&state, &id).await?;
+    let page = state.store.user_groups(&user.id, &req).await?;
+    let base = &state.config.base_url;
+    let body = page.items.iter().map(|g| group_json(g, base)).collect();
+    Ok(list_response(base, &uri, page.next.as_deref(), body))
+}

@@ -1,0 +1,109 @@
+//! `GET /api/v1/logs`: the system log, with `since`, `until`, `filter`, `q`, `limit`, `sortOrder` and `after`.
+
+use axum::Router;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use lanyard_core::directory::filter::{self, LOG_FILTER};
+use lanyard_core::directory::users::timestamp;
+use lanyard_core::syslog::{LogQuery, SortOrder};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::pagination::{PageQuery, list_response};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/logs", get(list))
+}
+
+#[derive(Deserialize)]
+struct LogParams {
+    since: Option<String>,
+    until: Option<String>,
+    filter: Option<String>,
+    q: Option<String>,
+    #[serde(rename = "sortOrder")]
+    sort_order: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+fn bad(field: &str, message: String) -> ApiError {
+    ApiError::validation(field, vec![format!("{field}: {message}")])
+}
+
+fn time(
+    field: &str,
+    text: Option<&str>,
+) -> Result<Option<lanyard_core::clock::Timestamp>, ApiError> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => timestamp(t).map(Some).ok_or_else(|| {
+            bad(
+                field,
+                format!("{t:?} is not an ISO 8601 timestamp such as 2026-01-31T00:00:00.000Z"),
+            )
+        }),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(p): Query<LogParams>,
+) -> Result<Response, ApiError> {
+    let since = time("since", p.since.as_deref())?;
+    let until = time("until", p.until.as_deref())?;
+    let filter = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(text) => Some(filter::parse(text, &LOG_FILTER).map_err(|e| {
+            let mut err = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "E0000031",
+                "Invalid search criteria.",
+            );
+            err.causes.push(e.to_string());
+            err
+        })?),
+        None => None,
+    };
+    let q: Vec<String> =
+        p.q.as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+    if q.len() > 10 || q.iter().any(|w| w.chars().count() > 40) {
+        return Err(bad(
+            "q",
+            "at most 10 keywords of at most 40 characters each".into(),
+        ));
+    }
+    let order = match p.sort_order.as_deref() {
+        None | Some("ASCENDING") => SortOrder::Ascending,
+        Some("DESCENDING") => SortOrder::Descending,
+        Some(other) => {
+            return Err(bad(
+                "sortOrder",
+                format!("must be ASCENDING or DESCENDING, not {other:?}"),
+            ));
+        }
+    };
+    let query = LogQuery {
+        since,
+        until,
+        filter,
+        q,
+        order,
+    };
+    let req = p.page.to_request(100, 1000)?;
+    let page = state.store.list_log_events(&query, &req).await?;
+    let body = page.items.iter().map(|e| e.to_json()).collect();
+    Ok(list_response(
+        &state.config.base_url,
+        &uri,
+        page.next.as_deref(),
+        body,
+    ))
+}

@@ -1,0 +1,134 @@
+//! `/api/v1/users/{id}/roles`: assign, list, read and unassign the standard administrator roles that apply to the
+//! whole org (`SUPER_ADMIN`, `ORG_ADMIN`, `READ_ONLY_ADMIN`), in Okta's shapes.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use lanyard_core::clock::okta_format;
+use lanyard_core::id::new_id;
+use lanyard_core::model::role::ROLE_ID_PREFIX;
+use lanyard_core::model::{RoleAssignment, RoleType};
+use lanyard_core::store::StoreError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::OktaJson;
+use super::users::find as find_user;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users/{id}/roles", get(list).post(assign))
+        .route("/users/{id}/roles/{role_id}", get(read).delete(unassign))
+}
+
+/// A role assignment in Okta's shape.
+pub fn role_json(r: &RoleAssignment, base: &str) -> Value {
+    let user = format!("{base}/api/v1/users/{}", r.user_id);
+    json!({
+        "id": r.id,
+        "label": r.role_type.label(),
+        "type": r.role_type.as_str(),
+        "status": "ACTIVE",
+        "created": okta_format(r.created),
+        "lastUpdated": okta_format(r.last_updated),
+        "assignmentType": "USER",
+        "_links": {
+            "assignee": { "href": user },
+            "self": { "href": format!("{user}/roles/{}", r.id) },
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct RoleIn {
+    #[serde(rename = "type")]
+    role_type: Option<String>,
+}
+
+fn role_type(body: &RoleIn) -> Result<RoleType, ApiError> {
+    let cause = match body.role_type.as_deref() {
+        None | Some("") => "type: The field cannot be left blank".to_owned(),
+        Some(t) => match RoleType::parse(t) {
+            Some(t) => return Ok(t),
+            None => {
+                let supported: Vec<&str> = RoleType::ALL.iter().map(|t| t.as_str()).collect();
+                format!(
+                    "type: Invalid role type {t:?}; supported: {}",
+                    supported.join(", ")
+                )
+            }
+        },
+    };
+    Err(ApiError::validation("type", vec![cause]))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find_user(&state, &id).await?;
+    let roles = state.store.user_roles(&user.id).await?;
+    let base = &state.config.base_url;
+    Ok(Json(Value::Array(
+        roles.iter().map(|r| role_json(r, base)).collect(),
+    )))
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<RoleIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let user = find_user(&state, &id).await?;
+    let role_type = role_type(&body)?;
+    let now = state.clock.now();
+    let role = RoleAssignment {
+        id: new_id(ROLE_ID_PREFIX, now, state.random.as_ref()),
+        user_id: user.id.clone(),
+        role_type,
+        created: now,
+        last_updated: now,
+    };
+    state.store.insert_role(&role).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "E0000090",
+            "Duplicate administrator role assignment.",
+        )
+        .with_detail(format!("{} already holds {}", user.id, role_type.as_str())),
+        other => other.into(),
+    })?;
+    tracing::info!(user = %user.id, role = role_type.as_str(), "role assigned");
+    Ok((
+        StatusCode::CREATED,
+        Json(role_json(&role, &state.config.base_url)),
+    ))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path((id, role_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find_user(&state, &id).await?;
+    let role = state
+        .store
+        .user_role(&user.id, &role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&role_id, "Role"))?;
+    Ok(Json(role_json(&role, &state.config.base_url)))
+}
+
+async fn unassign(
+    State(state): State<AppState>,
+    Path((id, role_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let user = find_user(&state, &id).await?;
+    if !state.store.delete_role(&user.id, &role_id).await? {
+        return Err(ApiError::not_found(&role_id, "Role"));
+    }
+    tracing::info!(user = %user.id, role = %role_id, "role unassigned");
+    Ok(StatusCode::NO_CONTENT)
+}
