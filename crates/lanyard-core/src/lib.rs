@@ -18,5 +18,6 @@ pub mod model;
 pub mod oauth_error;
 pub mod password;
 pub mod random;
+pub mod signin;
 pub mod store;
 pub mod syslog;

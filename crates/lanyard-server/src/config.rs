@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use crate::email::Mailer;
+
 /// What the HTTP layer needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -17,12 +19,18 @@ pub struct ServerConfig {
     pub key_rotation_interval: Option<chrono::Duration>,
     /// How often the key schedule runs.
     pub key_maintenance_every: Duration,
+    /// Sends activation, password reset and lockout emails. `lanyard serve` sets SMTP or the data dir's outbox;
+    /// the default is an outbox in a new private folder under the system's temporary directory (for tests; see
+    /// [`Mailer::outbox_dir`]).
+    pub mailer: Mailer,
 }
 
 impl ServerConfig {
     pub fn new(base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
         ServerConfig {
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            mailer: Mailer::temporary_outbox(&base_url),
+            base_url,
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 64 * 1024,
             api_rate_limit_per_minute: 6000,

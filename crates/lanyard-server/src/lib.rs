@@ -9,13 +9,16 @@
 
 pub mod api;
 pub mod config;
+pub mod email;
 pub mod http;
 pub mod key_admin;
 pub mod keyring;
+pub mod login;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
 pub mod passwords;
+pub mod session;
 pub mod state;
 pub mod syslog;
 
@@ -37,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .nest("/api/v1", api::router(state.clone()))
         .merge(ops::router())
+        .merge(login::router())
         .fallback(http::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(max_body))

@@ -33,6 +33,7 @@ pub struct Inner {
     pub passwords: PasswordHasher,
     pub password_policy: PasswordPolicy,
     pub syslog: SystemLog,
+    pub signin_policy: lanyard_core::signin::SigninPolicy,
 }
 
 impl Deref for AppState {
@@ -75,6 +76,7 @@ impl AppState {
             passwords,
             password_policy: PasswordPolicy::default(),
             syslog,
+            signin_policy: lanyard_core::signin::SigninPolicy::default(),
         }))
     }
 }

@@ -789,6 +789,314 @@ macro_rules! sql_store {
                 }
             }
 
+            fn hash32(row: &DbRow, col: &str) -> StoreResult<[u8; 32]> {
+                let bytes: Vec<u8> = get(row, col)?;
+                bytes.try_into().map_err(|_| StoreError::Corrupt(format!("{col} length")))
+            }
+
+            fn session_from_row(row: &DbRow) -> StoreResult<Session> {
+                Ok(Session {
+                    id: get(row, "id")?,
+                    token_hash: hash32(row, "token_hash")?,
+                    user_id: get(row, "user_id")?,
+                    created: ts(get(row, "created")?),
+                    last_seen: ts(get(row, "last_seen")?),
+                    expires_at: ts(get(row, "expires_at")?),
+                    amr: json(row, "amr")?,
+                    ip: get(row, "ip")?,
+                    user_agent: get(row, "user_agent")?,
+                })
+            }
+
+            #[async_trait]
+            impl SessionStore for $store {
+                async fn insert_session(&self, s: &Session) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO sessions (id, token_hash, user_id, created, last_seen, expires_at, amr, ip, user_agent) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&s.id)
+                    .bind(&s.token_hash[..])
+                    .bind(&s.user_id)
+                    .bind(to_millis(s.created))
+                    .bind(to_millis(s.last_seen))
+                    .bind(to_millis(s.expires_at))
+                    .bind(to_json(&s.amr)?)
+                    .bind(&s.ip)
+                    .bind(&s.user_agent)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn session_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>> {
+                    optional(sqlx::query("SELECT * FROM sessions WHERE token_hash = $1").bind(&token_hash[..]), &self.pool, session_from_row).await
+                }
+
+                async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
+                    optional(sqlx::query("SELECT * FROM sessions WHERE id = $1").bind(id), &self.pool, session_from_row).await
+                }
+
+                async fn touch_session(&self, id: &str, at: Timestamp) -> StoreResult<()> {
+                    // Only forwards: a late, slower request does not move the idle clock back.
+                    sqlx::query("UPDATE sessions SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
+                        .bind(id)
+                        .bind(to_millis(at))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn delete_session(&self, id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn delete_expired_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                        .bind(to_millis(before))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected())
+                }
+            }
+
+            fn one_time_token_from_row(row: &DbRow) -> StoreResult<OneTimeToken> {
+                let kind: String = get(row, "kind")?;
+                Ok(OneTimeToken {
+                    token_hash: hash32(row, "token_hash")?,
+                    kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+                    user_id: get(row, "user_id")?,
+                    created: ts(get(row, "created")?),
+                    expires_at: ts(get(row, "expires_at")?),
+                    data: json(row, "data")?,
+                })
+            }
+
+            #[async_trait]
+            impl OneTimeTokenStore for $store {
+                async fn insert_one_time_token(&self, t: &OneTimeToken) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO one_time_tokens (token_hash, kind, user_id, created, expires_at, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&t.token_hash[..])
+                    .bind(t.kind.as_str())
+                    .bind(&t.user_id)
+                    .bind(to_millis(t.created))
+                    .bind(to_millis(t.expires_at))
+                    .bind(to_json(&t.data)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn consume_one_time_token(&self, token_hash: &[u8; 32], kind: TokenKind, now: Timestamp) -> StoreResult<Option<OneTimeToken>> {
+                    // One statement: of concurrent consumers, only the one whose DELETE removed the row gets it.
+                    let query = sqlx::query(
+                        "DELETE FROM one_time_tokens WHERE token_hash = $1 AND kind = $2 AND expires_at > $3 RETURNING *",
+                    )
+                    .bind(&token_hash[..])
+                    .bind(kind.as_str())
+                    .bind(to_millis(now));
+                    optional(query, &self.pool, one_time_token_from_row).await
+                }
+
+                async fn one_time_token(&self, token_hash: &[u8; 32], kind: TokenKind, now: Timestamp) -> StoreResult<Option<OneTimeToken>> {
+                    let query = sqlx::query("SELECT * FROM one_time_tokens WHERE token_hash = $1 AND kind = $2 AND expires_at > $3")
+                        .bind(&token_hash[..])
+                        .bind(kind.as_str())
+                        .bind(to_millis(now));
+                    optional(query, &self.pool, one_time_token_from_row).await
+                }
+
+                async fn delete_user_one_time_tokens(&self, user_id: &str, kind: TokenKind) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND kind = $2")
+                        .bind(user_id)
+                        .bind(kind.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected())
+                }
+            }
+
+            fn factor_from_row(row: &DbRow) -> StoreResult<Factor> {
+                let factor_type: String = get(row, "factor_type")?;
+                let status: String = get(row, "status")?;
+                Ok(Factor {
+                    id: get(row, "id")?,
+                    user_id: get(row, "user_id")?,
+                    factor_type: FactorType::parse(&factor_type).ok_or_else(|| corrupt("factor type", &factor_type))?,
+                    provider: get(row, "provider")?,
+                    status: FactorStatus::parse(&status).ok_or_else(|| corrupt("factor status", &status))?,
+                    sealed_secret: get(row, "sealed_secret")?,
+                    last_used_step: get(row, "last_used_step")?,
+                    profile: json(row, "profile")?,
+                    created: ts(get(row, "created")?),
+                    last_updated: ts(get(row, "last_updated")?),
+                })
+            }
+
+            #[async_trait]
+            impl FactorStore for $store {
+                async fn insert_factor(&self, f: &Factor) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO factors (id, user_id, factor_type, provider, status, sealed_secret, last_used_step, \
+                         profile, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(&f.id)
+                    .bind(&f.user_id)
+                    .bind(f.factor_type.as_str())
+                    .bind(&f.provider)
+                    .bind(f.status.as_str())
+                    .bind(&f.sealed_secret)
+                    .bind(f.last_used_step)
+                    .bind(to_json(&f.profile)?)
+                    .bind(to_millis(f.created))
+                    .bind(to_millis(f.last_updated))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn factor(&self, user_id: &str, factor_id: &str) -> StoreResult<Option<Factor>> {
+                    let query = sqlx::query("SELECT * FROM factors WHERE id = $1 AND user_id = $2").bind(factor_id).bind(user_id);
+                    optional(query, &self.pool, factor_from_row).await
+                }
+
+                async fn factors(&self, user_id: &str) -> StoreResult<Vec<Factor>> {
+                    all(sqlx::query("SELECT * FROM factors WHERE user_id = $1 ORDER BY created, id").bind(user_id), &self.pool, factor_from_row).await
+                }
+
+                async fn update_factor(&self, f: &Factor) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE factors SET status = $3, profile = $4, sealed_secret = $5, last_updated = $6 \
+                         WHERE id = $1 AND user_id = $2",
+                    )
+                    .bind(&f.id)
+                    .bind(&f.user_id)
+                    .bind(f.status.as_str())
+                    .bind(to_json(&f.profile)?)
+                    .bind(&f.sealed_secret)
+                    .bind(to_millis(f.last_updated))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn use_totp_step(&self, factor_id: &str, step: i64, at: Timestamp) -> StoreResult<bool> {
+                    // One conditional UPDATE: of two concurrent uses of one step, the second finds it already taken.
+                    let done = sqlx::query(
+                        "UPDATE factors SET last_used_step = $2, last_updated = $3 \
+                         WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
+                    )
+                    .bind(factor_id)
+                    .bind(step)
+                    .bind(to_millis(at))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM factors WHERE id = $1 AND user_id = $2")
+                        .bind(factor_id)
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_user_factors(&self, user_id: &str) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM factors WHERE user_id = $1").bind(user_id).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(done.rows_affected())
+                }
+            }
+
+            #[async_trait]
+            impl LockoutStore for $store {
+                async fn record_failure(&self, user_id: &str, threshold: u32, now: Timestamp, lock_until: Timestamp) -> StoreResult<FailureCount> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    // Counted only for a user who exists (none is counted for an unknown or just deleted one).
+                    let counted = sqlx::query(
+                        "INSERT INTO signin_failures (user_id, attempts, last_failure) SELECT $1, 1, $2 \
+                         WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) \
+                         ON CONFLICT (user_id) DO UPDATE SET attempts = signin_failures.attempts + 1, \
+                         last_failure = excluded.last_failure RETURNING attempts",
+                    )
+                    .bind(user_id)
+                    .bind(to_millis(now))
+                    .fetch_optional(&mut *tx)
+                    .await;
+                    let row = match counted {
+                        Ok(Some(row)) => row,
+                        Ok(None) => return Ok(FailureCount { attempts: 0, locked: false }),
+                        Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                            return Ok(FailureCount { attempts: 0, locked: false });
+                        }
+                        Err(e) => return Err(db_err(e)),
+                    };
+                    let attempts: i32 = get(&row, "attempts")?;
+                    let attempts = u32::try_from(attempts).map_err(|_| StoreError::Corrupt("attempts".into()))?;
+                    let mut locked = false;
+                    if threshold > 0 && attempts >= threshold {
+                        // Locks once: a user already LOCKED_OUT stays as it is, its lock not extended.
+                        locked = sqlx::query(
+                            "UPDATE users SET status = 'LOCKED_OUT', status_changed = $2, last_updated = $2 \
+                             WHERE id = $1 AND status <> 'LOCKED_OUT'",
+                        )
+                        .bind(user_id)
+                        .bind(to_millis(now))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected()
+                            == 1;
+                        if locked {
+                            sqlx::query("UPDATE signin_failures SET lockout_until = $2 WHERE user_id = $1")
+                                .bind(user_id)
+                                .bind(to_millis(lock_until))
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                        }
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(FailureCount { attempts, locked })
+                }
+
+                async fn reset_failures(&self, user_id: &str) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM signin_failures WHERE user_id = $1").bind(user_id).execute(&self.pool).await.map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn lockout_until(&self, user_id: &str) -> StoreResult<Option<Timestamp>> {
+                    let row = sqlx::query("SELECT lockout_until FROM signin_failures WHERE user_id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    match row {
+                        Some(row) => Ok(opt_ts(get(&row, "lockout_until")?)),
+                        None => Ok(None),
+                    }
+                }
+            }
+
             #[async_trait]
             impl Store for $store {
                 fn backend(&self) -> &'static str {

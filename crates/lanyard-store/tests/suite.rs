@@ -95,6 +95,19 @@ suite!(
     roles_are_assigned_listed_and_unassigned,
     memberships_race_user_deletions_without_errors,
     system_log_filters_order_and_pages_the_same_everywhere,
+    sessions_round_trip_by_hash_and_id,
+    sessions_touch_moves_last_seen_forward_only,
+    sessions_are_deleted_one_by_user_and_when_expired,
+    one_time_tokens_are_consumed_once_and_only_while_valid,
+    one_time_tokens_are_deleted_by_user_and_kind,
+    concurrent_consumers_take_a_one_time_token_once,
+    factors_round_trip_update_and_delete,
+    totp_steps_are_accepted_once_and_only_forward,
+    concurrent_uses_of_one_totp_step_succeed_once,
+    failures_lock_a_user_at_the_threshold_once,
+    failures_lock_nobody_already_locked_absent_or_without_a_threshold,
+    concurrent_failures_are_all_counted_and_lock_once,
+    signin_rows_go_with_their_user,
 );
 
 async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) {
@@ -1367,4 +1380,761 @@ async fn system_log_filters_order_and_pages_the_same_everywhere(store: Arc<dyn S
         back.items[0], events[2],
         "an event reads back exactly as written"
     );
+}
+
+fn session(n: u8, user_id: &str, expires_at: i64) -> Session {
+    Session {
+        id: format!("102session{n:011}"),
+        token_hash: [n; 32],
+        user_id: user_id.to_owned(),
+        created: at(1),
+        last_seen: at(2),
+        expires_at: at(expires_at),
+        amr: vec!["pwd".into(), "otp".into()],
+        ip: Some("192.0.2.7".into()),
+        user_agent: Some("Mozilla/5.0".into()),
+    }
+}
+
+fn one_time(n: u8, kind: TokenKind, user_id: &str, expires_at: i64) -> OneTimeToken {
+    OneTimeToken {
+        token_hash: [n; 32],
+        kind,
+        user_id: user_id.to_owned(),
+        created: at(1),
+        expires_at: at(expires_at),
+        data: serde_json::json!({"step": n, "amr": ["pwd"]}),
+    }
+}
+
+fn factor(n: u32, user_id: &str, created: i64) -> Factor {
+    Factor {
+        id: format!("uft{n:017}"),
+        user_id: user_id.to_owned(),
+        factor_type: FactorType::Totp,
+        provider: "GOOGLE".into(),
+        status: FactorStatus::PendingActivation,
+        sealed_secret: vec![n as u8, 1, 2, 3],
+        last_used_step: None,
+        profile: serde_json::json!({"credentialId": format!("user{n}")}),
+        created: at(created),
+        last_updated: at(created),
+    }
+}
+
+async fn users(store: &Arc<dyn Store>, ns: &[u32]) -> Vec<User> {
+    let mut out = Vec::new();
+    for &n in ns {
+        let u = plain_user(n);
+        store.insert_user(&u, None).await.unwrap();
+        out.push(u);
+    }
+    out
+}
+
+async fn sessions_round_trip_by_hash_and_id(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    let full = session(1, &ada.id, 100);
+    let bare = Session {
+        amr: vec![],
+        ip: None,
+        user_agent: None,
+        ..session(2, &bob.id, 100)
+    };
+    store.insert_session(&full).await.unwrap();
+    store.insert_session(&bare).await.unwrap();
+    assert_eq!(
+        store.session_by_hash(&[1; 32]).await.unwrap().unwrap(),
+        full
+    );
+    assert_eq!(store.session(&full.id).await.unwrap().unwrap(), full);
+    assert_eq!(
+        store.session_by_hash(&[2; 32]).await.unwrap().unwrap(),
+        bare
+    );
+    assert_eq!(store.session(&bare.id).await.unwrap().unwrap(), bare);
+    assert!(store.session_by_hash(&[9; 32]).await.unwrap().is_none());
+    assert!(store.session("102nope").await.unwrap().is_none());
+
+    let same_hash = Session {
+        id: "102other".into(),
+        ..full.clone()
+    };
+    assert!(matches!(
+        store.insert_session(&same_hash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let same_id = Session {
+        token_hash: [3; 32],
+        ..full.clone()
+    };
+    assert!(matches!(
+        store.insert_session(&same_id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .insert_session(&session(4, "00unobody", 100))
+            .await
+            .is_err(),
+        "a session needs a user"
+    );
+}
+
+async fn sessions_touch_moves_last_seen_forward_only(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    let s = session(1, &ada.id, 100);
+    let other = session(2, &ada.id, 100);
+    store.insert_session(&s).await.unwrap();
+    store.insert_session(&other).await.unwrap();
+
+    store.touch_session(&s.id, at(50)).await.unwrap();
+    let touched = store.session(&s.id).await.unwrap().unwrap();
+    assert_eq!(touched.last_seen, at(50));
+    assert_eq!(
+        touched,
+        Session {
+            last_seen: at(50),
+            ..s.clone()
+        },
+        "nothing else changes"
+    );
+    assert_eq!(
+        store.session(&other.id).await.unwrap().unwrap(),
+        other,
+        "only that session"
+    );
+    store.touch_session(&s.id, at(40)).await.unwrap();
+    assert_eq!(
+        store.session(&s.id).await.unwrap().unwrap().last_seen,
+        at(50),
+        "a late, older touch does not move it back"
+    );
+    store.touch_session("102nope", at(60)).await.unwrap();
+}
+
+async fn sessions_are_deleted_one_by_user_and_when_expired(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    for s in [
+        session(1, &ada.id, 100),
+        session(2, &ada.id, 100),
+        session(3, &ada.id, 100),
+        session(4, &bob.id, 100),
+    ] {
+        store.insert_session(&s).await.unwrap();
+    }
+    let first = session(1, &ada.id, 100).id;
+    assert!(store.delete_session(&first).await.unwrap());
+    assert!(!store.delete_session(&first).await.unwrap());
+    assert!(store.session_by_hash(&[1; 32]).await.unwrap().is_none());
+
+    assert_eq!(store.delete_user_sessions(&ada.id).await.unwrap(), 2);
+    assert_eq!(store.delete_user_sessions(&ada.id).await.unwrap(), 0);
+    assert!(store.session_by_hash(&[2; 32]).await.unwrap().is_none());
+    assert!(store.session_by_hash(&[3; 32]).await.unwrap().is_none());
+    assert!(
+        store.session_by_hash(&[4; 32]).await.unwrap().is_some(),
+        "another user's session stays"
+    );
+
+    for s in [
+        session(5, &ada.id, 10),
+        session(6, &ada.id, 20),
+        session(7, &bob.id, 30),
+    ] {
+        store.insert_session(&s).await.unwrap();
+    }
+    // Ended before 20: only the one that expired at 10 (one expiring exactly at 20 has not ended before it).
+    assert_eq!(store.delete_expired_sessions(at(20)).await.unwrap(), 1);
+    assert!(store.session_by_hash(&[5; 32]).await.unwrap().is_none());
+    assert!(store.session_by_hash(&[6; 32]).await.unwrap().is_some());
+    assert_eq!(store.delete_expired_sessions(at(31)).await.unwrap(), 2);
+    assert!(store.session_by_hash(&[6; 32]).await.unwrap().is_none());
+    assert!(store.session_by_hash(&[7; 32]).await.unwrap().is_none());
+    assert!(
+        store.session_by_hash(&[4; 32]).await.unwrap().is_some(),
+        "an unexpired session stays"
+    );
+}
+
+async fn one_time_tokens_are_consumed_once_and_only_while_valid(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    let reset = one_time(1, TokenKind::PasswordReset, &ada.id, 100);
+    store.insert_one_time_token(&reset).await.unwrap();
+    assert!(matches!(
+        store.insert_one_time_token(&reset).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .insert_one_time_token(&one_time(2, TokenKind::Activation, "00unobody", 100))
+            .await
+            .is_err(),
+        "a token needs a user"
+    );
+
+    // The wrong kind finds nothing and leaves the token.
+    assert!(
+        store
+            .consume_one_time_token(&[1; 32], TokenKind::Activation, at(50))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .one_time_token(&[1; 32], TokenKind::SessionToken, at(50))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Reading does not consume.
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .one_time_token(&[1; 32], TokenKind::PasswordReset, at(50))
+                .await
+                .unwrap()
+                .unwrap(),
+            reset
+        );
+    }
+    assert_eq!(
+        store
+            .consume_one_time_token(&[1; 32], TokenKind::PasswordReset, at(50))
+            .await
+            .unwrap()
+            .unwrap(),
+        reset
+    );
+    assert!(
+        store
+            .consume_one_time_token(&[1; 32], TokenKind::PasswordReset, at(50))
+            .await
+            .unwrap()
+            .is_none(),
+        "once only"
+    );
+    assert!(
+        store
+            .one_time_token(&[1; 32], TokenKind::PasswordReset, at(50))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Expired: neither read nor taken, at the instant it expires and after.
+    let state = one_time(3, TokenKind::StateToken, &ada.id, 100);
+    store.insert_one_time_token(&state).await.unwrap();
+    for now in [at(100), at(101)] {
+        assert!(
+            store
+                .one_time_token(&[3; 32], TokenKind::StateToken, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .consume_one_time_token(&[3; 32], TokenKind::StateToken, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert_eq!(
+        store
+            .one_time_token(&[3; 32], TokenKind::StateToken, at(99))
+            .await
+            .unwrap()
+            .unwrap(),
+        state,
+        "valid until just before it expires"
+    );
+}
+
+async fn one_time_tokens_are_deleted_by_user_and_kind(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    let tokens = [
+        one_time(1, TokenKind::PasswordReset, &ada.id, 100),
+        one_time(2, TokenKind::PasswordReset, &ada.id, 100),
+        one_time(3, TokenKind::Activation, &ada.id, 100),
+        one_time(4, TokenKind::PasswordReset, &bob.id, 100),
+    ];
+    for t in &tokens {
+        store.insert_one_time_token(t).await.unwrap();
+    }
+    assert_eq!(
+        store
+            .delete_user_one_time_tokens(&ada.id, TokenKind::PasswordReset)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .delete_user_one_time_tokens(&ada.id, TokenKind::PasswordReset)
+            .await
+            .unwrap(),
+        0
+    );
+    let live = |n: u8, kind| {
+        let store = store.clone();
+        async move {
+            store
+                .one_time_token(&[n; 32], kind, at(50))
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(!live(1, TokenKind::PasswordReset).await);
+    assert!(!live(2, TokenKind::PasswordReset).await);
+    assert!(live(3, TokenKind::Activation).await, "other kinds stay");
+    assert!(
+        live(4, TokenKind::PasswordReset).await,
+        "other users' tokens stay"
+    );
+}
+
+/// Runs `f` on 8 tasks that start together, and returns their results.
+async fn race<T, F, Fut>(f: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let tasks = (0..8).map(|_| {
+        let (barrier, work) = (barrier.clone(), f());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            work.await
+        })
+    });
+    futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+async fn concurrent_consumers_take_a_one_time_token_once(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    for n in 1..=10 {
+        let token = one_time(n, TokenKind::SessionToken, &ada.id, 100);
+        store.insert_one_time_token(&token).await.unwrap();
+        let taken: Vec<OneTimeToken> = race(|| {
+            let store = store.clone();
+            async move {
+                store
+                    .consume_one_time_token(&[n; 32], TokenKind::SessionToken, at(50))
+                    .await
+                    .unwrap()
+            }
+        })
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+        assert_eq!(taken, vec![token], "round {n}");
+    }
+}
+
+async fn factors_round_trip_update_and_delete(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    // Ids in the opposite order to creation: a user's factors come oldest first.
+    let older = factor(9, &ada.id, 10);
+    let newer = Factor {
+        factor_type: FactorType::WebAuthn,
+        provider: "FIDO".into(),
+        status: FactorStatus::Active,
+        last_used_step: Some(7),
+        ..factor(3, &ada.id, 20)
+    };
+    let bobs = factor(5, &bob.id, 5);
+    for f in [&newer, &older, &bobs] {
+        store.insert_factor(f).await.unwrap();
+    }
+    assert!(matches!(
+        store.insert_factor(&older).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .insert_factor(&factor(6, "00unobody", 1))
+            .await
+            .is_err(),
+        "a factor needs a user"
+    );
+    assert_eq!(
+        store.factor(&ada.id, &older.id).await.unwrap().unwrap(),
+        older
+    );
+    assert_eq!(
+        store.factor(&ada.id, &newer.id).await.unwrap().unwrap(),
+        newer
+    );
+    assert!(
+        store.factor(&bob.id, &older.id).await.unwrap().is_none(),
+        "only the owner's"
+    );
+    assert_eq!(
+        store.factors(&ada.id).await.unwrap(),
+        vec![older.clone(), newer.clone()]
+    );
+    assert_eq!(store.factors(&bob.id).await.unwrap(), vec![bobs.clone()]);
+
+    // Update sets status, profile, secret and last_updated; nothing else.
+    let changed = Factor {
+        status: FactorStatus::Active,
+        profile: serde_json::json!({"name": "phone"}),
+        sealed_secret: vec![9, 9, 9],
+        last_updated: at(30),
+        provider: "OKTA".into(),
+        factor_type: FactorType::WebAuthn,
+        created: at(99),
+        last_used_step: Some(123),
+        ..older.clone()
+    };
+    assert!(store.update_factor(&changed).await.unwrap());
+    let expected = Factor {
+        status: FactorStatus::Active,
+        profile: serde_json::json!({"name": "phone"}),
+        sealed_secret: vec![9, 9, 9],
+        last_updated: at(30),
+        ..older.clone()
+    };
+    assert_eq!(
+        store.factor(&ada.id, &older.id).await.unwrap().unwrap(),
+        expected
+    );
+    let not_bobs = Factor {
+        user_id: bob.id.clone(),
+        ..changed.clone()
+    };
+    assert!(
+        !store.update_factor(&not_bobs).await.unwrap(),
+        "only by its owner"
+    );
+    assert!(!store.update_factor(&factor(77, &ada.id, 1)).await.unwrap());
+
+    assert!(!store.delete_factor(&bob.id, &older.id).await.unwrap());
+    assert!(store.delete_factor(&ada.id, &older.id).await.unwrap());
+    assert!(!store.delete_factor(&ada.id, &older.id).await.unwrap());
+    assert_eq!(store.factors(&ada.id).await.unwrap(), vec![newer.clone()]);
+    store.insert_factor(&factor(4, &ada.id, 40)).await.unwrap();
+    assert_eq!(store.delete_user_factors(&ada.id).await.unwrap(), 2);
+    assert_eq!(store.delete_user_factors(&ada.id).await.unwrap(), 0);
+    assert!(store.factors(&ada.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.factors(&bob.id).await.unwrap(),
+        vec![bobs],
+        "another user's factors stay"
+    );
+}
+
+async fn totp_steps_are_accepted_once_and_only_forward(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    let f = factor(1, &ada.id, 1);
+    let other = factor(2, &ada.id, 1);
+    store.insert_factor(&f).await.unwrap();
+    store.insert_factor(&other).await.unwrap();
+    let read = |id: String| {
+        let store = store.clone();
+        let user = ada.id.clone();
+        async move { store.factor(&user, &id).await.unwrap().unwrap() }
+    };
+
+    assert!(store.use_totp_step(&f.id, 1000, at(10)).await.unwrap());
+    let used = read(f.id.clone()).await;
+    assert_eq!(
+        (used.last_used_step, used.last_updated),
+        (Some(1000), at(10))
+    );
+    assert!(!store.use_totp_step(&f.id, 1000, at(11)).await.unwrap());
+    assert!(!store.use_totp_step(&f.id, 999, at(12)).await.unwrap());
+    let refused = read(f.id.clone()).await;
+    assert_eq!(
+        (refused.last_used_step, refused.last_updated),
+        (Some(1000), at(10)),
+        "a refused step changes nothing"
+    );
+    assert!(store.use_totp_step(&f.id, 1001, at(13)).await.unwrap());
+    assert_eq!(read(f.id.clone()).await.last_used_step, Some(1001));
+    assert!(
+        store.use_totp_step(&other.id, 1000, at(14)).await.unwrap(),
+        "each factor has its own steps"
+    );
+    assert!(!store.use_totp_step("uftnope", 1, at(15)).await.unwrap());
+}
+
+async fn concurrent_uses_of_one_totp_step_succeed_once(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    let f = factor(1, &ada.id, 1);
+    store.insert_factor(&f).await.unwrap();
+    for step in 5000..5010 {
+        let accepted = race(|| {
+            let (store, id) = (store.clone(), f.id.clone());
+            async move { store.use_totp_step(&id, step, at(10)).await.unwrap() }
+        })
+        .await;
+        assert_eq!(
+            accepted.into_iter().filter(|a| *a).count(),
+            1,
+            "step {step}"
+        );
+    }
+}
+
+async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    for i in 1..=9 {
+        let count = store
+            .record_failure(&ada.id, 10, at(i), at(1000))
+            .await
+            .unwrap();
+        assert_eq!(
+            count,
+            FailureCount {
+                attempts: i as u32,
+                locked: false
+            }
+        );
+    }
+    assert_eq!(store.user(&ada.id).await.unwrap().unwrap(), ada);
+    assert_eq!(store.lockout_until(&ada.id).await.unwrap(), None);
+
+    let tenth = store
+        .record_failure(&ada.id, 10, at(10), at(1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        tenth,
+        FailureCount {
+            attempts: 10,
+            locked: true
+        }
+    );
+    let locked = store.user(&ada.id).await.unwrap().unwrap();
+    assert_eq!(
+        locked,
+        User {
+            status: UserStatus::LockedOut,
+            status_changed: Some(at(10)),
+            last_updated: at(10),
+            ..ada.clone()
+        }
+    );
+    assert_eq!(store.lockout_until(&ada.id).await.unwrap(), Some(at(1000)));
+
+    let eleventh = store
+        .record_failure(&ada.id, 10, at(11), at(2000))
+        .await
+        .unwrap();
+    assert_eq!(
+        eleventh,
+        FailureCount {
+            attempts: 11,
+            locked: false
+        }
+    );
+    assert_eq!(
+        store.user(&ada.id).await.unwrap().unwrap(),
+        locked,
+        "already locked: the user row is left alone"
+    );
+    assert_eq!(
+        store.lockout_until(&ada.id).await.unwrap(),
+        Some(at(1000)),
+        "and the lock is not extended"
+    );
+
+    // Bob's count is his own.
+    assert_eq!(
+        store
+            .record_failure(&bob.id, 10, at(12), at(1000))
+            .await
+            .unwrap(),
+        FailureCount {
+            attempts: 1,
+            locked: false
+        }
+    );
+
+    store.reset_failures(&ada.id).await.unwrap();
+    assert_eq!(store.lockout_until(&ada.id).await.unwrap(), None);
+    assert_eq!(
+        store.user(&ada.id).await.unwrap().unwrap().status,
+        UserStatus::LockedOut,
+        "resetting the count does not unlock: the caller does"
+    );
+    assert_eq!(
+        store
+            .record_failure(&ada.id, 10, at(13), at(1000))
+            .await
+            .unwrap()
+            .attempts,
+        1,
+        "counting starts again"
+    );
+    assert_eq!(
+        store
+            .record_failure(&bob.id, 10, at(14), at(1000))
+            .await
+            .unwrap()
+            .attempts,
+        2,
+        "another user's count survives a reset"
+    );
+    store.reset_failures("00unobody").await.unwrap();
+}
+
+async fn failures_lock_nobody_already_locked_absent_or_without_a_threshold(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    // Threshold 0: no lockout, however many failures.
+    for i in 1..=3 {
+        assert_eq!(
+            store
+                .record_failure(&ada.id, 0, at(i), at(1000))
+                .await
+                .unwrap(),
+            FailureCount {
+                attempts: i as u32,
+                locked: false
+            }
+        );
+    }
+    assert_eq!(
+        store.user(&ada.id).await.unwrap().unwrap().status,
+        UserStatus::Active
+    );
+
+    // Locked out by other means: reaching the threshold does not lock again, nor set a lock end.
+    let held = User {
+        status: UserStatus::LockedOut,
+        status_changed: Some(at(5)),
+        last_updated: at(5),
+        ..bob.clone()
+    };
+    assert!(store.update_user(&held).await.unwrap());
+    assert_eq!(
+        store
+            .record_failure(&bob.id, 1, at(6), at(1000))
+            .await
+            .unwrap(),
+        FailureCount {
+            attempts: 1,
+            locked: false
+        }
+    );
+    assert_eq!(store.user(&bob.id).await.unwrap().unwrap(), held);
+    assert_eq!(store.lockout_until(&bob.id).await.unwrap(), None);
+
+    // An unknown user: nothing counted, nothing stored.
+    assert_eq!(
+        store
+            .record_failure("00unobody", 1, at(7), at(1000))
+            .await
+            .unwrap(),
+        FailureCount {
+            attempts: 0,
+            locked: false
+        }
+    );
+    assert_eq!(store.lockout_until("00unobody").await.unwrap(), None);
+}
+
+async fn concurrent_failures_are_all_counted_and_lock_once(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    for round in 0..3 {
+        store.reset_failures(&ada.id).await.unwrap();
+        assert!(store.update_user(&ada).await.unwrap(), "unlocked again");
+        let counts = race(|| {
+            let (store, id) = (store.clone(), ada.id.clone());
+            async move {
+                store
+                    .record_failure(&id, 5, at(10), at(1000))
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        let mut attempts: Vec<u32> = counts.iter().map(|c| c.attempts).collect();
+        attempts.sort_unstable();
+        assert_eq!(
+            attempts,
+            (1..=8).collect::<Vec<_>>(),
+            "no failure is lost (round {round})"
+        );
+        assert_eq!(counts.iter().filter(|c| c.locked).count(), 1);
+        assert!(
+            counts.iter().all(|c| c.locked == (c.attempts == 5)),
+            "the fifth locks"
+        );
+        assert_eq!(
+            store.user(&ada.id).await.unwrap().unwrap().status,
+            UserStatus::LockedOut
+        );
+    }
+}
+
+async fn signin_rows_go_with_their_user(store: Arc<dyn Store>) {
+    let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
+    for u in [&ada, &bob] {
+        let n = if u.id == ada.id { 1 } else { 2 };
+        store.insert_session(&session(n, &u.id, 100)).await.unwrap();
+        store
+            .insert_one_time_token(&one_time(n, TokenKind::StateToken, &u.id, 100))
+            .await
+            .unwrap();
+        store
+            .insert_factor(&factor(u32::from(n), &u.id, 1))
+            .await
+            .unwrap();
+        store
+            .record_failure(&u.id, 1, at(1), at(1000))
+            .await
+            .unwrap();
+    }
+    assert!(store.delete_user(&ada.id).await.unwrap());
+    assert!(store.session_by_hash(&[1; 32]).await.unwrap().is_none());
+    assert!(
+        store
+            .one_time_token(&[1; 32], TokenKind::StateToken, at(50))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.factors(&ada.id).await.unwrap().is_empty());
+    assert_eq!(store.lockout_until(&ada.id).await.unwrap(), None);
+    // The same id again starts with a clean slate.
+    store.insert_user(&ada, None).await.unwrap();
+    assert_eq!(
+        store
+            .record_failure(&ada.id, 10, at(2), at(1000))
+            .await
+            .unwrap()
+            .attempts,
+        1
+    );
+    assert!(
+        store
+            .session(&session(1, &ada.id, 100).id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Bob keeps everything.
+    assert!(store.session_by_hash(&[2; 32]).await.unwrap().is_some());
+    assert!(
+        store
+            .one_time_token(&[2; 32], TokenKind::StateToken, at(50))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.factors(&bob.id).await.unwrap().len(), 1);
+    assert_eq!(store.lockout_until(&bob.id).await.unwrap(), Some(at(1000)));
 }

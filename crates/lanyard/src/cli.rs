@@ -95,6 +95,21 @@ pub struct ServeArgs {
     /// Largest request body in bytes [default: 1048576].
     #[arg(long, env = "LANYARD_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Send email (activation, password reset, lockout) through this SMTP server: `smtp://user:pass@host:587`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `smtp://localhost:1025?tls=none` (a local test server).
+    /// Prefer the environment variable: a command line is visible to other users [default: none; messages are
+    /// written to the data dir's `outbox/` folder].
+    #[arg(
+        long,
+        env = "LANYARD_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The From of email: `noreply@example.com` or `"Example <noreply@example.com>"` [default: noreply@ + the base
+    /// URL's host].
+    #[arg(long, env = "LANYARD_EMAIL_FROM", value_name = "ADDRESS")]
+    pub email_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use lanyard_server::email::{Mailbox, SmtpSettings};
 use lanyard_store::Database;
 use serde::Deserialize;
 
@@ -22,6 +23,8 @@ pub struct FileConfig {
     pub api_rate_limit: Option<u32>,
     pub key_rotation_interval: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub smtp_url: Option<String>,
+    pub email_from: Option<String>,
 }
 
 impl FileConfig {
@@ -100,6 +103,10 @@ pub struct ServeConfig {
     pub key_rotation_interval: Option<chrono::Duration>,
     pub key_check_interval: chrono::Duration,
     pub max_body_bytes: usize,
+    /// `None`: email goes to the data dir's outbox.
+    pub smtp: Option<SmtpSettings>,
+    /// `None`: `noreply@` the base URL's host.
+    pub email_from: Option<Mailbox>,
 }
 
 impl ServeConfig {
@@ -126,6 +133,22 @@ impl ServeConfig {
             .or(file.base_url.clone())
             .map(|u| validate_base_url(&u))
             .transpose()?;
+        let smtp = args
+            .smtp_url
+            .clone()
+            .or(file.smtp_url.clone())
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| SmtpSettings::parse(&u))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let email_from = args
+            .email_from
+            .clone()
+            .or(file.email_from.clone())
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| lanyard_server::email::parse_from(&a))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(ServeConfig {
             storage,
             listen: args
@@ -150,6 +173,8 @@ impl ServeConfig {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(1024 * 1024),
+            smtp,
+            email_from,
         })
     }
 
@@ -199,6 +224,44 @@ mod tests {
         assert!(validate_base_url("https://x/?a=b").is_err());
         assert!(validate_base_url("https://u:p@x").is_err());
         assert!(validate_base_url("nope").is_err());
+    }
+
+    #[test]
+    fn email_settings_come_from_the_command_line_or_the_file() {
+        use clap::Parser;
+        let serve = |argv: &[&str]| match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Serve(args) => ServeConfig::resolve(&args),
+            _ => unreachable!(),
+        };
+        let c = serve(&[
+            "lanyard",
+            "serve",
+            "--smtp-url",
+            "smtps://mailer:hunter2@mail.example.com",
+            "--email-from",
+            "Example <id@example.com>",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.smtp.unwrap().to_string(),
+            "smtps://mailer@mail.example.com:465"
+        );
+        assert_eq!(
+            c.email_from.unwrap().to_string(),
+            "Example <id@example.com>"
+        );
+        let error = serve(&["lanyard", "serve", "--smtp-url", "http://u:hunter2@h"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--smtp-url") && !error.contains("hunter2"),
+            "{error}"
+        );
+        assert!(serve(&["lanyard", "serve", "--email-from", "nope"]).is_err());
+        let file: FileConfig =
+            toml::from_str("smtp_url = \"smtp://h\"\nemail_from = \"a@example.com\"").unwrap();
+        assert_eq!(file.smtp_url.as_deref(), Some("smtp://h"));
+        assert_eq!(file.email_from.as_deref(), Some("a@example.com"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod key;
 pub mod org;
 pub mod page;
 pub mod role;
+pub mod signin;
 pub mod user;
 
 pub use api_token::ApiToken;
@@ -16,4 +17,7 @@ pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;
 pub use page::{Page, PageRequest};
 pub use role::{RoleAssignment, RoleType};
+pub use signin::{
+    Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session, TokenKind,
+};
 pub use user::{PasswordRecord, User, UserStatus};

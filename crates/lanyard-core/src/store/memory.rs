@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
-use crate::model::{GroupType, KeyStatus};
+use crate::model::{GroupType, KeyStatus, UserStatus};
 
 #[derive(Default)]
 struct State {
@@ -25,6 +25,17 @@ struct State {
     memberships: BTreeSet<(String, String)>,
     roles: BTreeMap<String, RoleAssignment>,
     log: Vec<crate::syslog::LogEvent>,
+    sessions: BTreeMap<String, Session>,
+    one_time_tokens: BTreeMap<[u8; 32], OneTimeToken>,
+    factors: BTreeMap<String, Factor>,
+    /// By user id; no entry: no failures.
+    failures: BTreeMap<String, Failures>,
+}
+
+/// A user's consecutive failed sign-ins.
+struct Failures {
+    attempts: u32,
+    lockout_until: Option<Timestamp>,
 }
 
 #[derive(Default)]
@@ -309,6 +320,10 @@ impl UserStore for MemoryStore {
         s.passwords.remove(id);
         s.memberships.retain(|(_, u)| u != id);
         s.roles.retain(|_, r| r.user_id != id);
+        s.sessions.retain(|_, x| x.user_id != id);
+        s.one_time_tokens.retain(|_, t| t.user_id != id);
+        s.factors.retain(|_, f| f.user_id != id);
+        s.failures.remove(id);
         Ok(s.users.remove(id).is_some())
     }
     async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>> {
@@ -533,6 +548,242 @@ impl RoleStore for MemoryStore {
         }
         s.roles.remove(role_id);
         Ok(true)
+    }
+}
+
+/// What the SQL stores' foreign keys refuse: a row for a user who does not exist.
+fn require_user(s: &State, user_id: &str) -> StoreResult<()> {
+    if s.users.contains_key(user_id) {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(format!(
+            "foreign key: no user {user_id:?}"
+        )))
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let mut s = self.state();
+        require_user(&s, &session.user_id)?;
+        let taken = s.sessions.contains_key(&session.id)
+            || s.sessions
+                .values()
+                .any(|x| x.token_hash == session.token_hash);
+        if taken {
+            return Err(StoreError::Conflict("session".into()));
+        }
+        s.sessions.insert(session.id.clone(), session.clone());
+        Ok(())
+    }
+    async fn session_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>> {
+        Ok(self
+            .state()
+            .sessions
+            .values()
+            .find(|x| &x.token_hash == token_hash)
+            .cloned())
+    }
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
+        Ok(self.state().sessions.get(id).cloned())
+    }
+    async fn touch_session(&self, id: &str, at: Timestamp) -> StoreResult<()> {
+        if let Some(x) = self.state().sessions.get_mut(id) {
+            x.last_seen = x.last_seen.max(at);
+        }
+        Ok(())
+    }
+    async fn delete_session(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.state().sessions.remove(id).is_some())
+    }
+    async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64> {
+        let mut s = self.state();
+        let n = s.sessions.len();
+        s.sessions.retain(|_, x| x.user_id != user_id);
+        Ok((n - s.sessions.len()) as u64)
+    }
+    async fn delete_expired_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut s = self.state();
+        let n = s.sessions.len();
+        s.sessions.retain(|_, x| x.expires_at >= before);
+        Ok((n - s.sessions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl OneTimeTokenStore for MemoryStore {
+    async fn insert_one_time_token(&self, token: &OneTimeToken) -> StoreResult<()> {
+        let mut s = self.state();
+        require_user(&s, &token.user_id)?;
+        if s.one_time_tokens.contains_key(&token.token_hash) {
+            return Err(StoreError::Conflict("one-time token".into()));
+        }
+        s.one_time_tokens.insert(token.token_hash, token.clone());
+        Ok(())
+    }
+    async fn consume_one_time_token(
+        &self,
+        token_hash: &[u8; 32],
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<OneTimeToken>> {
+        let mut s = self.state();
+        let live = s
+            .one_time_tokens
+            .get(token_hash)
+            .is_some_and(|t| t.kind == kind && t.expires_at > now);
+        Ok(if live {
+            s.one_time_tokens.remove(token_hash)
+        } else {
+            None
+        })
+    }
+    async fn one_time_token(
+        &self,
+        token_hash: &[u8; 32],
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<OneTimeToken>> {
+        Ok(self
+            .state()
+            .one_time_tokens
+            .get(token_hash)
+            .filter(|t| t.kind == kind && t.expires_at > now)
+            .cloned())
+    }
+    async fn delete_user_one_time_tokens(
+        &self,
+        user_id: &str,
+        kind: TokenKind,
+    ) -> StoreResult<u64> {
+        let mut s = self.state();
+        let n = s.one_time_tokens.len();
+        s.one_time_tokens
+            .retain(|_, t| !(t.user_id == user_id && t.kind == kind));
+        Ok((n - s.one_time_tokens.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl FactorStore for MemoryStore {
+    async fn insert_factor(&self, factor: &Factor) -> StoreResult<()> {
+        let mut s = self.state();
+        require_user(&s, &factor.user_id)?;
+        if s.factors.contains_key(&factor.id) {
+            return Err(StoreError::Conflict("factor".into()));
+        }
+        s.factors.insert(factor.id.clone(), factor.clone());
+        Ok(())
+    }
+    async fn factor(&self, user_id: &str, factor_id: &str) -> StoreResult<Option<Factor>> {
+        Ok(self
+            .state()
+            .factors
+            .get(factor_id)
+            .filter(|f| f.user_id == user_id)
+            .cloned())
+    }
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<Factor>> {
+        let mut v: Vec<Factor> = self
+            .state()
+            .factors
+            .values()
+            .filter(|f| f.user_id == user_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(v)
+    }
+    async fn update_factor(&self, factor: &Factor) -> StoreResult<bool> {
+        let mut s = self.state();
+        let Some(f) = s
+            .factors
+            .get_mut(&factor.id)
+            .filter(|f| f.user_id == factor.user_id)
+        else {
+            return Ok(false);
+        };
+        f.status = factor.status;
+        f.profile = factor.profile.clone();
+        f.sealed_secret = factor.sealed_secret.clone();
+        f.last_updated = factor.last_updated;
+        Ok(true)
+    }
+    async fn use_totp_step(&self, factor_id: &str, step: i64, at: Timestamp) -> StoreResult<bool> {
+        let mut s = self.state();
+        match s.factors.get_mut(factor_id) {
+            Some(f) if f.last_used_step.is_none_or(|last| last < step) => {
+                f.last_used_step = Some(step);
+                f.last_updated = at;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.factors
+            .get(factor_id)
+            .is_none_or(|f| f.user_id != user_id)
+        {
+            return Ok(false);
+        }
+        s.factors.remove(factor_id);
+        Ok(true)
+    }
+    async fn delete_user_factors(&self, user_id: &str) -> StoreResult<u64> {
+        let mut s = self.state();
+        let n = s.factors.len();
+        s.factors.retain(|_, f| f.user_id != user_id);
+        Ok((n - s.factors.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl LockoutStore for MemoryStore {
+    async fn record_failure(
+        &self,
+        user_id: &str,
+        threshold: u32,
+        now: Timestamp,
+        lock_until: Timestamp,
+    ) -> StoreResult<FailureCount> {
+        let mut s = self.state();
+        let s = &mut *s;
+        // Counted only for a user who exists.
+        let Some(user) = s.users.get_mut(user_id) else {
+            return Ok(FailureCount {
+                attempts: 0,
+                locked: false,
+            });
+        };
+        let failures = s.failures.entry(user_id.to_owned()).or_insert(Failures {
+            attempts: 0,
+            lockout_until: None,
+        });
+        failures.attempts = failures.attempts.saturating_add(1);
+        let attempts = failures.attempts;
+        // Locks once: a user already LOCKED_OUT stays as it is, its lock not extended.
+        let locked = threshold > 0 && attempts >= threshold && user.status != UserStatus::LockedOut;
+        if locked {
+            user.status = UserStatus::LockedOut;
+            user.status_changed = Some(now);
+            user.last_updated = now;
+            failures.lockout_until = Some(lock_until);
+        }
+        Ok(FailureCount { attempts, locked })
+    }
+    async fn reset_failures(&self, user_id: &str) -> StoreResult<()> {
+        self.state().failures.remove(user_id);
+        Ok(())
+    }
+    async fn lockout_until(&self, user_id: &str) -> StoreResult<Option<Timestamp>> {
+        Ok(self
+            .state()
+            .failures
+            .get(user_id)
+            .and_then(|f| f.lockout_until))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::model::{
     ApiToken, AuthServerKind, AuthorizationServer, Group, KeyRecord, Org, Page, PageRequest,
     PasswordRecord, Policy, PolicyRule, RoleAssignment, User,
 };
+use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -186,6 +187,80 @@ pub trait RoleStore: Send + Sync {
     async fn delete_role(&self, user_id: &str, role_id: &str) -> StoreResult<bool>;
 }
 
+/// SSO sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session whose cookie hashes to `token_hash`, if it exists (expiry is the caller's to check).
+    async fn session_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>>;
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Records use (the idle clock restarts).
+    async fn touch_session(&self, id: &str, at: Timestamp) -> StoreResult<()>;
+    async fn delete_session(&self, id: &str) -> StoreResult<bool>;
+    /// Ends every session of a user; returns how many.
+    async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64>;
+    /// Forgets sessions that ended before `before`.
+    async fn delete_expired_sessions(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// Short-lived single-use tokens.
+#[async_trait]
+pub trait OneTimeTokenStore: Send + Sync {
+    async fn insert_one_time_token(&self, token: &OneTimeToken) -> StoreResult<()>;
+    /// Atomically takes the token of `kind` hashing to `token_hash` if it has not expired at `now`: a second call,
+    /// from this node or another, finds nothing.
+    async fn consume_one_time_token(
+        &self,
+        token_hash: &[u8; 32],
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<OneTimeToken>>;
+    /// Reads without consuming (a state token is shown to several steps of one sign-in).
+    async fn one_time_token(
+        &self,
+        token_hash: &[u8; 32],
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> StoreResult<Option<OneTimeToken>>;
+    /// Drops a user's tokens of `kind` (a new reset link voids the old ones).
+    async fn delete_user_one_time_tokens(&self, user_id: &str, kind: TokenKind)
+    -> StoreResult<u64>;
+}
+
+/// MFA factors.
+#[async_trait]
+pub trait FactorStore: Send + Sync {
+    async fn insert_factor(&self, factor: &Factor) -> StoreResult<()>;
+    async fn factor(&self, user_id: &str, factor_id: &str) -> StoreResult<Option<Factor>>;
+    /// A user's factors, oldest first.
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<Factor>>;
+    /// Sets status, profile and `last_updated`; false if there is no such factor.
+    async fn update_factor(&self, factor: &Factor) -> StoreResult<bool>;
+    /// Accepts TOTP step `step` for the factor only if it is later than the last accepted one (atomic: of two
+    /// concurrent uses of one code, exactly one succeeds).
+    async fn use_totp_step(&self, factor_id: &str, step: i64, at: Timestamp) -> StoreResult<bool>;
+    async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool>;
+    async fn delete_user_factors(&self, user_id: &str) -> StoreResult<u64>;
+}
+
+/// Consecutive failed sign-ins, and lockout.
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    /// Counts a failure (atomically). When the count reaches `threshold`, the user becomes LOCKED_OUT until
+    /// `lock_until` (status, `status_changed` and `last_updated` set to `now`).
+    async fn record_failure(
+        &self,
+        user_id: &str,
+        threshold: u32,
+        now: Timestamp,
+        lock_until: Timestamp,
+    ) -> StoreResult<FailureCount>;
+    /// Clears the count (a successful sign-in, an unlock, a password reset).
+    async fn reset_failures(&self, user_id: &str) -> StoreResult<()>;
+    /// When a LOCKED_OUT user unlocks by itself, if it does.
+    async fn lockout_until(&self, user_id: &str) -> StoreResult<Option<Timestamp>>;
+}
+
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
@@ -198,6 +273,10 @@ pub trait Store:
     + GroupStore
     + RoleStore
     + crate::syslog::LogStore
+    + SessionStore
+    + OneTimeTokenStore
+    + FactorStore
+    + LockoutStore
     + Send
     + Sync
     + 'static

@@ -2,14 +2,17 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod authn;
 pub mod authorization_servers;
 pub mod error;
 pub mod extract;
+pub mod factors;
 pub mod groups;
 pub mod logs;
 pub mod pagination;
 pub mod rate_limit;
 pub mod roles;
+pub mod sessions;
 pub mod users;
 
 use axum::Router;
@@ -20,8 +23,14 @@ use axum::response::{IntoResponse, Response};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
+    // Sign-in itself and the caller's own session need no API token.
+    let public = Router::new()
+        .merge(authn::routes())
+        .merge(sessions::public_routes());
     Router::new()
         .merge(api_tokens::routes())
+        .merge(factors::routes())
+        .merge(sessions::routes())
         .merge(users::routes())
         .merge(groups::routes())
         .merge(roles::routes())
@@ -29,6 +38,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(authorization_servers::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .merge(public)
+        .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state, rate_limit::middleware))
         .layer(from_fn(no_store))
 }

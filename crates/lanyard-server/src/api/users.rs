@@ -198,7 +198,7 @@ fn check_profile(profile: &Map<String, Value>) -> Result<(), ApiError> {
 }
 
 /// Checks a new password against the policy (and the history) and hashes it.
-async fn new_password(
+pub(crate) async fn new_password(
     state: &AppState,
     password: &str,
     profile: &Map<String, Value>,
@@ -395,6 +395,17 @@ async fn lifecycle_op(
         ApiError::new(status, r.code, r.message)
     })?;
     state.store.update_user(&user).await?;
+    match op {
+        Operation::ResetFactors => {
+            state.store.delete_user_factors(&user.id).await?;
+        }
+        Operation::Unlock => state.store.reset_failures(&user.id).await?,
+        // A user who can no longer sign in loses the sessions they have.
+        Operation::Deactivate | Operation::Suspend => {
+            state.store.delete_user_sessions(&user.id).await?;
+        }
+        _ => {}
+    }
     tracing::info!(user = %user.id, operation = %operation, status = user.status.as_str(), "user lifecycle");
     let (kind, message) = op.event();
     state.syslog.record(

@@ -4,6 +4,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use lanyard_core::clock::SystemClock;
 use lanyard_core::random::SystemRandom;
+use lanyard_server::email::Mailer;
 use lanyard_server::key_admin::KeyMaker;
 use lanyard_server::{AppState, ServerConfig};
 use lanyard_store::Database;
@@ -75,6 +76,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .key_check_interval
         .to_std()
         .unwrap_or(Duration::from_secs(60));
+    server_config.mailer = Mailer::from_settings(
+        config.smtp.clone(),
+        config.email_from.clone(),
+        &base_url,
+        &config.storage.data_dir,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let state = AppState::new(
         store.clone(),
         server_config.clone(),
@@ -84,7 +92,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
 
     tokio::spawn(key_schedule(state.clone(), maker));
-    banner(&base_url, bound, &config);
+    banner(&base_url, bound, &config, &server_config.mailer.describe());
 
     let app = lanyard_server::router(state.clone());
     lanyard_server::http::serve::serve(
@@ -96,6 +104,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     state.syslog.flush().await;
+    if tokio::time::timeout(Duration::from_secs(10), state.config.mailer.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped while emails were still being sent");
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -170,7 +184,7 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig) {
+fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig, email: &str) {
     let data = match &config.storage.database {
         Database::Sqlite(_) => format!("--data-dir {}", config.storage.data_dir.display()),
         Database::Postgres(_) => "--database-url $LANYARD_DATABASE_URL".to_owned(),
@@ -183,6 +197,7 @@ fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig) {
     println!("  org discovery:    {base}/.well-known/openid-configuration");
     println!("  default server:   {base}/oauth2/default/.well-known/openid-configuration");
     println!("  management API:   {base}/api/v1/  (Authorization: SSWS <token>)");
+    println!("  email:            {email}");
     println!("  get an API token: lanyard api-token create --name admin {data}");
 }
 

@@ -1,0 +1,286 @@
+//! `/api/v1/users/{id}/factors`: enrol, activate, list, read, verify and delete MFA factors — TOTP
+//! (`token:software:totp`) here; the secret is shown once, at enrolment, and kept sealed with the master key.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lanyard_core::clock::okta_format;
+use lanyard_core::mfa::totp::{self, TotpConfig};
+use lanyard_core::model::{Factor, FactorStatus, FactorType, User};
+use lanyard_core::signin::factors::{check_passcode, enroll_totp, totp_secret};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::authn::invalid_passcode;
+use super::error::ApiError;
+use super::extract::OktaJson;
+use super::users::find;
+use crate::state::AppState;
+use crate::syslog::{Audit, user_target};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users/{id}/factors", get(list).post(enroll))
+        .route("/users/{id}/factors/{fid}", get(read).delete(remove))
+        .route(
+            "/users/{id}/factors/{fid}/lifecycle/activate",
+            post(activate),
+        )
+        .route("/users/{id}/factors/{fid}/verify", post(verify))
+        .route("/users/{id}/factors/{fid}/qr", get(qr))
+}
+
+fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
+    let href = format!("{base}/api/v1/users/{}/factors/{}", user.id, f.id);
+    let mut profile = f.profile.clone();
+    if f.factor_type == FactorType::Totp {
+        profile = json!({ "credentialId": user.login });
+    }
+    json!({
+        "id": f.id,
+        "factorType": f.factor_type.as_str(),
+        "provider": f.provider,
+        "vendorName": f.provider,
+        "status": f.status.as_str(),
+        "created": okta_format(f.created),
+        "lastUpdated": okta_format(f.last_updated),
+        "profile": profile,
+        "_links": {
+            "self": { "href": href, "hints": { "allow": ["GET", "DELETE"] } },
+            "verify": { "href": format!("{href}/verify"), "hints": { "allow": ["POST"] } },
+            "user": { "href": format!("{base}/api/v1/users/{}", user.id) }
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct EnrollBody {
+    #[serde(rename = "factorType")]
+    factor_type: Option<String>,
+    provider: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let user = find(&state, &id).await?;
+    let base = &state.config.base_url;
+    Ok(Json(
+        state
+            .store
+            .factors(&user.id)
+            .await?
+            .iter()
+            .map(|f| factor_json(f, &user, base))
+            .collect(),
+    ))
+}
+
+async fn find_factor(state: &AppState, user: &User, fid: &str) -> Result<Factor, ApiError> {
+    state
+        .store
+        .factor(&user.id, fid)
+        .await?
+        .ok_or_else(|| ApiError::not_found(fid, "UserFactor"))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find(&state, &id).await?;
+    let factor = find_factor(&state, &user, &fid).await?;
+    Ok(Json(factor_json(&factor, &user, &state.config.base_url)))
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<EnrollBody>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find(&state, &id).await?;
+    let kind = body.factor_type.as_deref().unwrap_or_default();
+    if FactorType::parse(kind) != Some(FactorType::Totp) {
+        return Err(ApiError::validation(
+            "factorType",
+            vec![format!(
+                "factorType: {kind:?} cannot be enrolled through this API; supported: token:software:totp"
+            )],
+        ));
+    }
+    let provider = body
+        .provider
+        .unwrap_or_else(|| "GOOGLE".into())
+        .to_uppercase();
+    if !matches!(provider.as_str(), "GOOGLE" | "OKTA") {
+        return Err(ApiError::validation(
+            "provider",
+            vec![format!("provider: {provider:?} is not GOOGLE or OKTA")],
+        ));
+    }
+    let existing = state.store.factors(&user.id).await?;
+    for f in existing
+        .iter()
+        .filter(|f| f.factor_type == FactorType::Totp)
+    {
+        if f.status == FactorStatus::Active {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "E0000001",
+                "Api validation failed: factorType",
+            )
+            .with_detail("an active TOTP factor exists"));
+        }
+        // A pending enrolment is replaced by the new one.
+        state.store.delete_factor(&user.id, &f.id).await?;
+    }
+    let now = state.clock.now();
+    let (factor, secret) = enroll_totp(
+        &user.id,
+        &provider,
+        &state.master,
+        state.random.as_ref(),
+        now,
+    )
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    state.store.insert_factor(&factor).await?;
+    let config = TotpConfig::default();
+    let base = &state.config.base_url;
+    let mut body = factor_json(&factor, &user, base);
+    body["_embedded"] = json!({ "activation": {
+        "timeStep": config.step_secs(),
+        "sharedSecret": secret.to_base32(),
+        "encoding": "base32",
+        "keyLength": config.digits(),
+        "_links": { "qrcode": { "href": format!("{base}/api/v1/users/{}/factors/{}/qr", user.id, factor.id), "type": "image/svg+xml" } }
+    }});
+    body["_links"]["activate"] = json!({ "href": format!("{base}/api/v1/users/{}/factors/{}/lifecycle/activate", user.id, factor.id), "hints": { "allow": ["POST"] } });
+    state.syslog.record(
+        audit
+            .event(&state, "user.mfa.factor.update", "Enroll factor")
+            .target(user_target(&user)),
+    );
+    Ok(Json(body))
+}
+
+/// The enrolment QR code (an `otpauth://` URI as SVG), while the factor awaits activation.
+async fn qr(
+    State(state): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let user = find(&state, &id).await?;
+    let factor = find_factor(&state, &user, &fid).await?;
+    if factor.status != FactorStatus::PendingActivation {
+        return Err(ApiError::not_found(&fid, "UserFactor"));
+    }
+    let secret =
+        totp_secret(&factor, &state.master).map_err(|e| ApiError::internal(e.to_string()))?;
+    let org = state
+        .store
+        .org()
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_else(|| "Lanyard".into());
+    let uri = totp::otpauth_uri(&org, &user.login, &secret, &TotpConfig::default());
+    let svg = totp::qr_svg(&uri).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut r = svg.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct PassCode {
+    #[serde(rename = "passCode")]
+    pass_code: Option<String>,
+}
+
+async fn accept(
+    state: &AppState,
+    factor: &Factor,
+    passcode: Option<String>,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let step = check_passcode(
+        factor,
+        &state.master,
+        passcode.as_deref().unwrap_or_default(),
+        now,
+    );
+    match step {
+        Some(step) if state.store.use_totp_step(&factor.id, step, now).await? => Ok(()),
+        _ => Err(invalid_passcode()),
+    }
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path((id, fid)): Path<(String, String)>,
+    OktaJson(body): OktaJson<PassCode>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find(&state, &id).await?;
+    let mut factor = find_factor(&state, &user, &fid).await?;
+    if factor.status == FactorStatus::Active {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000001",
+            "Api validation failed: factor is already active",
+        ));
+    }
+    accept(&state, &factor, body.pass_code).await?;
+    factor.status = FactorStatus::Active;
+    factor.last_updated = state.clock.now();
+    state.store.update_factor(&factor).await?;
+    state.syslog.record(
+        audit
+            .event(&state, "user.mfa.factor.activate", "Activate factor")
+            .target(user_target(&user)),
+    );
+    Ok(Json(factor_json(&factor, &user, &state.config.base_url)))
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    OktaJson(body): OktaJson<PassCode>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find(&state, &id).await?;
+    let factor = find_factor(&state, &user, &fid).await?;
+    if factor.status != FactorStatus::Active {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000001",
+            "Api validation failed: factor is not active",
+        ));
+    }
+    accept(&state, &factor, body.pass_code).await?;
+    Ok(Json(json!({ "factorResult": "SUCCESS" })))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let user = find(&state, &id).await?;
+    if !state.store.delete_factor(&user.id, &fid).await? {
+        return Err(ApiError::not_found(&fid, "UserFactor"));
+    }
+    state.syslog.record(
+        audit
+            .event(
+                &state,
+                "user.mfa.factor.deactivate",
+                "Reset factor for user",
+            )
+            .target(user_target(&user)),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

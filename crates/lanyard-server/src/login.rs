@@ -1,0 +1,113 @@
+//! Browser endpoints outside the APIs: `/login/sessionCookieRedirect` (a session token becomes the SSO cookie, as
+//! Okta's) and `/login/signout`. Redirects go only to this server's own origin: anything else gets an error page.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::api::error::ApiError;
+use crate::http::error_page;
+use crate::session;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
+        .route("/login/signout", get(signout))
+}
+
+/// Whether `target` is on this server's origin (so a redirect there cannot send a user elsewhere).
+pub fn same_origin(state: &AppState, target: &str) -> bool {
+    let Ok(base) = url::Url::parse(&state.config.base_url) else {
+        return false;
+    };
+    match url::Url::parse(target) {
+        Ok(t) => t.origin() == base.origin(),
+        Err(_) => false,
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Deserialize)]
+struct CookieRedirect {
+    token: Option<String>,
+    #[serde(rename = "redirectUrl")]
+    redirect_url: Option<String>,
+}
+
+async fn session_cookie_redirect(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<CookieRedirect>,
+) -> Result<Response, ApiError> {
+    let target = q
+        .redirect_url
+        .unwrap_or_else(|| format!("{}/", state.config.base_url));
+    if !same_origin(&state, &target) {
+        return Ok(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect",
+            "The redirect URL is not allowed.",
+        ));
+    }
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let Some((_, cookie)) = session::from_session_token(
+        &state,
+        &q.token.unwrap_or_default(),
+        Some(peer.ip().to_string()),
+        ua,
+    )
+    .await?
+    else {
+        return Ok(error_page(
+            StatusCode::UNAUTHORIZED,
+            "Sign-in link expired",
+            "This sign-in link is no longer valid. Please sign in again.",
+        ));
+    };
+    let mut r = redirect(&target);
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session::set_cookie(&state, &cookie));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct Signout {
+    #[serde(rename = "fromURI")]
+    from_uri: Option<String>,
+}
+
+async fn signout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Signout>,
+) -> Result<Response, ApiError> {
+    if let Some(s) = session::current(&state, &headers).await? {
+        state.store.delete_session(&s.id).await?;
+    }
+    let mut r = match q.from_uri.filter(|u| same_origin(&state, u)) {
+        Some(to) => redirect(&to),
+        None => error_page(StatusCode::OK, "Signed out", "You have been signed out."),
+    };
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie(&state));
+    Ok(r)
+}
