@@ -23,6 +23,8 @@ pub struct ServerConfig {
     /// the default is an outbox in a new private folder under the system's temporary directory (for tests; see
     /// [`Mailer::outbox_dir`]).
     pub mailer: Mailer,
+    /// The org's name, on pages and in emails (set from the store at start).
+    pub org_name: String,
 }
 
 impl ServerConfig {
@@ -30,6 +32,7 @@ impl ServerConfig {
         let base_url = base_url.into().trim_end_matches('/').to_owned();
         ServerConfig {
             mailer: Mailer::temporary_outbox(&base_url),
+            org_name: "Lanyard".to_owned(),
             base_url,
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 64 * 1024,

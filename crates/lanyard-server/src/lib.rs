@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod ops;
 pub mod passwords;
 pub mod session;
+pub mod signin_flow;
 pub mod state;
 pub mod syslog;
 

@@ -44,6 +44,11 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// The org's name, for pages and messages.
+    pub fn org_name(&self) -> String {
+        self.config.org_name.clone()
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         config: ServerConfig,

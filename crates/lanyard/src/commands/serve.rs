@@ -69,6 +69,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     let base_url = config.effective_base_url(bound);
     let mut server_config = ServerConfig::new(base_url.clone());
+    if let Some(org) = store.org().await? {
+        server_config.org_name = org.name;
+    }
     server_config.api_rate_limit_per_minute = config.api_rate_limit;
     server_config.key_rotation_interval = config.key_rotation_interval;
     server_config.max_body_bytes = config.max_body_bytes;

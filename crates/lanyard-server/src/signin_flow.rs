@@ -1,0 +1,428 @@
+//! The sign-in flow shared by the Authn API (JSON) and the hosted pages (HTML): primary authentication with
+//! lockout, the MFA step, the expired-password step, and the one-time tokens that carry a sign-in between steps.
+//! Every attempt is in the system log; unknown users and wrong passwords cost the same work and look alike.
+
+use lanyard_core::clock::Timestamp;
+use lanyard_core::model::{Factor, FactorStatus, OneTimeToken, TokenKind, User, UserStatus};
+use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
+use lanyard_core::syslog::{LogEvent, Party};
+use serde_json::{Value, json};
+
+use crate::api::error::ApiError;
+use crate::state::AppState;
+use crate::syslog::user_target;
+
+/// Where a request comes from, for the log.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The outcome of username and password.
+#[derive(Debug)]
+pub enum Primary {
+    /// Signed in: hand out a session token or start a session.
+    Success { user: User },
+    /// A second factor is needed; the state token carries the sign-in.
+    MfaRequired {
+        user: User,
+        factors: Vec<Factor>,
+        state_token: Secret,
+        expires_at: Timestamp,
+    },
+    /// The password must be changed first; the state token carries the sign-in.
+    PasswordExpired {
+        user: User,
+        state_token: Secret,
+        expires_at: Timestamp,
+    },
+    /// The account is locked.
+    LockedOut,
+    /// Wrong username or password, or a user who cannot sign in: one answer for all.
+    Failed,
+}
+
+fn as_actor(user: &User) -> Party {
+    Party {
+        kind: "User".into(),
+        ..user_target(user)
+    }
+}
+
+fn event(state: &AppState, client: &Client, kind: &str, message: &str, actor: Party) -> LogEvent {
+    LogEvent::new(
+        kind,
+        message,
+        actor,
+        state.clock.now(),
+        state.random.as_ref(),
+    )
+    .client(client.ip.clone(), client.user_agent.clone())
+}
+
+fn log_failure(
+    state: &AppState,
+    client: &Client,
+    username: &str,
+    user: Option<&User>,
+    reason: &str,
+) {
+    let target = user
+        .map(user_target)
+        .unwrap_or_else(|| Party::new("unknown", "User", username, username));
+    let actor = Party {
+        kind: "User".into(),
+        ..target.clone()
+    };
+    state.syslog.record(
+        event(
+            state,
+            client,
+            "user.session.start",
+            "User login to Okta",
+            actor,
+        )
+        .failure(reason)
+        .target(target),
+    );
+}
+
+/// Logs a successful sign-in.
+pub fn log_success(state: &AppState, client: &Client, user: &User, via_mfa: bool) {
+    let (kind, message) = if via_mfa {
+        (
+            "user.authentication.auth_via_mfa",
+            "Authentication of user via MFA",
+        )
+    } else {
+        ("user.session.start", "User login to Okta")
+    };
+    state
+        .syslog
+        .record(event(state, client, kind, message, as_actor(user)).target(user_target(user)));
+}
+
+/// Stores a one-time token of `kind` for `user` and returns its secret.
+pub async fn issue(
+    state: &AppState,
+    user: &User,
+    kind: TokenKind,
+    ttl: chrono::Duration,
+    data: Value,
+) -> Result<(Secret, Timestamp), ApiError> {
+    let now = state.clock.now();
+    let secret = signin::mint(state.random.as_ref());
+    let expires_at = now + ttl;
+    let token = OneTimeToken {
+        token_hash: secret.hash,
+        kind,
+        user_id: user.id.clone(),
+        created: now,
+        expires_at,
+        data,
+    };
+    state.store.insert_one_time_token(&token).await?;
+    Ok((secret, expires_at))
+}
+
+/// A session token for a signed-in user (and their `lastLogin`).
+pub async fn session_token(
+    state: &AppState,
+    user: &User,
+    amr: &[&str],
+) -> Result<(Secret, Timestamp), ApiError> {
+    let mut user = user.clone();
+    user.last_login = Some(state.clock.now());
+    state.store.update_user(&user).await?;
+    issue(
+        state,
+        &user,
+        TokenKind::SessionToken,
+        state.signin_policy.session_token_ttl,
+        json!({ "amr": amr }),
+    )
+    .await
+}
+
+/// Username and password.
+pub async fn primary(
+    state: &AppState,
+    client: &Client,
+    username: &str,
+    password: &str,
+) -> Result<Primary, ApiError> {
+    if username.is_empty() || password.is_empty() {
+        return Ok(Primary::Failed);
+    }
+    let now = state.clock.now();
+    let user = state.store.user_by_login(username).await?;
+    let record = match &user {
+        Some(u) => state.store.password(&u.id).await?,
+        None => None,
+    };
+    // The same work whether or not the user exists or has a password.
+    let verified = match &record {
+        Some(r) => state
+            .passwords
+            .verify(password.to_owned(), r.hash.clone())
+            .await
+            .ok(),
+        None => {
+            let _ = state.passwords.verify_dummy(password.to_owned()).await;
+            None
+        }
+    };
+    let Some(mut user) = user else {
+        log_failure(state, client, username, None, "INVALID_CREDENTIALS");
+        return Ok(Primary::Failed);
+    };
+    let lockout_until = if user.status == UserStatus::LockedOut {
+        state.store.lockout_until(&user.id).await?
+    } else {
+        None
+    };
+    let status = signin::effective_status(user.status, lockout_until, now);
+    if status != user.status {
+        // The lockout has run out: the account unlocks itself.
+        user.status = status;
+        user.status_changed = Some(now);
+        user.last_updated = now;
+        state.store.update_user(&user).await?;
+        state.store.reset_failures(&user.id).await?;
+    }
+    match signin::gate(user.status) {
+        Gate::LockedOut => {
+            log_failure(state, client, username, Some(&user), "LOCKED_OUT");
+            return Ok(Primary::LockedOut);
+        }
+        Gate::Refuse => {
+            log_failure(state, client, username, Some(&user), "INVALID_CREDENTIALS");
+            return Ok(Primary::Failed);
+        }
+        Gate::Proceed | Gate::PasswordExpired => {}
+    }
+    if !verified.as_ref().is_some_and(|v| v.ok) {
+        let policy = &state.signin_policy;
+        let count = state
+            .store
+            .record_failure(
+                &user.id,
+                policy.lockout_threshold,
+                now,
+                policy.lock_until(now),
+            )
+            .await?;
+        log_failure(state, client, username, Some(&user), "INVALID_CREDENTIALS");
+        if count.locked {
+            on_lockout(state, client, &user);
+        }
+        return Ok(Primary::Failed);
+    }
+    state.store.reset_failures(&user.id).await?;
+    if verified.is_some_and(|v| v.needs_rehash) {
+        // The parameters changed since this hash was made: store it again at the current ones.
+        if let (Ok(hash), Some(mut r)) = (state.passwords.hash(password.to_owned()).await, record) {
+            r.hash = hash;
+            state.store.set_password(&user.id, &r).await?;
+        }
+    }
+    let ttl = state.signin_policy.state_token_ttl;
+    if user.status == UserStatus::PasswordExpired {
+        let (state_token, expires_at) = issue(
+            state,
+            &user,
+            TokenKind::StateToken,
+            ttl,
+            json!({ "step": "password_expired" }),
+        )
+        .await?;
+        return Ok(Primary::PasswordExpired {
+            user,
+            state_token,
+            expires_at,
+        });
+    }
+    let factors: Vec<Factor> = state
+        .store
+        .factors(&user.id)
+        .await?
+        .into_iter()
+        .filter(|f| f.status == FactorStatus::Active)
+        .collect();
+    if !factors.is_empty() {
+        let (state_token, expires_at) = issue(
+            state,
+            &user,
+            TokenKind::StateToken,
+            ttl,
+            json!({ "step": "mfa" }),
+        )
+        .await?;
+        return Ok(Primary::MfaRequired {
+            user,
+            factors,
+            state_token,
+            expires_at,
+        });
+    }
+    log_success(state, client, &user, false);
+    Ok(Primary::Success { user })
+}
+
+/// What happens when a failure locks an account: the log, and a notice to the user.
+fn on_lockout(state: &AppState, client: &Client, user: &User) {
+    state.syslog.record(
+        event(
+            state,
+            client,
+            "user.account.lock",
+            "Max sign in attempts exceeded",
+            as_actor(user),
+        )
+        .target(user_target(user)),
+    );
+    if let Some(to) = user.attr("email") {
+        let minutes = state
+            .signin_policy
+            .lockout_duration
+            .map(|d| d.num_minutes().max(1) as u32);
+        let name = [user.attr("firstName"), user.attr("lastName")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        state
+            .config
+            .mailer
+            .send_in_background(crate::email::lockout(&state.org_name(), &name, to, minutes));
+    }
+}
+
+/// A live state token of the given step, and its user.
+pub async fn state_token(
+    state: &AppState,
+    presented: &str,
+    step: &str,
+) -> Result<Option<(OneTimeToken, User)>, ApiError> {
+    let now = state.clock.now();
+    let Some(token) = state
+        .store
+        .one_time_token(&signin::hash(presented), TokenKind::StateToken, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if token.data["step"] != step {
+        return Ok(None);
+    }
+    Ok(state.store.user(&token.user_id).await?.map(|u| (token, u)))
+}
+
+/// The outcome of a second factor.
+pub enum Mfa {
+    Success(User),
+    WrongCode,
+    InvalidState,
+    UnknownFactor,
+}
+
+/// Verifies a TOTP passcode for the sign-in a state token carries; spends the token on success.
+pub async fn verify_mfa(
+    state: &AppState,
+    client: &Client,
+    presented: &str,
+    factor_id: &str,
+    passcode: &str,
+) -> Result<Mfa, ApiError> {
+    let now = state.clock.now();
+    let Some((token, user)) = state_token(state, presented, "mfa").await? else {
+        return Ok(Mfa::InvalidState);
+    };
+    let factor = state
+        .store
+        .factor(&user.id, factor_id)
+        .await?
+        .filter(|f| f.status == FactorStatus::Active);
+    let Some(factor) = factor else {
+        return Ok(Mfa::UnknownFactor);
+    };
+    let accepted = match check_passcode(&factor, &state.master, passcode, now) {
+        Some(step) => state.store.use_totp_step(&factor.id, step, now).await?,
+        None => false,
+    };
+    if !accepted {
+        let e = event(
+            state,
+            client,
+            "user.authentication.auth_via_mfa",
+            "Authentication of user via MFA",
+            as_actor(&user),
+        );
+        state
+            .syslog
+            .record(e.failure("INVALID_CREDENTIALS").target(user_target(&user)));
+        return Ok(Mfa::WrongCode);
+    }
+    // The state token is spent only now: a mistyped code may be retried while it lives.
+    if state
+        .store
+        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
+        .await?
+        .is_none()
+    {
+        return Ok(Mfa::InvalidState);
+    }
+    log_success(state, client, &user, true);
+    Ok(Mfa::Success(user))
+}
+
+/// The outcome of changing an expired password.
+pub enum Change {
+    Success(User),
+    InvalidState,
+    WrongPassword,
+}
+
+/// Changes an expired password for the sign-in a state token carries. Policy violations are `Err` (400 E0000001).
+pub async fn change_expired_password(
+    state: &AppState,
+    presented: &str,
+    old: &str,
+    new: &str,
+) -> Result<Change, ApiError> {
+    let now = state.clock.now();
+    let Some((token, mut user)) = state_token(state, presented, "password_expired").await? else {
+        return Ok(Change::InvalidState);
+    };
+    if user.status != UserStatus::PasswordExpired {
+        return Ok(Change::InvalidState);
+    }
+    let Some(record) = state.store.password(&user.id).await? else {
+        return Ok(Change::InvalidState);
+    };
+    if !state
+        .passwords
+        .verify(old.to_owned(), record.hash.clone())
+        .await
+        .is_ok_and(|v| v.ok)
+    {
+        return Ok(Change::WrongPassword);
+    }
+    let fresh = crate::api::users::new_password(state, new, &user.profile, Some(&record)).await?;
+    if state
+        .store
+        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
+        .await?
+        .is_none()
+    {
+        return Ok(Change::InvalidState);
+    }
+    state.store.set_password(&user.id, &fresh).await?;
+    user.status = UserStatus::Active;
+    user.status_changed = Some(now);
+    user.password_changed = Some(now);
+    user.last_updated = now;
+    state.store.update_user(&user).await?;
+    Ok(Change::Success(user))
+}
