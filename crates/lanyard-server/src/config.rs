@@ -2,6 +2,9 @@ use std::time::Duration;
 
 use crate::email::Mailer;
 
+/// Sign-in attempts per minute per client IP, unless configured otherwise.
+pub const DEFAULT_SIGNIN_RATE_LIMIT: u32 = 60;
+
 /// What the HTTP layer needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -13,6 +16,8 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// Management API requests per minute per token (or per client IP without one), per node.
     pub api_rate_limit_per_minute: u32,
+    /// Sign-in attempts (Authn API and sign-in page `POST`s) per minute per client IP, per node; 0 turns it off.
+    pub signin_rate_limit_per_minute: u32,
     /// How long a node serves keys and metadata from memory before re-reading the store.
     pub keyring_ttl: Duration,
     /// How often ACTIVE signing keys are rotated automatically; `None` turns the schedule off.
@@ -37,6 +42,7 @@ impl ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 64 * 1024,
             api_rate_limit_per_minute: 6000,
+            signin_rate_limit_per_minute: DEFAULT_SIGNIN_RATE_LIMIT,
             keyring_ttl: Duration::from_secs(5),
             key_rotation_interval: Some(chrono::Duration::days(90)),
             key_maintenance_every: Duration::from_secs(60),

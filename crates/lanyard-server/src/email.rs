@@ -357,14 +357,15 @@ impl Drop for InFlightGuard {
     }
 }
 
-/// `noreply@` the host of `base_url` (`noreply@[127.0.0.1]` for an IP address).
+/// `noreply@` the host of `base_url` (`noreply@localhost` for an IP address).
 pub fn default_from(base_url: &str) -> Result<Mailbox, EmailError> {
     let url = url::Url::parse(base_url)
         .map_err(|e| EmailError::Config(format!("base URL {base_url:?}: {e}")))?;
     let domain = match url.host() {
         Some(url::Host::Domain(name)) => name.trim_end_matches('.').to_ascii_lowercase(),
-        Some(url::Host::Ipv4(ip)) => format!("[{ip}]"),
-        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        // lettre cannot read an address literal (`noreply@[127.0.0.1]`) back out of a message's envelope, so an
+        // address host falls back to `localhost`; production deployments have a name or set --email-from.
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => "localhost".to_owned(),
         None => {
             return Err(EmailError::Config(format!(
                 "base URL {base_url:?} has no host"
@@ -653,14 +654,14 @@ mod tests {
         let f = |url| default_from(url).unwrap().to_string();
         assert_eq!(f("https://ID.Example.com/sso"), "noreply@id.example.com");
         assert_eq!(f("http://localhost:8080"), "noreply@localhost");
-        assert_eq!(f("http://127.0.0.1:8080"), "noreply@[127.0.0.1]");
-        assert_eq!(f("http://[::1]:8080"), "noreply@[::1]");
+        assert_eq!(f("http://127.0.0.1:8080"), "noreply@localhost");
+        assert_eq!(f("http://[::1]:8080"), "noreply@localhost");
         assert!(default_from("not a url").is_err());
         assert_eq!(
             Mailer::temporary_outbox("http://127.0.0.1:1")
                 .from()
                 .to_string(),
-            "noreply@[127.0.0.1]"
+            "noreply@localhost"
         );
     }
 

@@ -17,7 +17,9 @@ pub mod login;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod pages;
 pub mod passwords;
+pub mod recovery;
 pub mod session;
 pub mod signin_flow;
 pub mod state;
@@ -42,9 +44,16 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router(state.clone()))
         .merge(ops::router())
         .merge(login::router())
+        .merge(pages::router())
         .fallback(http::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(max_body))
+        // Sign-in attempts (the Authn API, the hosted sign-in pages' forms) per client IP, before any routing:
+        // every route merged above is covered, whichever router it comes from.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::rate_limit::signin_throttle,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),

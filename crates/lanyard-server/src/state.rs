@@ -29,6 +29,8 @@ pub struct Inner {
     pub keyring: Keyring,
     pub metrics: Metrics,
     pub rate_limiter: RateLimiter,
+    /// Sign-in attempts per client IP (`api::rate_limit::signin_throttle`); `None` when turned off.
+    pub signin_rate_limiter: Option<RateLimiter>,
     pub token_touch: TouchThrottle,
     pub passwords: PasswordHasher,
     pub password_policy: PasswordPolicy,
@@ -65,6 +67,8 @@ impl AppState {
             metrics.clone(),
         );
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
+        let signin_rate_limiter = (config.signin_rate_limit_per_minute > 0)
+            .then(|| RateLimiter::new(config.signin_rate_limit_per_minute));
         let passwords = PasswordHasher::new(Params::OWASP, random.clone());
         let log_store: Arc<dyn lanyard_core::syslog::LogStore> = store.clone();
         let syslog = SystemLog::start(log_store);
@@ -77,6 +81,7 @@ impl AppState {
             keyring,
             metrics,
             rate_limiter,
+            signin_rate_limiter,
             token_touch: TouchThrottle::default(),
             passwords,
             password_policy: PasswordPolicy::default(),

@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// Management API requests per minute per token, per node [default: 6000].
     #[arg(long, env = "LANYARD_API_RATE_LIMIT", value_name = "N")]
     pub api_rate_limit: Option<u32>,
+    /// Sign-in attempts (Authn API and sign-in page `POST`s) per minute per client IP, per node; 0 turns the limit
+    /// off (behind a proxy every client shares its address) [default: 60].
+    #[arg(long, env = "LANYARD_SIGNIN_RATE_LIMIT", value_name = "N")]
+    pub signin_rate_limit: Option<u32>,
     /// Rotate signing keys automatically this often, e.g. `90d`, `12h`, or `off` [default: 90d].
     #[arg(long, env = "LANYARD_KEY_ROTATION_INTERVAL", value_name = "DURATION")]
     pub key_rotation_interval: Option<String>,

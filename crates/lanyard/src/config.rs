@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     pub org_name: Option<String>,
     pub api_rate_limit: Option<u32>,
+    pub signin_rate_limit: Option<u32>,
     pub key_rotation_interval: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub smtp_url: Option<String>,
@@ -100,6 +101,8 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     pub org_name: String,
     pub api_rate_limit: u32,
+    /// Sign-in attempts per minute per client IP; 0: no limit.
+    pub signin_rate_limit: u32,
     pub key_rotation_interval: Option<chrono::Duration>,
     pub key_check_interval: chrono::Duration,
     pub max_body_bytes: usize,
@@ -167,6 +170,10 @@ impl ServeConfig {
                 .or(file.org_name.clone())
                 .unwrap_or_else(|| "Lanyard".into()),
             api_rate_limit: args.api_rate_limit.or(file.api_rate_limit).unwrap_or(6000),
+            signin_rate_limit: args
+                .signin_rate_limit
+                .or(file.signin_rate_limit)
+                .unwrap_or(lanyard_server::config::DEFAULT_SIGNIN_RATE_LIMIT),
             key_rotation_interval,
             key_check_interval,
             max_body_bytes: args
@@ -262,6 +269,30 @@ mod tests {
             toml::from_str("smtp_url = \"smtp://h\"\nemail_from = \"a@example.com\"").unwrap();
         assert_eq!(file.smtp_url.as_deref(), Some("smtp://h"));
         assert_eq!(file.email_from.as_deref(), Some("a@example.com"));
+    }
+
+    #[test]
+    fn the_sign_in_rate_limit_comes_from_the_command_line_or_the_file() {
+        use clap::Parser;
+        let serve = |argv: &[&str]| match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Serve(args) => ServeConfig::resolve(&args).unwrap(),
+            _ => unreachable!(),
+        };
+        assert_eq!(serve(&["lanyard", "serve"]).signin_rate_limit, 60);
+        assert_eq!(
+            serve(&["lanyard", "serve", "--signin-rate-limit", "3"]).signin_rate_limit,
+            3
+        );
+        assert_eq!(
+            serve(&["lanyard", "serve", "--signin-rate-limit", "0"]).signin_rate_limit,
+            0
+        );
+        assert!(
+            crate::cli::Cli::try_parse_from(["lanyard", "serve", "--signin-rate-limit", "-1"])
+                .is_err()
+        );
+        let file: FileConfig = toml::from_str("signin_rate_limit = 20").unwrap();
+        assert_eq!(file.signin_rate_limit, Some(20));
     }
 
     #[test]

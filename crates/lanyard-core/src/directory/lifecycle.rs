@@ -14,6 +14,8 @@ pub enum Operation {
     Unsuspend,
     Unlock,
     ExpirePassword,
+    /// Voids the password: the user goes to RECOVERY until they choose a new one through a reset link.
+    ResetPassword,
     ResetFactors,
 }
 
@@ -27,6 +29,7 @@ impl Operation {
             "unsuspend" => Operation::Unsuspend,
             "unlock" => Operation::Unlock,
             "expire_password" => Operation::ExpirePassword,
+            "reset_password" => Operation::ResetPassword,
             "reset_factors" => Operation::ResetFactors,
             _ => return None,
         })
@@ -44,6 +47,7 @@ impl Operation {
             Operation::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
             Operation::Unlock => ("user.account.unlock", "Unlock user account"),
             Operation::ExpirePassword => ("user.account.expire_password", "Expire user password"),
+            Operation::ResetPassword => ("user.account.reset_password", "Reset user password"),
             Operation::ResetFactors => ("user.mfa.factor.reset_all", "Reset all factors for user"),
         }
     }
@@ -147,6 +151,17 @@ pub fn apply(
             code: "E0000038",
             message: "This operation is not allowed in the user's current status. The user has no password to expire.",
         }),
+        (
+            Operation::ResetPassword,
+            Active | PasswordExpired | LockedOut | Recovery | Provisioned,
+        ) => {
+            set_status(user, Recovery, now);
+            Ok(())
+        }
+        (Operation::ResetPassword, _) => Err(Refused {
+            code: "E0000038",
+            message: "This operation is not allowed in the user's current status.",
+        }),
         (Operation::ResetFactors, Deprovisioned) => Err(Refused {
             code: "E0000038",
             message: "This operation is not allowed in the user's current status.",
@@ -161,6 +176,19 @@ pub fn apply(
 /// Statuses in which a user may sign in with a password (PASSWORD_EXPIRED signs in only to change it).
 pub fn can_sign_in(status: UserStatus) -> bool {
     matches!(status, UserStatus::Active | UserStatus::PasswordExpired)
+}
+
+/// Statuses in which a user may reset a forgotten password with an emailed link: those who have a password to
+/// replace (a lockout too: a reset unlocks). Not STAGED or PROVISIONED (they activate instead), nor SUSPENDED or
+/// DEPROVISIONED. An administrator's reset of a PROVISIONED user puts it in RECOVERY, where it may.
+pub fn can_recover(status: UserStatus) -> bool {
+    matches!(
+        status,
+        UserStatus::Active
+            | UserStatus::PasswordExpired
+            | UserStatus::LockedOut
+            | UserStatus::Recovery
+    )
 }
 
 #[cfg(test)]
@@ -242,6 +270,64 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn reset_password_puts_users_with_a_password_to_set_in_recovery() {
+        let now = Utc::now() + Duration::seconds(5);
+        assert_eq!(
+            Operation::parse("reset_password"),
+            Some(Operation::ResetPassword)
+        );
+        assert_eq!(
+            Operation::ResetPassword.event().0,
+            "user.account.reset_password"
+        );
+        for from in [
+            UserStatus::Active,
+            UserStatus::PasswordExpired,
+            UserStatus::LockedOut,
+            UserStatus::Recovery,
+            UserStatus::Provisioned,
+        ] {
+            let mut u = user(from);
+            apply(&mut u, Operation::ResetPassword, true, now).unwrap();
+            assert_eq!(u.status, UserStatus::Recovery, "from {from:?}");
+            assert_eq!(u.last_updated, now);
+            if from != UserStatus::Recovery {
+                assert_eq!(u.status_changed, Some(now));
+            }
+        }
+        for from in [
+            UserStatus::Staged,
+            UserStatus::Suspended,
+            UserStatus::Deprovisioned,
+        ] {
+            let mut u = user(from);
+            let refused = apply(&mut u, Operation::ResetPassword, true, now).unwrap_err();
+            assert_eq!(refused.code, "E0000038", "from {from:?}");
+            assert_eq!(u.status, from, "unchanged");
+        }
+    }
+
+    #[test]
+    fn users_with_a_password_may_recover_it() {
+        for s in [
+            UserStatus::Active,
+            UserStatus::PasswordExpired,
+            UserStatus::LockedOut,
+            UserStatus::Recovery,
+        ] {
+            assert!(can_recover(s), "{s:?}");
+        }
+        for s in [
+            UserStatus::Staged,
+            UserStatus::Provisioned,
+            UserStatus::Suspended,
+            UserStatus::Deprovisioned,
+        ] {
+            assert!(!can_recover(s), "{s:?}");
+        }
     }
 
     #[test]

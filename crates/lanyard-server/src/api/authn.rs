@@ -42,7 +42,7 @@ pub fn invalid_passcode() -> ApiError {
     e
 }
 
-fn invalid_state_token() -> ApiError {
+pub(crate) fn invalid_state_token() -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided")
 }
 
@@ -53,7 +53,7 @@ fn client(audit: &Audit) -> Client {
     }
 }
 
-fn embedded_user(u: &User) -> Value {
+pub(crate) fn embedded_user(u: &User) -> Value {
     json!({
         "id": u.id,
         "passwordChanged": u.password_changed.map(okta_format),
@@ -78,7 +78,11 @@ fn factor_summary(f: &Factor, base: &str) -> Value {
     })
 }
 
-async fn success(state: &AppState, user: &User, amr: &[&str]) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn success(
+    state: &AppState,
+    user: &User,
+    amr: &[&str],
+) -> Result<Json<Value>, ApiError> {
     let (token, expires) = signin_flow::session_token(state, user, amr).await?;
     Ok(Json(json!({
         "expiresAt": okta_format(expires),
@@ -185,7 +189,7 @@ async fn change_password(
     let presented = body.state_token.unwrap_or_default();
     let old = body.old_password.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
-    match signin_flow::change_expired_password(&state, &presented, &old, &new).await? {
+    match signin_flow::change_expired_password(&state, &presented, Some(&old), &new).await? {
         Change::Success(user) => success(&state, &user, &["pwd"]).await,
         Change::InvalidState => Err(invalid_state_token()),
         Change::WrongPassword => Err(ApiError::new(

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod logs;
 pub mod pagination;
 pub mod rate_limit;
+pub mod recovery;
 pub mod roles;
 pub mod sessions;
 pub mod users;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     // Sign-in itself and the caller's own session need no API token.
     let public = Router::new()
         .merge(authn::routes())
+        .merge(recovery::routes())
         .merge(sessions::public_routes());
     Router::new()
         .merge(api_tokens::routes())

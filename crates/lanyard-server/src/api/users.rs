@@ -376,10 +376,30 @@ async fn update_full(
     update(state, audit, id, body, false).await
 }
 
+#[derive(Deserialize, Default)]
+struct LifecycleQuery {
+    /// `reset_password`: email the link (the default) or hand it back.
+    #[serde(rename = "sendEmail")]
+    send_email: Option<String>,
+    /// `reset_password`: also end the user's sessions now (by default they end when the new password is set).
+    #[serde(rename = "revokeSessions")]
+    revoke_sessions: Option<String>,
+}
+
+/// A boolean query parameter: `true`/`false` in any case, else `default`.
+fn flag(value: Option<&str>, default: bool) -> bool {
+    match value {
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => default,
+    }
+}
+
 async fn lifecycle_op(
     State(state): State<AppState>,
     audit: Audit,
     Path((id, operation)): Path<(String, String)>,
+    Query(q): Query<LifecycleQuery>,
 ) -> Result<Response, ApiError> {
     let op = Operation::parse(&operation).ok_or_else(|| {
         ApiError::not_found_path(&format!("/api/v1/users/{id}/lifecycle/{operation}"))
@@ -404,8 +424,16 @@ async fn lifecycle_op(
         Operation::Deactivate | Operation::Suspend => {
             state.store.delete_user_sessions(&user.id).await?;
         }
+        Operation::ResetPassword if flag(q.revoke_sessions.as_deref(), false) => {
+            state.store.delete_user_sessions(&user.id).await?;
+        }
         _ => {}
     }
+    // A new reset link (voiding the earlier ones), made before the event is logged: nothing is logged if it fails.
+    let reset_link = match op {
+        Operation::ResetPassword => Some(crate::recovery::new_reset_link(&state, &user).await?),
+        _ => None,
+    };
     tracing::info!(user = %user.id, operation = %operation, status = user.status.as_str(), "user lifecycle");
     let (kind, message) = op.event();
     state.syslog.record(
@@ -413,6 +441,12 @@ async fn lifecycle_op(
             .event(&state, kind, message)
             .target(user_target(&user)),
     );
+    if let Some(link) = reset_link {
+        if !flag(q.send_email.as_deref(), true) {
+            return Ok(Json(json!({ "resetPasswordUrl": link })).into_response());
+        }
+        crate::recovery::email_reset_link(&state, &user, &link);
+    }
     Ok(match op {
         Operation::ExpirePassword => Json(user_json(&user, &state.config.base_url)).into_response(),
         _ => Json(json!({})).into_response(),
@@ -454,4 +488,21 @@ async fn delete(
         );
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flag;
+
+    #[test]
+    fn boolean_query_parameters_fall_back_to_their_default() {
+        assert!(flag(Some("true"), false));
+        assert!(flag(Some("TRUE"), false));
+        assert!(!flag(Some("false"), true));
+        assert!(!flag(Some("False"), true));
+        assert!(flag(None, true));
+        assert!(!flag(None, false));
+        assert!(flag(Some("yes"), true), "anything else is the default");
+        assert!(!flag(Some(""), false));
+    }
 }

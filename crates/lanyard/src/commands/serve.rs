@@ -73,6 +73,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         server_config.org_name = org.name;
     }
     server_config.api_rate_limit_per_minute = config.api_rate_limit;
+    server_config.signin_rate_limit_per_minute = config.signin_rate_limit;
     server_config.key_rotation_interval = config.key_rotation_interval;
     server_config.max_body_bytes = config.max_body_bytes;
     server_config.key_maintenance_every = config

@@ -1,0 +1,157 @@
+//! Password recovery in the Authn API, Okta's shapes: `POST /api/v1/authn/recovery/password` (email a reset link;
+//! `RECOVERY_CHALLENGE` for everyone), `POST /api/v1/authn/recovery/token` (the link's token for a `stateToken`;
+//! `PASSWORD_RESET`), `POST /api/v1/authn/credentials/reset_password` (the new password; `SUCCESS` with a
+//! `sessionToken`). The flow is `crate::recovery`'s, shared with the hosted reset page; this file renders it as
+//! JSON. Not behind an API token.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use lanyard_core::clock::okta_format;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::authn::{embedded_user, invalid_state_token, success};
+use super::error::ApiError;
+use super::extract::OktaJson;
+use crate::recovery;
+use crate::signin_flow::Client;
+use crate::state::AppState;
+use crate::syslog::Audit;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/authn/recovery/password", post(recover_password))
+        .route("/authn/recovery/token", post(verify_recovery_token))
+        .route("/authn/credentials/reset_password", post(reset_password))
+}
+
+fn client(audit: &Audit) -> Client {
+    Client {
+        ip: audit.ip.clone(),
+        user_agent: audit.user_agent.clone(),
+    }
+}
+
+#[derive(Deserialize)]
+struct RecoverPassword {
+    username: Option<String>,
+    #[serde(rename = "factorType")]
+    factor_type: Option<String>,
+}
+
+/// The one answer to a recovery request, whoever it names.
+fn recovery_challenge() -> Value {
+    json!({
+        "status": "RECOVERY_CHALLENGE",
+        "factorResult": "WAITING",
+        "factorType": "EMAIL",
+        "recoveryType": "PASSWORD",
+    })
+}
+
+/// What is wrong with a recovery request itself (nothing about the user it names).
+fn check_recovery_request(username: &str, factor_type: Option<&str>) -> Result<(), ApiError> {
+    if username.trim().is_empty() {
+        return Err(ApiError::validation(
+            "username",
+            vec!["username: The field cannot be left blank".into()],
+        ));
+    }
+    match factor_type {
+        None => Ok(()),
+        Some(f) if f.eq_ignore_ascii_case("EMAIL") => Ok(()),
+        Some(_) => Err(ApiError::validation(
+            "factorType",
+            vec!["factorType: Only EMAIL recovery is supported".into()],
+        )),
+    }
+}
+
+async fn recover_password(
+    State(state): State<AppState>,
+    audit: Audit,
+    OktaJson(body): OktaJson<RecoverPassword>,
+) -> Result<Json<Value>, ApiError> {
+    let username = body.username.unwrap_or_default();
+    check_recovery_request(&username, body.factor_type.as_deref())?;
+    recovery::start(&state, &client(&audit), &username).await?;
+    Ok(Json(recovery_challenge()))
+}
+
+#[derive(Deserialize)]
+struct RecoveryToken {
+    #[serde(rename = "recoveryToken")]
+    recovery_token: Option<String>,
+}
+
+async fn verify_recovery_token(
+    State(state): State<AppState>,
+    OktaJson(body): OktaJson<RecoveryToken>,
+) -> Result<Json<Value>, ApiError> {
+    let presented = body.recovery_token.unwrap_or_default();
+    let Some(step) = recovery::begin_reset(&state, &presented).await? else {
+        return Err(invalid_state_token());
+    };
+    let base = &state.config.base_url;
+    Ok(Json(json!({
+        "stateToken": step.state_token.value,
+        "expiresAt": okta_format(step.expires_at),
+        "status": "PASSWORD_RESET",
+        "recoveryType": "PASSWORD",
+        "_embedded": {
+            "user": embedded_user(&step.user),
+            "policy": { "complexity": state.password_policy.requirements() },
+        },
+        "_links": {
+            "next": {
+                "name": "resetPassword",
+                "href": format!("{base}/api/v1/authn/credentials/reset_password"),
+                "hints": { "allow": ["POST"] },
+            },
+        },
+    })))
+}
+
+#[derive(Deserialize)]
+struct ResetPassword {
+    #[serde(rename = "stateToken")]
+    state_token: Option<String>,
+    #[serde(rename = "newPassword")]
+    new_password: Option<String>,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    audit: Audit,
+    OktaJson(body): OktaJson<ResetPassword>,
+) -> Result<Json<Value>, ApiError> {
+    let presented = body.state_token.unwrap_or_default();
+    let new = body.new_password.unwrap_or_default();
+    match recovery::finish_reset(&state, &client(&audit), &presented, &new).await? {
+        Some(user) => success(&state, &user, &["pwd"]).await,
+        None => Err(invalid_state_token()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_requests_need_a_username_and_email_as_the_factor() {
+        assert!(check_recovery_request("ada@example.com", None).is_ok());
+        assert!(check_recovery_request("ada@example.com", Some("EMAIL")).is_ok());
+        assert!(check_recovery_request("ada@example.com", Some("email")).is_ok());
+        for (username, factor) in [("", None), ("  ", Some("EMAIL")), ("ada", Some("SMS"))] {
+            let e = check_recovery_request(username, factor).unwrap_err();
+            assert_eq!((e.status.as_u16(), e.code), (400, "E0000001"));
+            assert_eq!(e.causes.len(), 1);
+        }
+        assert_eq!(
+            recovery_challenge(),
+            json!({"status": "RECOVERY_CHALLENGE", "factorResult": "WAITING", "factorType": "EMAIL",
+                   "recoveryType": "PASSWORD"})
+        );
+    }
+}

@@ -1,0 +1,603 @@
+//! The hosted sign-in: `/signin` (username and password), `/signin/verify` (a TOTP code), `/signin/change-password`
+//! (an expired password), and `/app` (where a signed-in user lands without a destination). It is where an
+//! authorization request sends a browser without a session, and `fromURI` brings it back (same origin only).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use lanyard_core::model::User;
+use serde::Deserialize;
+
+use super::{csrf_ok, csrf_token, html};
+use crate::api::error::ApiError;
+use crate::login::same_origin;
+use crate::signin_flow::{self, Change, Client, Mfa, Primary};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signin", get(show).post(submit))
+        .route("/login/login.htm", get(show))
+        .route("/signin/verify", axum::routing::post(verify))
+        .route(
+            "/signin/change-password",
+            axum::routing::post(change_password),
+        )
+        .route("/app", get(home))
+        .merge(recovery_routes())
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+    from_uri: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+    from_uri: &'a str,
+    state_token: &'a str,
+    factor_id: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "change_password.html")]
+struct ChangePasswordPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+    from_uri: &'a str,
+    state_token: &'a str,
+    requirements: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    org: &'a str,
+    name: &'a str,
+    login: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub org: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub link: Option<(&'a str, &'a str)>,
+}
+
+fn client(peer: SocketAddr, headers: &HeaderMap) -> Client {
+    Client {
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+    }
+}
+
+/// Where to go after signing in: the requested same-origin destination, else the home page.
+fn destination(state: &AppState, from_uri: &str) -> String {
+    if !from_uri.is_empty() && same_origin(state, from_uri) {
+        from_uri.to_owned()
+    } else if from_uri.starts_with('/') && !from_uri.starts_with("//") && !from_uri.contains('\\') {
+        format!("{}{from_uri}", state.config.base_url)
+    } else {
+        format!("{}/app", state.config.base_url)
+    }
+}
+
+fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+fn expired_form(state: &AppState) -> Response {
+    let org = state.org_name();
+    let page = MessagePage {
+        org: &org,
+        title: "Please try again",
+        message: "This form has expired. Please sign in again.",
+        link: Some(("/signin", "Sign in")),
+    };
+    html(StatusCode::FORBIDDEN, page.render())
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    #[serde(rename = "fromURI")]
+    from_uri: Option<String>,
+    login_hint: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ShowQuery>,
+) -> Response {
+    let (csrf, cookie) = csrf_token(&state, &headers);
+    let org = state.org_name();
+    let page = SigninPage {
+        org: &org,
+        csrf: &csrf,
+        from_uri: q.from_uri.as_deref().unwrap_or(""),
+        username: q.login_hint.as_deref().unwrap_or(""),
+        error: None,
+    };
+    with_cookie(html(StatusCode::OK, page.render()), cookie)
+}
+
+/// Signs the browser in: a session, its cookie, and a redirect to where it was going.
+async fn signed_in(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    amr: &[&str],
+    from_uri: &str,
+) -> Result<Response, ApiError> {
+    let amr = amr.iter().map(|s| (*s).to_owned()).collect();
+    let mut user = user.clone();
+    user.last_login = Some(state.clock.now());
+    state.store.update_user(&user).await?;
+    let (_, cookie) = crate::session::start(
+        state,
+        &user.id,
+        amr,
+        client.ip.clone(),
+        client.user_agent.clone(),
+    )
+    .await?;
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(to) = HeaderValue::from_str(&destination(state, from_uri)) {
+        r.headers_mut().insert(header::LOCATION, to);
+    }
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::session::set_cookie(state, &cookie),
+    );
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct SigninForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "fromURI")]
+    from_uri: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SigninForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let client = client(peer, &headers);
+    let org = state.org_name();
+    let retry = |error: &str, status: StatusCode| {
+        let page = SigninPage {
+            org: &org,
+            csrf: &form.csrf,
+            from_uri: &form.from_uri,
+            username: &form.username,
+            error: Some(error),
+        };
+        html(status, page.render())
+    };
+    match signin_flow::primary(&state, &client, form.username.trim(), &form.password).await? {
+        Primary::Success { user } => {
+            signed_in(&state, &client, &user, &["pwd"], &form.from_uri).await
+        }
+        Primary::MfaRequired {
+            factors,
+            state_token,
+            ..
+        } => {
+            let page = MfaPage {
+                org: &org,
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: &state_token.value,
+                factor_id: factors.first().map(|f| f.id.as_str()).unwrap_or(""),
+                error: None,
+            };
+            Ok(html(StatusCode::OK, page.render()))
+        }
+        Primary::PasswordExpired { state_token, .. } => {
+            let requirements = state.password_policy.requirements();
+            let page = ChangePasswordPage {
+                org: &org,
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: &state_token.value,
+                requirements: &requirements,
+                error: None,
+            };
+            Ok(html(StatusCode::OK, page.render()))
+        }
+        Primary::LockedOut => Ok(retry(
+            "Your account is locked. Try again later or contact your administrator.",
+            StatusCode::FORBIDDEN,
+        )),
+        Primary::Failed => Ok(retry(
+            "Unable to sign in: the username or the password is wrong.",
+            StatusCode::UNAUTHORIZED,
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "fromURI")]
+    from_uri: String,
+    #[serde(default, rename = "stateToken")]
+    state_token: String,
+    #[serde(default, rename = "factorId")]
+    factor_id: String,
+    #[serde(default, rename = "passCode")]
+    pass_code: String,
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<VerifyForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let client = client(peer, &headers);
+    let org = state.org_name();
+    match signin_flow::verify_mfa(
+        &state,
+        &client,
+        &form.state_token,
+        &form.factor_id,
+        &form.pass_code,
+    )
+    .await?
+    {
+        Mfa::Success(user) => {
+            signed_in(
+                &state,
+                &client,
+                &user,
+                &["pwd", "otp", "mfa"],
+                &form.from_uri,
+            )
+            .await
+        }
+        Mfa::WrongCode => {
+            let page = MfaPage {
+                org: &org,
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: &form.state_token,
+                factor_id: &form.factor_id,
+                error: Some("That code didn't work. Enter the current code from your app."),
+            };
+            Ok(html(StatusCode::FORBIDDEN, page.render()))
+        }
+        Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "fromURI")]
+    from_uri: String,
+    #[serde(default, rename = "stateToken")]
+    state_token: String,
+    #[serde(default, rename = "newPassword")]
+    new_password: String,
+    #[serde(default, rename = "confirmPassword")]
+    confirm_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let org = state.org_name();
+    let requirements = state.password_policy.requirements();
+    let again = |error: String| {
+        let page = ChangePasswordPage {
+            org: &org,
+            csrf: &form.csrf,
+            from_uri: &form.from_uri,
+            state_token: &form.state_token,
+            requirements: &requirements,
+            error: Some(&error),
+        };
+        html(StatusCode::BAD_REQUEST, page.render())
+    };
+    if form.new_password != form.confirm_password {
+        return Ok(again("The two passwords differ.".into()));
+    }
+    match signin_flow::change_expired_password(&state, &form.state_token, None, &form.new_password)
+        .await
+    {
+        Ok(Change::Success(user)) => {
+            signed_in(
+                &state,
+                &client(peer, &headers),
+                &user,
+                &["pwd"],
+                &form.from_uri,
+            )
+            .await
+        }
+        Ok(Change::InvalidState | Change::WrongPassword) => Ok(expired_form(&state)),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            let why = e
+                .causes
+                .iter()
+                .map(|c| c.trim_start_matches("password: "))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(again(why))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(session) = crate::session::current(&state, &headers).await? else {
+        let mut r = StatusCode::SEE_OTHER.into_response();
+        r.headers_mut().insert(
+            header::LOCATION,
+            HeaderValue::from_static("/signin?fromURI=%2Fapp"),
+        );
+        return Ok(r);
+    };
+    let user = state
+        .store
+        .user(&session.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&session.user_id, "User"))?;
+    let name = [user.attr("firstName"), user.attr("lastName")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let org = state.org_name();
+    Ok(html(
+        StatusCode::OK,
+        HomePage {
+            org: &org,
+            name: &name,
+            login: &user.login,
+        }
+        .render(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+    token: &'a str,
+    state_token: &'a str,
+    login: &'a str,
+    requirements: &'a str,
+    error: Option<&'a str>,
+}
+
+pub fn recovery_routes() -> Router<AppState> {
+    Router::new()
+        .route("/signin/forgot-password", get(forgot).post(forgot_submit))
+        .route(
+            "/signin/reset-password/{token}",
+            get(reset).post(reset_submit),
+        )
+}
+
+async fn forgot(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (csrf, cookie) = csrf_token(&state, &headers);
+    let org = state.org_name();
+    with_cookie(
+        html(
+            StatusCode::OK,
+            ForgotPage {
+                org: &org,
+                csrf: &csrf,
+            }
+            .render(),
+        ),
+        cookie,
+    )
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+}
+
+async fn forgot_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    if !form.username.trim().is_empty() {
+        crate::recovery::start(&state, &client(peer, &headers), form.username.trim()).await?;
+    }
+    let org = state.org_name();
+    // The same answer whether or not the account exists.
+    let page = MessagePage {
+        org: &org,
+        title: "Check your email",
+        message: "If the username has an account that can be recovered, a link to reset its password is on its way. The link works once, for an hour.",
+        link: Some(("/signin", "Back to sign in")),
+    };
+    Ok(html(StatusCode::OK, page.render()))
+}
+
+fn link_expired(state: &AppState) -> Response {
+    let org = state.org_name();
+    let page = MessagePage {
+        org: &org,
+        title: "This link has expired",
+        message: "The password reset link is no longer valid. Ask for a new one.",
+        link: Some(("/signin/forgot-password", "Reset your password")),
+    };
+    html(StatusCode::FORBIDDEN, page.render())
+}
+
+/// Opening the link only shows the form: mail scanners open links, so the link is spent only when the form is sent.
+async fn reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(user) = crate::recovery::check_reset_token(&state, &token).await? else {
+        return Ok(link_expired(&state));
+    };
+    let (csrf, cookie) = csrf_token(&state, &headers);
+    let org = state.org_name();
+    let requirements = state.password_policy.requirements();
+    let page = ResetPage {
+        org: &org,
+        csrf: &csrf,
+        token: &token,
+        state_token: "",
+        login: &user.login,
+        requirements: &requirements,
+        error: None,
+    };
+    Ok(with_cookie(html(StatusCode::OK, page.render()), cookie))
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "stateToken")]
+    state_token: String,
+    #[serde(default, rename = "newPassword")]
+    new_password: String,
+    #[serde(default, rename = "confirmPassword")]
+    confirm_password: String,
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let client = client(peer, &headers);
+    let org = state.org_name();
+    let requirements = state.password_policy.requirements();
+    // The first submission spends the emailed link for a state token; a retry after a refused password reuses it.
+    let (state_token, login) = if form.state_token.is_empty() {
+        if form.new_password != form.confirm_password {
+            let Some(user) = crate::recovery::check_reset_token(&state, &token).await? else {
+                return Ok(link_expired(&state));
+            };
+            let page = ResetPage {
+                org: &org,
+                csrf: &form.csrf,
+                token: &token,
+                state_token: "",
+                login: &user.login,
+                requirements: &requirements,
+                error: Some("The two passwords differ."),
+            };
+            return Ok(html(StatusCode::BAD_REQUEST, page.render()));
+        }
+        match crate::recovery::begin_reset(&state, &token).await? {
+            Some(step) => (step.state_token.value, step.user.login),
+            None => return Ok(link_expired(&state)),
+        }
+    } else {
+        let Some((_, user)) =
+            signin_flow::state_token(&state, &form.state_token, "password_reset").await?
+        else {
+            return Ok(link_expired(&state));
+        };
+        (form.state_token.clone(), user.login)
+    };
+    let again = |error: String| {
+        let page = ResetPage {
+            org: &org,
+            csrf: &form.csrf,
+            token: &token,
+            state_token: &state_token,
+            login: &login,
+            requirements: &requirements,
+            error: Some(&error),
+        };
+        html(StatusCode::BAD_REQUEST, page.render())
+    };
+    if form.new_password != form.confirm_password {
+        return Ok(again("The two passwords differ.".into()));
+    }
+    match crate::recovery::finish_reset(&state, &client, &state_token, &form.new_password).await {
+        Ok(Some(user)) => signed_in(&state, &client, &user, &["pwd"], "").await,
+        Ok(None) => Ok(link_expired(&state)),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            let why = e
+                .causes
+                .iter()
+                .map(|c| c.trim_start_matches("password: "))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(again(why))
+        }
+        Err(e) => Err(e),
+    }
+}

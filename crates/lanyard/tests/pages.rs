@@ -1,0 +1,506 @@
+//! The hosted sign-in pages through the real binary, as a browser without JavaScript uses them: plain form posts
+//! with the cookies the server sets.
+
+mod common;
+
+use common::*;
+use lanyard_core::mfa::totp::{TotpConfig, TotpSecret, code_at};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Correct-Horse-9";
+
+/// A browser: a cookie jar and no redirects followed.
+#[derive(Default)]
+struct Browser {
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let r = req
+            .header("Cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        for set in r.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap();
+            let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let headers = r.headers().clone();
+        Page {
+            status,
+            location,
+            headers,
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, url: &str) -> Page {
+        self.send(client().get(url)).await
+    }
+
+    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        self.send(client().post(url).form(form)).await
+    }
+}
+
+async fn post_owned(b: &mut Browser, url: &str, pairs: Vec<(String, String)>) -> Page {
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.post(url, &refs).await
+}
+
+/// The value of a hidden input in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+struct Env {
+    s: Server,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn start() -> Env {
+        let dir = data_dir();
+        let s = serve(dir.path(), &["--org-name", "Acme & Co"]);
+        let token = api_token(dir.path());
+        Env {
+            s,
+            token,
+            _dir: dir,
+        }
+    }
+
+    async fn admin(&self, path: &str, body: Value) -> Value {
+        let r = client()
+            .post(self.s.url(path))
+            .header("Authorization", format!("SSWS {}", self.token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn user(&self, login: &str) -> String {
+        let body = json!({"profile": {"firstName": "Ada", "lastName": "Lovelace", "email": login, "login": login},
+                          "credentials": {"password": {"value": PASSWORD}}});
+        self.admin("/api/v1/users", body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Opens the sign-in page and posts the credentials.
+    async fn sign_in(
+        &self,
+        b: &mut Browser,
+        username: &str,
+        password: &str,
+        from_uri: &str,
+    ) -> Page {
+        let page = b
+            .get(&self.s.url(&format!(
+                "/signin?fromURI={}",
+                from_uri.replace(':', "%3A").replace('/', "%2F")
+            )))
+            .await;
+        let csrf = hidden(&page.body, "csrf");
+        b.post(
+            &self.s.url("/signin"),
+            &[
+                ("csrf", &csrf),
+                ("fromURI", from_uri),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn the_page_is_accessible_branded_and_strict() {
+    let env = Env::start();
+    let mut b = Browser::default();
+    let page = b
+        .get(&env.s.url("/signin?login_hint=ada%40example.com"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("script-src")
+    );
+    let body = &page.body;
+    for needle in [
+        "<html lang=\"en\">",
+        "<label for=\"username\">",
+        "<label for=\"password\">",
+        "name=\"username\"",
+        "autocomplete=\"username\"",
+        "name=\"password\"",
+        "autocomplete=\"current-password\"",
+        "value=\"ada@example.com\"",
+        "href=\"/signin/forgot-password\"",
+    ] {
+        assert!(body.contains(needle), "missing {needle}");
+    }
+    assert!(
+        body.contains("Acme &amp; Co") || body.contains("Acme &#38; Co"),
+        "the org's name, escaped"
+    );
+    assert!(!body.contains("<script"), "no JavaScript");
+    assert!(b.cookies.contains_key("lanyard_csrf"));
+    let css = b.get(&env.s.url("/static/lanyard.css")).await;
+    assert_eq!(css.status, 200);
+}
+
+#[tokio::test]
+async fn signing_in_sets_the_session_cookie_and_signing_out_ends_it() {
+    let env = Env::start();
+    let uid = env.user("ada@example.com").await;
+    let mut b = Browser::default();
+
+    // Without the CSRF token the form is refused.
+    let page = b
+        .post(
+            &env.s.url("/signin"),
+            &[("username", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    assert!(!b.cookies.contains_key("sid"));
+
+    let page = env
+        .sign_in(&mut b, "ada@example.com", "Wrong-Horse-1", "")
+        .await;
+    assert_eq!(page.status, 401);
+    assert!(
+        page.body.contains("role=\"alert\"") && page.body.contains("value=\"ada@example.com\"")
+    );
+    assert!(!b.cookies.contains_key("sid"));
+
+    let page = env.sign_in(&mut b, "ada@example.com", PASSWORD, "").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some(env.s.url("/app").as_str()));
+    let set = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("sid="))
+        .unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
+
+    let home = b.get(&env.s.url("/app")).await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("ada@example.com"));
+    let me = b.send(client().get(env.s.url("/api/v1/sessions/me"))).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&me.body).unwrap()["userId"],
+        uid.as_str()
+    );
+
+    let out = b.get(&env.s.url("/login/signout")).await;
+    assert_eq!(out.status, 200);
+    assert!(!b.cookies.contains_key("sid"));
+    let home = b.get(&env.s.url("/app")).await;
+    assert_eq!(home.status, 303, "signed out: back to the sign-in page");
+    assert!(home.location.unwrap().starts_with("/signin"));
+}
+
+#[tokio::test]
+async fn from_uri_brings_the_browser_back_only_to_this_origin() {
+    let env = Env::start();
+    env.user("grace@example.com").await;
+    let mut b = Browser::default();
+    let back = env.s.url("/app?x=1");
+    let page = env
+        .sign_in(&mut b, "grace@example.com", PASSWORD, &back)
+        .await;
+    assert_eq!(page.location.as_deref(), Some(back.as_str()));
+    let mut b = Browser::default();
+    let page = env
+        .sign_in(
+            &mut b,
+            "grace@example.com",
+            PASSWORD,
+            "https://evil.example/steal",
+        )
+        .await;
+    assert_eq!(page.location.as_deref(), Some(env.s.url("/app").as_str()));
+    let mut b = Browser::default();
+    let page = env
+        .sign_in(&mut b, "grace@example.com", PASSWORD, "//evil.example/x")
+        .await;
+    assert_eq!(page.location.as_deref(), Some(env.s.url("/app").as_str()));
+}
+
+#[tokio::test]
+async fn the_mfa_step_takes_a_totp_code_once() {
+    let env = Env::start();
+    let uid = env.user("alan@example.com").await;
+    let factor = env
+        .admin(
+            &format!("/api/v1/users/{uid}/factors"),
+            json!({"factorType": "token:software:totp", "provider": "GOOGLE"}),
+        )
+        .await;
+    let fid = factor["id"].as_str().unwrap().to_owned();
+    let secret = TotpSecret::from_base32(
+        factor["_embedded"]["activation"]["sharedSecret"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let code = |t: u64| code_at(&secret, &TotpConfig::default(), t);
+    env.admin(
+        &format!("/api/v1/users/{uid}/factors/{fid}/lifecycle/activate"),
+        json!({"passCode": code(now())}),
+    )
+    .await;
+
+    let mut b = Browser::default();
+    let page = env.sign_in(&mut b, "alan@example.com", PASSWORD, "").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("name=\"passCode\"")
+            && page.body.contains("autocomplete=\"one-time-code\"")
+    );
+    assert!(
+        !b.cookies.contains_key("sid"),
+        "no session before the second factor"
+    );
+    let form = |body: &str, pass: &str| {
+        vec![
+            ("csrf".to_owned(), hidden(body, "csrf")),
+            ("fromURI".to_owned(), String::new()),
+            ("stateToken".to_owned(), hidden(body, "stateToken")),
+            ("factorId".to_owned(), hidden(body, "factorId")),
+            ("passCode".to_owned(), pass.to_owned()),
+        ]
+    };
+    let url = env.s.url("/signin/verify");
+    let wrong = post_owned(&mut b, &url, form(&page.body, "000000")).await;
+    assert_eq!(wrong.status, 403);
+    assert!(wrong.body.contains("role=\"alert\""));
+    let next = code(now() + 30);
+    let ok = post_owned(&mut b, &url, form(&wrong.body, &next)).await;
+    assert_eq!(ok.status, 303);
+    assert!(b.cookies.contains_key("sid"));
+    let me: Value = serde_json::from_str(
+        &b.send(client().get(env.s.url("/api/v1/sessions/me")))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(me["amr"], json!(["pwd", "otp", "mfa"]));
+
+    let mut other = Browser::default();
+    let page = env
+        .sign_in(&mut other, "alan@example.com", PASSWORD, "")
+        .await;
+    let replay = post_owned(&mut other, &url, form(&page.body, &next)).await;
+    assert_eq!(replay.status, 403, "a used code does not sign in again");
+}
+
+#[tokio::test]
+async fn an_expired_password_is_changed_on_the_page() {
+    let env = Env::start();
+    let uid = env.user("edsger@example.com").await;
+    env.admin(
+        &format!("/api/v1/users/{uid}/lifecycle/expire_password"),
+        json!({}),
+    )
+    .await;
+    let mut b = Browser::default();
+    let page = env
+        .sign_in(&mut b, "edsger@example.com", PASSWORD, "")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("autocomplete=\"new-password\""));
+    let url = env.s.url("/signin/change-password");
+    let submit = |body: &str, new: &str, confirm: &str| {
+        vec![
+            ("csrf".to_owned(), hidden(body, "csrf")),
+            ("fromURI".to_owned(), String::new()),
+            ("stateToken".to_owned(), hidden(body, "stateToken")),
+            ("newPassword".to_owned(), new.to_owned()),
+            ("confirmPassword".to_owned(), confirm.to_owned()),
+        ]
+    };
+    let differ = post_owned(
+        &mut b,
+        &url,
+        submit(&page.body, "Fresh-Horse-22", "Fresh-Horse-23"),
+    )
+    .await;
+    assert_eq!(differ.status, 400);
+    let weak = post_owned(&mut b, &url, submit(&page.body, "weak", "weak")).await;
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("at least 8 characters"), "{}", weak.body);
+    let done = post_owned(
+        &mut b,
+        &url,
+        submit(&page.body, "Fresh-Horse-22", "Fresh-Horse-22"),
+    )
+    .await;
+    assert_eq!(done.status, 303);
+    assert!(b.cookies.contains_key("sid"));
+    let (_, _, user) = api_get(&env.s.url(&format!("/api/v1/users/{uid}")), &env.token).await;
+    assert_eq!(user["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn forgot_password_emails_a_link_that_resets_once() {
+    let env = Env::start();
+    let uid = env.user("grace@example.com").await;
+    let mut b = Browser::default();
+    let page = b.get(&env.s.url("/signin/forgot-password")).await;
+    assert_eq!(page.status, 200);
+    let csrf = hidden(&page.body, "csrf");
+    let sent = b
+        .post(
+            &env.s.url("/signin/forgot-password"),
+            &[("csrf", &csrf), ("username", "grace@example.com")],
+        )
+        .await;
+    assert_eq!(sent.status, 200);
+    let unknown = b
+        .post(
+            &env.s.url("/signin/forgot-password"),
+            &[("csrf", &csrf), ("username", "nobody@example.com")],
+        )
+        .await;
+    assert_eq!(
+        unknown.body, sent.body,
+        "the same page whether or not the account exists"
+    );
+
+    let outbox = env._dir.path().join("outbox");
+    let mut link = None;
+    assert!(
+        eventually(10, || {
+            let found = lanyard_server::email::read_outbox(&outbox)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| m.to == "grace@example.com");
+            let ok = found.is_some();
+            if let Some(m) = found {
+                link = m
+                    .text
+                    .split_whitespace()
+                    .find(|w| w.contains("/signin/reset-password/"))
+                    .map(str::to_owned);
+            }
+            async move { ok }
+        })
+        .await,
+        "no reset email"
+    );
+    let link = link.expect("a link in the email");
+    assert!(link.starts_with(&env.s.addr));
+    assert_eq!(
+        lanyard_server::email::read_outbox(&outbox).unwrap().len(),
+        1,
+        "nothing sent for the unknown user"
+    );
+
+    // Opening the link (as a mail scanner would) does not spend it.
+    assert_eq!(b.get(&link).await.status, 200);
+    let page = b.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("grace@example.com")
+            && page.body.contains("autocomplete=\"new-password\"")
+    );
+    let action = link.trim_start_matches(&env.s.addr).to_owned();
+    let submit = |body: &str, new: &str, confirm: &str| {
+        vec![
+            ("csrf".to_owned(), hidden(body, "csrf")),
+            ("stateToken".to_owned(), hidden(body, "stateToken")),
+            ("newPassword".to_owned(), new.to_owned()),
+            ("confirmPassword".to_owned(), confirm.to_owned()),
+        ]
+    };
+    let url = env.s.url(&action);
+    let weak = post_owned(&mut b, &url, submit(&page.body, "weak", "weak")).await;
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("role=\"alert\""));
+    let done = post_owned(
+        &mut b,
+        &url,
+        submit(&weak.body, "Brand-New-Pass-5", "Brand-New-Pass-5"),
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(b.cookies.contains_key("sid"), "a reset signs the user in");
+
+    let mut other = Browser::default();
+    assert_eq!(other.get(&link).await.status, 403, "the link works once");
+    assert_eq!(
+        env.sign_in(&mut other, "grace@example.com", PASSWORD, "")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        env.sign_in(&mut other, "grace@example.com", "Brand-New-Pass-5", "")
+            .await
+            .status,
+        303
+    );
+    let (_, _, user) = api_get(&env.s.url(&format!("/api/v1/users/{uid}")), &env.token).await;
+    assert_eq!(user["status"], "ACTIVE");
+}
