@@ -1,7 +1,7 @@
 //! SSO sessions over HTTP: the `sid` cookie (HttpOnly, SameSite=Lax, Secure when the base URL is https), creating a
 //! session from a one-time session token, finding the live session of a request.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use lanyard_core::id::random_base62_into;
 use lanyard_core::model::{Session, TokenKind};
 use lanyard_core::signin;
@@ -40,15 +40,7 @@ pub fn clear_cookie(state: &AppState) -> HeaderValue {
 
 /// The session cookie's value in a request, if any.
 pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
-        })
+    crate::http::cookie(headers, COOKIE)
 }
 
 /// Starts a session for `user_id`; returns it and the cookie value.
@@ -134,6 +126,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn the_cookie_is_found_among_others() {

@@ -7,8 +7,6 @@ use common::*;
 use lanyard_core::mfa::totp::{TotpConfig, TotpSecret, code_at};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Correct-Horse-9";
-
 /// A browser: a cookie jar and no redirects followed.
 #[derive(Default)]
 struct Browser {
@@ -88,43 +86,33 @@ fn hidden(body: &str, name: &str) -> String {
     body[start..].split('"').next().unwrap().to_owned()
 }
 
-struct Env {
-    s: Server,
-    token: String,
-    _dir: tempfile::TempDir,
+/// Page steps on top of the shared test environment.
+trait PageCalls {
+    fn start_acme() -> Env;
+    async fn post_admin(&self, path: &str, body: Value) -> Value;
+    async fn user(&self, login: &str) -> String;
+    async fn sign_in(
+        &self,
+        b: &mut Browser,
+        username: &str,
+        password: &str,
+        from_uri: &str,
+    ) -> Page;
 }
 
-impl Env {
-    fn start() -> Env {
-        let dir = data_dir();
-        let s = serve(dir.path(), &["--org-name", "Acme & Co"]);
-        let token = api_token(dir.path());
-        Env {
-            s,
-            token,
-            _dir: dir,
-        }
+impl PageCalls for Env {
+    fn start_acme() -> Env {
+        Env::start_with(&["--org-name", "Acme & Co"])
     }
 
-    async fn admin(&self, path: &str, body: Value) -> Value {
-        let r = client()
-            .post(self.s.url(path))
-            .header("Authorization", format!("SSWS {}", self.token))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+    async fn post_admin(&self, path: &str, body: Value) -> Value {
+        let (status, body) = self.admin(reqwest::Method::POST, path, Some(body)).await;
+        assert!((200..300).contains(&status), "{path}: {status} {body}");
+        body
     }
 
     async fn user(&self, login: &str) -> String {
-        let body = json!({"profile": {"firstName": "Ada", "lastName": "Lovelace", "email": login, "login": login},
-                          "credentials": {"password": {"value": PASSWORD}}});
-        self.admin("/api/v1/users", body).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.create_user(login).await
     }
 
     /// Opens the sign-in page and posts the credentials.
@@ -157,7 +145,7 @@ impl Env {
 
 #[tokio::test]
 async fn the_page_is_accessible_branded_and_strict() {
-    let env = Env::start();
+    let env = Env::start_acme();
     let mut b = Browser::default();
     let page = b
         .get(&env.s.url("/signin?login_hint=ada%40example.com"))
@@ -201,7 +189,7 @@ async fn the_page_is_accessible_branded_and_strict() {
 
 #[tokio::test]
 async fn signing_in_sets_the_session_cookie_and_signing_out_ends_it() {
-    let env = Env::start();
+    let env = Env::start_acme();
     let uid = env.user("ada@example.com").await;
     let mut b = Browser::default();
 
@@ -256,7 +244,7 @@ async fn signing_in_sets_the_session_cookie_and_signing_out_ends_it() {
 
 #[tokio::test]
 async fn from_uri_brings_the_browser_back_only_to_this_origin() {
-    let env = Env::start();
+    let env = Env::start_acme();
     env.user("grace@example.com").await;
     let mut b = Browser::default();
     let back = env.s.url("/app?x=1");
@@ -283,10 +271,10 @@ async fn from_uri_brings_the_browser_back_only_to_this_origin() {
 
 #[tokio::test]
 async fn the_mfa_step_takes_a_totp_code_once() {
-    let env = Env::start();
+    let env = Env::start_acme();
     let uid = env.user("alan@example.com").await;
     let factor = env
-        .admin(
+        .post_admin(
             &format!("/api/v1/users/{uid}/factors"),
             json!({"factorType": "token:software:totp", "provider": "GOOGLE"}),
         )
@@ -305,7 +293,7 @@ async fn the_mfa_step_takes_a_totp_code_once() {
             .as_secs()
     };
     let code = |t: u64| code_at(&secret, &TotpConfig::default(), t);
-    env.admin(
+    env.post_admin(
         &format!("/api/v1/users/{uid}/factors/{fid}/lifecycle/activate"),
         json!({"passCode": code(now())}),
     )
@@ -357,9 +345,9 @@ async fn the_mfa_step_takes_a_totp_code_once() {
 
 #[tokio::test]
 async fn an_expired_password_is_changed_on_the_page() {
-    let env = Env::start();
+    let env = Env::start_acme();
     let uid = env.user("edsger@example.com").await;
-    env.admin(
+    env.post_admin(
         &format!("/api/v1/users/{uid}/lifecycle/expire_password"),
         json!({}),
     )
@@ -404,7 +392,7 @@ async fn an_expired_password_is_changed_on_the_page() {
 
 #[tokio::test]
 async fn forgot_password_emails_a_link_that_resets_once() {
-    let env = Env::start();
+    let env = Env::start_acme();
     let uid = env.user("grace@example.com").await;
     let mut b = Browser::default();
     let page = b.get(&env.s.url("/signin/forgot-password")).await;
@@ -428,7 +416,7 @@ async fn forgot_password_emails_a_link_that_resets_once() {
         "the same page whether or not the account exists"
     );
 
-    let outbox = env._dir.path().join("outbox");
+    let outbox = env.dir.path().join("outbox");
     let mut link = None;
     assert!(
         eventually(10, || {

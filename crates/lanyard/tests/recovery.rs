@@ -8,48 +8,29 @@ use common::*;
 use lanyard_server::email::{OutboxMessage, read_outbox};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Correct-Horse-9";
 const NEW_PASSWORD: &str = "Fresh-Horse-22";
 
-struct Env {
-    s: Server,
-    token: String,
-    dir: tempfile::TempDir,
+/// Recovery calls on top of the shared test environment.
+trait RecoveryCalls {
+    async fn create_user_with(&self, login: &str, activate: bool) -> String;
+    async fn user(&self, login: &str) -> String;
+    async fn lifecycle(&self, uid: &str, op: &str) -> (u16, Value);
+    async fn post(&self, path: &str, body: Value) -> (u16, Value);
+    async fn authn(&self, username: &str, password: &str) -> (u16, Value);
+    async fn recover(&self, username: &str) -> (u16, Value);
+    async fn recovery_token(&self, token: &str) -> (u16, Value);
+    async fn reset(&self, state_token: &str, new_password: &str) -> (u16, Value);
+    async fn status_of(&self, uid: &str) -> String;
+    async fn session(&self, login: &str, password: &str) -> String;
+    async fn session_exists(&self, sid: &str) -> bool;
+    fn reset_emails(&self, to: &str) -> Vec<OutboxMessage>;
+    async fn nth_reset_token(&self, to: &str, n: usize) -> String;
+    fn token_in(&self, text: &str) -> String;
+    async fn log_count(&self, event_type: &str) -> usize;
 }
 
-impl Env {
-    fn start() -> Env {
-        Env::start_with(&[])
-    }
-
-    fn start_with(args: &[&str]) -> Env {
-        let dir = data_dir();
-        // With the default From (noreply@localhost on an IP base URL) as users get it.
-        let all = args.to_vec();
-        let s = serve(dir.path(), &all);
-        let token = api_token(dir.path());
-        Env { s, token, dir }
-    }
-
-    async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = client()
-            .request(method, self.s.url(path))
-            .header("Authorization", format!("SSWS {}", self.token));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn create_user(&self, login: &str, activate: bool) -> String {
+impl RecoveryCalls for Env {
+    async fn create_user_with(&self, login: &str, activate: bool) -> String {
         let body = json!({"profile": {"firstName": "Ada", "lastName": "Lovelace", "email": login, "login": login},
                           "credentials": {"password": {"value": PASSWORD}}});
         let path = format!("/api/v1/users?activate={activate}");
@@ -59,7 +40,7 @@ impl Env {
     }
 
     async fn user(&self, login: &str) -> String {
-        self.create_user(login, true).await
+        self.create_user_with(login, true).await
     }
 
     async fn lifecycle(&self, uid: &str, op: &str) -> (u16, Value) {
@@ -357,7 +338,7 @@ async fn an_admin_reset_emails_a_link_that_resets_the_password() {
 #[tokio::test]
 async fn reset_password_is_refused_for_users_without_a_password_to_reset() {
     let env = Env::start();
-    let staged = env.create_user("staged@example.com", false).await;
+    let staged = env.create_user_with("staged@example.com", false).await;
     let suspended = env.user("suspended@example.com").await;
     assert_eq!(env.lifecycle(&suspended, "suspend").await.0, 200);
     let gone = env.user("gone@example.com").await;

@@ -7,52 +7,17 @@ use common::*;
 use lanyard_core::mfa::totp::{TotpConfig, TotpSecret, code_at};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Correct-Horse-9";
-
-struct Env {
-    s: Server,
-    token: String,
-    _dir: tempfile::TempDir,
+/// Sign-in calls on top of the shared test environment.
+trait SigninCalls {
+    async fn user(&self, login: &str) -> String;
+    async fn authn(&self, username: &str, password: &str) -> (u16, Value);
+    async fn post(&self, path: &str, body: Value) -> (u16, Value);
+    async fn status_of(&self, uid: &str) -> String;
 }
 
-impl Env {
-    fn start() -> Env {
-        let dir = data_dir();
-        let s = serve(dir.path(), &[]);
-        let token = api_token(dir.path());
-        Env {
-            s,
-            token,
-            _dir: dir,
-        }
-    }
-
-    async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = client()
-            .request(method, self.s.url(path))
-            .header("Authorization", format!("SSWS {}", self.token));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
+impl SigninCalls for Env {
     async fn user(&self, login: &str) -> String {
-        let body = json!({"profile": {"firstName": "Ada", "lastName": "Lovelace", "email": login, "login": login},
-                          "credentials": {"password": {"value": PASSWORD}}});
-        let (status, user) = self
-            .admin(reqwest::Method::POST, "/api/v1/users", Some(body))
-            .await;
-        assert_eq!(status, 200, "{user}");
-        user["id"].as_str().unwrap().to_owned()
+        self.create_user(login).await
     }
 
     async fn authn(&self, username: &str, password: &str) -> (u16, Value) {

@@ -18,6 +18,19 @@ pub fn json_bytes(status: StatusCode, body: Bytes) -> Response {
     r
 }
 
+/// The value of cookie `name` in a request, if it has a non-empty one.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, value) = pair.trim().split_once('=')?;
+            (n == name && !value.is_empty()).then(|| value.to_owned())
+        })
+}
+
 /// Unknown paths: 404 with Okta's error body.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     ApiError::not_found_path(uri.path()).into_response()

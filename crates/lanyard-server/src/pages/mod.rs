@@ -71,15 +71,7 @@ pub const CSRF_COOKIE: &str = "lanyard_csrf";
 
 /// The CSRF cookie's value in a request.
 pub fn csrf_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == CSRF_COOKIE && !value.is_empty()).then(|| value.to_owned())
-        })
+    crate::http::cookie(headers, CSRF_COOKIE)
 }
 
 /// The request's CSRF token, and the `Set-Cookie` to send when it is new.

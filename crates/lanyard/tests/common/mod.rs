@@ -108,3 +108,58 @@ where
     }
     false
 }
+
+/// The password test users get.
+pub const PASSWORD: &str = "Correct-Horse-9";
+
+/// A running server on a fresh data dir, with a management API token.
+pub struct Env {
+    pub s: Server,
+    pub token: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn start() -> Env {
+        Env::start_with(&[])
+    }
+
+    pub fn start_with(args: &[&str]) -> Env {
+        let dir = data_dir();
+        let s = serve(dir.path(), args);
+        let token = api_token(dir.path());
+        Env { s, token, dir }
+    }
+
+    /// A management API call; the status and the JSON body (`null` when empty).
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = client()
+            .request(method, self.s.url(path))
+            .header("Authorization", format!("SSWS {}", self.token));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates an active user Ada Lovelace with `login` and [`PASSWORD`]; its id.
+    pub async fn create_user(&self, login: &str) -> String {
+        let body = serde_json::json!({
+            "profile": {"firstName": "Ada", "lastName": "Lovelace", "email": login, "login": login},
+            "credentials": {"password": {"value": PASSWORD}}
+        });
+        let (status, user) = self
+            .admin(reqwest::Method::POST, "/api/v1/users", Some(body))
+            .await;
+        assert_eq!(status, 200, "{user}");
+        user["id"].as_str().expect("id").to_owned()
+    }
+}
