@@ -14,6 +14,8 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     signin::routes()
         .route("/static/lanyard.css", get(css))
+        // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .layer(axum::middleware::from_fn(security_headers))
 }
 
