@@ -132,12 +132,18 @@ pub async fn session_token(
     user: &User,
     amr: &[&str],
 ) -> Result<(Secret, Timestamp), ApiError> {
-    let mut user = user.clone();
-    user.last_login = Some(state.clock.now());
-    state.store.update_user(&user).await?;
+    // Only `last_login` is written, and only while the user may still sign in: an administrator's suspension
+    // during the password check wins over this sign-in.
+    if !state
+        .store
+        .record_login(&user.id, state.clock.now())
+        .await?
+    {
+        return Err(crate::api::authn::authentication_failed());
+    }
     issue(
         state,
-        &user,
+        user,
         TokenKind::SessionToken,
         state.signin_policy.session_token_ttl,
         json!({ "amr": amr }),

@@ -7,6 +7,7 @@
 
 mod error;
 mod postgres;
+mod seed;
 mod sql;
 mod sql_logs;
 mod sqlite;
@@ -19,6 +20,9 @@ use lanyard_core::store::Store;
 
 pub use error::OpenError;
 pub use postgres::PostgresStore;
+pub use seed::{
+    MAX_SEED_COUNT, SeedError, SeedUsers, seed_login, seed_profile, seed_users, seed_width,
+};
 pub use sqlite::SqliteStore;
 
 /// Where the data lives.

@@ -522,6 +522,18 @@ macro_rules! sql_store {
                     optional(query, &self.pool, password_from_row).await
                 }
 
+                async fn record_login(&self, user_id: &str, at: Timestamp) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE users SET last_login = $2 WHERE id = $1 AND status IN ('ACTIVE', 'PASSWORD_EXPIRED')",
+                    )
+                    .bind(user_id)
+                    .bind(to_millis(at))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
                 async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()> {
                     let mut conn = self.pool.acquire().await.map_err(db_err)?;
                     upsert_password(&mut *conn, user_id, password).await

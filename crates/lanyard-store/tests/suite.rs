@@ -108,6 +108,7 @@ suite!(
     failures_lock_nobody_already_locked_absent_or_without_a_threshold,
     concurrent_failures_are_all_counted_and_lock_once,
     signin_rows_go_with_their_user,
+    sign_ins_are_recorded_only_for_users_who_may_sign_in,
 );
 
 async fn bootstrap_creates_the_org_and_both_servers_once(store: Arc<dyn Store>) {
@@ -2137,4 +2138,43 @@ async fn signin_rows_go_with_their_user(store: Arc<dyn Store>) {
     );
     assert_eq!(store.factors(&bob.id).await.unwrap().len(), 1);
     assert_eq!(store.lockout_until(&bob.id).await.unwrap(), Some(at(1000)));
+}
+
+async fn sign_ins_are_recorded_only_for_users_who_may_sign_in(store: Arc<dyn Store>) {
+    let at = lanyard_core::clock::from_millis(1_800_000_000_000);
+    let active = person(
+        1,
+        "ada@example.com",
+        serde_json::json!({}),
+        UserStatus::Active,
+    );
+    let suspended = person(
+        2,
+        "bob@example.com",
+        serde_json::json!({}),
+        UserStatus::Suspended,
+    );
+    store.insert_user(&active, None).await.unwrap();
+    store.insert_user(&suspended, None).await.unwrap();
+    assert!(store.record_login(&active.id, at).await.unwrap());
+    let back = store.user(&active.id).await.unwrap().unwrap();
+    assert_eq!(
+        back.last_login.unwrap().timestamp_millis(),
+        at.timestamp_millis()
+    );
+    assert_eq!(back.status, UserStatus::Active, "nothing else changes");
+    assert!(
+        !store.record_login(&suspended.id, at).await.unwrap(),
+        "a suspended user's sign-in fails"
+    );
+    assert!(
+        store
+            .user(&suspended.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_login
+            .is_none()
+    );
+    assert!(!store.record_login("00u-nobody", at).await.unwrap());
 }

@@ -34,6 +34,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Create the database or bring it up to date, then exit. `serve` does this by itself at start.
     Migrate(StorageArgs),
+    /// Tools for operators and benchmarks, not for everyday use: bulk-seed users, measure the password hash rate.
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
 }
 
 /// Where the data is. Shared by every command.
@@ -161,5 +164,50 @@ pub enum KeysCommand {
         auth_server: Option<String>,
         #[command(flatten)]
         storage: StorageArgs,
+    },
+}
+
+/// `lanyard dev …` (hidden from `--help`).
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Bulk-create ACTIVE users that share one password, hashed once.
+    ///
+    /// Creates `--count` users `<prefix>000001@<domain>` … (at least six digits, more when the count needs them),
+    /// as the users API would create them with a password, except that the Argon2id hash (at the server's
+    /// parameters) is computed once and shared, and nothing goes to the system log; in transactions of 100,000
+    /// users. Prints `seeded=N seconds=S users_per_second=R first=LOGIN last=LOGIN`. On SQLite, run it while no
+    /// server runs on the data dir.
+    #[command(name = "seed-users")]
+    SeedUsers {
+        /// How many users.
+        #[arg(long, value_name = "N")]
+        count: u64,
+        /// Their password; checked against the password policy as the users API would.
+        #[arg(
+            long,
+            env = "LANYARD_SEED_PASSWORD",
+            value_name = "PASSWORD",
+            hide_env_values = true
+        )]
+        password: String,
+        /// The start of each login.
+        #[arg(long, default_value = "bench", value_name = "PREFIX")]
+        prefix: String,
+        /// The domain of each login.
+        #[arg(long, default_value = "example.com", value_name = "DOMAIN")]
+        domain: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Measure Argon2id password verifications per second.
+    ///
+    /// Verifies through the server's own hasher, as many at once as it allows (one per CPU this process may use),
+    /// and prints `hashes_per_second=… ms_per_hash=… hashes=… seconds=… concurrency=… params=…`, and on Linux
+    /// `cpu_seconds=… cpu_share=… hashes_per_cpu_second=…`. Pin it (`taskset -c 0`) to measure one core.
+    #[command(name = "hash-rate")]
+    HashRate {
+        /// How long to measure, after one warm-up verification per hashing thread.
+        #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+        seconds: f64,
     },
 }

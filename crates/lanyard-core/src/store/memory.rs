@@ -334,6 +334,21 @@ impl UserStore for MemoryStore {
     async fn password(&self, user_id: &str) -> StoreResult<Option<PasswordRecord>> {
         Ok(self.state().passwords.get(user_id).cloned())
     }
+    async fn record_login(&self, user_id: &str, at: Timestamp) -> StoreResult<bool> {
+        let mut s = self.state();
+        match s.users.get_mut(user_id) {
+            Some(u)
+                if matches!(
+                    u.status,
+                    crate::model::UserStatus::Active | crate::model::UserStatus::PasswordExpired
+                ) =>
+            {
+                u.last_login = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
     async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()> {
         self.state()
             .passwords

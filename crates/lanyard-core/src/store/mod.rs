@@ -123,6 +123,10 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>>;
     async fn password(&self, user_id: &str) -> StoreResult<Option<PasswordRecord>>;
     async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()>;
+    /// Records a sign-in: sets `last_login` only while the user may still sign in (ACTIVE or PASSWORD_EXPIRED).
+    /// False when not — an administrator suspended or deactivated the user while their password was being
+    /// checked — and then the sign-in must fail. Touches no other column, so it never undoes a concurrent change.
+    async fn record_login(&self, user_id: &str, at: Timestamp) -> StoreResult<bool>;
 }
 
 /// Groups and their members. A built-in group (`Everyone`) holds every user implicitly: no membership row is ever

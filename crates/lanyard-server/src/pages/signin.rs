@@ -154,9 +154,22 @@ async fn signed_in(
     from_uri: &str,
 ) -> Result<Response, ApiError> {
     let amr = amr.iter().map(|s| (*s).to_owned()).collect();
-    let mut user = user.clone();
-    user.last_login = Some(state.clock.now());
-    state.store.update_user(&user).await?;
+    // Only `last_login` is written, and only while the user may still sign in.
+    if !state
+        .store
+        .record_login(&user.id, state.clock.now())
+        .await?
+    {
+        let org = state.org_name();
+        let page = SigninPage {
+            org: &org,
+            csrf: "",
+            from_uri,
+            username: &user.login,
+            error: Some("Unable to sign in."),
+        };
+        return Ok(html(StatusCode::UNAUTHORIZED, page.render()));
+    }
     let (_, cookie) = crate::session::start(
         state,
         &user.id,

@@ -1,4 +1,5 @@
 mod api_token;
+mod dev;
 mod keys;
 mod serve;
 
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::ApiToken(cmd) => api_token::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Dev(cmd) => dev::run(cmd).await,
         Command::Migrate(storage) => {
             init_cli_logging();
             let (storage, store) = open(&storage).await?;
