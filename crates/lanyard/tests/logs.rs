@@ -207,6 +207,23 @@ async fn events_are_recorded_and_queried_in_okta_form() {
         .await,
         "membership event missing"
     );
+    let r = client()
+        .delete(s.url(&format!("/api/v1/groups/{gid}/users/{uid}")))
+        .header("Authorization", format!("SSWS {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let removal = format!(
+        "filter={}",
+        enc(&format!(
+            r#"eventType eq "group.user_membership.remove" and target.id eq "{gid}""#
+        ))
+    );
+    assert!(
+        eventually(10, || async { logs(&s, &token, &removal).await.len() == 1 }).await,
+        "removal event missing"
+    );
 
     for (query, code) in [
         ("filter=eventType%20eq", "E0000031"),

@@ -241,51 +241,54 @@ async fn members(
 
 /// Adding a member twice is not an error.
 async fn add_member(
-    State(state): State<AppState>,
+    state: State<AppState>,
     audit: Audit,
-    Path((gid, uid)): Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let group = find_changeable(&state, &gid, "membership change").await?;
-    let user = find_user(&state, &uid).await?;
-    let now = state.clock.now();
-    if state
-        .store
-        .add_group_member(&group.id, &user.id, now)
-        .await?
-    {
-        tracing::info!(group = %group.id, user = %user.id, "group member added");
-        let e = audit.event(
-            &state,
-            "group.user_membership.add",
-            "Add user to group membership",
-        );
-        state
-            .syslog
-            .record(e.target(user_target(&user)).target(group_target(&group)));
-    }
-    Ok(StatusCode::NO_CONTENT)
+    change_membership(state, audit, path, true).await
 }
 
 /// Removing a user who is not a member is not an error.
 async fn remove_member(
+    state: State<AppState>,
+    audit: Audit,
+    path: Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    change_membership(state, audit, path, false).await
+}
+
+/// Adds or removes a member; logs only an actual change.
+async fn change_membership(
     State(state): State<AppState>,
     audit: Audit,
     Path((gid, uid)): Path<(String, String)>,
+    add: bool,
 ) -> Result<StatusCode, ApiError> {
     let group = find_changeable(&state, &gid, "membership change").await?;
     let user = find_user(&state, &uid).await?;
     let now = state.clock.now();
-    if state
-        .store
-        .remove_group_member(&group.id, &user.id, now)
-        .await?
-    {
-        tracing::info!(group = %group.id, user = %user.id, "group member removed");
-        let e = audit.event(
-            &state,
-            "group.user_membership.remove",
-            "Remove user from group membership",
-        );
+    let changed = if add {
+        state
+            .store
+            .add_group_member(&group.id, &user.id, now)
+            .await?
+    } else {
+        state
+            .store
+            .remove_group_member(&group.id, &user.id, now)
+            .await?
+    };
+    if changed {
+        let (kind, message) = if add {
+            ("group.user_membership.add", "Add user to group membership")
+        } else {
+            (
+                "group.user_membership.remove",
+                "Remove user from group membership",
+            )
+        };
+        tracing::info!(group = %group.id, user = %user.id, kind, "group membership changed");
+        let e = audit.event(&state, kind, message);
         state
             .syslog
             .record(e.target(user_target(&user)).target(group_target(&group)));
