@@ -19,6 +19,8 @@ pub mod prefix {
     pub const ORG: &str = "00o";
     pub const SCOPE: &str = "scp";
     pub const CLAIM: &str = "ocl";
+    pub const CLIENT_SECRET: &str = "ocs";
+    pub const GRANT: &str = "oag";
 }
 
 /// A new id with the given three-character prefix.

@@ -9,6 +9,7 @@ mod error;
 mod postgres;
 mod seed;
 mod sql;
+mod sql_apps;
 mod sql_logs;
 mod sqlite;
 mod user_query;

@@ -16,25 +16,25 @@ macro_rules! sql_store {
             use super::$store;
             use crate::error::db_err;
 
-            type DbRow = <$db as sqlx::Database>::Row;
+            pub(super) type DbRow = <$db as sqlx::Database>::Row;
 
-            fn ts(ms: i64) -> Timestamp {
+            pub(super) fn ts(ms: i64) -> Timestamp {
                 from_millis(ms)
             }
-            fn opt_ts(ms: Option<i64>) -> Option<Timestamp> {
+            pub(super) fn opt_ts(ms: Option<i64>) -> Option<Timestamp> {
                 ms.map(from_millis)
             }
-            fn get<'r, T: sqlx::Decode<'r, $db> + sqlx::Type<$db>>(row: &'r DbRow, col: &str) -> StoreResult<T> {
+            pub(super) fn get<'r, T: sqlx::Decode<'r, $db> + sqlx::Type<$db>>(row: &'r DbRow, col: &str) -> StoreResult<T> {
                 row.try_get(col).map_err(db_err)
             }
-            fn json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -> StoreResult<T> {
+            pub(super) fn json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -> StoreResult<T> {
                 let text: String = get(row, col)?;
                 serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
             }
-            fn corrupt(what: &str, value: &str) -> StoreError {
+            pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
                 StoreError::Corrupt(format!("unknown {what} {value:?}"))
             }
-            fn lifecycle(row: &DbRow) -> StoreResult<LifecycleStatus> {
+            pub(super) fn lifecycle(row: &DbRow) -> StoreResult<LifecycleStatus> {
                 let s: String = get(row, "status")?;
                 LifecycleStatus::parse(&s).ok_or_else(|| corrupt("status", &s))
             }
@@ -134,27 +134,27 @@ macro_rules! sql_store {
                 })
             }
 
-            type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
+            pub(super) type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
 
             /// Runs `query` and maps the row it may return.
-            async fn optional<T>(query: Query<'_>, pool: &sqlx::Pool<$db>, map: fn(&DbRow) -> StoreResult<T>) -> StoreResult<Option<T>> {
+            pub(super) async fn optional<T>(query: Query<'_>, pool: &sqlx::Pool<$db>, map: fn(&DbRow) -> StoreResult<T>) -> StoreResult<Option<T>> {
                 query.fetch_optional(pool).await.map_err(db_err)?.as_ref().map(map).transpose()
             }
 
             /// Runs `query` and maps every row.
-            async fn all<T>(query: Query<'_>, pool: &sqlx::Pool<$db>, map: fn(&DbRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+            pub(super) async fn all<T>(query: Query<'_>, pool: &sqlx::Pool<$db>, map: fn(&DbRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
                 query.fetch_all(pool).await.map_err(db_err)?.iter().map(map).collect()
             }
 
-            fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+            pub(super) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
                 serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
             }
 
-            fn after(req: &PageRequest) -> String {
+            pub(super) fn after(req: &PageRequest) -> String {
                 req.after.clone().unwrap_or_default()
             }
 
-            fn overfetch(req: &PageRequest) -> i64 {
+            pub(super) fn overfetch(req: &PageRequest) -> i64 {
                 i64::from(req.limit) + 1
             }
 
@@ -570,7 +570,7 @@ macro_rules! sql_store {
 
             /// A `LIKE` pattern for names starting with `prefix`, case-insensitively (names are matched through
             /// `name_lower`); `%`, `_` and `\` in the prefix match themselves.
-            fn name_prefix_pattern(prefix: &str) -> String {
+            pub(super) fn name_prefix_pattern(prefix: &str) -> String {
                 let mut out = String::with_capacity(prefix.len() + 1);
                 for c in prefix.to_lowercase().chars() {
                     if matches!(c, '%' | '_' | '\\') {
@@ -801,7 +801,7 @@ macro_rules! sql_store {
                 }
             }
 
-            fn hash32(row: &DbRow, col: &str) -> StoreResult<[u8; 32]> {
+            pub(super) fn hash32(row: &DbRow, col: &str) -> StoreResult<[u8; 32]> {
                 let bytes: Vec<u8> = get(row, col)?;
                 bytes.try_into().map_err(|_| StoreError::Corrupt(format!("{col} length")))
             }

@@ -1,7 +1,9 @@
 //! The domain objects the stores hold.
 
 pub mod api_token;
+pub mod app;
 pub mod auth_server;
+pub mod grant;
 pub mod group;
 pub mod key;
 pub mod org;
@@ -11,7 +13,11 @@ pub mod signin;
 pub mod user;
 
 pub use api_token::ApiToken;
+pub use app::{
+    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient,
+};
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
+pub use grant::{AuthorizationCode, CodeRedemption, Grant, RefreshRotation, RefreshToken};
 pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;

@@ -10,7 +10,7 @@ use super::*;
 use crate::model::{GroupType, KeyStatus, UserStatus};
 
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     org: Option<Org>,
     settings: BTreeMap<String, String>,
     servers: BTreeMap<String, AuthorizationServer>,
@@ -18,11 +18,11 @@ struct State {
     rules: BTreeMap<String, PolicyRule>,
     keys: Vec<KeyRecord>,
     api_tokens: BTreeMap<String, ApiToken>,
-    users: BTreeMap<String, User>,
+    pub(super) users: BTreeMap<String, User>,
     passwords: BTreeMap<String, PasswordRecord>,
-    groups: BTreeMap<String, Group>,
+    pub(super) groups: BTreeMap<String, Group>,
     /// (group id, user id); never for a built-in group.
-    memberships: BTreeSet<(String, String)>,
+    pub(super) memberships: BTreeSet<(String, String)>,
     roles: BTreeMap<String, RoleAssignment>,
     log: Vec<crate::syslog::LogEvent>,
     sessions: BTreeMap<String, Session>,
@@ -30,6 +30,8 @@ struct State {
     factors: BTreeMap<String, Factor>,
     /// By user id; no entry: no failures.
     failures: BTreeMap<String, Failures>,
+    /// Apps, codes, grants: see `memory_apps.rs`.
+    pub(super) apps: super::memory_apps::AppsState,
 }
 
 /// A user's consecutive failed sign-ins.
@@ -46,12 +48,12 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-fn page_of<T: Clone>(
+pub(super) fn page_of<T: Clone>(
     map: &BTreeMap<String, T>,
     page: &PageRequest,
     keep: impl Fn(&T) -> bool,
@@ -324,6 +326,7 @@ impl UserStore for MemoryStore {
         s.one_time_tokens.retain(|_, t| t.user_id != id);
         s.factors.retain(|_, f| f.user_id != id);
         s.failures.remove(id);
+        s.apps.forget_user(id);
         Ok(s.users.remove(id).is_some())
     }
     async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>> {
@@ -450,6 +453,7 @@ impl GroupStore for MemoryStore {
         }
         s.groups.remove(id);
         s.memberships.retain(|(g, _)| g != id);
+        s.apps.forget_group(id);
         Ok(true)
     }
     async fn list_groups(

@@ -6,6 +6,8 @@
 
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
+#[cfg(any(test, feature = "memory"))]
+mod memory_apps;
 
 use async_trait::async_trait;
 
@@ -16,6 +18,10 @@ use crate::model::{
     PasswordRecord, Policy, PolicyRule, RoleAssignment, User,
 };
 use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
+use crate::model::{
+    App, AppGroup, AppUser, AuthorizationCode, ClientSecret, CodeRedemption, Grant, RefreshRotation,
+    RefreshToken,
+};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -265,6 +271,76 @@ pub trait LockoutStore: Send + Sync {
     async fn lockout_until(&self, user_id: &str) -> StoreResult<Option<Timestamp>>;
 }
 
+/// Apps (OIDC clients), their secrets and assignments. Deleting an app deletes its secrets and assignments.
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Inserts an app and its first secret; `Conflict` when the client id is taken.
+    async fn insert_app(&self, app: &App, secret: Option<&ClientSecret>) -> StoreResult<()>;
+    async fn app(&self, id: &str) -> StoreResult<Option<App>>;
+    /// The app whose `client_id` this is: one indexed lookup, on every token request.
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>>;
+    /// Apps in id order; with `label_prefix`, only those whose label starts with it, case-insensitively.
+    async fn list_apps(&self, label_prefix: Option<&str>, page: &PageRequest)
+    -> StoreResult<Page<App>>;
+    /// Replaces the app's row; false when there is no such app.
+    async fn update_app(&self, app: &App) -> StoreResult<bool>;
+    async fn delete_app(&self, id: &str) -> StoreResult<bool>;
+    /// The app's secrets, oldest first.
+    async fn client_secrets(&self, app_id: &str) -> StoreResult<Vec<ClientSecret>>;
+    async fn insert_client_secret(&self, secret: &ClientSecret) -> StoreResult<()>;
+    /// Sets a secret's status and `last_updated`; false when the app has no such secret.
+    async fn update_client_secret(&self, secret: &ClientSecret) -> StoreResult<bool>;
+    async fn delete_client_secret(&self, app_id: &str, secret_id: &str) -> StoreResult<bool>;
+    /// Assigns a user (who exists) to an app, or updates the assignment; false when the app or user is missing.
+    async fn put_app_user(&self, assignment: &AppUser) -> StoreResult<bool>;
+    async fn app_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AppUser>>;
+    /// Direct assignments in user id order.
+    async fn list_app_users(&self, app_id: &str, page: &PageRequest) -> StoreResult<Page<AppUser>>;
+    async fn delete_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Assigns a group (which exists) to an app, or updates it; false when the app or group is missing.
+    async fn put_app_group(&self, assignment: &AppGroup) -> StoreResult<bool>;
+    async fn app_group(&self, app_id: &str, group_id: &str) -> StoreResult<Option<AppGroup>>;
+    /// Group assignments in group id order.
+    async fn list_app_groups(&self, app_id: &str, page: &PageRequest)
+    -> StoreResult<Page<AppGroup>>;
+    async fn delete_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<bool>;
+    /// Whether the user may use the app: assigned directly, or a member of an assigned group (an assigned
+    /// built-in group holds everyone). One query.
+    async fn user_assigned_to_app(&self, app_id: &str, user_id: &str) -> StoreResult<bool>;
+}
+
+/// Codes, grants, refresh tokens and revoked access tokens.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn insert_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Atomically marks the code hashing to `hash` used, if it is unused and not expired at `now`; of two
+    /// concurrent redemptions exactly one gets `Redeemed`. A used code comes back as `Replayed`.
+    async fn redeem_code(&self, hash: &[u8; 32], now: Timestamp) -> StoreResult<CodeRedemption>;
+    /// Stores a grant with its first refresh token, if any, in one transaction.
+    async fn insert_grant(&self, grant: &Grant, refresh: Option<&RefreshToken>) -> StoreResult<()>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>>;
+    /// Atomically rotates the refresh token hashing to `hash`: if it is current, unexpired at `now`, and its grant
+    /// is neither revoked nor ended, marks it rotated and stores `next` (whose `grant_id` is ignored: it joins the
+    /// same grant). A token rotated before is `Replayed`.
+    async fn rotate_refresh_token(
+        &self,
+        hash: &[u8; 32],
+        next: &RefreshToken,
+        now: Timestamp,
+    ) -> StoreResult<RefreshRotation>;
+    /// The grant of the refresh token hashing to `hash`, whatever the token's state.
+    async fn refresh_token_grant(&self, hash: &[u8; 32]) -> StoreResult<Option<(RefreshToken, Grant)>>;
+    /// Revokes a grant (its refresh tokens stop working; its access tokens introspect inactive); false if it was
+    /// already revoked or does not exist.
+    async fn revoke_grant(&self, id: &str, at: Timestamp) -> StoreResult<bool>;
+    /// Records a revoked access token until it would have expired.
+    async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> StoreResult<()>;
+    /// Whether the access token `jti` (of grant `grant_id`, if any) has been revoked, one way or the other.
+    async fn access_token_revoked(&self, jti: &str, grant_id: Option<&str>) -> StoreResult<bool>;
+    /// Forgets codes, rotated or expired refresh tokens and revocation records that ended before `before`.
+    async fn delete_expired_grants(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
@@ -281,6 +357,8 @@ pub trait Store:
     + OneTimeTokenStore
     + FactorStore
     + LockoutStore
+    + AppStore
+    + GrantStore
     + Send
     + Sync
     + 'static

@@ -1,0 +1,102 @@
+//! What the authorization server remembers about what it issued: authorization codes, grants (one per
+//! authorization, the family every refresh token and user access token of it belongs to), refresh tokens and
+//! revoked access tokens. Codes and refresh tokens are stored by the SHA-256 of their value only.
+
+use std::fmt;
+
+use crate::clock::Timestamp;
+
+/// An authorization code: single use, short-lived, bound to its client, redirect URI, PKCE challenge and nonce.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub hash: [u8; 32],
+    /// The grant the code starts: a second use of the code revokes it.
+    pub grant_id: String,
+    pub auth_server_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    /// The S256 challenge; codes without one were issued to confidential clients that skipped PKCE.
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub session_id: Option<String>,
+    pub auth_time: Timestamp,
+    pub amr: Vec<String>,
+    pub created: Timestamp,
+    pub expires_at: Timestamp,
+    /// Set when the code was redeemed.
+    pub used_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationCode")
+            .field("grant_id", &self.grant_id)
+            .field("client_id", &self.client_id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What redeeming a code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// The code was valid and is now used.
+    Redeemed(AuthorizationCode),
+    /// The code had been used before: whatever it produced must be revoked.
+    Replayed(AuthorizationCode),
+    /// No such code, or it expired.
+    Invalid,
+}
+
+/// One authorization of a client by a user (or by itself, for client credentials with refresh): the family of
+/// refresh tokens and access tokens it produces. Revoking it ends them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub id: String,
+    pub auth_server_id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub session_id: Option<String>,
+    pub auth_time: Option<Timestamp>,
+    pub amr: Vec<String>,
+    pub created: Timestamp,
+    /// The absolute end of the family's refresh tokens (the policy's refresh token lifetime).
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A refresh token: opaque, stored by hash, rotated on every use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub hash: [u8; 32],
+    pub grant_id: String,
+    pub created: Timestamp,
+    /// When the token stops working unused (the policy's refresh window, capped by the grant's end).
+    pub expires_at: Timestamp,
+    /// Set when it was exchanged for a new one; a rotated token presented again is a replay.
+    pub rotated_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("grant_id", &self.grant_id)
+            .field("expires_at", &self.expires_at)
+            .field("rotated_at", &self.rotated_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// The token was current and is now rotated to the new one.
+    Rotated(Grant),
+    /// The token had already been rotated (a replay): the caller revokes the grant.
+    Replayed(Grant),
+    /// Unknown, expired, or its grant revoked or ended.
+    Invalid,
+}
