@@ -1,6 +1,7 @@
 //! The management API in Okta's dialect, under `/api/v1`. One file per resource.
 
 pub mod api_tokens;
+pub mod apps;
 pub mod auth;
 pub mod authn;
 pub mod authorization_servers;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(sessions::public_routes());
     Router::new()
         .merge(api_tokens::routes())
+        .merge(apps::routes())
         .merge(factors::routes())
         .merge(sessions::routes())
         .merge(users::routes())

@@ -1,0 +1,483 @@
+//! Apps as the management API receives them: Okta's OIDC app body (`credentials.oauthClient`,
+//! `settings.oauthClient`) validated into an [`OAuthClient`], redirect URIs checked at registration and matched at
+//! authorization (exactly, except the port of a native app's loopback redirect, RFC 8252 §7.3), and client secrets
+//! minted (≥ 256 bits) and hashed with SHA-256.
+
+use serde_json::{Map, Value};
+
+use crate::crypto::{constant_time_eq, sha256};
+use crate::id::random_base62_into;
+use crate::model::{ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient};
+use crate::random::Random;
+
+/// Validation failures as Okta's `errorCauses`: `field: message`.
+pub type Causes = Vec<String>;
+
+/// A freshly minted client secret: the value (shown once) and what is stored.
+pub struct MintedSecret {
+    pub value: String,
+    pub hash: [u8; 32],
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for MintedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MintedSecret({}…)", self.prefix)
+    }
+}
+
+/// 64 base62 characters: 381 bits, no characters that need URL-encoding in Basic auth.
+pub fn mint_secret(random: &dyn Random) -> MintedSecret {
+    let mut value = String::with_capacity(64);
+    random_base62_into(&mut value, 64, random);
+    MintedSecret {
+        hash: sha256(value.as_bytes()),
+        prefix: value[..4].to_owned(),
+        value,
+    }
+}
+
+/// Whether `presented` is one of the active secrets (compared by hash in constant time; every secret is compared).
+pub fn secret_matches(presented: &str, secrets: &[ClientSecret]) -> bool {
+    let hash = sha256(presented.as_bytes());
+    let mut found = false;
+    for s in secrets {
+        found |= s.status == crate::model::LifecycleStatus::Active && constant_time_eq(&s.hash, &hash);
+    }
+    found
+}
+
+fn str_list(v: Option<&Value>, field: &str, causes: &mut Causes) -> Option<Vec<String>> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item.as_str() {
+                    Some(s) => out.push(s.to_owned()),
+                    None => causes.push(format!("{field}: must be a list of strings")),
+                }
+            }
+            Some(out)
+        }
+        Some(_) => {
+            causes.push(format!("{field}: must be a list of strings"));
+            None
+        }
+    }
+}
+
+fn opt_str(v: Option<&Value>, field: &str, causes: &mut Causes) -> Option<String> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            causes.push(format!("{field}: must be a string"));
+            None
+        }
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host == "127.0.0.1" || host == "[::1]"
+}
+
+/// Checks a redirect URI at registration: absolute, no fragment, no `javascript:`/`data:`; https, or http only on
+/// a loopback host; native apps may also use a private-use scheme (`com.example.app:/callback`).
+pub fn check_redirect_uri(uri: &str, app_type: ApplicationType) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|_| "must be an absolute URI".to_owned())?;
+    if parsed.fragment().is_some() || uri.contains('#') {
+        return Err("must not contain a fragment".into());
+    }
+    match parsed.scheme() {
+        "javascript" | "data" | "vbscript" | "file" => {
+            Err(format!("the {} scheme is not allowed", parsed.scheme()))
+        }
+        "https" => Ok(()),
+        "http" => match parsed.host_str() {
+            Some(h) if is_loopback_host(h) => Ok(()),
+            _ => Err("must use https (http is allowed only for localhost and loopback addresses)".into()),
+        },
+        _ if app_type == ApplicationType::Native && parsed.scheme().contains('.') => Ok(()),
+        other => Err(format!("the {other} scheme is not allowed for this application type")),
+    }
+}
+
+/// Whether a presented redirect URI matches a registered one: exactly, except that a native app's loopback IP
+/// redirect matches on any port (RFC 8252 §7.3).
+pub fn redirect_uri_matches(registered: &str, presented: &str, app_type: ApplicationType) -> bool {
+    if registered == presented {
+        return true;
+    }
+    if app_type != ApplicationType::Native {
+        return false;
+    }
+    let (Ok(r), Ok(p)) = (url::Url::parse(registered), url::Url::parse(presented)) else {
+        return false;
+    };
+    r.scheme() == "http"
+        && p.scheme() == "http"
+        && matches!(r.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"))
+        && r.host_str() == p.host_str()
+        && r.path() == p.path()
+        && r.query() == p.query()
+        && r.username() == p.username()
+        && p.password().is_none()
+        && r.password().is_none()
+}
+
+/// The OAuth client described by an app body (`credentials` and `settings` objects of Okta's shape), for a new app
+/// (`previous` = None) or a replacement (`previous` = the current client, whose id cannot change).
+pub fn client_from_body(
+    credentials: &Map<String, Value>,
+    settings: &Map<String, Value>,
+    default_client_id: &str,
+    previous: Option<&OAuthClient>,
+) -> Result<OAuthClient, Causes> {
+    let mut causes = Causes::new();
+    let empty = Map::new();
+    let cred = credentials
+        .get("oauthClient")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let set = match settings.get("oauthClient") {
+        Some(Value::Object(m)) => m,
+        _ => {
+            return Err(vec!["settings.oauthClient: is required for an OPENID_CONNECT app".into()]);
+        }
+    };
+
+    let app_type = match opt_str(set.get("application_type"), "application_type", &mut causes) {
+        None => ApplicationType::Web,
+        Some(s) => ApplicationType::parse(&s).unwrap_or_else(|| {
+            causes.push(format!(
+                "application_type: must be one of web, browser, native, service, not {s:?}"
+            ));
+            ApplicationType::Web
+        }),
+    };
+
+    let client_id = match (previous, opt_str(cred.get("client_id"), "client_id", &mut causes)) {
+        (Some(p), Some(given)) if given != p.client_id => {
+            causes.push("client_id: cannot be changed".into());
+            p.client_id.clone()
+        }
+        (Some(p), _) => p.client_id.clone(),
+        (None, Some(given)) => {
+            let ok = (6..=100).contains(&given.len())
+                && given
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if !ok {
+                causes.push("client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into());
+            }
+            given
+        }
+        (None, None) => default_client_id.to_owned(),
+    };
+
+    let default_method = if app_type.is_public() {
+        ClientAuthMethod::None
+    } else {
+        ClientAuthMethod::ClientSecretBasic
+    };
+    let method = match opt_str(
+        cred.get("token_endpoint_auth_method"),
+        "token_endpoint_auth_method",
+        &mut causes,
+    ) {
+        None => default_method,
+        Some(s) => ClientAuthMethod::parse(&s).unwrap_or_else(|| {
+            causes.push(format!(
+                "token_endpoint_auth_method: must be one of client_secret_basic, client_secret_post, private_key_jwt, none, not {s:?}"
+            ));
+            default_method
+        }),
+    };
+    if app_type.is_public() && method != ClientAuthMethod::None {
+        causes.push(format!(
+            "token_endpoint_auth_method: a {} app is public and must use none",
+            app_type.as_str()
+        ));
+    }
+    if !app_type.is_public() && method == ClientAuthMethod::None {
+        causes.push(format!(
+            "token_endpoint_auth_method: a {} app is confidential and cannot use none",
+            app_type.as_str()
+        ));
+    }
+
+    let pkce_required = match cred.get("pkce_required") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            causes.push("pkce_required: must be a boolean".into());
+            true
+        }
+    };
+    if app_type.is_public() && !pkce_required {
+        causes.push("pkce_required: public clients must use PKCE".into());
+    }
+
+    let default_grants = match app_type {
+        ApplicationType::Service => vec![GrantType::ClientCredentials],
+        _ => vec![GrantType::AuthorizationCode],
+    };
+    let grant_types = match str_list(set.get("grant_types"), "grant_types", &mut causes) {
+        None => default_grants,
+        Some(list) => {
+            let mut out = Vec::new();
+            for g in list {
+                match GrantType::parse(&g) {
+                    Some(g) if !out.contains(&g) => out.push(g),
+                    Some(_) => {}
+                    None => causes.push(format!("grant_types: unknown grant type {g:?}")),
+                }
+            }
+            if out.is_empty() {
+                causes.push("grant_types: at least one grant type is required".into());
+            }
+            out
+        }
+    };
+    if app_type == ApplicationType::Service
+        && grant_types.iter().any(|g| *g != GrantType::ClientCredentials)
+    {
+        causes.push("grant_types: a service app may only use client_credentials".into());
+    }
+    if app_type.is_public() && grant_types.contains(&GrantType::ClientCredentials) {
+        causes.push("grant_types: client_credentials needs a confidential client".into());
+    }
+    if grant_types.contains(&GrantType::Password) {
+        causes.push("grant_types: the password grant is not offered (RFC 9700 §2.4)".into());
+    }
+
+    let redirect_uris =
+        str_list(set.get("redirect_uris"), "redirect_uris", &mut causes).unwrap_or_default();
+    for uri in &redirect_uris {
+        if let Err(e) = check_redirect_uri(uri, app_type) {
+            causes.push(format!("redirect_uris: {uri} {e}"));
+        }
+    }
+    let redirects_needed = grant_types
+        .iter()
+        .any(|g| matches!(g, GrantType::AuthorizationCode | GrantType::Implicit));
+    if redirects_needed && redirect_uris.is_empty() {
+        causes.push("redirect_uris: at least one redirect URI is required for the authorization_code and implicit grants".into());
+    }
+    let post_logout_redirect_uris = str_list(
+        set.get("post_logout_redirect_uris"),
+        "post_logout_redirect_uris",
+        &mut causes,
+    )
+    .unwrap_or_default();
+    for uri in &post_logout_redirect_uris {
+        if let Err(e) = check_redirect_uri(uri, app_type) {
+            causes.push(format!("post_logout_redirect_uris: {uri} {e}"));
+        }
+    }
+
+    let response_types = str_list(set.get("response_types"), "response_types", &mut causes)
+        .unwrap_or_else(|| {
+            if grant_types.contains(&GrantType::AuthorizationCode) {
+                vec!["code".into()]
+            } else {
+                vec![]
+            }
+        });
+    for r in &response_types {
+        if !matches!(r.as_str(), "code" | "token" | "id_token") {
+            causes.push(format!("response_types: unknown response type {r:?}"));
+        }
+    }
+
+    let consent_method = opt_str(set.get("consent_method"), "consent_method", &mut causes)
+        .unwrap_or_else(|| "TRUSTED".into());
+    if !matches!(consent_method.as_str(), "TRUSTED" | "REQUIRED") {
+        causes.push("consent_method: must be TRUSTED or REQUIRED".into());
+    }
+
+    let jwks = match set.get("jwks").or_else(|| cred.get("jwks")) {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(m)) if m.get("keys").is_some_and(Value::is_array) => Some(v.clone()),
+        Some(_) => {
+            causes.push("jwks: must be a JWK Set ({\"keys\": [...]})".into());
+            None
+        }
+    };
+    let jwks_uri = opt_str(set.get("jwks_uri"), "jwks_uri", &mut causes);
+    if let Some(u) = &jwks_uri
+        && !u.starts_with("https://")
+        && check_redirect_uri(u, ApplicationType::Web).is_err()
+    {
+        causes.push("jwks_uri: must be an https URL".into());
+    }
+    if method == ClientAuthMethod::PrivateKeyJwt && jwks.is_none() && jwks_uri.is_none() {
+        causes.push("jwks: private_key_jwt needs the client's public keys (jwks or jwks_uri)".into());
+    }
+    let initiate_login_uri = opt_str(set.get("initiate_login_uri"), "initiate_login_uri", &mut causes);
+    if let Some(u) = &initiate_login_uri
+        && !u.starts_with("https://")
+    {
+        causes.push("initiate_login_uri: must be an https URL".into());
+    }
+    let dpop_bound_access_tokens = set
+        .get("dpop_bound_access_tokens")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+
+    const KNOWN: &[&str] = &[
+        "application_type",
+        "grant_types",
+        "redirect_uris",
+        "post_logout_redirect_uris",
+        "response_types",
+        "consent_method",
+        "jwks",
+        "jwks_uri",
+        "initiate_login_uri",
+        "dpop_bound_access_tokens",
+    ];
+    let extra: Map<String, Value> = set
+        .iter()
+        .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+
+    if !causes.is_empty() {
+        return Err(causes);
+    }
+    Ok(OAuthClient {
+        client_id,
+        application_type: app_type,
+        token_endpoint_auth_method: method,
+        pkce_required,
+        grant_types,
+        response_types,
+        redirect_uris,
+        post_logout_redirect_uris,
+        consent_method,
+        jwks,
+        jwks_uri,
+        initiate_login_uri,
+        dpop_bound_access_tokens,
+        extra,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::TestRandom;
+    use serde_json::json;
+
+    fn body(settings: Value) -> Result<OAuthClient, Causes> {
+        client_from_body(
+            &Map::new(),
+            settings.as_object().unwrap(),
+            "0oa1",
+            None,
+        )
+    }
+
+    #[test]
+    fn a_web_app_defaults_to_a_confidential_code_client_with_pkce() {
+        let c = body(json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"]}})).unwrap();
+        assert_eq!(c.client_id, "0oa1");
+        assert_eq!(c.application_type, ApplicationType::Web);
+        assert_eq!(c.token_endpoint_auth_method, ClientAuthMethod::ClientSecretBasic);
+        assert!(c.pkce_required);
+        assert_eq!(c.grant_types, vec![GrantType::AuthorizationCode]);
+        assert_eq!(c.response_types, vec!["code".to_owned()]);
+        assert_eq!(c.consent_method, "TRUSTED");
+    }
+
+    #[test]
+    fn public_clients_use_none_and_pkce() {
+        let c = body(json!({"oauthClient": {"application_type": "browser", "redirect_uris": ["http://localhost:3000/cb"]}})).unwrap();
+        assert_eq!(c.token_endpoint_auth_method, ClientAuthMethod::None);
+        let creds = json!({"oauthClient": {"token_endpoint_auth_method": "client_secret_basic", "pkce_required": false}});
+        let e = client_from_body(
+            creds.as_object().unwrap(),
+            json!({"oauthClient": {"application_type": "native", "redirect_uris": ["com.example.app:/cb"]}})
+                .as_object()
+                .unwrap(),
+            "x",
+            None,
+        )
+        .unwrap_err();
+        assert!(e.iter().any(|c| c.starts_with("token_endpoint_auth_method:")), "{e:?}");
+        assert!(e.iter().any(|c| c.starts_with("pkce_required:")), "{e:?}");
+    }
+
+    #[test]
+    fn redirect_uris_are_checked_with_causes() {
+        let e = body(json!({"oauthClient": {"redirect_uris": [
+            "http://evil.example/cb", "https://a.example/cb#frag", "javascript:alert(1)", "/relative", "myapp:/cb"
+        ]}}))
+        .unwrap_err();
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(e.iter().all(|c| c.starts_with("redirect_uris: ")));
+        assert!(body(json!({"oauthClient": {"grant_types": ["authorization_code"]}})).is_err());
+        // Loopback over http is fine; a native app may use a private-use scheme.
+        assert!(check_redirect_uri("http://127.0.0.1:8080/cb", ApplicationType::Web).is_ok());
+        assert!(check_redirect_uri("com.example.app:/cb", ApplicationType::Native).is_ok());
+        assert!(check_redirect_uri("com.example.app:/cb", ApplicationType::Web).is_err());
+    }
+
+    #[test]
+    fn services_only_use_client_credentials_and_nobody_the_password_grant() {
+        let c = body(json!({"oauthClient": {"application_type": "service"}})).unwrap();
+        assert_eq!(c.grant_types, vec![GrantType::ClientCredentials]);
+        assert!(body(json!({"oauthClient": {"application_type": "service", "grant_types": ["authorization_code"], "redirect_uris": ["https://a/cb"]}})).is_err());
+        assert!(body(json!({"oauthClient": {"grant_types": ["password"], "redirect_uris": ["https://a/cb"]}})).is_err());
+        assert!(body(json!({"oauthClient": {"grant_types": ["magic"], "redirect_uris": ["https://a/cb"]}})).is_err());
+    }
+
+    #[test]
+    fn unknown_settings_are_kept_and_the_client_id_cannot_change() {
+        let c = body(json!({"oauthClient": {"redirect_uris": ["https://a/cb"], "wildcard_redirect": "DISABLED"}})).unwrap();
+        assert_eq!(c.extra["wildcard_redirect"], "DISABLED");
+        let creds = json!({"oauthClient": {"client_id": "other-id"}});
+        let e = client_from_body(
+            creds.as_object().unwrap(),
+            json!({"oauthClient": {"redirect_uris": ["https://a/cb"]}}).as_object().unwrap(),
+            "x",
+            Some(&c),
+        )
+        .unwrap_err();
+        assert_eq!(e, vec!["client_id: cannot be changed".to_owned()]);
+    }
+
+    #[test]
+    fn loopback_redirects_of_native_apps_match_on_any_port() {
+        let n = ApplicationType::Native;
+        assert!(redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51004/cb", n));
+        assert!(!redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51004/other", n));
+        assert!(!redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51004/cb", ApplicationType::Web));
+        assert!(!redirect_uri_matches("https://a/cb", "https://a/cb/", ApplicationType::Web));
+        assert!(!redirect_uri_matches("https://a/cb", "https://A/cb", ApplicationType::Web));
+        assert!(redirect_uri_matches("https://a/cb?x=1", "https://a/cb?x=1", ApplicationType::Web));
+    }
+
+    #[test]
+    fn secrets_are_long_and_matched_by_hash_only_while_active() {
+        let s = mint_secret(&TestRandom::default());
+        assert_eq!(s.value.len(), 64);
+        assert_eq!(format!("{s:?}"), format!("MintedSecret({}…)", &s.value[..4]));
+        let now = crate::clock::from_millis(0);
+        let mut stored = ClientSecret {
+            id: "ocs1".into(),
+            app_id: "0oa1".into(),
+            hash: s.hash,
+            prefix: s.prefix.clone(),
+            status: crate::model::LifecycleStatus::Active,
+            created: now,
+            last_updated: now,
+        };
+        assert!(secret_matches(&s.value, std::slice::from_ref(&stored)));
+        assert!(!secret_matches("wrong", std::slice::from_ref(&stored)));
+        stored.status = crate::model::LifecycleStatus::Inactive;
+        assert!(!secret_matches(&s.value, &[stored]));
+    }
+}
