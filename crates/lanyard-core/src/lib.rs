@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod id;
 pub mod keys;
 pub mod mfa;
+pub mod oauth;
 pub mod model;
 pub mod oauth_error;
 pub mod password;

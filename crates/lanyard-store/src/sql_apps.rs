@@ -638,6 +638,16 @@ macro_rules! app_sql {
                     Ok(row.is_some())
                 }
 
+                async fn record_jti(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool> {
+                    let done = sqlx::query("INSERT INTO used_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(key)
+                        .bind(to_millis(expires_at))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
                 async fn delete_expired_grants(&self, before: Timestamp) -> StoreResult<u64> {
                     let t = to_millis(before);
                     let mut n = 0;
@@ -646,6 +656,7 @@ macro_rules! app_sql {
                         "DELETE FROM refresh_tokens WHERE expires_at < $1",
                         "DELETE FROM grants WHERE expires_at < $1",
                         "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
+                        "DELETE FROM used_jtis WHERE expires_at < $1",
                     ] {
                         n += sqlx::query(sql).bind(t).execute(&self.pool).await.map_err(db_err)?.rows_affected();
                     }

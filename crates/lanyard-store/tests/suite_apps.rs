@@ -21,6 +21,7 @@ suite!(
     revoked_or_ended_grants_refresh_nothing,
     access_tokens_are_revoked_by_jti_or_through_their_grant,
     expired_codes_and_tokens_are_forgotten,
+    jtis_are_recorded_once_until_they_expire,
 );
 
 fn at(n: i64) -> Timestamp {
@@ -523,4 +524,22 @@ async fn expired_codes_and_tokens_are_forgotten(store: Arc<dyn Store>) {
     assert!(store.grant("oag1").await.unwrap().is_none());
     assert!(store.grant("oag2").await.unwrap().is_some());
     assert!(!store.access_token_revoked("AT.old", None).await.unwrap());
+}
+
+async fn jtis_are_recorded_once_until_they_expire(store: Arc<dyn Store>) {
+    assert!(store.record_jti("assertion:c1:j1", at(100)).await.unwrap());
+    assert!(!store.record_jti("assertion:c1:j1", at(100)).await.unwrap());
+    assert!(store.record_jti("assertion:c2:j1", at(100)).await.unwrap());
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.record_jti("dpop:x", at(100)).await.unwrap() }));
+    }
+    let mut firsts = 0;
+    for t in tasks {
+        firsts += usize::from(t.await.unwrap());
+    }
+    assert_eq!(firsts, 1);
+    store.delete_expired_grants(at(200)).await.unwrap();
+    assert!(store.record_jti("assertion:c1:j1", at(300)).await.unwrap());
 }

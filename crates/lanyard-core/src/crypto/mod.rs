@@ -5,6 +5,7 @@ pub mod jwk;
 pub mod jws;
 pub mod master_key;
 pub mod signing;
+pub mod verify;
 
 pub use jwk::{Jwk, Jwks};
 pub use master_key::MasterKey;

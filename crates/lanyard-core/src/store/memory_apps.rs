@@ -20,6 +20,7 @@ pub(super) struct AppsState {
     refresh: BTreeMap<[u8; 32], RefreshToken>,
     /// Revoked access tokens' jti, until they would have expired.
     revoked: BTreeMap<String, Timestamp>,
+    jtis: BTreeMap<String, Timestamp>,
 }
 
 impl AppsState {
@@ -291,6 +292,14 @@ impl GrantStore for MemoryStore {
                 .and_then(|g| s.apps.grants.get(g))
                 .is_some_and(|g| g.revoked_at.is_some()))
     }
+    async fn record_jti(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.apps.jtis.contains_key(key) {
+            return Ok(false);
+        }
+        s.apps.jtis.insert(key.to_owned(), expires_at);
+        Ok(true)
+    }
     async fn delete_expired_grants(&self, before: Timestamp) -> StoreResult<u64> {
         let mut s = self.state();
         let a = &mut s.apps;
@@ -299,6 +308,7 @@ impl GrantStore for MemoryStore {
         a.refresh.retain(|_, r| r.expires_at >= before);
         a.grants.retain(|_, g| g.expires_at >= before);
         a.revoked.retain(|_, exp| *exp >= before);
+        a.jtis.retain(|_, exp| *exp >= before);
         Ok((n - a.codes.len() - a.refresh.len() - a.grants.len()) as u64)
     }
 }

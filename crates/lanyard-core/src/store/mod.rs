@@ -337,6 +337,9 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> StoreResult<()>;
     /// Whether the access token `jti` (of grant `grant_id`, if any) has been revoked, one way or the other.
     async fn access_token_revoked(&self, jti: &str, grant_id: Option<&str>) -> StoreResult<bool>;
+    /// Records a one-time identifier (a client assertion's or DPoP proof's `jti`, namespaced by the caller) until
+    /// `expires_at`; false when it was seen before (a replay). Atomic across nodes.
+    async fn record_jti(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool>;
     /// Forgets codes, rotated or expired refresh tokens and revocation records that ended before `before`.
     async fn delete_expired_grants(&self, before: Timestamp) -> StoreResult<u64>;
 }

@@ -81,3 +81,9 @@ CREATE TABLE revoked_access_tokens (
     jti TEXT PRIMARY KEY,
     expires_at BIGINT NOT NULL
 );
+
+-- One-time identifiers already seen (`jti` of client assertions and DPoP proofs), until they expire.
+CREATE TABLE used_jtis (
+    key TEXT PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);

@@ -1,0 +1,336 @@
+//! Client authentication at the token, introspection and revocation endpoints: `client_secret_basic` (credentials
+//! URL-encoded before Base64, RFC 6749 §2.3.1), `client_secret_post`, `private_key_jwt` (RFC 7523, each assertion's
+//! `jti` usable once) and `none` for public clients. Every failure is the same `invalid_client` to the client; the
+//! reason goes to the log.
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use crate::apps::secret_matches;
+use crate::clock::Timestamp;
+use crate::crypto::Jwk;
+use crate::crypto::verify::UnverifiedJws;
+use crate::model::{App, ClientAuthMethod, LifecycleStatus};
+use crate::oauth::params::Params;
+use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::store::Store;
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The parameters client authentication reads (every grant's whitelist includes them).
+pub const PARAMS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+];
+
+/// The credentials a request carries.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Presented {
+    Secret {
+        client_id: String,
+        secret: String,
+        basic: bool,
+    },
+    Assertion {
+        assertion: String,
+    },
+    Public {
+        client_id: String,
+    },
+    Missing,
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Presented::Secret { client_id, basic, .. } => {
+                write!(f, "Secret({client_id}, basic: {basic})")
+            }
+            Presented::Assertion { .. } => f.write_str("Assertion"),
+            Presented::Public { client_id } => write!(f, "Public({client_id})"),
+            Presented::Missing => f.write_str("Missing"),
+        }
+    }
+}
+
+pub fn failed(detail: impl Into<String>) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidClient,
+        "Client authentication failed. Either the client or the client credentials are invalid.",
+    )
+    .with_detail(detail)
+}
+
+fn decode_component(s: &str) -> Option<String> {
+    let plus_as_space = s.replace('+', " ");
+    percent_decode(&plus_as_space)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Reads the credentials of a request from its `Authorization` header and parameters. More than one method at
+/// once is refused (RFC 6749 §2.3).
+pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Presented, OAuthError> {
+    let basic = match authorization {
+        Some(h) if h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
+            let raw = STANDARD
+                .decode(h[6..].trim())
+                .map_err(|_| failed("Basic credentials are not Base64"))?;
+            let raw = String::from_utf8(raw).map_err(|_| failed("Basic credentials are not UTF-8"))?;
+            let (id, secret) = raw
+                .split_once(':')
+                .ok_or_else(|| failed("Basic credentials without a colon"))?;
+            let id = decode_component(id).ok_or_else(|| failed("bad URL-encoding in client id"))?;
+            let secret =
+                decode_component(secret).ok_or_else(|| failed("bad URL-encoding in secret"))?;
+            Some((id, secret))
+        }
+        _ => None,
+    };
+    let body_secret = params.get("client_secret");
+    let assertion = params.get("client_assertion");
+    let methods = usize::from(basic.is_some())
+        + usize::from(body_secret.is_some())
+        + usize::from(assertion.is_some());
+    if methods > 1 {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.",
+        ));
+    }
+    if let Some((client_id, secret)) = basic {
+        if params.get("client_id").is_some_and(|id| id != client_id) {
+            return Err(failed("client_id in the body differs from Basic credentials"));
+        }
+        return Ok(Presented::Secret {
+            client_id,
+            secret,
+            basic: true,
+        });
+    }
+    if let Some(assertion) = assertion {
+        if params.get("client_assertion_type") != Some(JWT_BEARER) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                format!("client_assertion_type must be {JWT_BEARER}."),
+            ));
+        }
+        return Ok(Presented::Assertion {
+            assertion: assertion.to_owned(),
+        });
+    }
+    match (params.get("client_id"), body_secret) {
+        (Some(id), Some(secret)) => Ok(Presented::Secret {
+            client_id: id.to_owned(),
+            secret: secret.to_owned(),
+            basic: false,
+        }),
+        (Some(id), None) => Ok(Presented::Public {
+            client_id: id.to_owned(),
+        }),
+        (None, Some(_)) => Err(failed("client_secret without client_id")),
+        (None, None) => Ok(Presented::Missing),
+    }
+}
+
+/// Where a client's public keys come from (its registered JWKS, or its `jwks_uri` fetched by the server).
+#[async_trait]
+pub trait ClientKeys: Send + Sync {
+    async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError>;
+}
+
+/// The registered keys only (no fetching).
+pub struct RegisteredKeys;
+
+#[async_trait]
+impl ClientKeys for RegisteredKeys {
+    async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError> {
+        Ok(app
+            .client
+            .jwks
+            .as_ref()
+            .map(crate::crypto::verify::jwks_keys)
+            .unwrap_or_default())
+    }
+}
+
+/// The longest a client assertion may live: its `jti` is remembered that long.
+const MAX_ASSERTION_LIFETIME: i64 = 3600;
+
+/// Authenticates the client: the active app it is. `audiences` are the values a client assertion's `aud` may hold
+/// (the endpoint URL, the token endpoint URL, the issuer).
+pub async fn authenticate(
+    store: &dyn Store,
+    keys: &dyn ClientKeys,
+    presented: &Presented,
+    audiences: &[String],
+    now: Timestamp,
+) -> Result<App, OAuthError> {
+    let claimed_id = match presented {
+        Presented::Secret { client_id, .. } | Presented::Public { client_id } => client_id.clone(),
+        Presented::Assertion { assertion } => UnverifiedJws::parse(assertion)
+            .ok()
+            .and_then(|j| j.claims.get("sub").and_then(Value::as_str).map(str::to_owned))
+            .ok_or_else(|| failed("client assertion without sub"))?,
+        Presented::Missing => return Err(failed("no client credentials")),
+    };
+    let app = store
+        .app_by_client_id(&claimed_id)
+        .await
+        .map_err(|e| OAuthError::new(ErrorCode::ServerError, "The server could not check the client.").with_detail(e.to_string()))?
+        .ok_or_else(|| failed(format!("unknown client {claimed_id}")))?;
+    if app.status != LifecycleStatus::Active {
+        return Err(failed(format!("client {claimed_id} is inactive")));
+    }
+    let method = app.client.token_endpoint_auth_method;
+    match presented {
+        Presented::Secret { secret, .. } => {
+            if !method.uses_secret() {
+                return Err(failed(format!("client {claimed_id} does not use a secret")));
+            }
+            let secrets = store.client_secrets(&app.id).await.map_err(|e| {
+                OAuthError::new(ErrorCode::ServerError, "The server could not check the client.")
+                    .with_detail(e.to_string())
+            })?;
+            if !secret_matches(secret, &secrets) {
+                return Err(failed(format!("wrong secret for client {claimed_id}")));
+            }
+        }
+        Presented::Public { .. } => {
+            if method != ClientAuthMethod::None {
+                return Err(failed(format!("client {claimed_id} is confidential but sent no credentials")));
+            }
+        }
+        Presented::Assertion { assertion } => {
+            if method != ClientAuthMethod::PrivateKeyJwt {
+                return Err(failed(format!("client {claimed_id} does not use private_key_jwt")));
+            }
+            check_assertion(store, keys, &app, assertion, audiences, now).await?;
+        }
+        Presented::Missing => unreachable!("handled above"),
+    }
+    Ok(app)
+}
+
+async fn check_assertion(
+    store: &dyn Store,
+    keys: &dyn ClientKeys,
+    app: &App,
+    assertion: &str,
+    audiences: &[String],
+    now: Timestamp,
+) -> Result<(), OAuthError> {
+    let jws = UnverifiedJws::parse(assertion).map_err(|e| failed(format!("assertion: {e}")))?;
+    let client_keys = keys.keys(app).await?;
+    jws.verify(&client_keys)
+        .map_err(|e| failed(format!("assertion signature: {e}")))?;
+    let c = &jws.claims;
+    let s = |k: &str| c.get(k).and_then(Value::as_str);
+    let id = app.client.client_id.as_str();
+    if s("iss") != Some(id) || s("sub") != Some(id) {
+        return Err(failed("assertion iss and sub must be the client id"));
+    }
+    let aud_ok = match c.get("aud") {
+        Some(Value::String(a)) => audiences.contains(a),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| audiences.iter().any(|x| x == a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(failed("assertion aud is not this endpoint"));
+    }
+    let exp = c
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| failed("assertion without exp"))?;
+    let now_s = now.timestamp();
+    if exp <= now_s - 30 {
+        return Err(failed("assertion expired"));
+    }
+    if exp > now_s + MAX_ASSERTION_LIFETIME {
+        return Err(failed("assertion lives too long"));
+    }
+    let jti = s("jti").ok_or_else(|| failed("assertion without jti"))?;
+    let key = format!("assertion:{id}:{jti}");
+    let until = crate::clock::from_millis((exp + 60) * 1000);
+    let first = store.record_jti(&key, until).await.map_err(|e| {
+        OAuthError::new(ErrorCode::ServerError, "The server could not check the client.")
+            .with_detail(e.to_string())
+    })?;
+    if !first {
+        return Err(failed("assertion jti replayed"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        let p = Params::default();
+        let got = presented(Some(&basic("my%20client", "s%3Acret+x")), &p).unwrap();
+        assert_eq!(
+            got,
+            Presented::Secret {
+                client_id: "my client".into(),
+                secret: "s:cret x".into(),
+                basic: true
+            }
+        );
+        assert!(presented(Some("Basic !!!"), &p).is_err());
+        assert_eq!(presented(Some("Bearer x"), &p).unwrap(), Presented::Missing);
+    }
+
+    #[test]
+    fn one_method_at_a_time() {
+        let p = Params::parse(b"client_id=a&client_secret=b").unwrap();
+        assert_eq!(
+            presented(Some(&basic("a", "b")), &p).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert!(matches!(presented(None, &p).unwrap(), Presented::Secret { basic: false, .. }));
+        let p = Params::parse(b"client_id=a").unwrap();
+        assert_eq!(presented(None, &p).unwrap(), Presented::Public { client_id: "a".into() });
+        let p = Params::parse(b"client_assertion=x.y.z").unwrap();
+        assert_eq!(presented(None, &p).unwrap_err().code, ErrorCode::InvalidRequest);
+        let p = Params::parse(format!("client_assertion=x.y.z&client_assertion_type={JWT_BEARER}").as_bytes()).unwrap();
+        assert!(matches!(presented(None, &p).unwrap(), Presented::Assertion { .. }));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let p = Presented::Secret {
+            client_id: "c".into(),
+            secret: "topsecret".into(),
+            basic: true,
+        };
+        assert!(!format!("{p:?}").contains("topsecret"));
+    }
+}

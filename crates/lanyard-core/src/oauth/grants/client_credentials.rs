@@ -1,0 +1,46 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client on its own behalf; `sub` is the client
+//! id; no refresh token.
+
+use crate::model::{App, GrantType};
+use crate::oauth::grants::{GrantContext, TokenResponse};
+use crate::oauth::params::Params;
+use crate::oauth::policy::decide;
+use crate::oauth::tokens::{AccessTokenInput, mint_access_token};
+use crate::oauth_error::{ErrorCode, OAuthError};
+
+pub const PARAMS: &[&str] = &["grant_type", "scope"];
+
+pub async fn exchange(
+    ctx: &GrantContext<'_>,
+    app: &App,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if app.client.is_public() {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "Public clients cannot use the client_credentials grant.",
+        ));
+    }
+    let decision = decide(ctx.server, GrantType::ClientCredentials, &params.list("scope"))?;
+    let access = mint_access_token(
+        &ctx.issuer,
+        ctx.now,
+        ctx.random,
+        AccessTokenInput {
+            client_id: &app.client.client_id,
+            user: None,
+            scopes: &decision.scopes,
+            grant_id: None,
+            lifetime: decision.access_token_lifetime,
+            extra: Default::default(),
+        },
+    )?;
+    Ok(TokenResponse {
+        token_type: "Bearer",
+        expires_in: decision.access_token_lifetime.num_seconds(),
+        access_token: access.token,
+        scope: decision.scopes.join(" "),
+        refresh_token: None,
+        id_token: None,
+    })
+}

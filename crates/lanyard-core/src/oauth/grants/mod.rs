@@ -1,0 +1,105 @@
+//! The token endpoint's grants, one file each. Each declares the parameters it reads (its whitelist); the rest of
+//! a request is ignored (RFC 6749 §3.2).
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;
+
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::model::{App, AuthorizationServer, GrantType, User, UserStatus};
+use crate::oauth::params::Params;
+use crate::oauth::tokens::Issuer;
+use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::random::Random;
+use crate::store::{Store, StoreError};
+
+/// What a grant needs from the world.
+pub struct GrantContext<'a> {
+    pub store: &'a dyn Store,
+    pub now: Timestamp,
+    pub random: &'a dyn Random,
+    pub server: &'a AuthorizationServer,
+    pub issuer: Issuer<'a>,
+}
+
+/// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3). Never carries `state`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub access_token: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// The grants the token endpoint serves, and their whitelists.
+pub fn grant_type(params: &Params) -> Result<GrantType, OAuthError> {
+    let name = params.require("grant_type")?;
+    match GrantType::parse(name) {
+        Some(
+            g @ (GrantType::AuthorizationCode
+            | GrantType::RefreshToken
+            | GrantType::ClientCredentials),
+        ) => Ok(g),
+        _ => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("The authorization grant type '{name}' is not supported by the authorization server."),
+        )),
+    }
+}
+
+/// Runs the request's grant for the authenticated client `app`.
+pub async fn exchange(
+    ctx: &GrantContext<'_>,
+    app: &App,
+    grant: GrantType,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if !app.client.allows(grant) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "The client is not authorized to use the provided grant type.",
+        )
+        .with_detail(format!("{} not in the app's grant types", grant.as_str())));
+    }
+    match grant {
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(ctx, app, &params.only(authorization_code::PARAMS)).await
+        }
+        GrantType::RefreshToken => {
+            refresh_token::exchange(ctx, app, &params.only(refresh_token::PARAMS)).await
+        }
+        GrantType::ClientCredentials => {
+            client_credentials::exchange(ctx, app, &params.only(client_credentials::PARAMS)).await
+        }
+        _ => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "The authorization grant type is not supported by the authorization server.",
+        )),
+    }
+}
+
+/// A storage failure as the client sees it.
+pub fn storage(e: StoreError) -> OAuthError {
+    let code = match e {
+        StoreError::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
+        _ => ErrorCode::ServerError,
+    };
+    OAuthError::new(code, "The authorization server could not complete the request.").with_detail(e.to_string())
+}
+
+/// The user a grant is for, if they may still get tokens.
+pub async fn active_user(store: &dyn Store, user_id: &str) -> Result<User, OAuthError> {
+    match store.user(user_id).await.map_err(storage)? {
+        Some(u) if matches!(u.status, UserStatus::Active | UserStatus::PasswordExpired) => Ok(u),
+        _ => Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "The user is no longer allowed to sign in.",
+        )),
+    }
+}

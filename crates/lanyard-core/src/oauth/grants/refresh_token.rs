@@ -1,0 +1,124 @@
+//! `grant_type=refresh_token` (RFC 6749 §6): every use rotates the token; presenting a rotated token again revokes
+//! the whole grant (RFC 9700 §4.14.2). The scope may narrow, never widen. With `openid` a new ID token comes back
+//! with the same `sub`, `aud`, `azp` and `auth_time`.
+
+use crate::model::{App, RefreshRotation, RefreshToken};
+use crate::oauth::grants::{GrantContext, TokenResponse, active_user, storage};
+use crate::oauth::params::Params;
+use crate::oauth::policy::{ID_TOKEN_LIFETIME, default_decision};
+use crate::oauth::tokens::{
+    AccessTokenInput, IdTokenInput, hash_of, mint_access_token, mint_id_token, opaque,
+};
+use crate::oauth_error::{ErrorCode, OAuthError};
+
+pub const PARAMS: &[&str] = &["grant_type", "refresh_token", "scope"];
+
+fn invalid(detail: &str) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidGrant,
+        "The refresh token is invalid or expired.",
+    )
+    .with_detail(detail.to_owned())
+}
+
+pub async fn exchange(
+    ctx: &GrantContext<'_>,
+    app: &App,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = hash_of(params.require("refresh_token")?);
+    // Another client's token is refused without touching it.
+    let Some((_, grant)) = ctx.store.refresh_token_grant(&presented).await.map_err(storage)? else {
+        return Err(invalid("unknown refresh token"));
+    };
+    if grant.client_id != app.client.client_id || grant.auth_server_id != ctx.server.id {
+        return Err(invalid("refresh token of another client or server"));
+    }
+    let requested = params.list("scope");
+    if let Some(s) = requested.iter().find(|s| !grant.scopes.contains(s)) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "The requested scope is invalid, unknown, or malformed.",
+        )
+        .with_detail(format!("{s} was not granted")));
+    }
+    let scopes = if requested.is_empty() {
+        grant.scopes.clone()
+    } else {
+        requested
+    };
+    let decision = default_decision(scopes.clone());
+    let next = opaque(ctx.random);
+    let record = RefreshToken {
+        hash: next.hash,
+        grant_id: grant.id.clone(),
+        created: ctx.now,
+        expires_at: (ctx.now + decision.refresh_window).min(grant.expires_at),
+        rotated_at: None,
+    };
+    let grant = match ctx
+        .store
+        .rotate_refresh_token(&presented, &record, ctx.now)
+        .await
+        .map_err(storage)?
+    {
+        RefreshRotation::Rotated(g) => g,
+        RefreshRotation::Replayed(g) => {
+            ctx.store.revoke_grant(&g.id, ctx.now).await.map_err(storage)?;
+            return Err(invalid("rotated refresh token replayed; its grant is revoked"));
+        }
+        RefreshRotation::Invalid => return Err(invalid("expired token or revoked grant")),
+    };
+    let Some(user_id) = grant.user_id.as_deref() else {
+        return Err(invalid("grant without a user"));
+    };
+    let user = match active_user(ctx.store, user_id).await {
+        Ok(u) => u,
+        Err(e) => {
+            ctx.store.revoke_grant(&grant.id, ctx.now).await.map_err(storage)?;
+            return Err(e);
+        }
+    };
+    let access = mint_access_token(
+        &ctx.issuer,
+        ctx.now,
+        ctx.random,
+        AccessTokenInput {
+            client_id: &app.client.client_id,
+            user: Some(&user),
+            scopes: &scopes,
+            grant_id: Some(&grant.id),
+            lifetime: decision.access_token_lifetime,
+            extra: Default::default(),
+        },
+    )?;
+    let id_token = if scopes.iter().any(|s| s == "openid") {
+        Some(mint_id_token(
+            &ctx.issuer,
+            ctx.now,
+            ctx.random,
+            IdTokenInput {
+                client_id: &app.client.client_id,
+                user: &user,
+                scopes: &scopes,
+                nonce: None,
+                auth_time: grant.auth_time,
+                amr: &grant.amr,
+                session_id: grant.session_id.as_deref(),
+                access_token: Some(&access.token),
+                code: None,
+                lifetime: ID_TOKEN_LIFETIME,
+            },
+        )?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        token_type: "Bearer",
+        expires_in: decision.access_token_lifetime.num_seconds(),
+        access_token: access.token,
+        scope: scopes.join(" "),
+        refresh_token: Some(next.value),
+        id_token,
+    })
+}

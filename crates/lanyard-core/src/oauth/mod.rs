@@ -1,0 +1,13 @@
+//! The OAuth 2.0 / OpenID Connect protocol core: no HTTP, no SQL. Handlers parse a request into [`params::Params`],
+//! call these functions with the store, the time and a source of randomness, and render what comes back.
+
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod grants;
+pub mod introspection;
+pub mod params;
+pub mod pkce;
+pub mod policy;
+pub mod revocation;
+pub mod tokens;
