@@ -78,22 +78,26 @@ pub const STANDARD_CLAIMS: &[&str] = &[
 ];
 
 impl Capabilities {
-    /// What is implemented today. The authorization and token endpoints are listed because discovery requires them;
-    /// no client authentication method is advertised until clients can be registered.
+    /// What is implemented today.
     pub fn current() -> Self {
         Capabilities {
             response_types: &["code"],
-            response_modes: &["query"],
-            grant_types: &["authorization_code"],
+            response_modes: &["query", "fragment", "form_post"],
+            grant_types: &["authorization_code", "refresh_token", "client_credentials"],
             subject_types: &["public"],
-            token_endpoint_auth_methods: &[],
+            token_endpoint_auth_methods: &[
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "none",
+            ],
             scopes: STANDARD_SCOPES,
             claims: STANDARD_CLAIMS,
             id_token_signing_algs: &SigningAlg::ALL,
             code_challenge_methods: &["S256"],
             userinfo_endpoint: false,
-            introspection_endpoint: false,
-            revocation_endpoint: false,
+            introspection_endpoint: true,
+            revocation_endpoint: true,
             end_session_endpoint: false,
             registration_endpoint: false,
             device_authorization_endpoint: false,

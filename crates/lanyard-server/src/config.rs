@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub mailer: Mailer,
     /// The org's name, on pages and in emails (set from the store at start).
     pub org_name: String,
+    /// The org's id: ID tokens' `idp` (set from the store at start).
+    pub org_id: String,
 }
 
 impl ServerConfig {
@@ -38,6 +40,7 @@ impl ServerConfig {
         ServerConfig {
             mailer: Mailer::temporary_outbox(&base_url),
             org_name: "Lanyard".to_owned(),
+            org_id: String::new(),
             base_url,
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 64 * 1024,

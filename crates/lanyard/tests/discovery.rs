@@ -43,13 +43,17 @@ fn check_metadata(doc: &Value, issuer: &str) {
             .as_array()
             .is_some_and(|a| a.iter().any(|c| c == "sub"))
     );
+    for grant in ["refresh_token", "client_credentials"] {
+        assert!(has("grant_types_supported", grant), "{grant}");
+    }
+    for method in ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] {
+        assert!(has("token_endpoint_auth_methods_supported", method), "{method}");
+    }
+    for present in ["introspection_endpoint", "revocation_endpoint"] {
+        assert!(doc[present].is_string(), "{present}");
+    }
     // Not advertised until implemented.
-    for absent in [
-        "userinfo_endpoint",
-        "introspection_endpoint",
-        "revocation_endpoint",
-        "registration_endpoint",
-    ] {
+    for absent in ["userinfo_endpoint", "registration_endpoint"] {
         assert!(
             doc.get(absent).is_none(),
             "{absent} is advertised but not implemented"

@@ -1,31 +1,317 @@
-//! The authorization endpoint. No client can be registered yet, so every request names an unknown client, and an
-//! unknown client gets an error page — never a redirect (RFC 6749 §4.1.2.1).
+//! The authorization endpoint, GET and POST (`/oauth2/v1/authorize`, `/oauth2/{id}/v1/authorize`): parse, let the
+//! core validate, find the browser's session (or make one from the Authn API's `sessionToken`), send it to the
+//! sign-in page when it has none, check the user may use the app, and answer with a code — `iss` on every
+//! response (RFC 9207). An unknown client or redirect URI gets an error page, never a redirect.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use std::net::SocketAddr;
+use std::sync::{Arc, LazyLock};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lanyard_core::id::{new_id, prefix};
+use lanyard_core::model::{GrantType, Session, UserStatus};
+use lanyard_core::oauth::authorize::{
+    Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, new_code, validate,
+};
+use lanyard_core::oauth::params::Params;
+use lanyard_core::oauth::policy;
+use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
 use crate::api::error::ApiError;
 use crate::http::error_page;
+use crate::keyring::Entry;
 use crate::state::AppState;
 
-fn answer() -> Response {
-    error_page(
-        StatusCode::BAD_REQUEST,
-        "Unknown application",
-        "The client_id of this sign-in request is not registered.",
-    )
-}
-
-pub async fn org(State(state): State<AppState>) -> Result<Response, ApiError> {
-    super::org_server(&state).await?;
-    Ok(answer())
+pub async fn org(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let entry = super::org_server(&state).await?;
+    Ok(handle(&state, entry, peer, &method, &uri, &headers, &body).await)
 }
 
 pub async fn custom(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    super::custom_server(&state, &id).await?;
-    Ok(answer())
+    let entry = super::custom_server(&state, &id).await?;
+    Ok(handle(&state, entry, peer, &method, &uri, &headers, &body).await)
+}
+
+fn page(e: &OAuthError) -> Response {
+    if let Some(d) = &e.detail {
+        tracing::info!(error = %e.code, detail = %d, "authorization request refused");
+    }
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in request is not valid",
+        &format!("{} ({})", e.description, e.code),
+    )
+}
+
+/// Sends `params` back to the client: a redirect, or for `form_post` a self-submitting form.
+fn respond(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
+    match to.mode {
+        ResponseMode::FormPost => form_post(to, params),
+        _ => {
+            let mut r = StatusCode::FOUND.into_response();
+            match HeaderValue::from_str(&to.url(params)) {
+                Ok(v) => {
+                    r.headers_mut().insert(header::LOCATION, v);
+                }
+                Err(_) => return page(&OAuthError::new(ErrorCode::InvalidRequest, "The redirect URI cannot be used.")),
+            }
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+    }
+}
+
+fn error_response(to: &ReturnTo, e: &OAuthError, issuer: &str) -> Response {
+    if let Some(d) = &e.detail {
+        tracing::info!(error = %e.code, detail = %d, "authorization request refused");
+    }
+    respond(to, &to.error_params(e, issuer))
+}
+
+const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
+
+static FORM_POST_SCRIPT_HASH: LazyLock<String> = LazyLock::new(|| {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .encode(lanyard_core::crypto::sha256(FORM_POST_SCRIPT.as_bytes()))
+});
+
+/// OAuth 2.0 Form Post Response Mode: a form that submits itself, with a button for browsers without JavaScript.
+fn form_post(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut inputs = String::new();
+    let state = to.state.as_deref().map(|s| ("state", s));
+    for (k, v) in params.iter().copied().chain(state) {
+        inputs.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            esc(k),
+            esc(v)
+        ));
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing in…</title></head>\
+         <body><form method=\"post\" action=\"{action}\">{inputs}<noscript><p>JavaScript is off: press the button to continue.</p>\
+         <button type=\"submit\">Continue</button></noscript></form><script>{FORM_POST_SCRIPT}</script></body></html>",
+        action = esc(&to.redirect_uri),
+    );
+    let mut r = (StatusCode::OK, html).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(csp) = HeaderValue::from_str(&format!(
+        "default-src 'none'; script-src 'sha256-{}'; frame-ancestors 'none'; base-uri 'none'",
+        *FORM_POST_SCRIPT_HASH
+    )) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    r
+}
+
+fn params_of(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
+    if method == Method::POST {
+        let form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !form {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "A POST authorization request must be application/x-www-form-urlencoded.",
+            ));
+        }
+        Params::parse(body)
+    } else {
+        Params::parse(uri.query().unwrap_or_default().as_bytes())
+    }
+}
+
+/// Sends the browser to the sign-in page, to come back to this request (as a GET, without `sessionToken` and
+/// `prompt=login`, which it has then satisfied).
+fn to_signin(uri: &axum::http::Uri, params: &Params) -> Response {
+    let mut back = params.without("sessionToken");
+    if back.list("prompt").iter().any(|p| p == "login") {
+        back = back.without("prompt");
+    }
+    let from = format!("{}?{}", uri.path(), back.to_query());
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("fromURI", &from);
+    if let Some(hint) = params.get("login_hint") {
+        query.append_pair("login_hint", hint);
+    }
+    let mut r = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/signin?{}", query.finish())) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn handle(
+    state: &AppState,
+    entry: Arc<Entry>,
+    peer: SocketAddr,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    match authorize(state, &entry, peer, method, uri, headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authorize(
+    state: &AppState,
+    entry: &Entry,
+    peer: SocketAddr,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let issuer = entry.server.issuer(&state.config.base_url);
+    let params = match params_of(method, uri, headers, body) {
+        Ok(p) => p,
+        Err(e) => return Ok(page(&e)),
+    };
+    let app = match params.get("client_id") {
+        Some(id) => state.store.app_by_client_id(id).await?,
+        None => None,
+    };
+    let to = match check_client(&params, app.as_ref()) {
+        Ok(to) => to,
+        Err(e) => return Ok(page(&e.0)),
+    };
+    let Some(app) = app else {
+        return Ok(page(&OAuthError::new(ErrorCode::InvalidClient, "Unknown client.")));
+    };
+    let req = match validate(&params, &app, &to) {
+        Ok(r) => r,
+        Err(e) => return Ok(error_response(&to, &e, &issuer)),
+    };
+
+    // The session: from a one-time session token, else the browser's cookie.
+    let mut new_cookie = None;
+    let session = match &req.session_token {
+        Some(token) => {
+            let ip = Some(peer.ip().to_string());
+            let ua = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(512).collect());
+            match crate::session::from_session_token(state, token, ip, ua).await? {
+                Some((s, cookie)) => {
+                    new_cookie = Some(cookie);
+                    Some(s)
+                }
+                None => None,
+            }
+        }
+        None => crate::session::current(state, headers).await?,
+    };
+    let now = state.clock.now();
+    let session = session.filter(|s| fresh_enough(s, &req, now));
+    let Some(session) = session else {
+        if req.prompt_none() || req.session_token.is_some() {
+            let e = OAuthError::new(
+                ErrorCode::LoginRequired,
+                "The client specified not to prompt, but the user is not logged in.",
+            );
+            return Ok(error_response(&to, &e, &issuer));
+        }
+        return Ok(to_signin(uri, &params));
+    };
+
+    let mut r = issue(state, entry, &issuer, &app, &req, &to, &session).await?;
+    if let Some(cookie) = new_cookie {
+        r.headers_mut()
+            .append(header::SET_COOKIE, crate::session::set_cookie(state, &cookie));
+    }
+    Ok(r)
+}
+
+/// Whether the session satisfies `prompt=login` and `max_age` (a session from a session token always does).
+fn fresh_enough(s: &Session, req: &AuthorizationRequest, now: lanyard_core::clock::Timestamp) -> bool {
+    let just_made = (now - s.created).num_seconds() < 5;
+    if req.prompt.iter().any(|p| p == "login") && !just_made {
+        return false;
+    }
+    match req.max_age {
+        Some(max) => (now - s.created).num_seconds() <= max,
+        None => true,
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    entry: &Entry,
+    issuer: &str,
+    app: &lanyard_core::model::App,
+    req: &AuthorizationRequest,
+    to: &ReturnTo,
+    session: &Session,
+) -> Result<Response, ApiError> {
+    let user = state.store.user(&session.user_id).await?;
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+        let e = OAuthError::new(ErrorCode::AccessDenied, "The user cannot sign in.");
+        return Ok(error_response(to, &e, issuer));
+    };
+    if !state.store.user_assigned_to_app(&app.id, &user.id).await? {
+        let e = OAuthError::new(
+            ErrorCode::AccessDenied,
+            "User is not assigned to the client application.",
+        );
+        return Ok(error_response(to, &e, issuer));
+    }
+    let decision = match policy::decide(&entry.server, GrantType::AuthorizationCode, &req.scopes) {
+        Ok(d) => d,
+        Err(e) => return Ok(error_response(to, &e, issuer)),
+    };
+    let now = state.clock.now();
+    let who = Authenticated {
+        user_id: &user.id,
+        session_id: Some(&session.id),
+        auth_time: session.created,
+        amr: &session.amr,
+    };
+    let grant_id = new_id(prefix::GRANT, now, state.random.as_ref());
+    let (code, record) = new_code(
+        &entry.server.id,
+        req,
+        decision.scopes,
+        &who,
+        grant_id,
+        now,
+        state.random.as_ref(),
+    );
+    state.store.insert_code(&record).await?;
+    Ok(respond(to, &[("code", &code), ("iss", issuer)]))
 }

@@ -3,9 +3,12 @@
 //! `/oauth2/{id}/.well-known/…`.
 
 pub mod authorize;
+pub mod client;
 pub mod discovery;
 pub mod error;
+pub mod introspect;
 pub mod keys;
+pub mod revoke;
 pub mod token;
 
 use std::sync::Arc;
@@ -56,6 +59,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/oauth2/v1/token", post(token::org))
         .route("/oauth2/{id}/v1/token", post(token::custom))
+        .route("/oauth2/v1/introspect", post(introspect::org))
+        .route("/oauth2/{id}/v1/introspect", post(introspect::custom))
+        .route("/oauth2/v1/revoke", post(revoke::org))
+        .route("/oauth2/{id}/v1/revoke", post(revoke::custom))
 }
 
 /// The org server's entry.

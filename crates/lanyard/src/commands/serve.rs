@@ -71,6 +71,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut server_config = ServerConfig::new(base_url.clone());
     if let Some(org) = store.org().await? {
         server_config.org_name = org.name;
+        server_config.org_id = org.id;
     }
     server_config.api_rate_limit_per_minute = config.api_rate_limit;
     server_config.signin_rate_limit_per_minute = config.signin_rate_limit;

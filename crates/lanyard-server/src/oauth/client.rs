@@ -1,0 +1,93 @@
+//! What the token, introspection and revocation endpoints share: reading a form body, authenticating the client
+//! for one authorization server, and the view of that server the protocol core needs.
+
+use axum::http::{HeaderMap, header};
+use lanyard_core::crypto::Jwk;
+use lanyard_core::model::App;
+use lanyard_core::oauth::client_auth::{self, RegisteredKeys};
+use lanyard_core::oauth::params::Params;
+use lanyard_core::oauth::tokens::Issuer;
+use lanyard_core::oauth_error::{ErrorCode, OAuthError};
+
+use crate::keyring::Entry;
+use crate::state::AppState;
+
+/// The form body of a request (`application/x-www-form-urlencoded` required).
+pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "The request must be application/x-www-form-urlencoded.",
+        ));
+    }
+    Params::parse(body)
+}
+
+/// Authenticates the client of a request to `endpoint` (e.g. `token`) of the server in `entry`.
+pub async fn authenticate(
+    state: &AppState,
+    entry: &Entry,
+    endpoint: &str,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<App, OAuthError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let presented = client_auth::presented(authorization, params)?;
+    let base = entry.server.endpoint_base(&state.config.base_url);
+    let issuer = entry.server.issuer(&state.config.base_url);
+    let audiences = [
+        format!("{base}/{endpoint}"),
+        format!("{base}/token"),
+        issuer,
+    ];
+    client_auth::authenticate(
+        state.store.as_ref(),
+        &RegisteredKeys,
+        &presented,
+        &audiences,
+        state.clock.now(),
+    )
+    .await
+}
+
+/// The server's access tokens' audiences: a custom server's own; the org server's is the base URL.
+pub fn audiences(state: &AppState, entry: &Entry) -> Vec<String> {
+    if entry.server.audiences.is_empty() {
+        vec![state.config.base_url.clone()]
+    } else {
+        entry.server.audiences.clone()
+    }
+}
+
+/// The signing view of the server, for the core.
+pub fn issuer<'a>(
+    state: &'a AppState,
+    entry: &'a Entry,
+    issuer: &'a str,
+    audiences: &'a [String],
+) -> Result<Issuer<'a>, OAuthError> {
+    let key = entry
+        .signing_key(entry.server.signing_alg)
+        .ok_or_else(|| {
+            OAuthError::new(ErrorCode::TemporarilyUnavailable, "No signing key is ready.")
+                .with_detail(format!("server {} has no active key", entry.server.id))
+        })?;
+    Ok(Issuer {
+        issuer,
+        audiences,
+        org_id: &state.config.org_id,
+        access_token_key: key,
+        id_token_key: key,
+    })
+}
+
+/// Every public key the server publishes.
+pub fn public_keys(entry: &Entry) -> Vec<Jwk> {
+    entry.keys.iter().map(|k| k.public_jwk.clone()).collect()
+}
