@@ -42,7 +42,8 @@ pub fn secret_matches(presented: &str, secrets: &[ClientSecret]) -> bool {
     let hash = sha256(presented.as_bytes());
     let mut found = false;
     for s in secrets {
-        found |= s.status == crate::model::LifecycleStatus::Active && constant_time_eq(&s.hash, &hash);
+        found |=
+            s.status == crate::model::LifecycleStatus::Active && constant_time_eq(&s.hash, &hash);
     }
     found
 }
@@ -96,10 +97,14 @@ pub fn check_redirect_uri(uri: &str, app_type: ApplicationType) -> Result<(), St
         "https" => Ok(()),
         "http" => match parsed.host_str() {
             Some(h) if is_loopback_host(h) => Ok(()),
-            _ => Err("must use https (http is allowed only for localhost and loopback addresses)".into()),
+            _ => Err(
+                "must use https (http is allowed only for localhost and loopback addresses)".into(),
+            ),
         },
         _ if app_type == ApplicationType::Native && parsed.scheme().contains('.') => Ok(()),
-        other => Err(format!("the {other} scheme is not allowed for this application type")),
+        other => Err(format!(
+            "the {other} scheme is not allowed for this application type"
+        )),
     }
 }
 
@@ -143,7 +148,9 @@ pub fn client_from_body(
     let set = match settings.get("oauthClient") {
         Some(Value::Object(m)) => m,
         _ => {
-            return Err(vec!["settings.oauthClient: is required for an OPENID_CONNECT app".into()]);
+            return Err(vec![
+                "settings.oauthClient: is required for an OPENID_CONNECT app".into(),
+            ]);
         }
     };
 
@@ -157,7 +164,10 @@ pub fn client_from_body(
         }),
     };
 
-    let client_id = match (previous, opt_str(cred.get("client_id"), "client_id", &mut causes)) {
+    let client_id = match (
+        previous,
+        opt_str(cred.get("client_id"), "client_id", &mut causes),
+    ) {
         (Some(p), Some(given)) if given != p.client_id => {
             causes.push("client_id: cannot be changed".into());
             p.client_id.clone()
@@ -169,7 +179,9 @@ pub fn client_from_body(
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
             if !ok {
-                causes.push("client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into());
+                causes.push(
+                    "client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into(),
+                );
             }
             given
         }
@@ -241,7 +253,9 @@ pub fn client_from_body(
         }
     };
     if app_type == ApplicationType::Service
-        && grant_types.iter().any(|g| *g != GrantType::ClientCredentials)
+        && grant_types
+            .iter()
+            .any(|g| *g != GrantType::ClientCredentials)
     {
         causes.push("grant_types: a service app may only use client_credentials".into());
     }
@@ -313,9 +327,14 @@ pub fn client_from_body(
         causes.push("jwks_uri: must be an https URL".into());
     }
     if method == ClientAuthMethod::PrivateKeyJwt && jwks.is_none() && jwks_uri.is_none() {
-        causes.push("jwks: private_key_jwt needs the client's public keys (jwks or jwks_uri)".into());
+        causes
+            .push("jwks: private_key_jwt needs the client's public keys (jwks or jwks_uri)".into());
     }
-    let initiate_login_uri = opt_str(set.get("initiate_login_uri"), "initiate_login_uri", &mut causes);
+    let initiate_login_uri = opt_str(
+        set.get("initiate_login_uri"),
+        "initiate_login_uri",
+        &mut causes,
+    );
     if let Some(u) = &initiate_login_uri
         && !u.starts_with("https://")
     {
@@ -372,12 +391,7 @@ mod tests {
     use serde_json::json;
 
     fn body(settings: Value) -> Result<OAuthClient, Causes> {
-        client_from_body(
-            &Map::new(),
-            settings.as_object().unwrap(),
-            "0oa1",
-            None,
-        )
+        client_from_body(&Map::new(), settings.as_object().unwrap(), "0oa1", None)
     }
 
     #[test]
@@ -385,7 +399,10 @@ mod tests {
         let c = body(json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"]}})).unwrap();
         assert_eq!(c.client_id, "0oa1");
         assert_eq!(c.application_type, ApplicationType::Web);
-        assert_eq!(c.token_endpoint_auth_method, ClientAuthMethod::ClientSecretBasic);
+        assert_eq!(
+            c.token_endpoint_auth_method,
+            ClientAuthMethod::ClientSecretBasic
+        );
         assert!(c.pkce_required);
         assert_eq!(c.grant_types, vec![GrantType::AuthorizationCode]);
         assert_eq!(c.response_types, vec!["code".to_owned()]);
@@ -406,7 +423,11 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(e.iter().any(|c| c.starts_with("token_endpoint_auth_method:")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|c| c.starts_with("token_endpoint_auth_method:")),
+            "{e:?}"
+        );
         assert!(e.iter().any(|c| c.starts_with("pkce_required:")), "{e:?}");
     }
 
@@ -441,7 +462,9 @@ mod tests {
         let creds = json!({"oauthClient": {"client_id": "other-id"}});
         let e = client_from_body(
             creds.as_object().unwrap(),
-            json!({"oauthClient": {"redirect_uris": ["https://a/cb"]}}).as_object().unwrap(),
+            json!({"oauthClient": {"redirect_uris": ["https://a/cb"]}})
+                .as_object()
+                .unwrap(),
             "x",
             Some(&c),
         )
@@ -452,19 +475,46 @@ mod tests {
     #[test]
     fn loopback_redirects_of_native_apps_match_on_any_port() {
         let n = ApplicationType::Native;
-        assert!(redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51004/cb", n));
-        assert!(!redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51004/other", n));
-        assert!(!redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51004/cb", ApplicationType::Web));
-        assert!(!redirect_uri_matches("https://a/cb", "https://a/cb/", ApplicationType::Web));
-        assert!(!redirect_uri_matches("https://a/cb", "https://A/cb", ApplicationType::Web));
-        assert!(redirect_uri_matches("https://a/cb?x=1", "https://a/cb?x=1", ApplicationType::Web));
+        assert!(redirect_uri_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51004/cb",
+            n
+        ));
+        assert!(!redirect_uri_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51004/other",
+            n
+        ));
+        assert!(!redirect_uri_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51004/cb",
+            ApplicationType::Web
+        ));
+        assert!(!redirect_uri_matches(
+            "https://a/cb",
+            "https://a/cb/",
+            ApplicationType::Web
+        ));
+        assert!(!redirect_uri_matches(
+            "https://a/cb",
+            "https://A/cb",
+            ApplicationType::Web
+        ));
+        assert!(redirect_uri_matches(
+            "https://a/cb?x=1",
+            "https://a/cb?x=1",
+            ApplicationType::Web
+        ));
     }
 
     #[test]
     fn secrets_are_long_and_matched_by_hash_only_while_active() {
         let s = mint_secret(&TestRandom::default());
         assert_eq!(s.value.len(), 64);
-        assert_eq!(format!("{s:?}"), format!("MintedSecret({}…)", &s.value[..4]));
+        assert_eq!(
+            format!("{s:?}"),
+            format!("MintedSecret({}…)", &s.value[..4])
+        );
         let now = crate::clock::from_millis(0);
         let mut stored = ClientSecret {
             id: "ocs1".into(),

@@ -103,7 +103,10 @@ async fn apps_round_trip_by_id_and_client_id(store: Arc<dyn Store>) {
         .insert("wildcard_redirect".into(), serde_json::json!("DISABLED"));
     store.insert_app(&a, Some(&secret(1, &a.id))).await.unwrap();
     assert_eq!(store.app(&a.id).await.unwrap(), Some(a.clone()));
-    assert_eq!(store.app_by_client_id("client1").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.app_by_client_id("client1").await.unwrap(),
+        Some(a.clone())
+    );
     assert_eq!(store.app_by_client_id("client2").await.unwrap(), None);
 
     // Client ids are unique.
@@ -129,7 +132,12 @@ async fn apps_round_trip_by_id_and_client_id(store: Arc<dyn Store>) {
 }
 
 async fn apps_list_by_label_prefix_in_pages(store: Arc<dyn Store>) {
-    for (n, label) in [(1, "Grafana"), (2, "GitLab"), (3, "Nextcloud"), (4, "grafana 2")] {
+    for (n, label) in [
+        (1, "Grafana"),
+        (2, "GitLab"),
+        (3, "Nextcloud"),
+        (4, "grafana 2"),
+    ] {
         store.insert_app(&app(n, label), None).await.unwrap();
     }
     let first = store.list_apps(None, &PageRequest::first(3)).await.unwrap();
@@ -186,7 +194,12 @@ async fn assignment_is_direct_through_a_group_or_through_everyone(store: Arc<dyn
         .await
         .unwrap();
     for n in 1..=3 {
-        assert!(!store.user_assigned_to_app(&a.id, &user(n).id).await.unwrap());
+        assert!(
+            !store
+                .user_assigned_to_app(&a.id, &user(n).id)
+                .await
+                .unwrap()
+        );
     }
 
     let direct = AppUser {
@@ -197,7 +210,12 @@ async fn assignment_is_direct_through_a_group_or_through_everyone(store: Arc<dyn
         last_updated: at(6),
     };
     assert!(store.put_app_user(&direct).await.unwrap());
-    assert!(store.user_assigned_to_app(&a.id, &user(1).id).await.unwrap());
+    assert!(
+        store
+            .user_assigned_to_app(&a.id, &user(1).id)
+            .await
+            .unwrap()
+    );
     // Updating keeps one assignment.
     let renamed = AppUser {
         user_name: "u1".into(),
@@ -230,8 +248,18 @@ async fn assignment_is_direct_through_a_group_or_through_everyone(store: Arc<dyn
         last_updated: at(8),
     };
     assert!(store.put_app_group(&by_group).await.unwrap());
-    assert!(store.user_assigned_to_app(&a.id, &user(2).id).await.unwrap());
-    assert!(!store.user_assigned_to_app(&a.id, &user(3).id).await.unwrap());
+    assert!(
+        store
+            .user_assigned_to_app(&a.id, &user(2).id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .user_assigned_to_app(&a.id, &user(3).id)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.app_group(&a.id, &group(1).id).await.unwrap(),
         Some(by_group.clone())
@@ -249,8 +277,18 @@ async fn assignment_is_direct_through_a_group_or_through_everyone(store: Arc<dyn
             .await
             .unwrap()
     );
-    assert!(store.user_assigned_to_app(&a.id, &user(3).id).await.unwrap());
-    assert!(!store.user_assigned_to_app(&a.id, "00unobody").await.unwrap());
+    assert!(
+        store
+            .user_assigned_to_app(&a.id, &user(3).id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .user_assigned_to_app(&a.id, "00unobody")
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .list_app_groups(&a.id, &PageRequest::first(10))
@@ -261,9 +299,19 @@ async fn assignment_is_direct_through_a_group_or_through_everyone(store: Arc<dyn
         2
     );
     assert!(store.delete_app_group(&a.id, &everyone.id).await.unwrap());
-    assert!(!store.user_assigned_to_app(&a.id, &user(3).id).await.unwrap());
+    assert!(
+        !store
+            .user_assigned_to_app(&a.id, &user(3).id)
+            .await
+            .unwrap()
+    );
     assert!(store.delete_app_user(&a.id, &user(1).id).await.unwrap());
-    assert!(!store.user_assigned_to_app(&a.id, &user(1).id).await.unwrap());
+    assert!(
+        !store
+            .user_assigned_to_app(&a.id, &user(1).id)
+            .await
+            .unwrap()
+    );
 }
 
 async fn assignments_go_with_their_user_group_or_app(store: Arc<dyn Store>) {
@@ -402,7 +450,10 @@ fn refresh(n: u8, expires: i64) -> RefreshToken {
 async fn refresh_tokens_rotate_once_and_replays_are_recognised(store: Arc<dyn Store>) {
     store.insert_user(&user(1), None).await.unwrap();
     let g = grant("oag1", 10_000);
-    store.insert_grant(&g, Some(&refresh(1, 1000))).await.unwrap();
+    store
+        .insert_grant(&g, Some(&refresh(1, 1000)))
+        .await
+        .unwrap();
     assert_eq!(store.grant("oag1").await.unwrap(), Some(g.clone()));
 
     assert_eq!(
@@ -487,15 +538,33 @@ async fn revoked_or_ended_grants_refresh_nothing(store: Arc<dyn Store>) {
 
 async fn access_tokens_are_revoked_by_jti_or_through_their_grant(store: Arc<dyn Store>) {
     store.insert_user(&user(1), None).await.unwrap();
-    store.insert_grant(&grant("oag1", 10_000), None).await.unwrap();
-    assert!(!store.access_token_revoked("AT.1", Some("oag1")).await.unwrap());
+    store
+        .insert_grant(&grant("oag1", 10_000), None)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .access_token_revoked("AT.1", Some("oag1"))
+            .await
+            .unwrap()
+    );
     assert!(!store.access_token_revoked("AT.1", None).await.unwrap());
     store.revoke_access_token("AT.1", at(100)).await.unwrap();
     store.revoke_access_token("AT.1", at(100)).await.unwrap();
     assert!(store.access_token_revoked("AT.1", None).await.unwrap());
-    assert!(!store.access_token_revoked("AT.2", Some("oag1")).await.unwrap());
+    assert!(
+        !store
+            .access_token_revoked("AT.2", Some("oag1"))
+            .await
+            .unwrap()
+    );
     store.revoke_grant("oag1", at(1)).await.unwrap();
-    assert!(store.access_token_revoked("AT.2", Some("oag1")).await.unwrap());
+    assert!(
+        store
+            .access_token_revoked("AT.2", Some("oag1"))
+            .await
+            .unwrap()
+    );
 }
 
 async fn expired_codes_and_tokens_are_forgotten(store: Arc<dyn Store>) {
@@ -533,7 +602,9 @@ async fn jtis_are_recorded_once_until_they_expire(store: Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move { store.record_jti("dpop:x", at(100)).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            store.record_jti("dpop:x", at(100)).await.unwrap()
+        }));
     }
     let mut firsts = 0;
     for t in tasks {

@@ -19,7 +19,11 @@ fn web_app(label: &str) -> Value {
 async fn an_oidc_app_round_trips_in_okta_s_shape_with_its_secret_shown_once() {
     let env = Env::start();
     let (status, app) = env
-        .admin(Method::POST, "/api/v1/apps?activate=true", Some(web_app("Grafana")))
+        .admin(
+            Method::POST,
+            "/api/v1/apps?activate=true",
+            Some(web_app("Grafana")),
+        )
         .await;
     assert_eq!(status, 200, "{app}");
     let id = app["id"].as_str().unwrap();
@@ -34,7 +38,10 @@ async fn an_oidc_app_round_trips_in_okta_s_shape_with_its_secret_shown_once() {
     assert_eq!(oc["token_endpoint_auth_method"], "client_secret_basic");
     assert_eq!(oc["pkce_required"], true);
     let s = &app["settings"]["oauthClient"];
-    assert_eq!(s["grant_types"], json!(["authorization_code", "refresh_token"]));
+    assert_eq!(
+        s["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
     assert_eq!(s["application_type"], "web");
     assert_eq!(
         app["_links"]["self"]["href"],
@@ -42,13 +49,20 @@ async fn an_oidc_app_round_trips_in_okta_s_shape_with_its_secret_shown_once() {
     );
 
     // Read back: the secret is never shown again.
-    let (status, again) = env.admin(Method::GET, &format!("/api/v1/apps/{id}"), None).await;
+    let (status, again) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}"), None)
+        .await;
     assert_eq!(status, 200);
-    assert!(again["credentials"]["oauthClient"].get("client_secret").is_none());
+    assert!(
+        again["credentials"]["oauthClient"]
+            .get("client_secret")
+            .is_none()
+    );
     assert_eq!(again["label"], "Grafana");
 
     // Lists and `q`.
-    env.admin(Method::POST, "/api/v1/apps", Some(web_app("GitLab"))).await;
+    env.admin(Method::POST, "/api/v1/apps", Some(web_app("GitLab")))
+        .await;
     let (_, all) = env.admin(Method::GET, "/api/v1/apps?limit=1", None).await;
     assert_eq!(all.as_array().unwrap().len(), 1);
     let (_, graf) = env.admin(Method::GET, "/api/v1/apps?q=graf", None).await;
@@ -56,9 +70,14 @@ async fn an_oidc_app_round_trips_in_okta_s_shape_with_its_secret_shown_once() {
 
     // Replace keeps the client id; the client id cannot change.
     let mut body = web_app("Grafana prod");
-    body["settings"]["oauthClient"]["redirect_uris"] = json!(["https://grafana.example/login/generic_oauth"]);
+    body["settings"]["oauthClient"]["redirect_uris"] =
+        json!(["https://grafana.example/login/generic_oauth"]);
     let (status, put) = env
-        .admin(Method::PUT, &format!("/api/v1/apps/{id}"), Some(body.clone()))
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{id}"),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(status, 200, "{put}");
     assert_eq!(put["label"], "Grafana prod");
@@ -71,18 +90,30 @@ async fn an_oidc_app_round_trips_in_okta_s_shape_with_its_secret_shown_once() {
     assert_okta_error(&err, "E0000001");
 
     // An active app cannot be deleted; a deactivated one can.
-    let (status, err) = env.admin(Method::DELETE, &format!("/api/v1/apps/{id}"), None).await;
+    let (status, err) = env
+        .admin(Method::DELETE, &format!("/api/v1/apps/{id}"), None)
+        .await;
     assert_eq!(status, 403);
     assert_okta_error(&err, "E0000056");
     let (status, _) = env
-        .admin(Method::POST, &format!("/api/v1/apps/{id}/lifecycle/deactivate"), None)
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
-    let (_, off) = env.admin(Method::GET, &format!("/api/v1/apps/{id}"), None).await;
+    let (_, off) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}"), None)
+        .await;
     assert_eq!(off["status"], "INACTIVE");
-    let (status, _) = env.admin(Method::DELETE, &format!("/api/v1/apps/{id}"), None).await;
+    let (status, _) = env
+        .admin(Method::DELETE, &format!("/api/v1/apps/{id}"), None)
+        .await;
     assert_eq!(status, 204);
-    let (status, err) = env.admin(Method::GET, &format!("/api/v1/apps/{id}"), None).await;
+    let (status, err) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}"), None)
+        .await;
     assert_eq!(status, 404);
     assert_okta_error(&err, "E0000007");
 }
@@ -91,14 +122,22 @@ async fn an_oidc_app_round_trips_in_okta_s_shape_with_its_secret_shown_once() {
 async fn registration_validates_redirect_uris_and_client_types_with_causes() {
     let env = Env::start();
     let mut bad = web_app("Bad");
-    bad["settings"]["oauthClient"]["redirect_uris"] =
-        json!(["http://evil.example/cb", "https://a.example/cb#x", "javascript:alert(1)"]);
+    bad["settings"]["oauthClient"]["redirect_uris"] = json!([
+        "http://evil.example/cb",
+        "https://a.example/cb#x",
+        "javascript:alert(1)"
+    ]);
     let (status, err) = env.admin(Method::POST, "/api/v1/apps", Some(bad)).await;
     assert_eq!(status, 400);
     assert_okta_error(&err, "E0000001");
     let causes = err["errorCauses"].as_array().unwrap();
     assert_eq!(causes.len(), 3, "{err}");
-    assert!(causes.iter().all(|c| c["errorSummary"].as_str().unwrap().starts_with("redirect_uris:")));
+    assert!(causes.iter().all(|c| {
+        c["errorSummary"]
+            .as_str()
+            .unwrap()
+            .starts_with("redirect_uris:")
+    }));
 
     // A SPA is public: PKCE, no secret.
     let spa = json!({"label": "SPA", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
@@ -107,24 +146,46 @@ async fn registration_validates_redirect_uris_and_client_types_with_causes() {
             "redirect_uris": ["http://localhost:8080/callback"]}}});
     let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(spa)).await;
     assert_eq!(status, 200, "{app}");
-    assert!(app["credentials"]["oauthClient"].get("client_secret").is_none());
+    assert!(
+        app["credentials"]["oauthClient"]
+            .get("client_secret")
+            .is_none()
+    );
     let mut secretive = app.clone();
-    secretive["credentials"]["oauthClient"]["token_endpoint_auth_method"] = json!("client_secret_basic");
+    secretive["credentials"]["oauthClient"]["token_endpoint_auth_method"] =
+        json!("client_secret_basic");
     let (status, _) = env
-        .admin(Method::PUT, &format!("/api/v1/apps/{}", app["id"].as_str().unwrap()), Some(secretive))
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{}", app["id"].as_str().unwrap()),
+            Some(secretive),
+        )
         .await;
     assert_eq!(status, 400);
 
     // No label; another kind of app; the password grant.
     let mut nolabel = web_app("");
     nolabel["label"] = Value::Null;
-    assert_eq!(env.admin(Method::POST, "/api/v1/apps", Some(nolabel)).await.0, 400);
+    assert_eq!(
+        env.admin(Method::POST, "/api/v1/apps", Some(nolabel))
+            .await
+            .0,
+        400
+    );
     let mut saml = web_app("Saml");
     saml["signOnMode"] = json!("SAML_2_0");
-    assert_eq!(env.admin(Method::POST, "/api/v1/apps", Some(saml)).await.0, 400);
+    assert_eq!(
+        env.admin(Method::POST, "/api/v1/apps", Some(saml)).await.0,
+        400
+    );
     let mut password = web_app("Pw");
     password["settings"]["oauthClient"]["grant_types"] = json!(["password"]);
-    assert_eq!(env.admin(Method::POST, "/api/v1/apps", Some(password)).await.0, 400);
+    assert_eq!(
+        env.admin(Method::POST, "/api/v1/apps", Some(password))
+            .await
+            .0,
+        400
+    );
     // Not JSON.
     let r = common::client()
         .post(env.s.url("/api/v1/apps"))
@@ -140,12 +201,19 @@ async fn registration_validates_redirect_uris_and_client_types_with_causes() {
 #[tokio::test]
 async fn secrets_rotate_with_two_active_and_only_inactive_ones_are_deleted() {
     let env = Env::start();
-    let (_, app) = env.admin(Method::POST, "/api/v1/apps", Some(web_app("Rotating"))).await;
+    let (_, app) = env
+        .admin(Method::POST, "/api/v1/apps", Some(web_app("Rotating")))
+        .await;
     let id = app["id"].as_str().unwrap();
     let path = format!("/api/v1/apps/{id}/credentials/secrets");
     let (_, list) = env.admin(Method::GET, &path, None).await;
     let first = list[0]["id"].as_str().unwrap().to_owned();
-    assert!(list[0]["client_secret"].as_str().unwrap().ends_with("********"));
+    assert!(
+        list[0]["client_secret"]
+            .as_str()
+            .unwrap()
+            .ends_with("********")
+    );
 
     let (status, second) = env.admin(Method::POST, &path, None).await;
     assert_eq!(status, 200, "{second}");
@@ -155,20 +223,32 @@ async fn secrets_rotate_with_two_active_and_only_inactive_ones_are_deleted() {
     assert_eq!(status, 400);
     assert_okta_error(&err, "E0000001");
     // An active secret cannot be deleted.
-    let (status, _) = env.admin(Method::DELETE, &format!("{path}/{first}"), None).await;
+    let (status, _) = env
+        .admin(Method::DELETE, &format!("{path}/{first}"), None)
+        .await;
     assert_eq!(status, 400);
     let (status, off) = env
-        .admin(Method::POST, &format!("{path}/{first}/lifecycle/deactivate"), None)
+        .admin(
+            Method::POST,
+            &format!("{path}/{first}/lifecycle/deactivate"),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(off["status"], "INACTIVE");
     // The last active one cannot be deactivated.
     let sid = second["id"].as_str().unwrap();
     let (status, _) = env
-        .admin(Method::POST, &format!("{path}/{sid}/lifecycle/deactivate"), None)
+        .admin(
+            Method::POST,
+            &format!("{path}/{sid}/lifecycle/deactivate"),
+            None,
+        )
         .await;
     assert_eq!(status, 400);
-    let (status, _) = env.admin(Method::DELETE, &format!("{path}/{first}"), None).await;
+    let (status, _) = env
+        .admin(Method::DELETE, &format!("{path}/{first}"), None)
+        .await;
     assert_eq!(status, 204);
     let (_, list) = env.admin(Method::GET, &path, None).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -177,7 +257,9 @@ async fn secrets_rotate_with_two_active_and_only_inactive_ones_are_deleted() {
 #[tokio::test]
 async fn users_and_groups_are_assigned_in_okta_s_shape() {
     let env = Env::start();
-    let (_, app) = env.admin(Method::POST, "/api/v1/apps", Some(web_app("Assigned"))).await;
+    let (_, app) = env
+        .admin(Method::POST, "/api/v1/apps", Some(web_app("Assigned")))
+        .await;
     let id = app["id"].as_str().unwrap();
     let uid = env.create_user("ada@example.com").await;
 
@@ -192,14 +274,24 @@ async fn users_and_groups_are_assigned_in_okta_s_shape() {
     assert_eq!(au["id"], uid.as_str());
     assert_eq!(au["scope"], "USER");
     assert_eq!(au["credentials"]["userName"], "ada");
-    let (_, list) = env.admin(Method::GET, &format!("/api/v1/apps/{id}/users"), None).await;
+    let (_, list) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}/users"), None)
+        .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (status, _) = env
-        .admin(Method::POST, &format!("/api/v1/apps/{id}/users"), Some(json!({"id": "00unobody"})))
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{id}/users"),
+            Some(json!({"id": "00unobody"})),
+        )
         .await;
     assert_eq!(status, 404);
     let (status, _) = env
-        .admin(Method::DELETE, &format!("/api/v1/apps/{id}/users/{uid}"), None)
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/apps/{id}/users/{uid}"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let (status, _) = env
@@ -208,24 +300,42 @@ async fn users_and_groups_are_assigned_in_okta_s_shape() {
     assert_eq!(status, 404);
 
     let (_, group) = env
-        .admin(Method::POST, "/api/v1/groups", Some(json!({"profile": {"name": "Engineers"}})))
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "Engineers"}})),
+        )
         .await;
     let gid = group["id"].as_str().unwrap();
     let (status, ag) = env
-        .admin(Method::PUT, &format!("/api/v1/apps/{id}/groups/{gid}"), Some(json!({"priority": 0})))
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{id}/groups/{gid}"),
+            Some(json!({"priority": 0})),
+        )
         .await;
     assert_eq!(status, 200, "{ag}");
     assert_eq!(ag["id"], gid);
     assert_eq!(ag["priority"], 0);
     assert!(ag["lastUpdated"].is_string());
-    let (_, list) = env.admin(Method::GET, &format!("/api/v1/apps/{id}/groups"), None).await;
+    let (_, list) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}/groups"), None)
+        .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (status, _) = env
-        .admin(Method::PUT, &format!("/api/v1/apps/{id}/groups/00gnothing"), None)
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{id}/groups/00gnothing"),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
     let (status, _) = env
-        .admin(Method::DELETE, &format!("/api/v1/apps/{id}/groups/{gid}"), None)
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/apps/{id}/groups/{gid}"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
 }

@@ -46,8 +46,16 @@ fn check_metadata(doc: &Value, issuer: &str) {
     for grant in ["refresh_token", "client_credentials"] {
         assert!(has("grant_types_supported", grant), "{grant}");
     }
-    for method in ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] {
-        assert!(has("token_endpoint_auth_methods_supported", method), "{method}");
+    for method in [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ] {
+        assert!(
+            has("token_endpoint_auth_methods_supported", method),
+            "{method}"
+        );
     }
     for present in ["introspection_endpoint", "revocation_endpoint"] {
         assert!(doc[present].is_string(), "{present}");

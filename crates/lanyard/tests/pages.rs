@@ -3,88 +3,10 @@
 
 mod common;
 
+use common::browser::*;
 use common::*;
 use lanyard_core::mfa::totp::{TotpConfig, TotpSecret, code_at};
 use serde_json::{Value, json};
-
-/// A browser: a cookie jar and no redirects followed.
-#[derive(Default)]
-struct Browser {
-    cookies: std::collections::BTreeMap<String, String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let r = req
-            .header("Cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        for set in r.headers().get_all("set-cookie") {
-            let set = set.to_str().unwrap();
-            let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || attrs.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let headers = r.headers().clone();
-        Page {
-            status,
-            location,
-            headers,
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> Page {
-        self.send(client().get(url)).await
-    }
-
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
-        self.send(client().post(url).form(form)).await
-    }
-}
-
-async fn post_owned(b: &mut Browser, url: &str, pairs: Vec<(String, String)>) -> Page {
-    let refs: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    b.post(url, &refs).await
-}
-
-/// The value of a hidden input in a page.
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-        + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
-}
 
 /// Page steps on top of the shared test environment.
 trait PageCalls {

@@ -1,11 +1,11 @@
 //! Verifying compact JWS (RFC 7515) against public JWKs: client assertions (`private_key_jwt`), our own tokens
 //! at introspection, hints and proofs. Only asymmetric algorithms Lanyard knows; `none` and HMAC are refused.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
 };
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use super::{Jwk, SigningAlg};
@@ -32,7 +32,9 @@ pub enum JwsError {
 }
 
 fn decode_json(part: &str) -> Result<Map<String, Value>, JwsError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwsError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| JwsError::Malformed)?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(JwsError::Malformed),
@@ -53,7 +55,9 @@ impl<'a> UnverifiedJws<'a> {
             header: decode_json(h)?,
             claims: decode_json(c)?,
             signing_input,
-            signature: URL_SAFE_NO_PAD.decode(sig).map_err(|_| JwsError::Malformed)?,
+            signature: URL_SAFE_NO_PAD
+                .decode(sig)
+                .map_err(|_| JwsError::Malformed)?,
         })
     }
 
@@ -153,7 +157,9 @@ mod tests {
             let parsed = UnverifiedJws::parse(&token).unwrap();
             assert_eq!(parsed.claims["sub"], "a");
             assert_eq!(parsed.typ(), Some("JWT"));
-            parsed.verify(std::slice::from_ref(key.public_jwk())).unwrap();
+            parsed
+                .verify(std::slice::from_ref(key.public_jwk()))
+                .unwrap();
 
             let other = SigningKey::generate(alg).unwrap();
             let mut jwk = other.public_jwk().clone();
@@ -161,9 +167,16 @@ mod tests {
             assert_eq!(parsed.verify(&[jwk]), Err(JwsError::Signature), "{alg}");
 
             let (head, _) = token.split_once('.').unwrap();
-            let forged = format!("{head}.{}.{}", URL_SAFE_NO_PAD.encode(br#"{"sub":"b"}"#), token.rsplit_once('.').unwrap().1);
+            let forged = format!(
+                "{head}.{}.{}",
+                URL_SAFE_NO_PAD.encode(br#"{"sub":"b"}"#),
+                token.rsplit_once('.').unwrap().1
+            );
             let forged = UnverifiedJws::parse(&forged).unwrap();
-            assert_eq!(forged.verify(std::slice::from_ref(key.public_jwk())), Err(JwsError::Signature));
+            assert_eq!(
+                forged.verify(std::slice::from_ref(key.public_jwk())),
+                Err(JwsError::Signature)
+            );
         }
     }
 
@@ -172,10 +185,16 @@ mod tests {
         let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
         let c = URL_SAFE_NO_PAD.encode(br#"{}"#);
         let t = format!("{h}.{c}.");
-        assert_eq!(UnverifiedJws::parse(&t).unwrap().verify(&[]), Err(JwsError::Algorithm));
+        assert_eq!(
+            UnverifiedJws::parse(&t).unwrap().verify(&[]),
+            Err(JwsError::Algorithm)
+        );
         let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
         let t = format!("{h}.{c}.AAAA");
-        assert_eq!(UnverifiedJws::parse(&t).unwrap().verify(&[]), Err(JwsError::Algorithm));
+        assert_eq!(
+            UnverifiedJws::parse(&t).unwrap().verify(&[]),
+            Err(JwsError::Algorithm)
+        );
         assert!(UnverifiedJws::parse("abc").is_err());
         assert!(UnverifiedJws::parse("a.b.c.d").is_err());
     }

@@ -51,7 +51,11 @@ impl ReturnTo {
     }
 
     /// The parameters of an error response.
-    pub fn error_params<'a>(&self, e: &'a OAuthError, iss: &'a str) -> Vec<(&'static str, &'a str)> {
+    pub fn error_params<'a>(
+        &self,
+        e: &'a OAuthError,
+        iss: &'a str,
+    ) -> Vec<(&'static str, &'a str)> {
         vec![
             ("error", e.code.as_str()),
             ("error_description", e.description.as_str()),
@@ -69,7 +73,10 @@ pub struct PageError(pub OAuthError);
 pub fn check_client(params: &Params, app: Option<&App>) -> Result<ReturnTo, PageError> {
     let page = |code, d: &str| PageError(OAuthError::new(code, d));
     if params.get("client_id").is_none() {
-        return Err(page(ErrorCode::InvalidRequest, "The 'client_id' parameter is required."));
+        return Err(page(
+            ErrorCode::InvalidRequest,
+            "The 'client_id' parameter is required.",
+        ));
     }
     let Some(app) = app.filter(|a| a.status == LifecycleStatus::Active) else {
         return Err(page(
@@ -78,7 +85,10 @@ pub fn check_client(params: &Params, app: Option<&App>) -> Result<ReturnTo, Page
         ));
     };
     let Some(redirect_uri) = params.get("redirect_uri") else {
-        return Err(page(ErrorCode::InvalidRequest, "The 'redirect_uri' parameter is required."));
+        return Err(page(
+            ErrorCode::InvalidRequest,
+            "The 'redirect_uri' parameter is required.",
+        ));
     };
     let registered = app
         .client
@@ -136,16 +146,29 @@ fn bad(code: ErrorCode, d: impl Into<String>) -> OAuthError {
 }
 
 /// Stage two: everything else, for a client already trusted by [`check_client`]. Errors go back to the client.
-pub fn validate(params: &Params, app: &App, to: &ReturnTo) -> Result<AuthorizationRequest, OAuthError> {
+pub fn validate(
+    params: &Params,
+    app: &App,
+    to: &ReturnTo,
+) -> Result<AuthorizationRequest, OAuthError> {
     if params.get("request").is_some() {
-        return Err(bad(ErrorCode::RequestNotSupported, "Request objects are not supported."));
+        return Err(bad(
+            ErrorCode::RequestNotSupported,
+            "Request objects are not supported.",
+        ));
     }
     if params.get("request_uri").is_some() {
-        return Err(bad(ErrorCode::RequestUriNotSupported, "The request_uri parameter is not supported."));
+        return Err(bad(
+            ErrorCode::RequestUriNotSupported,
+            "The request_uri parameter is not supported.",
+        ));
     }
     let response_type = params.list("response_type");
     if response_type.is_empty() {
-        return Err(bad(ErrorCode::InvalidRequest, "The 'response_type' parameter is required."));
+        return Err(bad(
+            ErrorCode::InvalidRequest,
+            "The 'response_type' parameter is required.",
+        ));
     }
     if response_type != ["code"] {
         return Err(bad(
@@ -161,10 +184,16 @@ pub fn validate(params: &Params, app: &App, to: &ReturnTo) -> Result<Authorizati
     }
     let scopes = params.list("scope");
     if scopes.is_empty() {
-        return Err(bad(ErrorCode::InvalidScope, "The authorization request must include a 'scope' parameter."));
+        return Err(bad(
+            ErrorCode::InvalidScope,
+            "The authorization request must include a 'scope' parameter.",
+        ));
     }
     let code_challenge = match params.get("code_challenge") {
-        Some(c) => Some(pkce::check_challenge(c, params.get("code_challenge_method"))?),
+        Some(c) => Some(pkce::check_challenge(
+            c,
+            params.get("code_challenge_method"),
+        )?),
         None if app.client.pkce_required || app.client.is_public() => {
             return Err(bad(
                 ErrorCode::InvalidRequest,
@@ -173,7 +202,10 @@ pub fn validate(params: &Params, app: &App, to: &ReturnTo) -> Result<Authorizati
         }
         None => {
             if params.get("code_challenge_method").is_some() {
-                return Err(bad(ErrorCode::InvalidRequest, "code_challenge_method without code_challenge."));
+                return Err(bad(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method without code_challenge.",
+                ));
             }
             None
         }
@@ -181,16 +213,25 @@ pub fn validate(params: &Params, app: &App, to: &ReturnTo) -> Result<Authorizati
     let prompt = params.list("prompt");
     for p in &prompt {
         if !matches!(p.as_str(), "none" | "login" | "consent" | "select_account") {
-            return Err(bad(ErrorCode::InvalidRequest, format!("The prompt value '{p}' is not supported.")));
+            return Err(bad(
+                ErrorCode::InvalidRequest,
+                format!("The prompt value '{p}' is not supported."),
+            ));
         }
     }
     if prompt.len() > 1 && prompt.iter().any(|p| p == "none") {
-        return Err(bad(ErrorCode::InvalidRequest, "prompt=none cannot be combined with other values."));
+        return Err(bad(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values.",
+        ));
     }
     let max_age = match params.get("max_age") {
         None => None,
         Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            bad(ErrorCode::InvalidRequest, "The 'max_age' parameter must be a non-negative integer.")
+            bad(
+                ErrorCode::InvalidRequest,
+                "The 'max_age' parameter must be a non-negative integer.",
+            )
         })?),
     };
     let _ = to;
@@ -296,15 +337,40 @@ mod tests {
         let a = app(ApplicationType::Web);
         assert!(check_client(&p("redirect_uri=https://a.example/cb"), Some(&a)).is_err());
         assert!(check_client(&p("client_id=c1&redirect_uri=https://a.example/cb"), None).is_err());
-        assert!(check_client(&p("client_id=c1&redirect_uri=https://evil.example/cb"), Some(&a)).is_err());
-        assert!(check_client(&p("client_id=c1&redirect_uri=https://a.example/cb/"), Some(&a)).is_err());
+        assert!(
+            check_client(
+                &p("client_id=c1&redirect_uri=https://evil.example/cb"),
+                Some(&a)
+            )
+            .is_err()
+        );
+        assert!(
+            check_client(
+                &p("client_id=c1&redirect_uri=https://a.example/cb/"),
+                Some(&a)
+            )
+            .is_err()
+        );
         assert!(check_client(&p("client_id=c1"), Some(&a)).is_err());
         let mut off = a.clone();
         off.status = LifecycleStatus::Inactive;
-        assert!(check_client(&p("client_id=c1&redirect_uri=https://a.example/cb"), Some(&off)).is_err());
-        let to = check_client(&p("client_id=c1&redirect_uri=https://a.example/cb&state=s"), Some(&a)).unwrap();
+        assert!(
+            check_client(
+                &p("client_id=c1&redirect_uri=https://a.example/cb"),
+                Some(&off)
+            )
+            .is_err()
+        );
+        let to = check_client(
+            &p("client_id=c1&redirect_uri=https://a.example/cb&state=s"),
+            Some(&a),
+        )
+        .unwrap();
         assert_eq!(to.state.as_deref(), Some("s"));
-        assert_eq!(to.url(&[("code", "x y")]), "https://a.example/cb?code=x+y&state=s");
+        assert_eq!(
+            to.url(&[("code", "x y")]),
+            "https://a.example/cb?code=x+y&state=s"
+        );
     }
 
     #[test]
@@ -312,9 +378,15 @@ mod tests {
         let a = app(ApplicationType::Browser);
         let base = "client_id=c1&redirect_uri=https://a.example/cb&response_type=code&scope=openid";
         let to = check_client(&p(base), Some(&a)).unwrap();
-        assert_eq!(validate(&p(base), &a, &to).unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(
+            validate(&p(base), &a, &to).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
         let plain = format!("{base}&code_challenge={CHALLENGE}&code_challenge_method=plain");
-        assert_eq!(validate(&p(&plain), &a, &to).unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(
+            validate(&p(&plain), &a, &to).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
         let good = format!("{base}&code_challenge={CHALLENGE}&code_challenge_method=S256&nonce=n");
         let req = validate(&p(&good), &a, &to).unwrap();
         assert_eq!(req.code_challenge.as_deref(), Some(CHALLENGE));
@@ -327,15 +399,55 @@ mod tests {
     #[test]
     fn response_types_scopes_and_prompts_are_checked() {
         let a = app(ApplicationType::Web);
-        let to = check_client(&p("client_id=c1&redirect_uri=https://a.example/cb"), Some(&a)).unwrap();
-        let v = |q: &str| validate(&p(&format!("client_id=c1&redirect_uri=https://a.example/cb&{q}")), &a, &to);
-        assert_eq!(v("scope=openid").unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(v("response_type=token&scope=openid").unwrap_err().code, ErrorCode::UnsupportedResponseType);
-        assert_eq!(v("response_type=code").unwrap_err().code, ErrorCode::InvalidScope);
-        assert_eq!(v("response_type=code&scope=openid&prompt=none%20login").unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(v("response_type=code&scope=openid&max_age=-1").unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(v("response_type=code&scope=openid&request=x").unwrap_err().code, ErrorCode::RequestNotSupported);
-        assert!(v("response_type=code&scope=openid&prompt=none").unwrap().prompt_none());
+        let to = check_client(
+            &p("client_id=c1&redirect_uri=https://a.example/cb"),
+            Some(&a),
+        )
+        .unwrap();
+        let v = |q: &str| {
+            validate(
+                &p(&format!(
+                    "client_id=c1&redirect_uri=https://a.example/cb&{q}"
+                )),
+                &a,
+                &to,
+            )
+        };
+        assert_eq!(
+            v("scope=openid").unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            v("response_type=token&scope=openid").unwrap_err().code,
+            ErrorCode::UnsupportedResponseType
+        );
+        assert_eq!(
+            v("response_type=code").unwrap_err().code,
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            v("response_type=code&scope=openid&prompt=none%20login")
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            v("response_type=code&scope=openid&max_age=-1")
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            v("response_type=code&scope=openid&request=x")
+                .unwrap_err()
+                .code,
+            ErrorCode::RequestNotSupported
+        );
+        assert!(
+            v("response_type=code&scope=openid&prompt=none")
+                .unwrap()
+                .prompt_none()
+        );
         let mut cc = a.clone();
         cc.client.grant_types = vec![GrantType::ClientCredentials];
         let e = validate(&p("response_type=code&scope=x"), &cc, &to).unwrap_err();
@@ -350,9 +462,15 @@ mod tests {
             state: None,
         };
         assert_eq!(to.url(&[("code", "c")]), "https://a/cb?x=1&code=c");
-        let f = ReturnTo { mode: ResponseMode::Fragment, ..to.clone() };
+        let f = ReturnTo {
+            mode: ResponseMode::Fragment,
+            ..to.clone()
+        };
         assert_eq!(f.url(&[("code", "c")]), "https://a/cb?x=1#code=c");
         let e = OAuthError::new(ErrorCode::AccessDenied, "no");
-        assert_eq!(to.error_params(&e, "http://i")[0], ("error", "access_denied"));
+        assert_eq!(
+            to.error_params(&e, "http://i")[0],
+            ("error", "access_denied")
+        );
     }
 }

@@ -19,7 +19,11 @@ pub fn user_claims(user: &User, scopes: &[String]) -> Map<String, Value> {
         let first = user.attr("firstName");
         let last = user.attr("lastName");
         let name = user.attr("displayName").map(str::to_owned).or_else(|| {
-            let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            let joined = [first, last]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
             (!joined.is_empty()).then_some(joined)
         });
         put(&mut out, "name", name.as_deref());
@@ -84,7 +88,15 @@ mod tests {
     fn scopes_release_their_claims_only() {
         let c = user_claims(&ada(), &["openid".into()]);
         assert!(c.is_empty());
-        let c = user_claims(&ada(), &["profile".into(), "email".into(), "phone".into(), "address".into()]);
+        let c = user_claims(
+            &ada(),
+            &[
+                "profile".into(),
+                "email".into(),
+                "phone".into(),
+                "address".into(),
+            ],
+        );
         assert_eq!(c["name"], "Ada Lovelace");
         assert_eq!(c["preferred_username"], "ada@example.com");
         assert_eq!(c["updated_at"], 1_700_000_000);

@@ -47,7 +47,9 @@ pub enum Presented {
 impl std::fmt::Debug for Presented {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Presented::Secret { client_id, basic, .. } => {
+            Presented::Secret {
+                client_id, basic, ..
+            } => {
                 write!(f, "Secret({client_id}, basic: {basic})")
             }
             Presented::Assertion { .. } => f.write_str("Assertion"),
@@ -95,7 +97,8 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
             let raw = STANDARD
                 .decode(h[6..].trim())
                 .map_err(|_| failed("Basic credentials are not Base64"))?;
-            let raw = String::from_utf8(raw).map_err(|_| failed("Basic credentials are not UTF-8"))?;
+            let raw =
+                String::from_utf8(raw).map_err(|_| failed("Basic credentials are not UTF-8"))?;
             let (id, secret) = raw
                 .split_once(':')
                 .ok_or_else(|| failed("Basic credentials without a colon"))?;
@@ -119,7 +122,9 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
     }
     if let Some((client_id, secret)) = basic {
         if params.get("client_id").is_some_and(|id| id != client_id) {
-            return Err(failed("client_id in the body differs from Basic credentials"));
+            return Err(failed(
+                "client_id in the body differs from Basic credentials",
+            ));
         }
         return Ok(Presented::Secret {
             client_id,
@@ -189,14 +194,25 @@ pub async fn authenticate(
         Presented::Secret { client_id, .. } | Presented::Public { client_id } => client_id.clone(),
         Presented::Assertion { assertion } => UnverifiedJws::parse(assertion)
             .ok()
-            .and_then(|j| j.claims.get("sub").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|j| {
+                j.claims
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .ok_or_else(|| failed("client assertion without sub"))?,
         Presented::Missing => return Err(failed("no client credentials")),
     };
     let app = store
         .app_by_client_id(&claimed_id)
         .await
-        .map_err(|e| OAuthError::new(ErrorCode::ServerError, "The server could not check the client.").with_detail(e.to_string()))?
+        .map_err(|e| {
+            OAuthError::new(
+                ErrorCode::ServerError,
+                "The server could not check the client.",
+            )
+            .with_detail(e.to_string())
+        })?
         .ok_or_else(|| failed(format!("unknown client {claimed_id}")))?;
     if app.status != LifecycleStatus::Active {
         return Err(failed(format!("client {claimed_id} is inactive")));
@@ -208,8 +224,11 @@ pub async fn authenticate(
                 return Err(failed(format!("client {claimed_id} does not use a secret")));
             }
             let secrets = store.client_secrets(&app.id).await.map_err(|e| {
-                OAuthError::new(ErrorCode::ServerError, "The server could not check the client.")
-                    .with_detail(e.to_string())
+                OAuthError::new(
+                    ErrorCode::ServerError,
+                    "The server could not check the client.",
+                )
+                .with_detail(e.to_string())
             })?;
             if !secret_matches(secret, &secrets) {
                 return Err(failed(format!("wrong secret for client {claimed_id}")));
@@ -217,12 +236,16 @@ pub async fn authenticate(
         }
         Presented::Public { .. } => {
             if method != ClientAuthMethod::None {
-                return Err(failed(format!("client {claimed_id} is confidential but sent no credentials")));
+                return Err(failed(format!(
+                    "client {claimed_id} is confidential but sent no credentials"
+                )));
             }
         }
         Presented::Assertion { assertion } => {
             if method != ClientAuthMethod::PrivateKeyJwt {
-                return Err(failed(format!("client {claimed_id} does not use private_key_jwt")));
+                return Err(failed(format!(
+                    "client {claimed_id} does not use private_key_jwt"
+                )));
             }
             check_assertion(store, keys, &app, assertion, audiences, now).await?;
         }
@@ -275,8 +298,11 @@ async fn check_assertion(
     let key = format!("assertion:{id}:{jti}");
     let until = crate::clock::from_millis((exp + 60) * 1000);
     let first = store.record_jti(&key, until).await.map_err(|e| {
-        OAuthError::new(ErrorCode::ServerError, "The server could not check the client.")
-            .with_detail(e.to_string())
+        OAuthError::new(
+            ErrorCode::ServerError,
+            "The server could not check the client.",
+        )
+        .with_detail(e.to_string())
     })?;
     if !first {
         return Err(failed("assertion jti replayed"));
@@ -315,13 +341,30 @@ mod tests {
             presented(Some(&basic("a", "b")), &p).unwrap_err().code,
             ErrorCode::InvalidRequest
         );
-        assert!(matches!(presented(None, &p).unwrap(), Presented::Secret { basic: false, .. }));
+        assert!(matches!(
+            presented(None, &p).unwrap(),
+            Presented::Secret { basic: false, .. }
+        ));
         let p = Params::parse(b"client_id=a").unwrap();
-        assert_eq!(presented(None, &p).unwrap(), Presented::Public { client_id: "a".into() });
+        assert_eq!(
+            presented(None, &p).unwrap(),
+            Presented::Public {
+                client_id: "a".into()
+            }
+        );
         let p = Params::parse(b"client_assertion=x.y.z").unwrap();
-        assert_eq!(presented(None, &p).unwrap_err().code, ErrorCode::InvalidRequest);
-        let p = Params::parse(format!("client_assertion=x.y.z&client_assertion_type={JWT_BEARER}").as_bytes()).unwrap();
-        assert!(matches!(presented(None, &p).unwrap(), Presented::Assertion { .. }));
+        assert_eq!(
+            presented(None, &p).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        let p = Params::parse(
+            format!("client_assertion=x.y.z&client_assertion_type={JWT_BEARER}").as_bytes(),
+        )
+        .unwrap();
+        assert!(matches!(
+            presented(None, &p).unwrap(),
+            Presented::Assertion { .. }
+        ));
     }
 
     #[test]

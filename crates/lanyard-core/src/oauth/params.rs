@@ -19,7 +19,9 @@ impl Params {
         )
     }
 
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, OAuthError> {
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, OAuthError> {
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
             if v.len() > MAX_VALUE {

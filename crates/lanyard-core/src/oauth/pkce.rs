@@ -38,7 +38,10 @@ fn is_unreserved(b: u8) -> bool {
 pub fn verify(verifier: &str, challenge: &str) -> bool {
     (43..=128).contains(&verifier.len())
         && verifier.bytes().all(is_unreserved)
-        && constant_time_eq(b64url(&sha256(verifier.as_bytes())).as_bytes(), challenge.as_bytes())
+        && constant_time_eq(
+            b64url(&sha256(verifier.as_bytes())).as_bytes(),
+            challenge.as_bytes(),
+        )
 }
 
 #[cfg(test)]
@@ -50,7 +53,10 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(verify(verifier, challenge));
-        assert!(!verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK", challenge));
+        assert!(!verify(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK",
+            challenge
+        ));
         assert!(!verify("short", challenge));
         assert_eq!(check_challenge(challenge, Some("S256")).unwrap(), challenge);
         assert!(check_challenge(challenge, Some("plain")).is_err());

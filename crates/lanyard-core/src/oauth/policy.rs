@@ -44,7 +44,10 @@ pub fn decide(
                 "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
             ));
         }
-        if let Some(s) = requested.iter().find(|s| STANDARD_SCOPES.contains(&s.as_str())) {
+        if let Some(s) = requested
+            .iter()
+            .find(|s| STANDARD_SCOPES.contains(&s.as_str()))
+        {
             return Err(OAuthError::new(
                 ErrorCode::InvalidScope,
                 format!("The scope '{s}' cannot be granted to a client on its own behalf."),

@@ -51,8 +51,11 @@ pub fn hash_of(value: &str) -> [u8; 32] {
 }
 
 fn signing_failed(e: impl std::fmt::Display) -> OAuthError {
-    OAuthError::new(ErrorCode::ServerError, "The server could not sign the token.")
-        .with_detail(e.to_string())
+    OAuthError::new(
+        ErrorCode::ServerError,
+        "The server could not sign the token.",
+    )
+    .with_detail(e.to_string())
 }
 
 /// What an access token is about.
@@ -242,13 +245,18 @@ mod tests {
         )
         .unwrap();
         let parsed = UnverifiedJws::parse(&t.token).unwrap();
-        parsed.verify(std::slice::from_ref(key.public_jwk())).unwrap();
+        parsed
+            .verify(std::slice::from_ref(key.public_jwk()))
+            .unwrap();
         assert_eq!(parsed.typ(), Some("at+jwt"));
         let c = &parsed.claims;
         assert_eq!(c["sub"], "c1");
         assert_eq!(c["aud"], "api://default");
         assert_eq!(c["scp"], json!(["read"]));
-        assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3600);
+        assert_eq!(
+            c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+            3600
+        );
         assert!(c.get("nbf").is_none());
     }
 
@@ -256,7 +264,10 @@ mod tests {
     fn half_hashes_match_the_oidc_example() {
         // OIDC Core A.3: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" is "77QmUPtjPfzWtF2AnpK9RQ".
         assert_eq!(
-            half_hash(SigningAlg::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            half_hash(
+                SigningAlg::RS256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
     }

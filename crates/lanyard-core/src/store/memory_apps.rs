@@ -50,7 +50,10 @@ impl AppStore for MemoryStore {
     async fn insert_app(&self, app: &App, secret: Option<&ClientSecret>) -> StoreResult<()> {
         let mut s = self.state();
         let a = &mut s.apps;
-        if a.apps.values().any(|x| x.client.client_id == app.client.client_id) {
+        if a.apps
+            .values()
+            .any(|x| x.client.client_id == app.client.client_id)
+        {
             return Err(StoreError::Conflict("client_id".into()));
         }
         a.apps.insert(app.id.clone(), app.clone());
@@ -62,12 +65,22 @@ impl AppStore for MemoryStore {
     }
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>> {
         let s = self.state();
-        Ok(s.apps.apps.values().find(|a| a.client.client_id == client_id).cloned())
+        Ok(s.apps
+            .apps
+            .values()
+            .find(|a| a.client.client_id == client_id)
+            .cloned())
     }
-    async fn list_apps(&self, label_prefix: Option<&str>, page: &PageRequest) -> StoreResult<Page<App>> {
+    async fn list_apps(
+        &self,
+        label_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<App>> {
         let prefix = label_prefix.map(str::to_lowercase);
         Ok(page_of(&self.state().apps.apps, page, |a| {
-            prefix.as_ref().is_none_or(|p| a.label.to_lowercase().starts_with(p.as_str()))
+            prefix
+                .as_ref()
+                .is_none_or(|p| a.label.to_lowercase().starts_with(p.as_str()))
         }))
     }
     async fn update_app(&self, app: &App) -> StoreResult<bool> {
@@ -93,8 +106,13 @@ impl AppStore for MemoryStore {
     }
     async fn client_secrets(&self, app_id: &str) -> StoreResult<Vec<ClientSecret>> {
         let s = self.state();
-        let mut v: Vec<ClientSecret> =
-            s.apps.secrets.iter().filter(|x| x.app_id == app_id).cloned().collect();
+        let mut v: Vec<ClientSecret> = s
+            .apps
+            .secrets
+            .iter()
+            .filter(|x| x.app_id == app_id)
+            .cloned()
+            .collect();
         v.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
         Ok(v)
     }
@@ -121,7 +139,9 @@ impl AppStore for MemoryStore {
     async fn delete_client_secret(&self, app_id: &str, secret_id: &str) -> StoreResult<bool> {
         let mut s = self.state();
         let before = s.apps.secrets.len();
-        s.apps.secrets.retain(|x| !(x.app_id == app_id && x.id == secret_id));
+        s.apps
+            .secrets
+            .retain(|x| !(x.app_id == app_id && x.id == secret_id));
         Ok(s.apps.secrets.len() < before)
     }
     async fn put_app_user(&self, a: &AppUser) -> StoreResult<bool> {
@@ -143,7 +163,10 @@ impl AppStore for MemoryStore {
     }
     async fn app_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AppUser>> {
         let s = self.state();
-        Ok(s.apps.app_users.get(&(app_id.to_owned(), user_id.to_owned())).cloned())
+        Ok(s.apps
+            .app_users
+            .get(&(app_id.to_owned(), user_id.to_owned()))
+            .cloned())
     }
     async fn list_app_users(&self, app_id: &str, page: &PageRequest) -> StoreResult<Page<AppUser>> {
         let s = self.state();
@@ -158,7 +181,10 @@ impl AppStore for MemoryStore {
     }
     async fn delete_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
         let mut s = self.state();
-        Ok(s.apps.app_users.remove(&(app_id.to_owned(), user_id.to_owned())).is_some())
+        Ok(s.apps
+            .app_users
+            .remove(&(app_id.to_owned(), user_id.to_owned()))
+            .is_some())
     }
     async fn put_app_group(&self, a: &AppGroup) -> StoreResult<bool> {
         let mut s = self.state();
@@ -172,9 +198,16 @@ impl AppStore for MemoryStore {
     }
     async fn app_group(&self, app_id: &str, group_id: &str) -> StoreResult<Option<AppGroup>> {
         let s = self.state();
-        Ok(s.apps.app_groups.get(&(app_id.to_owned(), group_id.to_owned())).cloned())
+        Ok(s.apps
+            .app_groups
+            .get(&(app_id.to_owned(), group_id.to_owned()))
+            .cloned())
     }
-    async fn list_app_groups(&self, app_id: &str, page: &PageRequest) -> StoreResult<Page<AppGroup>> {
+    async fn list_app_groups(
+        &self,
+        app_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AppGroup>> {
         let s = self.state();
         let by_group: BTreeMap<String, AppGroup> = s
             .apps
@@ -187,20 +220,30 @@ impl AppStore for MemoryStore {
     }
     async fn delete_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<bool> {
         let mut s = self.state();
-        Ok(s.apps.app_groups.remove(&(app_id.to_owned(), group_id.to_owned())).is_some())
+        Ok(s.apps
+            .app_groups
+            .remove(&(app_id.to_owned(), group_id.to_owned()))
+            .is_some())
     }
     async fn user_assigned_to_app(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
         let s = self.state();
         if !s.users.contains_key(user_id) {
             return Ok(false);
         }
-        if s.apps.app_users.contains_key(&(app_id.to_owned(), user_id.to_owned())) {
+        if s.apps
+            .app_users
+            .contains_key(&(app_id.to_owned(), user_id.to_owned()))
+        {
             return Ok(true);
         }
-        Ok(s.apps.app_groups.keys().filter(|(a, _)| a == app_id).any(|(_, g)| {
-            s.groups.get(g).is_some_and(|g| g.is_built_in())
-                || s.memberships.contains(&(g.clone(), user_id.to_owned()))
-        }))
+        Ok(s.apps
+            .app_groups
+            .keys()
+            .filter(|(a, _)| a == app_id)
+            .any(|(_, g)| {
+                s.groups.get(g).is_some_and(|g| g.is_built_in())
+                    || s.memberships.contains(&(g.clone(), user_id.to_owned()))
+            }))
     }
 }
 
@@ -265,10 +308,16 @@ impl GrantStore for MemoryStore {
         a.refresh.insert(n.hash, n);
         Ok(RefreshRotation::Rotated(grant))
     }
-    async fn refresh_token_grant(&self, hash: &[u8; 32]) -> StoreResult<Option<(RefreshToken, Grant)>> {
+    async fn refresh_token_grant(
+        &self,
+        hash: &[u8; 32],
+    ) -> StoreResult<Option<(RefreshToken, Grant)>> {
         let s = self.state();
         Ok(s.apps.refresh.get(hash).and_then(|t| {
-            s.apps.grants.get(&t.grant_id).map(|g| (t.clone(), g.clone()))
+            s.apps
+                .grants
+                .get(&t.grant_id)
+                .map(|g| (t.clone(), g.clone()))
         }))
     }
     async fn revoke_grant(&self, id: &str, at: Timestamp) -> StoreResult<bool> {

@@ -17,11 +17,11 @@ use crate::model::{
     ApiToken, AuthServerKind, AuthorizationServer, Group, KeyRecord, Org, Page, PageRequest,
     PasswordRecord, Policy, PolicyRule, RoleAssignment, User,
 };
-use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
 use crate::model::{
-    App, AppGroup, AppUser, AuthorizationCode, ClientSecret, CodeRedemption, Grant, RefreshRotation,
-    RefreshToken,
+    App, AppGroup, AppUser, AuthorizationCode, ClientSecret, CodeRedemption, Grant,
+    RefreshRotation, RefreshToken,
 };
+use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -280,8 +280,11 @@ pub trait AppStore: Send + Sync {
     /// The app whose `client_id` this is: one indexed lookup, on every token request.
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>>;
     /// Apps in id order; with `label_prefix`, only those whose label starts with it, case-insensitively.
-    async fn list_apps(&self, label_prefix: Option<&str>, page: &PageRequest)
-    -> StoreResult<Page<App>>;
+    async fn list_apps(
+        &self,
+        label_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<App>>;
     /// Replaces the app's row; false when there is no such app.
     async fn update_app(&self, app: &App) -> StoreResult<bool>;
     async fn delete_app(&self, id: &str) -> StoreResult<bool>;
@@ -301,8 +304,11 @@ pub trait AppStore: Send + Sync {
     async fn put_app_group(&self, assignment: &AppGroup) -> StoreResult<bool>;
     async fn app_group(&self, app_id: &str, group_id: &str) -> StoreResult<Option<AppGroup>>;
     /// Group assignments in group id order.
-    async fn list_app_groups(&self, app_id: &str, page: &PageRequest)
-    -> StoreResult<Page<AppGroup>>;
+    async fn list_app_groups(
+        &self,
+        app_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AppGroup>>;
     async fn delete_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<bool>;
     /// Whether the user may use the app: assigned directly, or a member of an assigned group (an assigned
     /// built-in group holds everyone). One query.
@@ -329,7 +335,10 @@ pub trait GrantStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<RefreshRotation>;
     /// The grant of the refresh token hashing to `hash`, whatever the token's state.
-    async fn refresh_token_grant(&self, hash: &[u8; 32]) -> StoreResult<Option<(RefreshToken, Grant)>>;
+    async fn refresh_token_grant(
+        &self,
+        hash: &[u8; 32],
+    ) -> StoreResult<Option<(RefreshToken, Grant)>>;
     /// Revokes a grant (its refresh tokens stop working; its access tokens introspect inactive); false if it was
     /// already revoked or does not exist.
     async fn revoke_grant(&self, id: &str, at: Timestamp) -> StoreResult<bool>;

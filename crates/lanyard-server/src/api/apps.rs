@@ -199,7 +199,10 @@ fn client_id_taken(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict(_) => ApiError::validation(
             "client_id",
-            vec!["client_id: An object with this field already exists in the current organization".into()],
+            vec![
+                "client_id: An object with this field already exists in the current organization"
+                    .into(),
+            ],
         ),
         other => other.into(),
     }
@@ -219,8 +222,8 @@ async fn create(
     let label = check_app(&body)?;
     let now = state.clock.now();
     let id = new_id(prefix::APP, now, state.random.as_ref());
-    let client = client_from_body(&body.credentials, &body.settings, &id, None)
-        .map_err(client_causes)?;
+    let client =
+        client_from_body(&body.credentials, &body.settings, &id, None).map_err(client_causes)?;
     let activate = !matches!(q.activate.as_deref(), Some("false"));
     let app = App {
         id,
@@ -302,8 +305,13 @@ async fn replace(
 ) -> Result<Json<Value>, ApiError> {
     let mut app = find(&state, &id).await?;
     let label = check_app(&body)?;
-    let client = client_from_body(&body.credentials, &body.settings, &app.id, Some(&app.client))
-        .map_err(client_causes)?;
+    let client = client_from_body(
+        &body.credentials,
+        &body.settings,
+        &app.id,
+        Some(&app.client),
+    )
+    .map_err(client_causes)?;
     if client.token_endpoint_auth_method.uses_secret()
         && !app.client.token_endpoint_auth_method.uses_secret()
         && state.store.client_secrets(&app.id).await?.is_empty()
@@ -449,7 +457,10 @@ async fn create_secret(
     if state.store.client_secrets(&app.id).await?.len() >= MAX_SECRETS {
         return Err(ApiError::validation(
             "client_secret",
-            vec!["client_secret: an app holds at most two secrets; delete an inactive one first".into()],
+            vec![
+                "client_secret: an app holds at most two secrets; delete an inactive one first"
+                    .into(),
+            ],
         ));
     }
     let now = state.clock.now();
@@ -525,7 +536,10 @@ async fn delete_secret(
             vec!["client_secret: deactivate the secret before deleting it".into()],
         ));
     }
-    state.store.delete_client_secret(&app.id, &secret.id).await?;
+    state
+        .store
+        .delete_client_secret(&app.id, &secret.id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -735,9 +749,15 @@ async fn assign_group(
         "application.user_membership.add",
         "Add group to application",
     );
-    state.syslog.record(e.target(app_target(&app)).target(
-        lanyard_core::syslog::Party::new(&group.id, "UserGroup", &group.name, &group.name),
-    ));
+    state.syslog.record(
+        e.target(app_target(&app))
+            .target(lanyard_core::syslog::Party::new(
+                &group.id,
+                "UserGroup",
+                &group.name,
+                &group.name,
+            )),
+    );
     Ok(Json(app_group_json(&assignment, &state.config.base_url)))
 }
 

@@ -70,7 +70,12 @@ fn respond(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
                 Ok(v) => {
                     r.headers_mut().insert(header::LOCATION, v);
                 }
-                Err(_) => return page(&OAuthError::new(ErrorCode::InvalidRequest, "The redirect URI cannot be used.")),
+                Err(_) => {
+                    return page(&OAuthError::new(
+                        ErrorCode::InvalidRequest,
+                        "The redirect URI cannot be used.",
+                    ));
+                }
             }
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -133,7 +138,12 @@ fn form_post(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
     r
 }
 
-fn params_of(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
+fn params_of(
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Params, OAuthError> {
     if method == Method::POST {
         let form = headers
             .get(header::CONTENT_TYPE)
@@ -211,7 +221,10 @@ async fn authorize(
         Err(e) => return Ok(page(&e.0)),
     };
     let Some(app) = app else {
-        return Ok(page(&OAuthError::new(ErrorCode::InvalidClient, "Unknown client.")));
+        return Ok(page(&OAuthError::new(
+            ErrorCode::InvalidClient,
+            "Unknown client.",
+        )));
     };
     let req = match validate(&params, &app, &to) {
         Ok(r) => r,
@@ -238,7 +251,8 @@ async fn authorize(
         None => crate::session::current(state, headers).await?,
     };
     let now = state.clock.now();
-    let session = session.filter(|s| fresh_enough(s, &req, now));
+    let from_token = new_cookie.is_some();
+    let session = session.filter(|s| from_token || fresh_enough(s, &req, now));
     let Some(session) = session else {
         if req.prompt_none() || req.session_token.is_some() {
             let e = OAuthError::new(
@@ -252,16 +266,22 @@ async fn authorize(
 
     let mut r = issue(state, entry, &issuer, &app, &req, &to, &session).await?;
     if let Some(cookie) = new_cookie {
-        r.headers_mut()
-            .append(header::SET_COOKIE, crate::session::set_cookie(state, &cookie));
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            crate::session::set_cookie(state, &cookie),
+        );
     }
     Ok(r)
 }
 
-/// Whether the session satisfies `prompt=login` and `max_age` (a session from a session token always does).
-fn fresh_enough(s: &Session, req: &AuthorizationRequest, now: lanyard_core::clock::Timestamp) -> bool {
-    let just_made = (now - s.created).num_seconds() < 5;
-    if req.prompt.iter().any(|p| p == "login") && !just_made {
+/// Whether an existing session satisfies `prompt=login` (never: the user signs in again, and the sign-in page
+/// returns to the request without `prompt=login`) and `max_age`.
+fn fresh_enough(
+    s: &Session,
+    req: &AuthorizationRequest,
+    now: lanyard_core::clock::Timestamp,
+) -> bool {
+    if req.prompt.iter().any(|p| p == "login") {
         return false;
     }
     match req.max_age {

@@ -72,12 +72,13 @@ pub fn issuer<'a>(
     issuer: &'a str,
     audiences: &'a [String],
 ) -> Result<Issuer<'a>, OAuthError> {
-    let key = entry
-        .signing_key(entry.server.signing_alg)
-        .ok_or_else(|| {
-            OAuthError::new(ErrorCode::TemporarilyUnavailable, "No signing key is ready.")
-                .with_detail(format!("server {} has no active key", entry.server.id))
-        })?;
+    let key = entry.signing_key(entry.server.signing_alg).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "No signing key is ready.",
+        )
+        .with_detail(format!("server {} has no active key", entry.server.id))
+    })?;
     Ok(Issuer {
         issuer,
         audiences,

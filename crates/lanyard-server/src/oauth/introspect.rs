@@ -1,11 +1,11 @@
 //! Token introspection (RFC 7662) at `/v1/introspect`: a client-authenticated form POST with `token` (and an
 //! optional `token_type_hint`, which only orders the lookups and is not needed here).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use lanyard_core::oauth::introspection::{OwnServer, introspect};
 use lanyard_core::oauth_error::OAuthError;
 
@@ -54,7 +54,14 @@ async fn handle(
         issuer: &issuer,
         keys: &keys,
     };
-    let body = introspect(state.store.as_ref(), &own, &caller, token, state.clock.now()).await?;
+    let body = introspect(
+        state.store.as_ref(),
+        &own,
+        &caller,
+        token,
+        state.clock.now(),
+    )
+    .await?;
     let mut r = Json(body).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

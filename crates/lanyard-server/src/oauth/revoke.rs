@@ -54,7 +54,14 @@ async fn handle(
         issuer: &issuer,
         keys: &keys,
     };
-    revoke(state.store.as_ref(), &own, &caller, token, state.clock.now()).await?;
+    revoke(
+        state.store.as_ref(),
+        &own,
+        &caller,
+        token,
+        state.clock.now(),
+    )
+    .await?;
     let mut r = StatusCode::OK.into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,11 +1,11 @@
 //! The token endpoint (`/oauth2/v1/token`, `/oauth2/{id}/v1/token`): form body, client authentication, the grant
 //! (`lanyard_core::oauth::grants`), a JSON answer that is never cached. Errors in RFC 6749 §5.2 form.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
 

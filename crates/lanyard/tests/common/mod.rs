@@ -1,6 +1,8 @@
 //! Helpers for the tests that drive the real binary over HTTP.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::Path;
 
 pub use lanyard_testkit::server::{Lanyard, Server, data_dir, path_str};

@@ -2,16 +2,16 @@
 //! revokes everything the first produced (RFC 6749 §4.1.2) — and bound to its client, redirect URI and PKCE
 //! challenge.
 
+use crate::model::App;
 use crate::model::{CodeRedemption, Grant, GrantType, RefreshToken};
 use crate::oauth::grants::{GrantContext, TokenResponse, active_user, storage};
 use crate::oauth::params::Params;
-use crate::oauth::policy::{ID_TOKEN_LIFETIME, default_decision};
 use crate::oauth::pkce;
+use crate::oauth::policy::{ID_TOKEN_LIFETIME, default_decision};
 use crate::oauth::tokens::{
     AccessTokenInput, IdTokenInput, hash_of, mint_access_token, mint_id_token, opaque,
 };
 use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::model::App;
 
 pub const PARAMS: &[&str] = &["grant_type", "code", "redirect_uri", "code_verifier"];
 
@@ -30,11 +30,19 @@ pub async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let value = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
-    let code = match ctx.store.redeem_code(&hash_of(value), ctx.now).await.map_err(storage)? {
+    let code = match ctx
+        .store
+        .redeem_code(&hash_of(value), ctx.now)
+        .await
+        .map_err(storage)?
+    {
         CodeRedemption::Redeemed(c) => c,
         CodeRedemption::Replayed(c) => {
             // RFC 6749 §4.1.2: revoke what the first use produced.
-            ctx.store.revoke_grant(&c.grant_id, ctx.now).await.map_err(storage)?;
+            ctx.store
+                .revoke_grant(&c.grant_id, ctx.now)
+                .await
+                .map_err(storage)?;
             return Err(invalid("code replayed; its grant is revoked"));
         }
         CodeRedemption::Invalid => return Err(invalid("unknown or expired code")),

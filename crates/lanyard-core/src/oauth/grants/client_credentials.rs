@@ -21,7 +21,11 @@ pub async fn exchange(
             "Public clients cannot use the client_credentials grant.",
         ));
     }
-    let decision = decide(ctx.server, GrantType::ClientCredentials, &params.list("scope"))?;
+    let decision = decide(
+        ctx.server,
+        GrantType::ClientCredentials,
+        &params.list("scope"),
+    )?;
     let access = mint_access_token(
         &ctx.issuer,
         ctx.now,

@@ -48,7 +48,9 @@ pub fn grant_type(params: &Params) -> Result<GrantType, OAuthError> {
         ) => Ok(g),
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
-            format!("The authorization grant type '{name}' is not supported by the authorization server."),
+            format!(
+                "The authorization grant type '{name}' is not supported by the authorization server."
+            ),
         )),
     }
 }
@@ -90,7 +92,11 @@ pub fn storage(e: StoreError) -> OAuthError {
         StoreError::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
         _ => ErrorCode::ServerError,
     };
-    OAuthError::new(code, "The authorization server could not complete the request.").with_detail(e.to_string())
+    OAuthError::new(
+        code,
+        "The authorization server could not complete the request.",
+    )
+    .with_detail(e.to_string())
 }
 
 /// The user a grant is for, if they may still get tokens.

@@ -28,7 +28,12 @@ pub async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = hash_of(params.require("refresh_token")?);
     // Another client's token is refused without touching it.
-    let Some((_, grant)) = ctx.store.refresh_token_grant(&presented).await.map_err(storage)? else {
+    let Some((_, grant)) = ctx
+        .store
+        .refresh_token_grant(&presented)
+        .await
+        .map_err(storage)?
+    else {
         return Err(invalid("unknown refresh token"));
     };
     if grant.client_id != app.client.client_id || grant.auth_server_id != ctx.server.id {
@@ -64,8 +69,13 @@ pub async fn exchange(
     {
         RefreshRotation::Rotated(g) => g,
         RefreshRotation::Replayed(g) => {
-            ctx.store.revoke_grant(&g.id, ctx.now).await.map_err(storage)?;
-            return Err(invalid("rotated refresh token replayed; its grant is revoked"));
+            ctx.store
+                .revoke_grant(&g.id, ctx.now)
+                .await
+                .map_err(storage)?;
+            return Err(invalid(
+                "rotated refresh token replayed; its grant is revoked",
+            ));
         }
         RefreshRotation::Invalid => return Err(invalid("expired token or revoked grant")),
     };
@@ -75,7 +85,10 @@ pub async fn exchange(
     let user = match active_user(ctx.store, user_id).await {
         Ok(u) => u,
         Err(e) => {
-            ctx.store.revoke_grant(&grant.id, ctx.now).await.map_err(storage)?;
+            ctx.store
+                .revoke_grant(&grant.id, ctx.now)
+                .await
+                .map_err(storage)?;
             return Err(e);
         }
     };

@@ -1,0 +1,946 @@
+//! The authorization server through the real binary: the authorization endpoint (sessions, session tokens, the
+//! sign-in page round trip, errors), the token endpoint's grants, client authentication, introspection and
+//! revocation.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::browser::*;
+use common::*;
+use lanyard_core::crypto::verify::UnverifiedJws;
+use lanyard_core::crypto::{Jwk, SigningAlg, SigningKey, jws};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "http://localhost:3000/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+struct Client {
+    id: String,
+    secret: Option<String>,
+}
+
+/// A web app (secret, code + refresh) or, with `public`, a SPA.
+async fn app(env: &Env, public: bool, grants: &[&str]) -> Client {
+    let (method, app_type) = if public {
+        ("none", "browser")
+    } else {
+        ("client_secret_basic", "web")
+    };
+    let body = json!({"label": "App", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": method}},
+        "settings": {"oauthClient": {"application_type": app_type, "grant_types": grants,
+            "redirect_uris": [REDIRECT]}}});
+    let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    assert_eq!(status, 200, "{app}");
+    Client {
+        id: app["id"].as_str().unwrap().to_owned(),
+        secret: app["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    }
+}
+
+async fn assign(env: &Env, app_id: &str, user_id: &str) {
+    let (status, body) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{app_id}/users"),
+            Some(json!({"id": user_id, "scope": "USER"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn session_token(env: &Env, login: &str) -> String {
+    let r = client()
+        .post(env.s.url("/api/v1/authn"))
+        .json(&json!({"username": login, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    body["sessionToken"]
+        .as_str()
+        .expect("sessionToken")
+        .to_owned()
+}
+
+fn authorize_url(env: &Env, server: &str, client_id: &str, extra: &str) -> String {
+    let prefix = if server == "org" {
+        "/oauth2/v1".to_owned()
+    } else {
+        format!("/oauth2/{server}/v1")
+    };
+    env.s.url(&format!(
+        "{prefix}/authorize?client_id={client_id}&response_type=code&scope=openid%20profile%20offline_access\
+         &redirect_uri={}&state=st8&nonce=n0nce&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        urlencode(REDIRECT)
+    ))
+}
+
+/// HTML entities askama writes in attribute values, decoded as a browser does.
+fn unescape(s: &str) -> String {
+    s.replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#37;", "%")
+        .replace("&#61;", "=")
+        .replace("&#43;", "+")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The query parameters of a redirect to the client.
+fn redirect_params(location: &str) -> std::collections::BTreeMap<String, String> {
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Authn → sessionToken → authorize with prompt=none: the code.
+async fn code_for(env: &Env, server: &str, client: &Client, login: &str) -> String {
+    let token = session_token(env, login).await;
+    let url = authorize_url(
+        env,
+        server,
+        &client.id,
+        &format!("&prompt=none&sessionToken={token}"),
+    );
+    let r = common::client().get(url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let params = redirect_params(r.headers()["location"].to_str().unwrap());
+    params
+        .get("code")
+        .cloned()
+        .unwrap_or_else(|| panic!("{params:?}"))
+}
+
+fn basic(c: &Client) -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", c.id, c.secret.as_deref().unwrap()))
+    )
+}
+
+async fn token_request(
+    env: &Env,
+    server: &str,
+    auth: Option<&str>,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let path = if server == "org" {
+        "/oauth2/v1/token".to_owned()
+    } else {
+        format!("/oauth2/{server}/v1/token")
+    };
+    post_form(env, &path, auth, form).await
+}
+
+async fn post_form(
+    env: &Env,
+    path: &str,
+    auth: Option<&str>,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = common::client().post(env.s.url(path)).form(form);
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+async fn exchange(env: &Env, server: &str, client: &Client, code: &str) -> (u16, Value) {
+    let (status, _, body) = token_request(
+        env,
+        server,
+        Some(&basic(client)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    (status, body)
+}
+
+/// Verifies a JWT against the server's published keys; its claims.
+async fn verified(env: &Env, jwks_path: &str, token: &str) -> serde_json::Map<String, Value> {
+    let (_, _, jwks) = get_json(&env.s.url(jwks_path)).await;
+    let keys: Vec<Jwk> = serde_json::from_value(jwks["keys"].clone()).unwrap();
+    let jws = UnverifiedJws::parse(token).unwrap();
+    jws.verify(&keys).expect("signed by a published key");
+    jws.claims
+}
+
+async fn setup() -> (Env, Client, String) {
+    let env = Env::start();
+    let client = app(&env, false, &["authorization_code", "refresh_token"]).await;
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, &client.id, &uid).await;
+    (env, client, uid)
+}
+
+#[tokio::test]
+async fn authn_session_token_then_authorize_redirects_with_a_code_once() {
+    let (env, client, uid) = setup().await;
+    let token = session_token(&env, "ada@example.com").await;
+    let url = authorize_url(
+        &env,
+        "default",
+        &client.id,
+        &format!("&prompt=none&sessionToken={token}"),
+    );
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("sid=")
+    );
+    let p = redirect_params(r.headers()["location"].to_str().unwrap());
+    assert_eq!(p["state"], "st8");
+    assert_eq!(p["iss"], env.s.url("/oauth2/default"));
+    assert!(p["code"].len() >= 43, "a code carries at least 256 bits");
+
+    // The session token is spent: the same URL again cannot sign in.
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let p = redirect_params(r.headers()["location"].to_str().unwrap());
+    assert_eq!(p["error"], "login_required");
+    assert_eq!(p["state"], "st8");
+
+    // The code gives tokens in Okta's shape.
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (status, tokens) = exchange(&env, "default", &client, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 3600);
+    assert_eq!(tokens["scope"], "openid profile offline_access");
+    assert!(tokens.get("state").is_none());
+    let at = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        tokens["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(at["ver"], 1);
+    assert_eq!(at["iss"], env.s.url("/oauth2/default"));
+    assert_eq!(at["aud"], "api://default");
+    assert_eq!(at["cid"], client.id.as_str());
+    assert_eq!(at["uid"], uid.as_str());
+    assert_eq!(at["sub"], "ada@example.com");
+    assert_eq!(at["scp"], json!(["openid", "profile", "offline_access"]));
+    assert!(at["jti"].as_str().unwrap().starts_with("AT."));
+    assert!(at.get("nbf").is_none());
+    let id = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        tokens["id_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(id["sub"], uid.as_str());
+    assert_eq!(id["aud"], client.id.as_str(), "aud is a string");
+    assert_eq!(id["nonce"], "n0nce");
+    assert_eq!(id["preferred_username"], "ada@example.com");
+    assert_eq!(id["name"], "Ada Lovelace");
+    assert!(id["auth_time"].is_i64() && id["at_hash"].is_string());
+    assert_eq!(id["amr"], json!(["pwd"]));
+    assert!(tokens["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn a_second_use_of_a_code_fails_and_revokes_what_the_first_produced() {
+    let (env, client, _) = setup().await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (status, first) = exchange(&env, "default", &client, &code).await;
+    assert_eq!(status, 200);
+    let (status, again) = exchange(&env, "default", &client, &code).await;
+    assert_eq!(status, 400);
+    assert_eq!(again["error"], "invalid_grant");
+    for token in [&first["access_token"], &first["refresh_token"]] {
+        let (_, _, intro) = post_form(
+            &env,
+            "/oauth2/default/v1/introspect",
+            Some(&basic(&client)),
+            &[("token", token.as_str().unwrap())],
+        )
+        .await;
+        assert_eq!(intro["active"], false, "{intro}");
+    }
+}
+
+#[tokio::test]
+async fn codes_are_bound_to_redirect_uri_pkce_and_client() {
+    let (env, client, uid) = setup().await;
+    let other = app(&env, false, &["authorization_code"]).await;
+    assign(&env, &other.id, &uid).await;
+
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://localhost:3000/other"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &VERIFIER.replace('d', "e")),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_request")));
+
+    // Another client cannot redeem it; nor can another server.
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (s, e) = exchange(&env, "default", &other, &code).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (s, e) = exchange(&env, "org", &client, &code).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[tokio::test]
+async fn bad_clients_and_redirect_uris_get_a_page_and_other_errors_go_back_with_iss() {
+    let (env, client, _) = setup().await;
+    // Unknown redirect URI: a page, no redirect.
+    let url = authorize_url(&env, "default", &client.id, "")
+        .replace(&urlencode(REDIRECT), &urlencode("https://evil.example/cb"));
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    assert!(!r.text().await.unwrap().contains("evil.example"));
+    // A duplicated parameter: a page.
+    let url = format!(
+        "{}&state=again",
+        authorize_url(&env, "default", &client.id, "")
+    );
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    // plain PKCE: back to the client, with iss and state.
+    let url = authorize_url(&env, "default", &client.id, "").replace("S256", "plain");
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let p = redirect_params(r.headers()["location"].to_str().unwrap());
+    assert_eq!(p["error"], "invalid_request");
+    assert_eq!(p["iss"], env.s.url("/oauth2/default"));
+    assert_eq!(p["state"], "st8");
+    assert!(!p["error_description"].is_empty());
+    // A token response type the server does not offer.
+    let url = authorize_url(&env, "default", &client.id, "")
+        .replace("response_type=code", "response_type=token");
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(
+        redirect_params(r.headers()["location"].to_str().unwrap())["error"],
+        "unsupported_response_type"
+    );
+    // No session and prompt=none: login_required.
+    let r = common::client()
+        .get(authorize_url(&env, "default", &client.id, "&prompt=none"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        redirect_params(r.headers()["location"].to_str().unwrap())["error"],
+        "login_required"
+    );
+    // An unknown custom server: 404.
+    let r = common::client()
+        .get(authorize_url(&env, "nope", &client.id, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn only_assigned_users_get_codes_directly_or_through_a_group() {
+    let (env, client, _) = setup().await;
+    let bob = env.create_user("bob@example.com").await;
+    let token = session_token(&env, "bob@example.com").await;
+    let url = authorize_url(
+        &env,
+        "default",
+        &client.id,
+        &format!("&prompt=none&sessionToken={token}"),
+    );
+    let r = common::client().get(url).send().await.unwrap();
+    let p = redirect_params(r.headers()["location"].to_str().unwrap());
+    assert_eq!(p["error"], "access_denied");
+
+    let (_, group) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "Team"}})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap();
+    env.admin(
+        Method::PUT,
+        &format!("/api/v1/groups/{gid}/users/{bob}"),
+        None,
+    )
+    .await;
+    env.admin(
+        Method::PUT,
+        &format!("/api/v1/apps/{}/groups/{gid}", client.id),
+        Some(json!({})),
+    )
+    .await;
+    let code = code_for(&env, "default", &client, "bob@example.com").await;
+    assert!(!code.is_empty());
+}
+
+#[tokio::test]
+async fn the_sign_in_page_brings_the_browser_back_to_the_authorization_request() {
+    let (env, client, _) = setup().await;
+    let mut b = Browser::default();
+    let start = b
+        .get(&authorize_url(
+            &env,
+            "default",
+            &client.id,
+            "&login_hint=ada%40example.com",
+        ))
+        .await;
+    assert_eq!(start.status, 302);
+    let to_signin = start.location.unwrap();
+    assert!(to_signin.starts_with("/signin?fromURI="), "{to_signin}");
+    let page = b.get(&env.s.url(&to_signin)).await;
+    assert!(
+        page.body.contains("value=\"ada@example.com\""),
+        "login_hint prefills the page"
+    );
+    let csrf = hidden(&page.body, "csrf");
+    let from = unescape(&hidden(&page.body, "fromURI"));
+    let signed = b
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &csrf),
+                ("fromURI", &from),
+                ("username", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let back = signed.location.unwrap();
+    assert!(back.contains("/oauth2/default/v1/authorize?"), "{back}");
+    let done = b.get(&back).await;
+    assert_eq!(done.status, 302);
+    let p = redirect_params(&done.location.unwrap());
+    let (status, _) = exchange(&env, "default", &client, &p["code"]).await;
+    assert_eq!(status, 200);
+
+    // With the session, prompt=none answers silently; POST works as GET.
+    let again = b
+        .get(&authorize_url(&env, "default", &client.id, "&prompt=none"))
+        .await;
+    assert!(redirect_params(&again.location.unwrap()).contains_key("code"));
+    let full = authorize_url(&env, "default", &client.id, "");
+    let (path, query) = full.split_once('?').unwrap();
+    let posted = b
+        .send(
+            common::client()
+                .post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(query.to_owned()),
+        )
+        .await;
+    assert_eq!(posted.status, 302);
+    assert!(redirect_params(&posted.location.unwrap()).contains_key("code"));
+    // prompt=login sends it to the sign-in page even with a session.
+    let forced = b
+        .get(&authorize_url(&env, "default", &client.id, "&prompt=login"))
+        .await;
+    assert!(forced.location.unwrap().starts_with("/signin?"));
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
+    let (env, client, uid) = setup().await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, first) = exchange(&env, "default", &client, &code).await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+    let refresh = |token: String, scope: Option<&'static str>| {
+        let env = &env;
+        let client = &client;
+        async move {
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", token),
+            ];
+            if let Some(s) = scope {
+                form.push(("scope", s.to_owned()));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (s, _, body) = token_request(env, "default", Some(&basic(client)), &form).await;
+            (s, body)
+        }
+    };
+    let (status, second) = refresh(r1.to_owned(), None).await;
+    assert_eq!(status, 200, "{second}");
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2);
+    let id1 = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        first["id_token"].as_str().unwrap(),
+    )
+    .await;
+    let id2 = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        second["id_token"].as_str().unwrap(),
+    )
+    .await;
+    for claim in ["iss", "sub", "aud", "azp", "auth_time"] {
+        assert_eq!(id1[claim], id2[claim], "{claim}");
+    }
+    assert_eq!(id2["sub"], uid.as_str());
+    // Narrowing works; widening does not.
+    let (status, narrow) = refresh(r2.to_owned(), Some("openid offline_access")).await;
+    assert_eq!(status, 200, "{narrow}");
+    assert_eq!(narrow["scope"], "openid offline_access");
+    let r3 = narrow["refresh_token"].as_str().unwrap().to_owned();
+    let (status, wide) = refresh(r3.clone(), Some("openid email")).await;
+    assert_eq!(
+        (status, wide["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+
+    // The rotated first token again: refused, and the whole family with it.
+    let (status, replay) = refresh(r1.to_owned(), None).await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, after) = refresh(r3, None).await;
+    assert_eq!(
+        (status, after["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (_, _, intro) = post_form(
+        &env,
+        "/oauth2/default/v1/introspect",
+        Some(&basic(&client)),
+        &[("token", narrow["access_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(intro["active"], false);
+}
+
+#[tokio::test]
+async fn refresh_tokens_need_offline_access_and_the_refresh_grant() {
+    let env = Env::start();
+    let client = app(&env, false, &["authorization_code"]).await;
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, &client.id, &uid).await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (status, tokens) = exchange(&env, "default", &client, &code).await;
+    assert_eq!(status, 200);
+    assert!(
+        tokens.get("refresh_token").is_none(),
+        "the app may not refresh"
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_issue_tokens_for_the_client_itself() {
+    let env = Env::start();
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_post"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
+    let (_, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    let id = svc["id"].as_str().unwrap();
+    let secret = svc["credentials"]["oauthClient"]["client_secret"]
+        .as_str()
+        .unwrap();
+    let (status, headers, body) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders.read"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    let at = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        body["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(at["sub"], id);
+    assert_eq!(at["cid"], id);
+    assert!(at.get("uid").is_none());
+    assert_eq!(at["scp"], json!(["orders.read"]));
+
+    // No scope; an OpenID scope; a client not allowed the grant.
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_scope")));
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "openid"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_scope")));
+    let web = app(&env, false, &["authorization_code"]).await;
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&web)),
+        &[("grant_type", "client_credentials"), ("scope", "x")],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("unauthorized_client")));
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&web)),
+        &[
+            ("grant_type", "password"),
+            ("username", "a"),
+            ("password", "b"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+}
+
+#[tokio::test]
+async fn client_authentication_fails_alike_and_basic_credentials_are_url_decoded() {
+    let (env, client, _) = setup().await;
+    let wrong = Client {
+        id: client.id.clone(),
+        secret: Some("not-the-secret".into()),
+    };
+    let (s, h, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&wrong)),
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    assert!(h["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let unknown = Client {
+        id: "nobody".into(),
+        secret: Some("x".into()),
+    };
+    let (s, _, e2) = token_request(
+        &env,
+        "default",
+        Some(&basic(&unknown)),
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert_eq!(e, e2, "unknown client and wrong secret look alike");
+    // Confidential client without credentials.
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", &client.id),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // Two methods at once.
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_secret", "y"),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_request")));
+    // URL-encoded Basic credentials (RFC 6749 §2.3.1): the secret has no special characters, the encoding still
+    // round-trips.
+    let encoded = format!(
+        "Basic {}",
+        STANDARD.encode(format!(
+            "{}:{}",
+            urlencode(&client.id),
+            urlencode(client.secret.as_deref().unwrap())
+        ))
+    );
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&encoded),
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "authenticated, then the token is unknown"
+    );
+}
+
+#[tokio::test]
+async fn public_clients_use_pkce_without_a_secret() {
+    let env = Env::start();
+    let spa = app(&env, true, &["authorization_code", "refresh_token"]).await;
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, &spa.id, &uid).await;
+    let code = code_for(&env, "org", &spa, "ada@example.com").await;
+    let (status, _, tokens) = token_request(
+        &env,
+        "org",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", &spa.id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let at = verified(
+        &env,
+        "/oauth2/v1/keys",
+        tokens["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(at["iss"], env.s.url(""));
+    assert_eq!(at["aud"], env.s.url(""));
+}
+
+#[tokio::test]
+async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
+    let (env, client, uid) = setup().await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, tokens) = exchange(&env, "default", &client, &code).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let introspect = |token: String| {
+        let env = &env;
+        let client = &client;
+        async move {
+            let (s, _, body) = post_form(
+                env,
+                "/oauth2/default/v1/introspect",
+                Some(&basic(client)),
+                &[("token", &token)],
+            )
+            .await;
+            assert_eq!(s, 200);
+            body
+        }
+    };
+    let i = introspect(at.to_owned()).await;
+    assert_eq!(i["active"], true, "{i}");
+    assert_eq!(i["token_type"], "Bearer");
+    assert_eq!(i["client_id"], client.id.as_str());
+    assert_eq!(i["username"], "ada@example.com");
+    assert_eq!(i["uid"], uid.as_str());
+    assert_eq!(i["scope"], "openid profile offline_access");
+    for claim in ["exp", "iat", "sub", "aud", "iss", "jti"] {
+        assert!(!i[claim].is_null(), "{claim}");
+    }
+    let i = introspect(rt.to_owned()).await;
+    assert_eq!(i["active"], true, "{i}");
+    assert_eq!(introspect("garbage".into()).await, json!({"active": false}));
+    // Without client authentication: 401.
+    let (s, _, _) = post_form(
+        &env,
+        "/oauth2/default/v1/introspect",
+        None,
+        &[("token", at)],
+    )
+    .await;
+    assert_eq!(s, 401);
+    // The org server does not know the default server's tokens.
+    let (_, _, other) = post_form(
+        &env,
+        "/oauth2/v1/introspect",
+        Some(&basic(&client)),
+        &[("token", at)],
+    )
+    .await;
+    assert_eq!(other["active"], false);
+
+    // Revoking an unknown token is fine; revoking the access token ends it alone.
+    let revoke = |token: String| {
+        let env = &env;
+        let client = &client;
+        async move {
+            post_form(
+                env,
+                "/oauth2/default/v1/revoke",
+                Some(&basic(client)),
+                &[("token", &token)],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(revoke("unknown".into()).await, 200);
+    assert_eq!(revoke(at.to_owned()).await, 200);
+    assert_eq!(introspect(at.to_owned()).await["active"], false);
+    assert_eq!(introspect(rt.to_owned()).await["active"], true);
+    // Revoking the refresh token ends the grant: its new access tokens too.
+    let (_, _, fresh) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    let at2 = fresh["access_token"].as_str().unwrap().to_owned();
+    let rt2 = fresh["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(at2.clone()).await["active"], true);
+    assert_eq!(revoke(rt2.clone()).await, 200);
+    assert_eq!(introspect(at2).await["active"], false);
+    assert_eq!(introspect(rt2).await["active"], false);
+}
+
+#[tokio::test]
+async fn private_key_jwt_assertions_authenticate_once() {
+    let env = Env::start();
+    let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let body = json!({"label": "Jwt", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"],
+            "jwks": {"keys": [key.public_jwk()]}}}});
+    let (status, svc) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    assert_eq!(status, 200, "{svc}");
+    assert!(
+        svc["credentials"]["oauthClient"]
+            .get("client_secret")
+            .is_none()
+    );
+    let id = svc["id"].as_str().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let assertion = |aud: String, jti: &str| {
+        jws::sign(
+            &key,
+            None,
+            &json!({"iss": id, "sub": id, "aud": aud, "jti": jti, "iat": now, "exp": now + 300}),
+        )
+        .unwrap()
+    };
+    let a = assertion(env.s.url("/oauth2/default/v1/token"), "j1");
+    let form = |a: &str| {
+        vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("scope", "orders.read".to_owned()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            ("client_assertion", a.to_owned()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let env = &env;
+        async move {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token_request(env, "default", None, &f).await
+        }
+    };
+    let (s, _, body) = send(form(&a)).await;
+    assert_eq!(s, 200, "{body}");
+    // The same assertion again: a replay.
+    let (s, _, e) = send(form(&a)).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // Another audience; another key.
+    let (s, _, _) = send(form(&assertion("https://elsewhere/token".into(), "j2"))).await;
+    assert_eq!(s, 401);
+    let stranger = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let forged = jws::sign(&stranger, None, &json!({"iss": id, "sub": id, "aud": env.s.url("/oauth2/default/v1/token"), "jti": "j3", "exp": now + 300})).unwrap();
+    let (s, _, _) = send(form(&forged)).await;
+    assert_eq!(s, 401);
+}
