@@ -6,6 +6,7 @@
 //! (`lanyard-store`) implement the traits.
 
 pub mod api_token;
+pub mod authz;
 pub mod bootstrap;
 pub mod clock;
 pub mod crypto;

@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod auth_server;
+pub mod authz;
 pub mod group;
 pub mod key;
 pub mod org;
@@ -12,6 +13,9 @@ pub mod user;
 
 pub use api_token::ApiToken;
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
+pub use authz::{
+    Claim, ClaimType, ClaimValueType, Consent, GroupFilterType, MetadataPublish, Scope,
+};
 pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;
