@@ -9,6 +9,7 @@ mod error;
 mod postgres;
 mod seed;
 mod sql;
+mod sql_authz;
 mod sql_logs;
 mod sqlite;
 mod user_query;

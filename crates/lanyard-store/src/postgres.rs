@@ -55,3 +55,4 @@ crate::sql_logs::log_sql!(
     "BEGIN",
     crate::user_query::POSTGRES
 );
+crate::sql_authz::authz_sql!(PostgresStore, sqlx::Postgres, "BEGIN");

@@ -87,3 +87,4 @@ crate::sql_logs::log_sql!(
     "BEGIN IMMEDIATE",
     crate::user_query::SQLITE
 );
+crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

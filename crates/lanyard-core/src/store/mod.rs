@@ -4,8 +4,11 @@
 //! Secrets are never stored: API tokens (and, later, refresh tokens, codes, …) are stored as SHA-256 hashes; private
 //! keys are sealed with the master key before they reach a store.
 
+mod authz;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
+
+pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 
 use async_trait::async_trait;
 
@@ -270,7 +273,11 @@ pub trait LockoutStore: Send + Sync {
 pub trait Store:
     OrgStore
     + AuthServerStore
+    + AuthServerAdminStore
     + PolicyStore
+    + PolicyAdminStore
+    + ScopeStore
+    + ClaimStore
     + KeyStore
     + ApiTokenStore
     + UserStore
