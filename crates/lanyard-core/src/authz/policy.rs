@@ -115,10 +115,10 @@ pub struct PolicyFields {
 }
 
 fn check_type(r: &mut Reader<'_>, want: &str) {
-    if let Some(t) = r.raw("type") {
-        if t.as_str() != Some(want) {
-            r.fail("type", format!("must be {want}"));
-        }
+    if let Some(t) = r.raw("type")
+        && t.as_str() != Some(want)
+    {
+        r.fail("type", format!("must be {want}"));
     }
 }
 

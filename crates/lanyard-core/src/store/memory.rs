@@ -1137,10 +1137,9 @@ impl PolicyAdminStore for MemoryStore {
     }
     async fn delete_policy(&self, auth_server_id: &str, id: &str) -> StoreResult<bool> {
         let mut s = self.state();
-        if !s
-            .policies
+        if s.policies
             .get(id)
-            .is_some_and(|p| p.auth_server_id == auth_server_id)
+            .is_none_or(|p| p.auth_server_id != auth_server_id)
         {
             return Ok(false);
         }
@@ -1186,7 +1185,7 @@ impl PolicyAdminStore for MemoryStore {
     }
     async fn delete_rule(&self, policy_id: &str, id: &str) -> StoreResult<bool> {
         let mut s = self.state();
-        if !s.rules.get(id).is_some_and(|r| r.policy_id == policy_id) {
+        if s.rules.get(id).is_none_or(|r| r.policy_id != policy_id) {
             return Ok(false);
         }
         s.rules.remove(id);
