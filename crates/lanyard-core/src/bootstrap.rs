@@ -3,8 +3,11 @@
 //! Okta's). Idempotent and safe when several nodes start at once: every insert is "if absent" on a fixed or derived
 //! id. It also runs on every later start, so a database made before groups existed gets its `Everyone` group.
 
-use serde_json::json;
-
+use crate::authz::policy::{
+    ClientsCondition, DEFAULT_RULE_GRANT_TYPES, PeopleCondition, RuleConditions, ScopeCondition,
+    TokenLifetimes,
+};
+use crate::authz::servers::system_scopes;
 use crate::clock::Clock;
 use crate::crypto::SigningAlg;
 use crate::id::{derived_id, new_id, prefix};
@@ -24,7 +27,9 @@ pub struct BootstrapReport {
     pub created_servers: Vec<String>,
 }
 
-/// The grant types the default rule allows: all of them.
+/// The grant types the default rule of databases made before the Authorization Servers API allowed. New ones
+/// name [`DEFAULT_RULE_GRANT_TYPES`], without `refresh_token`, which is not a rule grant type in Okta (a refresh is
+/// evaluated with the grant type that issued the token); the policy evaluation skips it in old rules.
 pub const ALL_GRANT_TYPES: &[&str] = &[
     "authorization_code",
     "refresh_token",
@@ -76,11 +81,20 @@ pub async fn bootstrap(
         audiences: vec!["api://default".into()],
         ..org_server.clone()
     };
-    for server in [&org_server, &default_server] {
-        if store.insert_auth_server_if_absent(server).await? {
-            report.created_servers.push(server.id.clone());
-        }
+    if store.insert_auth_server_if_absent(&org_server).await? {
+        report.created_servers.push(org_server.id.clone());
     }
+    // An administrator may delete `default` (as Okta allows); it is then not brought back.
+    if store.auth_server_deleted(DEFAULT_SERVER_ID).await? {
+        return Ok(report);
+    }
+    if store.insert_auth_server_if_absent(&default_server).await? {
+        report.created_servers.push(default_server.id.clone());
+    }
+    // Also on later starts, so a database made before scopes existed gets them.
+    store
+        .insert_scopes_if_absent(&system_scopes(DEFAULT_SERVER_ID, now))
+        .await?;
 
     let policy = Policy {
         id: derived_id(prefix::POLICY, "default/policy"),
@@ -90,9 +104,14 @@ pub async fn bootstrap(
         priority: 1,
         status: LifecycleStatus::Active,
         system: false,
-        conditions: json!({ "clients": { "include": ["ALL_CLIENTS"] } }),
+        conditions: ClientsCondition::All.to_json(),
         created: now,
         last_updated: now,
+    };
+    let conditions = RuleConditions {
+        people: PeopleCondition::everyone(),
+        grant_types: DEFAULT_RULE_GRANT_TYPES.to_vec(),
+        scopes: ScopeCondition::Any,
     };
     let rule = PolicyRule {
         id: derived_id(prefix::RULE, "default/policy/rule"),
@@ -101,14 +120,8 @@ pub async fn bootstrap(
         priority: 1,
         status: LifecycleStatus::Active,
         system: false,
-        conditions: json!({
-            "people": { "users": { "include": [], "exclude": [] }, "groups": { "include": ["EVERYONE"], "exclude": [] } },
-            "grantTypes": { "include": ALL_GRANT_TYPES },
-            "scopes": { "include": ["*"] }
-        }),
-        actions: json!({
-            "token": { "accessTokenLifetimeMinutes": 60, "refreshTokenLifetimeMinutes": 0, "refreshTokenWindowMinutes": 10080 }
-        }),
+        conditions: conditions.to_json(),
+        actions: TokenLifetimes::default().to_json(),
         created: now,
         last_updated: now,
     };
@@ -123,7 +136,9 @@ mod tests {
     use crate::model::GroupType;
     use crate::random::SystemRandom;
     use crate::store::memory::MemoryStore;
-    use crate::store::{AuthServerStore, GroupStore, PolicyStore};
+    use crate::store::{
+        AuthServerAdminStore, AuthServerStore, GroupStore, PolicyStore, ScopeStore,
+    };
 
     #[tokio::test]
     async fn creates_once_and_is_idempotent() {
@@ -152,5 +167,28 @@ mod tests {
         assert_eq!(policies.len(), 1);
         let rules = store.policy_rules(&policies[0].id).await.unwrap();
         assert_eq!(rules[0].conditions["scopes"]["include"][0], "*");
+        let scopes = store.scopes("default").await.unwrap();
+        assert_eq!(scopes.len(), 7);
+        assert!(scopes.iter().all(|s| s.system));
+    }
+
+    #[tokio::test]
+    async fn a_deleted_default_server_is_not_brought_back() {
+        let store = MemoryStore::new();
+        bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
+            .await
+            .unwrap();
+        assert!(
+            store
+                .delete_auth_server("default", chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let again = bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
+            .await
+            .unwrap();
+        assert!(again.created_servers.is_empty());
+        assert!(store.auth_server("default").await.unwrap().is_none());
+        assert!(store.auth_server("org").await.unwrap().is_some());
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod api_token;
 pub mod apps;
+pub mod authz;
 pub mod bootstrap;
 pub mod clock;
 pub mod crypto;

@@ -1,18 +1,20 @@
 //! Each node's in-memory view of an authorization server: its record, its keys (ACTIVE ones opened for signing),
 //! and its discovery and JWKS documents serialised once. Entries are re-read from the store when older than the
 //! configured TTL — one request refreshes while the others keep the previous entry — and dropped at once when this
-//! node changes them, so rotations by other nodes or by the CLI are visible within the TTL and the node's own at once.
+//! node changes them (keys, the server record, its scopes), so rotations and changes by other nodes or by the CLI are
+//! visible within the TTL and the node's own at once. A custom server's discovery lists its ALL_CLIENTS scopes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
+use lanyard_core::authz::scopes::published as published_scopes;
 use lanyard_core::clock::Clock;
 use lanyard_core::crypto::{MasterKey, SigningAlg, SigningKey};
 use lanyard_core::discovery::{Capabilities, metadata};
 use lanyard_core::keys;
-use lanyard_core::model::{AuthorizationServer, KeyRecord, KeyStatus};
+use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, KeyStatus};
 use lanyard_core::store::{Store, StoreResult};
 
 use crate::config::ServerConfig;
@@ -139,12 +141,12 @@ impl Keyring {
             "\"{}\"",
             lanyard_core::random::b64url(&lanyard_core::crypto::sha256(&jwks)[..16])
         );
-        let discovery = serde_json::to_vec(&metadata(
-            &server,
-            &self.config.base_url,
-            &Capabilities::current(),
-        ))
-        .unwrap_or_default();
+        let mut doc = metadata(&server, &self.config.base_url, &Capabilities::current());
+        if server.kind == AuthServerKind::Custom {
+            // A custom server lists its own scopes (those published to all clients).
+            doc.scopes_supported = published_scopes(&self.store.scopes(id).await?);
+        }
+        let discovery = serde_json::to_vec(&doc).unwrap_or_default();
         self.record_metrics(&server.id, &keys);
         let entry = Arc::new(Entry {
             server,

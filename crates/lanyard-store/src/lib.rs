@@ -10,6 +10,7 @@ mod postgres;
 mod seed;
 mod sql;
 mod sql_apps;
+mod sql_authz;
 mod sql_logs;
 mod sqlite;
 mod user_query;

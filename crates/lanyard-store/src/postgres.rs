@@ -56,3 +56,4 @@ crate::sql_logs::log_sql!(
     crate::user_query::POSTGRES
 );
 crate::sql_apps::app_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
+crate::sql_authz::authz_sql!(PostgresStore, sqlx::Postgres, "BEGIN");

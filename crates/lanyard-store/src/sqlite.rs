@@ -88,3 +88,4 @@ crate::sql_logs::log_sql!(
     crate::user_query::SQLITE
 );
 crate::sql_apps::app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod app;
 pub mod auth_server;
+pub mod authz;
 pub mod grant;
 pub mod group;
 pub mod key;
@@ -17,6 +18,9 @@ pub use app::{
     App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient,
 };
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
+pub use authz::{
+    Claim, ClaimType, ClaimValueType, Consent, GroupFilterType, MetadataPublish, Scope,
+};
 pub use grant::{AuthorizationCode, CodeRedemption, Grant, RefreshRotation, RefreshToken};
 pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};

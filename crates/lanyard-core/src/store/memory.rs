@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::*;
-use crate::model::{GroupType, KeyStatus, UserStatus};
+use crate::model::{Claim, GroupType, KeyStatus, Scope, UserStatus};
 
 #[derive(Default)]
 pub(super) struct State {
@@ -32,6 +32,9 @@ pub(super) struct State {
     failures: BTreeMap<String, Failures>,
     /// Apps, codes, grants: see `memory_apps.rs`.
     pub(super) apps: super::memory_apps::AppsState,
+    scopes: BTreeMap<String, Scope>,
+    claims: BTreeMap<String, Claim>,
+    deleted_servers: BTreeSet<String>,
 }
 
 /// A user's consecutive failed sign-ins.
@@ -813,5 +816,385 @@ impl Store for MemoryStore {
     }
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+/// Re-numbers items 1, 2, … in `order`.
+fn renumber<T>(
+    map: &mut BTreeMap<String, T>,
+    order: &[String],
+    priority: impl Fn(&mut T) -> &mut i64,
+) {
+    for (i, id) in order.iter().enumerate() {
+        if let Some(item) = map.get_mut(id) {
+            *priority(item) = i as i64 + 1;
+        }
+    }
+}
+
+impl State {
+    fn policy_order(&self, auth_server_id: &str) -> Vec<String> {
+        let mut v: Vec<&Policy> = self
+            .policies
+            .values()
+            .filter(|p| p.auth_server_id == auth_server_id)
+            .collect();
+        v.sort_by_key(|p| (p.priority, p.id.clone()));
+        v.into_iter().map(|p| p.id.clone()).collect()
+    }
+
+    fn rule_order(&self, policy_id: &str) -> Vec<String> {
+        let mut v: Vec<&PolicyRule> = self
+            .rules
+            .values()
+            .filter(|r| r.policy_id == policy_id)
+            .collect();
+        v.sort_by_key(|r| (r.priority, r.id.clone()));
+        v.into_iter().map(|r| r.id.clone()).collect()
+    }
+
+    fn place_policy(&mut self, p: &Policy) -> Option<Policy> {
+        let order = crate::authz::priority::place(
+            &self.policy_order(&p.auth_server_id),
+            &p.id,
+            Some(p.priority),
+        );
+        self.policies.insert(p.id.clone(), p.clone());
+        renumber(&mut self.policies, &order, |p| &mut p.priority);
+        self.policies.get(&p.id).cloned()
+    }
+
+    fn place_rule(&mut self, r: &PolicyRule) -> Option<PolicyRule> {
+        let order =
+            crate::authz::priority::place(&self.rule_order(&r.policy_id), &r.id, Some(r.priority));
+        self.rules.insert(r.id.clone(), r.clone());
+        renumber(&mut self.rules, &order, |r| &mut r.priority);
+        self.rules.get(&r.id).cloned()
+    }
+
+    fn name_taken<T>(map: &BTreeMap<String, T>, id: &str, same: impl Fn(&T) -> bool) -> bool {
+        map.iter().any(|(k, v)| k != id && same(v))
+    }
+}
+
+#[async_trait]
+impl AuthServerAdminStore for MemoryStore {
+    async fn insert_auth_server(
+        &self,
+        server: &AuthorizationServer,
+        scopes: &[Scope],
+    ) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.servers.contains_key(&server.id) {
+            return Err(StoreError::Conflict(format!("server {} exists", server.id)));
+        }
+        s.servers.insert(server.id.clone(), server.clone());
+        for sc in scopes {
+            s.scopes.insert(sc.id.clone(), sc.clone());
+        }
+        Ok(())
+    }
+    async fn update_auth_server(&self, server: &AuthorizationServer) -> StoreResult<bool> {
+        let mut s = self.state();
+        let Some(existing) = s.servers.get_mut(&server.id) else {
+            return Ok(false);
+        };
+        existing.name = server.name.clone();
+        existing.description = server.description.clone();
+        existing.audiences = server.audiences.clone();
+        existing.status = server.status;
+        existing.last_updated = server.last_updated;
+        Ok(true)
+    }
+    async fn delete_auth_server(&self, id: &str, _at: Timestamp) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.servers.remove(id).is_none() {
+            return Ok(false);
+        }
+        let policies: Vec<String> = s
+            .policies
+            .values()
+            .filter(|p| p.auth_server_id == id)
+            .map(|p| p.id.clone())
+            .collect();
+        s.policies.retain(|_, p| p.auth_server_id != id);
+        s.rules.retain(|_, r| !policies.contains(&r.policy_id));
+        s.scopes.retain(|_, x| x.auth_server_id != id);
+        s.claims.retain(|_, c| c.auth_server_id != id);
+        s.keys.retain(|k| k.auth_server_id != id);
+        s.deleted_servers.insert(id.to_owned());
+        Ok(true)
+    }
+    async fn auth_server_deleted(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.state().deleted_servers.contains(id))
+    }
+    async fn search_auth_servers(
+        &self,
+        kind: AuthServerKind,
+        name_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuthorizationServer>> {
+        let prefix = name_prefix.map(str::to_ascii_lowercase);
+        Ok(page_of(&self.state().servers, page, |s| {
+            s.kind == kind
+                && prefix
+                    .as_ref()
+                    .is_none_or(|p| s.name.to_ascii_lowercase().starts_with(p.as_str()))
+        }))
+    }
+}
+
+#[async_trait]
+impl ScopeStore for MemoryStore {
+    async fn scopes(&self, auth_server_id: &str) -> StoreResult<Vec<Scope>> {
+        let mut v: Vec<Scope> = self
+            .state()
+            .scopes
+            .values()
+            .filter(|x| x.auth_server_id == auth_server_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+    async fn scope(&self, auth_server_id: &str, id: &str) -> StoreResult<Option<Scope>> {
+        Ok(self
+            .state()
+            .scopes
+            .get(id)
+            .filter(|x| x.auth_server_id == auth_server_id)
+            .cloned())
+    }
+    async fn insert_scope(&self, scope: &Scope) -> StoreResult<()> {
+        let mut s = self.state();
+        if !s.servers.contains_key(&scope.auth_server_id) {
+            return Err(StoreError::Backend("no such server".into()));
+        }
+        if s.scopes.contains_key(&scope.id)
+            || State::name_taken(&s.scopes, &scope.id, |x| {
+                x.auth_server_id == scope.auth_server_id && x.name == scope.name
+            })
+        {
+            return Err(StoreError::Conflict(format!("scope {} exists", scope.name)));
+        }
+        s.scopes.insert(scope.id.clone(), scope.clone());
+        Ok(())
+    }
+    async fn insert_scopes_if_absent(&self, scopes: &[Scope]) -> StoreResult<u64> {
+        let mut s = self.state();
+        let mut n = 0;
+        for scope in scopes {
+            let taken = s.scopes.contains_key(&scope.id)
+                || State::name_taken(&s.scopes, &scope.id, |x| {
+                    x.auth_server_id == scope.auth_server_id && x.name == scope.name
+                });
+            if !taken && s.servers.contains_key(&scope.auth_server_id) {
+                s.scopes.insert(scope.id.clone(), scope.clone());
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn update_scope(&self, scope: &Scope) -> StoreResult<bool> {
+        let mut s = self.state();
+        if State::name_taken(&s.scopes, &scope.id, |x| {
+            x.auth_server_id == scope.auth_server_id && x.name == scope.name
+        }) {
+            return Err(StoreError::Conflict(format!("scope {} exists", scope.name)));
+        }
+        let Some(existing) = s
+            .scopes
+            .get_mut(&scope.id)
+            .filter(|x| x.auth_server_id == scope.auth_server_id)
+        else {
+            return Ok(false);
+        };
+        *existing = Scope {
+            system: existing.system,
+            created: existing.created,
+            ..scope.clone()
+        };
+        Ok(true)
+    }
+    async fn delete_scope(&self, auth_server_id: &str, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.scopes
+            .get(id)
+            .is_some_and(|x| x.auth_server_id == auth_server_id)
+        {
+            s.scopes.remove(id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+#[async_trait]
+impl ClaimStore for MemoryStore {
+    async fn claims(&self, auth_server_id: &str) -> StoreResult<Vec<Claim>> {
+        let mut v: Vec<Claim> = self
+            .state()
+            .claims
+            .values()
+            .filter(|c| c.auth_server_id == auth_server_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (&a.name, a.claim_type.as_str()).cmp(&(&b.name, b.claim_type.as_str())));
+        Ok(v)
+    }
+    async fn claim(&self, auth_server_id: &str, id: &str) -> StoreResult<Option<Claim>> {
+        Ok(self
+            .state()
+            .claims
+            .get(id)
+            .filter(|c| c.auth_server_id == auth_server_id)
+            .cloned())
+    }
+    async fn insert_claim(&self, claim: &Claim) -> StoreResult<()> {
+        let mut s = self.state();
+        if !s.servers.contains_key(&claim.auth_server_id) {
+            return Err(StoreError::Backend("no such server".into()));
+        }
+        if s.claims.contains_key(&claim.id)
+            || State::name_taken(&s.claims, &claim.id, |c| {
+                c.auth_server_id == claim.auth_server_id
+                    && c.name == claim.name
+                    && c.claim_type == claim.claim_type
+            })
+        {
+            return Err(StoreError::Conflict(format!("claim {} exists", claim.name)));
+        }
+        s.claims.insert(claim.id.clone(), claim.clone());
+        Ok(())
+    }
+    async fn update_claim(&self, claim: &Claim) -> StoreResult<bool> {
+        let mut s = self.state();
+        if State::name_taken(&s.claims, &claim.id, |c| {
+            c.auth_server_id == claim.auth_server_id
+                && c.name == claim.name
+                && c.claim_type == claim.claim_type
+        }) {
+            return Err(StoreError::Conflict(format!("claim {} exists", claim.name)));
+        }
+        let Some(existing) = s
+            .claims
+            .get_mut(&claim.id)
+            .filter(|c| c.auth_server_id == claim.auth_server_id)
+        else {
+            return Ok(false);
+        };
+        *existing = Claim {
+            system: existing.system,
+            created: existing.created,
+            ..claim.clone()
+        };
+        Ok(true)
+    }
+    async fn delete_claim(&self, auth_server_id: &str, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.claims
+            .get(id)
+            .is_some_and(|c| c.auth_server_id == auth_server_id)
+        {
+            s.claims.remove(id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+#[async_trait]
+impl PolicyAdminStore for MemoryStore {
+    async fn policy(&self, auth_server_id: &str, id: &str) -> StoreResult<Option<Policy>> {
+        Ok(self
+            .state()
+            .policies
+            .get(id)
+            .filter(|p| p.auth_server_id == auth_server_id)
+            .cloned())
+    }
+    async fn insert_policy(&self, policy: &Policy) -> StoreResult<Option<Policy>> {
+        let mut s = self.state();
+        if !s.servers.contains_key(&policy.auth_server_id) {
+            return Ok(None);
+        }
+        if s.policies.contains_key(&policy.id) {
+            return Err(StoreError::Conflict(format!("policy {} exists", policy.id)));
+        }
+        Ok(s.place_policy(policy))
+    }
+    async fn update_policy(&self, policy: &Policy) -> StoreResult<Option<Policy>> {
+        let mut s = self.state();
+        let Some(existing) = s
+            .policies
+            .get(&policy.id)
+            .filter(|p| p.auth_server_id == policy.auth_server_id)
+        else {
+            return Ok(None);
+        };
+        let merged = Policy {
+            system: existing.system,
+            created: existing.created,
+            ..policy.clone()
+        };
+        Ok(s.place_policy(&merged))
+    }
+    async fn delete_policy(&self, auth_server_id: &str, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.policies
+            .get(id)
+            .is_none_or(|p| p.auth_server_id != auth_server_id)
+        {
+            return Ok(false);
+        }
+        s.policies.remove(id);
+        s.rules.retain(|_, r| r.policy_id != id);
+        let order = s.policy_order(auth_server_id);
+        renumber(&mut s.policies, &order, |p| &mut p.priority);
+        Ok(true)
+    }
+    async fn policy_rule(&self, policy_id: &str, id: &str) -> StoreResult<Option<PolicyRule>> {
+        Ok(self
+            .state()
+            .rules
+            .get(id)
+            .filter(|r| r.policy_id == policy_id)
+            .cloned())
+    }
+    async fn insert_rule(&self, rule: &PolicyRule) -> StoreResult<Option<PolicyRule>> {
+        let mut s = self.state();
+        if !s.policies.contains_key(&rule.policy_id) {
+            return Ok(None);
+        }
+        if s.rules.contains_key(&rule.id) {
+            return Err(StoreError::Conflict(format!("rule {} exists", rule.id)));
+        }
+        Ok(s.place_rule(rule))
+    }
+    async fn update_rule(&self, rule: &PolicyRule) -> StoreResult<Option<PolicyRule>> {
+        let mut s = self.state();
+        let Some(existing) = s
+            .rules
+            .get(&rule.id)
+            .filter(|r| r.policy_id == rule.policy_id)
+        else {
+            return Ok(None);
+        };
+        let merged = PolicyRule {
+            system: existing.system,
+            created: existing.created,
+            ..rule.clone()
+        };
+        Ok(s.place_rule(&merged))
+    }
+    async fn delete_rule(&self, policy_id: &str, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.rules.get(id).is_none_or(|r| r.policy_id != policy_id) {
+            return Ok(false);
+        }
+        s.rules.remove(id);
+        let order = s.rule_order(policy_id);
+        renumber(&mut s.rules, &order, |r| &mut r.priority);
+        Ok(true)
     }
 }

@@ -4,10 +4,13 @@
 //! Secrets are never stored: API tokens (and, later, refresh tokens, codes, …) are stored as SHA-256 hashes; private
 //! keys are sealed with the master key before they reach a store.
 
+mod authz;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 #[cfg(any(test, feature = "memory"))]
 mod memory_apps;
+
+pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 
 use async_trait::async_trait;
 
@@ -358,7 +361,11 @@ pub trait GrantStore: Send + Sync {
 pub trait Store:
     OrgStore
     + AuthServerStore
+    + AuthServerAdminStore
     + PolicyStore
+    + PolicyAdminStore
+    + ScopeStore
+    + ClaimStore
     + KeyStore
     + ApiTokenStore
     + UserStore

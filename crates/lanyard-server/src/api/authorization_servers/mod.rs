@@ -1,25 +1,35 @@
-//! `/api/v1/authorizationServers`: read servers, their signing keys and access policies; rotate keys.
-//! (Creating and editing servers, scopes, claims and policies arrives with the authorization server issue.)
+//! `/api/v1/authorizationServers`: custom authorization servers (`servers.rs`), their scopes (`scopes.rs`),
+//! custom claims (`claims.rs`), access policies and rules (`policies.rs`), and here their signing keys and key
+//! rotation. The org server is not part of this API (404), as in Okta. Bodies are validated by
+//! `lanyard_core::authz`; its causes become Okta's 400 E0000001 `errorCauses`.
 
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::response::Response;
+mod claims;
+mod policies;
+mod scopes;
+mod servers;
+
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use lanyard_core::authz::Invalid;
 use lanyard_core::clock::okta_format;
-use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, Policy, PolicyRule};
+use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, LifecycleStatus};
+use lanyard_core::syslog::Party;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::OktaJson;
-use super::pagination::{PageQuery, list_response};
 use crate::key_admin::{KeyMaker, next_rotation};
 use crate::state::AppState;
+use crate::syslog::Audit;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/authorizationServers", get(list))
-        .route("/authorizationServers/{id}", get(read))
+        .merge(servers::routes())
+        .merge(scopes::routes())
+        .merge(claims::routes())
+        .merge(policies::routes())
         .route(
             "/authorizationServers/{id}/credentials/keys",
             get(list_keys),
@@ -32,18 +42,58 @@ pub fn routes() -> Router<AppState> {
             "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
             post(rotate_keys),
         )
-        .route("/authorizationServers/{id}/policies", get(list_policies))
-        .route(
-            "/authorizationServers/{id}/policies/{pid}",
-            get(read_policy),
-        )
-        .route(
-            "/authorizationServers/{id}/policies/{pid}/rules",
-            get(list_rules),
-        )
 }
 
-fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &AppState) -> Value {
+/// 400 E0000001 from the core's validation causes.
+pub(super) fn invalid(e: Invalid) -> ApiError {
+    ApiError::validation(e.field(), e.causes())
+}
+
+/// 400 E0000001 for a name already taken.
+pub(super) fn name_taken(what: &str) -> ApiError {
+    ApiError::validation(
+        "name",
+        vec![format!("name: A {what} with this name already exists")],
+    )
+}
+
+/// 403 E0000006.
+pub(super) fn forbidden(detail: &str) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "E0000006",
+        "You do not have permission to perform the requested action",
+    )
+    .with_detail(detail.to_owned())
+}
+
+/// Records an event about `server` (and `target`, when the event is about something it holds).
+pub(super) fn record(
+    state: &AppState,
+    audit: &Audit,
+    kind: &str,
+    message: &str,
+    server: &AuthorizationServer,
+    target: Option<Party>,
+) {
+    let mut e = audit.event(state, kind, message).target(Party::new(
+        &server.id,
+        "AuthorizationServer",
+        &server.id,
+        &server.name,
+    ));
+    if let Some(t) = target {
+        e = e.target(t);
+    }
+    state.syslog.record(e);
+}
+
+/// `{base}/api/v1/authorizationServers/{id}`.
+pub(super) fn server_href(state: &AppState, id: &str) -> String {
+    format!("{}/api/v1/authorizationServers/{id}", state.config.base_url)
+}
+
+pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &AppState) -> Value {
     let base = &state.config.base_url;
     let href = format!("{base}/api/v1/authorizationServers/{}", s.id);
     let active = keys
@@ -60,7 +110,7 @@ fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &AppState) ->
     if let Some(t) = next_rotation(keys, state.config.key_rotation_interval) {
         signing["nextRotation"] = json!(okta_format(t));
     }
-    json!({
+    let mut v = json!({
         "id": s.id,
         "name": s.name,
         "description": s.description,
@@ -72,15 +122,27 @@ fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &AppState) ->
         "lastUpdated": okta_format(s.last_updated),
         "credentials": { "signing": signing },
         "_links": {
-            "self": { "href": href },
+            "self": { "href": href, "hints": { "allow": ["GET", "DELETE", "PUT"] } },
             "keys": { "href": format!("{href}/credentials/keys") },
+            "scopes": { "href": format!("{href}/scopes") },
+            "claims": { "href": format!("{href}/claims") },
             "policies": { "href": format!("{href}/policies") },
+            "rotateKey": { "href": format!("{href}/credentials/lifecycle/keyRotate"), "hints": { "allow": ["POST"] } },
+
             "metadata": [
                 { "name": "oauth-authorization-server", "href": format!("{}/.well-known/oauth-authorization-server", s.issuer(base)) },
                 { "name": "openid-configuration", "href": format!("{}/.well-known/openid-configuration", s.issuer(base)) }
             ]
         }
-    })
+    });
+    let lifecycle = if s.status == LifecycleStatus::Active {
+        "deactivate"
+    } else {
+        "activate"
+    };
+    v["_links"][lifecycle] =
+        json!({ "href": format!("{href}/lifecycle/{lifecycle}"), "hints": { "allow": ["POST"] } });
+    v
 }
 
 fn key_json(k: &KeyRecord, base: &str) -> Value {
@@ -93,75 +155,15 @@ fn key_json(k: &KeyRecord, base: &str) -> Value {
     v
 }
 
-fn policy_json(p: &Policy, base: &str) -> Value {
-    json!({
-        "type": "OAUTH_AUTHORIZATION_POLICY",
-        "id": p.id,
-        "status": p.status.as_str(),
-        "name": p.name,
-        "description": p.description,
-        "priority": p.priority,
-        "system": p.system,
-        "conditions": p.conditions,
-        "created": okta_format(p.created),
-        "lastUpdated": okta_format(p.last_updated),
-        "_links": { "self": { "href": format!("{base}/api/v1/authorizationServers/{}/policies/{}", p.auth_server_id, p.id) } }
-    })
-}
-
-fn rule_json(r: &PolicyRule) -> Value {
-    json!({
-        "type": "RESOURCE_ACCESS",
-        "id": r.id,
-        "status": r.status.as_str(),
-        "name": r.name,
-        "priority": r.priority,
-        "system": r.system,
-        "conditions": r.conditions,
-        "actions": r.actions,
-        "created": okta_format(r.created),
-        "lastUpdated": okta_format(r.last_updated),
-    })
-}
-
 /// A custom authorization server (the org server has no management API, as in Okta).
-async fn custom_server(state: &AppState, id: &str) -> Result<AuthorizationServer, ApiError> {
+pub(super) async fn custom_server(
+    state: &AppState,
+    id: &str,
+) -> Result<AuthorizationServer, ApiError> {
     match state.store.auth_server(id).await? {
         Some(s) if s.kind == AuthServerKind::Custom => Ok(s),
         _ => Err(ApiError::not_found(id, "AuthorizationServer")),
     }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
-    Query(q): Query<PageQuery>,
-) -> Result<Response, ApiError> {
-    let req = q.to_request(200, 200)?;
-    let page = state
-        .store
-        .list_auth_servers(AuthServerKind::Custom, &req)
-        .await?;
-    let mut body = Vec::with_capacity(page.items.len());
-    for s in &page.items {
-        let keys = state.store.keys(&s.id).await?;
-        body.push(server_json(s, &keys, &state));
-    }
-    Ok(list_response(
-        &state.config.base_url,
-        &uri,
-        page.next.as_deref(),
-        body,
-    ))
-}
-
-async fn read(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let server = custom_server(&state, &id).await?;
-    let keys = state.store.keys(&id).await?;
-    Ok(Json(server_json(&server, &keys, &state)))
 }
 
 async fn list_keys(
@@ -238,43 +240,4 @@ async fn rotate_keys(
             .map(|k| key_json(k, &state.config.base_url))
             .collect(),
     ))
-}
-
-async fn list_policies(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
-    custom_server(&state, &id).await?;
-    let policies = state.store.policies(&id).await?;
-    Ok(Json(
-        policies
-            .iter()
-            .map(|p| policy_json(p, &state.config.base_url))
-            .collect(),
-    ))
-}
-
-async fn read_policy(
-    State(state): State<AppState>,
-    Path((id, pid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    custom_server(&state, &id).await?;
-    let policies = state.store.policies(&id).await?;
-    let p = policies
-        .iter()
-        .find(|p| p.id == pid)
-        .ok_or_else(|| ApiError::not_found(&pid, "Policy"))?;
-    Ok(Json(policy_json(p, &state.config.base_url)))
-}
-
-async fn list_rules(
-    State(state): State<AppState>,
-    Path((id, pid)): Path<(String, String)>,
-) -> Result<Json<Vec<Value>>, ApiError> {
-    custom_server(&state, &id).await?;
-    if !state.store.policies(&id).await?.iter().any(|p| p.id == pid) {
-        return Err(ApiError::not_found(&pid, "Policy"));
-    }
-    let rules = state.store.policy_rules(&pid).await?;
-    Ok(Json(rules.iter().map(rule_json).collect()))
 }
