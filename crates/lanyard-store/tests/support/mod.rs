@@ -62,4 +62,3 @@ macro_rules! suite {
         }
     };
 }
-
