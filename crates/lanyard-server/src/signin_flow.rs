@@ -352,9 +352,9 @@ fn log_mfa_failure(state: &AppState, client: &Client, user: &User) {
 /// A WebAuthn step of the MFA: a challenge to answer, or the outcome of an answer.
 pub enum WebAuthnStep {
     Challenge {
-        user: User,
+        user: Box<User>,
         /// The factor challenged (`None` for all of the user's passkeys).
-        factor: Option<Factor>,
+        factor: Option<Box<Factor>>,
         /// The `publicKey` request options for `navigator.credentials.get`.
         options: Value,
         expires_at: Timestamp,
@@ -396,8 +396,8 @@ pub async fn webauthn_mfa(
         return Ok(
             match crate::webauthn::challenge(state, &user, presented, scope).await? {
                 Some(options) => WebAuthnStep::Challenge {
-                    user,
-                    factor: challenged,
+                    user: Box::new(user),
+                    factor: challenged.map(Box::new),
                     options,
                     expires_at: now + state.signin_policy.webauthn_ceremony_ttl,
                 },

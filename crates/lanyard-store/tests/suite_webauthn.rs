@@ -29,7 +29,10 @@ async fn user(store: &Arc<dyn Store>) -> User {
         id: "00u00000000000000001".into(),
         status: UserStatus::Active,
         login: "ada@example.com".into(),
-        profile: serde_json::json!({"login": "ada@example.com"}).as_object().unwrap().clone(),
+        profile: serde_json::json!({"login": "ada@example.com"})
+            .as_object()
+            .unwrap()
+            .clone(),
         created: at(0),
         activated: Some(at(0)),
         status_changed: None,
@@ -45,7 +48,13 @@ fn rp() -> RelyingParty {
     RelyingParty::new("http://localhost:8080", "Lanyard").unwrap()
 }
 
-fn ceremony(key: [u8; 32], kind: TokenKind, user_id: &str, state: serde_json::Value, expires: i64) -> OneTimeToken {
+fn ceremony(
+    key: [u8; 32],
+    kind: TokenKind,
+    user_id: &str,
+    state: serde_json::Value,
+    expires: i64,
+) -> OneTimeToken {
     OneTimeToken {
         token_hash: key,
         kind,
@@ -59,11 +68,22 @@ fn ceremony(key: [u8; 32], kind: TokenKind, user_id: &str, state: serde_json::Va
 async fn ceremony_states_round_trip_and_are_spent_once(store: Arc<dyn Store>) {
     let ada = user(&store).await;
     let rp = rp();
-    let (options, state) = rp.start_registration(&ada.id, &ada.login, "Ada", &[]).unwrap();
+    let (options, state) = rp
+        .start_registration(&ada.id, &ada.login, "Ada", &[])
+        .unwrap();
     let handle = lanyard_core::signin::mint(&SystemRandom);
-    let token = ceremony(handle.hash, TokenKind::WebAuthnRegistration, &ada.id, state, 300);
+    let token = ceremony(
+        handle.hash,
+        TokenKind::WebAuthnRegistration,
+        &ada.id,
+        state,
+        300,
+    );
     store.insert_one_time_token(&token).await.unwrap();
-    assert!(matches!(store.insert_one_time_token(&token).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_one_time_token(&token).await,
+        Err(StoreError::Conflict(_))
+    ));
 
     // Read back (as another node would), the state still finishes the ceremony.
     let taken = store
@@ -74,7 +94,9 @@ async fn ceremony_states_round_trip_and_are_spent_once(store: Arc<dyn Store>) {
     assert_eq!(taken, token);
     let mut authenticator = SoftAuthenticator::new("localhost", "http://localhost:8080");
     let (att, cd) = authenticator.register(options["challenge"].as_str().unwrap());
-    let pk = rp.finish_registration(&taken.data["state"], &att, &cd).unwrap();
+    let pk = rp
+        .finish_registration(&taken.data["state"], &att, &cd)
+        .unwrap();
     assert!(
         store
             .consume_one_time_token(&handle.hash, TokenKind::WebAuthnRegistration, at(10))
@@ -88,7 +110,13 @@ async fn ceremony_states_round_trip_and_are_spent_once(store: Arc<dyn Store>) {
     let (options, state) = rp.start_authentication(&[pk]).unwrap();
     let key = factors::assertion_key("state-token", "*");
     store
-        .insert_one_time_token(&ceremony(key, TokenKind::WebAuthnAuthentication, &ada.id, state, 300))
+        .insert_one_time_token(&ceremony(
+            key,
+            TokenKind::WebAuthnAuthentication,
+            &ada.id,
+            state,
+            300,
+        ))
         .await
         .unwrap();
     let taken = store
@@ -103,16 +131,28 @@ async fn ceremony_states_round_trip_and_are_spent_once(store: Arc<dyn Store>) {
         signature: &signed.signature,
         user_handle: None,
     };
-    rp.finish_authentication(&taken.data["state"], &authenticator.credential_id_bytes(), &assertion)
-        .unwrap();
+    rp.finish_authentication(
+        &taken.data["state"],
+        &authenticator.credential_id_bytes(),
+        &assertion,
+    )
+    .unwrap();
 }
 
 async fn ceremony_states_expire_and_keep_their_kind(store: Arc<dyn Store>) {
     let ada = user(&store).await;
-    let (_, state) = rp().start_registration(&ada.id, &ada.login, "", &[]).unwrap();
+    let (_, state) = rp()
+        .start_registration(&ada.id, &ada.login, "", &[])
+        .unwrap();
     let key = [7u8; 32];
     store
-        .insert_one_time_token(&ceremony(key, TokenKind::WebAuthnRegistration, &ada.id, state, 300))
+        .insert_one_time_token(&ceremony(
+            key,
+            TokenKind::WebAuthnRegistration,
+            &ada.id,
+            state,
+            300,
+        ))
         .await
         .unwrap();
     assert!(
@@ -123,7 +163,13 @@ async fn ceremony_states_expire_and_keep_their_kind(store: Arc<dyn Store>) {
             .is_none(),
         "a registration is not an authentication"
     );
-    assert!(store.one_time_token(&key, TokenKind::StateToken, at(10)).await.unwrap().is_none());
+    assert!(
+        store
+            .one_time_token(&key, TokenKind::StateToken, at(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         store
             .consume_one_time_token(&key, TokenKind::WebAuthnRegistration, at(300))
@@ -135,7 +181,13 @@ async fn ceremony_states_expire_and_keep_their_kind(store: Arc<dyn Store>) {
     // Ceremonies go with their user.
     let key2 = [8u8; 32];
     store
-        .insert_one_time_token(&ceremony(key2, TokenKind::WebAuthnAuthentication, &ada.id, serde_json::json!({}), 300))
+        .insert_one_time_token(&ceremony(
+            key2,
+            TokenKind::WebAuthnAuthentication,
+            &ada.id,
+            serde_json::json!({}),
+            300,
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -203,7 +255,13 @@ async fn passkey_factors_round_trip_and_their_counter_updates(store: Arc<dyn Sto
     // Several passkeys per user, listed oldest first; deleted like any factor.
     let second = new_webauthn_factor(&ada.id, &pk, &master, &SystemRandom, at(6)).unwrap();
     store.insert_factor(&second).await.unwrap();
-    let ids: Vec<String> = store.factors(&ada.id).await.unwrap().into_iter().map(|f| f.id).collect();
+    let ids: Vec<String> = store
+        .factors(&ada.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
     assert_eq!(ids, vec![factor.id.clone(), second.id.clone()]);
     assert!(store.delete_factor(&ada.id, &factor.id).await.unwrap());
     assert_eq!(store.factors(&ada.id).await.unwrap().len(), 1);

@@ -275,7 +275,7 @@ async fn verify_factor(
             &state,
             &presented,
             &user,
-            factor.as_ref(),
+            factor.as_deref(),
             options,
             expires_at,
         )),

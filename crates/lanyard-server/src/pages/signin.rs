@@ -377,12 +377,12 @@ async fn mfa_page(
         .iter()
         .find(|f| f.factor_type == FactorType::Totp && f.status == FactorStatus::Active);
     let mut passkey_options = None;
-    if state.webauthn.is_some() && factors.iter().any(crate::webauthn::is_active_webauthn) {
-        if let WebAuthnStep::Challenge { options, .. } =
+    if state.webauthn.is_some()
+        && factors.iter().any(crate::webauthn::is_active_webauthn)
+        && let WebAuthnStep::Challenge { options, .. } =
             signin_flow::webauthn_mfa(state, client, form.state_token, "*", None).await?
-        {
-            passkey_options = Some(options.to_string());
-        }
+    {
+        passkey_options = Some(options.to_string());
     }
     let org = state.org_name();
     let page = MfaPage {

@@ -36,7 +36,6 @@ pub mod backends {
 }
 
 /// Runs each listed test against every backend.
-
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
