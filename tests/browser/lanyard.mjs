@@ -4,6 +4,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,10 +32,18 @@ function cleanEnv() {
  * Starts `lanyard serve --listen 127.0.0.1:0 --data-dir <fresh temp dir>` and waits for its
  * `listening on http://…` line; mints a management API token with `lanyard api-token create`.
  */
-export async function startLanyard({ args = [] } = {}) {
+export async function startLanyard({ args = [], localhost = false } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'lanyard-browser-'));
   const dataDir = path.join(dir, 'data');
-  const child = spawn(lanyardBin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], {
+  // WebAuthn needs a domain name: `localhost: true` serves on a free port with the base URL http://localhost:PORT.
+  let listen = ['--listen', '127.0.0.1:0'];
+  let publicBase;
+  if (localhost) {
+    const port = await freePort();
+    listen = ['--listen', `127.0.0.1:${port}`, '--base-url', `http://localhost:${port}`];
+    publicBase = `http://localhost:${port}`;
+  }
+  const child = spawn(lanyardBin, ['serve', ...listen, '--data-dir', dataDir, ...args], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -49,7 +58,7 @@ export async function startLanyard({ args = [] } = {}) {
     });
   });
   let timer;
-  const base = await Promise.race([
+  const bound = await Promise.race([
     banner,
     spawnError,
     exited.then(({ code, signal }) => {
@@ -64,6 +73,7 @@ export async function startLanyard({ args = [] } = {}) {
     throw e;
   });
   clearTimeout(timer);
+  const base = publicBase ?? bound;
   const token = execFileSync(lanyardBin, ['api-token', 'create', '--name', 't', '--data-dir', dataDir], {
     env: cleanEnv(),
     encoding: 'utf8',
@@ -104,6 +114,18 @@ export async function startLanyard({ args = [] } = {}) {
       else rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A TCP port free at the time of asking, on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** Creates an active user with the standard password; its id. */

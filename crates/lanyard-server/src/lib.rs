@@ -24,6 +24,7 @@ pub mod session;
 pub mod signin_flow;
 pub mod state;
 pub mod syslog;
+pub mod webauthn;
 
 use std::time::Duration;
 

@@ -3,6 +3,7 @@
 //! Every attempt is in the system log; unknown users and wrong passwords cost the same work and look alike.
 
 use lanyard_core::clock::Timestamp;
+use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{Factor, FactorStatus, OneTimeToken, TokenKind, User, UserStatus};
 use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
 use lanyard_core::syslog::{LogEvent, Party};
@@ -331,6 +332,100 @@ pub enum Mfa {
     WrongCode,
     InvalidState,
     UnknownFactor,
+    /// A WebAuthn answer with no challenge waiting (never asked, expired, or already answered).
+    NoChallenge,
+}
+
+fn log_mfa_failure(state: &AppState, client: &Client, user: &User) {
+    let e = event(
+        state,
+        client,
+        "user.authentication.auth_via_mfa",
+        "Authentication of user via MFA",
+        as_actor(user),
+    );
+    state
+        .syslog
+        .record(e.failure("INVALID_CREDENTIALS").target(user_target(user)));
+}
+
+/// A WebAuthn step of the MFA: a challenge to answer, or the outcome of an answer.
+pub enum WebAuthnStep {
+    Challenge {
+        user: Box<User>,
+        /// The factor challenged (`None` for all of the user's passkeys).
+        factor: Option<Box<Factor>>,
+        /// The `publicKey` request options for `navigator.credentials.get`.
+        options: Value,
+        expires_at: Timestamp,
+    },
+    Done(Mfa),
+}
+
+/// The WebAuthn MFA step for the sign-in a state token carries, for one factor (`scope` = its id) or all of the
+/// user's passkeys (`*`): without `answer`, a (new) challenge; with it — the credential id, when known, and the
+/// assertion — the verification, which spends the challenge and, on success, the state token.
+pub async fn webauthn_mfa(
+    state: &AppState,
+    client: &Client,
+    presented: &str,
+    scope: &str,
+    answer: Option<(Option<&str>, Assertion<'_>)>,
+) -> Result<WebAuthnStep, ApiError> {
+    let now = state.clock.now();
+    let Some((token, user)) = state_token(state, presented, "mfa").await? else {
+        return Ok(WebAuthnStep::Done(Mfa::InvalidState));
+    };
+    let mut challenged = None;
+    if scope != "*" {
+        let factor = state
+            .store
+            .factor(&user.id, scope)
+            .await?
+            .filter(|f| f.status == FactorStatus::Active);
+        match factor {
+            None => return Ok(WebAuthnStep::Done(Mfa::UnknownFactor)),
+            // A TOTP factor asked without a passcode: a wrong code, as before.
+            Some(f) if !crate::webauthn::is_active_webauthn(&f) => {
+                return Ok(WebAuthnStep::Done(Mfa::WrongCode));
+            }
+            Some(f) => challenged = Some(f),
+        }
+    }
+    let Some((credential_id, assertion)) = answer else {
+        return Ok(
+            match crate::webauthn::challenge(state, &user, presented, scope).await? {
+                Some(options) => WebAuthnStep::Challenge {
+                    user: Box::new(user),
+                    factor: challenged.map(Box::new),
+                    options,
+                    expires_at: now + state.signin_policy.webauthn_ceremony_ttl,
+                },
+                None => WebAuthnStep::Done(Mfa::UnknownFactor),
+            },
+        );
+    };
+    match crate::webauthn::verify(state, &user, presented, scope, credential_id, &assertion).await?
+    {
+        Ok(_) => {}
+        Err(failure) => {
+            log_mfa_failure(state, client, &user);
+            return Ok(WebAuthnStep::Done(match failure {
+                crate::webauthn::AssertionFailure::NoChallenge => Mfa::NoChallenge,
+                crate::webauthn::AssertionFailure::Refused => Mfa::WrongCode,
+            }));
+        }
+    }
+    if state
+        .store
+        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
+        .await?
+        .is_none()
+    {
+        return Ok(WebAuthnStep::Done(Mfa::InvalidState));
+    }
+    log_success(state, client, &user, true);
+    Ok(WebAuthnStep::Done(Mfa::Success(user)))
 }
 
 /// Verifies a TOTP passcode for the sign-in a state token carries; spends the token on success.
@@ -358,16 +453,7 @@ pub async fn verify_mfa(
         None => false,
     };
     if !accepted {
-        let e = event(
-            state,
-            client,
-            "user.authentication.auth_via_mfa",
-            "Authentication of user via MFA",
-            as_actor(&user),
-        );
-        state
-            .syslog
-            .record(e.failure("INVALID_CREDENTIALS").target(user_target(&user)));
+        log_mfa_failure(state, client, &user);
         return Ok(Mfa::WrongCode);
     }
     // The state token is spent only now: a mistyped code may be retried while it lives.

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use lanyard_core::clock::Clock;
 use lanyard_core::crypto::MasterKey;
+use lanyard_core::mfa::webauthn::RelyingParty;
 use lanyard_core::password::hash::Params;
 use lanyard_core::password::policy::PasswordPolicy;
 use lanyard_core::random::Random;
@@ -36,6 +37,8 @@ pub struct Inner {
     pub password_policy: PasswordPolicy,
     pub syslog: SystemLog,
     pub signin_policy: lanyard_core::signin::SigninPolicy,
+    /// The WebAuthn relying party (the base URL's host); `None` when the base URL's host is an IP address.
+    pub webauthn: Option<Arc<RelyingParty>>,
 }
 
 impl Deref for AppState {
@@ -72,6 +75,13 @@ impl AppState {
         let passwords = PasswordHasher::new(Params::OWASP, random.clone());
         let log_store: Arc<dyn lanyard_core::syslog::LogStore> = store.clone();
         let syslog = SystemLog::start(log_store);
+        let webauthn = match RelyingParty::new(&config.base_url, &config.org_name) {
+            Ok(rp) => Some(Arc::new(rp)),
+            Err(e) => {
+                tracing::info!("passkeys (WebAuthn) are off: {e}");
+                None
+            }
+        };
         AppState(Arc::new(Inner {
             store,
             config,
@@ -87,6 +97,7 @@ impl AppState {
             password_policy: PasswordPolicy::default(),
             syslog,
             signin_policy: lanyard_core::signin::SigninPolicy::default(),
+            webauthn,
         }))
     }
 }

@@ -83,9 +83,14 @@ async fn the_page_is_accessible_branded_and_strict() {
     assert!(
         csp.contains("default-src 'none'")
             && csp.contains("frame-ancestors 'none'")
-            && !csp.contains("script-src")
+            && csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
     );
     let body = &page.body;
+    assert!(
+        !body.contains("<script"),
+        "the sign-in page itself needs no script"
+    );
     for needle in [
         "<html lang=\"en\">",
         "<label for=\"username\">",

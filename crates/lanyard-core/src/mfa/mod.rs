@@ -6,5 +6,6 @@
 //! accepted time step.
 
 pub mod totp;
+pub mod webauthn;
 
 pub use totp::{TotpAlgorithm, TotpConfig, TotpError, TotpSecret};

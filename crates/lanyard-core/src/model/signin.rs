@@ -46,6 +46,11 @@ pub enum TokenKind {
     PasswordReset,
     /// An activation link.
     Activation,
+    /// A WebAuthn registration in progress (webauthn-rs's state), found by the SHA-256 of a random handle.
+    WebAuthnRegistration,
+    /// A WebAuthn authentication in progress (webauthn-rs's state), found by a hash derived from the sign-in's
+    /// state token ([`crate::signin::factors::assertion_key`]).
+    WebAuthnAuthentication,
 }
 
 impl TokenKind {
@@ -55,6 +60,8 @@ impl TokenKind {
             TokenKind::StateToken => "state_token",
             TokenKind::PasswordReset => "password_reset",
             TokenKind::Activation => "activation",
+            TokenKind::WebAuthnRegistration => "webauthn_registration",
+            TokenKind::WebAuthnAuthentication => "webauthn_authentication",
         }
     }
 
@@ -64,6 +71,8 @@ impl TokenKind {
             "state_token" => TokenKind::StateToken,
             "password_reset" => TokenKind::PasswordReset,
             "activation" => TokenKind::Activation,
+            "webauthn_registration" => TokenKind::WebAuthnRegistration,
+            "webauthn_authentication" => TokenKind::WebAuthnAuthentication,
             _ => return None,
         })
     }

@@ -21,6 +21,8 @@ pub struct SigninPolicy {
     pub session_token_ttl: Duration,
     /// Lifetime of a `stateToken` (MFA, password change).
     pub state_token_ttl: Duration,
+    /// Lifetime of a WebAuthn ceremony's server-side state (registration or authentication).
+    pub webauthn_ceremony_ttl: Duration,
     /// A session ends after this long unused…
     pub session_idle: Duration,
     /// …and at the latest this long after it began.
@@ -34,6 +36,7 @@ impl Default for SigninPolicy {
             lockout_duration: Some(Duration::minutes(60)),
             session_token_ttl: Duration::minutes(5),
             state_token_ttl: Duration::minutes(5),
+            webauthn_ceremony_ttl: Duration::minutes(5),
             session_idle: Duration::hours(2),
             session_lifetime: Duration::hours(24),
         }

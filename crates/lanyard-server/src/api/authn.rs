@@ -8,13 +8,14 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use lanyard_core::clock::{Timestamp, okta_format};
+use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{Factor, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::OktaJson;
-use crate::signin_flow::{self, Change, Client, Mfa, Primary};
+use crate::signin_flow::{self, Change, Client, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -152,6 +153,76 @@ struct VerifyBody {
     state_token: Option<String>,
     #[serde(rename = "passCode")]
     pass_code: Option<String>,
+    #[serde(rename = "clientData")]
+    client_data: Option<String>,
+    #[serde(rename = "authenticatorData")]
+    authenticator_data: Option<String>,
+    #[serde(rename = "signatureData")]
+    signature_data: Option<String>,
+}
+
+/// 403 E0000068 for a WebAuthn answer with no challenge pending.
+fn no_challenge() -> ApiError {
+    let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
+    e.causes.push(
+        "No WebAuthn challenge is pending for this transaction (or it expired): request one by posting the stateToken alone."
+            .into(),
+    );
+    e
+}
+
+fn mfa_outcome(outcome: Mfa, factor_id: &str) -> Result<User, ApiError> {
+    match outcome {
+        Mfa::Success(user) => Ok(user),
+        Mfa::WrongCode => Err(invalid_passcode()),
+        Mfa::NoChallenge => Err(no_challenge()),
+        Mfa::InvalidState => Err(invalid_state_token()),
+        Mfa::UnknownFactor => Err(ApiError::not_found(factor_id, "UserFactor")),
+    }
+}
+
+/// `MFA_CHALLENGE` for a WebAuthn factor: Okta's `_embedded.factor._embedded.challenge` and, in `_embedded.challenge`,
+/// the whole request options (`challenge`, `rpId`, `allowCredentials`, `userVerification`, `timeout`).
+fn webauthn_challenge(
+    state: &AppState,
+    presented: &str,
+    user: &User,
+    factor: Option<&Factor>,
+    options: Value,
+    expires_at: Timestamp,
+) -> Json<Value> {
+    let base = &state.config.base_url;
+    let mut factor_json = factor
+        .map(|f| factor_summary(f, base))
+        .unwrap_or(Value::Null);
+    if let Some(obj) = factor_json.as_object_mut() {
+        obj.insert(
+            "_embedded".into(),
+            json!({ "challenge": {
+                "challenge": options["challenge"],
+                "userVerification": options["userVerification"],
+                "extensions": {}
+            }}),
+        );
+    }
+    let verify_href = factor
+        .map(|f| format!("{base}/api/v1/authn/factors/{}/verify", f.id))
+        .unwrap_or_default();
+    Json(json!({
+        "stateToken": presented,
+        "expiresAt": okta_format(expires_at),
+        "status": "MFA_CHALLENGE",
+        "factorResult": "CHALLENGE",
+        "challengeType": "FACTOR",
+        "_embedded": {
+            "user": embedded_user(user),
+            "factor": factor_json,
+            "challenge": options,
+        },
+        "_links": {
+            "next": { "name": "verify", "href": verify_href, "hints": { "allow": ["POST"] } }
+        }
+    }))
 }
 
 async fn verify_factor(
@@ -161,14 +232,57 @@ async fn verify_factor(
     OktaJson(body): OktaJson<VerifyBody>,
 ) -> Result<Json<Value>, ApiError> {
     let presented = body.state_token.unwrap_or_default();
-    let passcode = body.pass_code.unwrap_or_default();
-    match signin_flow::verify_mfa(&state, &client(&audit), &presented, &factor_id, &passcode)
-        .await?
+    if let Some(passcode) = body.pass_code {
+        let outcome =
+            signin_flow::verify_mfa(&state, &client(&audit), &presented, &factor_id, &passcode)
+                .await?;
+        let user = mfa_outcome(outcome, &factor_id)?;
+        return success(&state, &user, &["pwd", "otp", "mfa"]).await;
+    }
+    // WebAuthn: the state token alone asks for a challenge; the three fields answer it.
+    let answer = match (
+        body.client_data.as_deref(),
+        body.authenticator_data.as_deref(),
+        body.signature_data.as_deref(),
+    ) {
+        (None, None, None) => None,
+        (Some(client_data), Some(authenticator_data), Some(signature)) => Some((
+            None,
+            Assertion {
+                client_data,
+                authenticator_data,
+                signature,
+                user_handle: None,
+            },
+        )),
+        _ => {
+            return Err(ApiError::validation(
+                "Api validation failed: signatureData",
+                vec![
+                    "clientData, authenticatorData and signatureData are required together".into(),
+                ],
+            ));
+        }
+    };
+    match signin_flow::webauthn_mfa(&state, &client(&audit), &presented, &factor_id, answer).await?
     {
-        Mfa::Success(user) => success(&state, &user, &["pwd", "otp", "mfa"]).await,
-        Mfa::WrongCode => Err(invalid_passcode()),
-        Mfa::InvalidState => Err(invalid_state_token()),
-        Mfa::UnknownFactor => Err(ApiError::not_found(&factor_id, "UserFactor")),
+        WebAuthnStep::Challenge {
+            user,
+            factor,
+            options,
+            expires_at,
+        } => Ok(webauthn_challenge(
+            &state,
+            &presented,
+            &user,
+            factor.as_deref(),
+            options,
+            expires_at,
+        )),
+        WebAuthnStep::Done(outcome) => {
+            let user = mfa_outcome(outcome, &factor_id)?;
+            success(&state, &user, &["pwd", "hwk", "mfa"]).await
+        }
     }
 }
 

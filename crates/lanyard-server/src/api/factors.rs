@@ -1,5 +1,7 @@
 //! `/api/v1/users/{id}/factors`: enrol, activate, list, read, verify and delete MFA factors — TOTP
-//! (`token:software:totp`) here; the secret is shown once, at enrolment, and kept sealed with the master key.
+//! (`token:software:totp`; the secret is shown once, at enrolment, and kept sealed with the master key) and WebAuthn
+//! (`webauthn`, provider `FIDO`; enrolment returns the creation options, activation takes the browser's
+//! `attestation` and `clientData`).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -9,7 +11,10 @@ use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::mfa::totp::{self, TotpConfig};
 use lanyard_core::model::{Factor, FactorStatus, FactorType, User};
-use lanyard_core::signin::factors::{check_passcode, enroll_totp, totp_secret};
+use lanyard_core::signin::factors::{
+    FIDO, activate_webauthn as activate_webauthn_factor, check_passcode, enroll_totp,
+    enroll_webauthn as enroll_webauthn_factor, pending_registration_key, totp_secret,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -19,6 +24,7 @@ use super::extract::OktaJson;
 use super::users::find;
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
+use crate::webauthn::RegistrationFailure;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -104,13 +110,19 @@ async fn enroll(
 ) -> Result<Json<Value>, ApiError> {
     let user = find(&state, &id).await?;
     let kind = body.factor_type.as_deref().unwrap_or_default();
-    if FactorType::parse(kind) != Some(FactorType::Totp) {
-        return Err(ApiError::validation(
-            "factorType",
-            vec![format!(
-                "factorType: {kind:?} cannot be enrolled through this API; supported: token:software:totp"
-            )],
-        ));
+    match FactorType::parse(kind) {
+        Some(FactorType::Totp) => {}
+        Some(FactorType::WebAuthn) => {
+            return enroll_webauthn(&state, audit, &user, body.provider).await;
+        }
+        None => {
+            return Err(ApiError::validation(
+                "factorType",
+                vec![format!(
+                    "factorType: {kind:?} cannot be enrolled through this API; supported: token:software:totp, webauthn"
+                )],
+            ));
+        }
     }
     let provider = body
         .provider
@@ -167,6 +179,104 @@ async fn enroll(
     Ok(Json(body))
 }
 
+async fn enroll_webauthn(
+    state: &AppState,
+    audit: Audit,
+    user: &User,
+    provider: Option<String>,
+) -> Result<Json<Value>, ApiError> {
+    let provider = provider.unwrap_or_else(|| FIDO.into()).to_uppercase();
+    if provider != FIDO {
+        return Err(ApiError::validation(
+            "provider",
+            vec![format!("provider: {provider:?} is not FIDO")],
+        ));
+    }
+    crate::webauthn::relying_party(state)?;
+    // A pending enrolment is replaced by the new one; active passkeys stay (a user may have several).
+    for f in state.store.factors(&user.id).await? {
+        if f.factor_type == FactorType::WebAuthn && f.status == FactorStatus::PendingActivation {
+            state.store.delete_factor(&user.id, &f.id).await?;
+        }
+    }
+    let now = state.clock.now();
+    let (factor, handle) =
+        enroll_webauthn_factor(&user.id, &state.master, state.random.as_ref(), now)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    state.store.insert_factor(&factor).await?;
+    let (options, _) = crate::webauthn::begin_registration(state, user, Some(handle)).await?;
+    let base = &state.config.base_url;
+    let mut body = factor_json(&factor, user, base);
+    body["_embedded"] = json!({ "activation": options });
+    body["_links"]["activate"] = json!({ "href": format!("{base}/api/v1/users/{}/factors/{}/lifecycle/activate", user.id, factor.id), "hints": { "allow": ["POST"] } });
+    state.syslog.record(
+        audit
+            .event(state, "user.mfa.factor.update", "Enroll factor")
+            .target(user_target(user)),
+    );
+    Ok(Json(body))
+}
+
+/// Activates a pending WebAuthn factor with the browser's `attestation` and `clientData` (base64).
+async fn activate_webauthn(
+    state: &AppState,
+    user: &User,
+    factor: &mut Factor,
+    body: ActivateBody,
+) -> Result<(), ApiError> {
+    let (Some(attestation), Some(client_data)) = (body.attestation, body.client_data) else {
+        return Err(ApiError::validation(
+            "Api validation failed: attestation",
+            vec!["attestation and clientData are required to activate a webauthn factor".into()],
+        ));
+    };
+    let expired = || {
+        let mut e = invalid_passcode();
+        e.causes = vec![
+            "The activation has expired or was already attempted: enroll the factor again.".into(),
+        ];
+        e
+    };
+    let Some(key) = pending_registration_key(factor, &state.master) else {
+        return Err(expired());
+    };
+    let passkey =
+        match crate::webauthn::finish_registration(state, user, &key, &attestation, &client_data)
+            .await?
+        {
+            Ok(p) => p,
+            Err(RegistrationFailure::Expired) => return Err(expired()),
+            Err(RegistrationFailure::Malformed(field)) => {
+                return Err(ApiError::validation(
+                    format!("Api validation failed: {field}"),
+                    vec![format!("{field}: not base64")],
+                ));
+            }
+            Err(RegistrationFailure::Refused) => {
+                let mut e = invalid_passcode();
+                e.causes = vec!["The WebAuthn credential could not be verified.".into()];
+                return Err(e);
+            }
+            Err(RegistrationFailure::Duplicate) => {
+                return Err(ApiError::validation(
+                    "Api validation failed: attestation",
+                    vec![
+                        "attestation: this authenticator is already registered for the user".into(),
+                    ],
+                ));
+            }
+        };
+    activate_webauthn_factor(
+        factor,
+        &passkey,
+        &state.master,
+        state.random.as_ref(),
+        state.clock.now(),
+    )
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(())
+}
+
 /// The enrolment QR code (an `otpauth://` URI as SVG), while the factor awaits activation.
 async fn qr(
     State(state): State<AppState>,
@@ -174,7 +284,7 @@ async fn qr(
 ) -> Result<Response, ApiError> {
     let user = find(&state, &id).await?;
     let factor = find_factor(&state, &user, &fid).await?;
-    if factor.status != FactorStatus::PendingActivation {
+    if factor.status != FactorStatus::PendingActivation || factor.factor_type != FactorType::Totp {
         return Err(ApiError::not_found(&fid, "UserFactor"));
     }
     let secret =
@@ -201,6 +311,16 @@ struct PassCode {
     pass_code: Option<String>,
 }
 
+/// What activates a factor: a TOTP `passCode`, or WebAuthn's `attestation` and `clientData`.
+#[derive(Deserialize)]
+struct ActivateBody {
+    #[serde(rename = "passCode")]
+    pass_code: Option<String>,
+    attestation: Option<String>,
+    #[serde(rename = "clientData")]
+    client_data: Option<String>,
+}
+
 async fn accept(
     state: &AppState,
     factor: &Factor,
@@ -223,7 +343,7 @@ async fn activate(
     State(state): State<AppState>,
     audit: Audit,
     Path((id, fid)): Path<(String, String)>,
-    OktaJson(body): OktaJson<PassCode>,
+    OktaJson(body): OktaJson<ActivateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let user = find(&state, &id).await?;
     let mut factor = find_factor(&state, &user, &fid).await?;
@@ -234,8 +354,12 @@ async fn activate(
             "Api validation failed: factor is already active",
         ));
     }
-    accept(&state, &factor, body.pass_code).await?;
-    factor.status = FactorStatus::Active;
+    if factor.factor_type == FactorType::WebAuthn {
+        activate_webauthn(&state, &user, &mut factor, body).await?;
+    } else {
+        accept(&state, &factor, body.pass_code).await?;
+        factor.status = FactorStatus::Active;
+    }
     factor.last_updated = state.clock.now();
     state.store.update_factor(&factor).await?;
     state.syslog.record(

@@ -1,6 +1,7 @@
-//! The hosted pages: server-rendered HTML (askama templates in `templates/`), no JavaScript, accessible, branded
-//! with the org's name, protected from CSRF by a double-submit token, and served with a strict Content Security
-//! Policy. `signin.rs` holds the sign-in steps.
+//! The hosted pages: server-rendered HTML (askama templates in `templates/`), accessible, branded with the org's
+//! name, protected from CSRF by a double-submit token, and served with a strict Content Security Policy. They work
+//! without JavaScript; the one script, `/static/webauthn.js` (same origin, no inline script anywhere), runs the
+//! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages.
 
 mod signin;
 
@@ -14,6 +15,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     signin::routes()
         .route("/static/lanyard.css", get(css))
+        .route("/static/webauthn.js", get(webauthn_js))
         // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .layer(axum::middleware::from_fn(security_headers))
@@ -33,13 +35,27 @@ async fn css() -> Response {
     r
 }
 
-/// No scripts, no framing, forms only to this origin.
+async fn webauthn_js() -> Response {
+    let mut r = include_str!("webauthn.js").into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// Scripts from this origin only (never inline), no framing, forms only to this origin.
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.entry(header::CACHE_CONTROL)

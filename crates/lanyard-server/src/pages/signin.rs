@@ -11,14 +11,19 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use lanyard_core::model::User;
+use lanyard_core::mfa::webauthn::Assertion;
+use lanyard_core::model::{FactorStatus, FactorType, User};
+use lanyard_core::signin::factors::new_webauthn_factor;
+use lanyard_core::syslog::{LogEvent, Party};
 use serde::Deserialize;
 
 use super::{csrf_ok, csrf_token, html};
 use crate::api::error::ApiError;
 use crate::login::same_origin;
-use crate::signin_flow::{self, Change, Client, Mfa, Primary};
+use crate::signin_flow::{self, Change, Client, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
+use crate::syslog::user_target;
+use crate::webauthn::RegistrationFailure;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,7 +34,13 @@ pub fn routes() -> Router<AppState> {
             "/signin/change-password",
             axum::routing::post(change_password),
         )
+        .route(
+            "/signin/verify/webauthn",
+            axum::routing::post(verify_webauthn),
+        )
         .route("/app", get(home))
+        .route("/app/security", get(security))
+        .route("/app/security/passkeys", axum::routing::post(add_passkey))
         .merge(recovery_routes())
 }
 
@@ -50,7 +61,25 @@ struct MfaPage<'a> {
     csrf: &'a str,
     from_uri: &'a str,
     state_token: &'a str,
-    factor_id: &'a str,
+    /// The user's TOTP factor, if any.
+    totp_factor_id: Option<&'a str>,
+    /// WebAuthn request options (JSON) for the user's passkeys, if any.
+    passkey_options: Option<String>,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "security.html")]
+struct SecurityPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+    login: &'a str,
+    /// Each passkey: a name and when it was added.
+    passkeys: Vec<(String, String)>,
+    /// WebAuthn creation options (JSON) and the handle of the registration they belong to.
+    options: Option<String>,
+    handle: &'a str,
+    notice: Option<&'a str>,
     error: Option<&'a str>,
 }
 
@@ -226,20 +255,19 @@ async fn submit(
         Primary::Success { user } => {
             signed_in(&state, &client, &user, &["pwd"], &form.from_uri).await
         }
-        Primary::MfaRequired {
-            factors,
-            state_token,
-            ..
-        } => {
-            let page = MfaPage {
-                org: &org,
-                csrf: &form.csrf,
-                from_uri: &form.from_uri,
-                state_token: &state_token.value,
-                factor_id: factors.first().map(|f| f.id.as_str()).unwrap_or(""),
-                error: None,
-            };
-            Ok(html(StatusCode::OK, page.render()))
+        Primary::MfaRequired { state_token, .. } => {
+            mfa_page(
+                &state,
+                &client,
+                MfaForm {
+                    csrf: &form.csrf,
+                    from_uri: &form.from_uri,
+                    state_token: &state_token.value,
+                },
+                None,
+                StatusCode::OK,
+            )
+            .await
         }
         Primary::PasswordExpired { state_token, .. } => {
             let requirements = state.password_policy.requirements();
@@ -288,7 +316,6 @@ async fn verify(
         return Ok(expired_form(&state));
     }
     let client = client(peer, &headers);
-    let org = state.org_name();
     match signin_flow::verify_mfa(
         &state,
         &client,
@@ -308,18 +335,151 @@ async fn verify(
             )
             .await
         }
-        Mfa::WrongCode => {
-            let page = MfaPage {
-                org: &org,
-                csrf: &form.csrf,
-                from_uri: &form.from_uri,
-                state_token: &form.state_token,
-                factor_id: &form.factor_id,
-                error: Some("That code didn't work. Enter the current code from your app."),
-            };
-            Ok(html(StatusCode::FORBIDDEN, page.render()))
+        Mfa::WrongCode | Mfa::NoChallenge => {
+            mfa_page(
+                &state,
+                &client,
+                MfaForm {
+                    csrf: &form.csrf,
+                    from_uri: &form.from_uri,
+                    state_token: &form.state_token,
+                },
+                Some("That code didn't work. Enter the current code from your app."),
+                StatusCode::FORBIDDEN,
+            )
+            .await
         }
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
+    }
+}
+
+/// The fields every MFA form carries.
+struct MfaForm<'a> {
+    csrf: &'a str,
+    from_uri: &'a str,
+    state_token: &'a str,
+}
+
+/// The MFA step for the sign-in a state token carries: a passkey button when the user has a passkey (with a fresh
+/// challenge), the code form when they have TOTP.
+async fn mfa_page(
+    state: &AppState,
+    client: &Client,
+    form: MfaForm<'_>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let Some((_, user)) = signin_flow::state_token(state, form.state_token, "mfa").await? else {
+        return Ok(expired_form(state));
+    };
+    let factors = state.store.factors(&user.id).await?;
+    let totp = factors
+        .iter()
+        .find(|f| f.factor_type == FactorType::Totp && f.status == FactorStatus::Active);
+    let mut passkey_options = None;
+    if state.webauthn.is_some()
+        && factors.iter().any(crate::webauthn::is_active_webauthn)
+        && let WebAuthnStep::Challenge { options, .. } =
+            signin_flow::webauthn_mfa(state, client, form.state_token, "*", None).await?
+    {
+        passkey_options = Some(options.to_string());
+    }
+    let org = state.org_name();
+    let page = MfaPage {
+        org: &org,
+        csrf: form.csrf,
+        from_uri: form.from_uri,
+        state_token: form.state_token,
+        totp_factor_id: totp.map(|f| f.id.as_str()),
+        passkey_options,
+        error,
+    };
+    Ok(html(status, page.render()))
+}
+
+#[derive(Deserialize)]
+struct WebAuthnForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "fromURI")]
+    from_uri: String,
+    #[serde(default, rename = "stateToken")]
+    state_token: String,
+    #[serde(default, rename = "credentialId")]
+    credential_id: String,
+    #[serde(default, rename = "clientData")]
+    client_data: String,
+    #[serde(default, rename = "authenticatorData")]
+    authenticator_data: String,
+    #[serde(default, rename = "signatureData")]
+    signature_data: String,
+    #[serde(default, rename = "userHandle")]
+    user_handle: String,
+}
+
+async fn verify_webauthn(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<WebAuthnForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let client = client(peer, &headers);
+    let again = || MfaForm {
+        csrf: &form.csrf,
+        from_uri: &form.from_uri,
+        state_token: &form.state_token,
+    };
+    if form.signature_data.is_empty() || state.webauthn.is_none() {
+        // Sent without the script's answer (JavaScript off, or an old browser).
+        return mfa_page(
+            &state,
+            &client,
+            again(),
+            Some("Your browser did not use a passkey. Signing in with a passkey needs JavaScript."),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let assertion = Assertion {
+        client_data: &form.client_data,
+        authenticator_data: &form.authenticator_data,
+        signature: &form.signature_data,
+        user_handle: Some(form.user_handle.as_str()),
+    };
+    let step = signin_flow::webauthn_mfa(
+        &state,
+        &client,
+        &form.state_token,
+        "*",
+        Some((Some(form.credential_id.as_str()), assertion)),
+    )
+    .await?;
+    match step {
+        WebAuthnStep::Done(Mfa::Success(user)) => {
+            signed_in(
+                &state,
+                &client,
+                &user,
+                &["pwd", "hwk", "mfa"],
+                &form.from_uri,
+            )
+            .await
+        }
+        WebAuthnStep::Done(Mfa::WrongCode | Mfa::NoChallenge) => {
+            mfa_page(
+                &state,
+                &client,
+                again(),
+                Some("That passkey didn't work. Try again."),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
+        WebAuthnStep::Done(Mfa::InvalidState | Mfa::UnknownFactor)
+        | WebAuthnStep::Challenge { .. } => Ok(expired_form(&state)),
     }
 }
 
@@ -418,6 +578,179 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         }
         .render(),
     ))
+}
+
+/// The signed-in user, or a redirect to sign in and come back to `back`.
+async fn signed_in_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    back: &'static str,
+) -> Result<Result<User, Response>, ApiError> {
+    let user = match crate::session::current(state, headers).await? {
+        Some(session) => state.store.user(&session.user_id).await?,
+        None => None,
+    };
+    Ok(user.ok_or_else(|| {
+        let mut r = StatusCode::SEE_OTHER.into_response();
+        r.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static(back));
+        r
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct SecurityQuery {
+    added: Option<String>,
+}
+
+/// `/app/security`: the user's passkeys, and a form to add one.
+async fn security(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SecurityQuery>,
+) -> Result<Response, ApiError> {
+    let user = match signed_in_user(&state, &headers, "/signin?fromURI=%2Fapp%2Fsecurity").await? {
+        Ok(u) => u,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (csrf, cookie) = csrf_token(&state, &headers);
+    let notice = q.added.is_some().then_some("Passkey added.");
+    Ok(with_cookie(
+        security_page(&state, &user, &csrf, notice, None, StatusCode::OK).await?,
+        cookie,
+    ))
+}
+
+async fn security_page(
+    state: &AppState,
+    user: &User,
+    csrf: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let passkeys = crate::webauthn::passkeys(state, &user.id)
+        .await?
+        .into_iter()
+        .map(|(f, _)| {
+            (
+                "Passkey".to_owned(),
+                f.created.format("%Y-%m-%d %H:%M UTC").to_string(),
+            )
+        })
+        .collect();
+    let (options, handle) = if state.webauthn.is_some() {
+        let (options, handle) = crate::webauthn::begin_registration(state, user, None).await?;
+        (Some(options.to_string()), handle.value)
+    } else {
+        (None, String::new())
+    };
+    let org = state.org_name();
+    let page = SecurityPage {
+        org: &org,
+        csrf,
+        login: &user.login,
+        passkeys,
+        options,
+        handle: &handle,
+        notice,
+        error,
+    };
+    Ok(html(status, page.render()))
+}
+
+#[derive(Deserialize)]
+struct AddPasskeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    handle: String,
+    #[serde(default)]
+    attestation: String,
+    #[serde(default, rename = "clientData")]
+    client_data: String,
+}
+
+/// Registers the passkey the page's script created: a new ACTIVE `webauthn` factor.
+async fn add_passkey(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<AddPasskeyForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let user = match signed_in_user(&state, &headers, "/signin?fromURI=%2Fapp%2Fsecurity").await? {
+        Ok(u) => u,
+        Err(redirect) => return Ok(redirect),
+    };
+    let again = |error| {
+        security_page(
+            &state,
+            &user,
+            &form.csrf,
+            None,
+            Some(error),
+            StatusCode::BAD_REQUEST,
+        )
+    };
+    if form.attestation.is_empty() || state.webauthn.is_none() {
+        return again("Your browser did not create a passkey. Adding a passkey needs JavaScript.")
+            .await;
+    }
+    let key = lanyard_core::signin::hash(&form.handle);
+    let outcome = crate::webauthn::finish_registration(
+        &state,
+        &user,
+        &key,
+        &form.attestation,
+        &form.client_data,
+    )
+    .await?;
+    let passkey = match outcome {
+        Ok(p) => p,
+        Err(RegistrationFailure::Duplicate) => {
+            return again("That passkey is already registered.").await;
+        }
+        Err(RegistrationFailure::Expired) => {
+            return again("The request expired. Try again.").await;
+        }
+        Err(RegistrationFailure::Malformed(_) | RegistrationFailure::Refused) => {
+            return again("That passkey could not be registered. Try again.").await;
+        }
+    };
+    let now = state.clock.now();
+    let factor = new_webauthn_factor(
+        &user.id,
+        &passkey,
+        &state.master,
+        state.random.as_ref(),
+        now,
+    )
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    state.store.insert_factor(&factor).await?;
+    let client = client(peer, &headers);
+    state.syslog.record(
+        LogEvent::new(
+            "user.mfa.factor.activate",
+            "Activate factor",
+            Party {
+                kind: "User".into(),
+                ..user_target(&user)
+            },
+            now,
+            state.random.as_ref(),
+        )
+        .client(client.ip, client.user_agent)
+        .target(user_target(&user)),
+    );
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    r.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_static("/app/security?added=1"),
+    );
+    Ok(r)
 }
 
 #[derive(Template)]
