@@ -28,6 +28,8 @@ pub struct Entry {
     /// A strong validator of the JWKS, for `If-None-Match`.
     pub jwks_etag: String,
     pub discovery: Bytes,
+    /// A custom server's scopes, claims and access policies (empty for the org server).
+    pub rules: lanyard_core::oauth::policy::ServerRules,
     loaded: Instant,
 }
 
@@ -142,9 +144,13 @@ impl Keyring {
             lanyard_core::random::b64url(&lanyard_core::crypto::sha256(&jwks)[..16])
         );
         let mut doc = metadata(&server, &self.config.base_url, &Capabilities::current());
+        let mut rules = lanyard_core::oauth::policy::ServerRules::default();
         if server.kind == AuthServerKind::Custom {
+            rules.scopes = self.store.scopes(id).await?;
+            rules.claims = self.store.claims(id).await?;
+            rules.policies = lanyard_core::authz::load_policies(self.store.as_ref(), id).await?;
             // A custom server lists its own scopes (those published to all clients).
-            doc.scopes_supported = published_scopes(&self.store.scopes(id).await?);
+            doc.scopes_supported = published_scopes(&rules.scopes);
         }
         let discovery = serde_json::to_vec(&doc).unwrap_or_default();
         self.record_metrics(&server.id, &keys);
@@ -155,6 +161,7 @@ impl Keyring {
             jwks: Bytes::from(jwks),
             jwks_etag,
             discovery: Bytes::from(discovery),
+            rules,
             loaded: Instant::now(),
         });
         self.entries

@@ -191,6 +191,18 @@ async fn verified(env: &Env, jwks_path: &str, token: &str) -> serde_json::Map<St
     jws.claims
 }
 
+/// Adds a scope to the `default` server.
+async fn scope(env: &Env, name: &str) {
+    let (status, body) = env
+        .admin(
+            Method::POST,
+            "/api/v1/authorizationServers/default/scopes",
+            Some(json!({"name": name})),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{body}");
+}
+
 async fn setup() -> (Env, Client, String) {
     let env = Env::start();
     let client = app(&env, false, &["authorization_code", "refresh_token"]).await;
@@ -607,6 +619,21 @@ async fn client_credentials_issue_tokens_for_the_client_itself() {
     let secret = svc["credentials"]["oauthClient"]["client_secret"]
         .as_str()
         .unwrap();
+    // A scope the server does not know.
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders.read"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_scope")));
+    scope(&env, "orders.read").await;
     let (status, headers, body) = token_request(
         &env,
         "default",
@@ -899,6 +926,7 @@ async fn private_key_jwt_assertions_authenticate_once() {
             .get("client_secret")
             .is_none()
     );
+    scope(&env, "orders.read").await;
     let id = svc["id"].as_str().unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -943,4 +971,92 @@ async fn private_key_jwt_assertions_authenticate_once() {
     let forged = jws::sign(&stranger, None, &json!({"iss": id, "sub": id, "aud": env.s.url("/oauth2/default/v1/token"), "jti": "j3", "exp": now + 300})).unwrap();
     let (s, _, _) = send(form(&forged)).await;
     assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn the_server_s_policies_rules_and_claims_shape_the_tokens() {
+    let env = Env::start();
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
+    let (_, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    let client = Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    scope(&env, "reports.read").await;
+    let (status, claim) = env
+        .admin(
+            Method::POST,
+            "/api/v1/authorizationServers/default/claims",
+            Some(json!({
+            "name": "tier", "status": "ACTIVE", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+            "value": "\"gold\"", "conditions": {"scopes": []}, "alwaysIncludeInToken": true})),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{claim}");
+
+    // The default policy's rule: one hour; the custom claim is in the access token.
+    let cc = [
+        ("grant_type", "client_credentials"),
+        ("scope", "reports.read"),
+    ];
+    let (s, _, body) = token_request(&env, "default", Some(&basic(&client)), &cc).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["expires_in"], 3600);
+    let at = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        body["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(at["tier"], "gold");
+
+    // A policy for this client alone, ahead of the default one, with a 5-minute rule.
+    let (status, policy) = env
+        .admin(Method::POST, "/api/v1/authorizationServers/default/policies", Some(json!({
+            "type": "OAUTH_AUTHORIZATION_POLICY", "name": "Short", "description": "short tokens", "priority": 1,
+            "conditions": {"clients": {"include": [client.id]}}})))
+        .await;
+    assert!(status == 200 || status == 201, "{policy}");
+    let pid = policy["id"].as_str().unwrap();
+    let (status, rule) = env
+        .admin(Method::POST, &format!("/api/v1/authorizationServers/default/policies/{pid}/rules"), Some(json!({
+            "type": "RESOURCE_ACCESS", "name": "Five minutes", "priority": 1,
+            "conditions": {"people": {"groups": {"include": ["EVERYONE"]}}, "grantTypes": {"include": ["client_credentials"]},
+                "scopes": {"include": ["*"]}},
+            "actions": {"token": {"accessTokenLifetimeMinutes": 5, "refreshTokenLifetimeMinutes": 0, "refreshTokenWindowMinutes": 10080}}})))
+        .await;
+    assert!(status == 200 || status == 201, "{rule}");
+    let (s, _, body) = token_request(&env, "default", Some(&basic(&client)), &cc).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        body["expires_in"], 300,
+        "the new rule applies at once on this node"
+    );
+
+    // With every policy deactivated, evaluation fails.
+    let (_, policies) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/policies",
+            None,
+        )
+        .await;
+    for p in policies.as_array().unwrap() {
+        let path = format!(
+            "/api/v1/authorizationServers/default/policies/{}/lifecycle/deactivate",
+            p["id"].as_str().unwrap()
+        );
+        let (status, _) = env.admin(Method::POST, &path, None).await;
+        assert!((200..300).contains(&status));
+    }
+    let (s, _, e) = token_request(&env, "default", Some(&basic(&client)), &cc).await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("access_denied")),
+        "{e}"
+    );
 }

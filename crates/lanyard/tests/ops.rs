@@ -57,7 +57,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
     conn.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     // Half a request: the head and part of the body…
-    conn.write_all(b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 26\r\n\r\ngrant_type=").unwrap();
+    conn.write_all(b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     // …then the signal…
     assert!(

@@ -160,6 +160,8 @@ pub struct IdTokenInput<'a> {
     pub access_token: Option<&'a str>,
     pub code: Option<&'a str>,
     pub lifetime: Duration,
+    /// Custom claims (never replacing a standard one).
+    pub extra: Map<String, Value>,
 }
 
 pub fn mint_id_token(
@@ -198,6 +200,9 @@ pub fn mint_id_token(
         claims.insert("c_hash".into(), json!(half_hash(alg, code)));
     }
     for (k, v) in super::claims::user_claims(input.user, input.scopes) {
+        claims.entry(k).or_insert(v);
+    }
+    for (k, v) in input.extra {
         claims.entry(k).or_insert(v);
     }
     jws::sign(iss.id_token_key, None, &claims).map_err(signing_failed)

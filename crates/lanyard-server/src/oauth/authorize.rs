@@ -311,7 +311,25 @@ async fn issue(
         );
         return Ok(error_response(to, &e, issuer));
     }
-    let decision = match policy::decide(&entry.server, GrantType::AuthorizationCode, &req.scopes) {
+    let group_ids: Vec<String> = if entry.server.kind == lanyard_core::model::AuthServerKind::Custom
+    {
+        state
+            .store
+            .user_groups(&user.id, &lanyard_core::model::PageRequest::first(10_000))
+            .await?
+            .items
+            .into_iter()
+            .map(|g| g.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let asker = policy::Asker {
+        client_id: &app.client.client_id,
+        grant: GrantType::AuthorizationCode,
+        user: Some((&user.id, &group_ids)),
+    };
+    let decision = match policy::decide(&entry.server, &entry.rules, &asker, &req.scopes) {
         Ok(d) => d,
         Err(e) => return Ok(error_response(to, &e, issuer)),
     };

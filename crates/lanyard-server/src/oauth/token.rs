@@ -54,6 +54,7 @@ async fn token(
         now: state.clock.now(),
         random: state.random.as_ref(),
         server: &entry.server,
+        rules: &entry.rules,
         issuer: issuer(state, entry, &iss, &aud)?,
     };
     let response = grants::exchange(&ctx, &app, grant, &params).await?;

@@ -2,12 +2,15 @@
 //! revokes everything the first produced (RFC 6749 §4.1.2) — and bound to its client, redirect URI and PKCE
 //! challenge.
 
+use crate::authz::ClaimTarget;
 use crate::model::App;
 use crate::model::{CodeRedemption, Grant, GrantType, RefreshToken};
-use crate::oauth::grants::{GrantContext, TokenResponse, active_user, storage};
+use crate::oauth::grants::{
+    GrantContext, TokenResponse, active_user, claims_for, storage, user_groups,
+};
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
-use crate::oauth::policy::{ID_TOKEN_LIFETIME, default_decision};
+use crate::oauth::policy::{Asker, ID_TOKEN_LIFETIME, decide};
 use crate::oauth::tokens::{
     AccessTokenInput, IdTokenInput, hash_of, mint_access_token, mint_id_token, opaque,
 };
@@ -80,7 +83,18 @@ pub async fn exchange(
         (None, None) => {}
     }
     let user = active_user(ctx.store, &code.user_id).await?;
-    let decision = default_decision(code.scopes.clone());
+    let (group_ids, group_names) = user_groups(ctx, &user.id).await?;
+    let decision = decide(
+        ctx.server,
+        ctx.rules,
+        &Asker {
+            client_id: &app.client.client_id,
+            grant: GrantType::AuthorizationCode,
+            user: Some((&user.id, &group_ids)),
+        },
+        &code.scopes,
+    )?;
+    let who = Some((&user, group_names.as_slice()));
 
     let refresh = (app.client.allows(GrantType::RefreshToken)
         && code.scopes.iter().any(|s| s == "offline_access"))
@@ -120,7 +134,7 @@ pub async fn exchange(
             scopes: &code.scopes,
             grant_id: Some(&grant.id),
             lifetime: decision.access_token_lifetime,
-            extra: Default::default(),
+            extra: claims_for(ctx, &code.scopes, ClaimTarget::AccessToken, who),
         },
     )?;
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
@@ -139,6 +153,14 @@ pub async fn exchange(
                 access_token: Some(&access.token),
                 code: None,
                 lifetime: ID_TOKEN_LIFETIME,
+                extra: claims_for(
+                    ctx,
+                    &code.scopes,
+                    ClaimTarget::IdToken {
+                        with_access_token: true,
+                    },
+                    who,
+                ),
             },
         )?)
     } else {

@@ -1,10 +1,11 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client on its own behalf; `sub` is the client
 //! id; no refresh token.
 
+use crate::authz::ClaimTarget;
 use crate::model::{App, GrantType};
-use crate::oauth::grants::{GrantContext, TokenResponse};
+use crate::oauth::grants::{GrantContext, TokenResponse, claims_for};
 use crate::oauth::params::Params;
-use crate::oauth::policy::decide;
+use crate::oauth::policy::{Asker, decide};
 use crate::oauth::tokens::{AccessTokenInput, mint_access_token};
 use crate::oauth_error::{ErrorCode, OAuthError};
 
@@ -23,7 +24,12 @@ pub async fn exchange(
     }
     let decision = decide(
         ctx.server,
-        GrantType::ClientCredentials,
+        ctx.rules,
+        &Asker {
+            client_id: &app.client.client_id,
+            grant: GrantType::ClientCredentials,
+            user: None,
+        },
         &params.list("scope"),
     )?;
     let access = mint_access_token(
@@ -36,7 +42,7 @@ pub async fn exchange(
             scopes: &decision.scopes,
             grant_id: None,
             lifetime: decision.access_token_lifetime,
-            extra: Default::default(),
+            extra: claims_for(ctx, &decision.scopes, ClaimTarget::AccessToken, None),
         },
     )?;
     Ok(TokenResponse {

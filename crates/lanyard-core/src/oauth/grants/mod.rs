@@ -7,9 +7,13 @@ pub mod refresh_token;
 
 use serde::Serialize;
 
+use crate::authz::{ClaimSubject, ClaimTarget, custom_claims};
 use crate::clock::Timestamp;
-use crate::model::{App, AuthorizationServer, GrantType, User, UserStatus};
+use crate::model::{
+    App, AuthServerKind, AuthorizationServer, GrantType, PageRequest, User, UserStatus,
+};
 use crate::oauth::params::Params;
+use crate::oauth::policy::ServerRules;
 use crate::oauth::tokens::Issuer;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
@@ -21,6 +25,8 @@ pub struct GrantContext<'a> {
     pub now: Timestamp,
     pub random: &'a dyn Random,
     pub server: &'a AuthorizationServer,
+    /// The server's scopes, claims and policies (empty for the org server).
+    pub rules: &'a ServerRules,
     pub issuer: Issuer<'a>,
 }
 
@@ -108,4 +114,45 @@ pub async fn active_user(store: &dyn Store, user_id: &str) -> Result<User, OAuth
             "The user is no longer allowed to sign in.",
         )),
     }
+}
+
+/// The ids and names of a user's groups (`Everyone` included), which a custom server's policies and group claims
+/// read; nothing for the org server.
+pub async fn user_groups(
+    ctx: &GrantContext<'_>,
+    user_id: &str,
+) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    if ctx.server.kind == AuthServerKind::Org {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let page = ctx
+        .store
+        .user_groups(user_id, &PageRequest::first(10_000))
+        .await
+        .map_err(storage)?;
+    Ok(page.items.into_iter().map(|g| (g.id, g.name)).unzip())
+}
+
+/// The custom claims of the server for `target`, about `user` (none for client credentials).
+pub fn claims_for(
+    ctx: &GrantContext<'_>,
+    scopes: &[String],
+    target: ClaimTarget,
+    user: Option<(&User, &[String])>,
+) -> serde_json::Map<String, serde_json::Value> {
+    if ctx.rules.claims.is_empty() {
+        return serde_json::Map::new();
+    }
+    let profile = user.map(|(u, _)| serde_json::Value::Object(u.profile.clone()));
+    let subject = match (user, profile.as_ref()) {
+        (Some((u, names)), Some(profile)) => Some(ClaimSubject {
+            id: &u.id,
+            login: &u.login,
+            status: u.status.as_str(),
+            profile,
+            group_names: names,
+        }),
+        _ => None,
+    };
+    custom_claims(&ctx.rules.claims, scopes, target, subject.as_ref())
 }

@@ -2,10 +2,13 @@
 //! the whole grant (RFC 9700 §4.14.2). The scope may narrow, never widen. With `openid` a new ID token comes back
 //! with the same `sub`, `aud`, `azp` and `auth_time`.
 
-use crate::model::{App, RefreshRotation, RefreshToken};
-use crate::oauth::grants::{GrantContext, TokenResponse, active_user, storage};
+use crate::authz::ClaimTarget;
+use crate::model::{App, GrantType, RefreshRotation, RefreshToken};
+use crate::oauth::grants::{
+    GrantContext, TokenResponse, active_user, claims_for, storage, user_groups,
+};
 use crate::oauth::params::Params;
-use crate::oauth::policy::{ID_TOKEN_LIFETIME, default_decision};
+use crate::oauth::policy::{Asker, ID_TOKEN_LIFETIME, decide};
 use crate::oauth::tokens::{
     AccessTokenInput, IdTokenInput, hash_of, mint_access_token, mint_id_token, opaque,
 };
@@ -52,7 +55,33 @@ pub async fn exchange(
     } else {
         requested
     };
-    let decision = default_decision(scopes.clone());
+    // The user may have been deactivated, or the policy changed, since the grant: both are checked before the
+    // token is rotated.
+    let Some(user_id) = grant.user_id.clone() else {
+        return Err(invalid("grant without a user"));
+    };
+    let user = match active_user(ctx.store, &user_id).await {
+        Ok(u) => u,
+        Err(e) => {
+            ctx.store
+                .revoke_grant(&grant.id, ctx.now)
+                .await
+                .map_err(storage)?;
+            return Err(e);
+        }
+    };
+    let (group_ids, group_names) = user_groups(ctx, &user.id).await?;
+    let decision = decide(
+        ctx.server,
+        ctx.rules,
+        &Asker {
+            client_id: &app.client.client_id,
+            grant: GrantType::AuthorizationCode,
+            user: Some((&user.id, &group_ids)),
+        },
+        &scopes,
+    )?;
+    let who = Some((&user, group_names.as_slice()));
     let next = opaque(ctx.random);
     let record = RefreshToken {
         hash: next.hash,
@@ -102,7 +131,7 @@ pub async fn exchange(
             scopes: &scopes,
             grant_id: Some(&grant.id),
             lifetime: decision.access_token_lifetime,
-            extra: Default::default(),
+            extra: claims_for(ctx, &scopes, ClaimTarget::AccessToken, who),
         },
     )?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
@@ -121,6 +150,14 @@ pub async fn exchange(
                 access_token: Some(&access.token),
                 code: None,
                 lifetime: ID_TOKEN_LIFETIME,
+                extra: claims_for(
+                    ctx,
+                    &scopes,
+                    ClaimTarget::IdToken {
+                        with_access_token: true,
+                    },
+                    who,
+                ),
             },
         )?)
     } else {

@@ -86,6 +86,8 @@ pub(super) fn record(
         e = e.target(t);
     }
     state.syslog.record(e);
+    // Every recorded change to a server reaches this node's token endpoint at once (others within the TTL).
+    state.keyring.invalidate(&server.id);
 }
 
 /// `{base}/api/v1/authorizationServers/{id}`.
