@@ -138,6 +138,8 @@ pub struct ProviderMetadata {
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
     pub claims_parameter_supported: bool,
+    /// RFC 9449 §5.1: the algorithms DPoP proofs may use.
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -181,6 +183,10 @@ pub fn metadata(
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         claims_parameter_supported: false,
+        dpop_signing_alg_values_supported: SigningAlg::ALL
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
     }
 }
 

@@ -73,6 +73,8 @@ struct GrantData {
     session_id: Option<String>,
     auth_time: Option<i64>,
     amr: Vec<String>,
+    #[serde(default)]
+    dpop_jkt: Option<String>,
 }
 
 pub(crate) fn grant_data(g: &Grant) -> StoreResult<String> {
@@ -81,6 +83,7 @@ pub(crate) fn grant_data(g: &Grant) -> StoreResult<String> {
         session_id: g.session_id.clone(),
         auth_time: g.auth_time.map(to_millis),
         amr: g.amr.clone(),
+        dpop_jkt: g.dpop_jkt.clone(),
     })
     .map_err(|e| StoreError::Backend(e.to_string()))
 }
@@ -112,6 +115,7 @@ pub(crate) fn grant_from(c: GrantColumns) -> StoreResult<Grant> {
         created: from_millis(c.created),
         expires_at: from_millis(c.expires_at),
         revoked_at: c.revoked_at.map(from_millis),
+        dpop_jkt: d.dpop_jkt,
     })
 }
 

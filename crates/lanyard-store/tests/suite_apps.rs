@@ -434,6 +434,7 @@ fn grant(id: &str, expires: i64) -> Grant {
         created: at(0),
         expires_at: at(expires),
         revoked_at: None,
+        dpop_jkt: Some("jkt-1".into()),
     }
 }
 

@@ -1060,3 +1060,217 @@ async fn the_server_s_policies_rules_and_claims_shape_the_tokens() {
         "{e}"
     );
 }
+
+/// A DPoP proof (RFC 9449) for `htm` `htu`, signed by `key`, with its public JWK in the header.
+fn dpop(key: &SigningKey, htu: &str, nonce: Option<&str>) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let b = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Unique per proof: the process, a counter.
+    let jti = format!("{}-{}", std::process::id(), rand_suffix());
+    let header = json!({"typ": "dpop+jwt", "alg": key.alg().as_str(), "jwk": key.public_jwk()});
+    let claims = json!({"jti": jti, "htm": "POST", "htu": htu, "iat": now, "nonce": nonce});
+    let input = format!("{}.{}", b(&header), b(&claims));
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).unwrap())
+    )
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+async fn dpop_token(
+    env: &Env,
+    auth: &str,
+    key: &SigningKey,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let htu = env.s.url("/oauth2/default/v1/token");
+    let mut nonce: Option<String> = None;
+    for _ in 0..2 {
+        let r = common::client()
+            .post(&htu)
+            .header("Authorization", auth)
+            .header("DPoP", dpop(key, &htu, nonce.as_deref()))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body: Value = r.json().await.unwrap();
+        if body["error"] == "use_dpop_nonce" {
+            nonce = Some(headers["dpop-nonce"].to_str().unwrap().to_owned());
+            continue;
+        }
+        return (status, headers, body);
+    }
+    panic!("the nonce was refused twice");
+}
+
+#[tokio::test]
+async fn dpop_binds_access_and_refresh_tokens_to_the_client_s_key() {
+    let (env, client, _) = setup().await;
+    let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let jkt = key.public_jwk().thumbprint();
+    let (_, _, doc) = get_json(
+        &env.s
+            .url("/oauth2/default/.well-known/openid-configuration"),
+    )
+    .await;
+    assert!(
+        doc["dpop_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "ES256")
+    );
+
+    // The first proof has no nonce: the server asks for its own.
+    let htu = env.s.url("/oauth2/default/v1/token");
+    let r = common::client()
+        .post(&htu)
+        .header("Authorization", basic(&client))
+        .header("DPoP", dpop(&key, &htu, None))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("dpop-nonce").is_some());
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "use_dpop_nonce");
+
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (status, _, tokens) = dpop_token(
+        &env,
+        &basic(&client),
+        &key,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "DPoP");
+    let at = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        tokens["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(at["cnf"]["jkt"], jkt.as_str());
+    let (_, _, intro) = post_form(
+        &env,
+        "/oauth2/default/v1/introspect",
+        Some(&basic(&client)),
+        &[("token", tokens["access_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(intro["token_type"], "DPoP");
+    assert_eq!(intro["cnf"]["jkt"], jkt.as_str());
+
+    // The refresh token needs a proof with the same key.
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let (s, _, e) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    let other = SigningKey::generate(SigningAlg::EdDSA).unwrap();
+    let (s, _, e) = dpop_token(
+        &env,
+        &basic(&client),
+        &other,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    let (s, _, fresh) = dpop_token(
+        &env,
+        &basic(&client),
+        &key,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    assert_eq!(s, 200, "{fresh}");
+    assert_eq!(fresh["token_type"], "DPoP");
+
+    // A replayed proof is refused.
+    let nonce = {
+        let r = common::client()
+            .post(&htu)
+            .header("DPoP", dpop(&key, &htu, None))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        r.headers()["dpop-nonce"].to_str().unwrap().to_owned()
+    };
+    let proof = dpop(&key, &htu, Some(&nonce));
+    let send = |p: String| {
+        let htu = htu.clone();
+        let auth = basic(&client);
+        async move {
+            let r = common::client()
+                .post(&htu)
+                .header("Authorization", auth)
+                .header("DPoP", p)
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", "unknown"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["error"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(
+        send(proof.clone()).await,
+        "invalid_grant",
+        "the proof itself was fine"
+    );
+    assert_eq!(send(proof).await, "invalid_dpop_proof");
+}
+
+#[tokio::test]
+async fn apps_that_require_dpop_get_no_bearer_tokens() {
+    let env = Env::start();
+    scope(&env, "orders.read").await;
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"], "dpop_bound_access_tokens": true}}});
+    let (_, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    let client = Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders.read"),
+    ];
+    let (s, _, e) = token_request(&env, "default", Some(&basic(&client)), &form).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    let key = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let (s, _, t) = dpop_token(&env, &basic(&client), &key, &form).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["token_type"], "DPoP");
+}

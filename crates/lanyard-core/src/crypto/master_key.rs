@@ -95,6 +95,14 @@ impl MasterKey {
         Ok(plain.to_vec())
     }
 
+    /// A key derived for one purpose (HMAC-SHA256 of `label`), so that no other use ever sees the master key.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(aws_lc_rs::hmac::sign(&key, label.as_bytes()).as_ref());
+        out
+    }
+
     /// A value stored in the database that tells whether a node holds the same master key as the one that
     /// wrote it, without revealing the key: HMAC-SHA256 of a fixed label.
     pub fn check_value(&self) -> String {

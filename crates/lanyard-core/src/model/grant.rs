@@ -66,6 +66,8 @@ pub struct Grant {
     /// The absolute end of the family's refresh tokens (the policy's refresh token lifetime).
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The thumbprint of the DPoP key the grant was issued to: its refresh tokens need proofs with that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A refresh token: opaque, stored by hash, rotated on every use.

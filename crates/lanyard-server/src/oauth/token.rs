@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use lanyard_core::oauth::dpop::{self, Proof};
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
 
@@ -21,7 +22,7 @@ pub async fn org(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let entry = super::org_server(&state).await?;
-    Ok(answer(token(&state, &entry, &headers, &body).await))
+    Ok(token(&state, &entry, &headers, &body).await)
 }
 
 pub async fn custom(
@@ -31,18 +32,75 @@ pub async fn custom(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let entry = super::custom_server(&state, &id).await?;
-    Ok(answer(token(&state, &entry, &headers, &body).await))
+    Ok(token(&state, &entry, &headers, &body).await)
 }
 
 fn answer(r: Result<Response, OAuthError>) -> Response {
     r.unwrap_or_else(|e| OAuthErrorResponse(e).into_response())
 }
 
-async fn token(
+/// The request's DPoP proof, checked against this endpoint, if it sent one. A proof without the server's current
+/// nonce is refused with `use_dpop_nonce` and the nonce in a `DPoP-Nonce` header (RFC 9449 §8).
+pub async fn dpop_proof(
+    state: &AppState,
+    headers: &HeaderMap,
+    url: &str,
+) -> Result<Option<Proof>, (OAuthError, HeaderValue)> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let nonce_key = state.master.derive("lanyard dpop nonce v1");
+    let now = state.clock.now();
+    let current = HeaderValue::from_str(&dpop::nonce(&nonce_key, now))
+        .unwrap_or(HeaderValue::from_static(""));
+    let fail = |e: OAuthError| (e, current.clone());
+    if values.next().is_some() {
+        return Err(fail(OAuthError::new(
+            lanyard_core::oauth_error::ErrorCode::InvalidDpopProof,
+            "Only one DPoP header is allowed.",
+        )));
+    }
+    let proof = value.to_str().map_err(|_| {
+        fail(OAuthError::new(
+            lanyard_core::oauth_error::ErrorCode::InvalidDpopProof,
+            "The DPoP header is not valid text.",
+        ))
+    })?;
+    let expected = dpop::Expected {
+        method: "POST",
+        url,
+        access_token: None,
+        nonce_key: Some(&nonce_key),
+    };
+    dpop::check(state.store.as_ref(), proof, &expected, now)
+        .await
+        .map(Some)
+        .map_err(fail)
+}
+
+async fn token(state: &AppState, entry: &Entry, headers: &HeaderMap, body: &[u8]) -> Response {
+    let url = format!(
+        "{}/token",
+        entry.server.endpoint_base(&state.config.base_url)
+    );
+    let proof = match dpop_proof(state, headers, &url).await {
+        Ok(p) => p,
+        Err((e, nonce)) => {
+            let mut r = OAuthErrorResponse(e).into_response();
+            r.headers_mut().insert("dpop-nonce", nonce);
+            return r;
+        }
+    };
+    answer(issue(state, entry, headers, body, proof.as_ref()).await)
+}
+
+async fn issue(
     state: &AppState,
     entry: &Entry,
     headers: &HeaderMap,
     body: &[u8],
+    proof: Option<&Proof>,
 ) -> Result<Response, OAuthError> {
     let params = form(headers, body)?;
     let grant = grants::grant_type(&params)?;
@@ -56,6 +114,7 @@ async fn token(
         server: &entry.server,
         rules: &entry.rules,
         issuer: issuer(state, entry, &iss, &aud)?,
+        dpop: proof,
     };
     let response = grants::exchange(&ctx, &app, grant, &params).await?;
     state.metrics.token_issued(grant.as_str());

@@ -6,7 +6,8 @@ use crate::authz::ClaimTarget;
 use crate::model::App;
 use crate::model::{CodeRedemption, Grant, GrantType, RefreshToken};
 use crate::oauth::grants::{
-    GrantContext, TokenResponse, active_user, claims_for, storage, user_groups,
+    GrantContext, TokenResponse, active_user, claims_for, storage, token_type, user_groups,
+    with_cnf,
 };
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
@@ -111,6 +112,7 @@ pub async fn exchange(
         created: ctx.now,
         expires_at: ctx.now + decision.refresh_lifetime,
         revoked_at: None,
+        dpop_jkt: ctx.dpop.map(|p| p.jkt.clone()),
     };
     let refresh_record = refresh.as_ref().map(|r| RefreshToken {
         hash: r.hash,
@@ -134,7 +136,10 @@ pub async fn exchange(
             scopes: &code.scopes,
             grant_id: Some(&grant.id),
             lifetime: decision.access_token_lifetime,
-            extra: claims_for(ctx, &code.scopes, ClaimTarget::AccessToken, who),
+            extra: with_cnf(
+                ctx,
+                claims_for(ctx, &code.scopes, ClaimTarget::AccessToken, who),
+            ),
         },
     )?;
     let id_token = if code.scopes.iter().any(|s| s == "openid") {
@@ -167,7 +172,7 @@ pub async fn exchange(
         None
     };
     Ok(TokenResponse {
-        token_type: "Bearer",
+        token_type: token_type(ctx),
         expires_in: decision.access_token_lifetime.num_seconds(),
         access_token: access.token,
         scope: code.scopes.join(" "),

@@ -3,7 +3,7 @@
 
 use crate::authz::ClaimTarget;
 use crate::model::{App, GrantType};
-use crate::oauth::grants::{GrantContext, TokenResponse, claims_for};
+use crate::oauth::grants::{GrantContext, TokenResponse, claims_for, token_type, with_cnf};
 use crate::oauth::params::Params;
 use crate::oauth::policy::{Asker, decide};
 use crate::oauth::tokens::{AccessTokenInput, mint_access_token};
@@ -42,11 +42,14 @@ pub async fn exchange(
             scopes: &decision.scopes,
             grant_id: None,
             lifetime: decision.access_token_lifetime,
-            extra: claims_for(ctx, &decision.scopes, ClaimTarget::AccessToken, None),
+            extra: with_cnf(
+                ctx,
+                claims_for(ctx, &decision.scopes, ClaimTarget::AccessToken, None),
+            ),
         },
     )?;
     Ok(TokenResponse {
-        token_type: "Bearer",
+        token_type: token_type(ctx),
         expires_in: decision.access_token_lifetime.num_seconds(),
         access_token: access.token,
         scope: decision.scopes.join(" "),

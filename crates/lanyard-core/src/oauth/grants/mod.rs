@@ -12,6 +12,7 @@ use crate::clock::Timestamp;
 use crate::model::{
     App, AuthServerKind, AuthorizationServer, GrantType, PageRequest, User, UserStatus,
 };
+use crate::oauth::dpop::Proof;
 use crate::oauth::params::Params;
 use crate::oauth::policy::ServerRules;
 use crate::oauth::tokens::Issuer;
@@ -28,6 +29,8 @@ pub struct GrantContext<'a> {
     /// The server's scopes, claims and policies (empty for the org server).
     pub rules: &'a ServerRules,
     pub issuer: Issuer<'a>,
+    /// The request's checked DPoP proof, if it sent one.
+    pub dpop: Option<&'a Proof>,
 }
 
 /// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3). Never carries `state`.
@@ -68,6 +71,7 @@ pub async fn exchange(
     grant: GrantType,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
+    require_dpop_if_configured(ctx, app)?;
     if !app.client.allows(grant) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -155,4 +159,31 @@ pub fn claims_for(
         _ => None,
     };
     custom_claims(&ctx.rules.claims, scopes, target, subject.as_ref())
+}
+
+/// `Bearer`, or `DPoP` when the request proved possession of a key.
+pub fn token_type(ctx: &GrantContext<'_>) -> &'static str {
+    if ctx.dpop.is_some() { "DPoP" } else { "Bearer" }
+}
+
+/// The access token's custom claims plus `cnf.jkt` for a DPoP-bound token.
+pub fn with_cnf(
+    ctx: &GrantContext<'_>,
+    mut claims: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    if let Some(p) = ctx.dpop {
+        claims.insert("cnf".into(), serde_json::json!({ "jkt": p.jkt }));
+    }
+    claims
+}
+
+/// Refuses a token request without a DPoP proof from an app that requires DPoP-bound tokens.
+pub fn require_dpop_if_configured(ctx: &GrantContext<'_>, app: &App) -> Result<(), OAuthError> {
+    if app.client.dpop_bound_access_tokens && ctx.dpop.is_none() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "The client requires DPoP-bound access tokens: the DPoP header is missing.",
+        ));
+    }
+    Ok(())
 }

@@ -5,7 +5,8 @@
 use crate::authz::ClaimTarget;
 use crate::model::{App, GrantType, RefreshRotation, RefreshToken};
 use crate::oauth::grants::{
-    GrantContext, TokenResponse, active_user, claims_for, storage, user_groups,
+    GrantContext, TokenResponse, active_user, claims_for, storage, token_type, user_groups,
+    with_cnf,
 };
 use crate::oauth::params::Params;
 use crate::oauth::policy::{Asker, ID_TOKEN_LIFETIME, decide};
@@ -41,6 +42,15 @@ pub async fn exchange(
     };
     if grant.client_id != app.client.client_id || grant.auth_server_id != ctx.server.id {
         return Err(invalid("refresh token of another client or server"));
+    }
+    // A family issued to a DPoP key refreshes only with proofs of that key (RFC 9449 §5).
+    if let Some(jkt) = &grant.dpop_jkt
+        && ctx.dpop.map(|p| &p.jkt) != Some(jkt)
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "The refresh token is bound to a DPoP key: a proof with that key is required.",
+        ));
     }
     let requested = params.list("scope");
     if let Some(s) = requested.iter().find(|s| !grant.scopes.contains(s)) {
@@ -131,7 +141,7 @@ pub async fn exchange(
             scopes: &scopes,
             grant_id: Some(&grant.id),
             lifetime: decision.access_token_lifetime,
-            extra: claims_for(ctx, &scopes, ClaimTarget::AccessToken, who),
+            extra: with_cnf(ctx, claims_for(ctx, &scopes, ClaimTarget::AccessToken, who)),
         },
     )?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
@@ -164,7 +174,7 @@ pub async fn exchange(
         None
     };
     Ok(TokenResponse {
-        token_type: "Bearer",
+        token_type: token_type(ctx),
         expires_in: decision.access_token_lifetime.num_seconds(),
         access_token: access.token,
         scope: scopes.join(" "),
