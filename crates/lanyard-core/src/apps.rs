@@ -255,9 +255,11 @@ pub fn client_from_body(
     if app_type == ApplicationType::Service
         && grant_types
             .iter()
-            .any(|g| *g != GrantType::ClientCredentials)
+            .any(|g| !matches!(g, GrantType::ClientCredentials | GrantType::TokenExchange))
     {
-        causes.push("grant_types: a service app may only use client_credentials".into());
+        causes.push(
+            "grant_types: a service app may only use client_credentials and token exchange".into(),
+        );
     }
     if app_type.is_public() && grant_types.contains(&GrantType::ClientCredentials) {
         causes.push("grant_types: client_credentials needs a confidential client".into());

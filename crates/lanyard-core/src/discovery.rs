@@ -83,7 +83,12 @@ impl Capabilities {
         Capabilities {
             response_types: &["code"],
             response_modes: &["query", "fragment", "form_post"],
-            grant_types: &["authorization_code", "refresh_token", "client_credentials"],
+            grant_types: &[
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ],
             subject_types: &["public"],
             token_endpoint_auth_methods: &[
                 "client_secret_basic",

@@ -33,6 +33,7 @@ pub enum ErrorCode {
     UseDpopNonce,
     InvalidRedirectUri,
     InvalidClientMetadata,
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -67,6 +68,7 @@ impl ErrorCode {
             UseDpopNonce => "use_dpop_nonce",
             InvalidRedirectUri => "invalid_redirect_uri",
             InvalidClientMetadata => "invalid_client_metadata",
+            InvalidTarget => "invalid_target",
         }
     }
 

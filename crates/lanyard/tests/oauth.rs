@@ -1274,3 +1274,94 @@ async fn apps_that_require_dpop_get_no_bearer_tokens() {
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["token_type"], "DPoP");
 }
+
+#[tokio::test]
+async fn token_exchange_acts_for_the_user_along_a_service_chain() {
+    let (env, client, uid) = setup().await;
+    scope(&env, "inventory.read").await;
+    let service = json!({"label": "Orders API", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "service",
+            "grant_types": ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]}}});
+    let (status, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    assert_eq!(status, 200, "{svc}");
+    let api = Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, tokens) = exchange(&env, "default", &client, &code).await;
+    let subject = tokens["access_token"].as_str().unwrap();
+    let form = |subject: &str, audience: &str| {
+        vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
+            ),
+            ("subject_token", subject.to_owned()),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token".to_owned(),
+            ),
+            ("audience", audience.to_owned()),
+            ("scope", "inventory.read".to_owned()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>, who: &Client| {
+        let env = &env;
+        let auth = basic(who);
+        async move {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (s, _, body) = token_request(env, "default", Some(&auth), &f).await;
+            (s, body)
+        }
+    };
+    let (s, body) = send(form(subject, "api://default"), &api).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        body["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    assert!(body.get("refresh_token").is_none());
+    let at = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        body["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(at["uid"], uid.as_str());
+    assert_eq!(at["sub"], "ada@example.com");
+    assert_eq!(at["cid"], api.id.as_str());
+    assert_eq!(at["scp"], json!(["inventory.read"]));
+
+    // Another audience; a garbage subject; a client without the grant.
+    let (s, e) = send(form(subject, "api://other"), &api).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_target")));
+    let (s, e) = send(form("garbage", "api://default"), &api).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (s, e) = send(form(subject, "api://default"), &client).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("unauthorized_client")));
+
+    // Revoking the user's grant ends the exchanged token too, and no new exchange works.
+    let exchanged = body["access_token"].as_str().unwrap().to_owned();
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    post_form(
+        &env,
+        "/oauth2/default/v1/revoke",
+        Some(&basic(&client)),
+        &[("token", rt)],
+    )
+    .await;
+    let (_, _, intro) = post_form(
+        &env,
+        "/oauth2/default/v1/introspect",
+        Some(&basic(&api)),
+        &[("token", &exchanged)],
+    )
+    .await;
+    assert_eq!(intro["active"], false);
+    let (s, e) = send(form(subject, "api://default"), &api).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+}

@@ -10,7 +10,7 @@ use lanyard_core::oauth::dpop::{self, Proof};
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
 
-use super::client::{audiences, authenticate, form, issuer};
+use super::client::{audiences, authenticate, form, issuer, public_keys};
 use super::error::OAuthErrorResponse;
 use crate::api::error::ApiError;
 use crate::keyring::Entry;
@@ -107,6 +107,7 @@ async fn issue(
     let app = authenticate(state, entry, "token", headers, &params).await?;
     let iss = entry.server.issuer(&state.config.base_url);
     let aud = audiences(state, entry);
+    let keys = public_keys(entry);
     let ctx = GrantContext {
         store: state.store.as_ref(),
         now: state.clock.now(),
@@ -114,6 +115,7 @@ async fn issue(
         server: &entry.server,
         rules: &entry.rules,
         issuer: issuer(state, entry, &iss, &aud)?,
+        public_keys: &keys,
         dpop: proof,
     };
     let response = grants::exchange(&ctx, &app, grant, &params).await?;

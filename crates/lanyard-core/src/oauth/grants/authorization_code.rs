@@ -178,5 +178,6 @@ pub async fn exchange(
         scope: code.scopes.join(" "),
         refresh_token: refresh.map(|r| r.value),
         id_token,
+        issued_token_type: None,
     })
 }

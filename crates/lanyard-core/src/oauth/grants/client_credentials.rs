@@ -55,5 +55,6 @@ pub async fn exchange(
         scope: decision.scopes.join(" "),
         refresh_token: None,
         id_token: None,
+        issued_token_type: None,
     })
 }

@@ -4,6 +4,7 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use serde::Serialize;
 
@@ -29,6 +30,8 @@ pub struct GrantContext<'a> {
     /// The server's scopes, claims and policies (empty for the org server).
     pub rules: &'a ServerRules,
     pub issuer: Issuer<'a>,
+    /// Every public key the server publishes (to verify its own tokens).
+    pub public_keys: &'a [crate::crypto::Jwk],
     /// The request's checked DPoP proof, if it sent one.
     pub dpop: Option<&'a Proof>,
 }
@@ -44,6 +47,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693's `issued_token_type`, for token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// The grants the token endpoint serves, and their whitelists.
@@ -53,7 +59,8 @@ pub fn grant_type(params: &Params) -> Result<GrantType, OAuthError> {
         Some(
             g @ (GrantType::AuthorizationCode
             | GrantType::RefreshToken
-            | GrantType::ClientCredentials),
+            | GrantType::ClientCredentials
+            | GrantType::TokenExchange),
         ) => Ok(g),
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
@@ -88,6 +95,9 @@ pub async fn exchange(
         }
         GrantType::ClientCredentials => {
             client_credentials::exchange(ctx, app, &params.only(client_credentials::PARAMS)).await
+        }
+        GrantType::TokenExchange => {
+            token_exchange::exchange(ctx, app, &params.only(token_exchange::PARAMS)).await
         }
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,

@@ -180,5 +180,6 @@ pub async fn exchange(
         scope: scopes.join(" "),
         refresh_token: Some(next.value),
         id_token,
+        issued_token_type: None,
     })
 }
