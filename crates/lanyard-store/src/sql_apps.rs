@@ -667,6 +667,82 @@ macro_rules! app_sql {
                     Ok(n)
                 }
             }
+
+            fn consent_from_row(row: &DbRow) -> StoreResult<ScopeConsent> {
+                Ok(ScopeConsent {
+                    id: get(row, "id")?,
+                    user_id: get(row, "user_id")?,
+                    client_id: get(row, "client_id")?,
+                    auth_server_id: get(row, "auth_server_id")?,
+                    scope: get(row, "scope")?,
+                    created: ts(get(row, "created")?),
+                })
+            }
+
+            #[async_trait]
+            impl ConsentStore for $store {
+                async fn insert_consents(&self, consents: &[ScopeConsent]) -> StoreResult<()> {
+                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    for c in consents {
+                        sqlx::query(
+                            "INSERT INTO consents (id, user_id, client_id, auth_server_id, scope, created) \
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, client_id, auth_server_id, scope) DO NOTHING",
+                        )
+                        .bind(&c.id)
+                        .bind(&c.user_id)
+                        .bind(&c.client_id)
+                        .bind(&c.auth_server_id)
+                        .bind(&c.scope)
+                        .bind(to_millis(c.created))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn consented_scopes(&self, user_id: &str, client_id: &str, auth_server_id: &str) -> StoreResult<Vec<String>> {
+                    all(
+                        sqlx::query(
+                            "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 AND auth_server_id = $3 ORDER BY scope",
+                        )
+                        .bind(user_id)
+                        .bind(client_id)
+                        .bind(auth_server_id),
+                        &self.pool,
+                        |row| get(row, "scope"),
+                    )
+                    .await
+                }
+
+                async fn user_consents(&self, user_id: &str) -> StoreResult<Vec<ScopeConsent>> {
+                    all(
+                        sqlx::query("SELECT * FROM consents WHERE user_id = $1 ORDER BY created, id").bind(user_id),
+                        &self.pool,
+                        consent_from_row,
+                    )
+                    .await
+                }
+
+                async fn delete_consent(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND id = $2")
+                        .bind(user_id)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_user_consents(&self, user_id: &str) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM consents WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected())
+                }
+            }
         }
     };
 }

@@ -22,6 +22,7 @@ suite!(
     access_tokens_are_revoked_by_jti_or_through_their_grant,
     expired_codes_and_tokens_are_forgotten,
     jtis_are_recorded_once_until_they_expire,
+    consents_are_kept_per_user_app_server_and_scope,
 );
 
 fn at(n: i64) -> Timestamp {
@@ -614,4 +615,68 @@ async fn jtis_are_recorded_once_until_they_expire(store: Arc<dyn Store>) {
     assert_eq!(firsts, 1);
     store.delete_expired_grants(at(200)).await.unwrap();
     assert!(store.record_jti("assertion:c1:j1", at(300)).await.unwrap());
+}
+
+async fn consents_are_kept_per_user_app_server_and_scope(store: Arc<dyn Store>) {
+    store.insert_user(&user(1), None).await.unwrap();
+    store.insert_user(&user(2), None).await.unwrap();
+    let c = |n: u32, uid: &str, scope: &str| ScopeConsent {
+        id: format!("oag{n:017}"),
+        user_id: uid.into(),
+        client_id: "client1".into(),
+        auth_server_id: "default".into(),
+        scope: scope.into(),
+        created: at(i64::from(n)),
+    };
+    let ada = user(1).id;
+    store
+        .insert_consents(&[c(1, &ada, "email"), c(2, &ada, "profile")])
+        .await
+        .unwrap();
+    // Again, with a new id: kept as it was.
+    store.insert_consents(&[c(3, &ada, "email")]).await.unwrap();
+    store
+        .insert_consents(&[c(4, &user(2).id, "email")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consented_scopes(&ada, "client1", "default")
+            .await
+            .unwrap(),
+        ["email", "profile"]
+    );
+    assert!(
+        store
+            .consented_scopes(&ada, "client2", "default")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .consented_scopes(&ada, "client1", "org")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mine = store.user_consents(&ada).await.unwrap();
+    assert_eq!(mine, vec![c(1, &ada, "email"), c(2, &ada, "profile")]);
+    assert!(
+        store
+            .delete_consent(&ada, &c(1, &ada, "email").id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_consent(&ada, &c(4, &ada, "email").id)
+            .await
+            .unwrap(),
+        "another user's"
+    );
+    assert_eq!(store.delete_user_consents(&ada).await.unwrap(), 1);
+    assert_eq!(store.user_consents(&user(2).id).await.unwrap().len(), 1);
+    store.delete_user(&user(2).id).await.unwrap();
+    assert!(store.user_consents(&user(2).id).await.unwrap().is_empty());
 }

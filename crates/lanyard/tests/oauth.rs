@@ -1365,3 +1365,138 @@ async fn token_exchange_acts_for_the_user_along_a_service_chain() {
     let (s, e) = send(form(subject, "api://default"), &api).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
 }
+
+#[tokio::test]
+async fn consent_is_asked_remembered_and_revocable() {
+    let env = Env::start();
+    let body = json!({"label": "Photo Printer", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "web", "grant_types": ["authorization_code"],
+            "redirect_uris": [REDIRECT], "consent_method": "REQUIRED"}}});
+    let (_, created) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    let client = Client {
+        id: created["id"].as_str().unwrap().to_owned(),
+        secret: created["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, &client.id, &uid).await;
+    let (status, s) = env
+        .admin(Method::POST, "/api/v1/authorizationServers/default/scopes",
+            Some(json!({"name": "photos.read", "displayName": "See your photos", "consent": "REQUIRED"})))
+        .await;
+    assert!(status == 200 || status == 201, "{s}");
+    let url = |extra: &str| {
+        authorize_url(&env, "default", &client.id, extra).replace(
+            "scope=openid%20profile%20offline_access",
+            "scope=openid%20photos.read",
+        )
+    };
+
+    // Sign in on the page; then the consent page.
+    let mut b = Browser::default();
+    let to_signin = b.get(&url("")).await.location.unwrap();
+    let page = b.get(&env.s.url(&to_signin)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let from = unescape(&hidden(&page.body, "fromURI"));
+    let signed = b
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &csrf),
+                ("fromURI", &from),
+                ("username", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let to_consent = b.get(&signed.location.unwrap()).await;
+    assert_eq!(to_consent.status, 302);
+    let consent_url = to_consent.location.unwrap();
+    assert!(
+        consent_url.starts_with("/signin/consent?fromURI="),
+        "{consent_url}"
+    );
+    let page = b.get(&env.s.url(&consent_url)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Photo Printer") && page.body.contains("See your photos"));
+    assert!(
+        page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let csrf = hidden(&page.body, "csrf");
+    let from = unescape(&hidden(&page.body, "fromURI"));
+
+    // Without the CSRF token nothing is recorded.
+    let forged = b
+        .post(
+            &env.s.url("/signin/consent"),
+            &[("csrf", "x"), ("fromURI", &from), ("decision", "allow")],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    let allowed = b
+        .post(
+            &env.s.url("/signin/consent"),
+            &[("csrf", &csrf), ("fromURI", &from), ("decision", "allow")],
+        )
+        .await;
+    assert_eq!(allowed.status, 303);
+    let done = b.get(&env.s.url(&allowed.location.unwrap())).await;
+    assert!(redirect_params(&done.location.unwrap()).contains_key("code"));
+
+    // Remembered: no page the next time, even silently.
+    let again = b.get(&url("&prompt=none")).await;
+    assert!(redirect_params(&again.location.unwrap()).contains_key("code"));
+    // prompt=consent asks again.
+    assert!(
+        b.get(&url("&prompt=consent"))
+            .await
+            .location
+            .unwrap()
+            .starts_with("/signin/consent?")
+    );
+
+    // The user's grants: listed and revocable; then prompt=none gets consent_required.
+    let (status, grants) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}/grants"), None)
+        .await;
+    assert_eq!(status, 200);
+    let list = grants.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{grants}");
+    assert_eq!(list[0]["clientId"], client.id.as_str());
+    assert_eq!(list[0]["issuer"], env.s.url("/oauth2/default"));
+    assert_eq!(list[0]["status"], "ACTIVE");
+    let gid = list[0]["id"].as_str().unwrap();
+    let (status, _) = env
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/users/{uid}/grants/{gid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let silent = b.get(&url("&prompt=none")).await;
+    assert_eq!(
+        redirect_params(&silent.location.unwrap())["error"],
+        "consent_required"
+    );
+
+    // Don't allow: the client hears access_denied.
+    let consent_url = b.get(&url("")).await.location.unwrap();
+    let page = b.get(&env.s.url(&consent_url)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let from = unescape(&hidden(&page.body, "fromURI"));
+    let denied = b
+        .post(
+            &env.s.url("/signin/consent"),
+            &[("csrf", &csrf), ("fromURI", &from), ("decision", "deny")],
+        )
+        .await;
+    let p = redirect_params(&denied.location.unwrap());
+    assert_eq!(p["error"], "access_denied");
+    assert_eq!(p["state"], "st8");
+}

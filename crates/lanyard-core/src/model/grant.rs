@@ -92,6 +92,17 @@ impl fmt::Debug for RefreshToken {
     }
 }
 
+/// A scope a user consented to for an app on an authorization server (Okta's user grant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub auth_server_id: String,
+    pub scope: String,
+    pub created: Timestamp,
+}
+
 /// What presenting a refresh token found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshRotation {

@@ -21,7 +21,10 @@ pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Poli
 pub use authz::{
     Claim, ClaimType, ClaimValueType, Consent, GroupFilterType, MetadataPublish, Scope,
 };
-pub use grant::{AuthorizationCode, CodeRedemption, Grant, RefreshRotation, RefreshToken};
+pub use grant::{
+    AuthorizationCode, CodeRedemption, Consent as ScopeConsent, Grant, RefreshRotation,
+    RefreshToken,
+};
 pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;

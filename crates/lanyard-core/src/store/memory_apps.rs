@@ -21,10 +21,12 @@ pub(super) struct AppsState {
     /// Revoked access tokens' jti, until they would have expired.
     revoked: BTreeMap<String, Timestamp>,
     jtis: BTreeMap<String, Timestamp>,
+    consents: Vec<crate::model::ScopeConsent>,
 }
 
 impl AppsState {
     pub(super) fn forget_user(&mut self, user_id: &str) {
+        self.consents.retain(|c| c.user_id != user_id);
         self.app_users.retain(|(_, u), _| u != user_id);
         let gone: Vec<String> = self
             .grants
@@ -359,5 +361,71 @@ impl GrantStore for MemoryStore {
         a.revoked.retain(|_, exp| *exp >= before);
         a.jtis.retain(|_, exp| *exp >= before);
         Ok((n - a.codes.len() - a.refresh.len() - a.grants.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn insert_consents(&self, consents: &[crate::model::ScopeConsent]) -> StoreResult<()> {
+        let mut s = self.state();
+        for c in consents {
+            let exists = s.apps.consents.iter().any(|x| {
+                x.user_id == c.user_id
+                    && x.client_id == c.client_id
+                    && x.auth_server_id == c.auth_server_id
+                    && x.scope == c.scope
+            });
+            if !exists {
+                s.apps.consents.push(c.clone());
+            }
+        }
+        Ok(())
+    }
+    async fn consented_scopes(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        auth_server_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        let s = self.state();
+        let mut v: Vec<String> = s
+            .apps
+            .consents
+            .iter()
+            .filter(|c| {
+                c.user_id == user_id
+                    && c.client_id == client_id
+                    && c.auth_server_id == auth_server_id
+            })
+            .map(|c| c.scope.clone())
+            .collect();
+        v.sort();
+        Ok(v)
+    }
+    async fn user_consents(&self, user_id: &str) -> StoreResult<Vec<crate::model::ScopeConsent>> {
+        let s = self.state();
+        let mut v: Vec<_> = s
+            .apps
+            .consents
+            .iter()
+            .filter(|c| c.user_id == user_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        Ok(v)
+    }
+    async fn delete_consent(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+        let mut s = self.state();
+        let before = s.apps.consents.len();
+        s.apps
+            .consents
+            .retain(|c| !(c.user_id == user_id && c.id == id));
+        Ok(s.apps.consents.len() < before)
+    }
+    async fn delete_user_consents(&self, user_id: &str) -> StoreResult<u64> {
+        let mut s = self.state();
+        let before = s.apps.consents.len();
+        s.apps.consents.retain(|c| c.user_id != user_id);
+        Ok((before - s.apps.consents.len()) as u64)
     }
 }

@@ -356,6 +356,26 @@ pub trait GrantStore: Send + Sync {
     async fn delete_expired_grants(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Scopes users consented to (Okta's user grants).
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Records consents; a scope already consented to is kept as it was.
+    async fn insert_consents(&self, consents: &[crate::model::ScopeConsent]) -> StoreResult<()>;
+    /// The scopes the user consented to for the app on the server.
+    async fn consented_scopes(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        auth_server_id: &str,
+    ) -> StoreResult<Vec<String>>;
+    /// A user's consents, oldest first.
+    async fn user_consents(&self, user_id: &str) -> StoreResult<Vec<crate::model::ScopeConsent>>;
+    /// Revokes one consent of the user; false when there is none with that id.
+    async fn delete_consent(&self, user_id: &str, id: &str) -> StoreResult<bool>;
+    /// Revokes every consent of the user; how many.
+    async fn delete_user_consents(&self, user_id: &str) -> StoreResult<u64>;
+}
+
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
@@ -378,6 +398,7 @@ pub trait Store:
     + LockoutStore
     + AppStore
     + GrantStore
+    + ConsentStore
     + Send
     + Sync
     + 'static

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod recovery;
 pub mod roles;
 pub mod sessions;
+pub mod user_grants;
 pub mod users;
 
 use axum::Router;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(factors::routes())
         .merge(sessions::routes())
         .merge(users::routes())
+        .merge(user_grants::routes())
         .merge(groups::routes())
         .merge(roles::routes())
         .merge(logs::routes())

@@ -164,11 +164,7 @@ fn params_of(
 /// Sends the browser to the sign-in page, to come back to this request (as a GET, without `sessionToken` and
 /// `prompt=login`, which it has then satisfied).
 fn to_signin(uri: &axum::http::Uri, params: &Params) -> Response {
-    let mut back = params.without("sessionToken");
-    if back.list("prompt").iter().any(|p| p == "login") {
-        back = back.without("prompt");
-    }
-    let from = format!("{}?{}", uri.path(), back.to_query());
+    let from = Back { uri, params }.path("login");
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("fromURI", &from);
     if let Some(hint) = params.get("login_hint") {
@@ -264,7 +260,11 @@ async fn authorize(
         return Ok(to_signin(uri, &params));
     };
 
-    let mut r = issue(state, entry, &issuer, &app, &req, &to, &session).await?;
+    let back = Back {
+        uri,
+        params: &params,
+    };
+    let mut r = issue(state, entry, &issuer, &app, &req, &to, &session, &back).await?;
     if let Some(cookie) = new_cookie {
         r.headers_mut().append(
             header::SET_COOKIE,
@@ -290,6 +290,24 @@ fn fresh_enough(
     }
 }
 
+/// The request as it arrived, to come back to after a detour (sign-in, consent).
+struct Back<'a> {
+    uri: &'a axum::http::Uri,
+    params: &'a Params,
+}
+
+impl Back<'_> {
+    /// This request as a GET path, without the one-time `sessionToken` and without `drop` in `prompt`.
+    fn path(&self, drop: &str) -> String {
+        let mut back = self.params.without("sessionToken");
+        if back.list("prompt").iter().any(|p| p == drop) {
+            back = back.without("prompt");
+        }
+        format!("{}?{}", self.uri.path(), back.to_query())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn issue(
     state: &AppState,
     entry: &Entry,
@@ -298,6 +316,7 @@ async fn issue(
     req: &AuthorizationRequest,
     to: &ReturnTo,
     session: &Session,
+    back: &Back<'_>,
 ) -> Result<Response, ApiError> {
     let user = state.store.user(&session.user_id).await?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
@@ -333,6 +352,32 @@ async fn issue(
         Ok(d) => d,
         Err(e) => return Ok(error_response(to, &e, issuer)),
     };
+    // Consent, when the app asks for it: the scopes that need it and were not consented to before (all of them
+    // with prompt=consent).
+    if app.client.consent_method == "REQUIRED" && !decision.consent.is_empty() {
+        let asked = req.prompt.iter().any(|p| p == "consent");
+        let given = state
+            .store
+            .consented_scopes(&user.id, &app.client.client_id, &entry.server.id)
+            .await?;
+        let pending = decision.consent.iter().any(|s| asked || !given.contains(s));
+        if pending {
+            if req.prompt_none() {
+                let e = OAuthError::new(
+                    ErrorCode::ConsentRequired,
+                    "The client specified not to prompt, but the user's consent is required.",
+                );
+                return Ok(error_response(to, &e, issuer));
+            }
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("fromURI", &back.path("consent"));
+            let mut r = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("/signin/consent?{}", q.finish())) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            return Ok(r);
+        }
+    }
     let now = state.clock.now();
     let who = Authenticated {
         user_id: &user.id,
@@ -352,4 +397,77 @@ async fn issue(
     );
     state.store.insert_code(&record).await?;
     Ok(respond(to, &[("code", &code), ("iss", issuer)]))
+}
+
+/// What the consent page asks: the app, where the answer goes, and the scopes that need consent.
+pub struct ConsentAsk {
+    pub app: lanyard_core::model::App,
+    pub auth_server_id: String,
+    pub issuer: String,
+    pub to: ReturnTo,
+    /// Name and display name of each scope to consent to.
+    pub scopes: Vec<(String, String)>,
+}
+
+/// Re-reads the authorization request a consent page was opened for (a same-origin `/oauth2/…/v1/authorize?…`
+/// path): `None` if it is not one, or not valid any more.
+pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<ConsentAsk>, ApiError> {
+    let Some((path, query)) = from_uri.split_once('?') else {
+        return Ok(None);
+    };
+    let entry = match path {
+        "/oauth2/v1/authorize" => super::org_server(state).await?,
+        _ => match path
+            .strip_prefix("/oauth2/")
+            .and_then(|p| p.strip_suffix("/v1/authorize"))
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+        {
+            Some(id) => match super::custom_server(state, id).await {
+                Ok(e) => e,
+                Err(_) => return Ok(None),
+            },
+            None => return Ok(None),
+        },
+    };
+    let Ok(params) = Params::parse(query.as_bytes()) else {
+        return Ok(None);
+    };
+    let app = match params.get("client_id") {
+        Some(id) => state.store.app_by_client_id(id).await?,
+        None => None,
+    };
+    let Ok(to) = check_client(&params, app.as_ref()) else {
+        return Ok(None);
+    };
+    let Some(app) = app else { return Ok(None) };
+    let Ok(req) = validate(&params, &app, &to) else {
+        return Ok(None);
+    };
+    let scopes = entry
+        .rules
+        .scopes
+        .iter()
+        .filter(|s| {
+            s.consent != lanyard_core::model::Consent::Implicit && req.scopes.contains(&s.name)
+        })
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.display_name.clone().unwrap_or_else(|| s.name.clone()),
+            )
+        })
+        .collect();
+    Ok(Some(ConsentAsk {
+        issuer: entry.server.issuer(&state.config.base_url),
+        auth_server_id: entry.server.id.clone(),
+        app,
+        to,
+        scopes,
+    }))
+}
+
+/// The client learns the user declined.
+pub fn consent_denied(ask: &ConsentAsk) -> Response {
+    let e = OAuthError::new(ErrorCode::AccessDenied, "The user denied the request.");
+    error_response(&ask.to, &e, &ask.issuer)
 }
