@@ -1500,3 +1500,63 @@ async fn consent_is_asked_remembered_and_revocable() {
     assert_eq!(p["error"], "access_denied");
     assert_eq!(p["state"], "st8");
 }
+
+#[tokio::test]
+async fn a_verifier_for_a_code_issued_without_a_challenge_is_a_downgrade_and_refused() {
+    let env = Env::start();
+    let body = json!({"label": "Legacy", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic", "pkce_required": false}},
+        "settings": {"oauthClient": {"application_type": "web", "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT]}}});
+    let (_, created) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    let client = Client {
+        id: created["id"].as_str().unwrap().to_owned(),
+        secret: created["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, &client.id, &uid).await;
+    let no_pkce = |token: &str| {
+        authorize_url(
+            &env,
+            "default",
+            &client.id,
+            &format!("&prompt=none&sessionToken={token}"),
+        )
+        .replace(
+            &format!("&code_challenge={CHALLENGE}&code_challenge_method=S256"),
+            "",
+        )
+    };
+    let get_code = |url: String| async move {
+        let r = common::client().get(url).send().await.unwrap();
+        redirect_params(r.headers()["location"].to_str().unwrap())["code"].clone()
+    };
+    let code = get_code(no_pkce(&session_token(&env, "ada@example.com").await)).await;
+    let (s, e) = exchange(&env, "default", &client, &code).await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a verifier the request never committed to"
+    );
+    let code = get_code(no_pkce(&session_token(&env, "ada@example.com").await)).await;
+    let (s, _, t) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    // Every response carries Referrer-Policy: no-referrer.
+    let r = common::client()
+        .get(env.s.url("/signin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+}
