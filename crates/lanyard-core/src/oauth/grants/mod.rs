@@ -197,3 +197,187 @@ pub fn require_dpop_if_configured(ctx: &GrantContext<'_>, app: &App) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The grants against the in-memory store: no HTTP, no SQL, a fixed clock and counter randomness.
+    use super::*;
+    use crate::clock::from_millis;
+    use crate::crypto::{SigningAlg, SigningKey};
+    use crate::model::*;
+    use crate::oauth::authorize::{Authenticated, AuthorizationRequest, new_code};
+    use crate::oauth::tokens::hash_of;
+    use crate::random::TestRandom;
+    use crate::store::memory::MemoryStore;
+    use crate::store::{GrantStore, UserStore};
+
+    fn app() -> App {
+        let now = from_millis(0);
+        App {
+            id: "0oa1".into(),
+            name: "oidc_client".into(),
+            label: "A".into(),
+            status: LifecycleStatus::Active,
+            sign_on_mode: "OPENID_CONNECT".into(),
+            client: OAuthClient {
+                client_id: "c1".into(),
+                application_type: ApplicationType::Web,
+                token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
+                pkce_required: false,
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                response_types: vec!["code".into()],
+                redirect_uris: vec!["https://a/cb".into()],
+                post_logout_redirect_uris: vec![],
+                consent_method: "TRUSTED".into(),
+                jwks: None,
+                jwks_uri: None,
+                initiate_login_uri: None,
+                dpop_bound_access_tokens: false,
+                extra: Default::default(),
+            },
+            created: now,
+            last_updated: now,
+        }
+    }
+
+    fn org_server() -> AuthorizationServer {
+        AuthorizationServer {
+            id: "org".into(),
+            kind: AuthServerKind::Org,
+            name: "org".into(),
+            description: String::new(),
+            audiences: vec![],
+            status: LifecycleStatus::Active,
+            signing_alg: SigningAlg::ES256,
+            created: from_millis(0),
+            last_updated: from_millis(0),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_code_gives_tokens_once_and_a_refresh_replay_revokes_the_family() {
+        let store = MemoryStore::new();
+        let now = from_millis(1_700_000_000_000);
+        let user = User {
+            id: "00u1".into(),
+            status: UserStatus::Active,
+            login: "ada@example.com".into(),
+            profile: Default::default(),
+            created: now,
+            activated: Some(now),
+            status_changed: None,
+            last_login: None,
+            last_updated: now,
+            password_changed: None,
+        };
+        store.insert_user(&user, None).await.unwrap();
+        let server = org_server();
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let aud = vec!["http://x".to_owned()];
+        let rules = ServerRules::default();
+        let random = TestRandom::default();
+        let ctx = GrantContext {
+            store: &store,
+            now,
+            random: &random,
+            server: &server,
+            rules: &rules,
+            issuer: Issuer {
+                issuer: "http://x",
+                audiences: &aud,
+                org_id: "00o1",
+                access_token_key: &key,
+                id_token_key: &key,
+            },
+            public_keys: &[],
+            dpop: None,
+        };
+        let req = AuthorizationRequest {
+            client_id: "c1".into(),
+            redirect_uri: "https://a/cb".into(),
+            scopes: vec!["openid".into(), "offline_access".into()],
+            nonce: Some("n".into()),
+            code_challenge: None,
+            prompt: vec![],
+            max_age: None,
+            login_hint: None,
+            session_token: None,
+        };
+        let who = Authenticated {
+            user_id: "00u1",
+            session_id: None,
+            auth_time: now,
+            amr: &["pwd".to_owned()],
+        };
+        let (code, record) = new_code(
+            "org",
+            &req,
+            req.scopes.clone(),
+            &who,
+            "oag1".into(),
+            now,
+            &random,
+        );
+        store.insert_code(&record).await.unwrap();
+        let form = |pairs: &[(&str, &str)]| {
+            Params::from_pairs(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
+            .unwrap()
+        };
+        let p = form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://a/cb"),
+        ]);
+        let first = exchange(&ctx, &app(), GrantType::AuthorizationCode, &p)
+            .await
+            .unwrap();
+        assert!(first.id_token.is_some());
+        let r1 = first.refresh_token.clone().unwrap();
+        // The code again: refused, and its grant revoked.
+        let again = exchange(&ctx, &app(), GrantType::AuthorizationCode, &p)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code, ErrorCode::InvalidGrant);
+        assert!(
+            store
+                .grant("oag1")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        let r = exchange(
+            &ctx,
+            &app(),
+            GrantType::RefreshToken,
+            &form(&[("grant_type", "refresh_token"), ("refresh_token", &r1)]),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(r.code, ErrorCode::InvalidGrant);
+        assert!(
+            store
+                .refresh_token_grant(&hash_of(&r1))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // A client without the grant type.
+        let mut cc = app();
+        cc.client.grant_types = vec![GrantType::AuthorizationCode];
+        let e = exchange(
+            &ctx,
+            &cc,
+            GrantType::RefreshToken,
+            &form(&[("refresh_token", "x")]),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+}
