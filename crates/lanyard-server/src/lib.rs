@@ -7,6 +7,7 @@
 //! - [`keyring`]: the in-memory view of each authorization server's keys and metadata, refreshed from the store.
 //! - [`key_admin`]: creating and rotating signing keys, shared by the server, its schedule and the CLI.
 
+pub mod activation;
 pub mod api;
 pub mod config;
 pub mod email;

@@ -163,6 +163,9 @@ struct CreateQuery {
     activate: Option<String>,
     #[serde(rename = "nextLogin")]
     next_login: Option<String>,
+    /// A PROVISIONED user gets the activation link by email unless `false`.
+    #[serde(rename = "sendEmail")]
+    send_email: Option<String>,
 }
 
 fn login_of(profile: &Map<String, Value>) -> String {
@@ -293,6 +296,11 @@ async fn create(
         state
             .syslog
             .record(audit.event(&state, kind, message).target(target));
+    }
+    // Activated without a password: the user chooses one through the activation link.
+    if user.status == UserStatus::Provisioned && flag(q.send_email.as_deref(), true) {
+        let (url, _) = crate::activation::new_link(&state, &user).await?;
+        crate::activation::email_link(&state, &user, &url);
     }
     Ok(Json(user_json(&user, &state.config.base_url)))
 }
@@ -434,6 +442,13 @@ async fn lifecycle_op(
         Operation::ResetPassword => Some(crate::recovery::new_reset_link(&state, &user).await?),
         _ => None,
     };
+    // Activating (or reactivating) a user without a password: a new activation link.
+    let activation = match op {
+        Operation::Activate | Operation::Reactivate if user.status == UserStatus::Provisioned => {
+            Some(crate::activation::new_link(&state, &user).await?)
+        }
+        _ => None,
+    };
     tracing::info!(user = %user.id, operation = %operation, status = user.status.as_str(), "user lifecycle");
     let (kind, message) = op.event();
     state.syslog.record(
@@ -441,6 +456,14 @@ async fn lifecycle_op(
             .event(&state, kind, message)
             .target(user_target(&user)),
     );
+    if let Some((url, token)) = activation {
+        if !flag(q.send_email.as_deref(), true) {
+            return Ok(
+                Json(json!({ "activationUrl": url, "activationToken": token })).into_response(),
+            );
+        }
+        crate::activation::email_link(&state, &user, &url);
+    }
     if let Some(link) = reset_link {
         if !flag(q.send_email.as_deref(), true) {
             return Ok(Json(json!({ "resetPasswordUrl": link })).into_response());

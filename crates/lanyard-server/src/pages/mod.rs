@@ -3,6 +3,7 @@
 //! without JavaScript; the one script, `/static/webauthn.js` (same origin, no inline script anywhere), runs the
 //! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages.
 
+mod activation;
 mod consent;
 mod signin;
 
@@ -16,6 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     signin::routes()
         .merge(consent::routes())
+        .merge(activation::routes())
         .route("/static/lanyard.css", get(css))
         .route("/static/webauthn.js", get(webauthn_js))
         // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.
