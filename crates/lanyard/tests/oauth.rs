@@ -1560,3 +1560,93 @@ async fn a_verifier_for_a_code_issued_without_a_challenge_is_a_downgrade_and_ref
         .unwrap();
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
 }
+
+/// Serves `body` as JSON to every request on a loopback port; the base URL.
+async fn serve_json(body: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn private_key_jwt_clients_may_publish_their_keys_at_a_jwks_uri() {
+    let env = Env::start();
+    scope(&env, "orders.read").await;
+    let key = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let jwks_base = serve_json(json!({"keys": [key.public_jwk()]}).to_string()).await;
+    let make = |uri: String| {
+        json!({"label": "Jwks", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+            "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"], "jwks_uri": uri}}})
+    };
+    let (status, svc) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(make(format!("{jwks_base}/jwks"))),
+        )
+        .await;
+    assert_eq!(status, 200, "{svc}");
+    let (_, dead) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(make("http://127.0.0.1:9/jwks".into())),
+        )
+        .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token_url = env.s.url("/oauth2/default/v1/token");
+    let try_with = |id: String, jti: &'static str| {
+        let assertion = jws::sign(
+            &key,
+            None,
+            &json!({"iss": id, "sub": id, "aud": token_url, "jti": jti, "exp": now + 60}),
+        )
+        .unwrap();
+        let env = &env;
+        async move {
+            let (s, _, body) = token_request(
+                env,
+                "default",
+                None,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "orders.read"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                ],
+            )
+            .await;
+            (s, body)
+        }
+    };
+    let (s, body) = try_with(svc["id"].as_str().unwrap().to_owned(), "a").await;
+    assert_eq!(s, 200, "{body}");
+    // Keys that cannot be fetched: the client cannot authenticate.
+    let (s, body) = try_with(dead["id"].as_str().unwrap().to_owned(), "b").await;
+    assert_eq!((s, body["error"].as_str()), (401, Some("invalid_client")));
+}

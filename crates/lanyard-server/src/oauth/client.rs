@@ -4,7 +4,7 @@
 use axum::http::{HeaderMap, header};
 use lanyard_core::crypto::Jwk;
 use lanyard_core::model::App;
-use lanyard_core::oauth::client_auth::{self, RegisteredKeys};
+use lanyard_core::oauth::client_auth::{self, Presented};
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::tokens::Issuer;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
@@ -46,9 +46,20 @@ pub async fn authenticate(
         format!("{base}/token"),
         issuer,
     ];
+    let wanted_kid = match &presented {
+        Presented::Assertion { assertion } => {
+            lanyard_core::crypto::verify::UnverifiedJws::parse(assertion)
+                .ok()
+                .and_then(|j| j.kid().map(str::to_owned))
+        }
+        _ => None,
+    };
+    let keys = super::client_keys::AppKeys {
+        wanted_kid: wanted_kid.as_deref(),
+    };
     client_auth::authenticate(
         state.store.as_ref(),
-        &RegisteredKeys,
+        &keys,
         &presented,
         &audiences,
         state.clock.now(),

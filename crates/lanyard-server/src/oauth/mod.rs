@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod client;
+pub mod client_keys;
 pub mod discovery;
 pub mod error;
 pub mod introspect;

@@ -1,0 +1,100 @@
+//! The public keys of `private_key_jwt` clients: the app's registered `jwks`, or its `jwks_uri` fetched over HTTPS
+//! (http only for loopback addresses, as redirect URIs), with a 5 s timeout, at most 64 KiB, no redirects, and kept
+//! for 5 minutes per URI. A client that rotated its keys is fetched again at once when an assertion names a `kid`
+//! the cached set lacks (at most every 10 s per URI).
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use lanyard_core::crypto::Jwk;
+use lanyard_core::crypto::verify::jwks_keys;
+use lanyard_core::model::App;
+use lanyard_core::oauth::client_auth::{ClientKeys, failed};
+use lanyard_core::oauth_error::OAuthError;
+
+const TTL: Duration = Duration::from_secs(300);
+const REFETCH_AFTER: Duration = Duration::from_secs(10);
+const MAX_BYTES: usize = 64 * 1024;
+
+struct Cached {
+    fetched: Instant,
+    keys: Vec<Jwk>,
+}
+
+static CACHE: LazyLock<Mutex<HashMap<String, Cached>>> = LazyLock::new(Default::default);
+
+static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+});
+
+/// Registered keys, else the `jwks_uri`'s. `wanted_kid` is the assertion's `kid`, if it names one.
+pub struct AppKeys<'a> {
+    pub wanted_kid: Option<&'a str>,
+}
+
+async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
+    let mut r = HTTP.get(uri).send().await.map_err(|e| e.to_string())?;
+    if !r.status().is_success() {
+        return Err(format!("status {}", r.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = r.chunk().await.map_err(|e| e.to_string())? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BYTES {
+            return Err("the JWK Set is too large".into());
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    Ok(jwks_keys(&value))
+}
+
+#[async_trait]
+impl ClientKeys for AppKeys<'_> {
+    async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError> {
+        if let Some(jwks) = &app.client.jwks {
+            return Ok(jwks_keys(jwks));
+        }
+        let Some(uri) = app.client.jwks_uri.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let stale = {
+            let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.get(uri) {
+                Some(c) => {
+                    let age = c.fetched.elapsed();
+                    let lacks_kid = self
+                        .wanted_kid
+                        .is_some_and(|k| !c.keys.iter().any(|j| j.kid.as_deref() == Some(k)));
+                    if age < TTL && !(lacks_kid && age >= REFETCH_AFTER) {
+                        return Ok(c.keys.clone());
+                    }
+                    true
+                }
+                None => false,
+            }
+        };
+        match fetch(uri).await {
+            Ok(keys) => {
+                CACHE.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    uri.to_owned(),
+                    Cached {
+                        fetched: Instant::now(),
+                        keys: keys.clone(),
+                    },
+                );
+                Ok(keys)
+            }
+            Err(e) => {
+                tracing::warn!(client_id = %app.client.client_id, error = %e, stale, "cannot fetch the client's jwks_uri");
+                Err(failed(format!("jwks_uri unavailable: {e}")))
+            }
+        }
+    }
+}
