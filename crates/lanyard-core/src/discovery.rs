@@ -100,7 +100,7 @@ impl Capabilities {
             claims: STANDARD_CLAIMS,
             id_token_signing_algs: &SigningAlg::ALL,
             code_challenge_methods: &["S256"],
-            userinfo_endpoint: false,
+            userinfo_endpoint: true,
             introspection_endpoint: true,
             revocation_endpoint: true,
             end_session_endpoint: false,

@@ -57,11 +57,15 @@ fn check_metadata(doc: &Value, issuer: &str) {
             "{method}"
         );
     }
-    for present in ["introspection_endpoint", "revocation_endpoint"] {
+    for present in [
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "userinfo_endpoint",
+    ] {
         assert!(doc[present].is_string(), "{present}");
     }
     // Not advertised until implemented.
-    for absent in ["userinfo_endpoint", "registration_endpoint"] {
+    for absent in ["registration_endpoint"] {
         assert!(
             doc.get(absent).is_none(),
             "{absent} is advertised but not implemented"

@@ -1650,3 +1650,160 @@ async fn private_key_jwt_clients_may_publish_their_keys_at_a_jwks_uri() {
     let (s, body) = try_with(dead["id"].as_str().unwrap().to_owned(), "b").await;
     assert_eq!((s, body["error"].as_str()), (401, Some("invalid_client")));
 }
+
+#[tokio::test]
+async fn userinfo_answers_bearer_and_dpop_tokens_with_openid() {
+    let (env, client, uid) = setup().await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, tokens) = exchange(&env, "default", &client, &code).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let url = env.s.url("/oauth2/default/v1/userinfo");
+    let r = common::client()
+        .get(&url)
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let info: Value = r.json().await.unwrap();
+    assert_eq!(info["sub"], uid.as_str());
+    assert_eq!(info["preferred_username"], "ada@example.com");
+    assert!(info.get("email").is_none(), "email was not granted");
+    // POST with the token in the body.
+    let r = common::client()
+        .post(&url)
+        .form(&[("access_token", at)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // No token; a garbage token; a revoked one.
+    let r = common::client().get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let r = common::client()
+        .get(&url)
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    post_form(
+        &env,
+        "/oauth2/default/v1/revoke",
+        Some(&basic(&client)),
+        &[("token", at)],
+    )
+    .await;
+    let r = common::client()
+        .get(&url)
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // A client-credentials token has no openid: 403 insufficient_scope.
+    scope(&env, "orders.read").await;
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
+    let (_, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    let svc = Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let (_, _, cc) = token_request(
+        &env,
+        "default",
+        Some(&basic(&svc)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders.read"),
+        ],
+    )
+    .await;
+    let r = common::client()
+        .get(&url)
+        .bearer_auth(cc["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // DPoP: the bound token with a proof of its key (ath), never as Bearer.
+    let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, _, bound) = dpop_token(
+        &env,
+        &basic(&client),
+        &key,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let bt = bound["access_token"].as_str().unwrap();
+    let r = common::client()
+        .get(&url)
+        .bearer_auth(bt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a DPoP-bound token is not a Bearer token");
+    let proof = {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let b = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let ath = URL_SAFE_NO_PAD.encode(lanyard_core::crypto::sha256(bt.as_bytes()));
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk()});
+        let claims = json!({"jti": format!("ui-{}", rand_suffix()), "htm": "GET", "htu": url, "iat": now, "ath": ath});
+        let input = format!("{}.{}", b(&header), b(&claims));
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).unwrap())
+        )
+    };
+    let r = common::client()
+        .get(&url)
+        .header("Authorization", format!("DPoP {bt}"))
+        .header("DPoP", &proof)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.headers());
+    // The same proof again is a replay.
+    let r = common::client()
+        .get(&url)
+        .header("Authorization", format!("DPoP {bt}"))
+        .header("DPoP", &proof)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("DPoP")
+    );
+}

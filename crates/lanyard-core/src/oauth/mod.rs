@@ -12,3 +12,4 @@ pub mod pkce;
 pub mod policy;
 pub mod revocation;
 pub mod tokens;
+pub mod userinfo;

@@ -11,6 +11,7 @@ pub mod introspect;
 pub mod keys;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use std::sync::Arc;
 
@@ -60,6 +61,28 @@ pub fn router() -> Router<AppState> {
         )
         .route("/oauth2/v1/token", post(token::org))
         .route("/oauth2/{id}/v1/token", post(token::custom))
+        .merge(
+            Router::new()
+                .route(
+                    "/oauth2/v1/userinfo",
+                    get(userinfo::org).post(userinfo::org),
+                )
+                .route(
+                    "/oauth2/{id}/v1/userinfo",
+                    get(userinfo::custom).post(userinfo::custom),
+                )
+                // SPAs call userinfo from the browser with their token.
+                .layer(
+                    CorsLayer::new()
+                        .allow_origin(Any)
+                        .allow_methods([Method::GET, Method::POST])
+                        .allow_headers([
+                            axum::http::header::AUTHORIZATION,
+                            axum::http::header::CONTENT_TYPE,
+                            axum::http::HeaderName::from_static("dpop"),
+                        ]),
+                ),
+        )
         .route("/oauth2/v1/introspect", post(introspect::org))
         .route("/oauth2/{id}/v1/introspect", post(introspect::custom))
         .route("/oauth2/v1/revoke", post(revoke::org))

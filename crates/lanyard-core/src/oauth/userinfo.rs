@@ -1,0 +1,128 @@
+//! The userinfo endpoint's protocol (OIDC Core §5.3): an access token of this server, unexpired, not revoked, with
+//! `openid` in its scopes, for a user who may still sign in; a DPoP-bound token only with a proof of its key (RFC
+//! 9449 §7), never as a Bearer token. The claims: `sub` (the user id) and the standard claims its scopes release,
+//! plus the server's IDENTITY claims.
+
+use serde_json::{Map, Value, json};
+
+use crate::authz::{ClaimSubject, ClaimTarget, custom_claims};
+use crate::clock::Timestamp;
+use crate::model::{PageRequest, UserStatus};
+use crate::oauth::grants::storage;
+use crate::oauth::introspection::{OwnServer, verified_access_token};
+use crate::oauth::policy::ServerRules;
+use crate::oauth::tokens::grant_of_jti;
+use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::store::Store;
+
+/// How the token was presented.
+pub enum Presentation<'a> {
+    Bearer,
+    /// `Authorization: DPoP …` with a proof (already checked against the request) whose key has this thumbprint.
+    Dpop {
+        jkt: &'a str,
+    },
+}
+
+fn invalid(detail: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidToken, "The access token is invalid.")
+        .with_detail(detail.to_owned())
+}
+
+pub async fn userinfo(
+    store: &dyn Store,
+    server: &OwnServer<'_>,
+    rules: &ServerRules,
+    token: &str,
+    how: Presentation<'_>,
+    now: Timestamp,
+) -> Result<Map<String, Value>, OAuthError> {
+    let claims = verified_access_token(server, token, now)
+        .ok_or_else(|| invalid("not an access token of this server"))?;
+    let bound = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(Value::as_str);
+    match (bound, how) {
+        (None, Presentation::Bearer) => {}
+        (Some(jkt), Presentation::Dpop { jkt: proof }) if jkt == proof => {}
+        (Some(_), Presentation::Bearer) => {
+            return Err(invalid("a DPoP-bound token presented as Bearer"));
+        }
+        (Some(_), Presentation::Dpop { .. }) => {
+            return Err(invalid("the proof's key is not the token's"));
+        }
+        (None, Presentation::Dpop { .. }) => {
+            return Err(invalid("a Bearer token presented as DPoP"));
+        }
+    }
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if store
+        .access_token_revoked(jti, grant_of_jti(jti))
+        .await
+        .map_err(storage)?
+    {
+        return Err(invalid("revoked"));
+    }
+    let scopes: Vec<String> = claims
+        .get("scp")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !scopes.iter().any(|s| s == "openid") {
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "The access token must have the openid scope.",
+        ));
+    }
+    let uid = claims
+        .get("uid")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("no user"))?;
+    let user = store
+        .user(uid)
+        .await
+        .map_err(storage)?
+        .filter(|u| matches!(u.status, UserStatus::Active | UserStatus::PasswordExpired))
+        .ok_or_else(|| invalid("the user cannot sign in"))?;
+    let mut out = Map::new();
+    out.insert("sub".into(), json!(user.id));
+    for (k, v) in crate::oauth::claims::user_claims(&user, &scopes) {
+        out.insert(k, v);
+    }
+    if !rules.claims.is_empty() {
+        let names: Vec<String> = store
+            .user_groups(&user.id, &PageRequest::first(10_000))
+            .await
+            .map_err(storage)?
+            .items
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        let profile = Value::Object(user.profile.clone());
+        let subject = ClaimSubject {
+            id: &user.id,
+            login: &user.login,
+            status: user.status.as_str(),
+            profile: &profile,
+            group_names: &names,
+        };
+        for (k, v) in custom_claims(
+            &rules.claims,
+            &scopes,
+            ClaimTarget::Userinfo,
+            Some(&subject),
+        ) {
+            out.entry(k).or_insert(v);
+        }
+    }
+    Ok(out)
+}
