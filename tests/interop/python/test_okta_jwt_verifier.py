@@ -1,7 +1,7 @@
 """okta-jwt-verifier (Okta's Python verifier) against the real `lanyard` binary: it accepts Lanyard's access and ID
 tokens, fetching keys from `{issuer}/v1/keys`, and rejects tampered and mis-addressed ones.
 
-The library refuses non-https issuers with no switch; as docs/okta-dialect says, the tests patch
+The library refuses non-https issuers and has no switch for tests, so these tests patch
 `ConfigValidator.validate_issuer` to pass `https_check=False`. That check is on the configured issuer URL only:
 every check on the tokens (signature, alg, iss, aud, exp, nonce) stays as the library does it."""
 
