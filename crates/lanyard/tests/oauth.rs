@@ -822,6 +822,73 @@ async fn public_clients_use_pkce_without_a_secret() {
     assert_eq!(at["aud"], env.s.url(""));
 }
 
+/// okta-auth-js names a public client at /introspect and /revoke with `Authorization: Basic base64(client_id)`:
+/// the client id alone, no colon, no secret (Okta accepts it). A confidential client cannot authenticate so.
+#[tokio::test]
+async fn public_clients_may_name_themselves_in_basic_credentials_without_a_secret() {
+    let env = Env::start();
+    let spa = app(&env, true, &["authorization_code", "refresh_token"]).await;
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, &spa.id, &uid).await;
+    let code = code_for(&env, "default", &spa, "ada@example.com").await;
+    let (status, _, tokens) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", &spa.id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let at = tokens["access_token"].as_str().unwrap();
+    for header in [
+        format!("Basic {}", STANDARD.encode(&spa.id)),
+        format!("Basic {}", STANDARD.encode(format!("{}:", spa.id))),
+    ] {
+        let (s, _, i) = post_form(
+            &env,
+            "/oauth2/default/v1/introspect",
+            Some(&header),
+            &[("token", at), ("token_type_hint", "access_token")],
+        )
+        .await;
+        assert_eq!((s, &i["active"]), (200, &json!(true)), "{header}: {i}");
+    }
+    let alone = format!("Basic {}", STANDARD.encode(&spa.id));
+    let (s, _, body) = post_form(
+        &env,
+        "/oauth2/default/v1/revoke",
+        Some(&alone),
+        &[("token", at), ("token_type_hint", "access_token")],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, _, i) = post_form(
+        &env,
+        "/oauth2/default/v1/introspect",
+        Some(&alone),
+        &[("token", at)],
+    )
+    .await;
+    assert_eq!(i["active"], false);
+
+    // A confidential client's id alone is not authentication.
+    let web = app(&env, false, &["authorization_code"]).await;
+    let (s, _, e) = post_form(
+        &env,
+        "/oauth2/default/v1/introspect",
+        Some(&format!("Basic {}", STANDARD.encode(&web.id))),
+        &[("token", at)],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+}
+
 #[tokio::test]
 async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
     let (env, client, uid) = setup().await;

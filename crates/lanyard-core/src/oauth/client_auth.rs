@@ -99,12 +99,15 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
                 .map_err(|_| failed("Basic credentials are not Base64"))?;
             let raw =
                 String::from_utf8(raw).map_err(|_| failed("Basic credentials are not UTF-8"))?;
-            let (id, secret) = raw
-                .split_once(':')
-                .ok_or_else(|| failed("Basic credentials without a colon"))?;
+            // A public client may name itself with its client id alone, `id` or `id:` (okta-auth-js sends
+            // `Basic base64(client_id)` to /introspect and /revoke for a client without a secret, as Okta accepts).
+            let (id, secret) = raw.split_once(':').unwrap_or((&raw, ""));
             let id = decode_component(id).ok_or_else(|| failed("bad URL-encoding in client id"))?;
             let secret =
                 decode_component(secret).ok_or_else(|| failed("bad URL-encoding in secret"))?;
+            if id.is_empty() {
+                return Err(failed("Basic credentials without a client id"));
+            }
             Some((id, secret))
         }
         _ => None,
@@ -125,6 +128,9 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
             return Err(failed(
                 "client_id in the body differs from Basic credentials",
             ));
+        }
+        if secret.is_empty() {
+            return Ok(Presented::Public { client_id });
         }
         return Ok(Presented::Secret {
             client_id,
@@ -331,6 +337,17 @@ mod tests {
             }
         );
         assert!(presented(Some("Basic !!!"), &p).is_err());
+        // A public client names itself alone: `id` or `id:` (okta-auth-js at /introspect and /revoke).
+        for raw in ["spa%20id", "spa%20id:"] {
+            let header = format!("Basic {}", STANDARD.encode(raw));
+            assert_eq!(
+                presented(Some(&header), &p).unwrap(),
+                Presented::Public {
+                    client_id: "spa id".into()
+                }
+            );
+        }
+        assert!(presented(Some(&format!("Basic {}", STANDARD.encode(":s"))), &p).is_err());
         assert_eq!(presented(Some("Bearer x"), &p).unwrap(), Presented::Missing);
     }
 
