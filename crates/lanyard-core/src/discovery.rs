@@ -83,7 +83,12 @@ impl Capabilities {
         Capabilities {
             response_types: &["code"],
             response_modes: &["query", "fragment", "form_post"],
-            grant_types: &["authorization_code", "refresh_token", "client_credentials"],
+            grant_types: &[
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
+            ],
             subject_types: &["public"],
             token_endpoint_auth_methods: &[
                 "client_secret_basic",
@@ -100,7 +105,7 @@ impl Capabilities {
             revocation_endpoint: true,
             end_session_endpoint: false,
             registration_endpoint: false,
-            device_authorization_endpoint: false,
+            device_authorization_endpoint: true,
         }
     }
 }
