@@ -56,6 +56,9 @@ impl DeviceStore for MemoryStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let mut s = self.state();
+        if approval.is_some_and(|a| !s.users.contains_key(&a.user_id)) {
+            return Ok(false);
+        }
         match s.devices.by_user_code(user_code_hash) {
             Some(c) if c.status == DeviceCodeStatus::Pending && c.live(now) => {
                 c.status = match approval {
