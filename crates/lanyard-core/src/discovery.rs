@@ -234,6 +234,15 @@ mod tests {
                 .contains(&"RS256".to_owned())
         );
         assert!(custom.scopes_supported.contains(&"openid".to_owned()));
+        assert_eq!(
+            custom.device_authorization_endpoint.as_deref(),
+            Some("https://id.example/oauth2/default/v1/device/authorize")
+        );
+        assert!(
+            custom
+                .grant_types_supported
+                .contains(&"urn:ietf:params:oauth:grant-type:device_code".to_owned())
+        );
     }
 
     #[test]
