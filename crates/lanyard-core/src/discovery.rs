@@ -88,6 +88,7 @@ impl Capabilities {
                 "refresh_token",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:token-exchange",
+                "urn:ietf:params:oauth:grant-type:device_code",
             ],
             subject_types: &["public"],
             token_endpoint_auth_methods: &[
@@ -105,7 +106,7 @@ impl Capabilities {
             revocation_endpoint: true,
             end_session_endpoint: false,
             registration_endpoint: false,
-            device_authorization_endpoint: false,
+            device_authorization_endpoint: true,
         }
     }
 }
@@ -240,6 +241,15 @@ mod tests {
                 .contains(&"RS256".to_owned())
         );
         assert!(custom.scopes_supported.contains(&"openid".to_owned()));
+        assert_eq!(
+            custom.device_authorization_endpoint.as_deref(),
+            Some("https://id.example/oauth2/default/v1/device/authorize")
+        );
+        assert!(
+            custom
+                .grant_types_supported
+                .contains(&"urn:ietf:params:oauth:grant-type:device_code".to_owned())
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod seed;
 mod sql;
 mod sql_apps;
 mod sql_authz;
+mod sql_device;
 mod sql_logs;
 mod sqlite;
 mod user_query;

@@ -43,7 +43,11 @@ fn check_metadata(doc: &Value, issuer: &str) {
             .as_array()
             .is_some_and(|a| a.iter().any(|c| c == "sub"))
     );
-    for grant in ["refresh_token", "client_credentials"] {
+    for grant in [
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ] {
         assert!(has("grant_types_supported", grant), "{grant}");
     }
     for method in [
@@ -64,6 +68,13 @@ fn check_metadata(doc: &Value, issuer: &str) {
     ] {
         assert!(doc[present].is_string(), "{present}");
     }
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        doc["token_endpoint"]
+            .as_str()
+            .unwrap()
+            .replace("/token", "/device/authorize")
+    );
     // Not advertised until implemented.
     assert!(
         doc.get("registration_endpoint").is_none(),

@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod app;
 pub mod auth_server;
 pub mod authz;
+pub mod device;
 pub mod grant;
 pub mod group;
 pub mod key;
@@ -21,6 +22,7 @@ pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Poli
 pub use authz::{
     Claim, ClaimType, ClaimValueType, Consent, GroupFilterType, MetadataPublish, Scope,
 };
+pub use device::{DeviceApproval, DeviceCode, DeviceCodeStatus, DevicePoll};
 pub use grant::{
     AuthorizationCode, CodeRedemption, Consent as ScopeConsent, Grant, RefreshRotation,
     RefreshToken,

@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod device;
 pub mod dpop;
 pub mod grants;
 pub mod introspection;

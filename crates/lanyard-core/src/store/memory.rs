@@ -32,6 +32,8 @@ pub(super) struct State {
     failures: BTreeMap<String, Failures>,
     /// Apps, codes, grants: see `memory_apps.rs`.
     pub(super) apps: super::memory_apps::AppsState,
+    /// Device authorization requests: see `memory_device.rs`.
+    pub(super) devices: super::memory_device::DeviceState,
     scopes: BTreeMap<String, Scope>,
     claims: BTreeMap<String, Claim>,
     deleted_servers: BTreeSet<String>,
@@ -330,6 +332,7 @@ impl UserStore for MemoryStore {
         s.factors.retain(|_, f| f.user_id != id);
         s.failures.remove(id);
         s.apps.forget_user(id);
+        s.devices.forget_user(id);
         Ok(s.users.remove(id).is_some())
     }
     async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>> {

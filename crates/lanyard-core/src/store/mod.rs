@@ -9,6 +9,8 @@ mod authz;
 pub mod memory;
 #[cfg(any(test, feature = "memory"))]
 mod memory_apps;
+#[cfg(any(test, feature = "memory"))]
+mod memory_device;
 
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 
@@ -24,6 +26,7 @@ use crate::model::{
     App, AppGroup, AppUser, AuthorizationCode, ClientSecret, CodeRedemption, Grant,
     RefreshRotation, RefreshToken,
 };
+use crate::model::{DeviceApproval, DeviceCode, DevicePoll};
 use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -376,6 +379,38 @@ pub trait ConsentStore: Send + Sync {
     async fn delete_user_consents(&self, user_id: &str) -> StoreResult<u64>;
 }
 
+/// Device authorization requests (RFC 8628), by the SHA-256 of their device code and of their user code.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Stores a new code; `Conflict` when its user code is taken (the caller draws another).
+    async fn insert_device_code(&self, code: &DeviceCode) -> StoreResult<()>;
+    /// The PENDING, unexpired code whose user code hashes to `user_code_hash`.
+    async fn pending_device_code(
+        &self,
+        user_code_hash: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<Option<DeviceCode>>;
+    /// Atomically approves (with `approval`) or denies (`None`) the code whose user code hashes to
+    /// `user_code_hash`, if it is still PENDING and unexpired at `now`; of two concurrent decisions one wins.
+    async fn decide_device_code(
+        &self,
+        user_code_hash: &[u8; 32],
+        approval: Option<&DeviceApproval>,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Atomically applies [`DeviceCode::poll`] to the code hashing to `hash`: of concurrent polls of an approved
+    /// code exactly one is `Approved`; concurrent polls of a pending one count one after the other.
+    async fn poll_device_code(
+        &self,
+        hash: &[u8; 32],
+        client_id: &str,
+        auth_server_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<DevicePoll>;
+    /// Forgets codes that expired before `before`.
+    async fn delete_expired_device_codes(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
@@ -399,6 +434,7 @@ pub trait Store:
     + AppStore
     + GrantStore
     + ConsentStore
+    + DeviceStore
     + Send
     + Sync
     + 'static

@@ -108,13 +108,14 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 
 /// Whether a request is a sign-in attempt, counted against the per-IP sign-in limit: a `POST` to the Authn API
 /// (`/api/v1/authn` and everything under it: factors, recovery, password change and reset) or to a hosted sign-in
-/// page (`/signin` and everything under it). Showing a page (`GET`) is not an attempt.
+/// page (`/signin` and everything under it), or an entry of a device's user code (`/activate`, RFC 8628 §5.1).
+/// Showing a page (`GET`) is not an attempt.
 pub fn is_signin_attempt(method: &Method, path: &str) -> bool {
     let under = |prefix: &str| {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    method == Method::POST && (under("/api/v1/authn") || under("/signin"))
+    method == Method::POST && (under("/api/v1/authn") || under("/signin") || under("/activate"))
 }
 
 /// Whether the sign-in limit's headers go on a response: always, unless the sign-in limit let the request through
@@ -185,6 +186,7 @@ mod tests {
             "/api/v1/authn/credentials/reset_password",
             "/signin",
             "/signin/reset-password/abc",
+            "/activate",
         ] {
             assert!(is_signin_attempt(&Method::POST, path), "{path}");
             assert!(!is_signin_attempt(&Method::GET, path), "GET {path}");
@@ -194,6 +196,7 @@ mod tests {
             "/api/v1/users",
             "/api/v1/sessions",
             "/signing",
+            "/activated",
             "/login/signout",
             "/oauth2/v1/token",
         ] {

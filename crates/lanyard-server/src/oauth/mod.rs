@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod client;
 pub mod client_keys;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod introspect;
@@ -59,6 +60,8 @@ pub fn router() -> Router<AppState> {
             "/oauth2/{id}/v1/authorize",
             get(authorize::custom).post(authorize::custom),
         )
+        .route("/oauth2/v1/device/authorize", post(device::org))
+        .route("/oauth2/{id}/v1/device/authorize", post(device::custom))
         .route("/oauth2/v1/token", post(token::org))
         .route("/oauth2/{id}/v1/token", post(token::custom))
         .merge(

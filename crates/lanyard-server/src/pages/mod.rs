@@ -1,10 +1,12 @@
 //! The hosted pages: server-rendered HTML (askama templates in `templates/`), accessible, branded with the org's
 //! name, protected from CSRF by a double-submit token, and served with a strict Content Security Policy. They work
 //! without JavaScript; the one script, `/static/webauthn.js` (same origin, no inline script anywhere), runs the
-//! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages.
+//! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages; `device.rs` the
+//! device activation page, `/activate`.
 
 mod activation;
 mod consent;
+mod device;
 mod signin;
 
 use axum::Router;
@@ -18,6 +20,7 @@ pub fn router() -> Router<AppState> {
     signin::routes()
         .merge(consent::routes())
         .merge(activation::routes())
+        .merge(device::routes())
         .route("/static/lanyard.css", get(css))
         .route("/static/webauthn.js", get(webauthn_js))
         // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.

@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod refresh_token;
 pub mod token_exchange;
 
@@ -11,12 +12,15 @@ use serde::Serialize;
 use crate::authz::{ClaimSubject, ClaimTarget, custom_claims};
 use crate::clock::Timestamp;
 use crate::model::{
-    App, AuthServerKind, AuthorizationServer, GrantType, PageRequest, User, UserStatus,
+    App, AuthServerKind, AuthorizationServer, Grant, GrantType, PageRequest, RefreshToken, User,
+    UserStatus,
 };
 use crate::oauth::dpop::Proof;
 use crate::oauth::params::Params;
-use crate::oauth::policy::ServerRules;
-use crate::oauth::tokens::Issuer;
+use crate::oauth::policy::{Asker, ID_TOKEN_LIFETIME, ServerRules, decide};
+use crate::oauth::tokens::{
+    AccessTokenInput, IdTokenInput, Issuer, mint_access_token, mint_id_token, opaque,
+};
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
 use crate::store::{Store, StoreError};
@@ -60,7 +64,8 @@ pub fn grant_type(params: &Params) -> Result<GrantType, OAuthError> {
             g @ (GrantType::AuthorizationCode
             | GrantType::RefreshToken
             | GrantType::ClientCredentials
-            | GrantType::TokenExchange),
+            | GrantType::TokenExchange
+            | GrantType::DeviceCode),
         ) => Ok(g),
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
@@ -99,11 +104,135 @@ pub async fn exchange(
         GrantType::TokenExchange => {
             token_exchange::exchange(ctx, app, &params.only(token_exchange::PARAMS)).await
         }
+        GrantType::DeviceCode => {
+            device_code::exchange(ctx, app, &params.only(device_code::PARAMS)).await
+        }
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "The authorization grant type is not supported by the authorization server.",
         )),
     }
+}
+
+/// A user's authorization of a client, as a redeemed authorization code or an approved device code carries it.
+pub struct UserAuthorization<'a> {
+    /// The id of the grant (the family of tokens) to create.
+    pub grant_id: &'a str,
+    /// The grant type the server's policy is evaluated for.
+    pub grant: GrantType,
+    pub user_id: &'a str,
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub auth_time: Timestamp,
+    pub amr: &'a [String],
+}
+
+/// The tokens of a user's authorization: the policy is evaluated again for the user (who must still be allowed to
+/// sign in); the grant is stored with its first refresh token (with `offline_access`, when the client may refresh);
+/// an access token, and an ID token with `openid`.
+pub async fn issue_user_tokens(
+    ctx: &GrantContext<'_>,
+    app: &App,
+    a: &UserAuthorization<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    let user = active_user(ctx.store, a.user_id).await?;
+    let (group_ids, group_names) = user_groups(ctx, &user.id).await?;
+    let decision = decide(
+        ctx.server,
+        ctx.rules,
+        &Asker {
+            client_id: &app.client.client_id,
+            grant: a.grant,
+            user: Some((&user.id, &group_ids)),
+        },
+        a.scopes,
+    )?;
+    let who = Some((&user, group_names.as_slice()));
+
+    let refresh = (app.client.allows(GrantType::RefreshToken)
+        && a.scopes.iter().any(|s| s == "offline_access"))
+    .then(|| opaque(ctx.random));
+    let grant = Grant {
+        id: a.grant_id.to_owned(),
+        auth_server_id: ctx.server.id.clone(),
+        client_id: app.client.client_id.clone(),
+        user_id: Some(user.id.clone()),
+        scopes: a.scopes.to_vec(),
+        session_id: a.session_id.map(str::to_owned),
+        auth_time: Some(a.auth_time),
+        amr: a.amr.to_vec(),
+        created: ctx.now,
+        expires_at: ctx.now + decision.refresh_lifetime,
+        revoked_at: None,
+        dpop_jkt: ctx.dpop.map(|p| p.jkt.clone()),
+    };
+    let refresh_record = refresh.as_ref().map(|r| RefreshToken {
+        hash: r.hash,
+        grant_id: grant.id.clone(),
+        created: ctx.now,
+        expires_at: (ctx.now + decision.refresh_window).min(grant.expires_at),
+        rotated_at: None,
+    });
+    ctx.store
+        .insert_grant(&grant, refresh_record.as_ref())
+        .await
+        .map_err(storage)?;
+
+    let access = mint_access_token(
+        &ctx.issuer,
+        ctx.now,
+        ctx.random,
+        AccessTokenInput {
+            client_id: &app.client.client_id,
+            user: Some(&user),
+            scopes: a.scopes,
+            grant_id: Some(&grant.id),
+            lifetime: decision.access_token_lifetime,
+            extra: with_cnf(
+                ctx,
+                claims_for(ctx, a.scopes, ClaimTarget::AccessToken, who),
+            ),
+        },
+    )?;
+    let id_token = if a.scopes.iter().any(|s| s == "openid") {
+        Some(mint_id_token(
+            &ctx.issuer,
+            ctx.now,
+            ctx.random,
+            IdTokenInput {
+                client_id: &app.client.client_id,
+                user: &user,
+                scopes: a.scopes,
+                nonce: a.nonce,
+                auth_time: Some(a.auth_time),
+                amr: a.amr,
+                session_id: a.session_id,
+                access_token: Some(&access.token),
+                code: None,
+                lifetime: ID_TOKEN_LIFETIME,
+                extra: claims_for(
+                    ctx,
+                    a.scopes,
+                    ClaimTarget::IdToken {
+                        with_access_token: true,
+                    },
+                    who,
+                ),
+            },
+        )?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        token_type: token_type(ctx),
+        expires_in: decision.access_token_lifetime.num_seconds(),
+        access_token: access.token,
+        scope: a.scopes.join(" "),
+        refresh_token: refresh.map(|r| r.value),
+        id_token,
+        issued_token_type: None,
+    })
 }
 
 /// A storage failure as the client sees it.
