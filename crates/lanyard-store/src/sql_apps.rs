@@ -3,7 +3,7 @@
 //! statement filters on is a column.
 
 use lanyard_core::clock::{Timestamp, from_millis, to_millis};
-use lanyard_core::model::{AuthorizationCode, Grant};
+use lanyard_core::model::{AuthorizationCode, Grant, GrantType};
 use lanyard_core::store::{StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,12 @@ struct GrantData {
     amr: Vec<String>,
     #[serde(default)]
     dpop_jkt: Option<String>,
+    #[serde(default = "authorization_code")]
+    origin: GrantType,
+}
+
+fn authorization_code() -> GrantType {
+    GrantType::AuthorizationCode
 }
 
 pub(crate) fn grant_data(g: &Grant) -> StoreResult<String> {
@@ -84,6 +90,7 @@ pub(crate) fn grant_data(g: &Grant) -> StoreResult<String> {
         auth_time: g.auth_time.map(to_millis),
         amr: g.amr.clone(),
         dpop_jkt: g.dpop_jkt.clone(),
+        origin: g.origin,
     })
     .map_err(|e| StoreError::Backend(e.to_string()))
 }
@@ -116,6 +123,7 @@ pub(crate) fn grant_from(c: GrantColumns) -> StoreResult<Grant> {
         expires_at: from_millis(c.expires_at),
         revoked_at: c.revoked_at.map(from_millis),
         dpop_jkt: d.dpop_jkt,
+        origin: d.origin,
     })
 }
 

@@ -436,6 +436,7 @@ fn grant(id: &str, expires: i64) -> Grant {
         expires_at: at(expires),
         revoked_at: None,
         dpop_jkt: Some("jkt-1".into()),
+        origin: GrantType::DeviceCode,
     }
 }
 

@@ -275,7 +275,25 @@ async fn a_tv_signs_in_through_activate_and_gets_tokens_once() {
     assert!(id["sid"].is_string() && id["auth_time"].is_i64());
     assert!(id.get("nonce").is_none());
 
-    // The refresh token works.
+    // The refresh token works, evaluated as the device grant that started the family: the default rule now
+    // allows only that grant.
+    let (_, policies) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/policies",
+            None,
+        )
+        .await;
+    let pid = policies[0]["id"].as_str().unwrap().to_owned();
+    let rules_path = format!("/api/v1/authorizationServers/default/policies/{pid}/rules");
+    let (_, rules) = env.admin(Method::GET, &rules_path, None).await;
+    let mut rule = rules[0].clone();
+    rule["conditions"]["grantTypes"]["include"] = json!([DEVICE_GRANT]);
+    let rid = rule["id"].as_str().unwrap().to_owned();
+    let (status, updated) = env
+        .admin(Method::PUT, &format!("{rules_path}/{rid}"), Some(rule))
+        .await;
+    assert_eq!(status, 200, "{updated}");
     let refresh = |token: String| {
         let env = &env;
         let client_id = &client_id;

@@ -68,6 +68,9 @@ pub struct Grant {
     pub revoked_at: Option<Timestamp>,
     /// The thumbprint of the DPoP key the grant was issued to: its refresh tokens need proofs with that key.
     pub dpop_jkt: Option<String>,
+    /// The grant type that started the family (authorization code, device code): a refresh is evaluated against
+    /// the server's policies as that grant type, as Okta does.
+    pub origin: crate::model::GrantType,
 }
 
 /// A refresh token: opaque, stored by hash, rotated on every use.

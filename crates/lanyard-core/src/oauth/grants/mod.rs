@@ -166,6 +166,7 @@ pub async fn issue_user_tokens(
         expires_at: ctx.now + decision.refresh_lifetime,
         revoked_at: None,
         dpop_jkt: ctx.dpop.map(|p| p.jkt.clone()),
+        origin: a.grant,
     };
     let refresh_record = refresh.as_ref().map(|r| RefreshToken {
         hash: r.hash,

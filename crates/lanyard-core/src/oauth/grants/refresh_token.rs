@@ -3,7 +3,7 @@
 //! with the same `sub`, `aud`, `azp` and `auth_time`.
 
 use crate::authz::ClaimTarget;
-use crate::model::{App, GrantType, RefreshRotation, RefreshToken};
+use crate::model::{App, RefreshRotation, RefreshToken};
 use crate::oauth::grants::{
     GrantContext, TokenResponse, active_user, claims_for, storage, token_type, user_groups,
     with_cnf,
@@ -86,7 +86,7 @@ pub async fn exchange(
         ctx.rules,
         &Asker {
             client_id: &app.client.client_id,
-            grant: GrantType::AuthorizationCode,
+            grant: grant.origin,
             user: Some((&user.id, &group_ids)),
         },
         &scopes,
