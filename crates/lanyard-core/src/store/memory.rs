@@ -903,6 +903,7 @@ impl AuthServerAdminStore for MemoryStore {
         existing.description = server.description.clone();
         existing.audiences = server.audiences.clone();
         existing.status = server.status;
+        existing.signing_alg = server.signing_alg;
         existing.last_updated = server.last_updated;
         Ok(true)
     }
