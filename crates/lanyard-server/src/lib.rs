@@ -8,6 +8,7 @@
 //! - [`key_admin`]: creating and rotating signing keys, shared by the server, its schedule and the CLI.
 
 pub mod api;
+pub mod clients;
 pub mod config;
 pub mod email;
 pub mod http;
@@ -20,6 +21,7 @@ pub mod ops;
 pub mod pages;
 pub mod passwords;
 pub mod recovery;
+pub mod revocations;
 pub mod session;
 pub mod signin_flow;
 pub mod state;

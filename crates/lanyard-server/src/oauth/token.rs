@@ -57,7 +57,7 @@ async fn token(
         rules: &entry.rules,
         issuer: issuer(state, entry, &iss, &aud)?,
     };
-    let response = grants::exchange(&ctx, &app, grant, &params).await?;
+    let response = grants::exchange(&ctx, &app.app, grant, &params).await?;
     state.metrics.token_issued(grant.as_str());
     let mut r = Json(response).into_response();
     let h = r.headers_mut();
