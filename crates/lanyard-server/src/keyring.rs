@@ -2,10 +2,12 @@
 //! and its discovery and JWKS documents serialised once. Entries are re-read from the store when older than the
 //! configured TTL — one request refreshes while the others keep the previous entry — and dropped at once when this
 //! node changes them (keys, the server record, its scopes), so rotations and changes by other nodes or by the CLI are
-//! visible within the TTL and the node's own at once. A custom server's discovery lists its ALL_CLIENTS scopes.
+//! visible within the TTL and the node's own at once. A custom server's discovery lists its ALL_CLIENTS scopes. Each
+//! entry also remembers the access tokens its keys verified (introspection), so a token seen again within the entry's
+//! life skips its signature check; expiry and revocation are still checked every time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -15,7 +17,9 @@ use lanyard_core::crypto::{MasterKey, SigningAlg, SigningKey};
 use lanyard_core::discovery::{Capabilities, metadata};
 use lanyard_core::keys;
 use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, KeyStatus};
+use lanyard_core::oauth::introspection::VerifiedTokens;
 use lanyard_core::store::{Store, StoreResult};
+use serde_json::{Map, Value};
 
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
@@ -23,6 +27,8 @@ use crate::metrics::Metrics;
 pub struct Entry {
     pub server: AuthorizationServer,
     pub keys: Vec<KeyRecord>,
+    /// The public JWK of every key in `keys`, for verifying the server's own tokens.
+    pub public_keys: Vec<lanyard_core::crypto::Jwk>,
     pub active: HashMap<SigningAlg, Arc<SigningKey>>,
     pub jwks: Bytes,
     /// A strong validator of the JWKS, for `If-None-Match`.
@@ -30,7 +36,39 @@ pub struct Entry {
     pub discovery: Bytes,
     /// A custom server's scopes, claims and access policies (empty for the org server).
     pub rules: lanyard_core::oauth::policy::ServerRules,
+    /// The server's access tokens whose signature this entry's keys verified (introspection, revocation). It lives
+    /// as long as the entry: a reload (at the TTL, or on a change) starts it empty.
+    pub verified: VerifiedCache,
     loaded: Instant,
+}
+
+/// At most this many verified tokens per server; when full, it starts over.
+const MAX_VERIFIED: usize = 4096;
+
+type Claims = Arc<Map<String, Value>>;
+
+/// Verified access tokens by the SHA-256 of the token, with their claims.
+#[derive(Default)]
+pub struct VerifiedCache(Mutex<HashMap<[u8; 32], Claims>>);
+
+impl VerifiedTokens for VerifiedCache {
+    fn get(&self, token: &str) -> Option<Claims> {
+        let key = lanyard_core::crypto::sha256(token.as_bytes());
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
+    }
+
+    fn put(&self, token: &str, claims: Claims) {
+        let key = lanyard_core::crypto::sha256(token.as_bytes());
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_VERIFIED {
+            map.clear();
+        }
+        map.insert(key, claims);
+    }
 }
 
 impl Entry {
@@ -156,12 +194,14 @@ impl Keyring {
         self.record_metrics(&server.id, &keys);
         let entry = Arc::new(Entry {
             server,
+            public_keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
             keys,
             active,
             jwks: Bytes::from(jwks),
             jwks_etag,
             discovery: Bytes::from(discovery),
             rules,
+            verified: VerifiedCache::default(),
             loaded: Instant::now(),
         });
         self.entries

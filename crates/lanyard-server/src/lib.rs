@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod api;
+pub mod clients;
 pub mod config;
 pub mod email;
 pub mod http;
@@ -21,6 +22,7 @@ pub mod ops;
 pub mod pages;
 pub mod passwords;
 pub mod recovery;
+pub mod revocations;
 pub mod session;
 pub mod signin_flow;
 pub mod state;

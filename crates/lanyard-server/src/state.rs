@@ -11,10 +11,12 @@ use lanyard_core::store::Store;
 
 use crate::api::auth::TouchThrottle;
 use crate::api::rate_limit::RateLimiter;
+use crate::clients::ClientCache;
 use crate::config::ServerConfig;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::passwords::PasswordHasher;
+use crate::revocations::RevocationBatcher;
 use crate::syslog::SystemLog;
 
 /// Everything a handler can reach. Cheap to clone.
@@ -28,6 +30,10 @@ pub struct Inner {
     pub random: Arc<dyn Random>,
     pub master: Arc<MasterKey>,
     pub keyring: Keyring,
+    /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
+    pub clients: ClientCache,
+    /// Introspection's revocation checks, batched (`crate::revocations`).
+    pub revocations: RevocationBatcher,
     pub metrics: Metrics,
     pub rate_limiter: RateLimiter,
     /// Sign-in attempts per client IP (`api::rate_limit::signin_throttle`); `None` when turned off.
@@ -69,6 +75,8 @@ impl AppState {
             config.clone(),
             metrics.clone(),
         );
+        let clients = ClientCache::new(store.clone(), config.keyring_ttl);
+        let revocations = RevocationBatcher::new(store.clone());
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         let signin_rate_limiter = (config.signin_rate_limit_per_minute > 0)
             .then(|| RateLimiter::new(config.signin_rate_limit_per_minute));
@@ -89,6 +97,8 @@ impl AppState {
             random,
             master,
             keyring,
+            clients,
+            revocations,
             metrics,
             rate_limiter,
             signin_rate_limiter,

@@ -636,18 +636,71 @@ macro_rules! app_sql {
                 }
 
                 async fn access_token_revoked(&self, jti: &str, grant_id: Option<&str>) -> StoreResult<bool> {
+                    let Some(grant_id) = grant_id else {
+                        // A token without a grant (client credentials): one primary-key probe.
+                        let row = optional(
+                            sqlx::query("SELECT 1 AS yes FROM revoked_access_tokens WHERE jti = $1").bind(jti),
+                            &self.pool,
+                            |_| Ok(()),
+                        )
+                        .await?;
+                        return Ok(row.is_some());
+                    };
                     let row = optional(
                         sqlx::query(
                             "SELECT 1 AS yes WHERE EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1) \
                              OR EXISTS (SELECT 1 FROM grants WHERE id = $2 AND revoked_at IS NOT NULL)",
                         )
                         .bind(jti)
-                        .bind(grant_id.unwrap_or("")),
+                        .bind(grant_id),
                         &self.pool,
                         |_| Ok(()),
                     )
                     .await?;
                     Ok(row.is_some())
+                }
+
+                async fn access_tokens_revoked(&self, tokens: &[(String, Option<String>)]) -> StoreResult<Vec<bool>> {
+                    if tokens.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // One query: the revoked jtis among the tokens', then the revoked grants among theirs.
+                    let grants: Vec<&str> = tokens.iter().filter_map(|(_, g)| g.as_deref()).collect();
+                    let list = |from: usize, n: usize| {
+                        (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                    };
+                    let mut sql = format!(
+                        "SELECT 'a' AS kind, jti AS id FROM revoked_access_tokens WHERE jti IN ({})",
+                        list(1, tokens.len())
+                    );
+                    if !grants.is_empty() {
+                        sql.push_str(&format!(
+                            " UNION ALL SELECT 'g' AS kind, id FROM grants WHERE revoked_at IS NOT NULL AND id IN ({})",
+                            list(tokens.len() + 1, grants.len())
+                        ));
+                    }
+                    // Only numbered placeholders are formatted in; every value is bound.
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (jti, _) in tokens {
+                        query = query.bind(jti.as_str());
+                    }
+                    for g in &grants {
+                        query = query.bind(*g);
+                    }
+                    let rows = all(query, &self.pool, |row| {
+                        let kind: String = get(row, "kind")?;
+                        let id: String = get(row, "id")?;
+                        Ok((kind == "g", id))
+                    })
+                    .await?;
+                    let revoked: std::collections::HashSet<(bool, String)> = rows.into_iter().collect();
+                    Ok(tokens
+                        .iter()
+                        .map(|(jti, grant)| {
+                            revoked.contains(&(false, jti.clone()))
+                                || grant.as_ref().is_some_and(|g| revoked.contains(&(true, g.clone())))
+                        })
+                        .collect())
                 }
 
                 async fn record_jti(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool> {

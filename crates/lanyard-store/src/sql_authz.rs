@@ -222,7 +222,7 @@ macro_rules! authz_sql {
                 async fn update_auth_server(&self, s: &AuthorizationServer) -> StoreResult<bool> {
                     let done = sqlx::query(
                         "UPDATE authorization_servers SET name = $2, description = $3, audiences = $4, status = $5, \
-                         last_updated = $6 WHERE id = $1",
+                         last_updated = $6, signing_alg = $7 WHERE id = $1",
                     )
                     .bind(&s.id)
                     .bind(&s.name)
@@ -230,6 +230,7 @@ macro_rules! authz_sql {
                     .bind(to_json(&s.audiences)?)
                     .bind(s.status.as_str())
                     .bind(to_millis(s.last_updated))
+                    .bind(s.signing_alg.as_str())
                     .execute(&self.pool)
                     .await
                     .map_err(db_err)?;

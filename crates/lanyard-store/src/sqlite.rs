@@ -30,6 +30,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A connection to a local file does not go stale: no ping (a round trip to the connection's thread)
+            // before every statement.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| OpenError::Connect(format!("{}: {e}", path.display())))?;

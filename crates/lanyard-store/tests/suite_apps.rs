@@ -561,12 +561,35 @@ async fn access_tokens_are_revoked_by_jti_or_through_their_grant(store: Arc<dyn 
             .await
             .unwrap()
     );
+    let batch = |items: &[(&str, Option<&str>)]| -> Vec<(String, Option<String>)> {
+        items
+            .iter()
+            .map(|(j, g)| (j.to_string(), g.map(str::to_owned)))
+            .collect()
+    };
+    let tokens = batch(&[
+        ("AT.1", None),
+        ("AT.2", Some("oag1")),
+        ("AT.3", None),
+        ("AT.1", Some("oag9")),
+    ]);
+    assert_eq!(
+        store.access_tokens_revoked(&tokens).await.unwrap(),
+        vec![true, false, false, true]
+    );
+    assert!(store.access_tokens_revoked(&[]).await.unwrap().is_empty());
     store.revoke_grant("oag1", at(1)).await.unwrap();
     assert!(
         store
             .access_token_revoked("AT.2", Some("oag1"))
             .await
             .unwrap()
+    );
+    // The grant's revocation in a batch, next to tokens without grants; a grant id is never taken for a jti.
+    let tokens = batch(&[("AT.3", None), ("AT.2", Some("oag1")), ("oag1", None)]);
+    assert_eq!(
+        store.access_tokens_revoked(&tokens).await.unwrap(),
+        vec![false, true, false]
     );
 }
 

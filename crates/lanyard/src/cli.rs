@@ -210,4 +210,18 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
         seconds: f64,
     },
+    /// Measure JWT signatures (and verifications) per second, per algorithm, on one thread.
+    ///
+    /// For each of RS256, ES256 and EdDSA: a fresh key signs an access token shaped like the token endpoint's
+    /// (`lanyard_core::crypto::jws::sign`: header and claims serialised, Base64url, signed) in a loop for
+    /// `--seconds`, then verifies one such token (parse, signature) in a loop for `--seconds`. Prints one line per
+    /// algorithm: `alg=… signs_per_second=… us_per_sign=… verifies_per_second=… cpu_share=…`, and on Linux
+    /// `signs_per_cpu_second=… verifies_per_cpu_second=…` (per second of the measuring thread's own CPU time, steadier
+    /// on a shared machine). Pin it (`taskset -c 0`) to measure one core.
+    #[command(name = "sign-rate")]
+    SignRate {
+        /// How long to sign, and then to verify, per algorithm.
+        #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+        seconds: f64,
+    },
 }

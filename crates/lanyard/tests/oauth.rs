@@ -1874,3 +1874,250 @@ async fn userinfo_answers_bearer_and_dpop_tokens_with_openid() {
             .starts_with("DPoP")
     );
 }
+
+/// A service app with `client_secret_basic`; its client.
+async fn service_app(env: &Env) -> Client {
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
+    let (status, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    assert_eq!(status, 200, "{svc}");
+    Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn this_node_s_changes_to_a_client_reach_client_authentication_at_once() {
+    // Each node keeps the clients that authenticated for a few seconds; its own changes through the Apps API must
+    // drop them at once (these steps take well under the cache's 5 s).
+    let env = Env::start();
+    let svc = service_app(&env).await;
+    scope(&env, "jobs.run").await;
+    let cc = [("grant_type", "client_credentials"), ("scope", "jobs.run")];
+    let status = |c: &Client| {
+        let auth = basic(c);
+        let env = &env;
+        async move { token_request(env, "default", Some(&auth), &cc).await.0 }
+    };
+    assert_eq!(status(&svc).await, 200);
+    // A new secret works at once, next to the old one.
+    let (s, created) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{}/credentials/secrets", svc.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{created}");
+    let second = Client {
+        id: svc.id.clone(),
+        secret: created["client_secret"].as_str().map(str::to_owned),
+    };
+    assert_eq!(status(&second).await, 200, "the new secret works at once");
+    assert_eq!(status(&svc).await, 200);
+    // Deactivating the old secret ends it at once.
+    let (_, secrets) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/apps/{}/credentials/secrets", svc.id),
+            None,
+        )
+        .await;
+    let old = secrets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] != created["id"])
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, body) = env
+        .admin(
+            Method::POST,
+            &format!(
+                "/api/v1/apps/{}/credentials/secrets/{old}/lifecycle/deactivate",
+                svc.id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        status(&svc).await,
+        401,
+        "a deactivated secret fails at once"
+    );
+    assert_eq!(status(&second).await, 200);
+    // And back, then the app itself.
+    let path = format!(
+        "/api/v1/apps/{}/credentials/secrets/{old}/lifecycle/activate",
+        svc.id
+    );
+    assert_eq!(env.admin(Method::POST, &path, None).await.0, 200);
+    assert_eq!(
+        status(&svc).await,
+        200,
+        "a reactivated secret works at once"
+    );
+    let path = format!("/api/v1/apps/{}/lifecycle/deactivate", svc.id);
+    assert_eq!(env.admin(Method::POST, &path, None).await.0, 200);
+    assert_eq!(
+        status(&second).await,
+        401,
+        "a deactivated app fails at once"
+    );
+    let path = format!("/api/v1/apps/{}/lifecycle/activate", svc.id);
+    assert_eq!(env.admin(Method::POST, &path, None).await.0, 200);
+    assert_eq!(
+        status(&second).await,
+        200,
+        "a reactivated app works at once"
+    );
+    // A replace that takes the grant away applies at once.
+    let (_, app) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{}", svc.id), None)
+        .await;
+    let mut body = app.clone();
+    body["settings"]["oauthClient"]["grant_types"] = json!(["authorization_code"]);
+    body["settings"]["oauthClient"]["application_type"] = json!("web");
+    body["settings"]["oauthClient"]["redirect_uris"] = json!([REDIRECT]);
+    body["settings"]["oauthClient"]["response_types"] = json!(["code"]);
+    let (s, replaced) = env
+        .admin(Method::PUT, &format!("/api/v1/apps/{}", svc.id), Some(body))
+        .await;
+    assert_eq!(s, 200, "{replaced}");
+    let (s, _, e) = token_request(&env, "default", Some(&basic(&second)), &cc).await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_custom_server_signs_with_the_algorithm_it_was_created_with() {
+    let env = Env::start();
+    let svc = service_app(&env).await;
+    for alg in ["ES256", "EdDSA"] {
+        let (s, server) = env
+            .admin(
+                Method::POST,
+                "/api/v1/authorizationServers",
+                Some(json!({"name": format!("Srv {alg}"), "description": "d", "audiences": ["api://x"],
+                    "credentials": {"signing": {"alg": alg}}})),
+            )
+            .await;
+        assert_eq!(s, 201, "{server}");
+        assert_eq!(server["credentials"]["signing"]["alg"], alg);
+        let id = server["id"].as_str().unwrap().to_owned();
+        let (s, _) = env
+            .admin(
+                Method::POST,
+                &format!("/api/v1/authorizationServers/{id}/scopes"),
+                Some(json!({"name": "svc.read"})),
+            )
+            .await;
+        assert!(s == 200 || s == 201);
+        let (_, policy) = env
+            .admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/policies"), Some(json!({
+                "type": "OAUTH_AUTHORIZATION_POLICY", "name": "All", "description": "all", "priority": 1,
+                "conditions": {"clients": {"include": ["ALL_CLIENTS"]}}})))
+            .await;
+        let pid = policy["id"].as_str().unwrap();
+        let (s, rule) = env
+            .admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/policies/{pid}/rules"), Some(json!({
+                "type": "RESOURCE_ACCESS", "name": "CC", "priority": 1,
+                "conditions": {"people": {"groups": {"include": ["EVERYONE"]}}, "grantTypes": {"include": ["client_credentials"]},
+                    "scopes": {"include": ["*"]}},
+                "actions": {"token": {"accessTokenLifetimeMinutes": 60, "refreshTokenLifetimeMinutes": 0, "refreshTokenWindowMinutes": 10080}}})))
+            .await;
+        assert!(s == 200 || s == 201, "{rule}");
+        let cc = [("grant_type", "client_credentials"), ("scope", "svc.read")];
+        let (s, _, body) = token_request(&env, &id, Some(&basic(&svc)), &cc).await;
+        assert_eq!(s, 200, "{body}");
+        let at = body["access_token"].as_str().unwrap();
+        assert_eq!(UnverifiedJws::parse(at).unwrap().header["alg"], alg);
+        verified(&env, &format!("/oauth2/{id}/v1/keys"), at).await;
+        // Introspection verifies it.
+        let (s, _, i) = post_form(
+            &env,
+            &format!("/oauth2/{id}/v1/introspect"),
+            Some(&basic(&svc)),
+            &[("token", at)],
+        )
+        .await;
+        assert_eq!((s, &i["active"]), (200, &json!(true)), "{i}");
+        // Introspected again (its signature remembered by the node), then revoked: inactive at once.
+        let introspect = |token: String| {
+            let (env, svc, id) = (&env, &svc, &id);
+            async move {
+                post_form(
+                    env,
+                    &format!("/oauth2/{id}/v1/introspect"),
+                    Some(&basic(svc)),
+                    &[("token", &token)],
+                )
+                .await
+                .2
+            }
+        };
+        assert_eq!(introspect(at.to_owned()).await["active"], true);
+        let (s, _, _) = post_form(
+            &env,
+            &format!("/oauth2/{id}/v1/revoke"),
+            Some(&basic(&svc)),
+            &[("token", at)],
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(introspect(at.to_owned()).await, json!({"active": false}));
+        // A replace without an algorithm keeps it; with one, changes it at once.
+        let mut put =
+            json!({"name": format!("Srv {alg}"), "description": "d", "audiences": ["api://x"]});
+        let (s, kept) = env
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/authorizationServers/{id}"),
+                Some(put.clone()),
+            )
+            .await;
+        assert_eq!(
+            (s, &kept["credentials"]["signing"]["alg"]),
+            (200, &json!(alg)),
+            "{kept}"
+        );
+        put["credentials"] = json!({"signing": {"alg": "RS256"}});
+        let (s, changed) = env
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/authorizationServers/{id}"),
+                Some(put),
+            )
+            .await;
+        assert_eq!(
+            (s, &changed["credentials"]["signing"]["alg"]),
+            (200, &json!("RS256")),
+            "{changed}"
+        );
+        let (_, _, body) = token_request(&env, &id, Some(&basic(&svc)), &cc).await;
+        let at = body["access_token"].as_str().unwrap();
+        assert_eq!(UnverifiedJws::parse(at).unwrap().header["alg"], "RS256");
+    }
+    // An unknown algorithm is refused.
+    let (s, e) = env
+        .admin(
+            Method::POST,
+            "/api/v1/authorizationServers",
+            Some(
+                json!({"name": "Bad", "description": "d", "audiences": ["api://x"],
+                "credentials": {"signing": {"alg": "HS256"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 400, "{e}");
+}

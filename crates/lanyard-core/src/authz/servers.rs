@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::fields::{Invalid, Reader};
 use crate::clock::Timestamp;
+use crate::crypto::SigningAlg;
 use crate::id::{derived_id, prefix};
 use crate::model::{Consent, MetadataPublish, Scope};
 
@@ -20,10 +21,14 @@ pub struct ServerFields {
     pub name: String,
     pub description: String,
     pub audiences: Vec<String>,
+    /// `credentials.signing.alg` (Lanyard's extension: Okta's servers always sign with RS256): the algorithm of the
+    /// server's access and ID tokens, `RS256`, `ES256` or `EdDSA`; `None` when absent (create: RS256; replace: kept).
+    pub signing_alg: Option<SigningAlg>,
 }
 
 /// Validates a server body: `name`, `description` and a non-empty `audiences` are required (as Okta's);
-/// `issuerMode` may only be `ORG_URL` (custom domains do not exist here); other fields are ignored.
+/// `issuerMode` may only be `ORG_URL` (custom domains do not exist here); `credentials.signing.alg` may choose the
+/// signing algorithm; other fields are ignored.
 pub fn validate_server(body: &Value) -> Result<ServerFields, Invalid> {
     let mut r = Reader::new(body);
     let name = r.string("name", true, NAME_MAX);
@@ -55,10 +60,29 @@ pub fn validate_server(body: &Value) -> Result<ServerFields, Invalid> {
             format!("only ORG_URL is supported, not {mode:?}"),
         );
     }
+    let mut credentials = r.object("credentials");
+    let mut signing = credentials.object("signing");
+    let signing_alg = match signing.raw("alg") {
+        None => None,
+        Some(Value::String(a)) => match a.parse::<SigningAlg>() {
+            Ok(alg) => Some(alg),
+            Err(_) => {
+                signing.fail("alg", format!("must be RS256, ES256 or EdDSA, not {a:?}"));
+                None
+            }
+        },
+        Some(_) => {
+            signing.fail("alg", "must be a string");
+            None
+        }
+    };
+    credentials.absorb(signing);
+    r.absorb(credentials);
     let fields = ServerFields {
         name: name.unwrap_or_default(),
         description: description.unwrap_or_default(),
         audiences: audiences.unwrap_or_default(),
+        signing_alg,
     };
     r.finish(fields)
 }
@@ -134,6 +158,31 @@ mod tests {
             validate_server(&json!({"name": "a", "description": "b", "audiences": ["api://a"]}))
                 .unwrap();
         assert_eq!(ok.audiences, vec!["api://a"]);
+        assert_eq!(ok.signing_alg, None);
+    }
+
+    #[test]
+    fn the_signing_algorithm_may_be_chosen() {
+        let body = |alg: Value| json!({"name": "a", "description": "b", "audiences": ["x"], "credentials": {"signing": {"alg": alg, "use": "sig"}}});
+        for (name, alg) in [
+            ("RS256", SigningAlg::RS256),
+            ("ES256", SigningAlg::ES256),
+            ("EdDSA", SigningAlg::EdDSA),
+        ] {
+            assert_eq!(
+                validate_server(&body(json!(name))).unwrap().signing_alg,
+                Some(alg)
+            );
+        }
+        for bad in [json!("HS256"), json!("es256"), json!(7)] {
+            let err = validate_server(&body(bad)).unwrap_err();
+            assert!(err.names("credentials.signing.alg"), "{err}");
+        }
+        let err = validate_server(
+            &json!({"name": "a", "description": "b", "audiences": ["x"], "credentials": 1}),
+        )
+        .unwrap_err();
+        assert!(err.names("credentials"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! `jti` usable once) and `none` for public clients. Every failure is the same `invalid_client` to the client; the
 //! reason goes to the log.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,10 +14,10 @@ use crate::apps::secret_matches;
 use crate::clock::Timestamp;
 use crate::crypto::Jwk;
 use crate::crypto::verify::UnverifiedJws;
-use crate::model::{App, ClientAuthMethod, LifecycleStatus};
+use crate::model::{App, ClientAuthMethod, ClientSecret, LifecycleStatus};
 use crate::oauth::params::Params;
 use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::store::Store;
+use crate::store::{Store, StoreResult};
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -169,6 +171,46 @@ pub trait ClientKeys: Send + Sync {
     async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError>;
 }
 
+/// A client as client authentication reads it: the app and, when it authenticates with a secret, its secrets (their
+/// hashes and statuses).
+#[derive(Debug, Clone)]
+pub struct KnownClient {
+    pub app: App,
+    pub secrets: Vec<ClientSecret>,
+}
+
+/// Where client authentication finds clients: the store itself ([`StoreClients`]), or a cache in front of it.
+#[async_trait]
+pub trait ClientDirectory: Send + Sync {
+    /// The app whose client id is `client_id`, with its secrets if it uses one; `None` if there is no such app.
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Arc<KnownClient>>>;
+}
+
+/// Reads every client from the store: one read for the app, one for its secrets.
+pub struct StoreClients<'a>(pub &'a dyn Store);
+
+#[async_trait]
+impl ClientDirectory for StoreClients<'_> {
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Arc<KnownClient>>> {
+        load_client(self.0, client_id)
+            .await
+            .map(|c| c.map(Arc::new))
+    }
+}
+
+/// The app with client id `client_id` and, if it authenticates with a secret, its secrets, from the store.
+pub async fn load_client(store: &dyn Store, client_id: &str) -> StoreResult<Option<KnownClient>> {
+    let Some(app) = store.app_by_client_id(client_id).await? else {
+        return Ok(None);
+    };
+    let secrets = if app.client.token_endpoint_auth_method.uses_secret() {
+        store.client_secrets(&app.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(KnownClient { app, secrets }))
+}
+
 /// The registered keys only (no fetching).
 pub struct RegisteredKeys;
 
@@ -187,15 +229,17 @@ impl ClientKeys for RegisteredKeys {
 /// The longest a client assertion may live: its `jti` is remembered that long.
 const MAX_ASSERTION_LIFETIME: i64 = 3600;
 
-/// Authenticates the client: the active app it is. `audiences` are the values a client assertion's `aud` may hold
-/// (the endpoint URL, the token endpoint URL, the issuer).
+/// Authenticates the client: the active app it is (with its secrets, shared with `clients`). `clients` finds the app and its secrets; `store` records client
+/// assertions' `jti`. `audiences` are the values a client assertion's `aud` may hold (the endpoint URL, the token
+/// endpoint URL, the issuer).
 pub async fn authenticate(
     store: &dyn Store,
+    clients: &dyn ClientDirectory,
     keys: &dyn ClientKeys,
     presented: &Presented,
     audiences: &[String],
     now: Timestamp,
-) -> Result<App, OAuthError> {
+) -> Result<Arc<KnownClient>, OAuthError> {
     let claimed_id = match presented {
         Presented::Secret { client_id, .. } | Presented::Public { client_id } => client_id.clone(),
         Presented::Assertion { assertion } => UnverifiedJws::parse(assertion)
@@ -209,8 +253,8 @@ pub async fn authenticate(
             .ok_or_else(|| failed("client assertion without sub"))?,
         Presented::Missing => return Err(failed("no client credentials")),
     };
-    let app = store
-        .app_by_client_id(&claimed_id)
+    let known = clients
+        .client(&claimed_id)
         .await
         .map_err(|e| {
             OAuthError::new(
@@ -220,6 +264,7 @@ pub async fn authenticate(
             .with_detail(e.to_string())
         })?
         .ok_or_else(|| failed(format!("unknown client {claimed_id}")))?;
+    let app = &known.app;
     if app.status != LifecycleStatus::Active {
         return Err(failed(format!("client {claimed_id} is inactive")));
     }
@@ -229,14 +274,7 @@ pub async fn authenticate(
             if !method.uses_secret() {
                 return Err(failed(format!("client {claimed_id} does not use a secret")));
             }
-            let secrets = store.client_secrets(&app.id).await.map_err(|e| {
-                OAuthError::new(
-                    ErrorCode::ServerError,
-                    "The server could not check the client.",
-                )
-                .with_detail(e.to_string())
-            })?;
-            if !secret_matches(secret, &secrets) {
+            if !secret_matches(secret, &known.secrets) {
                 return Err(failed(format!("wrong secret for client {claimed_id}")));
             }
         }
@@ -253,11 +291,11 @@ pub async fn authenticate(
                     "client {claimed_id} does not use private_key_jwt"
                 )));
             }
-            check_assertion(store, keys, &app, assertion, audiences, now).await?;
+            check_assertion(store, keys, app, assertion, audiences, now).await?;
         }
         Presented::Missing => unreachable!("handled above"),
     }
-    Ok(app)
+    Ok(known)
 }
 
 async fn check_assertion(

@@ -2,6 +2,10 @@
 //! by signature, issuer, expiry and revocation (of the token or of its grant); refresh tokens are looked up by hash
 //! and only their own client may introspect them. Anything else is `{"active": false}`.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
 use serde_json::{Map, Value, json};
 
 use crate::clock::Timestamp;
@@ -11,7 +15,7 @@ use crate::model::App;
 use crate::oauth::grants::storage;
 use crate::oauth::tokens::{grant_of_jti, hash_of};
 use crate::oauth_error::OAuthError;
-use crate::store::Store;
+use crate::store::{Store, StoreResult};
 
 /// The server whose tokens are introspected.
 pub struct OwnServer<'a> {
@@ -19,6 +23,44 @@ pub struct OwnServer<'a> {
     pub issuer: &'a str,
     /// Every published public key (ACTIVE, NEXT, recently EXPIRED).
     pub keys: &'a [Jwk],
+    /// The tokens whose signature was verified with these keys already ([`NotRemembered`]: none).
+    pub verified: &'a dyn VerifiedTokens,
+}
+
+/// Access tokens whose signature (and `typ`) was verified with one set of keys, and their claims. A node may remember
+/// them while its keys do not change, and skip the signature check of a token seen again: a signature's validity
+/// never changes for the same keys. Expiry, issuer and revocation are still checked each time.
+pub trait VerifiedTokens: Send + Sync {
+    fn get(&self, token: &str) -> Option<Arc<Map<String, Value>>>;
+    fn put(&self, token: &str, claims: Arc<Map<String, Value>>);
+}
+
+/// Remembers nothing: every token's signature is checked.
+pub struct NotRemembered;
+
+impl VerifiedTokens for NotRemembered {
+    fn get(&self, _token: &str) -> Option<Arc<Map<String, Value>>> {
+        None
+    }
+    fn put(&self, _token: &str, _claims: Arc<Map<String, Value>>) {}
+}
+
+/// Answers whether access tokens are revoked: the store itself ([`StoreRevocations`]), or a node's batching of
+/// concurrent questions into one read. Never a cache: a revocation made anywhere shows at the next question.
+#[async_trait]
+pub trait Revocations: Send + Sync {
+    /// Whether the access token `jti` (of grant `grant_id`, if any) has been revoked, one way or the other.
+    async fn revoked(&self, jti: &str, grant_id: Option<&str>) -> StoreResult<bool>;
+}
+
+/// One store read per question.
+pub struct StoreRevocations<'a>(pub &'a dyn Store);
+
+#[async_trait]
+impl Revocations for StoreRevocations<'_> {
+    async fn revoked(&self, jti: &str, grant_id: Option<&str>) -> StoreResult<bool> {
+        self.0.access_token_revoked(jti, grant_id).await
+    }
 }
 
 pub fn inactive() -> Value {
@@ -30,13 +72,20 @@ pub fn verified_access_token(
     server: &OwnServer<'_>,
     token: &str,
     now: Timestamp,
-) -> Option<Map<String, Value>> {
-    let jws = UnverifiedJws::parse(token).ok()?;
-    if jws.typ() != Some("at+jwt") {
-        return None;
-    }
-    jws.verify(server.keys).ok()?;
-    let c = jws.claims;
+) -> Option<Arc<Map<String, Value>>> {
+    let c = match server.verified.get(token) {
+        Some(c) => c,
+        None => {
+            let jws = UnverifiedJws::parse(token).ok()?;
+            if jws.typ() != Some("at+jwt") {
+                return None;
+            }
+            jws.verify(server.keys).ok()?;
+            let c = Arc::new(jws.claims);
+            server.verified.put(token, c.clone());
+            c
+        }
+    };
     let exp = c.get("exp").and_then(Value::as_i64)?;
     if c.get("iss").and_then(Value::as_str) != Some(server.issuer) || exp <= now.timestamp() {
         return None;
@@ -46,6 +95,7 @@ pub fn verified_access_token(
 
 pub async fn introspect(
     store: &dyn Store,
+    revocations: &dyn Revocations,
     server: &OwnServer<'_>,
     caller: &App,
     token: &str,
@@ -53,8 +103,8 @@ pub async fn introspect(
 ) -> Result<Value, OAuthError> {
     if let Some(c) = verified_access_token(server, token, now) {
         let jti = c.get("jti").and_then(Value::as_str).unwrap_or_default();
-        if store
-            .access_token_revoked(jti, grant_of_jti(jti))
+        if revocations
+            .revoked(jti, grant_of_jti(jti))
             .await
             .map_err(storage)?
         {
@@ -124,4 +174,89 @@ pub async fn introspect(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::crypto::{SigningAlg, SigningKey};
+    use crate::oauth::tokens::{AccessTokenInput, Issuer, mint_access_token};
+    use crate::random::TestRandom;
+
+    #[derive(Default)]
+    struct Remembering(Mutex<HashMap<String, Arc<Map<String, Value>>>>);
+
+    impl VerifiedTokens for Remembering {
+        fn get(&self, token: &str) -> Option<Arc<Map<String, Value>>> {
+            self.0.lock().unwrap().get(token).cloned()
+        }
+        fn put(&self, token: &str, claims: Arc<Map<String, Value>>) {
+            self.0.lock().unwrap().insert(token.to_owned(), claims);
+        }
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire_and_only_verified_ones_are_remembered() {
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let aud = vec!["api://x".to_owned()];
+        let iss = Issuer {
+            issuer: "http://x/oauth2/s1",
+            audiences: &aud,
+            org_id: "00o1",
+            access_token_key: &key,
+            id_token_key: &key,
+        };
+        let now = crate::clock::from_millis(1_700_000_000_000);
+        let token = mint_access_token(
+            &iss,
+            now,
+            &TestRandom::default(),
+            AccessTokenInput {
+                client_id: "c1",
+                user: None,
+                scopes: &["read".into()],
+                grant_id: None,
+                lifetime: chrono::Duration::minutes(5),
+                extra: Map::new(),
+            },
+        )
+        .unwrap()
+        .token;
+        let keys = [key.public_jwk().clone()];
+        let memory = Remembering::default();
+        let server = OwnServer {
+            id: "s1",
+            issuer: "http://x/oauth2/s1",
+            keys: &keys,
+            verified: &memory,
+        };
+        assert!(verified_access_token(&server, &token, now).is_some());
+        assert_eq!(memory.0.lock().unwrap().len(), 1);
+        // Remembered, and still checked for expiry and issuer.
+        let later = now + chrono::Duration::minutes(6);
+        assert!(verified_access_token(&server, &token, later).is_none());
+        let elsewhere = OwnServer {
+            issuer: "http://x/oauth2/s2",
+            ..server
+        };
+        assert!(verified_access_token(&elsewhere, &token, now).is_none());
+        // A forged token (another key, same kid) is neither accepted nor remembered.
+        let other = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let (input, _) = token.rsplit_once('.').unwrap();
+        let forged = format!(
+            "{input}.{}",
+            crate::random::b64url(&other.sign(input.as_bytes()).unwrap())
+        );
+        let server = OwnServer {
+            id: "s1",
+            issuer: "http://x/oauth2/s1",
+            keys: &keys,
+            verified: &memory,
+        };
+        assert!(verified_access_token(&server, &forged, now).is_none());
+        assert_eq!(memory.0.lock().unwrap().len(), 1);
+    }
 }

@@ -906,6 +906,7 @@ impl AuthServerAdminStore for MemoryStore {
         existing.description = server.description.clone();
         existing.audiences = server.audiences.clone();
         existing.status = server.status;
+        existing.signing_alg = server.signing_alg;
         existing.last_updated = server.last_updated;
         Ok(true)
     }

@@ -352,6 +352,18 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> StoreResult<()>;
     /// Whether the access token `jti` (of grant `grant_id`, if any) has been revoked, one way or the other.
     async fn access_token_revoked(&self, jti: &str, grant_id: Option<&str>) -> StoreResult<bool>;
+    /// [`Store::access_token_revoked`] for several tokens `(jti, grant id)` at once: one answer per token, in
+    /// order. The SQL stores answer with one query.
+    async fn access_tokens_revoked(
+        &self,
+        tokens: &[(String, Option<String>)],
+    ) -> StoreResult<Vec<bool>> {
+        let mut out = Vec::with_capacity(tokens.len());
+        for (jti, grant) in tokens {
+            out.push(self.access_token_revoked(jti, grant.as_deref()).await?);
+        }
+        Ok(out)
+    }
     /// Records a one-time identifier (a client assertion's or DPoP proof's `jti`, namespaced by the caller) until
     /// `expires_at`; false when it was seen before (a replay). Atomic across nodes.
     async fn record_jti(&self, key: &str, expires_at: Timestamp) -> StoreResult<bool>;

@@ -1,7 +1,8 @@
 //! `/api/v1/apps`: OpenID Connect apps in Okta's shape — create (`?activate=`), read, list (`q` = label prefix),
 //! replace, lifecycle, delete (only once deactivated, as Okta); client secrets (`/credentials/secrets`, at most two,
 //! both usable while rotating; the value is shown once, only its SHA-256 is kept); users assigned directly
-//! (`/users`) and groups (`/groups`). Only assigned users may sign in to an app.
+//! (`/users`) and groups (`/groups`). Only assigned users may sign in to an app. Every change to an app or its secrets
+//! drops this node's cached client (`crate::clients`), so client authentication follows at once.
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
@@ -327,6 +328,7 @@ async fn replace(
     if !state.store.update_app(&app).await? {
         return Err(ApiError::not_found(&id, "AppInstance"));
     }
+    state.clients.invalidate(&app.client.client_id);
     let e = audit.event(&state, "application.lifecycle.update", "Update application");
     state.syslog.record(e.target(app_target(&app)));
     Ok(Json(app_json(&app, &state.config.base_url, None)))
@@ -359,6 +361,7 @@ async fn lifecycle(
         app.status = status;
         app.last_updated = state.clock.now();
         state.store.update_app(&app).await?;
+        state.clients.invalidate(&app.client.client_id);
         state
             .syslog
             .record(audit.event(&state, event, message).target(app_target(&app)));
@@ -381,6 +384,7 @@ async fn delete(
         .with_detail("an active app must be deactivated first"));
     }
     state.store.delete_app(&app.id).await?;
+    state.clients.invalidate(&app.client.client_id);
     let e = audit.event(&state, "application.lifecycle.delete", "Delete application");
     state.syslog.record(e.target(app_target(&app)));
     Ok(StatusCode::NO_CONTENT)
@@ -475,6 +479,7 @@ async fn create_secret(
         last_updated: now,
     };
     state.store.insert_client_secret(&secret).await?;
+    state.clients.invalidate(&app.client.client_id);
     let e = audit.event(
         &state,
         "app.oauth2.client.secret.create",
@@ -521,6 +526,7 @@ async fn secret_lifecycle(
     secret.status = status;
     secret.last_updated = state.clock.now();
     state.store.update_client_secret(&secret).await?;
+    state.clients.invalidate(&app.client.client_id);
     Ok(Json(secret_json(&secret, &state.config.base_url, None)))
 }
 
@@ -540,6 +546,7 @@ async fn delete_secret(
         .store
         .delete_client_secret(&app.id, &secret.id)
         .await?;
+    state.clients.invalidate(&app.client.client_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,10 +1,11 @@
 //! What the token, introspection and revocation endpoints share: reading a form body, authenticating the client
 //! for one authorization server, and the view of that server the protocol core needs.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, header};
 use lanyard_core::crypto::Jwk;
-use lanyard_core::model::App;
-use lanyard_core::oauth::client_auth::{self, Presented};
+use lanyard_core::oauth::client_auth::{self, KnownClient, Presented};
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::tokens::Issuer;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
@@ -34,18 +35,22 @@ pub async fn authenticate(
     endpoint: &str,
     headers: &HeaderMap,
     params: &Params,
-) -> Result<App, OAuthError> {
+) -> Result<Arc<KnownClient>, OAuthError> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let presented = client_auth::presented(authorization, params)?;
-    let base = entry.server.endpoint_base(&state.config.base_url);
-    let issuer = entry.server.issuer(&state.config.base_url);
-    let audiences = [
-        format!("{base}/{endpoint}"),
-        format!("{base}/token"),
-        issuer,
-    ];
+    // Only a client assertion has an audience to check.
+    let audiences = if matches!(presented, Presented::Assertion { .. }) {
+        let base = entry.server.endpoint_base(&state.config.base_url);
+        vec![
+            format!("{base}/{endpoint}"),
+            format!("{base}/token"),
+            entry.server.issuer(&state.config.base_url),
+        ]
+    } else {
+        Vec::new()
+    };
     let wanted_kid = match &presented {
         Presented::Assertion { assertion } => {
             lanyard_core::crypto::verify::UnverifiedJws::parse(assertion)
@@ -59,6 +64,7 @@ pub async fn authenticate(
     };
     client_auth::authenticate(
         state.store.as_ref(),
+        &state.clients,
         &keys,
         &presented,
         &audiences,
@@ -100,6 +106,6 @@ pub fn issuer<'a>(
 }
 
 /// Every public key the server publishes.
-pub fn public_keys(entry: &Entry) -> Vec<Jwk> {
-    entry.keys.iter().map(|k| k.public_jwk.clone()).collect()
+pub fn public_keys(entry: &Entry) -> &[Jwk] {
+    &entry.public_keys
 }

@@ -60,7 +60,7 @@ async fn authorize(
             &DeviceRequest {
                 server: &entry.server,
                 rules: &entry.rules,
-                app: &app,
+                app: &app.app,
                 params: &params,
                 base_url: &state.config.base_url,
                 now: state.clock.now(),

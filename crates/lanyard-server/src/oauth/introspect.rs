@@ -52,12 +52,14 @@ async fn handle(
     let own = OwnServer {
         id: &entry.server.id,
         issuer: &issuer,
-        keys: &keys,
+        keys,
+        verified: &entry.verified,
     };
     let body = introspect(
         state.store.as_ref(),
+        &state.revocations,
         &own,
-        &caller,
+        &caller.app,
         token,
         state.clock.now(),
     )

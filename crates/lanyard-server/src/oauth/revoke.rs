@@ -52,12 +52,13 @@ async fn handle(
     let own = OwnServer {
         id: &entry.server.id,
         issuer: &issuer,
-        keys: &keys,
+        keys,
+        verified: &entry.verified,
     };
     revoke(
         state.store.as_ref(),
         &own,
-        &caller,
+        &caller.app,
         token,
         state.clock.now(),
     )

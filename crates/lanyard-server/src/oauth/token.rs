@@ -115,10 +115,10 @@ async fn issue(
         server: &entry.server,
         rules: &entry.rules,
         issuer: issuer(state, entry, &iss, &aud)?,
-        public_keys: &keys,
+        public_keys: keys,
         dpop: proof,
     };
-    let response = grants::exchange(&ctx, &app, grant, &params).await?;
+    let response = grants::exchange(&ctx, &app.app, grant, &params).await?;
     state.metrics.token_issued(grant.as_str());
     let mut r = Json(response).into_response();
     let h = r.headers_mut();

@@ -128,11 +128,11 @@ async fn handle(
         None
     };
     let issuer = entry.server.issuer(&state.config.base_url);
-    let keys = public_keys(entry);
     let own = OwnServer {
         id: &entry.server.id,
         issuer: &issuer,
-        keys: &keys,
+        keys: public_keys(entry),
+        verified: &entry.verified,
     };
     let how = match &jkt {
         Some(j) => Presentation::Dpop { jkt: j },

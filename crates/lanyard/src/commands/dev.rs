@@ -4,6 +4,8 @@
 //! - `hash-rate` measures Argon2id verifications per second through the server's own [`PasswordHasher`]: the same
 //!   parameters, the same semaphore (one hash per core this process may use) and the same blocking threads as a
 //!   sign-in's verification.
+//! - `sign-rate` measures JWT signatures and verifications per second per algorithm on one thread, as the token
+//!   endpoint signs access tokens (`scripts/bench-tokens`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +35,9 @@ pub async fn run(cmd: DevCommand) -> anyhow::Result<()> {
             storage,
         } => seed_users(count, password, &prefix, &domain, &storage).await,
         DevCommand::HashRate { seconds } => hash_rate(seconds).await,
+        DevCommand::SignRate { seconds } => tokio::task::spawn_blocking(move || sign_rate(seconds))
+            .await
+            .context("the measuring thread")?,
     }
 }
 
@@ -167,6 +172,77 @@ async fn hash_rate(seconds: f64) -> anyhow::Result<()> {
         1000.0 * lanes as f64 / rate
     );
     Ok(())
+}
+
+fn sign_rate(seconds: f64) -> anyhow::Result<()> {
+    use lanyard_core::crypto::verify::UnverifiedJws;
+    use lanyard_core::crypto::{SigningAlg, SigningKey, jws};
+    anyhow::ensure!(
+        (0.1..=600.0).contains(&seconds),
+        "--seconds must be between 0.1 and 600"
+    );
+    // The claims of a client_credentials access token of the `default` server.
+    let claims = serde_json::json!({
+        "ver": 1, "jti": "AT.Jq2Nq1x0r4Kd3fPZk2e5Yw", "iss": "http://127.0.0.1:8080/oauth2/default",
+        "aud": "api://default", "iat": 1_780_000_000, "exp": 1_780_003_600, "cid": "0oa1abcdefghijklmnop",
+        "scp": ["bench.read"], "sub": "0oa1abcdefghijklmnop",
+    });
+    for alg in SigningAlg::ALL {
+        let key = SigningKey::generate(alg)?;
+        let jwks = [key.public_jwk().clone()];
+        let token = jws::sign(&key, Some("at+jwt"), &claims)?;
+        UnverifiedJws::parse(&token)?.verify(&jwks)?;
+        // Wall time and this thread's CPU time per phase: on a shared machine the rate per CPU-second is steadier.
+        let measure =
+            |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<(u64, f64, Option<f64>)> {
+                let cpu0 = thread_cpu_seconds();
+                let t0 = Instant::now();
+                let deadline = t0 + Duration::from_secs_f64(seconds);
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    for _ in 0..16 {
+                        f()?;
+                    }
+                    n += 16;
+                }
+                let cpu = match (cpu0, thread_cpu_seconds()) {
+                    (Some(a), Some(b)) if b > a => Some(b - a),
+                    _ => None,
+                };
+                Ok((n, t0.elapsed().as_secs_f64(), cpu))
+            };
+        let (signs, sign_secs, sign_cpu) = measure(&mut || {
+            std::hint::black_box(jws::sign(&key, Some("at+jwt"), &claims)?);
+            Ok(())
+        })?;
+        let (verifies, verify_secs, verify_cpu) = measure(&mut || {
+            UnverifiedJws::parse(std::hint::black_box(&token))?.verify(&jwks)?;
+            Ok(())
+        })?;
+        let rate = signs as f64 / sign_secs;
+        let per_cpu = |n: u64, cpu: Option<f64>, name: &str| {
+            cpu.map(|c| format!(" {name}_per_cpu_second={:.0}", n as f64 / c))
+                .unwrap_or_default()
+        };
+        println!(
+            "alg={} signs_per_second={rate:.0} us_per_sign={:.1} verifies_per_second={:.0} cpu_share={:.2}{}{}",
+            alg.as_str(),
+            1e6 / rate,
+            verifies as f64 / verify_secs,
+            sign_cpu.map(|c| c / sign_secs).unwrap_or(0.0),
+            per_cpu(signs, sign_cpu, "signs"),
+            per_cpu(verifies, verify_cpu, "verifies"),
+        );
+    }
+    Ok(())
+}
+
+/// The calling thread's CPU time so far, in seconds (`/proc/thread-self/stat`, Linux only).
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// This process's CPU time so far (user and system, every thread, those ended included), in seconds; `None` where

@@ -12,7 +12,7 @@ use crate::oauth::grants::{
     GrantContext, TokenResponse, active_user, claims_for, storage, token_type, user_groups,
     with_cnf,
 };
-use crate::oauth::introspection::{OwnServer, verified_access_token};
+use crate::oauth::introspection::{NotRemembered, OwnServer, verified_access_token};
 use crate::oauth::params::Params;
 use crate::oauth::policy::{Asker, decide};
 use crate::oauth::tokens::{AccessTokenInput, grant_of_jti, mint_access_token};
@@ -75,6 +75,7 @@ pub async fn exchange(
         id: &ctx.server.id,
         issuer: ctx.issuer.issuer,
         keys: ctx.public_keys,
+        verified: &NotRemembered,
     };
     let subject = params.require("subject_token")?;
     let claims = verified_access_token(&own, subject, ctx.now)

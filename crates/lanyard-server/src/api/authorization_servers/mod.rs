@@ -104,6 +104,7 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
     let mut signing = json!({
         "rotationMode": if state.config.key_rotation_interval.is_some() { "AUTO" } else { "MANUAL" },
         "use": "sig",
+        "alg": s.signing_alg.as_str(),
     });
     if let Some(k) = active {
         signing["kid"] = json!(k.kid);

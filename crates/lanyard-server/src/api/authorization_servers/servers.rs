@@ -2,7 +2,8 @@
 //! signing keys at once), read, replace, delete, activate, deactivate. `default` is an ordinary custom server here:
 //! it can be changed, deactivated and deleted, as in Okta, and a deleted `default` is not recreated at the next
 //! start. Every change drops the node's cached entry, so discovery, JWKS and the OAuth endpoints follow at once
-//! (other nodes within the keyring's TTL).
+//! (other nodes within the keyring's TTL). `credentials.signing.alg` (`RS256`, the default, `ES256` or `EdDSA`; a
+//! Lanyard extension) chooses the algorithm of the server's tokens; a replace without it keeps the current one.
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
@@ -89,7 +90,7 @@ async fn create(
         description: f.description,
         audiences: f.audiences,
         status: LifecycleStatus::Active,
-        signing_alg: SigningAlg::RS256,
+        signing_alg: f.signing_alg.unwrap_or(SigningAlg::RS256),
         created: now,
         last_updated: now,
     };
@@ -155,6 +156,9 @@ async fn replace(
     server.name = f.name;
     server.description = f.description;
     server.audiences = f.audiences;
+    if let Some(alg) = f.signing_alg {
+        server.signing_alg = alg;
+    }
     server.last_updated = state.clock.now();
     save(&state, &server).await?;
     record(
