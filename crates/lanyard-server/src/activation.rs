@@ -44,11 +44,7 @@ pub fn email_link(state: &AppState, user: &User, url: &str) -> bool {
         tracing::warn!(user = %user.id, "no email address for an activation link");
         return false;
     };
-    let name = [user.attr("firstName"), user.attr("lastName")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = user.full_name();
     state
         .config
         .mailer

@@ -72,11 +72,7 @@ pub fn email_reset_link(state: &AppState, user: &User, link: &str) -> bool {
         tracing::warn!(user = %user.id, "no email address for a password reset link");
         return false;
     };
-    let name = [user.attr("firstName"), user.attr("lastName")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = user.full_name();
     state
         .config
         .mailer

@@ -294,11 +294,7 @@ fn on_lockout(state: &AppState, client: &Client, user: &User) {
             .signin_policy
             .lockout_duration
             .map(|d| d.num_minutes().max(1) as u32);
-        let name = [user.attr("firstName"), user.attr("lastName")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name = user.full_name();
         state
             .config
             .mailer

@@ -164,10 +164,6 @@ impl FromRequestParts<AppState> for Audit {
 
 /// A user as an event target.
 pub fn user_target(user: &lanyard_core::model::User) -> Party {
-    let name = [user.attr("firstName"), user.attr("lastName")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = user.full_name();
     Party::new(&user.id, "User", &user.login, name)
 }

@@ -67,11 +67,7 @@ pub async fn begin_registration(
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    let name = [user.attr("firstName"), user.attr("lastName")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = user.full_name();
     let (options, ceremony) = rp
         .start_registration(&user.id, &user.login, &name, &existing)
         .map_err(|e| ApiError::internal(e.to_string()))?;

@@ -81,4 +81,13 @@ impl User {
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.profile.get(name).and_then(Value::as_str)
     }
+
+    /// `firstName lastName`, either left out when absent (empty when both are).
+    pub fn full_name(&self) -> String {
+        [self.attr("firstName"), self.attr("lastName")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }

@@ -18,14 +18,11 @@ pub fn user_claims(user: &User, scopes: &[String]) -> Map<String, Value> {
     if has("profile") {
         let first = user.attr("firstName");
         let last = user.attr("lastName");
-        let name = user.attr("displayName").map(str::to_owned).or_else(|| {
-            let joined = [first, last]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            (!joined.is_empty()).then_some(joined)
-        });
+        let full = user.full_name();
+        let name = user
+            .attr("displayName")
+            .map(str::to_owned)
+            .or_else(|| (!full.is_empty()).then_some(full));
         put(&mut out, "name", name.as_deref());
         put(&mut out, "given_name", first);
         put(&mut out, "family_name", last);

@@ -168,7 +168,8 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
 /// Where a client's public keys come from (its registered JWKS, or its `jwks_uri` fetched by the server).
 #[async_trait]
 pub trait ClientKeys: Send + Sync {
-    async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError>;
+    /// The app's public keys; `kid` is the one an assertion names, if it names one (a cache may fetch again).
+    async fn keys(&self, app: &App, kid: Option<&str>) -> Result<Vec<Jwk>, OAuthError>;
 }
 
 /// A client as client authentication reads it: the app and, when it authenticates with a secret, its secrets (their
@@ -216,7 +217,7 @@ pub struct RegisteredKeys;
 
 #[async_trait]
 impl ClientKeys for RegisteredKeys {
-    async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError> {
+    async fn keys(&self, app: &App, _kid: Option<&str>) -> Result<Vec<Jwk>, OAuthError> {
         Ok(app
             .client
             .jwks
@@ -240,18 +241,24 @@ pub async fn authenticate(
     audiences: &[String],
     now: Timestamp,
 ) -> Result<Arc<KnownClient>, OAuthError> {
-    let claimed_id = match presented {
-        Presented::Secret { client_id, .. } | Presented::Public { client_id } => client_id.clone(),
-        Presented::Assertion { assertion } => UnverifiedJws::parse(assertion)
-            .ok()
-            .and_then(|j| {
-                j.claims
-                    .get("sub")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
+    // A client assertion is parsed once: its `sub` names the client, its `kid` the key.
+    let assertion = match presented {
+        Presented::Assertion { assertion } => {
+            Some(UnverifiedJws::parse(assertion).map_err(|e| failed(format!("assertion: {e}")))?)
+        }
+        _ => None,
+    };
+    let claimed_id = match (presented, &assertion) {
+        (Presented::Secret { client_id, .. } | Presented::Public { client_id }, _) => {
+            client_id.clone()
+        }
+        (_, Some(jws)) => jws
+            .claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
             .ok_or_else(|| failed("client assertion without sub"))?,
-        Presented::Missing => return Err(failed("no client credentials")),
+        _ => return Err(failed("no client credentials")),
     };
     let known = clients
         .client(&claimed_id)
@@ -285,15 +292,17 @@ pub async fn authenticate(
                 )));
             }
         }
-        Presented::Assertion { assertion } => {
+        Presented::Assertion { .. } | Presented::Missing => {
             if method != ClientAuthMethod::PrivateKeyJwt {
                 return Err(failed(format!(
                     "client {claimed_id} does not use private_key_jwt"
                 )));
             }
-            check_assertion(store, keys, app, assertion, audiences, now).await?;
+            let Some(jws) = &assertion else {
+                return Err(failed("no client credentials"));
+            };
+            check_assertion(store, keys, app, jws, audiences, now).await?;
         }
-        Presented::Missing => unreachable!("handled above"),
     }
     Ok(known)
 }
@@ -302,12 +311,11 @@ async fn check_assertion(
     store: &dyn Store,
     keys: &dyn ClientKeys,
     app: &App,
-    assertion: &str,
+    jws: &UnverifiedJws<'_>,
     audiences: &[String],
     now: Timestamp,
 ) -> Result<(), OAuthError> {
-    let jws = UnverifiedJws::parse(assertion).map_err(|e| failed(format!("assertion: {e}")))?;
-    let client_keys = keys.keys(app).await?;
+    let client_keys = keys.keys(app, jws.kid()).await?;
     jws.verify(&client_keys)
         .map_err(|e| failed(format!("assertion signature: {e}")))?;
     let c = &jws.claims;

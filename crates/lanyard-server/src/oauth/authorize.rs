@@ -145,17 +145,7 @@ fn params_of(
     body: &[u8],
 ) -> Result<Params, OAuthError> {
     if method == Method::POST {
-        let form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !form {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidRequest,
-                "A POST authorization request must be application/x-www-form-urlencoded.",
-            ));
-        }
-        Params::parse(body)
+        super::client::form(headers, body)
     } else {
         Params::parse(uri.query().unwrap_or_default().as_bytes())
     }

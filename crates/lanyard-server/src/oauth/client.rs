@@ -51,21 +51,10 @@ pub async fn authenticate(
     } else {
         Vec::new()
     };
-    let wanted_kid = match &presented {
-        Presented::Assertion { assertion } => {
-            lanyard_core::crypto::verify::UnverifiedJws::parse(assertion)
-                .ok()
-                .and_then(|j| j.kid().map(str::to_owned))
-        }
-        _ => None,
-    };
-    let keys = super::client_keys::AppKeys {
-        wanted_kid: wanted_kid.as_deref(),
-    };
     client_auth::authenticate(
         state.store.as_ref(),
         &state.clients,
-        &keys,
+        &super::client_keys::AppKeys,
         &presented,
         &audiences,
         state.clock.now(),

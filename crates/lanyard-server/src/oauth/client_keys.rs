@@ -34,10 +34,8 @@ static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// Registered keys, else the `jwks_uri`'s. `wanted_kid` is the assertion's `kid`, if it names one.
-pub struct AppKeys<'a> {
-    pub wanted_kid: Option<&'a str>,
-}
+/// Registered keys, else the `jwks_uri`'s.
+pub struct AppKeys;
 
 async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
     let mut r = HTTP.get(uri).send().await.map_err(|e| e.to_string())?;
@@ -56,8 +54,8 @@ async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
 }
 
 #[async_trait]
-impl ClientKeys for AppKeys<'_> {
-    async fn keys(&self, app: &App) -> Result<Vec<Jwk>, OAuthError> {
+impl ClientKeys for AppKeys {
+    async fn keys(&self, app: &App, wanted_kid: Option<&str>) -> Result<Vec<Jwk>, OAuthError> {
         if let Some(jwks) = &app.client.jwks {
             return Ok(jwks_keys(jwks));
         }
@@ -69,8 +67,7 @@ impl ClientKeys for AppKeys<'_> {
             match cache.get(uri) {
                 Some(c) => {
                     let age = c.fetched.elapsed();
-                    let lacks_kid = self
-                        .wanted_kid
+                    let lacks_kid = wanted_kid
                         .is_some_and(|k| !c.keys.iter().any(|j| j.kid.as_deref() == Some(k)));
                     if age < TTL && !(lacks_kid && age >= REFETCH_AFTER) {
                         return Ok(c.keys.clone());

@@ -14,7 +14,7 @@ use lanyard_core::oauth_error::OAuthError;
 use lanyard_core::store::StoreError;
 
 use super::client::{authenticate, form};
-use super::error::OAuthErrorResponse;
+use super::error::answer;
 use crate::api::error::ApiError;
 use crate::keyring::Entry;
 use crate::state::AppState;
@@ -36,10 +36,6 @@ pub async fn custom(
 ) -> Result<Response, ApiError> {
     let entry = super::custom_server(&state, &id).await?;
     Ok(answer(authorize(&state, &entry, &headers, &body).await))
-}
-
-fn answer(r: Result<Response, OAuthError>) -> Response {
-    r.unwrap_or_else(|e| OAuthErrorResponse(e).into_response())
 }
 
 /// How many user codes are drawn before giving up on a collision with a live one (each is 1 in 2^34).

@@ -34,3 +34,8 @@ impl IntoResponse for OAuthErrorResponse {
         r
     }
 }
+
+/// An endpoint's result as a response: the errors in RFC 6749 §5.2 form.
+pub fn answer(r: Result<Response, OAuthError>) -> Response {
+    r.unwrap_or_else(|e| OAuthErrorResponse(e).into_response())
+}

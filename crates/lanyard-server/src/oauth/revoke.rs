@@ -10,7 +10,7 @@ use lanyard_core::oauth::revocation::revoke;
 use lanyard_core::oauth_error::OAuthError;
 
 use super::client::{authenticate, form, public_keys};
-use super::error::OAuthErrorResponse;
+use super::error::answer;
 use crate::api::error::ApiError;
 use crate::keyring::Entry;
 use crate::state::AppState;
@@ -32,10 +32,6 @@ pub async fn custom(
 ) -> Result<Response, ApiError> {
     let entry = super::custom_server(&state, &id).await?;
     Ok(answer(handle(&state, &entry, &headers, &body).await))
-}
-
-fn answer(r: Result<Response, OAuthError>) -> Response {
-    r.unwrap_or_else(|e| OAuthErrorResponse(e).into_response())
 }
 
 async fn handle(

@@ -11,7 +11,7 @@ use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
 
 use super::client::{audiences, authenticate, form, issuer, public_keys};
-use super::error::OAuthErrorResponse;
+use super::error::{OAuthErrorResponse, answer};
 use crate::api::error::ApiError;
 use crate::keyring::Entry;
 use crate::state::AppState;
@@ -33,10 +33,6 @@ pub async fn custom(
 ) -> Result<Response, ApiError> {
     let entry = super::custom_server(&state, &id).await?;
     Ok(token(&state, &entry, &headers, &body).await)
-}
-
-fn answer(r: Result<Response, OAuthError>) -> Response {
-    r.unwrap_or_else(|e| OAuthErrorResponse(e).into_response())
 }
 
 /// The request's DPoP proof, checked against this endpoint, if it sent one. A proof without the server's current

@@ -563,11 +563,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         .user(&session.user_id)
         .await?
         .ok_or_else(|| ApiError::not_found(&session.user_id, "User"))?;
-    let name = [user.attr("firstName"), user.attr("lastName")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = user.full_name();
     let org = state.org_name();
     Ok(html(
         StatusCode::OK,
