@@ -1043,16 +1043,7 @@ async fn private_key_jwt_assertions_authenticate_once() {
 #[tokio::test]
 async fn the_server_s_policies_rules_and_claims_shape_the_tokens() {
     let env = Env::start();
-    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
-        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
-        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
-    let (_, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
-    let client = Client {
-        id: svc["id"].as_str().unwrap().to_owned(),
-        secret: svc["credentials"]["oauthClient"]["client_secret"]
-            .as_str()
-            .map(str::to_owned),
-    };
+    let client = service_app(&env).await;
     scope(&env, "reports.read").await;
     let (status, claim) = env
         .admin(
@@ -1128,8 +1119,19 @@ async fn the_server_s_policies_rules_and_claims_shape_the_tokens() {
     );
 }
 
-/// A DPoP proof (RFC 9449) for `htm` `htu`, signed by `key`, with its public JWK in the header.
+/// A DPoP proof (RFC 9449) of a POST to `htu`, signed by `key`, with its public JWK in the header.
 fn dpop(key: &SigningKey, htu: &str, nonce: Option<&str>) -> String {
+    dpop_proof(key, "POST", htu, nonce, None)
+}
+
+/// A DPoP proof for `htm` `htu`, with the server's `nonce` and, for a resource request, the access token's hash.
+fn dpop_proof(
+    key: &SigningKey,
+    htm: &str,
+    htu: &str,
+    nonce: Option<&str>,
+    token: Option<&str>,
+) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let b = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
     let now = std::time::SystemTime::now()
@@ -1139,7 +1141,9 @@ fn dpop(key: &SigningKey, htu: &str, nonce: Option<&str>) -> String {
     // Unique per proof: the process, a counter.
     let jti = format!("{}-{}", std::process::id(), rand_suffix());
     let header = json!({"typ": "dpop+jwt", "alg": key.alg().as_str(), "jwk": key.public_jwk()});
-    let claims = json!({"jti": jti, "htm": "POST", "htu": htu, "iat": now, "nonce": nonce});
+    let ath = token.map(|t| URL_SAFE_NO_PAD.encode(lanyard_core::crypto::sha256(t.as_bytes())));
+    let claims =
+        json!({"jti": jti, "htm": htm, "htu": htu, "iat": now, "nonce": nonce, "ath": ath});
     let input = format!("{}.{}", b(&header), b(&claims));
     format!(
         "{input}.{}",
@@ -1783,16 +1787,7 @@ async fn userinfo_answers_bearer_and_dpop_tokens_with_openid() {
 
     // A client-credentials token has no openid: 403 insufficient_scope.
     scope(&env, "orders.read").await;
-    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
-        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
-        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
-    let (_, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
-    let svc = Client {
-        id: svc["id"].as_str().unwrap().to_owned(),
-        secret: svc["credentials"]["oauthClient"]["client_secret"]
-            .as_str()
-            .map(str::to_owned),
-    };
+    let svc = service_app(&env).await;
     let (_, _, cc) = token_request(
         &env,
         "default",
@@ -1834,22 +1829,7 @@ async fn userinfo_answers_bearer_and_dpop_tokens_with_openid() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "a DPoP-bound token is not a Bearer token");
-    let proof = {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let b = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let ath = URL_SAFE_NO_PAD.encode(lanyard_core::crypto::sha256(bt.as_bytes()));
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.public_jwk()});
-        let claims = json!({"jti": format!("ui-{}", rand_suffix()), "htm": "GET", "htu": url, "iat": now, "ath": ath});
-        let input = format!("{}.{}", b(&header), b(&claims));
-        format!(
-            "{input}.{}",
-            URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).unwrap())
-        )
-    };
+    let proof = dpop_proof(&key, "GET", &url, None, Some(bt));
     let r = common::client()
         .get(&url)
         .header("Authorization", format!("DPoP {bt}"))
@@ -2120,4 +2100,52 @@ async fn a_custom_server_signs_with_the_algorithm_it_was_created_with() {
         )
         .await;
     assert_eq!(s, 400, "{e}");
+}
+
+#[tokio::test]
+async fn max_age_sends_an_old_session_back_to_the_sign_in_page() {
+    let (env, client, _) = setup().await;
+    let mut b = Browser::default();
+    let to_signin = b
+        .get(&authorize_url(&env, "default", &client.id, ""))
+        .await
+        .location
+        .unwrap();
+    let page = b.get(&env.s.url(&to_signin)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let from = unescape(&hidden(&page.body, "fromURI"));
+    let signed = b
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &csrf),
+                ("fromURI", &from),
+                ("username", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // A young enough session answers; an older one signs in again, or, silently, login_required.
+    let fresh = b
+        .get(&authorize_url(&env, "default", &client.id, "&max_age=3600"))
+        .await;
+    assert!(redirect_params(&fresh.location.unwrap()).contains_key("code"));
+    let old = b
+        .get(&authorize_url(&env, "default", &client.id, "&max_age=1"))
+        .await;
+    assert!(old.location.unwrap().starts_with("/signin?"));
+    let silent = b
+        .get(&authorize_url(
+            &env,
+            "default",
+            &client.id,
+            "&max_age=1&prompt=none",
+        ))
+        .await;
+    assert_eq!(
+        redirect_params(&silent.location.unwrap())["error"],
+        "login_required"
+    );
 }
