@@ -50,7 +50,7 @@ async fn store_state(
         expires_at: now + state.signin_policy.webauthn_ceremony_ttl,
         data,
     };
-    state.store.insert_one_time_token(&token).await?;
+    state.store.replace_one_time_token(&token).await?;
     Ok(())
 }
 
@@ -158,12 +158,8 @@ pub async fn challenge(
     let (options, ceremony) = rp
         .start_authentication(&keys)
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    // Asking again replaces the previous challenge of this sign-in (concurrent asks: the last one wins).
     let key = factors::assertion_key(state_token, scope);
-    let now = state.clock.now();
-    state
-        .store
-        .consume_one_time_token(&key, TokenKind::WebAuthnAuthentication, now)
-        .await?;
     store_state(
         state,
         user,

@@ -912,6 +912,25 @@ macro_rules! sql_store {
                     Ok(())
                 }
 
+                async fn replace_one_time_token(&self, t: &OneTimeToken) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO one_time_tokens (token_hash, kind, user_id, created, expires_at, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_hash) DO UPDATE SET kind = excluded.kind, \
+                         user_id = excluded.user_id, created = excluded.created, expires_at = excluded.expires_at, \
+                         data = excluded.data",
+                    )
+                    .bind(&t.token_hash[..])
+                    .bind(t.kind.as_str())
+                    .bind(&t.user_id)
+                    .bind(to_millis(t.created))
+                    .bind(to_millis(t.expires_at))
+                    .bind(to_json(&t.data)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(())
+                }
+
                 async fn consume_one_time_token(&self, token_hash: &[u8; 32], kind: TokenKind, now: Timestamp) -> StoreResult<Option<OneTimeToken>> {
                     // One statement: of concurrent consumers, only the one whose DELETE removed the row gets it.
                     let query = sqlx::query(

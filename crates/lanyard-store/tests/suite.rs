@@ -46,6 +46,7 @@ suite!(
     sessions_touch_moves_last_seen_forward_only,
     sessions_are_deleted_one_by_user_and_when_expired,
     one_time_tokens_are_consumed_once_and_only_while_valid,
+    one_time_tokens_are_replaced_by_concurrent_writers_without_errors,
     one_time_tokens_are_deleted_by_user_and_kind,
     concurrent_consumers_take_a_one_time_token_once,
     factors_round_trip_update_and_delete,
@@ -2124,4 +2125,49 @@ async fn sign_ins_are_recorded_only_for_users_who_may_sign_in(store: Arc<dyn Sto
             .is_none()
     );
     assert!(!store.record_login("00u-nobody", at).await.unwrap());
+}
+
+async fn one_time_tokens_are_replaced_by_concurrent_writers_without_errors(store: Arc<dyn Store>) {
+    let user = plain_user(1);
+    store.insert_user(&user, None).await.unwrap();
+    let mut tasks = Vec::new();
+    for step in 0..8u8 {
+        let store = store.clone();
+        let mut t = one_time(7, TokenKind::StateToken, &user.id, 100);
+        t.data = serde_json::json!({ "step": step });
+        tasks.push(tokio::spawn(async move {
+            store.replace_one_time_token(&t).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let kept = store
+        .consume_one_time_token(&[7; 32], TokenKind::StateToken, at(2))
+        .await
+        .unwrap()
+        .expect("one token is kept");
+    assert!(kept.data["step"].as_u64().is_some_and(|s| s < 8));
+    // A replaced token is the new one entirely.
+    store
+        .insert_one_time_token(&one_time(8, TokenKind::StateToken, &user.id, 100))
+        .await
+        .unwrap();
+    store
+        .replace_one_time_token(&one_time(8, TokenKind::PasswordReset, &user.id, 200))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .one_time_token(&[8; 32], TokenKind::StateToken, at(2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let t = store
+        .one_time_token(&[8; 32], TokenKind::PasswordReset, at(150))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.expires_at, at(200));
 }

@@ -716,3 +716,41 @@ async fn the_pages_offer_passkeys_with_one_same_origin_script() {
             .starts_with("/signin?fromURI=")
     );
 }
+
+#[tokio::test]
+async fn concurrent_challenges_for_one_sign_in_never_fail_the_server() {
+    let env = Env::start_with(&["--base-url", BASE]);
+    let uid = env.create_user("dee@example.com").await;
+    let mut key = authenticator();
+    let fid = register(&env, &uid, &mut key).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let state_token = mfa_required(&env, "dee@example.com").await;
+    let verify = env.s.url(&format!("/api/v1/authn/factors/{fid}/verify"));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let verify = verify.clone();
+        let state_token = state_token.clone();
+        tasks.push(tokio::spawn(async move {
+            post(verify, json!({"stateToken": state_token})).await
+        }));
+    }
+    let mut last = None;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "MFA_CHALLENGE");
+        last = Some(body);
+    }
+    // The latest challenge asked can still be answered.
+    let (_, challenge) = post(verify.clone(), json!({"stateToken": state_token})).await;
+    let c = challenge["_embedded"]["challenge"]["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = post(verify, answer(&state_token, &key.sign(&c))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCESS");
+    assert!(last.is_some());
+}

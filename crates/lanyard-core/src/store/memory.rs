@@ -638,6 +638,12 @@ impl SessionStore for MemoryStore {
 
 #[async_trait]
 impl OneTimeTokenStore for MemoryStore {
+    async fn replace_one_time_token(&self, token: &OneTimeToken) -> StoreResult<()> {
+        let mut s = self.state();
+        require_user(&s, &token.user_id)?;
+        s.one_time_tokens.insert(token.token_hash, token.clone());
+        Ok(())
+    }
     async fn insert_one_time_token(&self, token: &OneTimeToken) -> StoreResult<()> {
         let mut s = self.state();
         require_user(&s, &token.user_id)?;

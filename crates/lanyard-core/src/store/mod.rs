@@ -223,6 +223,9 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait OneTimeTokenStore: Send + Sync {
     async fn insert_one_time_token(&self, token: &OneTimeToken) -> StoreResult<()>;
+    /// Stores the token, replacing one with the same hash (a WebAuthn challenge asked again replaces the last):
+    /// of concurrent writers the last wins, none fails.
+    async fn replace_one_time_token(&self, token: &OneTimeToken) -> StoreResult<()>;
     /// Atomically takes the token of `kind` hashing to `token_hash` if it has not expired at `now`: a second call,
     /// from this node or another, finds nothing.
     async fn consume_one_time_token(
