@@ -186,7 +186,9 @@ impl Keyring {
         if server.kind == AuthServerKind::Custom {
             rules.scopes = self.store.scopes(id).await?;
             rules.claims = self.store.claims(id).await?;
-            rules.policies = lanyard_core::authz::load_policies(self.store.as_ref(), id).await?;
+            rules.policies = lanyard_core::authz::CompiledPolicies::new(
+                &lanyard_core::authz::load_policies(self.store.as_ref(), id).await?,
+            );
             // A custom server lists its own scopes (those published to all clients).
             doc.scopes_supported = published_scopes(&rules.scopes);
         }

@@ -8,6 +8,11 @@ mod master_key;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: the token path allocates small, short-lived buffers (form fields, JSON,
+/// HTTP headers) on every request, and glibc's allocator took about a tenth of its CPU (scripts/bench-tokens).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

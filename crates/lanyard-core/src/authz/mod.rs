@@ -20,7 +20,9 @@ pub mod servers;
 
 pub use claims::{ClaimSubject, ClaimTarget, custom_claims};
 pub use fields::{Cause, Invalid};
-pub use policy::{AccessRequest, Grant, GrantType, RequestUser, TokenLifetimes, evaluate};
+pub use policy::{
+    AccessRequest, CompiledPolicies, Grant, GrantType, RequestUser, TokenLifetimes, evaluate,
+};
 pub use scopes::{ResolvedScopes, resolve_scopes};
 
 use crate::model::{Policy, PolicyRule};

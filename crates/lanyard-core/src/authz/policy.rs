@@ -545,42 +545,75 @@ pub fn evaluate(
     policies: &[(Policy, Vec<PolicyRule>)],
     req: &AccessRequest<'_>,
 ) -> Result<Grant, OAuthError> {
-    let mut ordered: Vec<&(Policy, Vec<PolicyRule>)> = policies
-        .iter()
-        .filter(|(p, _)| p.status == LifecycleStatus::Active)
-        .collect();
-    ordered.sort_by(|a, b| (a.0.priority, &a.0.id).cmp(&(b.0.priority, &b.0.id)));
-    let mut client_matched = false;
-    for (policy, rules) in ordered {
-        if !ClientsCondition::from_stored(&policy.conditions).matches(req.client_id) {
-            continue;
-        }
-        client_matched = true;
-        let mut active: Vec<&PolicyRule> = rules
+    CompiledPolicies::new(policies).evaluate(req)
+}
+
+/// A server's access policies ready to evaluate: the ACTIVE ones in priority order, each with its client condition
+/// and its ACTIVE rules parsed once. Every token request evaluates them, so they are compiled when the server's
+/// rules are loaded, not per request.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledPolicies(Vec<CompiledPolicy>);
+
+#[derive(Debug, Clone)]
+struct CompiledPolicy {
+    id: String,
+    clients: ClientsCondition,
+    /// Rule id, conditions and lifetimes, in priority order. Rules whose stored body no longer parses are left
+    /// out: they match nothing.
+    rules: Vec<(String, RuleConditions, TokenLifetimes)>,
+}
+
+impl CompiledPolicies {
+    pub fn new(policies: &[(Policy, Vec<PolicyRule>)]) -> Self {
+        let mut ordered: Vec<&(Policy, Vec<PolicyRule>)> = policies
             .iter()
-            .filter(|r| r.status == LifecycleStatus::Active && r.policy_id == policy.id)
+            .filter(|(p, _)| p.status == LifecycleStatus::Active)
             .collect();
-        active.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
-        for rule in active {
-            let Some((conditions, lifetimes)) = stored_rule(rule) else {
-                continue;
-            };
-            if conditions.matches(req) {
+        ordered.sort_by(|a, b| (a.0.priority, &a.0.id).cmp(&(b.0.priority, &b.0.id)));
+        let compiled = ordered
+            .into_iter()
+            .map(|(policy, rules)| {
+                let mut active: Vec<&PolicyRule> = rules
+                    .iter()
+                    .filter(|r| r.status == LifecycleStatus::Active && r.policy_id == policy.id)
+                    .collect();
+                active.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
+                CompiledPolicy {
+                    id: policy.id.clone(),
+                    clients: ClientsCondition::from_stored(&policy.conditions),
+                    rules: active
+                        .into_iter()
+                        .filter_map(|r| stored_rule(r).map(|(c, l)| (r.id.clone(), c, l)))
+                        .collect(),
+                }
+            })
+            .collect();
+        CompiledPolicies(compiled)
+    }
+
+    /// The first matching rule of the first policy that applies to the client; `access_denied` otherwise.
+    pub fn evaluate(&self, req: &AccessRequest<'_>) -> Result<Grant, OAuthError> {
+        let mut client_matched = false;
+        for policy in self.0.iter().filter(|p| p.clients.matches(req.client_id)) {
+            client_matched = true;
+            if let Some((rule_id, _, lifetimes)) =
+                policy.rules.iter().find(|(_, c, _)| c.matches(req))
+            {
                 return Ok(Grant {
                     policy_id: policy.id.clone(),
-                    rule_id: rule.id.clone(),
+                    rule_id: rule_id.clone(),
                     scopes: req.scopes.to_vec(),
-                    lifetimes,
+                    lifetimes: *lifetimes,
                 });
             }
         }
+        let detail = if client_matched {
+            "no_matching_rule: no ACTIVE rule of a policy for this client matches the grant type, user and scopes"
+        } else {
+            "no_matching_policy: no ACTIVE policy applies to this client"
+        };
+        Err(OAuthError::new(ErrorCode::AccessDenied, POLICY_EVALUATION_FAILED).with_detail(detail))
     }
-    let detail = if client_matched {
-        "no_matching_rule: no ACTIVE rule of a policy for this client matches the grant type, user and scopes"
-    } else {
-        "no_matching_policy: no ACTIVE policy applies to this client"
-    };
-    Err(OAuthError::new(ErrorCode::AccessDenied, POLICY_EVALUATION_FAILED).with_detail(detail))
 }
 
 #[cfg(test)]

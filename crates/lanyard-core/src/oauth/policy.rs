@@ -7,9 +7,7 @@ use chrono::Duration;
 
 use crate::authz::{self, AccessRequest, RequestUser};
 use crate::discovery::STANDARD_SCOPES;
-use crate::model::{
-    AuthServerKind, AuthorizationServer, Claim, GrantType, Policy, PolicyRule, Scope,
-};
+use crate::model::{AuthServerKind, AuthorizationServer, Claim, GrantType, Scope};
 use crate::oauth_error::{ErrorCode, OAuthError};
 
 /// A server's scopes, claims and access policies, as loaded (and cached) by the caller. Empty for the org server.
@@ -17,7 +15,8 @@ use crate::oauth_error::{ErrorCode, OAuthError};
 pub struct ServerRules {
     pub scopes: Vec<Scope>,
     pub claims: Vec<Claim>,
-    pub policies: Vec<(Policy, Vec<PolicyRule>)>,
+    /// The access policies, compiled once per load ([`authz::CompiledPolicies::new`]).
+    pub policies: authz::CompiledPolicies,
 }
 
 /// What a request is granted.
@@ -114,17 +113,14 @@ pub fn decide(
         )
         .with_detail("refresh_token is evaluated with the original grant type")
     })?;
-    let granted = authz::evaluate(
-        &rules.policies,
-        &AccessRequest {
-            client_id: asker.client_id,
-            grant_type,
-            user: asker
-                .user
-                .map(|(id, group_ids)| RequestUser { id, group_ids }),
-            scopes: &resolved.scopes,
-        },
-    )?;
+    let granted = rules.policies.evaluate(&AccessRequest {
+        client_id: asker.client_id,
+        grant_type,
+        user: asker
+            .user
+            .map(|(id, group_ids)| RequestUser { id, group_ids }),
+        scopes: &resolved.scopes,
+    })?;
     let l = &granted.lifetimes;
     Ok(Decision {
         scopes: granted.scopes,
