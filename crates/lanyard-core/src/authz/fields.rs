@@ -121,6 +121,23 @@ impl<'a> Reader<'a> {
         self.causes.extend(nested.causes);
     }
 
+    /// A cause for every member not in `allowed` (with `why`): for conditions, where a member ignored would
+    /// widen what a policy or rule covers.
+    pub fn only(&mut self, allowed: &[&str], why: &str) {
+        let unknown: Vec<String> = self
+            .obj
+            .map(|o| {
+                o.iter()
+                    .filter(|(k, v)| !v.is_null() && !allowed.contains(&k.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for k in unknown {
+            self.fail(&k, why.to_owned());
+        }
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.raw(name).is_some()
     }
