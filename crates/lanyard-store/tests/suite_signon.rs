@@ -89,7 +89,7 @@ async fn the_default_policy_is_inserted_once_and_stays_last(store: Arc<dyn Store
     let (dp, dr) = bootstrap_default(&store).await;
     assert!(
         !store
-            .insert_signon_policy_if_absent(&dp, &[dr.clone()])
+            .insert_signon_policy_if_absent(&dp, std::slice::from_ref(&dr))
             .await
             .unwrap(),
         "a second bootstrap inserts nothing"
