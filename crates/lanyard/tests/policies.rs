@@ -1045,3 +1045,65 @@ async fn the_hosted_page_enrols_a_required_factor_and_signs_in() {
         page.body.contains("action=\"/signin/verify\"") && page.body.contains("name=\"factorId\"")
     );
 }
+
+/// An administrator's reset link for the user.
+async fn reset_link(env: &Env, uid: &str) -> String {
+    let path = format!("/api/v1/users/{uid}/lifecycle/reset_password?sendEmail=false");
+    let body = ok(env, Method::POST, &path, None).await;
+    body["resetPasswordUrl"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_password_reset_does_not_skip_a_required_factor() {
+    let env = Env::start();
+    let uid = env.create_user("barbara@example.com").await;
+    let admins = group(&env, "Admins", &[&uid]).await;
+    policy_with_rule(&env, "Admins need MFA", &[&admins], require_factor()).await;
+    // Through the Authn API: the reset ends in MFA_ENROLL, not SUCCESS.
+    let link = reset_link(&env, &uid).await;
+    let token = link.rsplit('/').next().unwrap();
+    let (status, body) = post(
+        &env,
+        "/api/v1/authn/recovery/token",
+        json!({"recoveryToken": token}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("PASSWORD_RESET")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &env,
+        "/api/v1/authn/credentials/reset_password",
+        json!({"stateToken": body["stateToken"], "newPassword": "Another-Horse-7"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "MFA_ENROLL", "{body}");
+    assert!(body.get("sessionToken").is_none());
+
+    // On the page: the reset form leads to the enrolment step, with no session yet.
+    let link = reset_link(&env, &uid).await;
+    let mut b = Browser::default();
+    let page = b.get(&link).await;
+    assert_eq!(page.status, 200);
+    let page = b
+        .post(
+            &link,
+            &[
+                ("csrf", hidden(&page.body, "csrf").as_str()),
+                ("stateToken", ""),
+                ("newPassword", "Third-Horse-55"),
+                ("confirmPassword", "Third-Horse-55"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("action=\"/signin/enroll\""),
+        "{}",
+        page.body
+    );
+    assert!(!b.cookies.contains_key("sid"));
+}

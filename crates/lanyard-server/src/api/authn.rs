@@ -128,7 +128,10 @@ async fn authenticate(
 }
 
 /// The Authn API's answer to where a password led.
-async fn primary_json(state: &AppState, outcome: Primary) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn primary_json(
+    state: &AppState,
+    outcome: Primary,
+) -> Result<Json<Value>, ApiError> {
     let base = &state.config.base_url;
     match outcome {
         Primary::Success { user } => success(state, &user, &["pwd"]).await,

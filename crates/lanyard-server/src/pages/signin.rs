@@ -1085,7 +1085,16 @@ async fn reset_submit(
         return Ok(again("The two passwords differ.".into()));
     }
     match crate::recovery::finish_reset(&state, &client, &state_token, &form.new_password).await {
-        Ok(Some(user)) => signed_in(&state, &client, &user, &["pwd"], "").await,
+        Ok(Some(user)) => {
+            // The sign-on policy decides, as after any password: the MFA step or enrolment may follow.
+            let outcome = signin_flow::after_password_change(&state, &client, user).await?;
+            let fields = MfaForm {
+                csrf: &form.csrf,
+                from_uri: "",
+                state_token: "",
+            };
+            next_page(&state, &client, fields, outcome).await
+        }
         Ok(None) => Ok(link_expired(&state)),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             let why = e
