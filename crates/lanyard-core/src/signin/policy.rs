@@ -771,7 +771,7 @@ mod tests {
         assert!(e.to_string().contains("not supported"), "{e}");
         let e = validate_policy(
             &json!({"type": "OKTA_SIGN_ON", "name": "p", "priority": 0,
-                "conditions": {"people": {"groups": {"include": "00g", "exclude": ["00g"]}, "users": {}}, "network": {}}}),
+                "conditions": {"people": {"groups": {"include": "00g", "exclude": ["00g"]}, "users": {"include": ["00u1"]}}, "network": {"connection": "ANYWHERE"}}}),
             true,
         )
         .unwrap_err();
@@ -790,8 +790,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.groups, s(&["00g1"]));
-        // A replace may leave the type out.
+        // A replace may leave the type out; members that say nothing pass, as SDKs send them.
         assert!(validate_policy(&json!({"name": "p"}), false).is_ok());
+        assert!(
+            validate_policy(
+                &json!({"type": "OKTA_SIGN_ON", "name": "p",
+                    "conditions": {"people": {"groups": {"include": [], "exclude": []}, "users": null}, "network": {}}}),
+                true
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -800,7 +808,7 @@ mod tests {
         assert!(e.names("actions.signon.access"), "{e}");
         let e = validate_rule(
             &json!({"type": "SIGN_ON", "name": "r",
-                "conditions": {"people": {"users": {"include": ["00u1"]}, "groups": {}}, "network": {"connection": "ZONE"}, "authContext": {"authType": "RADIUS"}, "risk": {}},
+                "conditions": {"people": {"users": {"include": ["00u1"]}, "groups": {"include": ["00g1"]}}, "network": {"connection": "ZONE"}, "authContext": {"authType": "RADIUS"}, "risk": {"level": "HIGH"}},
                 "actions": {"signon": {"access": "MAYBE", "requireFactor": true, "factorLifetime": 0,
                     "session": {"maxSessionIdleMinutes": 0, "maxSessionLifetimeMinutes": -1}}}}),
             true,
