@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   PASSWORD,
+  base32Decode,
   createUser,
   enrolTotp,
   launchChromium,
@@ -179,6 +180,51 @@ describe('hosted sign-in in Chromium', { timeout: 180_000 }, () => {
     assert.deepEqual(errors, [
       `console: Failed to load resource: the server responded with a status of 403 (Forbidden) (${server.url('/signin/verify')})`,
     ]);
+  });
+
+  test('enrols the TOTP factor a sign-on policy requires, then signs in', async (t) => {
+    const uid = await createUser(server, 'barbara@example.com', 'Barbara', 'Liskov');
+    // A policy for a group of one: the other tests' users are not affected.
+    const group = await server.api('POST', '/api/v1/groups', { profile: { name: 'Needs MFA' } });
+    await server.api('PUT', `/api/v1/groups/${group.id}/users/${uid}`);
+    const policy = await server.api('POST', '/api/v1/policies', {
+      type: 'OKTA_SIGN_ON',
+      name: 'MFA for Needs MFA',
+      conditions: { people: { groups: { include: [group.id] } } },
+    });
+    await server.api('POST', `/api/v1/policies/${policy.id}/rules`, {
+      type: 'SIGN_ON',
+      name: 'Require a factor',
+      actions: { signon: { access: 'ALLOW', requireFactor: true, factorPromptMode: 'ALWAYS' } },
+    });
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+
+    await signIn(page, 'barbara@example.com', PASSWORD);
+    await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor();
+    // The QR code is inline SVG, labelled for assistive technology; the key is there to type.
+    const qr = page.getByRole('img', { name: /QR code for adding barbara@example.com/ });
+    assert.ok(await qr.isVisible());
+    const box = await qr.locator('svg').boundingBox();
+    assert.ok(box && box.width >= 150 && box.height >= 150, `a scannable QR code (${JSON.stringify(box)})`);
+    assert.match(await page.locator('#otpauthLink').getAttribute('href'), /^otpauth:\/\/totp\/Lanyard:barbara%40example\.com\?secret=/);
+    const secret = base32Decode(await page.locator('#sharedSecret').textContent());
+    const code = page.getByLabel('Verification code');
+    assert.equal(await code.getAttribute('name'), 'passCode');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'passCode');
+    assert.equal(await sid(context), undefined, 'no session before the factor is set up');
+
+    await code.fill(totp(secret, Date.now() / 1000));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(server.url('/app'));
+    assert.equal(await page.locator('#login').textContent(), 'barbara@example.com');
+    const session = await (await page.request.get(server.url('/api/v1/sessions/me'))).json();
+    assert.deepEqual(session.amr, ['pwd', 'otp', 'mfa']);
+    const factors = await server.api('GET', `/api/v1/users/${uid}/factors`);
+    assert.deepEqual(factors.map((f) => [f.factorType, f.status]), [['token:software:totp', 'ACTIVE']]);
+    assert.deepEqual(errors, []);
   });
 
   test('the sign-in page renders without console errors (screenshot)', async (t) => {

@@ -1,4 +1,5 @@
-//! First start: the org, the built-in `Everyone` group, the org authorization server, and the `default` custom
+//! First start: the org, the built-in `Everyone` group, the system sign-on Default Policy and Default Rule (allow
+//! everyone with a password), the org authorization server, and the `default` custom
 //! authorization server with its default access policy and rule (every client, every grant, every scope — as
 //! Okta's). Idempotent and safe when several nodes start at once: every insert is "if absent" on a fixed or derived
 //! id. It also runs on every later start, so a database made before groups existed gets its `Everyone` group.
@@ -24,6 +25,8 @@ pub struct BootstrapReport {
     pub created_org: bool,
     /// Whether it created the built-in `Everyone` group.
     pub created_everyone: bool,
+    /// Whether it created the system sign-on Default Policy (and its Default Rule).
+    pub created_signon_policy: bool,
     pub created_servers: Vec<String>,
 }
 
@@ -54,9 +57,16 @@ pub async fn bootstrap(
         })
         .await?;
     let created_everyone = store.insert_group_if_absent(&Group::everyone(now)).await?;
+    // The system sign-on policy and rule (also on later starts, for databases made before sign-on policies).
+    let signon = crate::signin::policy::default_policy(now);
+    let signon_rule = crate::signin::policy::default_rule(&signon.id, now);
+    let created_signon_policy = store
+        .insert_signon_policy_if_absent(&signon, &[signon_rule])
+        .await?;
     let mut report = BootstrapReport {
         created_org,
         created_everyone,
+        created_signon_policy,
         created_servers: Vec::new(),
     };
 
@@ -138,6 +148,7 @@ mod tests {
     use crate::store::memory::MemoryStore;
     use crate::store::{
         AuthServerAdminStore, AuthServerStore, GroupStore, PolicyStore, ScopeStore,
+        SignOnPolicyStore,
     };
 
     #[tokio::test]
@@ -146,7 +157,7 @@ mod tests {
         let first = bootstrap(&store, &SystemClock, &SystemRandom, "Acme")
             .await
             .unwrap();
-        assert!(first.created_org && first.created_everyone);
+        assert!(first.created_org && first.created_everyone && first.created_signon_policy);
         assert_eq!(first.created_servers, vec!["org", "default"]);
         let everyone = store
             .group(&crate::model::group::everyone_id())
@@ -170,6 +181,12 @@ mod tests {
         let scopes = store.scopes("default").await.unwrap();
         assert_eq!(scopes.len(), 7);
         assert!(scopes.iter().all(|s| s.system));
+        let signon = store.signon_policies().await.unwrap();
+        assert_eq!(signon.len(), 1);
+        assert!(signon[0].system && signon[0].name == "Default Policy");
+        let rules = store.signon_rules(&signon[0].id).await.unwrap();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].actions["signon"]["access"], "ALLOW");
     }
 
     #[tokio::test]

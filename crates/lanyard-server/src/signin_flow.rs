@@ -1,10 +1,16 @@
 //! The sign-in flow shared by the Authn API (JSON) and the hosted pages (HTML): primary authentication with
-//! lockout, the MFA step, the expired-password step, and the one-time tokens that carry a sign-in between steps.
-//! Every attempt is in the system log; unknown users and wrong passwords cost the same work and look alike.
+//! lockout, the sign-on policy's decision (`lanyard_core::signin::policy`), the MFA step, enrolment of a TOTP
+//! factor when the policy requires one the user lacks, the expired-password step, and the one-time tokens that
+//! carry a sign-in between steps (state tokens live in the database, so any node can continue a sign-in). Every
+//! attempt is in the system log; unknown users, wrong passwords and sign-ins a policy denies look alike.
 
 use lanyard_core::clock::Timestamp;
+use lanyard_core::mfa::totp::TotpSecret;
 use lanyard_core::mfa::webauthn::Assertion;
-use lanyard_core::model::{Factor, FactorStatus, OneTimeToken, TokenKind, User, UserStatus};
+use lanyard_core::model::{
+    Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User, UserStatus,
+};
+use lanyard_core::signin::policy::{self as signon, Decision, Step};
 use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
 use lanyard_core::syslog::{LogEvent, Party};
 use serde_json::{Value, json};
@@ -32,6 +38,13 @@ pub enum Primary {
         state_token: Secret,
         expires_at: Timestamp,
     },
+    /// The sign-on policy requires a factor and the user has none: the state token carries the sign-in to the
+    /// enrolment of a TOTP factor ([`enroll_totp`], then [`activate_enrolment`]).
+    MfaEnroll {
+        user: User,
+        state_token: Secret,
+        expires_at: Timestamp,
+    },
     /// The password must be changed first; the state token carries the sign-in.
     PasswordExpired {
         user: User,
@@ -40,7 +53,8 @@ pub enum Primary {
     },
     /// The account is locked.
     LockedOut,
-    /// Wrong username or password, or a user who cannot sign in: one answer for all.
+    /// Wrong username or password, a user who cannot sign in, or a sign-in the sign-on policy denies: one answer
+    /// for all.
     Failed,
 }
 
@@ -234,13 +248,18 @@ pub async fn primary(
             state.store.set_password(&user.id, &r).await?;
         }
     }
-    let ttl = state.signin_policy.state_token_ttl;
+    // The policy decides before anything else is asked: a denied user is not asked for a new password.
+    let decision = sign_on_decision(state, &user).await?;
+    if signon::next_step(decision.as_ref(), false) == Step::Deny {
+        log_denied(state, client, &user, decision.as_ref());
+        return Ok(Primary::Failed);
+    }
     if user.status == UserStatus::PasswordExpired {
         let (state_token, expires_at) = issue(
             state,
             &user,
             TokenKind::StateToken,
-            ttl,
+            state.signin_policy.state_token_ttl,
             json!({ "step": "password_expired" }),
         )
         .await?;
@@ -250,6 +269,72 @@ pub async fn primary(
             expires_at,
         });
     }
+    after_password(state, client, user, decision).await
+}
+
+/// The sign-on policy's decision for a user: the ACTIVE policies (and the user's groups, only when some policy
+/// names a group), then the rules of each covering policy until one decides.
+pub async fn sign_on_decision(state: &AppState, user: &User) -> Result<Option<Decision>, ApiError> {
+    let policies = state.store.signon_policies().await?;
+    let groups: Vec<String> = if signon::needs_groups(&policies) {
+        state
+            .store
+            .user_groups(&user.id, &PageRequest::first(10_000))
+            .await?
+            .items
+            .into_iter()
+            .map(|g| g.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for policy in signon::applicable(&policies, &groups) {
+        let rules = state.store.signon_rules(&policy.id).await?;
+        if let Some(d) = signon::decide(policy, &rules, &user.id) {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
+/// A sign-in the policy denied: the same failure as a wrong password for the caller; the log names the policy and
+/// rule.
+fn log_denied(state: &AppState, client: &Client, user: &User, decision: Option<&Decision>) {
+    let mut e = event(
+        state,
+        client,
+        "user.session.start",
+        "User login to Okta",
+        as_actor(user),
+    )
+    .failure("SIGN_ON_POLICY_DENY")
+    .target(user_target(user));
+    if let Some(d) = decision {
+        e = e
+            .target(Party::new(
+                &d.policy_id,
+                "PolicyEntity",
+                &d.policy_name,
+                &d.policy_name,
+            ))
+            .target(Party::new(
+                &d.rule_id,
+                "PolicyRule",
+                &d.rule_name,
+                &d.rule_name,
+            ));
+    }
+    state.syslog.record(e);
+}
+
+/// Where a verified password (or a changed expired one) leads under the policy's `decision`: denied, the MFA step
+/// (the user has an active factor), enrolment (the policy requires a factor the user lacks), or signed in.
+pub async fn after_password(
+    state: &AppState,
+    client: &Client,
+    user: User,
+    decision: Option<Decision>,
+) -> Result<Primary, ApiError> {
     let factors: Vec<Factor> = state
         .store
         .factors(&user.id)
@@ -257,24 +342,209 @@ pub async fn primary(
         .into_iter()
         .filter(|f| f.status == FactorStatus::Active)
         .collect();
-    if !factors.is_empty() {
-        let (state_token, expires_at) = issue(
-            state,
-            &user,
-            TokenKind::StateToken,
-            ttl,
-            json!({ "step": "mfa" }),
-        )
-        .await?;
-        return Ok(Primary::MfaRequired {
-            user,
-            factors,
-            state_token,
-            expires_at,
-        });
+    match signon::next_step(decision.as_ref(), !factors.is_empty()) {
+        Step::Deny => {
+            log_denied(state, client, &user, decision.as_ref());
+            Ok(Primary::Failed)
+        }
+        Step::Mfa => {
+            let (state_token, expires_at) = issue(
+                state,
+                &user,
+                TokenKind::StateToken,
+                state.signin_policy.state_token_ttl,
+                json!({ "step": "mfa" }),
+            )
+            .await?;
+            Ok(Primary::MfaRequired {
+                user,
+                factors,
+                state_token,
+                expires_at,
+            })
+        }
+        Step::Enroll => {
+            let (state_token, expires_at) = issue(
+                state,
+                &user,
+                TokenKind::StateToken,
+                signon::enrolment_ttl(state.signin_policy.state_token_ttl),
+                json!({ "step": ENROLL_STEP }),
+            )
+            .await?;
+            Ok(Primary::MfaEnroll {
+                user,
+                state_token,
+                expires_at,
+            })
+        }
+        Step::Success => {
+            log_success(state, client, &user, false);
+            Ok(Primary::Success { user })
+        }
     }
-    log_success(state, client, &user, false);
-    Ok(Primary::Success { user })
+}
+
+/// The state token step of an enrolment; its data names the factor once one is enrolled (`factorId`).
+const ENROLL_STEP: &str = "mfa_enroll";
+
+/// A TOTP factor being enrolled during a sign-in, with its secret (for the authenticator app).
+pub struct Enrolment {
+    pub user: User,
+    pub factor: Factor,
+    pub secret: TotpSecret,
+    pub expires_at: Timestamp,
+}
+
+/// The outcome of asking to enrol a factor.
+pub enum Enroll {
+    Started(Box<Enrolment>),
+    /// No enrolment waits behind this state token (expired, spent, another step).
+    InvalidState,
+}
+
+/// Enrols a TOTP factor (PENDING_ACTIVATION) for the sign-in a state token carries: a new secret each time it is
+/// asked (a pending factor from before is replaced); the state token then names the factor, so that only it can be
+/// activated, and lives on.
+pub async fn enroll_totp(
+    state: &AppState,
+    client: &Client,
+    presented: &str,
+    provider: &str,
+) -> Result<Enroll, ApiError> {
+    let now = state.clock.now();
+    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
+        return Ok(Enroll::InvalidState);
+    };
+    let existing = state.store.factors(&user.id).await?;
+    if existing.iter().any(|f| f.status == FactorStatus::Active) {
+        // Enrolled meanwhile (by an administrator): this sign-in no longer enrols; it starts again.
+        return Ok(Enroll::InvalidState);
+    }
+    for f in existing
+        .iter()
+        .filter(|f| f.factor_type == FactorType::Totp)
+    {
+        state.store.delete_factor(&user.id, &f.id).await?;
+    }
+    let (factor, secret) = lanyard_core::signin::factors::enroll_totp(
+        &user.id,
+        provider,
+        &state.master,
+        state.random.as_ref(),
+        now,
+    )
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    state.store.insert_factor(&factor).await?;
+    let expires_at = now + signon::enrolment_ttl(state.signin_policy.state_token_ttl);
+    let token = OneTimeToken {
+        data: json!({ "step": ENROLL_STEP, "factorId": factor.id }),
+        expires_at,
+        ..token
+    };
+    state.store.replace_one_time_token(&token).await?;
+    state.syslog.record(
+        event(
+            state,
+            client,
+            "user.mfa.factor.update",
+            "Enroll factor",
+            as_actor(&user),
+        )
+        .target(user_target(&user)),
+    );
+    Ok(Enroll::Started(Box::new(Enrolment {
+        user,
+        factor,
+        secret,
+        expires_at,
+    })))
+}
+
+/// The enrolment a state token carries, once a factor is enrolled and until it is activated.
+pub async fn pending_enrolment(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<Enrolment>, ApiError> {
+    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
+        return Ok(None);
+    };
+    let Some(factor_id) = token.data["factorId"].as_str() else {
+        return Ok(None);
+    };
+    let factor = state
+        .store
+        .factor(&user.id, factor_id)
+        .await?
+        .filter(|f| f.status == FactorStatus::PendingActivation);
+    let Some(factor) = factor else {
+        return Ok(None);
+    };
+    let secret = lanyard_core::signin::factors::totp_secret(&factor, &state.master)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Some(Enrolment {
+        user,
+        factor,
+        secret,
+        expires_at: token.expires_at,
+    }))
+}
+
+/// Activates the factor enrolled during a sign-in with a passcode from the authenticator, which completes the
+/// sign-in (with MFA); spends the state token on success only, so a mistyped code may be retried.
+pub async fn activate_enrolment(
+    state: &AppState,
+    client: &Client,
+    presented: &str,
+    factor_id: &str,
+    passcode: &str,
+) -> Result<Mfa, ApiError> {
+    let now = state.clock.now();
+    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
+        return Ok(Mfa::InvalidState);
+    };
+    if token.data["factorId"].as_str() != Some(factor_id) {
+        return Ok(Mfa::UnknownFactor);
+    }
+    let factor = state
+        .store
+        .factor(&user.id, factor_id)
+        .await?
+        .filter(|f| f.status == FactorStatus::PendingActivation);
+    let Some(mut factor) = factor else {
+        return Ok(Mfa::UnknownFactor);
+    };
+    let accepted = match check_passcode(&factor, &state.master, passcode, now) {
+        Some(step) => state.store.use_totp_step(&factor.id, step, now).await?,
+        None => false,
+    };
+    if !accepted {
+        log_mfa_failure(state, client, &user);
+        return Ok(Mfa::WrongCode);
+    }
+    if state
+        .store
+        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
+        .await?
+        .is_none()
+    {
+        return Ok(Mfa::InvalidState);
+    }
+    factor.status = FactorStatus::Active;
+    factor.last_updated = now;
+    state.store.update_factor(&factor).await?;
+    state.syslog.record(
+        event(
+            state,
+            client,
+            "user.mfa.factor.activate",
+            "Activate factor",
+            as_actor(&user),
+        )
+        .target(user_target(&user)),
+    );
+    log_success(state, client, &user, true);
+    Ok(Mfa::Success(user))
 }
 
 /// What happens when a failure locks an account: the log, and a notice to the user.
@@ -463,6 +733,16 @@ pub async fn verify_mfa(
     }
     log_success(state, client, &user, true);
     Ok(Mfa::Success(user))
+}
+
+/// Where a changed expired password leads: the sign-on policy decides again, as after any password.
+pub async fn after_password_change(
+    state: &AppState,
+    client: &Client,
+    user: User,
+) -> Result<Primary, ApiError> {
+    let decision = sign_on_decision(state, &user).await?;
+    after_password(state, client, user, decision).await
 }
 
 /// The outcome of changing an expired password.

@@ -121,6 +121,29 @@ impl<'a> Reader<'a> {
         self.causes.extend(nested.causes);
     }
 
+    /// A cause for every member not in `allowed` (with `why`): for conditions, where a member ignored would
+    /// widen what a policy or rule covers. Members that say nothing (`null`, `[]`, `{}`) pass, as SDKs send them.
+    pub fn only(&mut self, allowed: &[&str], why: &str) {
+        let empty = |v: &Value| match v {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            _ => false,
+        };
+        let unknown: Vec<String> = self
+            .obj
+            .map(|o| {
+                o.iter()
+                    .filter(|(k, v)| !empty(v) && !allowed.contains(&k.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for k in unknown {
+            self.fail(&k, why.to_owned());
+        }
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.raw(name).is_some()
     }

@@ -13,6 +13,39 @@ pub fn place(ordered: &[String], id: &str, requested: Option<i64>) -> Vec<String
     out
 }
 
+/// [`place`] among items of which some are pinned last (a system policy or rule, which Okta keeps at the lowest
+/// priority): `ordered` holds `(id, pinned)` by current priority, and may or may not hold `id` itself, which is
+/// pinned when `pinned` says so. An unpinned item is placed at `requested` counted among the unpinned only; the
+/// pinned follow in their current order, a new pinned one after them.
+pub fn place_pinned(
+    ordered: &[(String, bool)],
+    id: &str,
+    pinned: bool,
+    requested: Option<i64>,
+) -> Vec<String> {
+    let free: Vec<String> = ordered
+        .iter()
+        .filter(|(x, p)| !p && x != id)
+        .map(|(x, _)| x.clone())
+        .collect();
+    let mut out = if pinned {
+        free
+    } else {
+        place(&free, id, requested)
+    };
+    // The pinned in their current order (`id` among them if it was pinned already).
+    out.extend(
+        ordered
+            .iter()
+            .filter(|(x, p)| *p && (pinned || x != id))
+            .map(|(x, _)| x.clone()),
+    );
+    if pinned && !out.iter().any(|x| x == id) {
+        out.push(id.to_owned());
+    }
+    out
+}
+
 /// The order without `id`.
 pub fn remove(ordered: &[String], id: &str) -> Vec<String> {
     ordered.iter().filter(|x| *x != id).cloned().collect()
@@ -38,5 +71,49 @@ mod tests {
         assert_eq!(place(&now, "a", Some(3)), ids(&["b", "c", "a"]));
         assert_eq!(place(&now, "b", None), ids(&["a", "c", "b"]));
         assert_eq!(remove(&now, "b"), ids(&["a", "c"]));
+    }
+
+    #[test]
+    fn pinned_items_stay_last() {
+        let now: Vec<(String, bool)> = vec![
+            ("a".into(), false),
+            ("b".into(), false),
+            ("sys".into(), true),
+        ];
+        assert_eq!(
+            place_pinned(&now, "x", false, None),
+            ids(&["a", "b", "x", "sys"])
+        );
+        assert_eq!(
+            place_pinned(&now, "x", false, Some(99)),
+            ids(&["a", "b", "x", "sys"])
+        );
+        assert_eq!(
+            place_pinned(&now, "x", false, Some(1)),
+            ids(&["x", "a", "b", "sys"])
+        );
+        assert_eq!(
+            place_pinned(&now, "b", false, Some(1)),
+            ids(&["b", "a", "sys"])
+        );
+        // A pinned item keeps its place whatever it asks for; a new one goes last.
+        assert_eq!(
+            place_pinned(&now, "sys", true, Some(1)),
+            ids(&["a", "b", "sys"])
+        );
+        assert_eq!(
+            place_pinned(&now, "sys2", true, Some(1)),
+            ids(&["a", "b", "sys", "sys2"])
+        );
+        let two: Vec<(String, bool)> = vec![
+            ("a".into(), false),
+            ("s1".into(), true),
+            ("s2".into(), true),
+        ];
+        assert_eq!(
+            place_pinned(&two, "s1", true, None),
+            ids(&["a", "s1", "s2"])
+        );
+        assert_eq!(place_pinned(&[], "sys", true, Some(3)), ids(&["sys"]));
     }
 }

@@ -12,6 +12,7 @@ pub mod org;
 pub mod page;
 pub mod role;
 pub mod signin;
+pub mod signon;
 pub mod user;
 
 pub use api_token::ApiToken;
@@ -35,4 +36,5 @@ pub use role::{RoleAssignment, RoleType};
 pub use signin::{
     Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session, TokenKind,
 };
+pub use signon::SignOnPolicy;
 pub use user::{PasswordRecord, User, UserStatus};

@@ -11,8 +11,12 @@ pub mod memory;
 mod memory_apps;
 #[cfg(any(test, feature = "memory"))]
 mod memory_device;
+#[cfg(any(test, feature = "memory"))]
+mod memory_signon;
+mod signon;
 
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
+pub use signon::SignOnPolicyStore;
 
 use async_trait::async_trait;
 
@@ -434,6 +438,7 @@ pub trait Store:
     + AuthServerAdminStore
     + PolicyStore
     + PolicyAdminStore
+    + SignOnPolicyStore
     + ScopeStore
     + ClaimStore
     + KeyStore

@@ -1,28 +1,39 @@
 //! The Authn API (`/api/v1/authn`), Okta's primary authentication: a username and password in, a one-time
-//! `sessionToken` out (`SUCCESS`), or a `stateToken` and the next step (`MFA_REQUIRED`, `PASSWORD_EXPIRED`), or
-//! `LOCKED_OUT`. The flow itself is `signin_flow`'s, shared with the hosted pages; this file renders it as JSON.
-//! Not behind an API token: this is how people sign in.
+//! `sessionToken` out (`SUCCESS`), or a `stateToken` and the next step (`MFA_REQUIRED`, `MFA_ENROLL`,
+//! `PASSWORD_EXPIRED`), or `LOCKED_OUT`. When the sign-on policy requires a factor the user lacks, `MFA_ENROLL`
+//! lists the factor to enrol; `POST /api/v1/authn/factors` enrols it (`MFA_ENROLL_ACTIVATE`, with the shared
+//! secret and a QR code), and `POST /api/v1/authn/factors/{id}/lifecycle/activate` with a passcode activates it and
+//! signs in. A sign-in the policy denies fails like a wrong password (401 E0000004). The flow itself is
+//! `signin_flow`'s, shared with the hosted pages; this file renders it as JSON. Not behind an API token: this is
+//! how people sign in.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use base64::Engine;
 use lanyard_core::clock::{Timestamp, okta_format};
+use lanyard_core::mfa::totp::{self, TotpConfig};
 use lanyard_core::mfa::webauthn::Assertion;
-use lanyard_core::model::{Factor, User};
+use lanyard_core::model::{Factor, FactorType, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::OktaJson;
-use crate::signin_flow::{self, Change, Client, Mfa, Primary, WebAuthnStep};
+use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authn", post(authenticate))
+        .route("/authn/factors", post(enroll_factor))
         .route("/authn/factors/{factor_id}/verify", post(verify_factor))
+        .route(
+            "/authn/factors/{factor_id}/lifecycle/activate",
+            post(activate_factor),
+        )
         .route("/authn/credentials/change_password", post(change_password))
 }
 
@@ -112,15 +123,24 @@ async fn authenticate(
 ) -> Result<Json<Value>, ApiError> {
     let username = body.username.unwrap_or_default();
     let password = body.password.unwrap_or_default();
-    match signin_flow::primary(&state, &client(&audit), &username, &password).await? {
-        Primary::Success { user } => success(&state, &user, &["pwd"]).await,
+    let outcome = signin_flow::primary(&state, &client(&audit), &username, &password).await?;
+    primary_json(&state, outcome).await
+}
+
+/// The Authn API's answer to where a password led.
+pub(crate) async fn primary_json(
+    state: &AppState,
+    outcome: Primary,
+) -> Result<Json<Value>, ApiError> {
+    let base = &state.config.base_url;
+    match outcome {
+        Primary::Success { user } => success(state, &user, &["pwd"]).await,
         Primary::MfaRequired {
             user,
             factors,
             state_token,
             expires_at,
         } => {
-            let base = &state.config.base_url;
             let embedded = json!({ "user": embedded_user(&user), "factors": factors.iter().map(|f| factor_summary(f, base)).collect::<Vec<_>>() });
             Ok(step(
                 "MFA_REQUIRED",
@@ -128,6 +148,25 @@ async fn authenticate(
                 expires_at,
                 embedded,
             ))
+        }
+        Primary::MfaEnroll {
+            user,
+            state_token,
+            expires_at,
+        } => {
+            // The one factor Lanyard enrols during a sign-in.
+            let embedded = json!({
+                "user": embedded_user(&user),
+                "factors": [{
+                    "factorType": FactorType::Totp.as_str(),
+                    "provider": "GOOGLE",
+                    "vendorName": "GOOGLE",
+                    "status": "NOT_SETUP",
+                    "enrollment": "REQUIRED",
+                    "_links": { "enroll": { "href": format!("{base}/api/v1/authn/factors"), "hints": { "allow": ["POST"] } } }
+                }]
+            });
+            Ok(step("MFA_ENROLL", &state_token.value, expires_at, embedded))
         }
         Primary::PasswordExpired {
             user,
@@ -145,6 +184,128 @@ async fn authenticate(
         Primary::LockedOut => Ok(Json(json!({ "status": "LOCKED_OUT" }))),
         Primary::Failed => Err(authentication_failed()),
     }
+}
+
+#[derive(Deserialize)]
+struct EnrollBody {
+    #[serde(rename = "stateToken")]
+    state_token: Option<String>,
+    #[serde(rename = "factorType")]
+    factor_type: Option<String>,
+    provider: Option<String>,
+}
+
+/// An SVG QR code of `uri`, as a `data:` URI an `<img>` can show: no endpoint to reach with the state token.
+pub(crate) fn qr_data_uri(uri: &str) -> Result<String, ApiError> {
+    let svg = totp::qr_svg(uri).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    ))
+}
+
+/// The otpauth URI of an enrolment, for the authenticator app.
+pub(crate) fn enrolment_uri(state: &AppState, e: &Enrolment) -> String {
+    totp::otpauth_uri(
+        &state.org_name(),
+        &e.user.login,
+        &e.secret,
+        &TotpConfig::default(),
+    )
+}
+
+/// `POST /api/v1/authn/factors`: enrols the TOTP factor an `MFA_ENROLL` step asks for; `MFA_ENROLL_ACTIVATE` with
+/// the shared secret (`_embedded.factor._embedded.activation`) and the link to activate it.
+async fn enroll_factor(
+    State(state): State<AppState>,
+    audit: Audit,
+    OktaJson(body): OktaJson<EnrollBody>,
+) -> Result<Json<Value>, ApiError> {
+    let kind = body.factor_type.unwrap_or_default();
+    if kind != FactorType::Totp.as_str() {
+        return Err(ApiError::validation(
+            "factorType",
+            vec![format!(
+                "factorType: {kind:?} cannot be enrolled during sign-in; enrol token:software:totp"
+            )],
+        ));
+    }
+    let provider = body
+        .provider
+        .unwrap_or_else(|| "GOOGLE".into())
+        .to_uppercase();
+    if !matches!(provider.as_str(), "GOOGLE" | "OKTA") {
+        return Err(ApiError::validation(
+            "provider",
+            vec![format!("provider: {provider:?} is not GOOGLE or OKTA")],
+        ));
+    }
+    let presented = body.state_token.unwrap_or_default();
+    let e = match signin_flow::enroll_totp(&state, &client(&audit), &presented, &provider).await? {
+        Enroll::Started(e) => e,
+        Enroll::InvalidState => return Err(invalid_state_token()),
+    };
+    let base = &state.config.base_url;
+    let config = TotpConfig::default();
+    let uri = enrolment_uri(&state, &e);
+    let activate = format!(
+        "{base}/api/v1/authn/factors/{}/lifecycle/activate",
+        e.factor.id
+    );
+    Ok(Json(json!({
+        "stateToken": presented,
+        "expiresAt": okta_format(e.expires_at),
+        "status": "MFA_ENROLL_ACTIVATE",
+        "factorResult": "WAITING",
+        "_embedded": {
+            "user": embedded_user(&e.user),
+            "factor": {
+                "id": e.factor.id,
+                "factorType": e.factor.factor_type.as_str(),
+                "provider": e.factor.provider,
+                "vendorName": e.factor.provider,
+                "profile": { "credentialId": e.user.login },
+                "_embedded": { "activation": {
+                    "timeStep": config.step_secs(),
+                    "sharedSecret": e.secret.to_base32(),
+                    "encoding": "base32",
+                    "keyLength": config.digits(),
+                    "_links": {
+                        "qrcode": { "href": qr_data_uri(&uri)?, "type": "image/svg+xml" },
+                        "otpauth": { "href": uri, "type": "text/plain" }
+                    }
+                }}
+            }
+        },
+        "_links": {
+            "next": { "name": "activate", "href": activate, "hints": { "allow": ["POST"] } }
+        }
+    })))
+}
+
+#[derive(Deserialize)]
+struct ActivateBody {
+    #[serde(rename = "stateToken")]
+    state_token: Option<String>,
+    #[serde(rename = "passCode")]
+    pass_code: Option<String>,
+}
+
+/// `POST /api/v1/authn/factors/{id}/lifecycle/activate`: the passcode activates the factor enrolled during this
+/// sign-in and completes it (`SUCCESS` with a `sessionToken`); a wrong code is 403 E0000068 and may be retried.
+async fn activate_factor(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(factor_id): Path<String>,
+    OktaJson(body): OktaJson<ActivateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let presented = body.state_token.unwrap_or_default();
+    let passcode = body.pass_code.unwrap_or_default();
+    let outcome =
+        signin_flow::activate_enrolment(&state, &client(&audit), &presented, &factor_id, &passcode)
+            .await?;
+    let user = mfa_outcome(outcome, &factor_id)?;
+    success(&state, &user, &["pwd", "otp", "mfa"]).await
 }
 
 #[derive(Deserialize)]
@@ -298,13 +459,18 @@ struct ChangePassword {
 
 async fn change_password(
     State(state): State<AppState>,
+    audit: Audit,
     OktaJson(body): OktaJson<ChangePassword>,
 ) -> Result<Json<Value>, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     let old = body.old_password.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
     match signin_flow::change_expired_password(&state, &presented, Some(&old), &new).await? {
-        Change::Success(user) => success(&state, &user, &["pwd"]).await,
+        Change::Success(user) => {
+            // The sign-on policy decides again: the MFA step or enrolment may follow.
+            let outcome = signin_flow::after_password_change(&state, &client(&audit), user).await?;
+            primary_json(&state, outcome).await
+        }
         Change::InvalidState => Err(invalid_state_token()),
         Change::WrongPassword => Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -11,6 +11,7 @@ pub mod factors;
 pub mod groups;
 pub mod logs;
 pub mod pagination;
+pub mod policies;
 pub mod rate_limit;
 pub mod recovery;
 pub mod roles;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(roles::routes())
         .merge(logs::routes())
         .merge(authorization_servers::routes())
+        .merge(policies::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state.clone(), auth::require_token))
         .merge(public)

@@ -11,11 +11,11 @@ use lanyard_core::clock::okta_format;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::authn::{embedded_user, invalid_state_token, success};
+use super::authn::{embedded_user, invalid_state_token, primary_json};
 use super::error::ApiError;
 use super::extract::OktaJson;
 use crate::recovery;
-use crate::signin_flow::Client;
+use crate::signin_flow::{self, Client};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -129,7 +129,11 @@ async fn reset_password(
     let presented = body.state_token.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
     match recovery::finish_reset(&state, &client(&audit), &presented, &new).await? {
-        Some(user) => success(&state, &user, &["pwd"]).await,
+        Some(user) => {
+            // The sign-on policy decides, as after any password: MFA_REQUIRED or MFA_ENROLL may follow.
+            let outcome = signin_flow::after_password_change(&state, &client(&audit), user).await?;
+            primary_json(&state, outcome).await
+        }
         None => Err(invalid_state_token()),
     }
 }

@@ -1,5 +1,7 @@
-//! The hosted sign-in: `/signin` (username and password), `/signin/verify` (a TOTP code), `/signin/change-password`
-//! (an expired password), and `/app` (where a signed-in user lands without a destination). It is where an
+//! The hosted sign-in: `/signin` (username and password), `/signin/verify` (a TOTP code), `/signin/enroll` (a TOTP
+//! factor the sign-on policy requires, set up during the sign-in: the shared secret, its otpauth URI and an inline
+//! SVG QR code, then a code), `/signin/change-password` (an expired password), and `/app` (where a signed-in user
+//! lands without a destination). It is where an
 //! authorization request sends a browser without a session, and `fromURI` brings it back (same origin only).
 
 use std::net::SocketAddr;
@@ -20,7 +22,7 @@ use serde::Deserialize;
 use super::{csrf_ok, csrf_token, html};
 use crate::api::error::ApiError;
 use crate::login::same_origin;
-use crate::signin_flow::{self, Change, Client, Mfa, Primary, WebAuthnStep};
+use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
 use crate::syslog::user_target;
 use crate::webauthn::RegistrationFailure;
@@ -30,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(show).post(submit))
         .route("/login/login.htm", get(show))
         .route("/signin/verify", axum::routing::post(verify))
+        .route("/signin/enroll", axum::routing::post(enroll))
         .route(
             "/signin/change-password",
             axum::routing::post(change_password),
@@ -65,6 +68,22 @@ struct MfaPage<'a> {
     totp_factor_id: Option<&'a str>,
     /// WebAuthn request options (JSON) for the user's passkeys, if any.
     passkey_options: Option<String>,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "enroll.html")]
+struct EnrollPage<'a> {
+    org: &'a str,
+    csrf: &'a str,
+    from_uri: &'a str,
+    state_token: &'a str,
+    login: &'a str,
+    /// The QR code of the otpauth URI, an `<svg>` element made here (never user input).
+    qr_svg: &'a str,
+    otpauth_uri: &'a str,
+    /// The base32 secret in groups of four, as people type it.
+    secret_groups: &'a str,
     error: Option<&'a str>,
 }
 
@@ -251,36 +270,14 @@ async fn submit(
         };
         html(status, page.render())
     };
-    match signin_flow::primary(&state, &client, form.username.trim(), &form.password).await? {
-        Primary::Success { user } => {
-            signed_in(&state, &client, &user, &["pwd"], &form.from_uri).await
-        }
-        Primary::MfaRequired { state_token, .. } => {
-            mfa_page(
-                &state,
-                &client,
-                MfaForm {
-                    csrf: &form.csrf,
-                    from_uri: &form.from_uri,
-                    state_token: &state_token.value,
-                },
-                None,
-                StatusCode::OK,
-            )
-            .await
-        }
-        Primary::PasswordExpired { state_token, .. } => {
-            let requirements = state.password_policy.requirements();
-            let page = ChangePasswordPage {
-                org: &org,
-                csrf: &form.csrf,
-                from_uri: &form.from_uri,
-                state_token: &state_token.value,
-                requirements: &requirements,
-                error: None,
-            };
-            Ok(html(StatusCode::OK, page.render()))
-        }
+    let outcome =
+        signin_flow::primary(&state, &client, form.username.trim(), &form.password).await?;
+    let fields = MfaForm {
+        csrf: &form.csrf,
+        from_uri: &form.from_uri,
+        state_token: "",
+    };
+    match outcome {
         Primary::LockedOut => Ok(retry(
             "Your account is locked. Try again later or contact your administrator.",
             StatusCode::FORBIDDEN,
@@ -289,6 +286,163 @@ async fn submit(
             "Unable to sign in: the username or the password is wrong.",
             StatusCode::UNAUTHORIZED,
         )),
+        other => next_page(&state, &client, fields, other).await,
+    }
+}
+
+/// The page that follows a verified password (or a changed expired one): the MFA step, enrolment, the password
+/// change, or signed in. `Failed` here is a policy's DENY after a password change; `LockedOut` cannot follow.
+async fn next_page(
+    state: &AppState,
+    client: &Client,
+    form: MfaForm<'_>,
+    outcome: Primary,
+) -> Result<Response, ApiError> {
+    let org = state.org_name();
+    match outcome {
+        Primary::Success { user } => signed_in(state, client, &user, &["pwd"], form.from_uri).await,
+        Primary::MfaRequired { state_token, .. } => {
+            mfa_page(
+                state,
+                client,
+                MfaForm {
+                    state_token: &state_token.value,
+                    ..form
+                },
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Primary::MfaEnroll { state_token, .. } => {
+            match signin_flow::enroll_totp(state, client, &state_token.value, "GOOGLE").await? {
+                Enroll::Started(e) => enroll_page(
+                    state,
+                    MfaForm {
+                        state_token: &state_token.value,
+                        ..form
+                    },
+                    &e,
+                    None,
+                    StatusCode::OK,
+                ),
+                Enroll::InvalidState => Ok(expired_form(state)),
+            }
+        }
+        Primary::PasswordExpired { state_token, .. } => {
+            let requirements = state.password_policy.requirements();
+            let page = ChangePasswordPage {
+                org: &org,
+                csrf: form.csrf,
+                from_uri: form.from_uri,
+                state_token: &state_token.value,
+                requirements: &requirements,
+                error: None,
+            };
+            Ok(html(StatusCode::OK, page.render()))
+        }
+        Primary::LockedOut | Primary::Failed => {
+            let page = MessagePage {
+                org: &org,
+                title: "Unable to sign in",
+                message: "You cannot sign in at the moment. Contact your administrator.",
+                link: Some(("/signin", "Back to sign in")),
+            };
+            Ok(html(StatusCode::UNAUTHORIZED, page.render()))
+        }
+    }
+}
+
+/// The enrolment step: the secret three ways (QR code, key, otpauth link) and the code form.
+fn enroll_page(
+    state: &AppState,
+    form: MfaForm<'_>,
+    e: &Enrolment,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let uri = crate::api::authn::enrolment_uri(state, e);
+    let svg =
+        lanyard_core::mfa::totp::qr_svg(&uri).map_err(|err| ApiError::internal(err.to_string()))?;
+    let secret = e.secret.to_base32();
+    let groups = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let org = state.org_name();
+    let page = EnrollPage {
+        org: &org,
+        csrf: form.csrf,
+        from_uri: form.from_uri,
+        state_token: form.state_token,
+        login: &e.user.login,
+        qr_svg: &svg,
+        otpauth_uri: &uri,
+        secret_groups: &groups,
+        error,
+    };
+    Ok(html(status, page.render()))
+}
+
+#[derive(Deserialize)]
+struct EnrollForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "fromURI")]
+    from_uri: String,
+    #[serde(default, rename = "stateToken")]
+    state_token: String,
+    #[serde(default, rename = "passCode")]
+    pass_code: String,
+}
+
+/// The code that activates the factor being enrolled, and signs in.
+async fn enroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<EnrollForm>,
+) -> Result<Response, ApiError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Ok(expired_form(&state));
+    }
+    let client = client(peer, &headers);
+    let Some(pending) = signin_flow::pending_enrolment(&state, &form.state_token).await? else {
+        return Ok(expired_form(&state));
+    };
+    let outcome = signin_flow::activate_enrolment(
+        &state,
+        &client,
+        &form.state_token,
+        &pending.factor.id,
+        &form.pass_code,
+    )
+    .await?;
+    match outcome {
+        Mfa::Success(user) => {
+            signed_in(
+                &state,
+                &client,
+                &user,
+                &["pwd", "otp", "mfa"],
+                &form.from_uri,
+            )
+            .await
+        }
+        Mfa::WrongCode | Mfa::NoChallenge => enroll_page(
+            &state,
+            MfaForm {
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: &form.state_token,
+            },
+            &pending,
+            Some("That code didn't work. Enter the current code from your app."),
+            StatusCode::FORBIDDEN,
+        ),
+        Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
     }
 }
 
@@ -354,6 +508,7 @@ async fn verify(
 }
 
 /// The fields every MFA form carries.
+#[derive(Clone, Copy)]
 struct MfaForm<'a> {
     csrf: &'a str,
     from_uri: &'a str,
@@ -526,14 +681,15 @@ async fn change_password(
         .await
     {
         Ok(Change::Success(user)) => {
-            signed_in(
-                &state,
-                &client(peer, &headers),
-                &user,
-                &["pwd"],
-                &form.from_uri,
-            )
-            .await
+            // The sign-on policy decides again: the MFA step or enrolment may follow.
+            let client = client(peer, &headers);
+            let outcome = signin_flow::after_password_change(&state, &client, user).await?;
+            let fields = MfaForm {
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: "",
+            };
+            next_page(&state, &client, fields, outcome).await
         }
         Ok(Change::InvalidState | Change::WrongPassword) => Ok(expired_form(&state)),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
@@ -929,7 +1085,16 @@ async fn reset_submit(
         return Ok(again("The two passwords differ.".into()));
     }
     match crate::recovery::finish_reset(&state, &client, &state_token, &form.new_password).await {
-        Ok(Some(user)) => signed_in(&state, &client, &user, &["pwd"], "").await,
+        Ok(Some(user)) => {
+            // The sign-on policy decides, as after any password: the MFA step or enrolment may follow.
+            let outcome = signin_flow::after_password_change(&state, &client, user).await?;
+            let fields = MfaForm {
+                csrf: &form.csrf,
+                from_uri: "",
+                state_token: "",
+            };
+            next_page(&state, &client, fields, outcome).await
+        }
         Ok(None) => Ok(link_expired(&state)),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             let why = e
