@@ -63,7 +63,11 @@ mod tests {
             sign(&key, json!({"iss": "https://elsewhere", "sub": "00u1"})),
             sign(&key, json!({"iss": "https://i"})),
             "garbage".to_owned(),
-            format!("{}x", &ok[..ok.len() - 1]),
+            {
+                let (signed, sig) = ok.rsplit_once('.').unwrap();
+                let flipped = if sig.starts_with('A') { "B" } else { "A" };
+                format!("{signed}.{flipped}{}", &sig[1..])
+            },
         ] {
             let e = verify_id_token_hint(&bad, "https://i", &keys).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidRequest);

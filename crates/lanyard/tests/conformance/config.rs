@@ -54,7 +54,11 @@ async fn discovery_endpoint_verification() {
             .and_then(Value::as_array)
             .unwrap_or_else(|| panic!("{name} an array"))
             .iter()
-            .map(|v| v.as_str().unwrap_or_else(|| panic!("{name}: strings")).to_owned())
+            .map(|v| {
+                v.as_str()
+                    .unwrap_or_else(|| panic!("{name}: strings"))
+                    .to_owned()
+            })
             .collect()
     };
     let has = |name: &str, v: &str| list(name).iter().any(|x| x == v);
@@ -119,7 +123,16 @@ async fn discovery_endpoint_verification() {
         assert!(has("request_object_signing_alg_values_supported", "RS256"));
     }
     // OIDCCCheckDiscEndpointClaimsSupported: present, and naming what the ID token and userinfo carry.
-    for claim in ["sub", "iss", "auth_time", "acr", "name", "email", "address", "phone_number"] {
+    for claim in [
+        "sub",
+        "iss",
+        "auth_time",
+        "acr",
+        "name",
+        "email",
+        "address",
+        "phone_number",
+    ] {
         assert!(has("claims_supported", claim), "{claim}");
     }
     // OIDCCCheckDiscEndpointGrantTypesSupported (the static variant): the code grant.
