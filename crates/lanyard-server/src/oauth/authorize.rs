@@ -509,3 +509,28 @@ pub fn consent_denied(ask: &ConsentAsk) -> Response {
     let e = OAuthError::new(ErrorCode::AccessDenied, "The user denied the request.");
     error_response(&ask.to, &e, &ask.issuer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_way_back_drops_only_the_prompts_a_detour_satisfied() {
+        let uri: axum::http::Uri = "/oauth2/v1/authorize".parse().unwrap();
+        let params =
+            Params::parse(b"client_id=c&prompt=login%20consent&sessionToken=t&state=s").unwrap();
+        let back = Back {
+            uri: &uri,
+            params: &params,
+        };
+        let path = back.path(&["login", "select_account"]);
+        let q = Params::parse(path.split_once('?').unwrap().1.as_bytes()).unwrap();
+        assert_eq!(q.get("prompt"), Some("consent"));
+        assert_eq!(q.get("sessionToken"), None);
+        assert_eq!(q.get("state"), Some("s"));
+        let path = back.path(&["login", "consent"]);
+        assert!(!path.contains("prompt"), "{path}");
+        let untouched = back.path(&["none"]);
+        assert!(untouched.contains("prompt=login+consent"), "{untouched}");
+    }
+}

@@ -304,6 +304,7 @@ mod tests {
         assert_eq!(claims["sub"], "00uada");
         assert_eq!(claims["sid"], "102sid");
         assert_eq!(claims["auth_time"], at(39).timestamp());
+        assert_eq!(claims["acr"], "urn:okta:loa:1fa:pwd");
         assert!(claims.get("nonce").is_none());
 
         // Single use: the second redemption revokes the grant.
