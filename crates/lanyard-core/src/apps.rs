@@ -347,6 +347,19 @@ pub fn client_from_body(
         .and_then(Value::as_bool)
         .unwrap_or(false);
 
+    // OIDC Registration §2: kept in `extra` as sent, read back by `OAuthClient::id_token_signed_response_alg`.
+    match set.get("id_token_signed_response_alg") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(a)) if a.parse::<crate::crypto::SigningAlg>().is_ok() => {}
+        Some(Value::String(a)) if a == "none" => causes.push(
+            "id_token_signed_response_alg: unsigned ID tokens (none) are not offered; use RS256, ES256 or EdDSA"
+                .into(),
+        ),
+        Some(_) => causes.push(
+            "id_token_signed_response_alg: must be one of RS256, ES256, EdDSA".into(),
+        ),
+    }
+
     const KNOWN: &[&str] = &[
         "application_type",
         "grant_types",
@@ -472,6 +485,33 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e, vec!["client_id: cannot be changed".to_owned()]);
+    }
+
+    #[test]
+    fn id_token_algorithms_are_checked_and_none_refused() {
+        let with = |alg: Value| {
+            body(
+                json!({"oauthClient": {"redirect_uris": ["https://a/cb"], "id_token_signed_response_alg": alg}}),
+            )
+        };
+        let c = with(json!("ES256")).unwrap();
+        assert_eq!(
+            c.id_token_signed_response_alg(),
+            Some(crate::crypto::SigningAlg::ES256)
+        );
+        assert_eq!(c.extra["id_token_signed_response_alg"], "ES256");
+        assert_eq!(
+            with(json!("EdDSA")).unwrap().id_token_signed_response_alg(),
+            Some(crate::crypto::SigningAlg::EdDSA)
+        );
+        assert_eq!(
+            with(Value::Null).unwrap().id_token_signed_response_alg(),
+            None
+        );
+        let none = with(json!("none")).unwrap_err();
+        assert!(none[0].contains("none"), "{none:?}");
+        assert!(with(json!("HS256")).is_err());
+        assert!(with(json!(256)).is_err());
     }
 
     #[test]

@@ -139,6 +139,8 @@ pub struct ProviderMetadata {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub token_endpoint_auth_methods_supported: Vec<String>,
     pub claims_supported: Vec<String>,
+    /// OIDC Discovery §3: the authentication context classes ID tokens' `acr` names (Okta's `urn:okta:loa:…`).
+    pub acr_values_supported: Vec<String>,
     pub code_challenge_methods_supported: Vec<String>,
     pub authorization_response_iss_parameter_supported: bool,
     pub request_parameter_supported: bool,
@@ -184,11 +186,13 @@ pub fn metadata(
             .collect(),
         token_endpoint_auth_methods_supported: strings(caps.token_endpoint_auth_methods),
         claims_supported: strings(caps.claims),
+        acr_values_supported: strings(&crate::oauth::acr::SUPPORTED),
         code_challenge_methods_supported: strings(caps.code_challenge_methods),
         authorization_response_iss_parameter_supported: true,
-        request_parameter_supported: false,
-        request_uri_parameter_supported: false,
-        claims_parameter_supported: false,
+        request_parameter_supported: crate::oauth::request_object::REQUEST_PARAMETER_SUPPORTED,
+        request_uri_parameter_supported:
+            crate::oauth::request_object::REQUEST_URI_PARAMETER_SUPPORTED,
+        claims_parameter_supported: true,
         dpop_signing_alg_values_supported: SigningAlg::ALL
             .iter()
             .map(|a| a.as_str().to_owned())
@@ -235,6 +239,13 @@ mod tests {
         assert_eq!(custom.issuer, "https://id.example/oauth2/default");
         assert_eq!(custom.jwks_uri, "https://id.example/oauth2/default/v1/keys");
         assert_eq!(custom.code_challenge_methods_supported, vec!["S256"]);
+        assert!(custom.claims_parameter_supported);
+        assert!(!custom.request_parameter_supported && !custom.request_uri_parameter_supported);
+        assert!(
+            custom
+                .acr_values_supported
+                .contains(&"urn:okta:loa:2fa:any".to_owned())
+        );
         assert!(
             custom
                 .id_token_signing_alg_values_supported

@@ -3,7 +3,7 @@
 //! statement filters on is a column.
 
 use lanyard_core::clock::{Timestamp, from_millis, to_millis};
-use lanyard_core::model::{AuthorizationCode, Grant, GrantType};
+use lanyard_core::model::{AuthorizationCode, ClaimsRequest, Grant, GrantType};
 use lanyard_core::store::{StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,10 @@ struct CodeData {
     auth_time: i64,
     amr: Vec<String>,
     created: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claims: Option<ClaimsRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acr: Option<String>,
 }
 
 pub(crate) fn code_data(c: &AuthorizationCode) -> StoreResult<String> {
@@ -35,6 +39,8 @@ pub(crate) fn code_data(c: &AuthorizationCode) -> StoreResult<String> {
         auth_time: to_millis(c.auth_time),
         amr: c.amr.clone(),
         created: to_millis(c.created),
+        claims: c.claims.clone(),
+        acr: c.acr.clone(),
     })
     .map_err(|e| StoreError::Backend(e.to_string()))
 }
@@ -61,6 +67,8 @@ pub(crate) fn code_from(
         session_id: d.session_id,
         auth_time: from_millis(d.auth_time),
         amr: d.amr,
+        claims: d.claims,
+        acr: d.acr,
         created: from_millis(d.created),
         expires_at: from_millis(expires_at),
         used_at: used_at.map(from_millis),
@@ -77,6 +85,10 @@ struct GrantData {
     dpop_jkt: Option<String>,
     #[serde(default = "authorization_code")]
     origin: GrantType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claims: Option<ClaimsRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acr: Option<String>,
 }
 
 fn authorization_code() -> GrantType {
@@ -91,6 +103,8 @@ pub(crate) fn grant_data(g: &Grant) -> StoreResult<String> {
         amr: g.amr.clone(),
         dpop_jkt: g.dpop_jkt.clone(),
         origin: g.origin,
+        claims: g.claims.clone(),
+        acr: g.acr.clone(),
     })
     .map_err(|e| StoreError::Backend(e.to_string()))
 }
@@ -124,6 +138,8 @@ pub(crate) fn grant_from(c: GrantColumns) -> StoreResult<Grant> {
         revoked_at: c.revoked_at.map(from_millis),
         dpop_jkt: d.dpop_jkt,
         origin: d.origin,
+        claims: d.claims,
+        acr: d.acr,
     })
 }
 

@@ -367,10 +367,44 @@ fn code(n: u8, expires: i64) -> AuthorizationCode {
         session_id: Some("102session".into()),
         auth_time: at(0),
         amr: vec!["pwd".into()],
+        claims: Some(claims_request()),
+        acr: Some("urn:okta:loa:1fa:pwd".into()),
         created: at(0),
         expires_at: at(expires),
         used_at: None,
     }
+}
+
+/// A `claims` request with every shape a member can take, which codes and grants keep as they were given.
+fn claims_request() -> ClaimsRequest {
+    let mut r = ClaimsRequest::default();
+    r.userinfo.insert(
+        "name".into(),
+        ClaimRequest {
+            essential: true,
+            ..Default::default()
+        },
+    );
+    r.userinfo.insert("email".into(), ClaimRequest::default());
+    r.id_token.insert(
+        "acr".into(),
+        ClaimRequest {
+            essential: false,
+            value: None,
+            values: Some(vec![
+                serde_json::json!("urn:okta:loa:2fa:any"),
+                serde_json::json!(2),
+            ]),
+        },
+    );
+    r.id_token.insert(
+        "sub".into(),
+        ClaimRequest {
+            value: Some(serde_json::json!("00u1")),
+            ..Default::default()
+        },
+    );
+    r
 }
 
 async fn codes_are_redeemed_once_and_replays_recognised(store: Arc<dyn Store>) {
@@ -437,6 +471,8 @@ fn grant(id: &str, expires: i64) -> Grant {
         revoked_at: None,
         dpop_jkt: Some("jkt-1".into()),
         origin: GrantType::DeviceCode,
+        claims: Some(claims_request()),
+        acr: Some("urn:okta:loa:2fa:any".into()),
     }
 }
 

@@ -2149,3 +2149,227 @@ async fn max_age_sends_an_old_session_back_to_the_sign_in_page() {
         "login_required"
     );
 }
+
+/// An authorization request with a session token, as a browser sends it (its cookie kept): the redirect.
+async fn authorize_in(b: &mut Browser, env: &Env, client: &Client, extra: &str) -> String {
+    let r = b
+        .get(&authorize_url(env, "default", &client.id, extra))
+        .await;
+    r.location.expect("a redirect")
+}
+
+#[tokio::test]
+async fn id_tokens_are_signed_with_the_algorithm_the_app_registered() {
+    let env = Env::start();
+    let uid = env.create_user("ada@example.com").await;
+    for alg in ["ES256", "EdDSA"] {
+        let body = json!({"label": alg, "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+            "settings": {"oauthClient": {"grant_types": ["authorization_code", "refresh_token"],
+                "redirect_uris": [REDIRECT], "id_token_signed_response_alg": alg}}});
+        let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+        assert_eq!(status, 200, "{app}");
+        assert_eq!(
+            app["settings"]["oauthClient"]["id_token_signed_response_alg"],
+            alg
+        );
+        let client = Client {
+            id: app["id"].as_str().unwrap().to_owned(),
+            secret: app["credentials"]["oauthClient"]["client_secret"]
+                .as_str()
+                .map(str::to_owned),
+        };
+        assign(&env, &client.id, &uid).await;
+        let code = code_for(&env, "default", &client, "ada@example.com").await;
+        let (status, tokens) = exchange(&env, "default", &client, &code).await;
+        assert_eq!(status, 200, "{tokens}");
+        let id_token = tokens["id_token"].as_str().unwrap();
+        assert_eq!(UnverifiedJws::parse(id_token).unwrap().header["alg"], alg);
+        let claims = verified(&env, "/oauth2/default/v1/keys", id_token).await;
+        assert_eq!(claims["aud"], client.id.as_str());
+        // The access token keeps the server's algorithm.
+        let at = tokens["access_token"].as_str().unwrap();
+        assert_eq!(UnverifiedJws::parse(at).unwrap().header["alg"], "RS256");
+        // A refresh signs the new ID token the same way.
+        let (status, _, refreshed) = token_request(
+            &env,
+            "default",
+            Some(&basic(&client)),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{refreshed}");
+        let again = refreshed["id_token"].as_str().unwrap();
+        assert_eq!(UnverifiedJws::parse(again).unwrap().header["alg"], alg);
+    }
+}
+
+#[tokio::test]
+async fn id_token_hint_and_a_claimed_sub_name_the_user_the_client_expects() {
+    let (env, client, ada) = setup().await;
+    let bob = env.create_user("bob@example.com").await;
+    assign(&env, &client.id, &bob).await;
+    let code = code_for(&env, "default", &client, "bob@example.com").await;
+    let (_, tokens) = exchange(&env, "default", &client, &code).await;
+    let bobs = tokens["id_token"].as_str().unwrap().to_owned();
+    // Ada's browser session, and an ID token of hers.
+    let mut b = Browser::default();
+    let token = session_token(&env, "ada@example.com").await;
+    let first = authorize_in(&mut b, &env, &client, &format!("&sessionToken={token}")).await;
+    let (_, tokens) = exchange(&env, "default", &client, &redirect_params(&first)["code"]).await;
+    let adas = tokens["id_token"].as_str().unwrap().to_owned();
+
+    // Her own hint: silent.
+    let own = authorize_in(
+        &mut b,
+        &env,
+        &client,
+        &format!("&prompt=none&id_token_hint={adas}"),
+    )
+    .await;
+    assert!(redirect_params(&own).contains_key("code"), "{own}");
+    // Bob's hint: her session does not count.
+    let silent = authorize_in(
+        &mut b,
+        &env,
+        &client,
+        &format!("&prompt=none&id_token_hint={bobs}"),
+    )
+    .await;
+    assert_eq!(redirect_params(&silent)["error"], "login_required");
+    let asked = authorize_in(&mut b, &env, &client, &format!("&id_token_hint={bobs}")).await;
+    assert!(asked.starts_with("/signin?"), "{asked}");
+    assert!(asked.contains("login_hint=bob%40example.com"), "{asked}");
+    // The same through a claims request naming the user.
+    let claims = urlencode(&json!({"id_token": {"sub": {"value": bob}}}).to_string());
+    let named = authorize_in(
+        &mut b,
+        &env,
+        &client,
+        &format!("&prompt=none&claims={claims}"),
+    )
+    .await;
+    assert_eq!(redirect_params(&named)["error"], "login_required");
+    let claims = urlencode(&json!({"id_token": {"sub": {"value": ada}}}).to_string());
+    let named = authorize_in(
+        &mut b,
+        &env,
+        &client,
+        &format!("&prompt=none&claims={claims}"),
+    )
+    .await;
+    assert!(redirect_params(&named).contains_key("code"), "{named}");
+    // A hint that is not one of this server's ID tokens goes back as invalid_request.
+    let (signed, sig) = adas.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{signed}.{flipped}{}", &sig[1..]);
+    for bad in [forged.as_str(), "not.a.token"] {
+        let r = authorize_in(
+            &mut b,
+            &env,
+            &client,
+            &format!("&id_token_hint={}", urlencode(bad)),
+        )
+        .await;
+        assert_eq!(redirect_params(&r)["error"], "invalid_request", "{r}");
+    }
+    // prompt=select_account: there is no account chooser; the user signs in again (with the account they choose).
+    let choose = authorize_in(&mut b, &env, &client, "&prompt=select_account").await;
+    assert!(choose.starts_with("/signin?"), "{choose}");
+    let from = url::form_urlencoded::parse(choose.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "fromURI")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(
+        !from.contains("select_account"),
+        "satisfied by signing in: {from}"
+    );
+}
+
+#[tokio::test]
+async fn the_claims_parameter_releases_claims_where_asked_for_the_life_of_the_grant() {
+    let (env, client, _) = setup().await;
+    let token = session_token(&env, "ada@example.com").await;
+    let claims = json!({"id_token": {"email": null, "acr": {"essential": true}},
+        "userinfo": {"given_name": {"essential": true}}});
+    let url = env.s.url(&format!(
+        "/oauth2/default/v1/authorize?client_id={}&response_type=code&scope=openid%20offline_access\
+         &redirect_uri={}&state=s&code_challenge={CHALLENGE}&code_challenge_method=S256&sessionToken={token}\
+         &claims={}",
+        client.id,
+        urlencode(REDIRECT),
+        urlencode(&claims.to_string())
+    ));
+    let r = common::client().get(url).send().await.unwrap();
+    let code = redirect_params(r.headers()["location"].to_str().unwrap())["code"].clone();
+    let (status, tokens) = exchange(&env, "default", &client, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let check = |id: &serde_json::Map<String, Value>| {
+        assert_eq!(id["email"], "ada@example.com", "asked for the ID token");
+        assert!(id.get("given_name").is_none(), "asked for userinfo only");
+        assert_eq!(id["acr"], "urn:okta:loa:1fa:pwd");
+    };
+    check(
+        &verified(
+            &env,
+            "/oauth2/default/v1/keys",
+            tokens["id_token"].as_str().unwrap(),
+        )
+        .await,
+    );
+    let userinfo = env.s.url("/oauth2/default/v1/userinfo");
+    let info = |at: String| {
+        let url = userinfo.clone();
+        async move {
+            let r = common::client()
+                .get(url)
+                .bearer_auth(at)
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let ui = info(tokens["access_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(ui["given_name"], "Ada");
+    assert!(ui.get("email").is_none(), "{ui}");
+    // A refresh keeps the request.
+    let (status, _, refreshed) = token_request(
+        &env,
+        "default",
+        Some(&basic(&client)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    check(
+        &verified(
+            &env,
+            "/oauth2/default/v1/keys",
+            refreshed["id_token"].as_str().unwrap(),
+        )
+        .await,
+    );
+    let ui = info(refreshed["access_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(ui["given_name"], "Ada");
+    // A claims parameter that is not JSON goes back as invalid_request.
+    let bad = common::client()
+        .get(authorize_url(
+            &env,
+            "default",
+            &client.id,
+            "&claims=%7Bnope",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        redirect_params(bad.headers()["location"].to_str().unwrap())["error"],
+        "invalid_request"
+    );
+}

@@ -179,6 +179,15 @@ impl OAuthClient {
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == ClientAuthMethod::None
     }
+
+    /// The algorithm the app registered for its ID tokens (`settings.oauthClient.id_token_signed_response_alg`,
+    /// checked when the app was saved), if any; otherwise its ID tokens use the server's algorithm.
+    pub fn id_token_signed_response_alg(&self) -> Option<crate::crypto::SigningAlg> {
+        self.extra
+            .get("id_token_signed_response_alg")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|a| a.parse().ok())
+    }
 }
 
 /// An app (only OpenID Connect apps for now).

@@ -2,9 +2,44 @@
 //! authorization, the family every refresh token and user access token of it belongs to), refresh tokens and
 //! revoked access tokens. Codes and refresh tokens are stored by the SHA-256 of their value only.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 use crate::clock::Timestamp;
+
+/// One claim of an OpenID Connect `claims` request (OIDC Core §5.5.1): `null`, or `essential`, `value`, `values`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub essential: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<Value>>,
+}
+
+impl ClaimRequest {
+    /// The values asked for (`value`, then `values`), the string ones, in order.
+    pub fn wanted(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.value.iter().filter_map(Value::as_str).collect();
+        out.extend(self.values.iter().flatten().filter_map(Value::as_str));
+        out
+    }
+}
+
+/// The `claims` request parameter (OIDC Core §5.5): claims asked for by name, for the ID token and for userinfo,
+/// beyond those the scopes release. Parsed by `oauth::claims::parse_claims_request`; carried by the code and the
+/// grant so every ID token and userinfo answer of the grant honours it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimsRequest {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub id_token: BTreeMap<String, ClaimRequest>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub userinfo: BTreeMap<String, ClaimRequest>,
+}
 
 /// An authorization code: single use, short-lived, bound to its client, redirect URI, PKCE challenge and nonce.
 #[derive(Clone, PartialEq, Eq)]
@@ -23,6 +58,10 @@ pub struct AuthorizationCode {
     pub session_id: Option<String>,
     pub auth_time: Timestamp,
     pub amr: Vec<String>,
+    /// The `claims` request parameter, if the request had one.
+    pub claims: Option<ClaimsRequest>,
+    /// The authentication context class the sign-in satisfied (ID tokens' `acr`).
+    pub acr: Option<String>,
     pub created: Timestamp,
     pub expires_at: Timestamp,
     /// Set when the code was redeemed.
@@ -71,6 +110,10 @@ pub struct Grant {
     /// The grant type that started the family (authorization code, device code): a refresh is evaluated against
     /// the server's policies as that grant type, as Okta does.
     pub origin: crate::model::GrantType,
+    /// The `claims` request of the authorization that started the family.
+    pub claims: Option<ClaimsRequest>,
+    /// The `acr` of the sign-in that started the family, which every ID token of it repeats.
+    pub acr: Option<String>,
 }
 
 /// A refresh token: opaque, stored by hash, rotated on every use.

@@ -25,8 +25,8 @@ pub use authz::{
 };
 pub use device::{DeviceApproval, DeviceCode, DeviceCodeStatus, DevicePoll};
 pub use grant::{
-    AuthorizationCode, CodeRedemption, Consent as ScopeConsent, Grant, RefreshRotation,
-    RefreshToken,
+    AuthorizationCode, ClaimRequest, ClaimsRequest, CodeRedemption, Consent as ScopeConsent, Grant,
+    RefreshRotation, RefreshToken,
 };
 pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};

@@ -6,7 +6,9 @@ use chrono::Duration;
 
 use crate::apps::redirect_uri_matches;
 use crate::clock::Timestamp;
-use crate::model::{App, AuthorizationCode, GrantType, LifecycleStatus};
+use crate::model::{App, AuthorizationCode, ClaimsRequest, GrantType, LifecycleStatus};
+use crate::oauth::acr::acr_for;
+use crate::oauth::claims::parse_claims_request;
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::oauth::tokens::opaque;
@@ -133,11 +135,40 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// The Authn API's one-time token, in place of the sign-in page.
     pub session_token: Option<String>,
+    /// The `claims` parameter (OIDC Core §5.5).
+    pub claims: Option<ClaimsRequest>,
+    /// `acr_values`, in the client's order of preference.
+    pub acr_values: Vec<String>,
+    /// `id_token_hint`, not yet verified (the handler holds the keys).
+    pub id_token_hint: Option<String>,
 }
 
 impl AuthorizationRequest {
     pub fn prompt_none(&self) -> bool {
         self.prompt.iter().any(|p| p == "none")
+    }
+
+    /// Whether the user must sign in again whatever their session: `prompt=login`, or `prompt=select_account`
+    /// (Lanyard has no account chooser: choosing an account is signing in with it).
+    pub fn prompt_sign_in(&self) -> bool {
+        self.prompt
+            .iter()
+            .any(|p| p == "login" || p == "select_account")
+    }
+
+    /// The user a `claims` request names with `"sub": {"value": …}` (OIDC Core §3.1.2.1), if any.
+    pub fn claimed_subject(&self) -> Option<&str> {
+        let sub = self.claims.as_ref()?.id_token.get("sub")?;
+        sub.wanted().first().copied()
+    }
+
+    /// The authentication context classes the client prefers: the values of an `acr` claim request, else
+    /// `acr_values`.
+    pub fn wanted_acr(&self) -> Vec<&str> {
+        match self.claims.as_ref().and_then(|c| c.id_token.get("acr")) {
+            Some(acr) if !acr.wanted().is_empty() => acr.wanted(),
+            _ => self.acr_values.iter().map(String::as_str).collect(),
+        }
     }
 }
 
@@ -151,18 +182,7 @@ pub fn validate(
     app: &App,
     to: &ReturnTo,
 ) -> Result<AuthorizationRequest, OAuthError> {
-    if params.get("request").is_some() {
-        return Err(bad(
-            ErrorCode::RequestNotSupported,
-            "Request objects are not supported.",
-        ));
-    }
-    if params.get("request_uri").is_some() {
-        return Err(bad(
-            ErrorCode::RequestUriNotSupported,
-            "The request_uri parameter is not supported.",
-        ));
-    }
+    crate::oauth::request_object::refuse_request_objects(params)?;
     let response_type = params.list("response_type");
     if response_type.is_empty() {
         return Err(bad(
@@ -234,6 +254,7 @@ pub fn validate(
             )
         })?),
     };
+    let claims = params.get("claims").map(parse_claims_request).transpose()?;
     let _ = to;
     Ok(AuthorizationRequest {
         client_id: app.client.client_id.clone(),
@@ -245,6 +266,9 @@ pub fn validate(
         max_age,
         login_hint: params.get("login_hint").map(str::to_owned),
         session_token: params.get("sessionToken").map(str::to_owned),
+        claims,
+        acr_values: params.list("acr_values"),
+        id_token_hint: params.get("id_token_hint").map(str::to_owned),
     })
 }
 
@@ -280,6 +304,8 @@ pub fn new_code(
         session_id: who.session_id.map(str::to_owned),
         auth_time: who.auth_time,
         amr: who.amr.to_vec(),
+        claims: req.claims.clone(),
+        acr: Some(acr_for(who.amr, &req.wanted_acr())),
         created: now,
         expires_at: now + CODE_LIFETIME,
         used_at: None,
@@ -452,6 +478,66 @@ mod tests {
         cc.client.grant_types = vec![GrantType::ClientCredentials];
         let e = validate(&p("response_type=code&scope=x"), &cc, &to).unwrap_err();
         assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+
+    #[test]
+    fn oidc_parameters_are_read_and_a_bad_claims_parameter_refused() {
+        let a = app(ApplicationType::Web);
+        let base = "client_id=c1&redirect_uri=https://a.example/cb&response_type=code&scope=openid";
+        let to = check_client(&p(base), Some(&a)).unwrap();
+        let v = |q: &str| validate(&p(&format!("{base}&{q}")), &a, &to);
+        let claims =
+            r#"{"id_token":{"sub":{"value":"00u1"},"acr":{"values":["urn:okta:loa:2fa:any"]}}}"#;
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("claims", claims)
+            .append_pair("acr_values", "urn:okta:loa:1fa:any urn:okta:loa:1fa:pwd")
+            .append_pair("id_token_hint", "h.i.nt")
+            .append_pair("prompt", "select_account")
+            .append_pair("display", "popup")
+            .append_pair("ui_locales", "fr-CA en")
+            .finish();
+        let req = v(&q).unwrap();
+        assert_eq!(req.claimed_subject(), Some("00u1"));
+        assert_eq!(req.wanted_acr(), vec!["urn:okta:loa:2fa:any"]);
+        assert_eq!(req.id_token_hint.as_deref(), Some("h.i.nt"));
+        assert!(req.prompt_sign_in() && !req.prompt_none());
+        let plain = v("acr_values=urn:okta:loa:1fa:pwd").unwrap();
+        assert_eq!(plain.wanted_acr(), vec!["urn:okta:loa:1fa:pwd"]);
+        assert_eq!(plain.claimed_subject(), None);
+        assert!(!plain.prompt_sign_in());
+        assert_eq!(
+            v("claims=%5B%5D").unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        // The code carries the claims request and the acr the sign-in satisfied.
+        let who = Authenticated {
+            user_id: "00u1",
+            session_id: None,
+            auth_time: crate::clock::from_millis(0),
+            amr: &["pwd".to_owned()],
+        };
+        let random = crate::random::TestRandom::default();
+        let (_, code) = new_code(
+            "org",
+            &req,
+            vec![],
+            &who,
+            "oag1".into(),
+            crate::clock::from_millis(0),
+            &random,
+        );
+        assert_eq!(code.claims, req.claims);
+        assert_eq!(code.acr.as_deref(), Some("urn:okta:loa:1fa:pwd"));
+        let (_, code) = new_code(
+            "org",
+            &plain,
+            vec![],
+            &who,
+            "oag2".into(),
+            crate::clock::from_millis(0),
+            &random,
+        );
+        assert_eq!(code.acr.as_deref(), Some("urn:okta:loa:1fa:pwd"));
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! The OAuth 2.0 / OpenID Connect protocol core: no HTTP, no SQL. Handlers parse a request into [`params::Params`],
 //! call these functions with the store, the time and a source of randomness, and render what comes back.
 
+pub mod acr;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod device;
 pub mod dpop;
 pub mod grants;
+pub mod id_token_hint;
 pub mod introspection;
 pub mod params;
 pub mod pkce;
 pub mod policy;
+pub mod request_object;
 pub mod revocation;
 pub mod tokens;
 pub mod userinfo;

@@ -96,6 +96,16 @@ impl Params {
         p.0.remove(name);
         p
     }
+
+    /// A copy with `name` set to `value` (an empty value removes it, as an empty parameter counts as absent).
+    pub fn with(&self, name: &str, value: &str) -> Params {
+        if value.is_empty() {
+            return self.without(name);
+        }
+        let mut p = self.clone();
+        p.0.insert(name.to_owned(), value.to_owned());
+        p
+    }
 }
 
 #[cfg(test)]
@@ -121,5 +131,7 @@ mod tests {
         assert_eq!(p.only(&["grant_type"]).iter().count(), 1);
         assert_eq!(Params::parse(p.to_query().as_bytes()).unwrap(), p);
         assert_eq!(p.without("x").get("x"), None);
+        assert_eq!(p.with("x", "2").get("x"), Some("2"));
+        assert_eq!(p.with("x", "").get("x"), None);
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Timestamp;
 use crate::crypto::{SigningAlg, SigningKey, jws, sha256};
-use crate::model::User;
+use crate::model::{ClaimsRequest, User};
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::{Random, b64url};
 
@@ -159,6 +159,10 @@ pub struct IdTokenInput<'a> {
     pub session_id: Option<&'a str>,
     pub access_token: Option<&'a str>,
     pub code: Option<&'a str>,
+    /// `acr`: the authentication context class of the sign-in.
+    pub acr: Option<&'a str>,
+    /// The `claims` request of the grant: its `id_token` member names claims to release beyond the scopes'.
+    pub claims: Option<&'a ClaimsRequest>,
     pub lifetime: Duration,
     /// Custom claims (never replacing a standard one).
     pub extra: Map<String, Value>,
@@ -193,13 +197,17 @@ pub fn mint_id_token(
     if let Some(t) = input.auth_time {
         claims.insert("auth_time".into(), json!(t.timestamp()));
     }
+    if let Some(acr) = input.acr {
+        claims.insert("acr".into(), json!(acr));
+    }
     if let Some(at) = input.access_token {
         claims.insert("at_hash".into(), json!(half_hash(alg, at)));
     }
     if let Some(code) = input.code {
         claims.insert("c_hash".into(), json!(half_hash(alg, code)));
     }
-    for (k, v) in super::claims::user_claims(input.user, input.scopes) {
+    let requested = input.claims.map(|c| &c.id_token);
+    for (k, v) in super::claims::released_claims(input.user, input.scopes, requested) {
         claims.entry(k).or_insert(v);
     }
     for (k, v) in input.extra {
@@ -263,6 +271,68 @@ mod tests {
             3600
         );
         assert!(c.get("nbf").is_none());
+    }
+
+    #[test]
+    fn id_tokens_carry_acr_and_the_claims_requested_for_them() {
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let aud = vec!["api://default".to_owned()];
+        let iss = Issuer {
+            issuer: "http://x",
+            audiences: &aud,
+            org_id: "00o1",
+            access_token_key: &key,
+            id_token_key: &key,
+        };
+        let now = crate::clock::from_millis(1_700_000_000_000);
+        let user = User {
+            id: "00u1".into(),
+            status: crate::model::UserStatus::Active,
+            login: "ada@example.com".into(),
+            profile:
+                json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            created: now,
+            activated: None,
+            status_changed: None,
+            last_login: None,
+            last_updated: now,
+            password_changed: None,
+        };
+        let claims = crate::oauth::claims::parse_claims_request(
+            r#"{"id_token": {"email": {"essential": true}}, "userinfo": {"name": null}}"#,
+        )
+        .unwrap();
+        let t = mint_id_token(
+            &iss,
+            now,
+            &TestRandom::default(),
+            IdTokenInput {
+                client_id: "c1",
+                user: &user,
+                scopes: &["openid".into()],
+                nonce: None,
+                auth_time: Some(now),
+                amr: &["pwd".into()],
+                session_id: Some("102s"),
+                access_token: None,
+                code: None,
+                acr: Some("urn:okta:loa:1fa:pwd"),
+                claims: Some(&claims),
+                lifetime: Duration::hours(1),
+                extra: Map::new(),
+            },
+        )
+        .unwrap();
+        let c = UnverifiedJws::parse(&t).unwrap().claims;
+        assert_eq!(c["acr"], "urn:okta:loa:1fa:pwd");
+        assert_eq!(c["email"], "ada@example.com");
+        assert_eq!(c["sid"], "102s");
+        assert_eq!(c["azp"], "c1");
+        assert!(c.get("name").is_none(), "asked for userinfo only");
+        assert!(c.get("nonce").is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The userinfo endpoint's protocol (OIDC Core §5.3): an access token of this server, unexpired, not revoked, with
 //! `openid` in its scopes, for a user who may still sign in; a DPoP-bound token only with a proof of its key (RFC
 //! 9449 §7), never as a Bearer token. The claims: `sub` (the user id) and the standard claims its scopes release,
-//! plus the server's IDENTITY claims.
+//! those its grant's `claims` request names for userinfo (OIDC Core §5.5), plus the server's IDENTITY claims.
 
 use serde_json::{Map, Value, json};
 
@@ -93,9 +93,19 @@ pub async fn userinfo(
         .map_err(storage)?
         .filter(|u| matches!(u.status, UserStatus::Active | UserStatus::PasswordExpired))
         .ok_or_else(|| invalid("the user cannot sign in"))?;
+    // The grant's `claims` request, if the authorization had one.
+    let requested = match grant_of_jti(jti) {
+        Some(g) => store
+            .grant(g)
+            .await
+            .map_err(storage)?
+            .and_then(|g| g.claims),
+        None => None,
+    };
     let mut out = Map::new();
     out.insert("sub".into(), json!(user.id));
-    for (k, v) in crate::oauth::claims::user_claims(&user, &scopes) {
+    let named = requested.as_ref().map(|c| &c.userinfo);
+    for (k, v) in crate::oauth::claims::released_claims(&user, &scopes, named) {
         out.insert(k, v);
     }
     if !rules.claims.is_empty() {

@@ -15,6 +15,7 @@ use lanyard_core::model::{GrantType, Session, UserStatus};
 use lanyard_core::oauth::authorize::{
     Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, new_code, validate,
 };
+use lanyard_core::oauth::id_token_hint::{hinted_subject, verify_id_token_hint};
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::policy;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
@@ -152,12 +153,12 @@ fn params_of(
 }
 
 /// Sends the browser to the sign-in page, to come back to this request (as a GET, without `sessionToken` and
-/// `prompt=login`, which it has then satisfied).
-fn to_signin(uri: &axum::http::Uri, params: &Params) -> Response {
-    let from = Back { uri, params }.path("login");
+/// `prompt=login` or `select_account`, which it has then satisfied), prefilled with `login_hint`.
+fn to_signin(uri: &axum::http::Uri, params: &Params, login_hint: Option<&str>) -> Response {
+    let from = Back { uri, params }.path(&["login", "select_account"]);
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("fromURI", &from);
-    if let Some(hint) = params.get("login_hint") {
+    if let Some(hint) = login_hint {
         query.append_pair("login_hint", hint);
     }
     let mut r = StatusCode::FOUND.into_response();
@@ -236,9 +237,17 @@ async fn authorize(
         }
         None => crate::session::current(state, headers).await?,
     };
+    // The user the client expects (an `id_token_hint`'s `sub`, or a `claims` request's `sub` value): a session
+    // of anyone else does not count (OIDC Core §3.1.2.1, §5.5.1).
+    let expected = match expected_subject(entry, &issuer, &req) {
+        Ok(e) => e,
+        Err(e) => return Ok(error_response(&to, &e, &issuer)),
+    };
     let now = state.clock.now();
     let from_token = new_cookie.is_some();
-    let session = session.filter(|s| from_token || fresh_enough(s, &req, now));
+    let session = session
+        .filter(|s| from_token || fresh_enough(s, &req, now))
+        .filter(|s| expected.as_deref().is_none_or(|u| u == s.user_id));
     let Some(session) = session else {
         if req.prompt_none() || req.session_token.is_some() {
             let e = OAuthError::new(
@@ -247,7 +256,13 @@ async fn authorize(
             );
             return Ok(error_response(&to, &e, &issuer));
         }
-        return Ok(to_signin(uri, &params));
+        // Prefill the page: the request's login_hint, else the login of the user the client expects.
+        let hinted = match (&req.login_hint, &expected) {
+            (Some(h), _) => Some(h.clone()),
+            (None, Some(id)) => state.store.user(id).await?.map(|u| u.login),
+            (None, None) => None,
+        };
+        return Ok(to_signin(uri, &params, hinted.as_deref()));
     };
 
     let back = Back {
@@ -264,14 +279,38 @@ async fn authorize(
     Ok(r)
 }
 
-/// Whether an existing session satisfies `prompt=login` (never: the user signs in again, and the sign-in page
-/// returns to the request without `prompt=login`) and `max_age`.
+/// The user the client expects, from a verified `id_token_hint` or a `claims` request's `sub` value; a hint that
+/// is not one of this server's ID tokens is `invalid_request`.
+fn expected_subject(
+    entry: &Entry,
+    issuer: &str,
+    req: &AuthorizationRequest,
+) -> Result<Option<String>, OAuthError> {
+    let hinted = match &req.id_token_hint {
+        Some(hint) => {
+            let claims = verify_id_token_hint(hint, issuer, super::client::public_keys(entry))?;
+            Some(hinted_subject(&claims).to_owned())
+        }
+        None => None,
+    };
+    match (hinted, req.claimed_subject()) {
+        (Some(h), Some(c)) if h != c => Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "The 'id_token_hint' and the 'sub' claim requested name different users.",
+        )),
+        (Some(h), _) => Ok(Some(h)),
+        (None, c) => Ok(c.map(str::to_owned)),
+    }
+}
+
+/// Whether an existing session satisfies `prompt=login` and `select_account` (never: the user signs in again, and
+/// the sign-in page returns to the request without them) and `max_age`.
 fn fresh_enough(
     s: &Session,
     req: &AuthorizationRequest,
     now: lanyard_core::clock::Timestamp,
 ) -> bool {
-    if req.prompt.iter().any(|p| p == "login") {
+    if req.prompt_sign_in() {
         return false;
     }
     match req.max_age {
@@ -287,12 +326,21 @@ struct Back<'a> {
 }
 
 impl Back<'_> {
-    /// This request as a GET path, without the one-time `sessionToken` and without `drop` in `prompt`.
-    fn path(&self, drop: &str) -> String {
-        let mut back = self.params.without("sessionToken");
-        if back.list("prompt").iter().any(|p| p == drop) {
-            back = back.without("prompt");
-        }
+    /// This request as a GET path, without the one-time `sessionToken` and without the `drop` values of `prompt`
+    /// (the others stay).
+    fn path(&self, drop: &[&str]) -> String {
+        let back = self.params.without("sessionToken");
+        let prompt = back.list("prompt");
+        let kept: Vec<&str> = prompt
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !drop.contains(p))
+            .collect();
+        let back = if kept.len() == prompt.len() {
+            back
+        } else {
+            back.with("prompt", &kept.join(" "))
+        };
         format!("{}?{}", self.uri.path(), back.to_query())
     }
 }
@@ -360,7 +408,7 @@ async fn issue(
                 return Ok(error_response(to, &e, issuer));
             }
             let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("fromURI", &back.path("consent"));
+            q.append_pair("fromURI", &back.path(&["consent"]));
             let mut r = StatusCode::FOUND.into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/signin/consent?{}", q.finish())) {
                 r.headers_mut().insert(header::LOCATION, v);
@@ -460,4 +508,29 @@ pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<Cons
 pub fn consent_denied(ask: &ConsentAsk) -> Response {
     let e = OAuthError::new(ErrorCode::AccessDenied, "The user denied the request.");
     error_response(&ask.to, &e, &ask.issuer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_way_back_drops_only_the_prompts_a_detour_satisfied() {
+        let uri: axum::http::Uri = "/oauth2/v1/authorize".parse().unwrap();
+        let params =
+            Params::parse(b"client_id=c&prompt=login%20consent&sessionToken=t&state=s").unwrap();
+        let back = Back {
+            uri: &uri,
+            params: &params,
+        };
+        let path = back.path(&["login", "select_account"]);
+        let q = Params::parse(path.split_once('?').unwrap().1.as_bytes()).unwrap();
+        assert_eq!(q.get("prompt"), Some("consent"));
+        assert_eq!(q.get("sessionToken"), None);
+        assert_eq!(q.get("state"), Some("s"));
+        let path = back.path(&["login", "consent"]);
+        assert!(!path.contains("prompt"), "{path}");
+        let untouched = back.path(&["none"]);
+        assert!(untouched.contains("prompt=login+consent"), "{untouched}");
+    }
 }

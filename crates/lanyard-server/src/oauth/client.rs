@@ -94,6 +94,31 @@ pub fn issuer<'a>(
     })
 }
 
+/// The signing view of the server for one client: its ID tokens signed with the algorithm it registered
+/// (`id_token_signed_response_alg`), else the server's. Every server holds an active key per algorithm.
+pub fn issuer_for<'a>(
+    state: &'a AppState,
+    entry: &'a Entry,
+    iss: &'a str,
+    audiences: &'a [String],
+    client: &lanyard_core::model::OAuthClient,
+) -> Result<Issuer<'a>, OAuthError> {
+    let mut out = issuer(state, entry, iss, audiences)?;
+    if let Some(alg) = client.id_token_signed_response_alg() {
+        out.id_token_key = entry.signing_key(alg).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "No signing key is ready.",
+            )
+            .with_detail(format!(
+                "server {} has no active {alg} key",
+                entry.server.id
+            ))
+        })?;
+    }
+    Ok(out)
+}
+
 /// Every public key the server publishes.
 pub fn public_keys(entry: &Entry) -> &[Jwk] {
     &entry.public_keys

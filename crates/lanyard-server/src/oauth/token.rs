@@ -10,7 +10,7 @@ use lanyard_core::oauth::dpop::{self, Proof};
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
 
-use super::client::{audiences, authenticate, form, issuer, public_keys};
+use super::client::{audiences, authenticate, form, issuer_for, public_keys};
 use super::error::{OAuthErrorResponse, answer};
 use crate::api::error::ApiError;
 use crate::keyring::Entry;
@@ -110,7 +110,7 @@ async fn issue(
         random: state.random.as_ref(),
         server: &entry.server,
         rules: &entry.rules,
-        issuer: issuer(state, entry, &iss, &aud)?,
+        issuer: issuer_for(state, entry, &iss, &aud, &app.app.client)?,
         public_keys: keys,
         dpop: proof,
     };

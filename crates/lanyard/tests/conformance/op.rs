@@ -192,6 +192,69 @@ impl Op {
         (status, headers, r.text().await.unwrap_or_default())
     }
 
+    /// Userinfo by POST (OIDC Core §5.3.1), the token in the `Authorization` header or, with `in_body`, in the form
+    /// body (RFC 6750 §2.2).
+    pub async fn userinfo_post(
+        &self,
+        access_token: &str,
+        in_body: bool,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let req = common::client().post(self.endpoint("userinfo_endpoint"));
+        let req = if in_body {
+            req.form(&[("access_token", access_token)])
+        } else {
+            req.bearer_auth(access_token)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("")
+        };
+        let r = req.send().await.expect("userinfo");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().await.unwrap_or_default())
+    }
+
+    /// A successful userinfo answer (GET with a Bearer token) with the checks of the OIDF modules against the ID
+    /// token's claims; the userinfo claims.
+    pub async fn userinfo_claims(
+        &self,
+        access_token: &str,
+        id_token: &Map<String, Value>,
+    ) -> Map<String, Value> {
+        let (status, headers, body) = self.userinfo(access_token).await;
+        checks::userinfo_response(status, &headers, &body, id_token)
+    }
+
+    /// The code flow of the Basic plan for `req` in `agent`'s browser: the authorization response with the checks
+    /// of every flow, the code redeemed, the ID token verified with every check (`nonce` as sent, `at_hash` when
+    /// present).
+    pub async fn code_flow(&self, agent: &mut Agent, rp: &Rp, req: &AuthRequest) -> Flow {
+        let outcome = self.authorize(agent, req).await;
+        self.finish_code_flow(rp, req, &outcome).await
+    }
+
+    /// The rest of [`Op::code_flow`] once the authorization endpoint answered.
+    pub async fn finish_code_flow(&self, rp: &Rp, req: &AuthRequest, outcome: &Outcome) -> Flow {
+        let params = outcome.success(self, req);
+        let (status, tokens) = self.redeem(rp, &params["code"]).await;
+        assert_eq!(status, 200, "{tokens}");
+        let id_token = tokens["id_token"].as_str().expect("id_token").to_owned();
+        let claims = self.id_token(rp, &id_token, req.get("nonce")).await;
+        let access_token = tokens["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned();
+        if claims.contains_key("at_hash") {
+            checks::half_hash_claim(&id_token, "at_hash", &access_token);
+        }
+        Flow {
+            params,
+            tokens,
+            access_token,
+            id_token,
+            claims,
+        }
+    }
+
     /// Verifies an ID token with every check the OIDF modules apply; its claims.
     pub async fn id_token(&self, rp: &Rp, token: &str, nonce: Option<&str>) -> Map<String, Value> {
         let jwks = self.jwks().await;
@@ -267,6 +330,26 @@ impl Op {
         }
         panic!("more than 10 steps in the OP's pages");
     }
+}
+
+/// What a completed code flow produced.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// The authorization response's parameters.
+    pub params: BTreeMap<String, String>,
+    /// The token response.
+    pub tokens: Value,
+    pub access_token: String,
+    pub id_token: String,
+    /// The ID token's claims, verified.
+    pub claims: Map<String, Value>,
+}
+
+/// An unsigned request object (`alg: none`, RFC 9101 §5 / OIDC Core §6.1) carrying `claims`.
+pub fn unsigned_request_object(claims: &Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
+    let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("json"));
+    format!("{header}.{body}.")
 }
 
 /// A registered relying party.
@@ -542,6 +625,11 @@ pub fn half_hash(alg: &str, value: &str) -> String {
         other => panic!("no hash for alg {other}"),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+/// The S256 challenge of a PKCE verifier (RFC 7636 §4.2), computed here independently of the server's code.
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 /// The header and claims of a JWS, unverified.

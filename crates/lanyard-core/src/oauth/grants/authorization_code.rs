@@ -89,6 +89,8 @@ pub async fn exchange(
             session_id: code.session_id.as_deref(),
             auth_time: code.auth_time,
             amr: &code.amr,
+            claims: code.claims.as_ref(),
+            acr: code.acr.as_deref(),
         },
     )
     .await

@@ -76,6 +76,7 @@ pub async fn exchange(
     let Some(approval) = code.approval.as_ref() else {
         return Err(invalid("approved device code without its approval"));
     };
+    let acr = crate::oauth::acr::acr_for(&approval.amr, &[]);
     issue_user_tokens(
         ctx,
         app,
@@ -88,6 +89,8 @@ pub async fn exchange(
             session_id: approval.session_id.as_deref(),
             auth_time: approval.auth_time,
             amr: &approval.amr,
+            claims: None,
+            acr: Some(&acr),
         },
     )
     .await
@@ -301,6 +304,7 @@ mod tests {
         assert_eq!(claims["sub"], "00uada");
         assert_eq!(claims["sid"], "102sid");
         assert_eq!(claims["auth_time"], at(39).timestamp());
+        assert_eq!(claims["acr"], "urn:okta:loa:1fa:pwd");
         assert!(claims.get("nonce").is_none());
 
         // Single use: the second redemption revokes the grant.

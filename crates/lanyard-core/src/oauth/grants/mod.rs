@@ -126,6 +126,10 @@ pub struct UserAuthorization<'a> {
     pub session_id: Option<&'a str>,
     pub auth_time: Timestamp,
     pub amr: &'a [String],
+    /// The `claims` request of the authorization, if any.
+    pub claims: Option<&'a crate::model::ClaimsRequest>,
+    /// The `acr` of the sign-in.
+    pub acr: Option<&'a str>,
 }
 
 /// The tokens of a user's authorization: the policy is evaluated again for the user (who must still be allowed to
@@ -167,6 +171,8 @@ pub async fn issue_user_tokens(
         revoked_at: None,
         dpop_jkt: ctx.dpop.map(|p| p.jkt.clone()),
         origin: a.grant,
+        claims: a.claims.cloned(),
+        acr: a.acr.map(str::to_owned),
     };
     let refresh_record = refresh.as_ref().map(|r| RefreshToken {
         hash: r.hash,
@@ -211,6 +217,8 @@ pub async fn issue_user_tokens(
                 session_id: a.session_id,
                 access_token: Some(&access.token),
                 code: None,
+                acr: a.acr,
+                claims: a.claims,
                 lifetime: ID_TOKEN_LIFETIME,
                 extra: claims_for(
                     ctx,
@@ -432,6 +440,9 @@ mod tests {
             max_age: None,
             login_hint: None,
             session_token: None,
+            claims: None,
+            acr_values: vec![],
+            id_token_hint: None,
         };
         let who = Authenticated {
             user_id: "00u1",

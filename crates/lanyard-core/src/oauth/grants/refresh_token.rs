@@ -159,6 +159,8 @@ pub async fn exchange(
                 session_id: grant.session_id.as_deref(),
                 access_token: Some(&access.token),
                 code: None,
+                acr: grant.acr.as_deref(),
+                claims: grant.claims.as_ref(),
                 lifetime: ID_TOKEN_LIFETIME,
                 extra: claims_for(
                     ctx,

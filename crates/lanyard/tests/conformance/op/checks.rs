@@ -246,6 +246,131 @@ pub fn standard_claims(claims: &Map<String, Value>) {
     }
 }
 
+/// A userinfo answer (OIDC Core §5.3.2): 200, JSON, an object whose `sub` is the ID token's, standard claims of
+/// the right types. Its claims.
+pub fn userinfo_response(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &str,
+    id_token: &Map<String, Value>,
+) -> Map<String, Value> {
+    assert_eq!(status, 200, "userinfo: {body}");
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/json"),
+        "userinfo content type {ct}"
+    );
+    let info: Value = serde_json::from_str(body).expect("userinfo is JSON");
+    let info = info.as_object().expect("userinfo is an object").clone();
+    assert!(
+        info.get("sub")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty()),
+        "userinfo has a sub: {info:?}"
+    );
+    assert_eq!(
+        info["sub"], id_token["sub"],
+        "userinfo's sub is the ID token's"
+    );
+    standard_claims(&info);
+    info
+}
+
+/// The claims a scope releases (OIDC Core §5.4), as the OIDF suite lists them (`AbstractVerifyScopesReturnedInClaims`).
+pub fn scope_claims(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "openid" => &["sub"],
+        "profile" => &[
+            "name",
+            "given_name",
+            "family_name",
+            "middle_name",
+            "nickname",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+            "preferred_username",
+        ],
+        "email" => &["email", "email_verified"],
+        "address" => &["address"],
+        "phone" => &["phone_number", "phone_number_verified"],
+        _ => &[],
+    }
+}
+
+/// Claims of the OIDF scope lists that Lanyard never releases because an Okta profile has no such attribute
+/// (`picture`, `gender`, `birthdate`) or Lanyard never verifies phone numbers (`phone_number_verified`). The OIDF
+/// module answers a WARNING for them, not a failure (`docs/conformance.md`).
+pub const NOT_IN_AN_OKTA_PROFILE: &[&str] =
+    &["picture", "gender", "birthdate", "phone_number_verified"];
+
+/// Every claim the `scope` releases for the test user (whose profile fills every Okta attribute) is in `claims`.
+pub fn scope_claims_present(claims: &Map<String, Value>, scopes: &str) {
+    for scope in scopes.split(' ') {
+        for name in scope_claims(scope) {
+            if NOT_IN_AN_OKTA_PROFILE.contains(name) {
+                continue;
+            }
+            assert!(
+                claims.contains_key(*name),
+                "scope {scope} releases {name}: {claims:?}"
+            );
+        }
+    }
+}
+
+/// Two ID tokens of one sign-in (`AbstractOIDCCSameAuthTwiceServerTest`): the same `sub`, and the same
+/// `auth_time` when present.
+pub fn same_authentication(first: &Map<String, Value>, second: &Map<String, Value>) {
+    assert_eq!(first["sub"], second["sub"], "sub consistent");
+    assert_eq!(
+        first.get("auth_time"),
+        second.get("auth_time"),
+        "auth_time the same (no new sign-in)"
+    );
+}
+
+/// A second sign-in (`CheckSecondIdTokenAuthTimeIsLaterIfPresent`, `CheckIdTokenAuthTimeIsRecentIfPresent`):
+/// `auth_time` present, later than the first one's, and recent.
+pub fn later_authentication(first: &Map<String, Value>, second: &Map<String, Value>) {
+    let a1 = first["auth_time"].as_i64().expect("first auth_time");
+    let a2 = second["auth_time"]
+        .as_i64()
+        .expect("auth_time present after a new sign-in");
+    assert!(a2 > a1, "auth_time later: {a1} then {a2}");
+    assert!(now() - a2 < 60, "auth_time recent: {a2}");
+    assert_eq!(first["sub"], second["sub"], "sub consistent");
+}
+
+/// A token endpoint error (RFC 6749 §5.2): 400, JSON, `error` as expected, and only the members §5.2 names with
+/// the characters it allows.
+pub fn token_error(status: u16, body: &Value, error: &str) {
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], error, "{body}");
+    let printable = |s: &str| {
+        s.bytes().all(|b| {
+            b == 0x20 || b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
+        })
+    };
+    if let Some(d) = body.get("error_description") {
+        assert!(
+            d.as_str().is_some_and(printable),
+            "error_description characters (RFC 6749 §5.2): {d}"
+        );
+    }
+    if let Some(u) = body.get("error_uri") {
+        assert!(u.as_str().is_some_and(printable), "error_uri: {u}");
+    }
+}
+
 /// A JWKS: well formed, public keys only, distinct `kid`s.
 pub fn jwks_structure(jwks: &Value) {
     let keys = jwks["keys"].as_array().expect("keys an array");
