@@ -93,4 +93,5 @@ crate::sql_logs::log_sql!(
 crate::sql_apps::app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_device::device_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+crate::sql_pushed::pushed_sql!(SqliteStore);
 crate::sql_signon::signon_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "");

@@ -10,6 +10,7 @@ pub mod group;
 pub mod key;
 pub mod org;
 pub mod page;
+pub mod pushed_request;
 pub mod role;
 pub mod signin;
 pub mod signon;
@@ -32,6 +33,7 @@ pub use group::{Group, GroupProfile, GroupType};
 pub use key::{KeyRecord, KeyStatus};
 pub use org::Org;
 pub use page::{Page, PageRequest};
+pub use pushed_request::PushedRequest;
 pub use role::{RoleAssignment, RoleType};
 pub use signin::{
     Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session, TokenKind,

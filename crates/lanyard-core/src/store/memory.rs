@@ -34,6 +34,8 @@ pub(super) struct State {
     pub(super) apps: super::memory_apps::AppsState,
     /// Device authorization requests: see `memory_device.rs`.
     pub(super) devices: super::memory_device::DeviceState,
+    /// Pushed authorization requests: see `memory_pushed.rs`.
+    pub(super) pushed: BTreeMap<[u8; 32], PushedRequest>,
     /// Sign-on policies: see `memory_signon.rs`.
     pub(super) signon: super::memory_signon::SignOnState,
     scopes: BTreeMap<String, Scope>,

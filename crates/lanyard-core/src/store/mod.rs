@@ -12,6 +12,8 @@ mod memory_apps;
 #[cfg(any(test, feature = "memory"))]
 mod memory_device;
 #[cfg(any(test, feature = "memory"))]
+mod memory_pushed;
+#[cfg(any(test, feature = "memory"))]
 mod memory_signon;
 mod signon;
 
@@ -32,6 +34,7 @@ use crate::model::{
 };
 use crate::model::{DeviceApproval, DeviceCode, DevicePoll};
 use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
+use crate::model::PushedRequest;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -430,6 +433,35 @@ pub trait DeviceStore: Send + Sync {
     async fn delete_expired_device_codes(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Authorization requests referred to by a `urn:ietf:params:oauth:request_uri:…` (pushed ones, RFC 9126, and those
+/// the authorization endpoint keeps across sign-in), by the SHA-256 of the reference. Each is bound to a client and
+/// an authorization server and taken once.
+#[async_trait]
+pub trait PushedRequestStore: Send + Sync {
+    /// Stores a request; `Conflict` when its hash is taken.
+    async fn insert_pushed_request(&self, request: &PushedRequest) -> StoreResult<()>;
+    /// Atomically takes the request hashing to `hash` if it belongs to `client_id` at `auth_server_id` and has not
+    /// expired at `now`: a second call, from this node or another, finds nothing. Another client's request is left
+    /// untouched.
+    async fn consume_pushed_request(
+        &self,
+        hash: &[u8; 32],
+        client_id: &str,
+        auth_server_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<PushedRequest>>;
+    /// Reads without taking (the consent page shows the request it then sends the browser back to).
+    async fn pushed_request(
+        &self,
+        hash: &[u8; 32],
+        client_id: &str,
+        auth_server_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<PushedRequest>>;
+    /// Forgets requests that expired before `before`.
+    async fn delete_expired_pushed_requests(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
 /// Everything a node needs, behind one object.
 #[async_trait]
 pub trait Store:
@@ -455,6 +487,7 @@ pub trait Store:
     + GrantStore
     + ConsentStore
     + DeviceStore
+    + PushedRequestStore
     + Send
     + Sync
     + 'static
