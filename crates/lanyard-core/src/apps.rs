@@ -360,6 +360,10 @@ pub fn client_from_body(
         ),
     }
 
+    // Request objects and PAR (`request_uris`, `request_object_signing_alg`, …): kept in `extra` as sent, read back
+    // by `oauth::request_object::Registered`.
+    crate::oauth::request_object::check_client_metadata(set, &mut causes);
+
     const KNOWN: &[&str] = &[
         "application_type",
         "grant_types",

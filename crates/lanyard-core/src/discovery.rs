@@ -143,8 +143,9 @@ pub struct ProviderMetadata {
     pub acr_values_supported: Vec<String>,
     pub code_challenge_methods_supported: Vec<String>,
     pub authorization_response_iss_parameter_supported: bool,
-    pub request_parameter_supported: bool,
-    pub request_uri_parameter_supported: bool,
+    /// Request objects and pushed authorization requests.
+    #[serde(flatten)]
+    pub request_objects: crate::oauth::request_object::Metadata,
     pub claims_parameter_supported: bool,
     /// RFC 9449 §5.1: the algorithms DPoP proofs may use.
     pub dpop_signing_alg_values_supported: Vec<String>,
@@ -189,9 +190,7 @@ pub fn metadata(
         acr_values_supported: strings(&crate::oauth::acr::SUPPORTED),
         code_challenge_methods_supported: strings(caps.code_challenge_methods),
         authorization_response_iss_parameter_supported: true,
-        request_parameter_supported: crate::oauth::request_object::REQUEST_PARAMETER_SUPPORTED,
-        request_uri_parameter_supported:
-            crate::oauth::request_object::REQUEST_URI_PARAMETER_SUPPORTED,
+        request_objects: crate::oauth::request_object::metadata(&ep),
         claims_parameter_supported: true,
         dpop_signing_alg_values_supported: SigningAlg::ALL
             .iter()
@@ -240,7 +239,16 @@ mod tests {
         assert_eq!(custom.jwks_uri, "https://id.example/oauth2/default/v1/keys");
         assert_eq!(custom.code_challenge_methods_supported, vec!["S256"]);
         assert!(custom.claims_parameter_supported);
-        assert!(!custom.request_parameter_supported && !custom.request_uri_parameter_supported);
+        let ro = &custom.request_objects;
+        assert!(ro.request_parameter_supported && ro.request_uri_parameter_supported);
+        assert!(
+            ro.request_object_signing_alg_values_supported
+                .contains(&"RS256".to_owned())
+        );
+        assert_eq!(
+            ro.pushed_authorization_request_endpoint,
+            "https://id.example/oauth2/default/v1/par"
+        );
         assert!(
             custom
                 .acr_values_supported

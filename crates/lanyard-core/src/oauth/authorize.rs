@@ -182,7 +182,7 @@ pub fn validate(
     app: &App,
     to: &ReturnTo,
 ) -> Result<AuthorizationRequest, OAuthError> {
-    crate::oauth::request_object::refuse_request_objects(params)?;
+    crate::oauth::request_object::ensure_resolved(params)?;
     let response_type = params.list("response_type");
     if response_type.is_empty() {
         return Err(bad(
@@ -467,7 +467,7 @@ mod tests {
             v("response_type=code&scope=openid&request=x")
                 .unwrap_err()
                 .code,
-            ErrorCode::RequestNotSupported
+            ErrorCode::InvalidRequestObject
         );
         assert!(
             v("response_type=code&scope=openid&prompt=none")

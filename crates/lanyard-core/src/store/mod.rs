@@ -24,6 +24,7 @@ use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::directory::users::UserQuery;
+use crate::model::PushedRequest;
 use crate::model::{
     ApiToken, AuthServerKind, AuthorizationServer, Group, KeyRecord, Org, Page, PageRequest,
     PasswordRecord, Policy, PolicyRule, RoleAssignment, User,
@@ -34,7 +35,6 @@ use crate::model::{
 };
 use crate::model::{DeviceApproval, DeviceCode, DevicePoll};
 use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
-use crate::model::PushedRequest;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {

@@ -18,6 +18,7 @@ use lanyard_core::oauth::authorize::{
 use lanyard_core::oauth::id_token_hint::{hinted_subject, verify_id_token_hint};
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::policy;
+use lanyard_core::oauth::request_object::require_pushed;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
 use crate::api::error::ApiError;
@@ -154,8 +155,15 @@ fn params_of(
 
 /// Sends the browser to the sign-in page, to come back to this request (as a GET, without `sessionToken` and
 /// `prompt=login` or `select_account`, which it has then satisfied), prefilled with `login_hint`.
-fn to_signin(uri: &axum::http::Uri, params: &Params, login_hint: Option<&str>) -> Response {
-    let from = Back { uri, params }.path(&["login", "select_account"]);
+async fn to_signin(
+    state: &AppState,
+    entry: &Entry,
+    back: &Back<'_>,
+    login_hint: Option<&str>,
+) -> Result<Response, ApiError> {
+    let from = back
+        .location(state, entry, &["login", "select_account"])
+        .await?;
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("fromURI", &from);
     if let Some(hint) = login_hint {
@@ -167,7 +175,29 @@ fn to_signin(uri: &axum::http::Uri, params: &Params, login_hint: Option<&str>) -
     }
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    Ok(r)
+}
+
+/// A request object that cannot be used: the error to the client when the request names a redirect URI it
+/// registered, else an error page.
+async fn refuse(
+    state: &AppState,
+    issuer: &str,
+    refusal: super::request_object::Refusal,
+) -> Result<Response, ApiError> {
+    use super::request_object::Refusal;
+    let (params, e) = match refusal {
+        Refusal::Page(e) => return Ok(page(&e)),
+        Refusal::Client(params, e) => (params, e),
+    };
+    let app = match params.get("client_id") {
+        Some(id) => state.store.app_by_client_id(id).await?,
+        None => None,
+    };
+    Ok(match check_client(&params, app.as_ref()) {
+        Ok(to) => error_response(&to, &e, issuer),
+        Err(_) => page(&e),
+    })
 }
 
 async fn handle(
@@ -195,10 +225,16 @@ async fn authorize(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let issuer = entry.server.issuer(&state.config.base_url);
-    let params = match params_of(method, uri, headers, body) {
+    let outer = match params_of(method, uri, headers, body) {
         Ok(p) => p,
         Err(e) => return Ok(page(&e)),
     };
+    // A request object (`request`, `request_uri`) or a held request becomes the request's parameters first.
+    let resolved = match super::request_object::resolve(state, entry, &issuer, outer).await? {
+        Ok(r) => r,
+        Err(refusal) => return refuse(state, &issuer, refusal).await,
+    };
+    let params = resolved.params;
     let app = match params.get("client_id") {
         Some(id) => state.store.app_by_client_id(id).await?,
         None => None,
@@ -213,9 +249,17 @@ async fn authorize(
             "Unknown client.",
         )));
     };
+    if let Err(e) = require_pushed(&app.client, resolved.held) {
+        return Ok(error_response(&to, &e, &issuer));
+    }
     let req = match validate(&params, &app, &to) {
         Ok(r) => r,
         Err(e) => return Ok(error_response(&to, &e, &issuer)),
+    };
+    let back = Back {
+        uri,
+        params: &params,
+        keep: resolved.keep,
     };
 
     // The session: from a one-time session token, else the browser's cookie.
@@ -262,13 +306,9 @@ async fn authorize(
             (None, Some(id)) => state.store.user(id).await?.map(|u| u.login),
             (None, None) => None,
         };
-        return Ok(to_signin(uri, &params, hinted.as_deref()));
+        return to_signin(state, entry, &back, hinted.as_deref()).await;
     };
 
-    let back = Back {
-        uri,
-        params: &params,
-    };
     let mut r = issue(state, entry, &issuer, &app, &req, &to, &session, &back).await?;
     if let Some(cookie) = new_cookie {
         r.headers_mut().append(
@@ -323,12 +363,35 @@ fn fresh_enough(
 struct Back<'a> {
     uri: &'a axum::http::Uri,
     params: &'a Params,
+    /// The parameters came from a request object or a held request: the way back names them by a held request
+    /// instead of carrying them.
+    keep: bool,
 }
 
 impl Back<'_> {
+    /// Where the browser comes back to after a detour that satisfied the `drop` values of `prompt`.
+    async fn location(
+        &self,
+        state: &AppState,
+        entry: &Entry,
+        drop: &[&str],
+    ) -> Result<String, ApiError> {
+        if !self.keep {
+            return Ok(self.path(drop));
+        }
+        let params = self.remaining(drop);
+        let query = super::request_object::keep(state, entry, &params).await?;
+        Ok(format!("{}?{query}", self.uri.path()))
+    }
+
     /// This request as a GET path, without the one-time `sessionToken` and without the `drop` values of `prompt`
     /// (the others stay).
     fn path(&self, drop: &[&str]) -> String {
+        format!("{}?{}", self.uri.path(), self.remaining(drop).to_query())
+    }
+
+    /// The parameters without `sessionToken` and the `drop` values of `prompt`.
+    fn remaining(&self, drop: &[&str]) -> Params {
         let back = self.params.without("sessionToken");
         let prompt = back.list("prompt");
         let kept: Vec<&str> = prompt
@@ -336,12 +399,11 @@ impl Back<'_> {
             .map(String::as_str)
             .filter(|p| !drop.contains(p))
             .collect();
-        let back = if kept.len() == prompt.len() {
+        if kept.len() == prompt.len() {
             back
         } else {
             back.with("prompt", &kept.join(" "))
-        };
-        format!("{}?{}", self.uri.path(), back.to_query())
+        }
     }
 }
 
@@ -407,8 +469,9 @@ async fn issue(
                 );
                 return Ok(error_response(to, &e, issuer));
             }
+            let from = back.location(state, entry, &["consent"]).await?;
             let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("fromURI", &back.path(&["consent"]));
+            q.append_pair("fromURI", &from);
             let mut r = StatusCode::FOUND.into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/signin/consent?{}", q.finish())) {
                 r.headers_mut().insert(header::LOCATION, v);
@@ -470,6 +533,9 @@ pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<Cons
     let Ok(params) = Params::parse(query.as_bytes()) else {
         return Ok(None);
     };
+    let Some(params) = super::request_object::peek(state, &entry, params).await? else {
+        return Ok(None);
+    };
     let app = match params.get("client_id") {
         Some(id) => state.store.app_by_client_id(id).await?,
         None => None,
@@ -522,6 +588,7 @@ mod tests {
         let back = Back {
             uri: &uri,
             params: &params,
+            keep: false,
         };
         let path = back.path(&["login", "select_account"]);
         let q = Params::parse(path.split_once('?').unwrap().1.as_bytes()).unwrap();

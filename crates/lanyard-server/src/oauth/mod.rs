@@ -10,6 +10,8 @@ pub mod discovery;
 pub mod error;
 pub mod introspect;
 pub mod keys;
+pub mod par;
+pub mod request_object;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -62,6 +64,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/oauth2/v1/device/authorize", post(device::org))
         .route("/oauth2/{id}/v1/device/authorize", post(device::custom))
+        .route("/oauth2/v1/par", post(par::org))
+        .route("/oauth2/{id}/v1/par", post(par::custom))
         .route("/oauth2/v1/token", post(token::org))
         .route("/oauth2/{id}/v1/token", post(token::custom))
         .merge(

@@ -1,0 +1,295 @@
+//! Request objects and held requests at the authorization endpoint (`lanyard_core::oauth::request_object` says
+//! what is accepted): turning `request` and `request_uri` into the request's parameters before it is validated,
+//! fetching a request object by reference, and keeping such a request server-side while the browser signs in or
+//! consents, so that the way back names it by a fresh one-time reference instead of carrying it in the URL.
+//!
+//! A `request_uri` is fetched with a 5 s timeout, at most 16 KiB, no redirects, not cached. A client that
+//! registered no `request_uris` has it fetched only from hosts whose addresses are all public: the resolver drops
+//! the others, so a name that points inside the server's network is never connected to.
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use lanyard_core::oauth::params::Params;
+use lanyard_core::oauth::request_object::{
+    self as ro, Carrier, Fetch, HELD_PREFIX, KEPT_LIFETIME, MAX_FETCHED,
+};
+use lanyard_core::oauth_error::{ErrorCode, OAuthError};
+
+use crate::api::error::ApiError;
+use crate::keyring::Entry;
+use crate::state::AppState;
+
+fn http(resolver: Option<PublicOnly>) -> reqwest::Client {
+    let b = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")));
+    let b = match resolver {
+        Some(r) => b.dns_resolver(r),
+        None => b,
+    };
+    b.build().unwrap_or_default()
+}
+
+/// For the client's registered `request_uris`.
+static REGISTERED: LazyLock<reqwest::Client> = LazyLock::new(|| http(None));
+/// For any other `https` URL: public addresses only.
+static PUBLIC: LazyLock<reqwest::Client> = LazyLock::new(|| http(Some(PublicOnly)));
+
+/// Resolves names as the system does, keeping only public addresses.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            // Every address must be public: a name that also points inside is refused whole.
+            if all.is_empty() || !all.iter().all(|a| ro::is_public(a.ip())) {
+                return Err(format!("{host} does not resolve to public addresses only").into());
+            }
+            Ok(Box::new(all.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Fetches the request object at `uri` for `client`.
+async fn fetch(uri: &str, client: &lanyard_core::model::OAuthClient) -> Result<String, OAuthError> {
+    let http = match ro::check_request_uri(uri, client)? {
+        Fetch::Registered => &*REGISTERED,
+        Fetch::PublicOnly => &*PUBLIC,
+    };
+    let failed = |detail: String| {
+        OAuthError::new(
+            ErrorCode::InvalidRequestUri,
+            "The request object could not be fetched from the request_uri.",
+        )
+        .with_detail(format!("{uri}: {detail}"))
+    };
+    let mut r = http
+        .get(uri)
+        .header(
+            reqwest::header::ACCEPT,
+            "application/oauth-authz-req+jwt, application/jwt",
+        )
+        .send()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    if r.status() != reqwest::StatusCode::OK {
+        return Err(failed(format!("status {}", r.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = r.chunk().await.map_err(|e| failed(e.to_string()))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_FETCHED {
+            return Err(failed("the request object is too large".into()));
+        }
+    }
+    let text = String::from_utf8(body).map_err(|_| failed("not UTF-8".into()))?;
+    Ok(text.trim().to_owned())
+}
+
+/// An authorization request's parameters, once `request` and `request_uri` are resolved.
+pub struct Resolved {
+    pub params: Params,
+    /// They came from a request the server held (pushed, or kept across sign-in): PAR's requirement is met.
+    pub held: bool,
+    /// They came from a request object or a held request: a detour keeps them server-side.
+    pub keep: bool,
+}
+
+/// Why a request object could not be used, and where that is said.
+pub enum Refusal {
+    /// No redirect URI can be trusted: an error page.
+    Page(OAuthError),
+    /// To the client, at the redirect URI `params` name if it is one the client registered (else a page).
+    Client(Params, OAuthError),
+}
+
+/// Resolves the request object or held request `outer` carries, if any, into the request's parameters.
+pub async fn resolve(
+    state: &AppState,
+    entry: &Entry,
+    issuer: &str,
+    outer: Params,
+) -> Result<Result<Resolved, Refusal>, ApiError> {
+    let carrier = match ro::carrier(&outer) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(Refusal::Client(outer.clone(), e))),
+    };
+    let object = match carrier {
+        Carrier::Plain => {
+            return Ok(Ok(Resolved {
+                params: outer,
+                held: false,
+                keep: false,
+            }));
+        }
+        Carrier::Held(uri) => {
+            let Some(client_id) = outer.get("client_id") else {
+                return Ok(Err(Refusal::Page(missing_client_id())));
+            };
+            let record = state
+                .store
+                .consume_pushed_request(
+                    &ro::held_hash(uri),
+                    client_id,
+                    &entry.server.id,
+                    state.clock.now(),
+                )
+                .await?;
+            let Some(record) = record else {
+                return Ok(Err(Refusal::Page(OAuthError::new(
+                    ErrorCode::InvalidRequestUri,
+                    "The request_uri is unknown, expired, another client's, or was used already.",
+                ))));
+            };
+            return Ok(match ro::held_params(&record) {
+                Ok(params) => Ok(Resolved {
+                    params,
+                    held: true,
+                    keep: true,
+                }),
+                Err(e) => Err(Refusal::Page(e)),
+            });
+        }
+        Carrier::Value(jwt) => Ok(jwt.to_owned()),
+        Carrier::Reference(uri) => Err(uri.to_owned()),
+    };
+    let Some(client_id) = outer.get("client_id") else {
+        return Ok(Err(Refusal::Page(missing_client_id())));
+    };
+    let app = state
+        .store
+        .app_by_client_id(client_id)
+        .await?
+        .filter(|a| a.status == lanyard_core::model::LifecycleStatus::Active);
+    let Some(app) = app else {
+        return Ok(Err(Refusal::Page(OAuthError::new(
+            ErrorCode::InvalidClient,
+            "The client_id of this request is not a registered, active application.",
+        ))));
+    };
+    let jwt = match object {
+        Ok(jwt) => jwt,
+        Err(uri) => match fetch(&uri, &app.client).await {
+            Ok(jwt) => jwt,
+            Err(e) => return Ok(Err(Refusal::Client(outer.clone(), e))),
+        },
+    };
+    // Where an error can go: the redirect URI the request names, the object's first (unverified: it is only used
+    // if the client registered it, as for any request).
+    let answer_to = ro::unverified_claims(&jwt)
+        .and_then(|c| ro::assemble(&outer, &c).ok())
+        .unwrap_or_else(|| outer.clone());
+    let keys = super::client_keys::AppKeys;
+    let verified = ro::verify(&jwt, &app, &keys, issuer, state.clock.now())
+        .await
+        .and_then(|o| ro::assemble(&outer, &o.claims));
+    Ok(match verified {
+        Ok(params) => Ok(Resolved {
+            params,
+            held: false,
+            keep: true,
+        }),
+        Err(e) => Err(Refusal::Client(answer_to, e)),
+    })
+}
+
+fn missing_client_id() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidRequest,
+        "The 'client_id' parameter is required beside 'request' and 'request_uri'.",
+    )
+}
+
+/// Keeps `params` (a request that came as a request object or a held request) while the browser is away: the
+/// query that brings it back.
+pub async fn keep(state: &AppState, entry: &Entry, params: &Params) -> Result<String, ApiError> {
+    let client_id = params.get("client_id").unwrap_or_default();
+    let (uri, record) = ro::hold(
+        params,
+        client_id,
+        &entry.server.id,
+        KEPT_LIFETIME,
+        state.clock.now(),
+        state.random.as_ref(),
+    );
+    state.store.insert_pushed_request(&record).await?;
+    Ok(url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("request_uri", &uri)
+        .finish())
+}
+
+/// The parameters of a request a page was opened for, without using it up: a held request is read, not taken;
+/// a request object is not resolved again (`None`: the authorization endpoint never sends one there).
+pub async fn peek(
+    state: &AppState,
+    entry: &Entry,
+    params: Params,
+) -> Result<Option<Params>, ApiError> {
+    let uri = match params.get("request_uri") {
+        None if params.get("request").is_none() => return Ok(Some(params)),
+        Some(uri) if uri.starts_with(HELD_PREFIX) => uri,
+        _ => return Ok(None),
+    };
+    let Some(client_id) = params.get("client_id") else {
+        return Ok(None);
+    };
+    let record = state
+        .store
+        .pushed_request(
+            &ro::held_hash(uri),
+            client_id,
+            &entry.server.id,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(record.and_then(|r| ro::held_params(&r).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::dns::Resolve;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn names_that_resolve_inside_are_never_connected_to() {
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        assert!(PublicOnly.resolve(name).await.is_err());
+        // A client without registered request_uris: the loopback server is never reached, whatever the name.
+        let client = lanyard_core::model::OAuthClient {
+            client_id: "c".into(),
+            application_type: lanyard_core::model::ApplicationType::Web,
+            token_endpoint_auth_method: lanyard_core::model::ClientAuthMethod::ClientSecretBasic,
+            pkce_required: true,
+            grant_types: vec![],
+            response_types: vec![],
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            consent_method: "TRUSTED".into(),
+            jwks: None,
+            jwks_uri: None,
+            initiate_login_uri: None,
+            dpop_bound_access_tokens: false,
+            extra: serde_json::Map::new(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        for uri in [
+            format!("https://localhost:{port}/r"),
+            format!("https://127.0.0.1:{port}/r"),
+            format!("http://127.0.0.1:{port}/r"),
+        ] {
+            let e = fetch(&uri, &client).await.unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequestUri, "{uri}");
+        }
+        // Nothing ever connected.
+        let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+        assert!(accepted.is_err());
+    }
+}
