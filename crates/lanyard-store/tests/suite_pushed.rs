@@ -133,7 +133,10 @@ async fn expired_requests_are_refused_and_forgotten(store: Arc<dyn Store>) {
             .unwrap(),
         None
     );
-    assert_eq!(store.delete_expired_pushed_requests(at(61)).await.unwrap(), 1);
+    assert_eq!(
+        store.delete_expired_pushed_requests(at(61)).await.unwrap(),
+        1
+    );
     assert!(
         store
             .pushed_request(&later.hash, "0oaclient", "default", at(61))
