@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common;
 use crate::op::{
-    self, Agent, AuthRequest, LOGIN, Op, Outcome, REDIRECT, checks, unsigned_request_object,
+    self, Agent, LOGIN, Op, Outcome, REDIRECT, checks, request_objects, unsigned_request_object,
 };
 
 /// oidcc-server: the happy flow, then userinfo.
@@ -493,78 +493,64 @@ async fn ensure_post_request_succeeds() {
     op.userinfo_claims(&flow.access_token, &flow.claims).await;
 }
 
-/// The request as a request object's claims, as the OIDF suite builds it (`ConvertAuthorizationEndpointRequestTo
-/// RequestObject`, `AddAudToRequestObject`, `AddIssToRequestObject`).
-fn request_object_claims(op: &Op, req: &AuthRequest) -> Value {
-    let mut claims = serde_json::Map::new();
-    for (k, v) in &req.params {
-        claims.insert(k.clone(), json!(v));
-    }
-    claims.insert("aud".into(), json!(op.issuer));
-    claims.insert("iss".into(), json!(req.get("client_id")));
-    Value::Object(claims)
-}
-
-/// The URL parameters next to a request object (`BuildRequestObjectRedirectToAuthorizationEndpoint`): only
-/// `response_type`, `client_id`, `scope` and `redirect_uri` (so no `state`).
-fn outside_the_object(req: &AuthRequest) -> AuthRequest {
-    let mut out = req.clone();
-    out.params.retain(|(k, _)| {
-        ["response_type", "client_id", "scope", "redirect_uri"].contains(&k.as_str())
-    });
-    out
-}
-
 /// oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: an unsigned request object by
-/// value is processed, or refused with `request_not_supported` at the redirect URI (Lanyard, which advertises
-/// `request_parameter_supported: false`).
+/// value, with only `response_type`, `client_id`, `scope` and `redirect_uri` beside it, is processed: the flow
+/// completes with the object's `state` and `nonce` (Lanyard advertises `request_parameter_supported: true` and
+/// accepts unsigned request objects from apps that did not register `request_object_signing_alg`).
 #[tokio::test]
 async fn unsigned_request_object_supported_correctly_or_rejected_as_unsupported() {
     let op = Op::start().await;
-    assert_eq!(op.meta["request_parameter_supported"], false);
+    assert_eq!(op.meta["request_parameter_supported"], true);
     let rp = op.basic_rp().await;
     let full = rp.request();
-    let object = unsigned_request_object(&request_object_claims(&op, &full));
-    let req = outside_the_object(&full).set("request", &object);
-    let error = op
-        .authorize(&mut Agent::default(), &req)
-        .await
-        .error(&op, &req);
-    assert_eq!(error, "request_not_supported");
+    let object = unsigned_request_object(&request_objects::claims(&op, &full));
+    let req = request_objects::outside_the_object(&full).set("request", &object);
+    let outcome = op.authorize(&mut Agent::default(), &req).await;
+    // The answer is checked against the request the object carries (its state, its nonce).
+    let flow = op.finish_code_flow(&rp, &full, &outcome).await;
+    op.userinfo_claims(&flow.access_token, &flow.claims).await;
 }
 
-/// oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported: a `request_uri` is processed, or
-/// refused with `request_uri_not_supported` (Lanyard, which advertises `request_uri_parameter_supported: false`).
+/// oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported: the same object by reference,
+/// fetched by Lanyard from the `request_uri` (`request_uri_parameter_supported: true`). The OIDF suite hosts it on
+/// https, which any client may use; this one is a loopback http URL, which the RP registers in `request_uris`.
 #[tokio::test]
 async fn request_uri_unsigned_supported_correctly_or_rejected_as_unsupported() {
     let op = Op::start().await;
-    assert_eq!(op.meta["request_uri_parameter_supported"], false);
-    let rp = op.basic_rp().await;
-    let req = outside_the_object(&rp.request())
-        .set("request_uri", "https://rp.example.com/requests/1.jwt");
-    let error = op
-        .authorize(&mut Agent::default(), &req)
-        .await
-        .error(&op, &req);
-    assert_eq!(error, "request_uri_not_supported");
+    assert_eq!(op.meta["request_uri_parameter_supported"], true);
+    let hosted = request_objects::Hosted::start().await;
+    let rp = op
+        .register(json!({"request_uris": [hosted.url]}), json!({}))
+        .await;
+    let full = rp.request();
+    hosted.put(&unsigned_request_object(&request_objects::claims(
+        &op, &full,
+    )));
+    let req = request_objects::outside_the_object(&full).set("request_uri", &hosted.url);
+    let outcome = op.authorize(&mut Agent::default(), &req).await;
+    let flow = op.finish_code_flow(&rp, &full, &outcome).await;
+    op.userinfo_claims(&flow.access_token, &flow.claims).await;
 }
 
 /// oidcc-ensure-request-object-with-redirect-uri: the registered redirect URI only in the request object, an
-/// unregistered one outside it. An OP that processes request objects uses the inner one; one that does not must
-/// show an invalid redirect_uri error page — never redirect (`EnsureOPDoesNotUseDefaultRedirectUriInCaseOf
+/// unregistered one outside it. Lanyard processes request objects, so the object's wins (OIDC Core §6.3.3) and the
+/// flow completes at the registered URI — never at the outside one (`EnsureOPDoesNotUseDefaultRedirectUriInCaseOf
 /// InvalidRedirectUri`).
 #[tokio::test]
 async fn ensure_request_object_with_redirect_uri() {
     let op = Op::start().await;
     let rp = op.basic_rp().await;
     let full = rp.request();
-    let object = unsigned_request_object(&request_object_claims(&op, &full));
-    let req = outside_the_object(&full)
+    let object = unsigned_request_object(&request_objects::claims(&op, &full));
+    let req = request_objects::outside_the_object(&full)
         .set("redirect_uri", "https://rp.example.com/invalid-redirect")
         .set("request", &object);
-    op.authorize(&mut Agent::default(), &req)
-        .await
-        .assert_error_page();
+    let outcome = op.authorize(&mut Agent::default(), &req).await;
+    match &outcome {
+        Outcome::Redirect { url, .. } => assert!(url.starts_with(REDIRECT), "{url}"),
+        other => panic!("expected the registered redirect URI, got {other:?}"),
+    }
+    op.finish_code_flow(&rp, &full, &outcome).await;
 }
 
 /// oidcc-claims-essential: `name` asked for as essential in userinfo with only `openid`: userinfo has it, the ID

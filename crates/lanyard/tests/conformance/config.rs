@@ -115,13 +115,11 @@ async fn discovery_endpoint_verification() {
     }
     // CheckDiscEndpointRequestParameterSupported, RequestUriParameterSupported, ClaimsParameterSupported: booleans
     // (INFO in the suite); what Lanyard implements.
-    assert_eq!(m["request_parameter_supported"], false);
-    assert_eq!(m["request_uri_parameter_supported"], false);
+    assert_eq!(m["request_parameter_supported"], true);
+    assert_eq!(m["request_uri_parameter_supported"], true);
     assert_eq!(m["claims_parameter_supported"], true);
-    // CheckDiscEndpointRequestObjectSigningAlgValuesSupportedIncludesRS256, only when present.
-    if m.contains_key("request_object_signing_alg_values_supported") {
-        assert!(has("request_object_signing_alg_values_supported", "RS256"));
-    }
+    // CheckDiscEndpointRequestObjectSigningAlgValuesSupportedIncludesRS256, only when present (it is).
+    assert!(has("request_object_signing_alg_values_supported", "RS256"));
     // OIDCCCheckDiscEndpointClaimsSupported: present, and naming what the ID token and userinfo carry.
     for claim in [
         "sub",
