@@ -773,6 +773,20 @@ async fn pushed_requests_expire_after_60_seconds() {
     )
     .await;
     error_page(&page, "invalid_request_uri");
+    // Expired requests are forgotten when the next one is held: only the new one is left in the database.
+    let (status, _, _) = par(&env, Some(&rp.basic()), &refs(&pushed(&rp))).await;
+    assert_eq!(status, 201);
+    let store = lanyard_store::open(
+        &lanyard_store::Database::Sqlite(env.dir.path().join("lanyard.db")),
+        1,
+    )
+    .await
+    .unwrap();
+    let later = lanyard_core::clock::from_millis((now() + 3600) * 1000);
+    assert_eq!(
+        store.delete_expired_pushed_requests(later).await.unwrap(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -70,9 +70,7 @@ async fn push(
         now,
         state.random.as_ref(),
     );
-    state
-        .store
-        .insert_pushed_request(&record)
+    super::request_object::hold(state, &record)
         .await
         .map_err(storage)?;
     let body = json!({

@@ -217,11 +217,27 @@ pub async fn keep(state: &AppState, entry: &Entry, params: &Params) -> Result<St
         state.clock.now(),
         state.random.as_ref(),
     );
-    state.store.insert_pushed_request(&record).await?;
+    hold(state, &record).await?;
     Ok(url::form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", client_id)
         .append_pair("request_uri", &uri)
         .finish())
+}
+
+/// Stores a held request, forgetting the expired ones first (one indexed `DELETE`): requests are held on behalf of
+/// unauthenticated browsers too, so the table never holds more than the live ones.
+pub async fn hold(
+    state: &AppState,
+    record: &lanyard_core::model::PushedRequest,
+) -> Result<(), lanyard_core::store::StoreError> {
+    if let Err(e) = state
+        .store
+        .delete_expired_pushed_requests(state.clock.now())
+        .await
+    {
+        tracing::warn!(error = %e, "cannot forget expired pushed requests");
+    }
+    state.store.insert_pushed_request(record).await
 }
 
 /// The parameters of a request a page was opened for, without using it up: a held request is read, not taken;
