@@ -58,3 +58,4 @@ crate::sql_logs::log_sql!(
 crate::sql_apps::app_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
 crate::sql_authz::authz_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
 crate::sql_device::device_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
+crate::sql_sessions::session_app_sql!(PostgresStore, sqlx::Postgres, "BEGIN");

@@ -93,3 +93,4 @@ crate::sql_logs::log_sql!(
 crate::sql_apps::app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_device::device_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+crate::sql_sessions::session_app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

@@ -33,6 +33,7 @@ pub use org::Org;
 pub use page::{Page, PageRequest};
 pub use role::{RoleAssignment, RoleType};
 pub use signin::{
-    Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session, TokenKind,
+    EndedSession, Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session,
+    SessionApp, TokenKind,
 };
 pub use user::{PasswordRecord, User, UserStatus};
