@@ -8,6 +8,7 @@ pub mod device;
 pub mod dpop;
 pub mod grants;
 pub mod introspection;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod policy;
