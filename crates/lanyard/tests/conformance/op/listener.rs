@@ -2,6 +2,8 @@
 //! front-channel logout pages a browser loads. It records every request and answers 200 — or, to test retries,
 //! the statuses queued with [`Listener::answer_next`].
 
+#![allow(dead_code)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
