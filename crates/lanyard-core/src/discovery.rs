@@ -24,6 +24,9 @@ pub struct Capabilities {
     pub introspection_endpoint: bool,
     pub revocation_endpoint: bool,
     pub end_session_endpoint: bool,
+    /// OIDC Back-Channel and Front-Channel Logout, with `sid` (`*_logout_session_supported`).
+    pub backchannel_logout: bool,
+    pub frontchannel_logout: bool,
     pub registration_endpoint: bool,
     pub device_authorization_endpoint: bool,
 }
@@ -104,7 +107,9 @@ impl Capabilities {
             userinfo_endpoint: true,
             introspection_endpoint: true,
             revocation_endpoint: true,
-            end_session_endpoint: false,
+            end_session_endpoint: true,
+            backchannel_logout: true,
+            frontchannel_logout: true,
             registration_endpoint: false,
             device_authorization_endpoint: true,
         }
@@ -146,6 +151,10 @@ pub struct ProviderMetadata {
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
     pub claims_parameter_supported: bool,
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
+    pub frontchannel_logout_supported: bool,
+    pub frontchannel_logout_session_supported: bool,
     /// RFC 9449 §5.1: the algorithms DPoP proofs may use.
     pub dpop_signing_alg_values_supported: Vec<String>,
 }
@@ -193,6 +202,10 @@ pub fn metadata(
         request_uri_parameter_supported:
             crate::oauth::request_object::REQUEST_URI_PARAMETER_SUPPORTED,
         claims_parameter_supported: true,
+        backchannel_logout_supported: caps.backchannel_logout,
+        backchannel_logout_session_supported: caps.backchannel_logout,
+        frontchannel_logout_supported: caps.frontchannel_logout,
+        frontchannel_logout_session_supported: caps.frontchannel_logout,
         dpop_signing_alg_values_supported: SigningAlg::ALL
             .iter()
             .map(|a| a.as_str().to_owned())
@@ -261,6 +274,28 @@ mod tests {
                 .grant_types_supported
                 .contains(&"urn:ietf:params:oauth:grant-type:device_code".to_owned())
         );
+    }
+
+    #[test]
+    fn logout_is_advertised_with_sessions() {
+        let caps = Capabilities::current();
+        for (kind, id, ep) in [
+            (AuthServerKind::Org, "org", "https://id.example/oauth2/v1"),
+            (
+                AuthServerKind::Custom,
+                "default",
+                "https://id.example/oauth2/default/v1",
+            ),
+        ] {
+            let m = metadata(&server(kind, id), "https://id.example", &caps);
+            assert_eq!(
+                m.end_session_endpoint.as_deref(),
+                Some(format!("{ep}/logout").as_str())
+            );
+            assert!(m.backchannel_logout_supported && m.backchannel_logout_session_supported);
+            assert!(m.frontchannel_logout_supported && m.frontchannel_logout_session_supported);
+            assert!(m.claims_supported.contains(&"sid".to_owned()));
+        }
     }
 
     #[test]

@@ -94,3 +94,4 @@ crate::sql_apps::app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_device::device_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_signon::signon_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "");
+crate::sql_sessions::session_app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

@@ -199,6 +199,64 @@ async fn registration_validates_redirect_uris_and_client_types_with_causes() {
 }
 
 #[tokio::test]
+async fn logout_settings_round_trip_and_are_validated_like_redirect_uris() {
+    let env = Env::start();
+    let mut app = web_app("Logout");
+    let s = &mut app["settings"]["oauthClient"];
+    s["post_logout_redirect_uris"] = json!(["http://localhost:3000/signed-out"]);
+    s["backchannel_logout_uri"] = json!("https://api.example.com/backchannel-logout");
+    s["backchannel_logout_session_required"] = json!(true);
+    s["frontchannel_logout_uri"] = json!("http://localhost:3000/frontchannel-logout");
+    s["frontchannel_logout_session_required"] = json!(true);
+    let (status, created) = env.admin(Method::POST, "/api/v1/apps", Some(app)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, read) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}"), None)
+        .await;
+    let s = &read["settings"]["oauthClient"];
+    assert_eq!(
+        s["post_logout_redirect_uris"],
+        json!(["http://localhost:3000/signed-out"])
+    );
+    assert_eq!(
+        s["backchannel_logout_uri"],
+        "https://api.example.com/backchannel-logout"
+    );
+    assert_eq!(s["backchannel_logout_session_required"], true);
+    assert_eq!(
+        s["frontchannel_logout_uri"],
+        "http://localhost:3000/frontchannel-logout"
+    );
+    assert_eq!(s["frontchannel_logout_session_required"], true);
+
+    let mut bad = web_app("Bad logout");
+    let s = &mut bad["settings"]["oauthClient"];
+    s["post_logout_redirect_uris"] = json!(["http://evil.example/out", "https://a.example/out#x"]);
+    s["backchannel_logout_uri"] = json!("http://api.example.com/bcl");
+    s["frontchannel_logout_uri"] = json!("https://elsewhere.example/fcl");
+    s["frontchannel_logout_session_required"] = json!("yes");
+    let (status, err) = env.admin(Method::POST, "/api/v1/apps", Some(bad)).await;
+    assert_eq!(status, 400);
+    assert_okta_error(&err, "E0000001");
+    let causes: Vec<&str> = err["errorCauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["errorSummary"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes.len(), 5, "{err}");
+    for field in [
+        "post_logout_redirect_uris:",
+        "backchannel_logout_uri:",
+        "frontchannel_logout_uri:",
+        "frontchannel_logout_session_required:",
+    ] {
+        assert!(causes.iter().any(|c| c.starts_with(field)), "{field} {err}");
+    }
+}
+
+#[tokio::test]
 async fn secrets_rotate_with_two_active_and_only_inactive_ones_are_deleted() {
     let env = Env::start();
     let (_, app) = env

@@ -17,7 +17,8 @@ pub mod user;
 
 pub use api_token::ApiToken;
 pub use app::{
-    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient,
+    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType,
+    LogoutNotices, OAuthClient,
 };
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
 pub use authz::{
@@ -34,7 +35,8 @@ pub use org::Org;
 pub use page::{Page, PageRequest};
 pub use role::{RoleAssignment, RoleType};
 pub use signin::{
-    Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session, TokenKind,
+    EndedSession, Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session,
+    SessionApp, TokenKind,
 };
 pub use signon::SignOnPolicy;
 pub use user::{PasswordRecord, User, UserStatus};

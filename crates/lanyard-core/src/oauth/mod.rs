@@ -10,6 +10,7 @@ pub mod dpop;
 pub mod grants;
 pub mod id_token_hint;
 pub mod introspection;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod policy;

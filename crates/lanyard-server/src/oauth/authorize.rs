@@ -434,6 +434,7 @@ async fn issue(
         state.random.as_ref(),
     );
     state.store.insert_code(&record).await?;
+    crate::logout::signed_in(state, &session.id, &app.client.client_id, &entry.server.id).await?;
     Ok(respond(to, &[("code", &code), ("iss", issuer)]))
 }
 

@@ -13,5 +13,8 @@ mod common;
 
 mod op;
 
+mod backchannel_logout;
 mod basic;
 mod config;
+mod frontchannel_logout;
+mod rp_initiated_logout;
