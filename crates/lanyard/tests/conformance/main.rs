@@ -13,5 +13,10 @@ mod common;
 
 mod op;
 
+mod flows;
+
 mod basic;
 mod config;
+mod form_post;
+mod hybrid;
+mod implicit;
