@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use crate::common;
-use crate::op::{Agent, AuthRequest, Op, Outcome, Rp, checks, decode};
+use crate::op::{Agent, AuthRequest, Op, Outcome, Rp, checks, decode, unsigned_request_object};
 
 /// A plan's variant: the response type, and whether the response comes as a form post
 /// (`response_mode=form_post`, the Form Post plans) or in the response type's default mode (the fragment for
@@ -315,6 +315,32 @@ pub async fn idtoken_signature(v: Variant) {
         assert_eq!(header["alg"], "RS256", "RS256 by default");
         assert!(header["kid"].is_string(), "a kid");
     }
+}
+
+/// oidcc-idtoken-unsigned: does not apply — Lanyard signs every ID token: `none` is not advertised, and an app
+/// cannot register it (the OIDF suite skips the module for such an OP); this asserts exactly that.
+pub async fn idtoken_unsigned(v: Variant) {
+    let op = Op::start().await;
+    let algs = op.meta["id_token_signing_alg_values_supported"]
+        .as_array()
+        .expect("id_token_signing_alg_values_supported");
+    assert!(!algs.iter().any(|a| a == "none"), "{algs:?}");
+    let response_types: Vec<&str> = v.response_type.split(' ').collect();
+    let body = json!({"label": "Unsigned", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "settings": {"oauthClient": {"redirect_uris": [crate::op::REDIRECT],
+            "grant_types": v.grant_types(), "response_types": response_types,
+            "id_token_signed_response_alg": "none"}}});
+    let (status, e) = op
+        .env
+        .admin(reqwest::Method::POST, "/api/v1/apps", Some(body))
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["errorCauses"]
+            .to_string()
+            .contains("id_token_signed_response_alg"),
+        "{e}"
+    );
 }
 
 async fn userinfo_module(v: Variant, how: Userinfo) {
@@ -710,6 +736,112 @@ pub async fn ensure_request_with_valid_pkce_succeeds(v: Variant) {
         req.get("nonce"),
     )
     .await;
+}
+
+/// The request's parameters as the claims of a request object: `aud` the issuer, `iss` the client.
+fn request_object_claims(op: &Op, req: &AuthRequest) -> Value {
+    let mut claims = Map::new();
+    for (k, v) in &req.params {
+        claims.insert(k.clone(), json!(v));
+    }
+    claims.insert("aud".into(), json!(op.issuer));
+    claims.insert("iss".into(), json!(req.get("client_id")));
+    Value::Object(claims)
+}
+
+/// The parameters sent next to a request object: those OIDC Core §6.1 wants outside too (`response_type`,
+/// `client_id`, `scope`), `redirect_uri`, and `response_mode` (so that a refusal reaches a form post RP as one).
+fn outside_the_object(req: &AuthRequest) -> AuthRequest {
+    let mut out = req.clone();
+    out.params.retain(|(k, _)| {
+        [
+            "response_type",
+            "client_id",
+            "scope",
+            "redirect_uri",
+            "response_mode",
+        ]
+        .contains(&k.as_str())
+    });
+    out
+}
+
+/// oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: an unsigned request object is
+/// processed, or refused with `request_not_supported` (Lanyard advertises `request_parameter_supported: false`)
+/// in the response type's mode.
+pub async fn unsigned_request_object_supported_correctly_or_rejected_as_unsupported(v: Variant) {
+    let op = Op::start().await;
+    let rp = v.rp(&op).await;
+    let full = v.request(&rp);
+    let object = unsigned_request_object(&request_object_claims(&op, &full));
+    let req = outside_the_object(&full).set("request", &object);
+    let outcome = op.authorize(&mut Agent::default(), &req).await;
+    if op.meta["request_parameter_supported"] == true {
+        finish(&op, &rp, &full, &outcome).await;
+    } else {
+        assert_eq!(outcome.error(&op, &req), "request_not_supported");
+    }
+}
+
+/// oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported: a `request_uri` is processed, or
+/// refused with `request_uri_not_supported` (Lanyard advertises `request_uri_parameter_supported: false`; the
+/// module needs a request object host once it does not).
+pub async fn request_uri_unsigned_supported_correctly_or_rejected_as_unsupported(v: Variant) {
+    let op = Op::start().await;
+    assert_eq!(op.meta["request_uri_parameter_supported"], false);
+    let rp = v.rp(&op).await;
+    let req = outside_the_object(&v.request(&rp))
+        .set("request_uri", "https://rp.example.com/requests/1.jwt");
+    let error = op
+        .authorize(&mut Agent::default(), &req)
+        .await
+        .error(&op, &req);
+    assert_eq!(error, "request_uri_not_supported");
+}
+
+/// oidcc-ensure-request-object-with-redirect-uri: the registered redirect URI only inside the request object, an
+/// unregistered one outside: an OP that processes request objects uses the inner one; one that does not shows an
+/// error page — never a redirect.
+pub async fn ensure_request_object_with_redirect_uri(v: Variant) {
+    let op = Op::start().await;
+    let rp = v.rp(&op).await;
+    let full = v.request(&rp);
+    let object = unsigned_request_object(&request_object_claims(&op, &full));
+    let req = outside_the_object(&full)
+        .set("redirect_uri", "https://rp.example.com/invalid-redirect")
+        .set("request", &object);
+    let outcome = op.authorize(&mut Agent::default(), &req).await;
+    if op.meta["request_parameter_supported"] == true {
+        finish(&op, &rp, &full, &outcome).await;
+    } else {
+        outcome.assert_error_page();
+    }
+}
+
+/// oidcc-claims-essential: `name` asked for as essential with only `openid` — in the ID token for
+/// `response_type=id_token` (no access token, no userinfo), else in userinfo, and then not in the ID tokens (both
+/// WARNINGs in the OIDF suite; asserted here).
+pub async fn claims_essential(v: Variant) {
+    let op = Op::start().await;
+    assert_eq!(op.meta["claims_parameter_supported"], true);
+    let rp = v.rp(&op).await;
+    let id_token_only = v.response_type == "id_token";
+    let claims = if id_token_only {
+        r#"{"id_token":{"name":{"essential":true}}}"#
+    } else {
+        r#"{"userinfo":{"name":{"essential":true}}}"#
+    };
+    let req = v.request(&rp).set("claims", claims);
+    let tokens = flow(&op, &rp, &mut Agent::default(), &req).await;
+    if id_token_only {
+        assert_eq!(tokens.claims()["name"], "Ada Lovelace");
+        return;
+    }
+    let info = userinfo(&op, &tokens, Userinfo::Get).await;
+    assert_eq!(info["name"], "Ada Lovelace");
+    for id in [&tokens.front_id, &tokens.back_id].into_iter().flatten() {
+        assert!(!id.contains_key("name"), "name asked for userinfo only");
+    }
 }
 
 /// One `#[tokio::test]` per module for a variant: `modules!(VARIANT => test_name: module, …)`, the test named

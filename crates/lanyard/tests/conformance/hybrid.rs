@@ -43,6 +43,10 @@ modules!(CI =>
     server_client_secret_post_code_id_token: server_client_secret_post,
     refresh_token_code_id_token: refresh_token,
     ensure_request_with_valid_pkce_succeeds_code_id_token: ensure_request_with_valid_pkce_succeeds,
+    request_uri_unsigned_supported_correctly_or_rejected_as_unsupported_code_id_token: request_uri_unsigned_supported_correctly_or_rejected_as_unsupported,
+    unsigned_request_object_supported_correctly_or_rejected_as_unsupported_code_id_token: unsigned_request_object_supported_correctly_or_rejected_as_unsupported,
+    claims_essential_code_id_token: claims_essential,
+    ensure_request_object_with_redirect_uri_code_id_token: ensure_request_object_with_redirect_uri,
 );
 
 modules!(CT =>
@@ -75,6 +79,10 @@ modules!(CT =>
     ensure_registered_redirect_uri_code_token: ensure_registered_redirect_uri,
     server_client_secret_post_code_token: server_client_secret_post,
     refresh_token_code_token: refresh_token,
+    request_uri_unsigned_supported_correctly_or_rejected_as_unsupported_code_token: request_uri_unsigned_supported_correctly_or_rejected_as_unsupported,
+    unsigned_request_object_supported_correctly_or_rejected_as_unsupported_code_token: unsigned_request_object_supported_correctly_or_rejected_as_unsupported,
+    claims_essential_code_token: claims_essential,
+    ensure_request_object_with_redirect_uri_code_token: ensure_request_object_with_redirect_uri,
 );
 
 modules!(CIT =>
@@ -107,4 +115,8 @@ modules!(CIT =>
     ensure_registered_redirect_uri_code_id_token_token: ensure_registered_redirect_uri,
     server_client_secret_post_code_id_token_token: server_client_secret_post,
     refresh_token_code_id_token_token: refresh_token,
+    request_uri_unsigned_supported_correctly_or_rejected_as_unsupported_code_id_token_token: request_uri_unsigned_supported_correctly_or_rejected_as_unsupported,
+    unsigned_request_object_supported_correctly_or_rejected_as_unsupported_code_id_token_token: unsigned_request_object_supported_correctly_or_rejected_as_unsupported,
+    claims_essential_code_id_token_token: claims_essential,
+    ensure_request_object_with_redirect_uri_code_id_token_token: ensure_request_object_with_redirect_uri,
 );

@@ -33,6 +33,10 @@ modules!(I =>
     claims_locales_id_token: claims_locales,
     ensure_request_with_acr_values_succeeds_id_token: ensure_request_with_acr_values_succeeds,
     ensure_registered_redirect_uri_id_token: ensure_registered_redirect_uri,
+    request_uri_unsigned_supported_correctly_or_rejected_as_unsupported_id_token: request_uri_unsigned_supported_correctly_or_rejected_as_unsupported,
+    unsigned_request_object_supported_correctly_or_rejected_as_unsupported_id_token: unsigned_request_object_supported_correctly_or_rejected_as_unsupported,
+    claims_essential_id_token: claims_essential,
+    ensure_request_object_with_redirect_uri_id_token: ensure_request_object_with_redirect_uri,
 );
 
 modules!(IT =>
@@ -65,4 +69,8 @@ modules!(IT =>
     userinfo_post_body_id_token_token: userinfo_post_body,
     // Once per plan (the request has no response type).
     response_type_missing: response_type_missing,
+    request_uri_unsigned_supported_correctly_or_rejected_as_unsupported_id_token_token: request_uri_unsigned_supported_correctly_or_rejected_as_unsupported,
+    unsigned_request_object_supported_correctly_or_rejected_as_unsupported_id_token_token: unsigned_request_object_supported_correctly_or_rejected_as_unsupported,
+    claims_essential_id_token_token: claims_essential,
+    ensure_request_object_with_redirect_uri_id_token_token: ensure_request_object_with_redirect_uri,
 );
