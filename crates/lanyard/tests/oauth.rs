@@ -2402,7 +2402,8 @@ async fn implicit_and_hybrid_flows_are_opt_in_and_follow_the_server_s_policies()
         "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
         "settings": {"oauthClient": {"application_type": "web",
             "grant_types": ["authorization_code", "implicit", "refresh_token"],
-            "response_types": ["code", "id_token", "token"], "redirect_uris": [REDIRECT]}}});
+            "response_types": ["code", "id_token", "token"], "redirect_uris": [REDIRECT],
+            "id_token_signed_response_alg": "ES256"}}});
     let (status, created) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
     assert_eq!(status, 200, "{created}");
     let client = Client {
@@ -2449,6 +2450,14 @@ async fn implicit_and_hybrid_flows_are_opt_in_and_follow_the_server_s_policies()
     assert_eq!(id["sub"], uid);
     assert_eq!(id["nonce"], "n0nce");
     assert!(id["at_hash"].is_string() && id["s_hash"].is_string());
+    assert!(
+        id["acr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("urn:okta:loa:"))
+    );
+    // Signed as the token endpoint signs this app's ID tokens: with the algorithm it registered.
+    let header = UnverifiedJws::parse(&p["id_token"]).unwrap().header;
+    assert_eq!(header["alg"], "ES256");
     let r = common::client()
         .get(env.s.url("/oauth2/default/v1/userinfo"))
         .bearer_auth(&p["access_token"])

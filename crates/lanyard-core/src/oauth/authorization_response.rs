@@ -384,6 +384,7 @@ mod tests {
         );
         assert_eq!(c["c_hash"], half_hash(SigningAlg::RS256, get(&p, "code")));
         assert_eq!(c["s_hash"], half_hash(SigningAlg::RS256, "s1"));
+        assert_eq!(c["acr"], "urn:okta:loa:1fa:pwd", "the sign-in's class");
         // The access token: the token endpoint's shape, for the user.
         let at = claims(get(&p, "access_token"), &w.key);
         assert_eq!(at["uid"], "00u1");
