@@ -295,20 +295,43 @@ pub fn client_from_body(
         }
     }
 
+    // Okta's single values: `code` for the authorization code grant, `id_token` and `token` for implicit (and
+    // hybrid) flows; `token` is also what Okta's service apps list for client credentials.
     let response_types = str_list(set.get("response_types"), "response_types", &mut causes)
         .unwrap_or_else(|| {
+            let mut d = Vec::new();
             if grant_types.contains(&GrantType::AuthorizationCode) {
-                vec!["code".into()]
-            } else {
-                vec![]
+                d.push("code".to_owned());
             }
+            if grant_types.contains(&GrantType::Implicit) {
+                d.extend(["id_token".to_owned(), "token".to_owned()]);
+            }
+            d
         });
     for r in &response_types {
         if !matches!(r.as_str(), "code" | "token" | "id_token") {
             causes.push(format!("response_types: unknown response type {r:?}"));
         }
     }
-
+    let implicit = grant_types.contains(&GrantType::Implicit);
+    let has = |r: &str| response_types.iter().any(|x| x == r);
+    // The implicit grant (tokens from the authorization endpoint) is off unless asked for, and only for apps
+    // that run in a browser: a native app uses the code flow (RFC 8252 §8.2).
+    if implicit && !matches!(app_type, ApplicationType::Web | ApplicationType::Browser) {
+        causes.push(format!(
+            "grant_types: implicit is for web and browser apps, not {} apps",
+            app_type.as_str()
+        ));
+    }
+    if implicit && !has("id_token") && !has("token") {
+        causes.push("response_types: the implicit grant needs id_token or token".into());
+    }
+    if has("id_token") && !implicit {
+        causes.push("response_types: id_token needs the implicit grant type".into());
+    }
+    if has("token") && !implicit && !grant_types.contains(&GrantType::ClientCredentials) {
+        causes.push("response_types: token needs the implicit grant type".into());
+    }
     let consent_method = opt_str(set.get("consent_method"), "consent_method", &mut causes)
         .unwrap_or_else(|| "TRUSTED".into());
     if !matches!(consent_method.as_str(), "TRUSTED" | "REQUIRED") {
@@ -600,6 +623,67 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.len(), 2, "{e:?}");
+    }
+
+    #[test]
+    fn implicit_is_off_by_default_and_only_for_browser_based_apps_with_its_response_types() {
+        let uris = json!(["https://a.example/cb"]);
+        let c = body(json!({"oauthClient": {"redirect_uris": uris}})).unwrap();
+        assert!(!c.grant_types.contains(&GrantType::Implicit));
+        let c = body(json!({"oauthClient": {"redirect_uris": uris,
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["code", "id_token", "token"]}}))
+        .unwrap();
+        assert_eq!(
+            c.grant_types,
+            [GrantType::AuthorizationCode, GrantType::Implicit]
+        );
+        // Response types follow the grant types when not given.
+        let c = body(json!({"oauthClient": {"redirect_uris": uris, "grant_types": ["implicit"]}}))
+            .unwrap();
+        assert_eq!(c.response_types, ["id_token", "token"]);
+        let c = body(
+            json!({"oauthClient": {"application_type": "browser", "redirect_uris": uris,
+            "grant_types": ["implicit"], "response_types": ["id_token"]}}),
+        )
+        .unwrap();
+        assert_eq!(c.response_types, ["id_token"]);
+        let cause = |settings: Value| body(json!({"oauthClient": settings})).unwrap_err();
+        let e = cause(
+            json!({"application_type": "native", "redirect_uris": ["com.example.app:/cb"],
+            "grant_types": ["authorization_code", "implicit"]}),
+        );
+        assert!(
+            e.iter()
+                .any(|c| c.starts_with("grant_types: implicit is for web")),
+            "{e:?}"
+        );
+        let e = cause(
+            json!({"redirect_uris": uris, "grant_types": ["implicit"], "response_types": ["code"]}),
+        );
+        assert!(
+            e.iter().any(|c| c.contains("needs id_token or token")),
+            "{e:?}"
+        );
+        let e = cause(json!({"redirect_uris": uris, "response_types": ["code", "id_token"]}));
+        assert!(
+            e.iter()
+                .any(|c| c == "response_types: id_token needs the implicit grant type"),
+            "{e:?}"
+        );
+        let e = cause(json!({"redirect_uris": uris, "response_types": ["code", "token"]}));
+        assert!(
+            e.iter()
+                .any(|c| c == "response_types: token needs the implicit grant type"),
+            "{e:?}"
+        );
+        // Okta's service apps list `token` for client credentials.
+        assert!(
+            body(
+                json!({"oauthClient": {"application_type": "service", "response_types": ["token"]}})
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub const STANDARD_CLAIMS: &[&str] = &[
     "sid",
     "at_hash",
     "c_hash",
+    "s_hash",
     "name",
     "nickname",
     "preferred_username",
@@ -84,10 +85,11 @@ impl Capabilities {
     /// What is implemented today.
     pub fn current() -> Self {
         Capabilities {
-            response_types: &["code"],
+            response_types: crate::oauth::authorize::ResponseType::SUPPORTED,
             response_modes: &["query", "fragment", "form_post"],
             grant_types: &[
                 "authorization_code",
+                "implicit",
                 "refresh_token",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -273,6 +275,23 @@ mod tests {
             custom
                 .grant_types_supported
                 .contains(&"urn:ietf:params:oauth:grant-type:device_code".to_owned())
+        );
+        // Every OpenID Connect response type, and the implicit grant they need.
+        assert_eq!(
+            custom.response_types_supported,
+            [
+                "code",
+                "id_token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token"
+            ]
+        );
+        assert!(
+            custom
+                .grant_types_supported
+                .contains(&"implicit".to_owned())
         );
     }
 

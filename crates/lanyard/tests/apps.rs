@@ -397,3 +397,74 @@ async fn users_and_groups_are_assigned_in_okta_s_shape() {
         .await;
     assert_eq!(status, 204);
 }
+
+#[tokio::test]
+async fn the_implicit_grant_is_opt_in_for_browser_based_apps_with_matching_response_types() {
+    let env = Env::start();
+    // Off by default: a web app gets the code flow only.
+    let (status, app) = env
+        .admin(Method::POST, "/api/v1/apps", Some(web_app("Code")))
+        .await;
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(
+        app["settings"]["oauthClient"]["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    // Asked for, with its response types: accepted and echoed in Okta's shape.
+    let mut hybrid = web_app("Hybrid");
+    hybrid["settings"]["oauthClient"]["grant_types"] =
+        json!(["authorization_code", "implicit", "refresh_token"]);
+    hybrid["settings"]["oauthClient"]["response_types"] = json!(["code", "id_token", "token"]);
+    let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(hybrid)).await;
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(
+        app["settings"]["oauthClient"]["response_types"],
+        json!(["code", "id_token", "token"])
+    );
+    // Nonsense combinations: causes that say why.
+    let cause_of = |grants: Value, types: Value, app_type: &str| {
+        let mut body = web_app("Bad");
+        body["settings"]["oauthClient"]["grant_types"] = grants;
+        body["settings"]["oauthClient"]["response_types"] = types;
+        body["settings"]["oauthClient"]["application_type"] = json!(app_type);
+        if app_type == "native" {
+            body["credentials"]["oauthClient"]["token_endpoint_auth_method"] = json!("none");
+            body["settings"]["oauthClient"]["redirect_uris"] = json!(["com.example.app:/cb"]);
+        }
+        body
+    };
+    for (body, expected) in [
+        (
+            cause_of(json!(["implicit"]), json!(["code"]), "web"),
+            "response_types: the implicit grant needs id_token or token",
+        ),
+        (
+            cause_of(
+                json!(["authorization_code"]),
+                json!(["code", "id_token"]),
+                "web",
+            ),
+            "response_types: id_token needs the implicit grant type",
+        ),
+        (
+            cause_of(
+                json!(["authorization_code", "implicit"]),
+                json!(["code", "id_token"]),
+                "native",
+            ),
+            "grant_types: implicit is for web and browser apps, not native apps",
+        ),
+    ] {
+        let (status, err) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+        assert_eq!(status, 400, "{err}");
+        assert_okta_error(&err, "E0000001");
+        assert!(
+            err["errorCauses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["errorSummary"] == expected),
+            "{expected}: {err}"
+        );
+    }
+}

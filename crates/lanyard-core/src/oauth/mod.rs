@@ -2,6 +2,7 @@
 //! call these functions with the store, the time and a source of randomness, and render what comes back.
 
 pub mod acr;
+pub mod authorization_response;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
