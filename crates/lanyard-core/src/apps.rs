@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::crypto::{constant_time_eq, sha256};
 use crate::id::random_base62_into;
-use crate::model::{ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient};
+use crate::model::{
+    ApplicationType, ClientAuthMethod, ClientSecret, GrantType, LogoutNotices, OAuthClient,
+};
 use crate::random::Random;
 
 /// Validation failures as Okta's `errorCauses`: `field: message`.
@@ -293,20 +295,43 @@ pub fn client_from_body(
         }
     }
 
+    // Okta's single values: `code` for the authorization code grant, `id_token` and `token` for implicit (and
+    // hybrid) flows; `token` is also what Okta's service apps list for client credentials.
     let response_types = str_list(set.get("response_types"), "response_types", &mut causes)
         .unwrap_or_else(|| {
+            let mut d = Vec::new();
             if grant_types.contains(&GrantType::AuthorizationCode) {
-                vec!["code".into()]
-            } else {
-                vec![]
+                d.push("code".to_owned());
             }
+            if grant_types.contains(&GrantType::Implicit) {
+                d.extend(["id_token".to_owned(), "token".to_owned()]);
+            }
+            d
         });
     for r in &response_types {
         if !matches!(r.as_str(), "code" | "token" | "id_token") {
             causes.push(format!("response_types: unknown response type {r:?}"));
         }
     }
-
+    let implicit = grant_types.contains(&GrantType::Implicit);
+    let has = |r: &str| response_types.iter().any(|x| x == r);
+    // The implicit grant (tokens from the authorization endpoint) is off unless asked for, and only for apps
+    // that run in a browser: a native app uses the code flow (RFC 8252 §8.2).
+    if implicit && !matches!(app_type, ApplicationType::Web | ApplicationType::Browser) {
+        causes.push(format!(
+            "grant_types: implicit is for web and browser apps, not {} apps",
+            app_type.as_str()
+        ));
+    }
+    if implicit && !has("id_token") && !has("token") {
+        causes.push("response_types: the implicit grant needs id_token or token".into());
+    }
+    if has("id_token") && !implicit {
+        causes.push("response_types: id_token needs the implicit grant type".into());
+    }
+    if has("token") && !implicit && !grant_types.contains(&GrantType::ClientCredentials) {
+        causes.push("response_types: token needs the implicit grant type".into());
+    }
     let consent_method = opt_str(set.get("consent_method"), "consent_method", &mut causes)
         .unwrap_or_else(|| "TRUSTED".into());
     if !matches!(consent_method.as_str(), "TRUSTED" | "REQUIRED") {
@@ -346,6 +371,7 @@ pub fn client_from_body(
         .get("dpop_bound_access_tokens")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let logout = logout_notices(set, &redirect_uris, &mut causes);
 
     // OIDC Registration §2: kept in `extra` as sent, read back by `OAuthClient::id_token_signed_response_alg`.
     match set.get("id_token_signed_response_alg") {
@@ -375,6 +401,10 @@ pub fn client_from_body(
         "jwks_uri",
         "initiate_login_uri",
         "dpop_bound_access_tokens",
+        "backchannel_logout_uri",
+        "backchannel_logout_session_required",
+        "frontchannel_logout_uri",
+        "frontchannel_logout_session_required",
     ];
     let extra: Map<String, Value> = set
         .iter()
@@ -399,8 +429,75 @@ pub fn client_from_body(
         jwks_uri,
         initiate_login_uri,
         dpop_bound_access_tokens,
+        logout,
         extra,
     })
+}
+
+fn opt_bool(v: Option<&Value>, field: &str, causes: &mut Causes) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            causes.push(format!("{field}: must be a boolean"));
+            false
+        }
+    }
+}
+
+/// The logout notice settings: a back-channel URI is https (http only on loopback) without a fragment (OIDC
+/// Back-Channel Logout §2.2); a front-channel URI likewise, and on the scheme, host and port of one of the app's
+/// redirect URIs (Front-Channel Logout §2).
+fn logout_notices(
+    set: &Map<String, Value>,
+    redirect_uris: &[String],
+    causes: &mut Causes,
+) -> LogoutNotices {
+    let backchannel_logout_uri = opt_str(
+        set.get("backchannel_logout_uri"),
+        "backchannel_logout_uri",
+        causes,
+    );
+    if let Some(u) = &backchannel_logout_uri
+        && let Err(e) = check_redirect_uri(u, ApplicationType::Web)
+    {
+        causes.push(format!("backchannel_logout_uri: {u} {e}"));
+    }
+    let frontchannel_logout_uri = opt_str(
+        set.get("frontchannel_logout_uri"),
+        "frontchannel_logout_uri",
+        causes,
+    );
+    if let Some(u) = &frontchannel_logout_uri {
+        match check_redirect_uri(u, ApplicationType::Web) {
+            Err(e) => causes.push(format!("frontchannel_logout_uri: {u} {e}")),
+            Ok(()) => {
+                let origin = |s: &str| url::Url::parse(s).ok().map(|p| p.origin());
+                let same = redirect_uris
+                    .iter()
+                    .any(|r| origin(r).is_some_and(|o| Some(o) == origin(u)));
+                if !same {
+                    causes.push(format!(
+                        "frontchannel_logout_uri: {u} must have the scheme, host and port of a redirect URI"
+                    ));
+                }
+            }
+        }
+    }
+    LogoutNotices {
+        backchannel_logout_uri,
+        backchannel_logout_session_required: opt_bool(
+            set.get("backchannel_logout_session_required"),
+            "backchannel_logout_session_required",
+            causes,
+        ),
+        frontchannel_logout_uri,
+        frontchannel_logout_session_required: opt_bool(
+            set.get("frontchannel_logout_session_required"),
+            "frontchannel_logout_session_required",
+            causes,
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -463,6 +560,134 @@ mod tests {
         assert!(check_redirect_uri("http://127.0.0.1:8080/cb", ApplicationType::Web).is_ok());
         assert!(check_redirect_uri("com.example.app:/cb", ApplicationType::Native).is_ok());
         assert!(check_redirect_uri("com.example.app:/cb", ApplicationType::Web).is_err());
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_are_checked_like_redirect_uris() {
+        let e = body(json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"],
+            "post_logout_redirect_uris": ["http://evil.example/out", "https://a.example/out#f", "javascript:alert(1)"]}}))
+        .unwrap_err();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(
+            e.iter()
+                .all(|c| c.starts_with("post_logout_redirect_uris: "))
+        );
+        let c = body(
+            json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"],
+            "post_logout_redirect_uris": ["https://a.example/out", "http://localhost:3000/out"]}}),
+        )
+        .unwrap();
+        assert_eq!(c.post_logout_redirect_uris.len(), 2);
+    }
+
+    #[test]
+    fn logout_notice_uris_are_https_and_front_channel_ones_on_a_redirect_origin() {
+        let c = body(
+            json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"],
+            "backchannel_logout_uri": "https://api.a.example/bcl?x=1",
+            "backchannel_logout_session_required": true,
+            "frontchannel_logout_uri": "https://a.example/fcl",
+            "frontchannel_logout_session_required": true}}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.logout,
+            LogoutNotices {
+                backchannel_logout_uri: Some("https://api.a.example/bcl?x=1".into()),
+                backchannel_logout_session_required: true,
+                frontchannel_logout_uri: Some("https://a.example/fcl".into()),
+                frontchannel_logout_session_required: true,
+            }
+        );
+        assert!(c.extra.is_empty(), "not kept twice: {:?}", c.extra);
+        let loopback = body(
+            json!({"oauthClient": {"redirect_uris": ["http://127.0.0.1:9000/cb"],
+            "backchannel_logout_uri": "http://127.0.0.1:9001/bcl",
+            "frontchannel_logout_uri": "http://127.0.0.1:9000/fcl"}}),
+        )
+        .unwrap();
+        assert!(!loopback.logout.backchannel_logout_session_required);
+        let e = body(
+            json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"],
+            "backchannel_logout_uri": "http://a.example/bcl",
+            "backchannel_logout_session_required": "yes",
+            "frontchannel_logout_uri": "https://b.example/fcl",
+            "frontchannel_logout_session_required": 1}}),
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert!(e.iter().any(|c| c.starts_with("backchannel_logout_uri: ")));
+        assert!(
+            e.iter()
+                .any(|c| c.starts_with("frontchannel_logout_uri: ") && c.contains("redirect URI"))
+        );
+        let e = body(
+            json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"],
+            "backchannel_logout_uri": "https://a.example/bcl#frag", "frontchannel_logout_uri": 7}}),
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+    }
+
+    #[test]
+    fn implicit_is_off_by_default_and_only_for_browser_based_apps_with_its_response_types() {
+        let uris = json!(["https://a.example/cb"]);
+        let c = body(json!({"oauthClient": {"redirect_uris": uris}})).unwrap();
+        assert!(!c.grant_types.contains(&GrantType::Implicit));
+        let c = body(json!({"oauthClient": {"redirect_uris": uris,
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["code", "id_token", "token"]}}))
+        .unwrap();
+        assert_eq!(
+            c.grant_types,
+            [GrantType::AuthorizationCode, GrantType::Implicit]
+        );
+        // Response types follow the grant types when not given.
+        let c = body(json!({"oauthClient": {"redirect_uris": uris, "grant_types": ["implicit"]}}))
+            .unwrap();
+        assert_eq!(c.response_types, ["id_token", "token"]);
+        let c = body(
+            json!({"oauthClient": {"application_type": "browser", "redirect_uris": uris,
+            "grant_types": ["implicit"], "response_types": ["id_token"]}}),
+        )
+        .unwrap();
+        assert_eq!(c.response_types, ["id_token"]);
+        let cause = |settings: Value| body(json!({"oauthClient": settings})).unwrap_err();
+        let e = cause(
+            json!({"application_type": "native", "redirect_uris": ["com.example.app:/cb"],
+            "grant_types": ["authorization_code", "implicit"]}),
+        );
+        assert!(
+            e.iter()
+                .any(|c| c.starts_with("grant_types: implicit is for web")),
+            "{e:?}"
+        );
+        let e = cause(
+            json!({"redirect_uris": uris, "grant_types": ["implicit"], "response_types": ["code"]}),
+        );
+        assert!(
+            e.iter().any(|c| c.contains("needs id_token or token")),
+            "{e:?}"
+        );
+        let e = cause(json!({"redirect_uris": uris, "response_types": ["code", "id_token"]}));
+        assert!(
+            e.iter()
+                .any(|c| c == "response_types: id_token needs the implicit grant type"),
+            "{e:?}"
+        );
+        let e = cause(json!({"redirect_uris": uris, "response_types": ["code", "token"]}));
+        assert!(
+            e.iter()
+                .any(|c| c == "response_types: token needs the implicit grant type"),
+            "{e:?}"
+        );
+        // Okta's service apps list `token` for client credentials.
+        assert!(
+            body(
+                json!({"oauthClient": {"application_type": "service", "response_types": ["token"]}})
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct Capabilities {
     pub introspection_endpoint: bool,
     pub revocation_endpoint: bool,
     pub end_session_endpoint: bool,
+    /// OIDC Back-Channel and Front-Channel Logout, with `sid` (`*_logout_session_supported`).
+    pub backchannel_logout: bool,
+    pub frontchannel_logout: bool,
     pub registration_endpoint: bool,
     pub device_authorization_endpoint: bool,
 }
@@ -56,6 +59,7 @@ pub const STANDARD_CLAIMS: &[&str] = &[
     "sid",
     "at_hash",
     "c_hash",
+    "s_hash",
     "name",
     "nickname",
     "preferred_username",
@@ -81,10 +85,11 @@ impl Capabilities {
     /// What is implemented today.
     pub fn current() -> Self {
         Capabilities {
-            response_types: &["code"],
+            response_types: crate::oauth::authorize::ResponseType::SUPPORTED,
             response_modes: &["query", "fragment", "form_post"],
             grant_types: &[
                 "authorization_code",
+                "implicit",
                 "refresh_token",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -104,7 +109,9 @@ impl Capabilities {
             userinfo_endpoint: true,
             introspection_endpoint: true,
             revocation_endpoint: true,
-            end_session_endpoint: false,
+            end_session_endpoint: true,
+            backchannel_logout: true,
+            frontchannel_logout: true,
             registration_endpoint: false,
             device_authorization_endpoint: true,
         }
@@ -147,6 +154,10 @@ pub struct ProviderMetadata {
     #[serde(flatten)]
     pub request_objects: crate::oauth::request_object::Metadata,
     pub claims_parameter_supported: bool,
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
+    pub frontchannel_logout_supported: bool,
+    pub frontchannel_logout_session_supported: bool,
     /// RFC 9449 §5.1: the algorithms DPoP proofs may use.
     pub dpop_signing_alg_values_supported: Vec<String>,
 }
@@ -192,6 +203,10 @@ pub fn metadata(
         authorization_response_iss_parameter_supported: true,
         request_objects: crate::oauth::request_object::metadata(&ep),
         claims_parameter_supported: true,
+        backchannel_logout_supported: caps.backchannel_logout,
+        backchannel_logout_session_supported: caps.backchannel_logout,
+        frontchannel_logout_supported: caps.frontchannel_logout,
+        frontchannel_logout_session_supported: caps.frontchannel_logout,
         dpop_signing_alg_values_supported: SigningAlg::ALL
             .iter()
             .map(|a| a.as_str().to_owned())
@@ -269,6 +284,45 @@ mod tests {
                 .grant_types_supported
                 .contains(&"urn:ietf:params:oauth:grant-type:device_code".to_owned())
         );
+        // Every OpenID Connect response type, and the implicit grant they need.
+        assert_eq!(
+            custom.response_types_supported,
+            [
+                "code",
+                "id_token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token"
+            ]
+        );
+        assert!(
+            custom
+                .grant_types_supported
+                .contains(&"implicit".to_owned())
+        );
+    }
+
+    #[test]
+    fn logout_is_advertised_with_sessions() {
+        let caps = Capabilities::current();
+        for (kind, id, ep) in [
+            (AuthServerKind::Org, "org", "https://id.example/oauth2/v1"),
+            (
+                AuthServerKind::Custom,
+                "default",
+                "https://id.example/oauth2/default/v1",
+            ),
+        ] {
+            let m = metadata(&server(kind, id), "https://id.example", &caps);
+            assert_eq!(
+                m.end_session_endpoint.as_deref(),
+                Some(format!("{ep}/logout").as_str())
+            );
+            assert!(m.backchannel_logout_supported && m.backchannel_logout_session_supported);
+            assert!(m.frontchannel_logout_supported && m.frontchannel_logout_session_supported);
+            assert!(m.claims_supported.contains(&"sid".to_owned()));
+        }
     }
 
     #[test]

@@ -111,6 +111,7 @@ mod tests {
                 jwks_uri: None,
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
+                logout: Default::default(),
                 extra: Default::default(),
             },
             created: now,

@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod api;
+pub mod backchannel;
 pub mod clients;
 pub mod config;
 pub mod email;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod key_admin;
 pub mod keyring;
 pub mod login;
+pub mod logout;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;

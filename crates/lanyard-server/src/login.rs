@@ -14,6 +14,7 @@ use crate::api::error::ApiError;
 use crate::http::error_page;
 use crate::session;
 use crate::state::AppState;
+use crate::syslog::Audit;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -95,19 +96,23 @@ struct Signout {
     from_uri: Option<String>,
 }
 
+/// Okta's sign-out URL: the session ends at once (no confirmation), everywhere (`crate::logout`).
 async fn signout(
     State(state): State<AppState>,
+    audit: Audit,
     headers: HeaderMap,
     Query(q): Query<Signout>,
 ) -> Result<Response, ApiError> {
-    if let Some(s) = session::current(&state, &headers).await? {
-        state.store.delete_session(&s.id).await?;
+    let mut frames = Vec::new();
+    if let Some(s) = session::current(&state, &headers).await?
+        && let Some(ended) = crate::logout::end(&state, &s.id).await?
+    {
+        crate::logout::log_end(&state, &audit, &ended.user_id).await;
+        frames = crate::logout::frontchannel_frames(&state, &ended).await?;
     }
-    let mut r = match q.from_uri.filter(|u| same_origin(&state, u)) {
-        Some(to) => redirect(&to),
-        None => error_page(StatusCode::OK, "Signed out", "You have been signed out."),
-    };
+    let to = q.from_uri.filter(|u| same_origin(&state, u));
+    let mut r = crate::logout::signed_out(&state, &frames, to.as_deref());
     r.headers_mut()
-        .insert(header::SET_COOKIE, session::clear_cookie(&state));
+        .append(header::SET_COOKIE, session::clear_cookie(&state));
     Ok(r)
 }

@@ -220,7 +220,7 @@ pub async fn finish_reset(
         return Ok(None);
     }
     // Whatever the old password opened is closed.
-    state.store.delete_user_sessions(&user.id).await?;
+    crate::logout::end_all(state, &user.id).await?;
     for kind in [
         TokenKind::PasswordReset,
         TokenKind::StateToken,

@@ -14,6 +14,7 @@ mod sql_authz;
 mod sql_device;
 mod sql_logs;
 mod sql_pushed;
+mod sql_sessions;
 mod sql_signon;
 mod sqlite;
 mod user_query;

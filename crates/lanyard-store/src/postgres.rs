@@ -66,3 +66,4 @@ crate::sql_signon::signon_sql!(
     "BEGIN",
     "SELECT pg_advisory_xact_lock(7305310011)"
 );
+crate::sql_sessions::session_app_sql!(PostgresStore, sqlx::Postgres, "BEGIN");

@@ -95,3 +95,4 @@ crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_device::device_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_pushed::pushed_sql!(SqliteStore);
 crate::sql_signon::signon_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "");
+crate::sql_sessions::session_app_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

@@ -50,6 +50,7 @@ fn app(n: u32, label: &str) -> App {
             jwks_uri: None,
             initiate_login_uri: None,
             dpop_bound_access_tokens: false,
+            logout: Default::default(),
             extra: serde_json::Map::new(),
         },
         created: at(i64::from(n)),

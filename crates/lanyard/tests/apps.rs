@@ -199,6 +199,64 @@ async fn registration_validates_redirect_uris_and_client_types_with_causes() {
 }
 
 #[tokio::test]
+async fn logout_settings_round_trip_and_are_validated_like_redirect_uris() {
+    let env = Env::start();
+    let mut app = web_app("Logout");
+    let s = &mut app["settings"]["oauthClient"];
+    s["post_logout_redirect_uris"] = json!(["http://localhost:3000/signed-out"]);
+    s["backchannel_logout_uri"] = json!("https://api.example.com/backchannel-logout");
+    s["backchannel_logout_session_required"] = json!(true);
+    s["frontchannel_logout_uri"] = json!("http://localhost:3000/frontchannel-logout");
+    s["frontchannel_logout_session_required"] = json!(true);
+    let (status, created) = env.admin(Method::POST, "/api/v1/apps", Some(app)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, read) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}"), None)
+        .await;
+    let s = &read["settings"]["oauthClient"];
+    assert_eq!(
+        s["post_logout_redirect_uris"],
+        json!(["http://localhost:3000/signed-out"])
+    );
+    assert_eq!(
+        s["backchannel_logout_uri"],
+        "https://api.example.com/backchannel-logout"
+    );
+    assert_eq!(s["backchannel_logout_session_required"], true);
+    assert_eq!(
+        s["frontchannel_logout_uri"],
+        "http://localhost:3000/frontchannel-logout"
+    );
+    assert_eq!(s["frontchannel_logout_session_required"], true);
+
+    let mut bad = web_app("Bad logout");
+    let s = &mut bad["settings"]["oauthClient"];
+    s["post_logout_redirect_uris"] = json!(["http://evil.example/out", "https://a.example/out#x"]);
+    s["backchannel_logout_uri"] = json!("http://api.example.com/bcl");
+    s["frontchannel_logout_uri"] = json!("https://elsewhere.example/fcl");
+    s["frontchannel_logout_session_required"] = json!("yes");
+    let (status, err) = env.admin(Method::POST, "/api/v1/apps", Some(bad)).await;
+    assert_eq!(status, 400);
+    assert_okta_error(&err, "E0000001");
+    let causes: Vec<&str> = err["errorCauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["errorSummary"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes.len(), 5, "{err}");
+    for field in [
+        "post_logout_redirect_uris:",
+        "backchannel_logout_uri:",
+        "frontchannel_logout_uri:",
+        "frontchannel_logout_session_required:",
+    ] {
+        assert!(causes.iter().any(|c| c.starts_with(field)), "{field} {err}");
+    }
+}
+
+#[tokio::test]
 async fn secrets_rotate_with_two_active_and_only_inactive_ones_are_deleted() {
     let env = Env::start();
     let (_, app) = env
@@ -338,4 +396,75 @@ async fn users_and_groups_are_assigned_in_okta_s_shape() {
         )
         .await;
     assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn the_implicit_grant_is_opt_in_for_browser_based_apps_with_matching_response_types() {
+    let env = Env::start();
+    // Off by default: a web app gets the code flow only.
+    let (status, app) = env
+        .admin(Method::POST, "/api/v1/apps", Some(web_app("Code")))
+        .await;
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(
+        app["settings"]["oauthClient"]["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    // Asked for, with its response types: accepted and echoed in Okta's shape.
+    let mut hybrid = web_app("Hybrid");
+    hybrid["settings"]["oauthClient"]["grant_types"] =
+        json!(["authorization_code", "implicit", "refresh_token"]);
+    hybrid["settings"]["oauthClient"]["response_types"] = json!(["code", "id_token", "token"]);
+    let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(hybrid)).await;
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(
+        app["settings"]["oauthClient"]["response_types"],
+        json!(["code", "id_token", "token"])
+    );
+    // Nonsense combinations: causes that say why.
+    let cause_of = |grants: Value, types: Value, app_type: &str| {
+        let mut body = web_app("Bad");
+        body["settings"]["oauthClient"]["grant_types"] = grants;
+        body["settings"]["oauthClient"]["response_types"] = types;
+        body["settings"]["oauthClient"]["application_type"] = json!(app_type);
+        if app_type == "native" {
+            body["credentials"]["oauthClient"]["token_endpoint_auth_method"] = json!("none");
+            body["settings"]["oauthClient"]["redirect_uris"] = json!(["com.example.app:/cb"]);
+        }
+        body
+    };
+    for (body, expected) in [
+        (
+            cause_of(json!(["implicit"]), json!(["code"]), "web"),
+            "response_types: the implicit grant needs id_token or token",
+        ),
+        (
+            cause_of(
+                json!(["authorization_code"]),
+                json!(["code", "id_token"]),
+                "web",
+            ),
+            "response_types: id_token needs the implicit grant type",
+        ),
+        (
+            cause_of(
+                json!(["authorization_code", "implicit"]),
+                json!(["code", "id_token"]),
+                "native",
+            ),
+            "grant_types: implicit is for web and browser apps, not native apps",
+        ),
+    ] {
+        let (status, err) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+        assert_eq!(status, 400, "{err}");
+        assert_okta_error(&err, "E0000001");
+        assert!(
+            err["errorCauses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["errorSummary"] == expected),
+            "{expected}: {err}"
+        );
+    }
 }

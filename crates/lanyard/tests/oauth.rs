@@ -387,14 +387,19 @@ async fn bad_clients_and_redirect_uris_get_a_page_and_other_errors_go_back_with_
     assert_eq!(p["iss"], env.s.url("/oauth2/default"));
     assert_eq!(p["state"], "st8");
     assert!(!p["error_description"].is_empty());
-    // A token response type the server does not offer.
+    // A token response type the server does not offer (the OAuth implicit grant alone): refused, in the
+    // fragment, as every answer to a request for tokens.
     let url = authorize_url(&env, "default", &client.id, "")
         .replace("response_type=code", "response_type=token");
     let r = common::client().get(&url).send().await.unwrap();
-    assert_eq!(
-        redirect_params(r.headers()["location"].to_str().unwrap())["error"],
-        "unsupported_response_type"
-    );
+    let location = r.headers()["location"].to_str().unwrap();
+    let (before, fragment) = location.split_once('#').unwrap();
+    assert!(!before.contains("error"), "{location}");
+    let p: std::collections::BTreeMap<String, String> =
+        url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(p["error"], "unsupported_response_type");
     // No session and prompt=none: login_required.
     let r = common::client()
         .get(authorize_url(&env, "default", &client.id, "&prompt=none"))
@@ -2372,4 +2377,156 @@ async fn the_claims_parameter_releases_claims_where_asked_for_the_life_of_the_gr
         redirect_params(bad.headers()["location"].to_str().unwrap())["error"],
         "invalid_request"
     );
+}
+
+/// The fragment parameters of a redirect to the client (implicit and hybrid answers), after checking nothing is
+/// in the query.
+fn fragment_params(location: &str) -> std::collections::BTreeMap<String, String> {
+    let (before, fragment) = location
+        .split_once('#')
+        .unwrap_or_else(|| panic!("no fragment: {location}"));
+    assert_eq!(before, REDIRECT, "nothing in the query");
+    url::form_urlencoded::parse(fragment.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Implicit and hybrid flows on a custom server: apps opt in, tokens come in the fragment in the token endpoint's
+/// shape, the server's access policies apply to them (evaluated for the implicit grant), and a response type the
+/// app did not register is refused.
+#[tokio::test]
+async fn implicit_and_hybrid_flows_are_opt_in_and_follow_the_server_s_policies() {
+    let env = Env::start();
+    let uid = env.create_user("ada@example.com").await;
+    let body = json!({"label": "Hybrid", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+        "settings": {"oauthClient": {"application_type": "web",
+            "grant_types": ["authorization_code", "implicit", "refresh_token"],
+            "response_types": ["code", "id_token", "token"], "redirect_uris": [REDIRECT],
+            "id_token_signed_response_alg": "ES256"}}});
+    let (status, created) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    let client = Client {
+        id: created["id"].as_str().unwrap().to_owned(),
+        secret: created["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    assign(&env, &client.id, &uid).await;
+    let code_only = app(&env, false, &["authorization_code"]).await;
+    assign(&env, &code_only.id, &uid).await;
+    let answer = |client_id: String, response_type: &'static str| {
+        let env = &env;
+        async move {
+            let token = session_token(env, "ada@example.com").await;
+            let url = authorize_url(
+                env,
+                "default",
+                &client_id,
+                &format!("&prompt=none&sessionToken={token}"),
+            )
+            .replace(
+                "response_type=code",
+                &format!("response_type={response_type}"),
+            );
+            let r = common::client().get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 302);
+            fragment_params(r.headers()["location"].to_str().unwrap())
+        }
+    };
+
+    // id_token token: an access token in the token endpoint's shape, and an ID token bound to it.
+    let p = answer(client.id.clone(), "id_token%20token").await;
+    assert_eq!(p["state"], "st8");
+    assert_eq!(p["iss"], env.s.url("/oauth2/default"));
+    assert_eq!(p["token_type"], "Bearer");
+    assert_eq!(p["expires_in"], "3600");
+    assert!(!p.contains_key("refresh_token") && !p.contains_key("code"));
+    let at = verified(&env, "/oauth2/default/v1/keys", &p["access_token"]).await;
+    assert_eq!(at["aud"], "api://default");
+    assert_eq!(at["uid"], uid);
+    assert_eq!(at["cid"], client.id);
+    let id = verified(&env, "/oauth2/default/v1/keys", &p["id_token"]).await;
+    assert_eq!(id["sub"], uid);
+    assert_eq!(id["nonce"], "n0nce");
+    assert!(id["at_hash"].is_string() && id["s_hash"].is_string());
+    assert!(
+        id["acr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("urn:okta:loa:"))
+    );
+    // Signed as the token endpoint signs this app's ID tokens: with the algorithm it registered.
+    let header = UnverifiedJws::parse(&p["id_token"]).unwrap().header;
+    assert_eq!(header["alg"], "ES256");
+    let r = common::client()
+        .get(env.s.url("/oauth2/default/v1/userinfo"))
+        .bearer_auth(&p["access_token"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // code id_token: the code is redeemed as usual (PKCE included) for an ID token about the same user.
+    let p = answer(client.id.clone(), "code%20id_token").await;
+    let front = verified(&env, "/oauth2/default/v1/keys", &p["id_token"]).await;
+    assert!(front["c_hash"].is_string() && front.get("at_hash").is_none());
+    let (status, tokens) = exchange(&env, "default", &client, &p["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let back = verified(
+        &env,
+        "/oauth2/default/v1/keys",
+        tokens["id_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(back["sub"], front["sub"]);
+    assert!(tokens["refresh_token"].is_string());
+
+    // An app that did not opt in: refused in the fragment.
+    let p = answer(code_only.id.clone(), "id_token").await;
+    assert_eq!(p["error"], "unauthorized_client");
+    assert_eq!(p["state"], "st8");
+
+    // A policy whose rule allows only the code flow: no tokens from the authorization endpoint (hybrid
+    // included) — the code flow goes on.
+    let (status, policy) = env
+        .admin(Method::POST, "/api/v1/authorizationServers/default/policies", Some(json!({
+            "type": "OAUTH_AUTHORIZATION_POLICY", "name": "Code only", "description": "no implicit", "priority": 1,
+            "conditions": {"clients": {"include": [client.id]}}})))
+        .await;
+    assert!(status == 200 || status == 201, "{policy}");
+    let pid = policy["id"].as_str().unwrap();
+    let (status, rule) = env
+        .admin(Method::POST, &format!("/api/v1/authorizationServers/default/policies/{pid}/rules"), Some(json!({
+            "type": "RESOURCE_ACCESS", "name": "Code", "priority": 1,
+            "conditions": {"people": {"groups": {"include": ["EVERYONE"]}}, "grantTypes": {"include": ["authorization_code"]},
+                "scopes": {"include": ["*"]}}})))
+        .await;
+    assert!(status == 200 || status == 201, "{rule}");
+    // (A client whose rules do not match falls through to the next policy: the default one goes.)
+    let (_, policies) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/policies",
+            None,
+        )
+        .await;
+    for p in policies.as_array().unwrap() {
+        if p["id"] != pid {
+            let path = format!(
+                "/api/v1/authorizationServers/default/policies/{}/lifecycle/deactivate",
+                p["id"].as_str().unwrap()
+            );
+            assert!((200..300).contains(&env.admin(Method::POST, &path, None).await.0));
+        }
+    }
+    for rt in ["id_token%20token", "code%20id_token"] {
+        let p = answer(client.id.clone(), rt).await;
+        assert_eq!(
+            p.get("error").map(String::as_str),
+            Some("access_denied"),
+            "{rt}: {p:?}"
+        );
+    }
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    assert_eq!(exchange(&env, "default", &client, &code).await.0, 200);
 }

@@ -121,17 +121,25 @@ export async function createUser(server, login, firstName = 'Ada', lastName = 'L
 
 /**
  * Registers an OIDC app (`web` with a secret unless `tokenEndpointAuthMethod` is `none`); the Apps API's answer.
+ * `settings` and `credentials` are merged into `settings.oauthClient` and `credentials.oauthClient`.
  */
 export async function createApp(
   server,
-  { grantTypes = ['authorization_code', 'refresh_token'], tokenEndpointAuthMethod = 'client_secret_basic', applicationType, jwks } = {},
+  {
+    grantTypes = ['authorization_code', 'refresh_token'],
+    tokenEndpointAuthMethod = 'client_secret_basic',
+    applicationType,
+    jwks,
+    settings = {},
+    credentials = {},
+  } = {},
 ) {
   const type = applicationType ?? (tokenEndpointAuthMethod === 'none' ? 'browser' : grantTypes.includes('authorization_code') ? 'web' : 'service');
   return server.api('POST', '/api/v1/apps?activate=true', {
     label: `Interop ${type} ${tokenEndpointAuthMethod}`,
     signOnMode: 'OPENID_CONNECT',
     name: 'oidc_client',
-    credentials: { oauthClient: { token_endpoint_auth_method: tokenEndpointAuthMethod } },
+    credentials: { oauthClient: { token_endpoint_auth_method: tokenEndpointAuthMethod, ...credentials } },
     settings: {
       oauthClient: {
         application_type: type,
@@ -139,6 +147,7 @@ export async function createApp(
         response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
         redirect_uris: grantTypes.includes('authorization_code') ? [REDIRECT_URI] : [],
         ...(jwks ? { jwks } : {}),
+        ...settings,
       },
     },
   });

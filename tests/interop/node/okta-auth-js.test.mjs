@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { OktaAuth, buildAuthorizeParams, getOAuthUrls } from '@okta/okta-auth-js';
 
-import { PASSWORD, REDIRECT_URI, assign, createApp, createUser, startLanyard } from './lanyard.mjs';
+import { Browser, PASSWORD, REDIRECT_URI, assign, createApp, createUser, startLanyard } from './lanyard.mjs';
 
 describe('@okta/okta-auth-js', { timeout: 120_000 }, () => {
   let server;
@@ -105,6 +105,32 @@ describe('@okta/okta-auth-js', { timeout: 120_000 }, () => {
     assert.equal((await auth.token.introspect('accessToken', renewed.accessToken)).active, false);
     await auth.revokeRefreshToken(renewed.refreshToken);
     assert.equal((await auth.token.introspect('refreshToken', renewed.refreshToken)).active, false);
+  });
+
+  test('getSignOutRedirectUrl (where signOut sends the browser) ends the SSO session and comes back with state', async (t) => {
+    const signedOut = 'http://localhost:3000/signed-out';
+    const app = await createApp(server, { tokenEndpointAuthMethod: 'none', settings: { post_logout_redirect_uris: [signedOut] } });
+    await assign(server, app.id, uid);
+    const auth = oktaAuthFor(t, app.id, ['openid', 'profile']);
+    const tx = await auth.signInWithCredentials({ username: 'ada@example.com', password: PASSWORD });
+    const params = await auth.token.prepareTokenParams({ sessionToken: tx.sessionToken, prompt: 'none', responseMode: 'query' });
+    // In a browser this time: the SSO session's cookie is kept.
+    const browser = new Browser();
+    const r = await browser.request(getOAuthUrls(auth).authorizeUrl + buildAuthorizeParams(params));
+    assert.equal(r.status, 302);
+    const code = new URL(r.headers.get('location')).searchParams.get('code');
+    const { tokens } = await auth.token.exchangeCodeForTokens({ ...params, authorizationCode: code });
+    auth.tokenManager.setTokens(tokens);
+    const me = () => browser.request(server.url('/api/v1/sessions/me'), { headers: { Accept: 'application/json' } });
+    assert.equal((await me()).status, 200);
+
+    const url = new URL(auth.getSignOutRedirectUrl({ postLogoutRedirectUri: signedOut, state: 'bye' }));
+    assert.equal(`${url.origin}${url.pathname}`, server.url('/oauth2/default/v1/logout'));
+    assert.equal(url.searchParams.get('id_token_hint'), tokens.idToken.idToken);
+    const out = await browser.request(url);
+    assert.equal(out.status, 302, await out.text());
+    assert.equal(out.headers.get('location'), `${signedOut}?state=bye`);
+    assert.equal((await me()).status, 404, 'the SSO session ended');
   });
 
   test('a wrong password is refused by signInWithCredentials with Okta\'s error', async (t) => {

@@ -166,9 +166,27 @@ pub struct OAuthClient {
     pub initiate_login_uri: Option<String>,
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// Where the app is told that sessions it signed into ended.
+    #[serde(default)]
+    pub logout: LogoutNotices,
     /// Every other `settings.oauthClient` member the app was created with, echoed back unchanged.
     #[serde(default)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where an app is told that an SSO session it signed into ended: OpenID Connect Back-Channel Logout 1.0 (a signed
+/// logout token POSTed by the server) and Front-Channel Logout 1.0 (a page loaded in an iframe of the signed-out
+/// page). The `*_session_required` switches are kept and echoed; Lanyard always sends `sid` (and `iss`) anyway.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutNotices {
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl OAuthClient {

@@ -18,7 +18,8 @@ pub mod user;
 
 pub use api_token::ApiToken;
 pub use app::{
-    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient,
+    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType,
+    LogoutNotices, OAuthClient,
 };
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
 pub use authz::{
@@ -36,7 +37,8 @@ pub use page::{Page, PageRequest};
 pub use pushed_request::PushedRequest;
 pub use role::{RoleAssignment, RoleType};
 pub use signin::{
-    Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session, TokenKind,
+    EndedSession, Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session,
+    SessionApp, TokenKind,
 };
 pub use signon::SignOnPolicy;
 pub use user::{PasswordRecord, User, UserStatus};

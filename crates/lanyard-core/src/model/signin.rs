@@ -35,6 +35,27 @@ impl fmt::Debug for Session {
     }
 }
 
+/// An app that received an authorization code or tokens in an SSO session: one of those told when the session ends
+/// (OIDC Back-Channel and Front-Channel Logout). Each app is recorded once per session and authorization server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionApp {
+    pub session_id: String,
+    pub client_id: String,
+    /// The authorization server that issued to the app: its issuer is the `iss` the app knows the session by.
+    pub auth_server_id: String,
+    /// When the app first signed in with the session.
+    pub created: Timestamp,
+}
+
+/// A session just ended, with the apps that were signed into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSession {
+    pub id: String,
+    pub user_id: String,
+    /// In the order they signed in.
+    pub apps: Vec<SessionApp>,
+}
+
 /// What a one-time token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {

@@ -1,6 +1,8 @@
-//! The authorization endpoint's protocol (RFC 6749 §4.1, RFC 7636, RFC 9207, OIDC Core §3.1.2): validating a
-//! request in two stages — the client and redirect URI, whose failures are shown on an error page and never
-//! redirected, then everything else, whose failures go back to the client — and issuing the code.
+//! The authorization endpoint's protocol (RFC 6749 §4.1, RFC 7636, RFC 9207, OIDC Core §3.1.2, §3.2.2, §3.3.2,
+//! OAuth 2.0 Multiple Response Types): validating a request in two stages — the client and redirect URI, whose
+//! failures are shown on an error page and never redirected, then everything else, whose failures go back to the
+//! client — and issuing the code. What goes back for each response type is
+//! [`crate::oauth::authorization_response`].
 
 use chrono::Duration;
 
@@ -23,6 +25,90 @@ pub enum ResponseMode {
     Query,
     Fragment,
     FormPost,
+}
+
+/// A response type (OAuth 2.0 Multiple Response Types §3, OIDC Core §3): which of a code, an ID token and an
+/// access token the authorization endpoint returns. Lanyard supports `code` (the code flow), `id_token` and
+/// `id_token token` (implicit), `code id_token`, `code token` and `code id_token token` (hybrid); not `token`
+/// alone (an access token without an ID token to bind it, the OAuth 2.0 implicit grant RFC 9700 §2.1.2 advises
+/// against), nor `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseType {
+    pub code: bool,
+    pub id_token: bool,
+    pub token: bool,
+}
+
+impl ResponseType {
+    pub const CODE: ResponseType = ResponseType {
+        code: true,
+        id_token: false,
+        token: false,
+    };
+
+    /// Every supported response type, as discovery advertises them.
+    pub const SUPPORTED: &'static [&'static str] = &[
+        "code",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ];
+
+    /// Parses the space-separated values of `response_type`, in any order (RFC 6749 §3.1.1).
+    pub fn parse(values: &[String]) -> Option<ResponseType> {
+        let mut rt = ResponseType {
+            code: false,
+            id_token: false,
+            token: false,
+        };
+        for v in values {
+            match v.as_str() {
+                "code" => rt.code = true,
+                "id_token" => rt.id_token = true,
+                "token" => rt.token = true,
+                _ => return None,
+            }
+        }
+        (rt.code || rt.id_token).then_some(rt)
+    }
+
+    /// Whether tokens leave the authorization endpoint (implicit and hybrid flows): the response then never goes
+    /// in the query (Multiple Response Types §5).
+    pub fn front_channel(self) -> bool {
+        self.id_token || self.token
+    }
+
+    /// The grant types an app needs for it: `authorization_code` for a code, `implicit` for tokens.
+    pub fn grant_types(self) -> Vec<GrantType> {
+        let mut g = Vec::with_capacity(2);
+        if self.code {
+            g.push(GrantType::AuthorizationCode);
+        }
+        if self.front_channel() {
+            g.push(GrantType::Implicit);
+        }
+        g
+    }
+
+    /// The single values (`code`, `id_token`, `token`) it is made of, as apps register them.
+    pub fn values(self) -> Vec<&'static str> {
+        [
+            (self.code, "code"),
+            (self.id_token, "id_token"),
+            (self.token, "token"),
+        ]
+        .into_iter()
+        .filter_map(|(on, v)| on.then_some(v))
+        .collect()
+    }
+}
+
+impl std::fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.values().join(" "))
+    }
 }
 
 /// Where a response (or an error) goes back to: established once the client and redirect URI are trusted.
@@ -103,7 +189,14 @@ pub fn check_client(params: &Params, app: Option<&App>) -> Result<ReturnTo, Page
             "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.",
         ));
     }
+    // Tokens never travel in the query: an implicit or hybrid request's answer — an error included, even one
+    // about `response_mode=query` itself — goes in the fragment unless it asked for form_post.
+    let front = params
+        .list("response_type")
+        .iter()
+        .any(|t| t == "token" || t == "id_token");
     let mode = match params.get("response_mode") {
+        None | Some("query") if front => ResponseMode::Fragment,
         None | Some("query") => ResponseMode::Query,
         Some("fragment") => ResponseMode::Fragment,
         Some("form_post") => ResponseMode::FormPost,
@@ -124,6 +217,7 @@ pub fn check_client(params: &Params, app: Option<&App>) -> Result<ReturnTo, Page
 /// A valid authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationRequest {
+    pub response_type: ResponseType,
     pub client_id: String,
     pub redirect_uri: String,
     pub scopes: Vec<String>,
@@ -183,25 +277,7 @@ pub fn validate(
     to: &ReturnTo,
 ) -> Result<AuthorizationRequest, OAuthError> {
     crate::oauth::request_object::ensure_resolved(params)?;
-    let response_type = params.list("response_type");
-    if response_type.is_empty() {
-        return Err(bad(
-            ErrorCode::InvalidRequest,
-            "The 'response_type' parameter is required.",
-        ));
-    }
-    if response_type != ["code"] {
-        return Err(bad(
-            ErrorCode::UnsupportedResponseType,
-            "The response type is not supported by the authorization server. Only 'code' is.",
-        ));
-    }
-    if !app.client.allows(GrantType::AuthorizationCode) {
-        return Err(bad(
-            ErrorCode::UnauthorizedClient,
-            "The client is not authorized to use the provided grant type. Configured grant types: authorization_code is not one.",
-        ));
-    }
+    let response_type = response_type(params, app)?;
     let scopes = params.list("scope");
     if scopes.is_empty() {
         return Err(bad(
@@ -209,7 +285,23 @@ pub fn validate(
             "The authorization request must include a 'scope' parameter.",
         ));
     }
+    if response_type.id_token && !scopes.iter().any(|s| s == "openid") {
+        return Err(bad(
+            ErrorCode::InvalidScope,
+            "An ID token (response_type id_token) needs the 'openid' scope.",
+        ));
+    }
+    // OIDC Core §3.2.2.1, §3.3.2.11: wherever an ID token leaves the authorization endpoint, the nonce binds it to
+    // the client's session (it is what protects it from replay).
+    if response_type.id_token && params.get("nonce").is_none() {
+        return Err(bad(
+            ErrorCode::InvalidRequest,
+            "The 'nonce' parameter is required when an ID token is returned from the authorization endpoint.",
+        ));
+    }
+    // PKCE protects a code: a request for tokens alone has none to protect.
     let code_challenge = match params.get("code_challenge") {
+        _ if !response_type.code => None,
         Some(c) => Some(pkce::check_challenge(
             c,
             params.get("code_challenge_method"),
@@ -257,6 +349,7 @@ pub fn validate(
     let claims = params.get("claims").map(parse_claims_request).transpose()?;
     let _ = to;
     Ok(AuthorizationRequest {
+        response_type,
         client_id: app.client.client_id.clone(),
         redirect_uri: to.redirect_uri.clone(),
         scopes,
@@ -270,6 +363,76 @@ pub fn validate(
         acr_values: params.list("acr_values"),
         id_token_hint: params.get("id_token_hint").map(str::to_owned),
     })
+}
+
+/// The request's response type: supported, registered by the app (each of its values in `response_types`), with
+/// the grant types it needs (`authorization_code` for a code, `implicit` for tokens), and a response mode that
+/// keeps tokens out of the query.
+fn response_type(params: &Params, app: &App) -> Result<ResponseType, OAuthError> {
+    let values = params.list("response_type");
+    if values.is_empty() {
+        return Err(bad(
+            ErrorCode::InvalidRequest,
+            "The 'response_type' parameter is required.",
+        ));
+    }
+    let Some(rt) = ResponseType::parse(&values) else {
+        return Err(bad(
+            ErrorCode::UnsupportedResponseType,
+            format!(
+                "The response type is not supported by the authorization server. Supported: {}.",
+                ResponseType::SUPPORTED.join(", ")
+            ),
+        ));
+    };
+    if rt.front_channel() && params.get("response_mode") == Some("query") {
+        return Err(bad(
+            ErrorCode::InvalidRequest,
+            format!(
+                "The response type '{rt}' returns tokens, which are never sent in the query: use response_mode fragment or form_post."
+            ),
+        ));
+    }
+    if let Some(g) = rt
+        .grant_types()
+        .into_iter()
+        .find(|g| !app.client.allows(*g))
+    {
+        return Err(bad(
+            ErrorCode::UnauthorizedClient,
+            format!(
+                "The client is not authorized to use the provided grant type. Configured grant types: {} ({} is not one).",
+                app.client
+                    .grant_types
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                g.as_str()
+            ),
+        ));
+    }
+    if let Some(v) = rt
+        .values()
+        .into_iter()
+        .find(|v| !app.client.response_types.iter().any(|r| r == v))
+    {
+        return Err(bad(
+            ErrorCode::UnauthorizedClient,
+            format!(
+                "The client is not authorized to use the response type '{rt}'. Configured response types: {} ({v} is not one).",
+                app.client.response_types.join(", ")
+            ),
+        ));
+    }
+    // An access token from the authorization endpoint is a Bearer token: never for an app that wants them bound.
+    if rt.token && app.client.dpop_bound_access_tokens {
+        return Err(bad(
+            ErrorCode::UnauthorizedClient,
+            "The client requires DPoP-bound access tokens, which the authorization endpoint cannot issue: use the code flow.",
+        ));
+    }
+    Ok(rt)
 }
 
 /// Who the code is for and how they signed in.
@@ -345,6 +508,7 @@ mod tests {
                 jwks_uri: None,
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
+                logout: Default::default(),
                 extra: Map::new(),
             },
             created: now,
@@ -478,6 +642,166 @@ mod tests {
         cc.client.grant_types = vec![GrantType::ClientCredentials];
         let e = validate(&p("response_type=code&scope=x"), &cc, &to).unwrap_err();
         assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+
+    fn hybrid_app() -> App {
+        let mut a = app(ApplicationType::Web);
+        a.client.grant_types = vec![GrantType::AuthorizationCode, GrantType::Implicit];
+        a.client.response_types = vec!["code".into(), "id_token".into(), "token".into()];
+        a
+    }
+
+    #[test]
+    fn response_types_parse_in_any_order_and_only_the_six_of_oidc() {
+        let rt = |s: &str| {
+            ResponseType::parse(
+                &s.split(' ')
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        for s in ResponseType::SUPPORTED {
+            assert_eq!(rt(s).unwrap().to_string(), *s);
+        }
+        assert_eq!(
+            rt("token id_token code").unwrap().to_string(),
+            "code id_token token"
+        );
+        assert_eq!(rt("token"), None, "the OAuth implicit grant alone");
+        assert_eq!(rt("none"), None);
+        assert_eq!(rt("code foo"), None);
+        assert_eq!(rt(""), None);
+        assert_eq!(
+            rt("code id_token").unwrap().grant_types(),
+            [GrantType::AuthorizationCode, GrantType::Implicit]
+        );
+        assert!(!rt("code").unwrap().front_channel());
+        assert!(rt("code token").unwrap().front_channel());
+    }
+
+    #[test]
+    fn tokens_go_in_the_fragment_unless_form_post_and_never_in_the_query() {
+        let a = hybrid_app();
+        let base = "client_id=c1&redirect_uri=https://a.example/cb&scope=openid&nonce=n&state=s";
+        let mode = |q: &str| check_client(&p(&format!("{base}&{q}")), Some(&a)).unwrap();
+        assert_eq!(mode("response_type=code").mode, ResponseMode::Query);
+        assert_eq!(mode("response_type=id_token").mode, ResponseMode::Fragment);
+        assert_eq!(
+            mode("response_type=code%20token").mode,
+            ResponseMode::Fragment
+        );
+        // Even a response type refused later answers in the fragment.
+        assert_eq!(mode("response_type=token").mode, ResponseMode::Fragment);
+        assert_eq!(
+            mode("response_type=id_token&response_mode=form_post").mode,
+            ResponseMode::FormPost
+        );
+        // response_mode=query for tokens: refused, and the refusal goes in the fragment.
+        let q = format!("{base}&response_type=id_token%20token&response_mode=query");
+        let to = check_client(&p(&q), Some(&a)).unwrap();
+        assert_eq!(to.mode, ResponseMode::Fragment);
+        assert_eq!(
+            validate(&p(&q), &a, &to).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        let q = format!("{base}&response_type=code&response_mode=query");
+        let to = check_client(&p(&q), Some(&a)).unwrap();
+        assert!(validate(&p(&q), &a, &to).is_ok());
+    }
+
+    #[test]
+    fn implicit_and_hybrid_need_the_app_s_grant_and_response_types_and_a_nonce() {
+        let base = "client_id=c1&redirect_uri=https://a.example/cb&scope=openid";
+        let v = |a: &App, q: &str| {
+            let params = p(&format!("{base}&{q}"));
+            let to = check_client(&params, Some(a)).unwrap();
+            validate(&params, a, &to)
+        };
+        let a = hybrid_app();
+        for rt in ResponseType::SUPPORTED {
+            let r = v(&a, &format!("response_type={rt}&nonce=n")).unwrap();
+            assert_eq!(r.response_type.to_string(), *rt);
+        }
+        // The code flow's app: no tokens from the authorization endpoint.
+        let code_only = app(ApplicationType::Web);
+        let e = v(&code_only, "response_type=id_token&nonce=n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        // The implicit grant but not the response type.
+        let mut no_token = hybrid_app();
+        no_token.client.response_types = vec!["code".into(), "id_token".into()];
+        let e = v(&no_token, "response_type=id_token%20token&nonce=n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        assert!(
+            e.description.contains("token is not one"),
+            "{}",
+            e.description
+        );
+        assert!(v(&no_token, "response_type=code%20id_token&nonce=n").is_ok());
+        // The response types but not the implicit grant.
+        let mut no_implicit = hybrid_app();
+        no_implicit.client.grant_types = vec![GrantType::AuthorizationCode];
+        let e = v(&no_implicit, "response_type=code%20id_token&nonce=n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        // Not a type Lanyard offers.
+        let e = v(&a, "response_type=token").unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnsupportedResponseType);
+        // A nonce wherever an ID token leaves the authorization endpoint; not for code or code token.
+        for rt in [
+            "id_token",
+            "id_token%20token",
+            "code%20id_token",
+            "code%20id_token%20token",
+        ] {
+            let e = v(&a, &format!("response_type={rt}")).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{rt}");
+            assert!(e.description.contains("nonce"), "{rt}");
+        }
+        assert!(v(&a, "response_type=code%20token").is_ok());
+        assert!(v(&a, "response_type=code").is_ok());
+        // An ID token needs openid.
+        let params = p(
+            "client_id=c1&redirect_uri=https://a.example/cb&scope=profile&response_type=id_token&nonce=n",
+        );
+        let to = check_client(&params, Some(&a)).unwrap();
+        assert_eq!(
+            validate(&params, &a, &to).unwrap_err().code,
+            ErrorCode::InvalidScope
+        );
+        // An app that wants DPoP-bound tokens gets none from the authorization endpoint.
+        let mut dpop = hybrid_app();
+        dpop.client.dpop_bound_access_tokens = true;
+        assert_eq!(
+            v(&dpop, "response_type=id_token%20token&nonce=n")
+                .unwrap_err()
+                .code,
+            ErrorCode::UnauthorizedClient
+        );
+        assert!(v(&dpop, "response_type=code%20id_token&nonce=n").is_ok());
+    }
+
+    #[test]
+    fn pkce_applies_to_codes_only() {
+        let mut spa = app(ApplicationType::Browser);
+        spa.client.grant_types = vec![GrantType::AuthorizationCode, GrantType::Implicit];
+        spa.client.response_types = vec!["code".into(), "id_token".into(), "token".into()];
+        let base = "client_id=c1&redirect_uri=https://a.example/cb&scope=openid&nonce=n";
+        let v = |q: &str| {
+            let params = p(&format!("{base}&{q}"));
+            let to = check_client(&params, Some(&spa)).unwrap();
+            validate(&params, &spa, &to)
+        };
+        let r = v("response_type=id_token%20token").unwrap();
+        assert_eq!(r.code_challenge, None);
+        assert_eq!(
+            v("response_type=code%20id_token").unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        let r = v(&format!(
+            "response_type=code%20id_token&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        ))
+        .unwrap();
+        assert_eq!(r.code_challenge.as_deref(), Some(CHALLENGE));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! call these functions with the store, the time and a source of randomness, and render what comes back.
 
 pub mod acr;
+pub mod authorization_response;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
@@ -10,6 +11,7 @@ pub mod dpop;
 pub mod grants;
 pub mod id_token_hint;
 pub mod introspection;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod policy;

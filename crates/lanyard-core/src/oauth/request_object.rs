@@ -601,6 +601,7 @@ mod tests {
                 jwks_uri: None,
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
+                logout: Default::default(),
                 extra: extra.as_object().cloned().unwrap_or_default(),
             },
             created: now,

@@ -26,6 +26,8 @@ pub(super) struct State {
     roles: BTreeMap<String, RoleAssignment>,
     log: Vec<crate::syslog::LogEvent>,
     sessions: BTreeMap<String, Session>,
+    /// The apps signed into sessions, in the order recorded; they go with their session.
+    session_apps: Vec<SessionApp>,
     one_time_tokens: BTreeMap<[u8; 32], OneTimeToken>,
     factors: BTreeMap<String, Factor>,
     /// By user id; no entry: no failures.
@@ -332,6 +334,7 @@ impl UserStore for MemoryStore {
         s.memberships.retain(|(_, u)| u != id);
         s.roles.retain(|_, r| r.user_id != id);
         s.sessions.retain(|_, x| x.user_id != id);
+        s.forget_orphan_session_apps();
         s.one_time_tokens.retain(|_, t| t.user_id != id);
         s.factors.retain(|_, f| f.user_id != id);
         s.failures.remove(id);
@@ -624,19 +627,87 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
     async fn delete_session(&self, id: &str) -> StoreResult<bool> {
-        Ok(self.state().sessions.remove(id).is_some())
+        let mut s = self.state();
+        let gone = s.sessions.remove(id).is_some();
+        s.forget_orphan_session_apps();
+        Ok(gone)
     }
     async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64> {
         let mut s = self.state();
         let n = s.sessions.len();
         s.sessions.retain(|_, x| x.user_id != user_id);
+        s.forget_orphan_session_apps();
         Ok((n - s.sessions.len()) as u64)
     }
     async fn delete_expired_sessions(&self, before: Timestamp) -> StoreResult<u64> {
         let mut s = self.state();
         let n = s.sessions.len();
         s.sessions.retain(|_, x| x.expires_at >= before);
+        s.forget_orphan_session_apps();
         Ok((n - s.sessions.len()) as u64)
+    }
+}
+
+impl State {
+    /// What `ON DELETE CASCADE` does in SQL.
+    fn forget_orphan_session_apps(&mut self) {
+        let sessions = &self.sessions;
+        self.session_apps
+            .retain(|a| sessions.contains_key(&a.session_id));
+    }
+
+    fn end_session(&mut self, id: &str) -> Option<EndedSession> {
+        let session = self.sessions.remove(id)?;
+        let (apps, rest) = std::mem::take(&mut self.session_apps)
+            .into_iter()
+            .partition(|a| a.session_id == id);
+        self.session_apps = rest;
+        Some(EndedSession {
+            id: session.id,
+            user_id: session.user_id,
+            apps,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionAppStore for MemoryStore {
+    async fn record_session_app(&self, app: &SessionApp) -> StoreResult<bool> {
+        let mut s = self.state();
+        if !s.sessions.contains_key(&app.session_id) {
+            return Ok(false);
+        }
+        let known = s.session_apps.iter().any(|a| {
+            a.session_id == app.session_id
+                && a.client_id == app.client_id
+                && a.auth_server_id == app.auth_server_id
+        });
+        if !known {
+            s.session_apps.push(app.clone());
+        }
+        Ok(true)
+    }
+    async fn session_apps(&self, session_id: &str) -> StoreResult<Vec<SessionApp>> {
+        Ok(self
+            .state()
+            .session_apps
+            .iter()
+            .filter(|a| a.session_id == session_id)
+            .cloned()
+            .collect())
+    }
+    async fn end_session(&self, id: &str) -> StoreResult<Option<EndedSession>> {
+        Ok(self.state().end_session(id))
+    }
+    async fn end_user_sessions(&self, user_id: &str) -> StoreResult<Vec<EndedSession>> {
+        let mut s = self.state();
+        let ids: Vec<String> = s
+            .sessions
+            .values()
+            .filter(|x| x.user_id == user_id)
+            .map(|x| x.id.clone())
+            .collect();
+        Ok(ids.iter().filter_map(|id| s.end_session(id)).collect())
     }
 }
 

@@ -34,7 +34,9 @@ use crate::model::{
     RefreshRotation, RefreshToken,
 };
 use crate::model::{DeviceApproval, DeviceCode, DevicePoll};
-use crate::model::{Factor, FailureCount, OneTimeToken, Session, TokenKind};
+use crate::model::{
+    EndedSession, Factor, FailureCount, OneTimeToken, Session, SessionApp, TokenKind,
+};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -224,6 +226,22 @@ pub trait SessionStore: Send + Sync {
     async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64>;
     /// Forgets sessions that ended before `before`.
     async fn delete_expired_sessions(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// The apps signed into each SSO session, so that ending a session tells them (OIDC Back-Channel and Front-Channel
+/// Logout). The records go with their session, however it ends (deleted, expired, its user deleted).
+#[async_trait]
+pub trait SessionAppStore: Send + Sync {
+    /// Records that `app.client_id` (of `app.auth_server_id`) signed in with session `app.session_id`; an app
+    /// already recorded for the session is kept as it was. False, recording nothing, when the session is gone.
+    async fn record_session_app(&self, app: &SessionApp) -> StoreResult<bool>;
+    /// The apps of a session, in the order they signed in.
+    async fn session_apps(&self, session_id: &str) -> StoreResult<Vec<SessionApp>>;
+    /// Ends a session: deletes it and returns it with its apps, in one transaction. Of two concurrent calls (on
+    /// any nodes) one gets the session, the other `None`, so each ending is announced once.
+    async fn end_session(&self, id: &str) -> StoreResult<Option<EndedSession>>;
+    /// Ends every session of a user the same way; the sessions it ended.
+    async fn end_user_sessions(&self, user_id: &str) -> StoreResult<Vec<EndedSession>>;
 }
 
 /// Short-lived single-use tokens.
@@ -480,6 +498,7 @@ pub trait Store:
     + RoleStore
     + crate::syslog::LogStore
     + SessionStore
+    + SessionAppStore
     + OneTimeTokenStore
     + FactorStore
     + LockoutStore

@@ -88,6 +88,21 @@ pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
         "dpop_bound_access_tokens".into(),
         json!(c.dpop_bound_access_tokens),
     );
+    let l = &c.logout;
+    if let Some(u) = &l.backchannel_logout_uri {
+        oauth_settings.insert("backchannel_logout_uri".into(), json!(u));
+        oauth_settings.insert(
+            "backchannel_logout_session_required".into(),
+            json!(l.backchannel_logout_session_required),
+        );
+    }
+    if let Some(u) = &l.frontchannel_logout_uri {
+        oauth_settings.insert("frontchannel_logout_uri".into(), json!(u));
+        oauth_settings.insert(
+            "frontchannel_logout_session_required".into(),
+            json!(l.frontchannel_logout_session_required),
+        );
+    }
     if let Some(u) = &c.initiate_login_uri {
         oauth_settings.insert("initiate_login_uri".into(), json!(u));
     }

@@ -82,32 +82,13 @@ async fn end_me(
     let s = session::current(&state, &headers)
         .await?
         .ok_or_else(no_session)?;
-    state.store.delete_session(&s.id).await?;
-    log_end(&state, &audit, &s).await;
+    if let Some(ended) = crate::logout::end(&state, &s.id).await? {
+        crate::logout::log_end(&state, &audit, &ended.user_id).await;
+    }
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, session::clear_cookie(&state));
     Ok(r)
-}
-
-async fn log_end(state: &AppState, audit: &Audit, s: &Session) {
-    if let Ok(Some(user)) = state.store.user(&s.user_id).await {
-        let target = crate::syslog::user_target(&user);
-        let actor = lanyard_core::syslog::Party {
-            kind: "User".into(),
-            ..target.clone()
-        };
-        let event = lanyard_core::syslog::LogEvent::new(
-            "user.session.end",
-            "User logout from Okta",
-            actor,
-            state.clock.now(),
-            state.random.as_ref(),
-        )
-        .client(audit.ip.clone(), audit.user_agent.clone())
-        .target(target);
-        state.syslog.record(event);
-    }
 }
 
 #[derive(Deserialize)]
@@ -162,8 +143,9 @@ async fn end(
         .session(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(&id, "Session"))?;
-    state.store.delete_session(&s.id).await?;
-    log_end(&state, &audit, &s).await;
+    if let Some(ended) = crate::logout::end(&state, &s.id).await? {
+        crate::logout::log_end(&state, &audit, &ended.user_id).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -172,6 +154,6 @@ async fn end_user_sessions(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = super::users::find(&state, &id).await?;
-    state.store.delete_user_sessions(&user.id).await?;
+    crate::logout::end_all(&state, &user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

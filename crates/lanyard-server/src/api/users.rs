@@ -430,10 +430,10 @@ async fn lifecycle_op(
         Operation::Unlock => state.store.reset_failures(&user.id).await?,
         // A user who can no longer sign in loses the sessions they have.
         Operation::Deactivate | Operation::Suspend => {
-            state.store.delete_user_sessions(&user.id).await?;
+            crate::logout::end_all(&state, &user.id).await?;
         }
         Operation::ResetPassword if flag(q.revoke_sessions.as_deref(), false) => {
-            state.store.delete_user_sessions(&user.id).await?;
+            crate::logout::end_all(&state, &user.id).await?;
         }
         _ => {}
     }

@@ -1,7 +1,9 @@
 //! The authorization endpoint, GET and POST (`/oauth2/v1/authorize`, `/oauth2/{id}/v1/authorize`): parse, let the
 //! core validate, find the browser's session (or make one from the Authn API's `sessionToken`), send it to the
-//! sign-in page when it has none, check the user may use the app, and answer with a code — `iss` on every
-//! response (RFC 9207). An unknown client or redirect URI gets an error page, never a redirect.
+//! sign-in page when it has none, check the user may use the app, and answer with what the response type asks
+//! (a code, tokens, an ID token: `lanyard_core::oauth::authorization_response`) in the query, the fragment or a
+//! self-submitting form — `iss` on every response (RFC 9207). An unknown client or redirect URI gets an error
+//! page, never a redirect.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
@@ -10,14 +12,14 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{GrantType, Session, UserStatus};
+use lanyard_core::oauth::authorization_response;
 use lanyard_core::oauth::authorize::{
-    Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, new_code, validate,
+    Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, validate,
 };
+use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth::id_token_hint::{hinted_subject, verify_id_token_hint};
 use lanyard_core::oauth::params::Params;
-use lanyard_core::oauth::policy;
 use lanyard_core::oauth::request_object::require_pushed;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
@@ -430,25 +432,26 @@ async fn issue(
         );
         return Ok(error_response(to, &e, issuer));
     }
-    let group_ids: Vec<String> = if entry.server.kind == lanyard_core::model::AuthServerKind::Custom
-    {
-        state
-            .store
-            .user_groups(&user.id, &lanyard_core::model::PageRequest::first(10_000))
-            .await?
-            .items
-            .into_iter()
-            .map(|g| g.id)
-            .collect()
-    } else {
-        Vec::new()
+    let aud = super::client::audiences(state, entry);
+    let signer = match super::client::issuer_for(state, entry, issuer, &aud, &app.client) {
+        Ok(i) => i,
+        Err(e) => return Ok(error_response(to, &e, issuer)),
     };
-    let asker = policy::Asker {
-        client_id: &app.client.client_id,
-        grant: GrantType::AuthorizationCode,
-        user: Some((&user.id, &group_ids)),
+    let ctx = GrantContext {
+        store: state.store.as_ref(),
+        now: state.clock.now(),
+        random: state.random.as_ref(),
+        server: &entry.server,
+        rules: &entry.rules,
+        issuer: signer,
+        public_keys: super::client::public_keys(entry),
+        dpop: None,
     };
-    let decision = match policy::decide(&entry.server, &entry.rules, &asker, &req.scopes) {
+    let group_ids = match grants::user_groups(&ctx, &user.id).await {
+        Ok((ids, _)) => ids,
+        Err(e) => return Ok(error_response(to, &e, issuer)),
+    };
+    let decision = match authorization_response::decision(&ctx, app, req, &user.id, &group_ids) {
         Ok(d) => d,
         Err(e) => return Ok(error_response(to, &e, issuer)),
     };
@@ -479,25 +482,26 @@ async fn issue(
             return Ok(r);
         }
     }
-    let now = state.clock.now();
     let who = Authenticated {
         user_id: &user.id,
         session_id: Some(&session.id),
         auth_time: session.created,
         amr: &session.amr,
     };
-    let grant_id = new_id(prefix::GRANT, now, state.random.as_ref());
-    let (code, record) = new_code(
-        &entry.server.id,
-        req,
-        decision.scopes,
-        &who,
-        grant_id,
-        now,
-        state.random.as_ref(),
-    );
-    state.store.insert_code(&record).await?;
-    Ok(respond(to, &[("code", &code), ("iss", issuer)]))
+    let params =
+        match authorization_response::respond(&ctx, app, req, &who, &decision, to.state.as_deref())
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => return Ok(error_response(to, &e, issuer)),
+        };
+    if req.response_type.front_channel() {
+        state.metrics.token_issued(GrantType::Implicit.as_str());
+    }
+    crate::logout::signed_in(state, &session.id, &app.client.client_id, &entry.server.id).await?;
+    let mut pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.push(("iss", issuer));
+    Ok(respond(to, &pairs))
 }
 
 /// What the consent page asks: the app, where the answer goes, and the scopes that need consent.

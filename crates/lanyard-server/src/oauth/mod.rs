@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod introspect;
 pub mod keys;
+pub mod logout;
 pub mod par;
 pub mod request_object;
 pub mod revoke;
@@ -92,6 +93,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/oauth2/v1/introspect", post(introspect::org))
         .route("/oauth2/{id}/v1/introspect", post(introspect::custom))
+        .route("/oauth2/v1/logout", get(logout::org).post(logout::org))
+        .route(
+            "/oauth2/{id}/v1/logout",
+            get(logout::custom).post(logout::custom),
+        )
         .route("/oauth2/v1/revoke", post(revoke::org))
         .route("/oauth2/{id}/v1/revoke", post(revoke::custom))
 }

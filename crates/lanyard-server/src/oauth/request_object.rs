@@ -292,6 +292,7 @@ mod tests {
             jwks_uri: None,
             initiate_login_uri: None,
             dpop_bound_access_tokens: false,
+            logout: Default::default(),
             extra: serde_json::Map::new(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

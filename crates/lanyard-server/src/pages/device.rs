@@ -266,6 +266,9 @@ async fn step(
             {
                 return Ok(entry_page(state, csrf, user, typed, Some(WRONG_CODE)));
             }
+            // The device's ID token carries this session's sid: its app hears when the session ends.
+            crate::logout::signed_in(state, &session.id, &code.client_id, &code.auth_server_id)
+                .await?;
             Ok(message(
                 state,
                 StatusCode::OK,

@@ -17,6 +17,8 @@ use crate::common::browser::{Browser, Page};
 use crate::common::{self, Env, PASSWORD};
 
 pub mod checks;
+pub mod listener;
+pub mod logout;
 pub mod request_objects;
 
 /// Where RPs are sent back to. Never visited: the browser stops at the first answer for the RP.

@@ -153,6 +153,7 @@ mod tests {
                 jwks_uri: None,
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
+                logout: Default::default(),
                 extra: serde_json::Map::new(),
             },
             created: at(0),

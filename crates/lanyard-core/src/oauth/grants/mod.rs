@@ -19,7 +19,8 @@ use crate::oauth::dpop::Proof;
 use crate::oauth::params::Params;
 use crate::oauth::policy::{Asker, ID_TOKEN_LIFETIME, ServerRules, decide};
 use crate::oauth::tokens::{
-    AccessTokenInput, IdTokenInput, Issuer, mint_access_token, mint_id_token, opaque,
+    AccessTokenInput, IdTokenInput, Issuer, MintedAccessToken, half_hash, mint_access_token,
+    mint_id_token, opaque,
 };
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
@@ -152,7 +153,7 @@ pub async fn issue_user_tokens(
         },
         a.scopes,
     )?;
-    let who = Some((&user, group_names.as_slice()));
+    let who = (&user, group_names.as_slice());
 
     let refresh = (app.client.allows(GrantType::RefreshToken)
         && a.scopes.iter().any(|s| s == "offline_access"))
@@ -186,48 +187,30 @@ pub async fn issue_user_tokens(
         .await
         .map_err(storage)?;
 
-    let access = mint_access_token(
-        &ctx.issuer,
-        ctx.now,
-        ctx.random,
-        AccessTokenInput {
-            client_id: &app.client.client_id,
-            user: Some(&user),
-            scopes: a.scopes,
-            grant_id: Some(&grant.id),
-            lifetime: decision.access_token_lifetime,
-            extra: with_cnf(
-                ctx,
-                claims_for(ctx, a.scopes, ClaimTarget::AccessToken, who),
-            ),
-        },
+    let access = user_access_token(
+        ctx,
+        app,
+        who,
+        a.scopes,
+        &grant.id,
+        decision.access_token_lifetime,
     )?;
     let id_token = if a.scopes.iter().any(|s| s == "openid") {
-        Some(mint_id_token(
-            &ctx.issuer,
-            ctx.now,
-            ctx.random,
-            IdTokenInput {
-                client_id: &app.client.client_id,
-                user: &user,
+        Some(user_id_token(
+            ctx,
+            app,
+            who,
+            &IdTokenFor {
                 scopes: a.scopes,
                 nonce: a.nonce,
-                auth_time: Some(a.auth_time),
-                amr: a.amr,
                 session_id: a.session_id,
+                auth_time: a.auth_time,
+                amr: a.amr,
                 access_token: Some(&access.token),
                 code: None,
                 acr: a.acr,
                 claims: a.claims,
-                lifetime: ID_TOKEN_LIFETIME,
-                extra: claims_for(
-                    ctx,
-                    a.scopes,
-                    ClaimTarget::IdToken {
-                        with_access_token: true,
-                    },
-                    who,
-                ),
+                state: None,
             },
         )?)
     } else {
@@ -242,6 +225,99 @@ pub async fn issue_user_tokens(
         id_token,
         issued_token_type: None,
     })
+}
+
+/// A user's access token (the token endpoint's and the authorization endpoint's): Okta's shape, the server's
+/// RESOURCE claims for the scopes, `cnf.jkt` when the request proved a DPoP key; `who` is the user and the names
+/// of their groups.
+pub fn user_access_token(
+    ctx: &GrantContext<'_>,
+    app: &App,
+    who: (&User, &[String]),
+    scopes: &[String],
+    grant_id: &str,
+    lifetime: chrono::Duration,
+) -> Result<MintedAccessToken, OAuthError> {
+    mint_access_token(
+        &ctx.issuer,
+        ctx.now,
+        ctx.random,
+        AccessTokenInput {
+            client_id: &app.client.client_id,
+            user: Some(who.0),
+            scopes,
+            grant_id: Some(grant_id),
+            lifetime,
+            extra: with_cnf(
+                ctx,
+                claims_for(ctx, scopes, ClaimTarget::AccessToken, Some(who)),
+            ),
+        },
+    )
+}
+
+/// What an ID token says besides the user: the sign-in, and what its hashes bind it to.
+pub struct IdTokenFor<'a> {
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub auth_time: Timestamp,
+    pub amr: &'a [String],
+    /// `at_hash`: the access token issued with it.
+    pub access_token: Option<&'a str>,
+    /// `c_hash`: the code issued with it (authorization endpoint, hybrid flows).
+    pub code: Option<&'a str>,
+    /// `s_hash`: the request's `state` (authorization endpoint).
+    pub state: Option<&'a str>,
+    /// `acr`: the authentication context class of the sign-in.
+    pub acr: Option<&'a str>,
+    /// The `claims` request of the authorization, if any.
+    pub claims: Option<&'a crate::model::ClaimsRequest>,
+}
+
+/// A user's ID token (the token endpoint's and the authorization endpoint's): the standard claims of the scopes,
+/// the server's IDENTITY claims — all of them when no access token comes with it or after it (OIDC Core §5.4,
+/// `response_type=id_token`), else only those `alwaysIncludeInToken`, the rest being left to userinfo.
+pub fn user_id_token(
+    ctx: &GrantContext<'_>,
+    app: &App,
+    who: (&User, &[String]),
+    t: &IdTokenFor<'_>,
+) -> Result<String, OAuthError> {
+    let with_access_token = t.access_token.is_some() || t.code.is_some();
+    let mut extra = claims_for(
+        ctx,
+        t.scopes,
+        ClaimTarget::IdToken { with_access_token },
+        Some(who),
+    );
+    if let Some(state) = t.state {
+        let alg = ctx.issuer.id_token_key.alg();
+        extra.insert(
+            "s_hash".into(),
+            serde_json::Value::String(half_hash(alg, state)),
+        );
+    }
+    mint_id_token(
+        &ctx.issuer,
+        ctx.now,
+        ctx.random,
+        IdTokenInput {
+            client_id: &app.client.client_id,
+            user: who.0,
+            scopes: t.scopes,
+            nonce: t.nonce,
+            auth_time: Some(t.auth_time),
+            amr: t.amr,
+            session_id: t.session_id,
+            access_token: t.access_token,
+            code: t.code,
+            acr: t.acr,
+            claims: t.claims,
+            lifetime: ID_TOKEN_LIFETIME,
+            extra,
+        },
+    )
 }
 
 /// A storage failure as the client sees it.
@@ -371,6 +447,7 @@ mod tests {
                 jwks_uri: None,
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
+                logout: Default::default(),
                 extra: Default::default(),
             },
             created: now,
@@ -431,6 +508,7 @@ mod tests {
             dpop: None,
         };
         let req = AuthorizationRequest {
+            response_type: crate::oauth::authorize::ResponseType::CODE,
             client_id: "c1".into(),
             redirect_uri: "https://a/cb".into(),
             scopes: vec!["openid".into(), "offline_access".into()],
