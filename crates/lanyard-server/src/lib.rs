@@ -27,6 +27,7 @@ pub mod recovery;
 pub mod revocations;
 pub mod session;
 pub mod signin_flow;
+pub mod signon_cache;
 pub mod state;
 pub mod syslog;
 pub mod webauthn;

@@ -196,7 +196,7 @@ async fn authorize(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let issuer = entry.server.issuer(&state.config.base_url);
+    let issuer = entry.issuer.clone();
     let params = match params_of(method, uri, headers, body) {
         Ok(p) => p,
         Err(e) => return Ok(page(&e)),
@@ -370,7 +370,7 @@ async fn issue(
         );
         return Ok(error_response(to, &e, issuer));
     }
-    let aud = super::client::audiences(state, entry);
+    let aud = entry.audiences.clone();
     let signer = match super::client::issuer_for(state, entry, issuer, &aud, &app.client) {
         Ok(i) => i,
         Err(e) => return Ok(error_response(to, &e, issuer)),
@@ -500,7 +500,7 @@ pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<Cons
         })
         .collect();
     Ok(Some(ConsentAsk {
-        issuer: entry.server.issuer(&state.config.base_url),
+        issuer: entry.issuer.clone(),
         auth_server_id: entry.server.id.clone(),
         app,
         to,

@@ -42,11 +42,11 @@ pub async fn authenticate(
     let presented = client_auth::presented(authorization, params)?;
     // Only a client assertion has an audience to check.
     let audiences = if matches!(presented, Presented::Assertion { .. }) {
-        let base = entry.server.endpoint_base(&state.config.base_url);
+        let base = &entry.endpoint_base;
         vec![
             format!("{base}/{endpoint}"),
             format!("{base}/token"),
-            entry.server.issuer(&state.config.base_url),
+            entry.issuer.clone(),
         ]
     } else {
         Vec::new()
@@ -60,15 +60,6 @@ pub async fn authenticate(
         state.clock.now(),
     )
     .await
-}
-
-/// The server's access tokens' audiences: a custom server's own; the org server's is the base URL.
-pub fn audiences(state: &AppState, entry: &Entry) -> Vec<String> {
-    if entry.server.audiences.is_empty() {
-        vec![state.config.base_url.clone()]
-    } else {
-        entry.server.audiences.clone()
-    }
 }
 
 /// The signing view of the server, for the core.

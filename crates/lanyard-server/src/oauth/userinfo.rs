@@ -127,7 +127,7 @@ async fn handle(
     } else {
         None
     };
-    let issuer = entry.server.issuer(&state.config.base_url);
+    let issuer = entry.issuer.clone();
     let own = OwnServer {
         id: &entry.server.id,
         issuer: &issuer,
