@@ -112,6 +112,7 @@ mod tests {
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
                 extra: Default::default(),
+                registration: None,
             },
             created: now,
             last_updated: now,

@@ -51,6 +51,7 @@ fn app(n: u32, label: &str) -> App {
             initiate_login_uri: None,
             dpop_bound_access_tokens: false,
             extra: serde_json::Map::new(),
+            registration: None,
         },
         created: at(i64::from(n)),
         last_updated: at(i64::from(n)),

@@ -17,7 +17,8 @@ pub mod user;
 
 pub use api_token::ApiToken;
 pub use app::{
-    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType, OAuthClient,
+    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType,
+    OAuthClient, Registration, SubjectType,
 };
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
 pub use authz::{

@@ -245,8 +245,9 @@ pub fn validate(
             "prompt=none cannot be combined with other values.",
         ));
     }
+    // A client's registered `default_max_age` applies to requests that send none (OIDC Registration §2).
     let max_age = match params.get("max_age") {
-        None => None,
+        None => app.client.default_max_age(),
         Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
             bad(
                 ErrorCode::InvalidRequest,
@@ -346,6 +347,7 @@ mod tests {
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
                 extra: Map::new(),
+                registration: None,
             },
             created: now,
             last_updated: now,

@@ -15,5 +15,6 @@ pub mod pkce;
 pub mod policy;
 pub mod request_object;
 pub mod revocation;
+pub mod subject;
 pub mod tokens;
 pub mod userinfo;

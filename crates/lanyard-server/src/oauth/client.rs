@@ -91,11 +91,13 @@ pub fn issuer<'a>(
         org_id: &state.config.org_id,
         access_token_key: key,
         id_token_key: key,
+        pairwise: None,
     })
 }
 
 /// The signing view of the server for one client: its ID tokens signed with the algorithm it registered
-/// (`id_token_signed_response_alg`), else the server's. Every server holds an active key per algorithm.
+/// (`id_token_signed_response_alg`), else the server's, with the `sub` of its subject type. Every server holds an
+/// active key per algorithm.
 pub fn issuer_for<'a>(
     state: &'a AppState,
     entry: &'a Entry,
@@ -116,7 +118,20 @@ pub fn issuer_for<'a>(
             ))
         })?;
     }
+    out.pairwise = pairwise(state, client);
     Ok(out)
+}
+
+/// The pairwise mapping of `client` (OIDC Core §8), if it registered `subject_type: pairwise`.
+pub fn pairwise(
+    state: &AppState,
+    client: &lanyard_core::model::OAuthClient,
+) -> Option<lanyard_core::oauth::subject::Pairwise> {
+    lanyard_core::oauth::subject::pairwise_for(client, || {
+        state
+            .master
+            .derive(lanyard_core::oauth::subject::PAIRWISE_KEY_LABEL)
+    })
 }
 
 /// Every public key the server publishes.
