@@ -13,6 +13,7 @@ pub mod introspection;
 pub mod params;
 pub mod pkce;
 pub mod policy;
+pub mod registration;
 pub mod request_object;
 pub mod revocation;
 pub mod subject;

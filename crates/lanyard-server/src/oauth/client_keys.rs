@@ -37,7 +37,9 @@ static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
 /// Registered keys, else the `jwks_uri`'s.
 pub struct AppKeys;
 
-async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
+/// A JSON document a client published (its JWK Set, its `sector_identifier_uri`): a GET with the limits above (5 s,
+/// 64 KiB, no redirects). Callers check the scheme when the URI is registered (https, or http on loopback).
+pub async fn fetch_json(uri: &str) -> Result<serde_json::Value, String> {
     let mut r = HTTP.get(uri).send().await.map_err(|e| e.to_string())?;
     if !r.status().is_success() {
         return Err(format!("status {}", r.status()));
@@ -46,11 +48,14 @@ async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
     while let Some(chunk) = r.chunk().await.map_err(|e| e.to_string())? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_BYTES {
-            return Err("the JWK Set is too large".into());
+            return Err("the document is too large".into());
         }
     }
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-    Ok(jwks_keys(&value))
+    serde_json::from_slice(&body).map_err(|_| "the document is not JSON".to_owned())
+}
+
+async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
+    Ok(jwks_keys(&fetch_json(uri).await?))
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod introspect;
 pub mod keys;
+pub mod registration;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
