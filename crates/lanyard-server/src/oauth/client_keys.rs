@@ -1,7 +1,8 @@
 //! The public keys of `private_key_jwt` clients: the app's registered `jwks`, or its `jwks_uri` fetched over HTTPS
 //! (http only for loopback addresses, as redirect URIs), with a 5 s timeout, at most 64 KiB, no redirects, and kept
 //! for 5 minutes per URI. A client that rotated its keys is fetched again at once when an assertion names a `kid`
-//! the cached set lacks (at most every 10 s per URI).
+//! the cached set lacks — the first time at once, then at most every 10 s per URI, so that assertions naming
+//! unknown keys cannot make Lanyard fetch a client's keys at speed.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -21,6 +22,8 @@ const MAX_BYTES: usize = 64 * 1024;
 struct Cached {
     fetched: Instant,
     keys: Vec<Jwk>,
+    /// When an unknown `kid` last made Lanyard fetch the keys again before their time.
+    forced: Option<Instant>,
 }
 
 static CACHE: LazyLock<Mutex<HashMap<String, Cached>>> = LazyLock::new(Default::default);
@@ -67,19 +70,23 @@ impl ClientKeys for AppKeys {
         let Some(uri) = app.client.jwks_uri.as_deref() else {
             return Ok(Vec::new());
         };
-        let stale = {
+        let (stale, forced) = {
             let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
             match cache.get(uri) {
                 Some(c) => {
-                    let age = c.fetched.elapsed();
                     let lacks_kid = wanted_kid
                         .is_some_and(|k| !c.keys.iter().any(|j| j.kid.as_deref() == Some(k)));
-                    if age < TTL && !(lacks_kid && age >= REFETCH_AFTER) {
-                        return Ok(c.keys.clone());
+                    let may_force = c.forced.is_none_or(|f| f.elapsed() >= REFETCH_AFTER);
+                    if c.fetched.elapsed() < TTL {
+                        if !(lacks_kid && may_force) {
+                            return Ok(c.keys.clone());
+                        }
+                        (true, Some(Instant::now()))
+                    } else {
+                        (true, c.forced)
                     }
-                    true
                 }
-                None => false,
+                None => (false, None),
             }
         };
         match fetch(uri).await {
@@ -89,11 +96,16 @@ impl ClientKeys for AppKeys {
                     Cached {
                         fetched: Instant::now(),
                         keys: keys.clone(),
+                        forced,
                     },
                 );
                 Ok(keys)
             }
             Err(e) => {
+                // A failed forced fetch counts too.
+                if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get_mut(uri) {
+                    c.forced = forced;
+                }
                 tracing::warn!(client_id = %app.client.client_id, error = %e, stale, "cannot fetch the client's jwks_uri");
                 Err(failed(format!("jwks_uri unavailable: {e}")))
             }
