@@ -15,3 +15,4 @@ mod op;
 
 mod basic;
 mod config;
+mod dynamic;
