@@ -204,3 +204,61 @@ pub async fn userinfo(
         claims: out,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::verify::UnverifiedJws;
+    use crate::oauth::subject::Pairwise;
+
+    fn client(settings: serde_json::Value) -> OAuthClient {
+        let body = json!({"oauthClient": settings});
+        crate::apps::client_from_body(&Map::new(), body.as_object().unwrap(), "c1", None).unwrap()
+    }
+
+    fn found() -> UserinfoClaims {
+        UserinfoClaims {
+            client_id: "c1".into(),
+            claims: json!({"sub": "00u1", "email": "ada@example.com"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        }
+    }
+
+    #[test]
+    fn the_answer_takes_the_client_s_subject_and_signature() {
+        let plain = client(json!({"redirect_uris": ["https://a.example/cb"]}));
+        let none = |_| -> Option<&SigningKey> { panic!("no key for a JSON answer") };
+        assert_eq!(
+            answer(found(), &plain, None, "https://i", none).unwrap(),
+            UserinfoAnswer::Json(found().claims)
+        );
+        let p = Pairwise::new("a.example", [3u8; 32]);
+        let UserinfoAnswer::Json(c) = answer(found(), &plain, Some(&p), "https://i", none).unwrap()
+        else {
+            panic!("JSON expected");
+        };
+        assert_eq!(c["sub"], p.subject("00u1"));
+
+        let signed = client(json!({"redirect_uris": ["https://a.example/cb"],
+            "userinfo_signed_response_alg": "ES256"}));
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let UserinfoAnswer::Jwt(jwt) = answer(found(), &signed, None, "https://i", |alg| {
+            assert_eq!(alg, SigningAlg::ES256);
+            Some(&key)
+        })
+        .unwrap() else {
+            panic!("a JWT expected");
+        };
+        let jws = UnverifiedJws::parse(&jwt).unwrap();
+        jws.verify(std::slice::from_ref(key.public_jwk())).unwrap();
+        assert_eq!(jws.claims["iss"], "https://i");
+        assert_eq!(jws.claims["aud"], "c1");
+        assert_eq!(jws.claims["sub"], "00u1");
+        assert_eq!(jws.claims["email"], "ada@example.com");
+        // No key of that algorithm: temporarily unavailable, not a bad token.
+        let e = answer(found(), &signed, None, "https://i", |_| None).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TemporarilyUnavailable);
+    }
+}
