@@ -15,7 +15,7 @@ use lanyard_core::model::{GrantType, Session, UserStatus};
 use lanyard_core::oauth::authorize::{
     Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, new_code, validate,
 };
-use lanyard_core::oauth::id_token_hint::{hinted_client, hinted_subject, verify_id_token_hint};
+use lanyard_core::oauth::id_token_hint::verify_id_token_hint;
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::policy;
 use lanyard_core::oauth::subject::ExpectedSubject;
@@ -301,23 +301,7 @@ async fn expected_subject(
         None => None,
     };
     let hinted = match hinted {
-        // The hint's `sub` is in the form of the client it was issued to.
-        Some(claims) => {
-            let pairwise = match hinted_client(&claims) {
-                Some(id) if id == app.client.client_id => {
-                    super::client::pairwise(state, &app.client)
-                }
-                Some(id) => match state.store.app_by_client_id(id).await? {
-                    Some(other) => super::client::pairwise(state, &other.client),
-                    None => None,
-                },
-                None => None,
-            };
-            Some(ExpectedSubject {
-                sub: hinted_subject(&claims).to_owned(),
-                pairwise,
-            })
-        }
+        Some(claims) => Some(super::client::hinted_user(state, &claims, Some(app)).await?),
         None => None,
     };
     let claimed = req.claimed_subject().map(|sub| ExpectedSubject {

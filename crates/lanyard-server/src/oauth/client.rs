@@ -138,3 +138,29 @@ pub fn pairwise(
 pub fn public_keys(entry: &Entry) -> &[Jwk] {
     &entry.public_keys
 }
+
+/// The user a verified `id_token_hint` names, in the form of the client it was issued to (its `azp`/`aud`): a
+/// pairwise client's `sub` names a user only through that client's sector. `known` spares a read when the hint's
+/// client is the request's. `ExpectedSubject::names(user_id)` then tells whether a session's user is the one.
+pub async fn hinted_user(
+    state: &AppState,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    known: Option<&lanyard_core::model::App>,
+) -> Result<lanyard_core::oauth::subject::ExpectedSubject, lanyard_core::store::StoreError> {
+    use lanyard_core::oauth::id_token_hint::{hinted_client, hinted_subject};
+    let pairwise = match hinted_client(claims) {
+        Some(id) => match known.filter(|a| a.client.client_id == id) {
+            Some(app) => pairwise(state, &app.client),
+            None => state
+                .store
+                .app_by_client_id(id)
+                .await?
+                .and_then(|other| pairwise(state, &other.client)),
+        },
+        None => None,
+    };
+    Ok(lanyard_core::oauth::subject::ExpectedSubject {
+        sub: hinted_subject(claims).to_owned(),
+        pairwise,
+    })
+}
