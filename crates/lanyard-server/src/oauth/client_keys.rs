@@ -1,8 +1,8 @@
 //! The public keys of `private_key_jwt` clients: the app's registered `jwks`, or its `jwks_uri` fetched over HTTPS
 //! (http only for loopback addresses, as redirect URIs), with a 5 s timeout, at most 64 KiB, no redirects, and kept
-//! for 5 minutes per URI. A client that rotated its keys is fetched again at once when an assertion names a `kid`
-//! the cached set lacks — the first time at once, then at most every 10 s per URI, so that assertions naming
-//! unknown keys cannot make Lanyard fetch a client's keys at speed.
+//! for 5 minutes per URI. When an assertion names a `kid` the cached set lacks (a client that rotated its keys), the
+//! keys are fetched again at once — but such early fetches happen at most every 10 s per URI, so that assertions
+//! naming unknown keys cannot make Lanyard fetch a client's keys at speed.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
