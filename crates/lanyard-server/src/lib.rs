@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(oauth::router())
+        .merge(oauth::registration::routes(state.clone()))
         .nest("/api/v1", api::router(state.clone()))
         .merge(ops::router())
         .merge(login::router())

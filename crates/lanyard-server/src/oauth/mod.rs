@@ -11,6 +11,7 @@ pub mod error;
 pub mod introspect;
 pub mod keys;
 pub mod logout;
+pub mod registration;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
