@@ -389,6 +389,7 @@ pub fn client_from_body(
     // Request objects and PAR (`request_uris`, `request_object_signing_alg`, …): kept in `extra` as sent, read back
     // by `oauth::request_object::Registered`.
     crate::oauth::request_object::check_client_metadata(set, &mut causes);
+    check_oidc_metadata(set, &redirect_uris, &mut causes);
 
     const KNOWN: &[&str] = &[
         "application_type",
@@ -431,6 +432,7 @@ pub fn client_from_body(
         dpop_bound_access_tokens,
         logout,
         extra,
+        registration: previous.and_then(|p| p.registration.clone()),
     })
 }
 
@@ -498,6 +500,98 @@ fn logout_notices(
             causes,
         ),
     }
+}
+
+/// An absolute https URL, or http on a loopback host (as redirect URIs): what Lanyard fetches or shows to users.
+pub fn check_https_url(uri: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|_| "must be an absolute URL".to_owned())?;
+    match (parsed.scheme(), parsed.host_str()) {
+        ("https", Some(_)) => Ok(()),
+        ("http", Some(h)) if is_loopback_host(h) => Ok(()),
+        _ => Err("must be an https URL".into()),
+    }
+}
+
+/// The host a set of redirect URIs shares, if exactly one: a pairwise client's sector identifier when it registered
+/// no `sector_identifier_uri` (OIDC Core §8.1).
+pub fn single_redirect_host(redirect_uris: &[String]) -> Option<String> {
+    let mut hosts = redirect_uris.iter().map(|u| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|p| p.host_str().map(str::to_owned))
+    });
+    let first = hosts.next()??;
+    hosts
+        .all(|h| h.as_deref() == Some(first.as_str()))
+        .then_some(first)
+}
+
+/// The OpenID Connect client metadata an app may carry in `settings.oauthClient` (OIDC Registration §2), kept in
+/// `extra` as sent and read back by the `OAuthClient` accessors: signed userinfo, subject types, the URLs shown on
+/// the sign-in page, `default_max_age`, `require_auth_time`, `contacts`. Encrypted ID tokens and userinfo are not
+/// offered, so asking for them is refused rather than ignored.
+fn check_oidc_metadata(set: &Map<String, Value>, redirect_uris: &[String], causes: &mut Causes) {
+    match set.get("userinfo_signed_response_alg") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(a)) if a.parse::<crate::crypto::SigningAlg>().is_ok() => {}
+        Some(_) => {
+            causes.push("userinfo_signed_response_alg: must be one of RS256, ES256, EdDSA".into())
+        }
+    }
+    for name in [
+        "id_token_encrypted_response_alg",
+        "id_token_encrypted_response_enc",
+        "userinfo_encrypted_response_alg",
+        "userinfo_encrypted_response_enc",
+    ] {
+        if set.get(name).is_some_and(|v| !v.is_null()) {
+            causes.push(format!(
+                "{name}: encrypted ID tokens and userinfo are not offered"
+            ));
+        }
+    }
+    for name in [
+        "logo_uri",
+        "policy_uri",
+        "tos_uri",
+        "client_uri",
+        "sector_identifier_uri",
+    ] {
+        if let Some(u) = opt_str(set.get(name), name, causes)
+            && let Err(e) = check_https_url(&u)
+        {
+            causes.push(format!("{name}: {e}"));
+        }
+    }
+    let subject_type = opt_str(set.get("subject_type"), "subject_type", causes);
+    match subject_type
+        .as_deref()
+        .map(crate::model::SubjectType::parse)
+    {
+        None | Some(Some(crate::model::SubjectType::Public)) => {}
+        Some(Some(crate::model::SubjectType::Pairwise)) => {
+            let sector_uri = set
+                .get("sector_identifier_uri")
+                .is_some_and(|v| !v.is_null());
+            if !sector_uri && single_redirect_host(redirect_uris).is_none() {
+                causes.push(
+                    "subject_type: a pairwise client whose redirect URIs are not on one host needs a sector_identifier_uri"
+                        .into(),
+                );
+            }
+        }
+        Some(None) => causes.push("subject_type: must be public or pairwise".into()),
+    }
+    match set.get("default_max_age") {
+        None | Some(Value::Null) => {}
+        Some(v) if v.as_i64().is_some_and(|n| n >= 0) => {}
+        Some(_) => causes.push("default_max_age: must be a non-negative integer".into()),
+    }
+    match set.get("require_auth_time") {
+        None | Some(Value::Null | Value::Bool(_)) => {}
+        Some(_) => causes.push("require_auth_time: must be a boolean".into()),
+    }
+    str_list(set.get("contacts"), "contacts", causes);
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub struct Capabilities {
     pub scopes: &'static [&'static str],
     pub claims: &'static [&'static str],
     pub id_token_signing_algs: &'static [SigningAlg],
+    /// The algorithms of signed userinfo answers (`userinfo_signed_response_alg`).
+    pub userinfo_signing_algs: &'static [SigningAlg],
     pub code_challenge_methods: &'static [&'static str],
     pub userinfo_endpoint: bool,
     pub introspection_endpoint: bool,
@@ -27,6 +29,8 @@ pub struct Capabilities {
     /// OIDC Back-Channel and Front-Channel Logout, with `sid` (`*_logout_session_supported`).
     pub backchannel_logout: bool,
     pub frontchannel_logout: bool,
+    /// Dynamic client registration (RFC 7591) at the org's `/oauth2/v1/clients`, as Okta: clients are apps of the
+    /// org, whichever server they use.
     pub registration_endpoint: bool,
     pub device_authorization_endpoint: bool,
 }
@@ -95,7 +99,7 @@ impl Capabilities {
                 "urn:ietf:params:oauth:grant-type:token-exchange",
                 "urn:ietf:params:oauth:grant-type:device_code",
             ],
-            subject_types: &["public"],
+            subject_types: &["public", "pairwise"],
             token_endpoint_auth_methods: &[
                 "client_secret_basic",
                 "client_secret_post",
@@ -105,6 +109,7 @@ impl Capabilities {
             scopes: STANDARD_SCOPES,
             claims: STANDARD_CLAIMS,
             id_token_signing_algs: &SigningAlg::ALL,
+            userinfo_signing_algs: &SigningAlg::ALL,
             code_challenge_methods: &["S256"],
             userinfo_endpoint: true,
             introspection_endpoint: true,
@@ -112,7 +117,7 @@ impl Capabilities {
             end_session_endpoint: true,
             backchannel_logout: true,
             frontchannel_logout: true,
-            registration_endpoint: false,
+            registration_endpoint: true,
             device_authorization_endpoint: true,
         }
     }
@@ -143,6 +148,8 @@ pub struct ProviderMetadata {
     pub grant_types_supported: Vec<String>,
     pub subject_types_supported: Vec<String>,
     pub id_token_signing_alg_values_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub userinfo_signing_alg_values_supported: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub token_endpoint_auth_methods_supported: Vec<String>,
     pub claims_supported: Vec<String>,
@@ -181,7 +188,9 @@ pub fn metadata(
         token_endpoint: format!("{ep}/token"),
         userinfo_endpoint: opt(caps.userinfo_endpoint, "userinfo"),
         jwks_uri: format!("{ep}/keys"),
-        registration_endpoint: opt(caps.registration_endpoint, "clients"),
+        registration_endpoint: caps
+            .registration_endpoint
+            .then(|| format!("{base_url}/oauth2/v1/clients")),
         introspection_endpoint: opt(caps.introspection_endpoint, "introspect"),
         revocation_endpoint: opt(caps.revocation_endpoint, "revoke"),
         end_session_endpoint: opt(caps.end_session_endpoint, "logout"),
@@ -193,6 +202,11 @@ pub fn metadata(
         subject_types_supported: strings(caps.subject_types),
         id_token_signing_alg_values_supported: caps
             .id_token_signing_algs
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
+        userinfo_signing_alg_values_supported: caps
+            .userinfo_signing_algs
             .iter()
             .map(|a| a.as_str().to_owned())
             .collect(),
@@ -253,6 +267,21 @@ mod tests {
         assert_eq!(custom.issuer, "https://id.example/oauth2/default");
         assert_eq!(custom.jwks_uri, "https://id.example/oauth2/default/v1/keys");
         assert_eq!(custom.code_challenge_methods_supported, vec!["S256"]);
+        // One registration endpoint for the org, as Okta's; both subject types; signed userinfo.
+        assert_eq!(
+            org.registration_endpoint.as_deref(),
+            Some("https://id.example/oauth2/v1/clients")
+        );
+        assert_eq!(
+            custom.registration_endpoint.as_deref(),
+            Some("https://id.example/oauth2/v1/clients")
+        );
+        assert_eq!(custom.subject_types_supported, vec!["public", "pairwise"]);
+        assert!(
+            custom
+                .userinfo_signing_alg_values_supported
+                .contains(&"RS256".to_owned())
+        );
         assert!(custom.claims_parameter_supported);
         let ro = &custom.request_objects;
         assert!(ro.request_parameter_supported && ro.request_uri_parameter_supported);

@@ -99,8 +99,8 @@ async fn attempt_once(
         Ok(None) => return Err(Fatal("the authorization server is gone".into())),
         Err(e) => return Err(Retry(format!("storage: {e}"))),
     };
-    let issuer = entry.server.issuer(&state.config.base_url);
-    let audiences = crate::oauth::client::audiences(state, &entry);
+    let issuer = entry.issuer.clone();
+    let audiences = entry.audiences.clone();
     // Signed like the app's ID tokens: with the algorithm it registered, else the server's.
     let iss = crate::oauth::client::issuer_for(state, &entry, &issuer, &audiences, client)
         .map_err(|e| Retry(e.description.clone()))?;

@@ -113,6 +113,7 @@ mod tests {
                 dpop_bound_access_tokens: false,
                 logout: Default::default(),
                 extra: Default::default(),
+                registration: None,
             },
             created: now,
             last_updated: now,

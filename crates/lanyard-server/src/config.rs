@@ -5,6 +5,16 @@ use crate::email::Mailer;
 /// Sign-in attempts per minute per client IP, unless configured otherwise.
 pub const DEFAULT_SIGNIN_RATE_LIMIT: u32 = 60;
 
+/// Who may register clients at `/oauth2/v1/clients` (RFC 7591).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registration {
+    /// Only callers with a management API token (`SSWS`, or the same token as a `Bearer` initial access token).
+    #[default]
+    Token,
+    /// Anyone, without a token (as OpenID Connect Dynamic Registration's open registration).
+    Open,
+}
+
 /// What the HTTP layer needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -32,6 +42,8 @@ pub struct ServerConfig {
     pub org_name: String,
     /// The org's id: ID tokens' `idp` (set from the store at start).
     pub org_id: String,
+    /// Who may register clients dynamically.
+    pub registration: Registration,
 }
 
 impl ServerConfig {
@@ -49,6 +61,7 @@ impl ServerConfig {
             keyring_ttl: Duration::from_secs(5),
             key_rotation_interval: Some(chrono::Duration::days(90)),
             key_maintenance_every: Duration::from_secs(60),
+            registration: Registration::Token,
         }
     }
 }

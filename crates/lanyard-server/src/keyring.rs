@@ -26,6 +26,12 @@ use crate::metrics::Metrics;
 
 pub struct Entry {
     pub server: AuthorizationServer,
+    /// The server's issuer, the base of its endpoints (`…/oauth2/v1`, `…/oauth2/{id}/v1`) and its access tokens'
+    /// audiences (a custom server's own; the org server's is the base URL), worked out once per load: the token
+    /// endpoint needs them on every request.
+    pub issuer: String,
+    pub endpoint_base: String,
+    pub audiences: Vec<String>,
     pub keys: Vec<KeyRecord>,
     /// The public JWK of every key in `keys`, for verifying the server's own tokens.
     pub public_keys: Vec<lanyard_core::crypto::Jwk>,
@@ -194,7 +200,15 @@ impl Keyring {
         }
         let discovery = serde_json::to_vec(&doc).unwrap_or_default();
         self.record_metrics(&server.id, &keys);
+        let base_url = &self.config.base_url;
         let entry = Arc::new(Entry {
+            issuer: server.issuer(base_url),
+            endpoint_base: server.endpoint_base(base_url),
+            audiences: if server.audiences.is_empty() {
+                vec![base_url.clone()]
+            } else {
+                server.audiences.clone()
+            },
             server,
             public_keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
             keys,

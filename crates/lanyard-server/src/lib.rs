@@ -27,6 +27,7 @@ pub mod recovery;
 pub mod revocations;
 pub mod session;
 pub mod signin_flow;
+pub mod signon_cache;
 pub mod state;
 pub mod syslog;
 pub mod webauthn;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(oauth::router())
+        .merge(oauth::registration::routes(state.clone()))
         .nest("/api/v1", api::router(state.clone()))
         .merge(ops::router())
         .merge(login::router())

@@ -99,7 +99,7 @@ pub async fn frontchannel_frames(
         let Some(entry) = state.keyring.entry(&a.auth_server_id).await? else {
             continue;
         };
-        let issuer = entry.server.issuer(&state.config.base_url);
+        let issuer = entry.issuer.clone();
         frames.push(frontchannel_url(uri, &issuer, &ended.id));
     }
     Ok(frames)

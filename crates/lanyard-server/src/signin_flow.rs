@@ -272,11 +272,12 @@ pub async fn primary(
     after_password(state, client, user, decision).await
 }
 
-/// The sign-on policy's decision for a user: the ACTIVE policies (and the user's groups, only when some policy
-/// names a group), then the rules of each covering policy until one decides.
+/// The sign-on policy's decision for a user: the ACTIVE policies (this node's copy, [`crate::signon_cache`]; the
+/// user's groups are read only when some policy names a group), then the rules of each covering policy until one
+/// decides.
 pub async fn sign_on_decision(state: &AppState, user: &User) -> Result<Option<Decision>, ApiError> {
-    let policies = state.store.signon_policies().await?;
-    let groups: Vec<String> = if signon::needs_groups(&policies) {
+    let set = state.signon.get().await?;
+    let groups: Vec<String> = if signon::needs_groups(&set.policies) {
         state
             .store
             .user_groups(&user.id, &PageRequest::first(10_000))
@@ -288,9 +289,8 @@ pub async fn sign_on_decision(state: &AppState, user: &User) -> Result<Option<De
     } else {
         Vec::new()
     };
-    for policy in signon::applicable(&policies, &groups) {
-        let rules = state.store.signon_rules(&policy.id).await?;
-        if let Some(d) = signon::decide(policy, &rules, &user.id) {
+    for policy in signon::applicable(&set.policies, &groups) {
+        if let Some(d) = signon::decide(policy, set.rules(&policy.id), &user.id) {
             return Ok(Some(d));
         }
     }

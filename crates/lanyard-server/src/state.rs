@@ -32,6 +32,8 @@ pub struct Inner {
     pub keyring: Keyring,
     /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
     pub clients: ClientCache,
+    /// This node's copy of the sign-on policies ([`crate::signon_cache`]).
+    pub signon: crate::signon_cache::SignOnCache,
     /// Introspection's revocation checks, batched (`crate::revocations`).
     pub revocations: RevocationBatcher,
     pub metrics: Metrics,
@@ -76,6 +78,7 @@ impl AppState {
             metrics.clone(),
         );
         let clients = ClientCache::new(store.clone(), config.keyring_ttl);
+        let signon = crate::signon_cache::SignOnCache::new(store.clone(), config.keyring_ttl);
         let revocations = RevocationBatcher::new(store.clone());
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         let signin_rate_limiter = (config.signin_rate_limit_per_minute > 0)
@@ -98,6 +101,7 @@ impl AppState {
             master,
             keyring,
             clients,
+            signon,
             revocations,
             metrics,
             rate_limiter,

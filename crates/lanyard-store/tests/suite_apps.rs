@@ -52,6 +52,7 @@ fn app(n: u32, label: &str) -> App {
             dpop_bound_access_tokens: false,
             logout: Default::default(),
             extra: serde_json::Map::new(),
+            registration: None,
         },
         created: at(i64::from(n)),
         last_updated: at(i64::from(n)),
@@ -103,6 +104,10 @@ async fn apps_round_trip_by_id_and_client_id(store: Arc<dyn Store>) {
     a.client
         .extra
         .insert("wildcard_redirect".into(), serde_json::json!("DISABLED"));
+    // A dynamically registered client keeps its registration access token's hash.
+    a.client.registration = Some(lanyard_core::model::Registration {
+        token_hash: "c2hhMjU2IG9mIHRoZSB0b2tlbg".into(),
+    });
     store.insert_app(&a, Some(&secret(1, &a.id))).await.unwrap();
     assert_eq!(store.app(&a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(

@@ -65,6 +65,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may register clients at `/oauth2/v1/clients`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationMode {
+    /// Callers with a management API token only.
+    Token,
+    /// Anyone, without a token.
+    Open,
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -99,6 +109,10 @@ pub struct ServeArgs {
         hide = true
     )]
     pub key_check_interval: Option<String>,
+    /// Who may register OAuth clients at `/oauth2/v1/clients` (RFC 7591): `token` (a management API token, as
+    /// `SSWS` or as a `Bearer` initial access token) or `open` (anyone) [default: token].
+    #[arg(long, env = "LANYARD_REGISTRATION", value_name = "MODE")]
+    pub registration: Option<RegistrationMode>,
     /// Largest request body in bytes [default: 1048576].
     #[arg(long, env = "LANYARD_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,

@@ -8,7 +8,7 @@ use lanyard_server::email::{Mailbox, SmtpSettings};
 use lanyard_store::Database;
 use serde::Deserialize;
 
-use crate::cli::{LogFormat, ServeArgs, StorageArgs};
+use crate::cli::{LogFormat, RegistrationMode, ServeArgs, StorageArgs};
 
 /// The TOML file: every option, snake_case.
 #[derive(Debug, Default, Deserialize)]
@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub signin_rate_limit: Option<u32>,
     pub key_rotation_interval: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub registration: Option<RegistrationMode>,
     pub smtp_url: Option<String>,
     pub email_from: Option<String>,
 }
@@ -106,6 +107,8 @@ pub struct ServeConfig {
     pub key_rotation_interval: Option<chrono::Duration>,
     pub key_check_interval: chrono::Duration,
     pub max_body_bytes: usize,
+    /// Who may register clients dynamically.
+    pub registration: lanyard_server::config::Registration,
     /// `None`: email goes to the data dir's outbox.
     pub smtp: Option<SmtpSettings>,
     /// `None`: `noreply@` the base URL's host.
@@ -180,6 +183,10 @@ impl ServeConfig {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(1024 * 1024),
+            registration: match args.registration.or(file.registration) {
+                Some(RegistrationMode::Open) => lanyard_server::config::Registration::Open,
+                Some(RegistrationMode::Token) | None => lanyard_server::config::Registration::Token,
+            },
             smtp,
             email_from,
         })
@@ -293,6 +300,31 @@ mod tests {
         );
         let file: FileConfig = toml::from_str("signin_rate_limit = 20").unwrap();
         assert_eq!(file.signin_rate_limit, Some(20));
+    }
+
+    #[test]
+    fn registration_is_token_only_unless_opened() {
+        use clap::Parser;
+        use lanyard_server::config::Registration;
+        let serve = |argv: &[&str]| match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Serve(args) => ServeConfig::resolve(&args).unwrap(),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            serve(&["lanyard", "serve"]).registration,
+            Registration::Token
+        );
+        assert_eq!(
+            serve(&["lanyard", "serve", "--registration", "open"]).registration,
+            Registration::Open
+        );
+        assert!(
+            crate::cli::Cli::try_parse_from(["lanyard", "serve", "--registration", "maybe"])
+                .is_err()
+        );
+        let file: FileConfig = toml::from_str("registration = \"open\"").unwrap();
+        assert_eq!(file.registration, Some(RegistrationMode::Open));
+        assert!(toml::from_str::<FileConfig>("registration = \"wide\"").is_err());
     }
 
     #[test]

@@ -75,10 +75,12 @@ fn check_metadata(doc: &Value, issuer: &str) {
             .unwrap()
             .replace("/token", "/device/authorize")
     );
-    // Not advertised until implemented.
-    assert!(
-        doc.get("registration_endpoint").is_none(),
-        "registration is advertised but not implemented"
+    // Dynamic registration: one endpoint for the org, as Okta's.
+    let base = doc["issuer"].as_str().unwrap();
+    let org = base.split("/oauth2/").next().unwrap();
+    assert_eq!(
+        doc["registration_endpoint"],
+        format!("{org}/oauth2/v1/clients")
     );
 }
 

@@ -172,6 +172,43 @@ pub struct OAuthClient {
     /// Every other `settings.oauthClient` member the app was created with, echoed back unchanged.
     #[serde(default)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Set when the client was registered through dynamic client registration (RFC 7591): what its registration
+    /// access token is checked against (RFC 7592). Never shown by the Apps API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
+}
+
+/// A dynamically registered client's hold on its registration (RFC 7592): the SHA-256 of its registration access
+/// token, base64url. The token itself is shown once, when issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub token_hash: String,
+}
+
+/// OIDC Core §8: how a client's users are identified to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectType {
+    /// The user's id, the same for every client (Okta's `sub`).
+    Public,
+    /// A value per sector identifier: clients of different sectors cannot correlate their users.
+    Pairwise,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectType::Public => "public",
+            SubjectType::Pairwise => "pairwise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "public" => Some(SubjectType::Public),
+            "pairwise" => Some(SubjectType::Pairwise),
+            _ => None,
+        }
+    }
 }
 
 /// Where an app is told that an SSO session it signed into ended: OpenID Connect Back-Channel Logout 1.0 (a signed
@@ -205,6 +242,37 @@ impl OAuthClient {
             .get("id_token_signed_response_alg")
             .and_then(serde_json::Value::as_str)
             .and_then(|a| a.parse().ok())
+    }
+
+    fn extra_str(&self, name: &str) -> Option<&str> {
+        self.extra.get(name).and_then(serde_json::Value::as_str)
+    }
+
+    /// The algorithm the app registered for signed userinfo answers (`userinfo_signed_response_alg`), if any:
+    /// userinfo then answers `application/jwt`.
+    pub fn userinfo_signed_response_alg(&self) -> Option<crate::crypto::SigningAlg> {
+        self.extra_str("userinfo_signed_response_alg")
+            .and_then(|a| a.parse().ok())
+    }
+
+    /// `subject_type` (OIDC Registration §2): public unless the app registered pairwise.
+    pub fn subject_type(&self) -> SubjectType {
+        self.extra_str("subject_type")
+            .and_then(SubjectType::parse)
+            .unwrap_or(SubjectType::Public)
+    }
+
+    /// `sector_identifier_uri`, if registered.
+    pub fn sector_identifier_uri(&self) -> Option<&str> {
+        self.extra_str("sector_identifier_uri")
+    }
+
+    /// `default_max_age` (OIDC Registration §2): the `max_age` of requests that send none.
+    pub fn default_max_age(&self) -> Option<i64> {
+        self.extra
+            .get("default_max_age")
+            .and_then(serde_json::Value::as_i64)
+            .filter(|n| *n >= 0)
     }
 }
 

@@ -337,8 +337,9 @@ pub fn validate(
             "prompt=none cannot be combined with other values.",
         ));
     }
+    // A client's registered `default_max_age` applies to requests that send none (OIDC Registration §2).
     let max_age = match params.get("max_age") {
-        None => None,
+        None => app.client.default_max_age(),
         Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
             bad(
                 ErrorCode::InvalidRequest,
@@ -510,6 +511,7 @@ mod tests {
                 dpop_bound_access_tokens: false,
                 logout: Default::default(),
                 extra: Map::new(),
+                registration: None,
             },
             created: now,
             last_updated: now,

@@ -41,6 +41,19 @@ pub fn hinted_subject(claims: &Map<String, Value>) -> &str {
         .unwrap_or_default()
 }
 
+/// The client a verified hint was issued to: its `azp`, else its `aud` (a string, or an array of one). Its `sub`
+/// is in that client's form (public or pairwise, [`crate::oauth::subject`]).
+pub fn hinted_client(claims: &Map<String, Value>) -> Option<&str> {
+    if let Some(azp) = claims.get("azp").and_then(Value::as_str) {
+        return Some(azp);
+    }
+    match claims.get("aud")? {
+        Value::String(a) => Some(a),
+        Value::Array(a) if a.len() == 1 => a[0].as_str(),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +71,15 @@ mod tests {
         let ok = sign(&key, json!({"iss": "https://i", "sub": "00u1", "exp": 1}));
         let c = verify_id_token_hint(&ok, "https://i", &keys).unwrap();
         assert_eq!(hinted_subject(&c), "00u1");
+        assert_eq!(hinted_client(&c), None);
+        let to = |c: serde_json::Value| c.as_object().unwrap().clone();
+        assert_eq!(hinted_client(&to(json!({"aud": "c1"}))), Some("c1"));
+        assert_eq!(hinted_client(&to(json!({"aud": ["c1"]}))), Some("c1"));
+        assert_eq!(
+            hinted_client(&to(json!({"aud": ["c1", "c2"], "azp": "c2"}))),
+            Some("c2")
+        );
+        assert_eq!(hinted_client(&to(json!({"aud": ["c1", "c2"]}))), None);
         for bad in [
             sign(&other, json!({"iss": "https://i", "sub": "00u1"})),
             sign(&key, json!({"iss": "https://elsewhere", "sub": "00u1"})),

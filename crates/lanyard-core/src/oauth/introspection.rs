@@ -208,6 +208,7 @@ mod tests {
             org_id: "00o1",
             access_token_key: &key,
             id_token_key: &key,
+            pairwise: None,
         };
         let now = crate::clock::from_millis(1_700_000_000_000);
         let token = mint_access_token(

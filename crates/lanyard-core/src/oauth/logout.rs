@@ -321,6 +321,7 @@ mod tests {
                 initiate_login_uri: None,
                 dpop_bound_access_tokens: false,
                 logout: Default::default(),
+                registration: None,
                 extra: Map::new(),
             },
             created: crate::clock::from_millis(0),
@@ -584,6 +585,7 @@ mod tests {
             org_id: "00o1",
             access_token_key: &k,
             id_token_key: &k,
+            pairwise: None,
         };
         let now = crate::clock::from_millis(1_700_000_000_000);
         let t =

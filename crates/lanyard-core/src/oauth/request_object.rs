@@ -579,31 +579,24 @@ mod tests {
 
     const ISSUER: &str = "https://id.example/oauth2/default";
 
+    /// A web app registered with `extra` in `settings.oauthClient`, through the Apps API's validation.
     fn app(extra: Value) -> App {
         let now = crate::clock::from_millis(0);
+        let mut set = json!({"redirect_uris": ["https://a.example/cb"]});
+        if let (Some(set), Value::Object(extra)) = (set.as_object_mut(), extra) {
+            set.extend(extra);
+        }
+        let settings = json!({ "oauthClient": set });
+        let client =
+            crate::apps::client_from_body(&Map::new(), settings.as_object().unwrap(), "c1", None)
+                .unwrap();
         App {
             id: "0oa1".into(),
             name: "oidc_client".into(),
             label: "A".into(),
             status: LifecycleStatus::Active,
             sign_on_mode: "OPENID_CONNECT".into(),
-            client: OAuthClient {
-                client_id: "c1".into(),
-                application_type: ApplicationType::Web,
-                token_endpoint_auth_method: ClientAuthMethod::ClientSecretBasic,
-                pkce_required: false,
-                grant_types: vec![GrantType::AuthorizationCode],
-                response_types: vec!["code".into()],
-                redirect_uris: vec!["https://a.example/cb".into()],
-                post_logout_redirect_uris: vec![],
-                consent_method: "TRUSTED".into(),
-                jwks: None,
-                jwks_uri: None,
-                initiate_login_uri: None,
-                dpop_bound_access_tokens: false,
-                logout: Default::default(),
-                extra: extra.as_object().cloned().unwrap_or_default(),
-            },
+            client,
             created: now,
             last_updated: now,
         }

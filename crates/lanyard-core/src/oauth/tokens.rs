@@ -21,6 +21,15 @@ pub struct Issuer<'a> {
     pub org_id: &'a str,
     pub access_token_key: &'a SigningKey,
     pub id_token_key: &'a SigningKey,
+    /// The client's pairwise mapping when it registered `subject_type: pairwise`: its ID tokens' `sub`.
+    pub pairwise: Option<super::subject::Pairwise>,
+}
+
+impl Issuer<'_> {
+    /// The `sub` of the client's ID tokens for `user_id` (OIDC Core §8).
+    pub fn subject(&self, user_id: &str) -> String {
+        super::subject::subject_for(self.pairwise.as_ref(), user_id)
+    }
 }
 
 /// An opaque secret: the value handed out and the hash stored.
@@ -178,7 +187,7 @@ pub fn mint_id_token(
     random.fill(&mut bytes);
     let alg = iss.id_token_key.alg();
     let mut claims = Map::new();
-    claims.insert("sub".into(), json!(input.user.id));
+    claims.insert("sub".into(), json!(iss.subject(&input.user.id)));
     claims.insert("ver".into(), json!(1));
     claims.insert("iss".into(), json!(iss.issuer));
     claims.insert("aud".into(), json!(input.client_id));
@@ -241,6 +250,7 @@ mod tests {
             org_id: "00o1",
             access_token_key: &key,
             id_token_key: &key,
+            pairwise: None,
         };
         let now = crate::clock::from_millis(1_700_000_000_000);
         let t = mint_access_token(
@@ -283,6 +293,7 @@ mod tests {
             org_id: "00o1",
             access_token_key: &key,
             id_token_key: &key,
+            pairwise: None,
         };
         let now = crate::clock::from_millis(1_700_000_000_000);
         let user = User {

@@ -1,13 +1,16 @@
 //! The userinfo endpoint's protocol (OIDC Core §5.3): an access token of this server, unexpired, not revoked, with
 //! `openid` in its scopes, for a user who may still sign in; a DPoP-bound token only with a proof of its key (RFC
-//! 9449 §7), never as a Bearer token. The claims: `sub` (the user id) and the standard claims its scopes release,
-//! those its grant's `claims` request names for userinfo (OIDC Core §5.5), plus the server's IDENTITY claims.
+//! 9449 §7), never as a Bearer token. The claims: `sub` (the user id, or the client's pairwise value, OIDC Core §8)
+//! and the standard claims its scopes release, those its grant's `claims` request names for userinfo (OIDC Core
+//! §5.5), plus the server's IDENTITY claims. A client that registered `userinfo_signed_response_alg` gets them as a
+//! JWS (`application/jwt`, OIDC Core §5.3.2) with `iss` and `aud` added.
 
 use serde_json::{Map, Value, json};
 
 use crate::authz::{ClaimSubject, ClaimTarget, custom_claims};
 use crate::clock::Timestamp;
-use crate::model::{PageRequest, UserStatus};
+use crate::crypto::{SigningAlg, SigningKey, jws};
+use crate::model::{OAuthClient, PageRequest, UserStatus};
 use crate::oauth::grants::storage;
 use crate::oauth::introspection::{OwnServer, verified_access_token};
 use crate::oauth::policy::ServerRules;
@@ -29,6 +32,63 @@ fn invalid(detail: &str) -> OAuthError {
         .with_detail(detail.to_owned())
 }
 
+/// What userinfo found for a token: the client it was issued to and the claims, `sub` the user id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserinfoClaims {
+    pub client_id: String,
+    pub claims: Map<String, Value>,
+}
+
+/// The userinfo answer for the token's client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserinfoAnswer {
+    /// `application/json`.
+    Json(Map<String, Value>),
+    /// `application/jwt`: a JWS of the claims with `iss` and `aud`.
+    Jwt(String),
+}
+
+/// The claims as the token's `client` sees them: its pairwise `sub` if it registered one, signed when it
+/// registered `userinfo_signed_response_alg` (`key` then gives the server's active key of that algorithm). Never
+/// a `nonce`: that belongs to ID tokens.
+pub fn answer<'k>(
+    found: UserinfoClaims,
+    client: &OAuthClient,
+    pairwise: Option<&crate::oauth::subject::Pairwise>,
+    issuer: &str,
+    key: impl FnOnce(SigningAlg) -> Option<&'k SigningKey>,
+) -> Result<UserinfoAnswer, OAuthError> {
+    let mut claims = found.claims;
+    if let Some(p) = pairwise
+        && let Some(user_id) = claims.get("sub").and_then(Value::as_str)
+    {
+        let sub = p.subject(user_id);
+        claims.insert("sub".into(), json!(sub));
+    }
+    let Some(alg) = client.userinfo_signed_response_alg() else {
+        return Ok(UserinfoAnswer::Json(claims));
+    };
+    let key = key(alg).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "No signing key is ready.",
+        )
+        .with_detail(format!("no active {alg} key for signed userinfo"))
+    })?;
+    claims.insert("iss".into(), json!(issuer));
+    claims.insert("aud".into(), json!(client.client_id));
+    claims.remove("nonce");
+    jws::sign(key, None, &claims)
+        .map(UserinfoAnswer::Jwt)
+        .map_err(|e| {
+            OAuthError::new(
+                ErrorCode::ServerError,
+                "The server could not sign the answer.",
+            )
+            .with_detail(e.to_string())
+        })
+}
+
 pub async fn userinfo(
     store: &dyn Store,
     server: &OwnServer<'_>,
@@ -36,7 +96,7 @@ pub async fn userinfo(
     token: &str,
     how: Presentation<'_>,
     now: Timestamp,
-) -> Result<Map<String, Value>, OAuthError> {
+) -> Result<UserinfoClaims, OAuthError> {
     let claims = verified_access_token(server, token, now)
         .ok_or_else(|| invalid("not an access token of this server"))?;
     let bound = claims
@@ -134,5 +194,71 @@ pub async fn userinfo(
             out.entry(k).or_insert(v);
         }
     }
-    Ok(out)
+    let client_id = claims
+        .get("cid")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("no client"))?
+        .to_owned();
+    Ok(UserinfoClaims {
+        client_id,
+        claims: out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::verify::UnverifiedJws;
+    use crate::oauth::subject::Pairwise;
+
+    fn client(settings: serde_json::Value) -> OAuthClient {
+        let body = json!({"oauthClient": settings});
+        crate::apps::client_from_body(&Map::new(), body.as_object().unwrap(), "c1", None).unwrap()
+    }
+
+    fn found() -> UserinfoClaims {
+        UserinfoClaims {
+            client_id: "c1".into(),
+            claims: json!({"sub": "00u1", "email": "ada@example.com"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        }
+    }
+
+    #[test]
+    fn the_answer_takes_the_client_s_subject_and_signature() {
+        let plain = client(json!({"redirect_uris": ["https://a.example/cb"]}));
+        let none = |_| -> Option<&SigningKey> { panic!("no key for a JSON answer") };
+        assert_eq!(
+            answer(found(), &plain, None, "https://i", none).unwrap(),
+            UserinfoAnswer::Json(found().claims)
+        );
+        let p = Pairwise::new("a.example", [3u8; 32]);
+        let UserinfoAnswer::Json(c) = answer(found(), &plain, Some(&p), "https://i", none).unwrap()
+        else {
+            panic!("JSON expected");
+        };
+        assert_eq!(c["sub"], p.subject("00u1"));
+
+        let signed = client(json!({"redirect_uris": ["https://a.example/cb"],
+            "userinfo_signed_response_alg": "ES256"}));
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let UserinfoAnswer::Jwt(jwt) = answer(found(), &signed, None, "https://i", |alg| {
+            assert_eq!(alg, SigningAlg::ES256);
+            Some(&key)
+        })
+        .unwrap() else {
+            panic!("a JWT expected");
+        };
+        let jws = UnverifiedJws::parse(&jwt).unwrap();
+        jws.verify(std::slice::from_ref(key.public_jwk())).unwrap();
+        assert_eq!(jws.claims["iss"], "https://i");
+        assert_eq!(jws.claims["aud"], "c1");
+        assert_eq!(jws.claims["sub"], "00u1");
+        assert_eq!(jws.claims["email"], "ada@example.com");
+        // No key of that algorithm: temporarily unavailable, not a bad token.
+        let e = answer(found(), &signed, None, "https://i", |_| None).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TemporarilyUnavailable);
+    }
 }

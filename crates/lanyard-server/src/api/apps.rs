@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn app_target(a: &App) -> lanyard_core::syslog::Party {
+pub fn app_target(a: &App) -> lanyard_core::syslog::Party {
     lanyard_core::syslog::Party::new(&a.id, "AppInstance", &a.name, &a.label)
 }
 
@@ -211,6 +211,13 @@ fn client_causes(causes: Vec<String>) -> ApiError {
     ApiError::validation(field, causes)
 }
 
+/// A `sector_identifier_uri` must list the app's redirect URIs (OIDC Registration §5).
+async fn check_sector(client: &lanyard_core::model::OAuthClient) -> Result<(), ApiError> {
+    crate::oauth::registration::check_sector(client)
+        .await
+        .map_err(|e| ApiError::validation("sector_identifier_uri", vec![e.description]))
+}
+
 fn client_id_taken(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict(_) => ApiError::validation(
@@ -240,6 +247,7 @@ async fn create(
     let id = new_id(prefix::APP, now, state.random.as_ref());
     let client =
         client_from_body(&body.credentials, &body.settings, &id, None).map_err(client_causes)?;
+    check_sector(&client).await?;
     let activate = !matches!(q.activate.as_deref(), Some("false"));
     let app = App {
         id,
@@ -328,6 +336,7 @@ async fn replace(
         Some(&app.client),
     )
     .map_err(client_causes)?;
+    check_sector(&client).await?;
     if client.token_endpoint_auth_method.uses_secret()
         && !app.client.token_endpoint_auth_method.uses_secret()
         && state.store.client_secrets(&app.id).await?.is_empty()

@@ -67,15 +67,28 @@ pub async fn require_token(
             .with_detail("no SSWS token")
             .into_response();
     };
+    let principal = match principal(&state, presented).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return ApiError::invalid_token().into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+/// The caller a management API token stands for, if it is a valid one (its use recorded).
+pub async fn principal(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<ApiPrincipal>, lanyard_core::store::StoreError> {
     let now = state.clock.now();
     let record = match state
         .store
         .api_token_by_hash(&api_token::hash(presented))
-        .await
+        .await?
     {
-        Ok(Some(t)) if api_token::is_valid(&t, now) => t,
-        Ok(_) => return ApiError::invalid_token().into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Some(t) if api_token::is_valid(&t, now) => t,
+        _ => return Ok(None),
     };
     if state.token_touch.due(&record.id) {
         let store = state.store.clone();
@@ -86,12 +99,11 @@ pub async fn require_token(
             }
         });
     }
-    req.extensions_mut().insert(ApiPrincipal {
+    Ok(Some(ApiPrincipal {
         token_id: record.id,
         token_name: record.name,
         user_id: record.user_id,
-    });
-    next.run(req).await
+    }))
 }
 
 #[cfg(test)]

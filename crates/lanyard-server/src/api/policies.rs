@@ -170,6 +170,8 @@ fn record(
     policy: &SignOnPolicy,
     rule: Option<&PolicyRule>,
 ) {
+    // Every change is recorded here: this node's sign-ins see it from the next one.
+    state.signon.invalidate();
     let mut e = audit
         .event(state, event.0, event.1)
         .target(policy_target(policy));

@@ -18,9 +18,10 @@ use lanyard_core::oauth::authorize::{
     Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, validate,
 };
 use lanyard_core::oauth::grants::{self, GrantContext};
-use lanyard_core::oauth::id_token_hint::{hinted_subject, verify_id_token_hint};
+use lanyard_core::oauth::id_token_hint::verify_id_token_hint;
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::request_object::require_pushed;
+use lanyard_core::oauth::subject::ExpectedSubject;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
 use crate::api::error::ApiError;
@@ -226,7 +227,7 @@ async fn authorize(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let issuer = entry.server.issuer(&state.config.base_url);
+    let issuer = entry.issuer.clone();
     let outer = match params_of(method, uri, headers, body) {
         Ok(p) => p,
         Err(e) => return Ok(page(&e)),
@@ -285,7 +286,7 @@ async fn authorize(
     };
     // The user the client expects (an `id_token_hint`'s `sub`, or a `claims` request's `sub` value): a session
     // of anyone else does not count (OIDC Core §3.1.2.1, §5.5.1).
-    let expected = match expected_subject(entry, &issuer, &req) {
+    let expected = match expected_subject(state, entry, &issuer, &app, &req).await? {
         Ok(e) => e,
         Err(e) => return Ok(error_response(&to, &e, &issuer)),
     };
@@ -293,7 +294,7 @@ async fn authorize(
     let from_token = new_cookie.is_some();
     let session = session
         .filter(|s| from_token || fresh_enough(s, &req, now))
-        .filter(|s| expected.as_deref().is_none_or(|u| u == s.user_id));
+        .filter(|s| expected.as_ref().is_none_or(|e| e.names(&s.user_id)));
     let Some(session) = session else {
         if req.prompt_none() || req.session_token.is_some() {
             let e = OAuthError::new(
@@ -305,7 +306,10 @@ async fn authorize(
         // Prefill the page: the request's login_hint, else the login of the user the client expects.
         let hinted = match (&req.login_hint, &expected) {
             (Some(h), _) => Some(h.clone()),
-            (None, Some(id)) => state.store.user(id).await?.map(|u| u.login),
+            (None, Some(e)) => match e.user_id() {
+                Some(id) => state.store.user(id).await?.map(|u| u.login),
+                None => None,
+            },
             (None, None) => None,
         };
         return to_signin(state, entry, &back, hinted.as_deref()).await;
@@ -321,28 +325,39 @@ async fn authorize(
     Ok(r)
 }
 
-/// The user the client expects, from a verified `id_token_hint` or a `claims` request's `sub` value; a hint that
-/// is not one of this server's ID tokens is `invalid_request`.
-fn expected_subject(
+/// The user the client expects, from a verified `id_token_hint` or a `claims` request's `sub` value, in the form
+/// the client sees users (a pairwise client's `sub` names a user only through its sector, OIDC Core §8); a hint
+/// that is not one of this server's ID tokens is `invalid_request`.
+async fn expected_subject(
+    state: &AppState,
     entry: &Entry,
     issuer: &str,
+    app: &lanyard_core::model::App,
     req: &AuthorizationRequest,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Result<Option<ExpectedSubject>, OAuthError>, ApiError> {
     let hinted = match &req.id_token_hint {
-        Some(hint) => {
-            let claims = verify_id_token_hint(hint, issuer, super::client::public_keys(entry))?;
-            Some(hinted_subject(&claims).to_owned())
-        }
+        Some(hint) => match verify_id_token_hint(hint, issuer, super::client::public_keys(entry)) {
+            Ok(claims) => Some(claims),
+            Err(e) => return Ok(Err(e)),
+        },
         None => None,
     };
-    match (hinted, req.claimed_subject()) {
-        (Some(h), Some(c)) if h != c => Err(OAuthError::new(
+    let hinted = match hinted {
+        Some(claims) => Some(super::client::hinted_user(state, &claims, Some(app)).await?),
+        None => None,
+    };
+    let claimed = req.claimed_subject().map(|sub| ExpectedSubject {
+        sub: sub.to_owned(),
+        pairwise: super::client::pairwise(state, &app.client),
+    });
+    Ok(match (hinted, claimed) {
+        (Some(h), Some(c)) if h.sub != c.sub => Err(OAuthError::new(
             ErrorCode::InvalidRequest,
             "The 'id_token_hint' and the 'sub' claim requested name different users.",
         )),
         (Some(h), _) => Ok(Some(h)),
-        (None, c) => Ok(c.map(str::to_owned)),
-    }
+        (None, c) => Ok(c),
+    })
 }
 
 /// Whether an existing session satisfies `prompt=login` and `select_account` (never: the user signs in again, and
@@ -432,7 +447,7 @@ async fn issue(
         );
         return Ok(error_response(to, &e, issuer));
     }
-    let aud = super::client::audiences(state, entry);
+    let aud = entry.audiences.clone();
     let signer = match super::client::issuer_for(state, entry, issuer, &aud, &app.client) {
         Ok(i) => i,
         Err(e) => return Ok(error_response(to, &e, issuer)),
@@ -566,7 +581,7 @@ pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<Cons
         })
         .collect();
     Ok(Some(ConsentAsk {
-        issuer: entry.server.issuer(&state.config.base_url),
+        issuer: entry.issuer.clone(),
         auth_server_id: entry.server.id.clone(),
         app,
         to,

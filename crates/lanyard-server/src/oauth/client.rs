@@ -42,11 +42,11 @@ pub async fn authenticate(
     let presented = client_auth::presented(authorization, params)?;
     // Only a client assertion has an audience to check.
     let audiences = if matches!(presented, Presented::Assertion { .. }) {
-        let base = entry.server.endpoint_base(&state.config.base_url);
+        let base = &entry.endpoint_base;
         vec![
             format!("{base}/{endpoint}"),
             format!("{base}/token"),
-            entry.server.issuer(&state.config.base_url),
+            entry.issuer.clone(),
         ]
     } else {
         Vec::new()
@@ -60,15 +60,6 @@ pub async fn authenticate(
         state.clock.now(),
     )
     .await
-}
-
-/// The server's access tokens' audiences: a custom server's own; the org server's is the base URL.
-pub fn audiences(state: &AppState, entry: &Entry) -> Vec<String> {
-    if entry.server.audiences.is_empty() {
-        vec![state.config.base_url.clone()]
-    } else {
-        entry.server.audiences.clone()
-    }
 }
 
 /// The signing view of the server, for the core.
@@ -91,11 +82,13 @@ pub fn issuer<'a>(
         org_id: &state.config.org_id,
         access_token_key: key,
         id_token_key: key,
+        pairwise: None,
     })
 }
 
 /// The signing view of the server for one client: its ID tokens signed with the algorithm it registered
-/// (`id_token_signed_response_alg`), else the server's. Every server holds an active key per algorithm.
+/// (`id_token_signed_response_alg`), else the server's, with the `sub` of its subject type. Every server holds an
+/// active key per algorithm.
 pub fn issuer_for<'a>(
     state: &'a AppState,
     entry: &'a Entry,
@@ -116,10 +109,49 @@ pub fn issuer_for<'a>(
             ))
         })?;
     }
+    out.pairwise = pairwise(state, client);
     Ok(out)
+}
+
+/// The pairwise mapping of `client` (OIDC Core §8), if it registered `subject_type: pairwise`.
+pub fn pairwise(
+    state: &AppState,
+    client: &lanyard_core::model::OAuthClient,
+) -> Option<lanyard_core::oauth::subject::Pairwise> {
+    lanyard_core::oauth::subject::pairwise_for(client, || {
+        state
+            .master
+            .derive(lanyard_core::oauth::subject::PAIRWISE_KEY_LABEL)
+    })
 }
 
 /// Every public key the server publishes.
 pub fn public_keys(entry: &Entry) -> &[Jwk] {
     &entry.public_keys
+}
+
+/// The user a verified `id_token_hint` names, in the form of the client it was issued to (its `azp`/`aud`): a
+/// pairwise client's `sub` names a user only through that client's sector. `known` spares a read when the hint's
+/// client is the request's. `ExpectedSubject::names(user_id)` then tells whether a session's user is the one.
+pub async fn hinted_user(
+    state: &AppState,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    known: Option<&lanyard_core::model::App>,
+) -> Result<lanyard_core::oauth::subject::ExpectedSubject, lanyard_core::store::StoreError> {
+    use lanyard_core::oauth::id_token_hint::{hinted_client, hinted_subject};
+    let pairwise = match hinted_client(claims) {
+        Some(id) => match known.filter(|a| a.client.client_id == id) {
+            Some(app) => pairwise(state, &app.client),
+            None => state
+                .store
+                .app_by_client_id(id)
+                .await?
+                .and_then(|other| pairwise(state, &other.client)),
+        },
+        None => None,
+    };
+    Ok(lanyard_core::oauth::subject::ExpectedSubject {
+        sub: hinted_subject(claims).to_owned(),
+        pairwise,
+    })
 }

@@ -1,7 +1,8 @@
 //! The public keys of `private_key_jwt` clients: the app's registered `jwks`, or its `jwks_uri` fetched over HTTPS
 //! (http only for loopback addresses, as redirect URIs), with a 5 s timeout, at most 64 KiB, no redirects, and kept
-//! for 5 minutes per URI. A client that rotated its keys is fetched again at once when an assertion names a `kid`
-//! the cached set lacks (at most every 10 s per URI).
+//! for 5 minutes per URI. When an assertion names a `kid` the cached set lacks (a client that rotated its keys), the
+//! keys are fetched again at once — but such early fetches happen at most every 10 s per URI, so that assertions
+//! naming unknown keys cannot make Lanyard fetch a client's keys at speed.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -21,6 +22,8 @@ const MAX_BYTES: usize = 64 * 1024;
 struct Cached {
     fetched: Instant,
     keys: Vec<Jwk>,
+    /// When an unknown `kid` last made Lanyard fetch the keys again before their time.
+    forced: Option<Instant>,
 }
 
 static CACHE: LazyLock<Mutex<HashMap<String, Cached>>> = LazyLock::new(Default::default);
@@ -37,7 +40,9 @@ static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
 /// Registered keys, else the `jwks_uri`'s.
 pub struct AppKeys;
 
-async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
+/// A JSON document a client published (its JWK Set, its `sector_identifier_uri`): a GET with the limits above (5 s,
+/// 64 KiB, no redirects). Callers check the scheme when the URI is registered (https, or http on loopback).
+pub async fn fetch_json(uri: &str) -> Result<serde_json::Value, String> {
     let mut r = HTTP.get(uri).send().await.map_err(|e| e.to_string())?;
     if !r.status().is_success() {
         return Err(format!("status {}", r.status()));
@@ -46,11 +51,14 @@ async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
     while let Some(chunk) = r.chunk().await.map_err(|e| e.to_string())? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_BYTES {
-            return Err("the JWK Set is too large".into());
+            return Err("the document is too large".into());
         }
     }
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-    Ok(jwks_keys(&value))
+    serde_json::from_slice(&body).map_err(|_| "the document is not JSON".to_owned())
+}
+
+async fn fetch(uri: &str) -> Result<Vec<Jwk>, String> {
+    Ok(jwks_keys(&fetch_json(uri).await?))
 }
 
 #[async_trait]
@@ -62,19 +70,23 @@ impl ClientKeys for AppKeys {
         let Some(uri) = app.client.jwks_uri.as_deref() else {
             return Ok(Vec::new());
         };
-        let stale = {
+        let (stale, forced) = {
             let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
             match cache.get(uri) {
                 Some(c) => {
-                    let age = c.fetched.elapsed();
                     let lacks_kid = wanted_kid
                         .is_some_and(|k| !c.keys.iter().any(|j| j.kid.as_deref() == Some(k)));
-                    if age < TTL && !(lacks_kid && age >= REFETCH_AFTER) {
-                        return Ok(c.keys.clone());
+                    let may_force = c.forced.is_none_or(|f| f.elapsed() >= REFETCH_AFTER);
+                    if c.fetched.elapsed() < TTL {
+                        if !(lacks_kid && may_force) {
+                            return Ok(c.keys.clone());
+                        }
+                        (true, Some(Instant::now()))
+                    } else {
+                        (true, c.forced)
                     }
-                    true
                 }
-                None => false,
+                None => (false, None),
             }
         };
         match fetch(uri).await {
@@ -84,11 +96,16 @@ impl ClientKeys for AppKeys {
                     Cached {
                         fetched: Instant::now(),
                         keys: keys.clone(),
+                        forced,
                     },
                 );
                 Ok(keys)
             }
             Err(e) => {
+                // A failed forced fetch counts too.
+                if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get_mut(uri) {
+                    c.forced = forced;
+                }
                 tracing::warn!(client_id = %app.client.client_id, error = %e, stale, "cannot fetch the client's jwks_uri");
                 Err(failed(format!("jwks_uri unavailable: {e}")))
             }

@@ -43,7 +43,7 @@ async fn handle(
     let params = form(headers, body)?;
     let caller = authenticate(state, entry, "introspect", headers, &params).await?;
     let token = params.require("token")?;
-    let issuer = entry.server.issuer(&state.config.base_url);
+    let issuer = entry.issuer.clone();
     let keys = public_keys(entry);
     let own = OwnServer {
         id: &entry.server.id,

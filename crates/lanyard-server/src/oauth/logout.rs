@@ -83,7 +83,7 @@ async fn handle(
         tracing::info!(reason = r.description(), "logout request refused");
         Ok(logout::refused(state, r.description(), sign_out))
     };
-    let issuer = entry.server.issuer(&state.config.base_url);
+    let issuer = entry.issuer.clone();
     let hint = match req.id_token_hint.as_deref() {
         None => None,
         Some(t) => match verify_hint(t, &issuer, &entry.public_keys) {

@@ -12,6 +12,7 @@ pub mod introspect;
 pub mod keys;
 pub mod logout;
 pub mod par;
+pub mod registration;
 pub mod request_object;
 pub mod revoke;
 pub mod token;

@@ -278,23 +278,15 @@ mod tests {
         let name: reqwest::dns::Name = "localhost".parse().unwrap();
         assert!(PublicOnly.resolve(name).await.is_err());
         // A client without registered request_uris: the loopback server is never reached, whatever the name.
-        let client = lanyard_core::model::OAuthClient {
-            client_id: "c".into(),
-            application_type: lanyard_core::model::ApplicationType::Web,
-            token_endpoint_auth_method: lanyard_core::model::ClientAuthMethod::ClientSecretBasic,
-            pkce_required: true,
-            grant_types: vec![],
-            response_types: vec![],
-            redirect_uris: vec![],
-            post_logout_redirect_uris: vec![],
-            consent_method: "TRUSTED".into(),
-            jwks: None,
-            jwks_uri: None,
-            initiate_login_uri: None,
-            dpop_bound_access_tokens: false,
-            logout: Default::default(),
-            extra: serde_json::Map::new(),
-        };
+        let settings =
+            serde_json::json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"]}});
+        let client = lanyard_core::apps::client_from_body(
+            &serde_json::Map::new(),
+            settings.as_object().unwrap(),
+            "c1",
+            None,
+        )
+        .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         for uri in [

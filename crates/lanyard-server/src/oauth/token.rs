@@ -10,7 +10,7 @@ use lanyard_core::oauth::dpop::{self, Proof};
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
 
-use super::client::{audiences, authenticate, form, issuer_for, public_keys};
+use super::client::{authenticate, form, issuer_for, public_keys};
 use super::error::{OAuthErrorResponse, answer};
 use crate::api::error::ApiError;
 use crate::keyring::Entry;
@@ -76,11 +76,12 @@ pub async fn dpop_proof(
 }
 
 async fn token(state: &AppState, entry: &Entry, headers: &HeaderMap, body: &[u8]) -> Response {
-    let url = format!(
-        "{}/token",
-        entry.server.endpoint_base(&state.config.base_url)
-    );
-    let proof = match dpop_proof(state, headers, &url).await {
+    let proof = if !headers.contains_key("dpop") {
+        Ok(None)
+    } else {
+        dpop_proof(state, headers, &format!("{}/token", entry.endpoint_base)).await
+    };
+    let proof = match proof {
         Ok(p) => p,
         Err((e, nonce)) => {
             let mut r = OAuthErrorResponse(e).into_response();
@@ -101,8 +102,6 @@ async fn issue(
     let params = form(headers, body)?;
     let grant = grants::grant_type(&params)?;
     let app = authenticate(state, entry, "token", headers, &params).await?;
-    let iss = entry.server.issuer(&state.config.base_url);
-    let aud = audiences(state, entry);
     let keys = public_keys(entry);
     let ctx = GrantContext {
         store: state.store.as_ref(),
@@ -110,7 +109,13 @@ async fn issue(
         random: state.random.as_ref(),
         server: &entry.server,
         rules: &entry.rules,
-        issuer: issuer_for(state, entry, &iss, &aud, &app.app.client)?,
+        issuer: issuer_for(
+            state,
+            entry,
+            &entry.issuer,
+            &entry.audiences,
+            &app.app.client,
+        )?,
         public_keys: keys,
         dpop: proof,
     };

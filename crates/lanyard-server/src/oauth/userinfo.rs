@@ -1,16 +1,19 @@
 //! The userinfo endpoint (OIDC Core §5.3), GET and POST: the access token in the `Authorization` header (`Bearer`,
 //! or `DPoP` with a proof, RFC 9449 §7) or, for POST, in the form body. Failures answer 401 (or 403 for a token
-//! without `openid`) with a `WWW-Authenticate` challenge (RFC 6750 §3).
+//! without `openid`) with a `WWW-Authenticate` challenge (RFC 6750 §3). The answer is JSON, or a JWS
+//! (`application/jwt`) for a client that registered `userinfo_signed_response_alg`; `sub` is the client's pairwise
+//! value when it registered `subject_type: pairwise`.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lanyard_core::oauth::client_auth::ClientDirectory;
 use lanyard_core::oauth::dpop;
 use lanyard_core::oauth::introspection::OwnServer;
 use lanyard_core::oauth::params::Params;
-use lanyard_core::oauth::userinfo::{Presentation, userinfo};
+use lanyard_core::oauth::userinfo::{Presentation, UserinfoAnswer, answer, userinfo};
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
 use super::client::public_keys;
@@ -127,7 +130,7 @@ async fn handle(
     } else {
         None
     };
-    let issuer = entry.server.issuer(&state.config.base_url);
+    let issuer = entry.issuer.clone();
     let own = OwnServer {
         id: &entry.server.id,
         issuer: &issuer,
@@ -138,13 +141,40 @@ async fn handle(
         Some(j) => Presentation::Dpop { jkt: j },
         None => Presentation::Bearer,
     };
-    match userinfo(state.store.as_ref(), &own, &entry.rules, &token, how, now).await {
-        Ok(claims) => {
-            let mut r = Json(claims).into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let found = match userinfo(state.store.as_ref(), &own, &entry.rules, &token, how, now).await {
+        Ok(found) => found,
+        Err(e) => return challenge(scheme, &e),
+    };
+    // The client the token was issued to decides the answer's form; a token of a client since deleted is refused.
+    let client = match state.clients.client(&found.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return challenge(
+                scheme,
+                &OAuthError::new(ErrorCode::InvalidToken, "The access token is invalid.")
+                    .with_detail("the token's client no longer exists".to_owned()),
+            );
+        }
+        Err(e) => return challenge(scheme, &lanyard_core::oauth::grants::storage(e)),
+    };
+    let client = &client.app.client;
+    let pairwise = super::client::pairwise(state, client);
+    let body = answer(found, client, pairwise.as_ref(), &issuer, |alg| {
+        entry.signing_key(alg).map(|k| k.as_ref())
+    });
+    let mut r = match body {
+        Ok(UserinfoAnswer::Json(claims)) => Json(claims).into_response(),
+        Ok(UserinfoAnswer::Jwt(jwt)) => {
+            let mut r = jwt.into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwt"),
+            );
             r
         }
-        Err(e) => challenge(scheme, &e),
-    }
+        Err(e) => return challenge(scheme, &e),
+    };
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

@@ -56,12 +56,13 @@ async fn webauthn_js() -> Response {
     r
 }
 
-/// Scripts from this origin only (never inline), no framing, forms only to this origin.
+/// Scripts from this origin only (never inline), no framing, forms only to this origin, images from this origin
+/// (and an app's logo on its sign-in page).
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // A page may widen `img-src` for one origin (the sign-in page shows an app's registered logo); nothing else.
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

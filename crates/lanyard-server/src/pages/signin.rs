@@ -55,6 +55,80 @@ struct SigninPage<'a> {
     from_uri: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    /// The app the sign-in is for, when it registered a logo, a privacy policy or terms of service.
+    client: Option<&'a ClientBrand>,
+}
+
+/// What the sign-in page shows of the app a sign-in is for: its name, and the logo, privacy policy and terms of
+/// service it registered (`logo_uri`, `policy_uri`, `tos_uri`; https URLs, checked when the app was saved).
+pub struct ClientBrand {
+    pub name: String,
+    pub logo_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+}
+
+impl ClientBrand {
+    /// The origin of the logo, which the page's Content Security Policy then allows images from.
+    fn logo_origin(&self) -> Option<String> {
+        let logo = url::Url::parse(self.logo_uri.as_deref()?).ok()?;
+        matches!(logo.scheme(), "https" | "http").then(|| logo.origin().ascii_serialization())
+    }
+}
+
+/// The app of the authorization request a sign-in returns to (`fromURI`, a path of this origin or its full URL),
+/// if it is an active app that registered a logo, a policy or terms of service.
+async fn client_brand(state: &AppState, from_uri: &str) -> Option<ClientBrand> {
+    let path = from_uri
+        .strip_prefix(state.config.base_url.as_str())
+        .unwrap_or(from_uri);
+    let (path, query) = path.split_once('?')?;
+    let authorize = path == "/oauth2/v1/authorize"
+        || path
+            .strip_prefix("/oauth2/")
+            .and_then(|p| p.strip_suffix("/v1/authorize"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    if !authorize {
+        return None;
+    }
+    let params = lanyard_core::oauth::params::Params::parse(query.as_bytes()).ok()?;
+    let app = state
+        .store
+        .app_by_client_id(params.get("client_id")?)
+        .await
+        .ok()??;
+    if app.status != lanyard_core::model::LifecycleStatus::Active {
+        return None;
+    }
+    let url = |name: &str| {
+        app.client
+            .extra
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .filter(|u| lanyard_core::apps::check_https_url(u).is_ok())
+            .map(str::to_owned)
+    };
+    let brand = ClientBrand {
+        logo_uri: url("logo_uri"),
+        policy_uri: url("policy_uri"),
+        tos_uri: url("tos_uri"),
+        name: app.label,
+    };
+    (brand.logo_uri.is_some() || brand.policy_uri.is_some() || brand.tos_uri.is_some())
+        .then_some(brand)
+}
+
+/// The sign-in page, allowing images from the app's logo origin when there is one.
+fn signin_html(status: StatusCode, page: &SigninPage<'_>) -> Response {
+    let mut r = html(status, page.render());
+    if let Some(origin) = page.client.and_then(ClientBrand::logo_origin)
+        && let Ok(csp) = HeaderValue::from_str(&format!(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: {origin}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ))
+    {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    r
 }
 
 #[derive(Template)]
@@ -183,14 +257,17 @@ async fn show(
 ) -> Response {
     let (csrf, cookie) = csrf_token(&state, &headers);
     let org = state.org_name();
+    let from_uri = q.from_uri.as_deref().unwrap_or("");
+    let brand = client_brand(&state, from_uri).await;
     let page = SigninPage {
         org: &org,
         csrf: &csrf,
-        from_uri: q.from_uri.as_deref().unwrap_or(""),
+        from_uri,
         username: q.login_hint.as_deref().unwrap_or(""),
         error: None,
+        client: brand.as_ref(),
     };
-    with_cookie(html(StatusCode::OK, page.render()), cookie)
+    with_cookie(signin_html(StatusCode::OK, &page), cookie)
 }
 
 /// Signs the browser in: a session, its cookie, and a redirect to where it was going.
@@ -215,6 +292,7 @@ async fn signed_in(
             from_uri,
             username: &user.login,
             error: Some("Unable to sign in."),
+            client: None,
         };
         return Ok(html(StatusCode::UNAUTHORIZED, page.render()));
     }
@@ -260,6 +338,7 @@ async fn submit(
     }
     let client = client(peer, &headers);
     let org = state.org_name();
+    let brand = client_brand(&state, &form.from_uri).await;
     let retry = |error: &str, status: StatusCode| {
         let page = SigninPage {
             org: &org,
@@ -267,8 +346,9 @@ async fn submit(
             from_uri: &form.from_uri,
             username: &form.username,
             error: Some(error),
+            client: brand.as_ref(),
         };
-        html(status, page.render())
+        signin_html(status, &page)
     };
     let outcome =
         signin_flow::primary(&state, &client, form.username.trim(), &form.password).await?;

@@ -77,6 +77,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     server_config.signin_rate_limit_per_minute = config.signin_rate_limit;
     server_config.key_rotation_interval = config.key_rotation_interval;
     server_config.max_body_bytes = config.max_body_bytes;
+    server_config.registration = config.registration;
+    if config.registration == lanyard_server::config::Registration::Open {
+        tracing::warn!(
+            "open dynamic client registration: anyone may register OAuth clients at /oauth2/v1/clients"
+        );
+    }
     server_config.key_maintenance_every = config
         .key_check_interval
         .to_std()
@@ -202,6 +208,11 @@ fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig, email: 
     println!("  org discovery:    {base}/.well-known/openid-configuration");
     println!("  default server:   {base}/oauth2/default/.well-known/openid-configuration");
     println!("  management API:   {base}/api/v1/  (Authorization: SSWS <token>)");
+    let who = match config.registration {
+        lanyard_server::config::Registration::Open => "open to anyone",
+        lanyard_server::config::Registration::Token => "with an API token",
+    };
+    println!("  registration:     {base}/oauth2/v1/clients  ({who})");
     println!("  email:            {email}");
     println!("  get an API token: lanyard api-token create --name admin {data}");
 }

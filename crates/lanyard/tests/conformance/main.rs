@@ -20,7 +20,7 @@ mod flows;
 mod backchannel_logout;
 mod basic;
 mod config;
-mod dynamic_request_uri;
+mod dynamic;
 mod form_post;
 mod frontchannel_logout;
 mod hybrid;

@@ -1,0 +1,386 @@
+//! Dynamic client registration at `/oauth2/v1/clients`, Okta's path, for the whole org (every server's discovery
+//! points there): `POST` registers a client (RFC 7591) — with a management API token (`SSWS`, or the same token as a
+//! `Bearer` initial access token), or by anyone when the operator opened registration (`--registration open`);
+//! `GET`, `PUT` and `DELETE` on the `registration_client_uri` read, replace and delete it with its registration
+//! access token (RFC 7592). Each read and update answers a new registration access token and retires the previous
+//! one (RFC 7592 §2.1, §2.2: only the token's hash is kept, so it cannot be shown again).
+//!
+//! A registered client is an app of the Apps API (`lanyard_core::oauth::registration` maps the metadata and the app
+//! core validates it), assigned to the `Everyone` group so that users can sign in to it: a client nobody may use
+//! would be of no use to the party that registered it. Administrators may change its assignments, like any app's.
+//! A `sector_identifier_uri` is fetched and must list every redirect URI (OIDC Registration §5).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use lanyard_core::apps::{mint_secret, secret_matches};
+use lanyard_core::id::{new_id, prefix};
+use lanyard_core::model::group::everyone_id;
+use lanyard_core::model::{App, AppGroup, ClientSecret, LifecycleStatus, OAuthClient};
+use lanyard_core::oauth::registration::{
+    self as core, RegistrationError, check_sector_document, client_information, new_registration,
+    token_matches,
+};
+use lanyard_core::syslog::Party;
+use serde_json::Value;
+
+use crate::api::apps::app_target;
+use crate::api::error::ApiError;
+use crate::config::Registration;
+use crate::state::AppState;
+use crate::syslog::Audit;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/oauth2/v1/clients", post(register))
+        .route(
+            "/oauth2/v1/clients/{client_id}",
+            axum::routing::get(read).put(update).delete(remove),
+        )
+        // Counted like management API calls: per credential, else per client IP.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::api::rate_limit::middleware,
+        ))
+}
+
+/// A JSON answer that is never cached (it may hold secrets).
+fn json(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r
+}
+
+fn refused(e: &RegistrationError) -> Response {
+    tracing::info!(error = e.error, detail = %e.description, "client registration refused");
+    json(StatusCode::BAD_REQUEST, &e.to_json())
+}
+
+/// 401 with the Bearer challenge (RFC 6750 §3), for a missing or wrong token.
+fn unauthorized(error: Option<&str>) -> Response {
+    let (challenge, body) = match error {
+        Some(e) => (
+            format!("Bearer realm=\"lanyard\", error=\"{e}\""),
+            serde_json::json!({"error": e, "error_description": "The access token is invalid."}),
+        ),
+        None => (
+            "Bearer realm=\"lanyard\"".to_owned(),
+            serde_json::json!({"error": "invalid_token", "error_description": "An access token is required."}),
+        ),
+    };
+    let mut r = json(StatusCode::UNAUTHORIZED, &body);
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+        .then(|| v[7..].trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn audit(actor: Party, peer: std::net::SocketAddr, headers: &HeaderMap) -> Audit {
+    Audit {
+        actor,
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+    }
+}
+
+/// The client metadata of a request body: a JSON object sent as `application/json`.
+fn metadata(headers: &HeaderMap, body: &[u8]) -> Result<Value, RegistrationError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(RegistrationError::metadata(
+            "the client metadata must be sent as application/json",
+        ));
+    }
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| RegistrationError::metadata("the client metadata is not valid JSON"))?;
+    if !v.is_object() {
+        return Err(RegistrationError::metadata(
+            "the client metadata must be a JSON object",
+        ));
+    }
+    Ok(v)
+}
+
+/// Fetches a client's `sector_identifier_uri`, if it has one, and checks that it lists every redirect URI.
+pub async fn check_sector(client: &OAuthClient) -> Result<(), RegistrationError> {
+    let Some(uri) = client.sector_identifier_uri() else {
+        return Ok(());
+    };
+    let doc = super::client_keys::fetch_json(uri).await.map_err(|e| {
+        RegistrationError::metadata(format!("sector_identifier_uri: cannot be fetched ({e})"))
+    })?;
+    check_sector_document(&doc, &client.redirect_uris)
+}
+
+/// Who registers: a management API token's holder, or anyone when registration is open.
+async fn registrant(state: &AppState, headers: &HeaderMap) -> Result<Party, Response> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| crate::api::auth::ssws_token(v).or_else(|| bearer(headers)));
+    let principal = match presented {
+        Some(token) => crate::api::auth::principal(state, token)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?,
+        None => None,
+    };
+    match (principal, state.config.registration) {
+        (Some(p), _) => Ok(Party::new(
+            &p.token_id,
+            "SystemPrincipal",
+            format!("api-token:{}", p.token_name),
+            &p.token_name,
+        )),
+        (None, Registration::Open) => Ok(Party::new(
+            "anonymous",
+            "SystemPrincipal",
+            "dynamic-registration",
+            "Open dynamic client registration",
+        )),
+        (None, Registration::Token) => Err(unauthorized(presented.map(|_| "invalid_token"))),
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = match registrant(&state, &headers).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let metadata = match metadata(&headers, &body) {
+        Ok(m) => m,
+        Err(e) => return Ok(refused(&e)),
+    };
+    let now = state.clock.now();
+    let id = new_id(prefix::APP, now, state.random.as_ref());
+    let (label, mut client) = match core::client(&metadata, &id, None) {
+        Ok(c) => c,
+        Err(e) => return Ok(refused(&e)),
+    };
+    if let Err(e) = check_sector(&client).await {
+        return Ok(refused(&e));
+    }
+    let (token, registration) = new_registration(state.random.as_ref());
+    client.registration = Some(registration);
+    let app = App {
+        id,
+        name: "oidc_client".into(),
+        label,
+        status: LifecycleStatus::Active,
+        sign_on_mode: "OPENID_CONNECT".into(),
+        client,
+        created: now,
+        last_updated: now,
+    };
+    let minted = app
+        .client
+        .token_endpoint_auth_method
+        .uses_secret()
+        .then(|| mint_secret(state.random.as_ref()));
+    let stored = minted.as_ref().map(|m| ClientSecret {
+        id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
+        app_id: app.id.clone(),
+        hash: m.hash,
+        prefix: m.prefix.clone(),
+        status: LifecycleStatus::Active,
+        created: now,
+        last_updated: now,
+    });
+    state.store.insert_app(&app, stored.as_ref()).await?;
+    let everyone = AppGroup {
+        app_id: app.id.clone(),
+        group_id: everyone_id(),
+        priority: 0,
+        last_updated: now,
+    };
+    if let Err(e) = state.store.put_app_group(&everyone).await {
+        // No half-made client: one nobody may use would only confuse the registrant.
+        let _ = state.store.delete_app(&app.id).await;
+        return Err(e.into());
+    }
+    tracing::info!(app = %app.id, client_id = %app.client.client_id, "client registered");
+    let a = audit(actor, peer, &headers);
+    let e = a.event(&state, "application.lifecycle.create", "Add application");
+    state.syslog.record(e.target(app_target(&app)));
+    let info = client_information(
+        &app,
+        minted.as_ref().map(|m| m.value.as_str()),
+        &token.value,
+        &state.config.base_url,
+    );
+    Ok(json(StatusCode::CREATED, &info))
+}
+
+/// The app of `client_id` if the request carries its registration access token; else the 401 to answer (the
+/// same whether the client is unknown or the token wrong, RFC 7592 §2.1).
+async fn registered(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_id: &str,
+) -> Result<Result<App, Response>, ApiError> {
+    let Some(token) = bearer(headers) else {
+        return Ok(Err(unauthorized(None)));
+    };
+    match state.store.app_by_client_id(client_id).await? {
+        Some(app) if token_matches(&app.client, token) => Ok(Ok(app)),
+        _ => Ok(Err(unauthorized(Some("invalid_token")))),
+    }
+}
+
+/// Stores `app` with a new registration access token; the token.
+async fn save_with_new_token(state: &AppState, app: &mut App) -> Result<String, ApiError> {
+    let (token, registration) = new_registration(state.random.as_ref());
+    app.client.registration = Some(registration);
+    app.last_updated = state.clock.now();
+    if !state.store.update_app(app).await? {
+        return Err(ApiError::not_found(&app.id, "AppInstance"));
+    }
+    state.clients.invalidate(&app.client.client_id);
+    Ok(token.value)
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut app = match registered(&state, &headers, &client_id).await? {
+        Ok(app) => app,
+        Err(r) => return Ok(r),
+    };
+    let token = save_with_new_token(&state, &mut app).await?;
+    let info = client_information(&app, None, &token, &state.config.base_url);
+    Ok(json(StatusCode::OK, &info))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut app = match registered(&state, &headers, &client_id).await? {
+        Ok(app) => app,
+        Err(r) => return Ok(r),
+    };
+    let metadata = match metadata(&headers, &body) {
+        Ok(m) => m,
+        Err(e) => return Ok(refused(&e)),
+    };
+    // RFC 7592 §2.2: the request names the client, and a secret it sends must be its own.
+    if metadata.get("client_id").and_then(Value::as_str) != Some(app.client.client_id.as_str()) {
+        return Ok(refused(&RegistrationError::metadata(
+            "client_id: must be the client's own",
+        )));
+    }
+    let secrets = state.store.client_secrets(&app.id).await?;
+    if let Some(s) = metadata.get("client_secret").filter(|v| !v.is_null())
+        && !s.as_str().is_some_and(|s| secret_matches(s, &secrets))
+    {
+        return Ok(refused(&RegistrationError::metadata(
+            "client_secret: is not the client's secret",
+        )));
+    }
+    let (label, client) = match core::client(&metadata, &app.client.client_id, Some(&app.client)) {
+        Ok(c) => c,
+        Err(e) => return Ok(refused(&e)),
+    };
+    if let Err(e) = check_sector(&client).await {
+        return Ok(refused(&e));
+    }
+    // A client that now authenticates with a secret and has none gets one.
+    let now = state.clock.now();
+    let minted = (client.token_endpoint_auth_method.uses_secret() && secrets.is_empty())
+        .then(|| mint_secret(state.random.as_ref()));
+    if let Some(m) = &minted {
+        state
+            .store
+            .insert_client_secret(&ClientSecret {
+                id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
+                app_id: app.id.clone(),
+                hash: m.hash,
+                prefix: m.prefix.clone(),
+                status: LifecycleStatus::Active,
+                created: now,
+                last_updated: now,
+            })
+            .await?;
+    }
+    app.label = label;
+    app.client = client;
+    let token = save_with_new_token(&state, &mut app).await?;
+    let a = audit(
+        Party::new(
+            &app.id,
+            "PublicClientApp",
+            &app.client.client_id,
+            &app.label,
+        ),
+        peer,
+        &headers,
+    );
+    let e = a.event(&state, "application.lifecycle.update", "Update application");
+    state.syslog.record(e.target(app_target(&app)));
+    let info = client_information(
+        &app,
+        minted.as_ref().map(|m| m.value.as_str()),
+        &token,
+        &state.config.base_url,
+    );
+    Ok(json(StatusCode::OK, &info))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let app = match registered(&state, &headers, &client_id).await? {
+        Ok(app) => app,
+        Err(r) => return Ok(r),
+    };
+    state.store.delete_app(&app.id).await?;
+    state.clients.invalidate(&app.client.client_id);
+    tracing::info!(app = %app.id, client_id = %app.client.client_id, "registered client deleted");
+    let a = audit(
+        Party::new(
+            &app.id,
+            "PublicClientApp",
+            &app.client.client_id,
+            &app.label,
+        ),
+        peer,
+        &headers,
+    );
+    let e = a.event(&state, "application.lifecycle.delete", "Delete application");
+    state.syslog.record(e.target(app_target(&app)));
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
