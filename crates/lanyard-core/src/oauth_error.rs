@@ -34,6 +34,8 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     InvalidClientMetadata,
     InvalidTarget,
+    /// OpenID Connect Unmet Authentication Requirements 1.0 (registered with OpenID).
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
@@ -69,6 +71,7 @@ impl ErrorCode {
             InvalidRedirectUri => "invalid_redirect_uri",
             InvalidClientMetadata => "invalid_client_metadata",
             InvalidTarget => "invalid_target",
+            UnmetAuthenticationRequirements => "unmet_authentication_requirements",
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use lanyard_core::model::{App, EndedSession, SessionApp};
 use lanyard_core::oauth::logout::mint_logout_token;
+use lanyard_core::oauth::subject::subject_for;
 use lanyard_core::syslog::{LogEvent, Party};
 
 use crate::state::AppState;
@@ -109,7 +110,11 @@ async fn attempt_once(
         state.clock.now(),
         state.random.as_ref(),
         &signed_in.client_id,
-        &ended.user_id,
+        // `sub` as in the app's ID tokens: its pairwise value when it registered pairwise subjects.
+        &subject_for(
+            crate::oauth::client::pairwise(state, client).as_ref(),
+            &ended.user_id,
+        ),
         &ended.id,
     )
     .map_err(|e| Fatal(e.description.clone()))?;

@@ -1,5 +1,6 @@
 //! SSO sessions over HTTP: the `sid` cookie (HttpOnly, SameSite=Lax, Secure when the base URL is https), creating a
-//! session from a one-time session token, finding the live session of a request.
+//! session from a one-time session token, finding the live session of a request, and a session's step-up (its
+//! `amr` grows by the factor proved; its cookie is replaced, as after any change of privilege).
 
 use axum::http::{HeaderMap, HeaderValue};
 use lanyard_core::id::random_base62_into;
@@ -96,6 +97,28 @@ pub async fn from_session_token(
     start(state, &t.user_id, amr, ip, user_agent)
         .await
         .map(Some)
+}
+
+/// Records a step-up of `session` (a second factor proved in it): `methods` join its `amr` (with `mfa`), in the
+/// database (every node sees it), under a new cookie value, returned; `None` when the session ended or another
+/// step-up replaced its cookie meanwhile. The session keeps its id (`sid`), its apps and its `auth_time`.
+pub async fn elevate(
+    state: &AppState,
+    session: &Session,
+    methods: &[&str],
+) -> Result<Option<String>, ApiError> {
+    let mut amr = session.amr.clone();
+    for m in methods.iter().chain(&["mfa"]) {
+        if !amr.iter().any(|a| a == m) {
+            amr.push((*m).to_owned());
+        }
+    }
+    let secret = signin::mint(state.random.as_ref());
+    let done = state
+        .store
+        .elevate_session(&session.id, &session.token_hash, &secret.hash, &amr)
+        .await?;
+    Ok(done.then_some(secret.value))
 }
 
 /// The live session of a request (its idle clock restarted), if it has one.

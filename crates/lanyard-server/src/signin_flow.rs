@@ -3,6 +3,10 @@
 //! factor when the policy requires one the user lacks, the expired-password step, and the one-time tokens that
 //! carry a sign-in between steps (state tokens live in the database, so any node can continue a sign-in). Every
 //! attempt is in the system log; unknown users, wrong passwords and sign-ins a policy denies look alike.
+//!
+//! Also the step-up of a session: the MFA step again, for a user already signed in whose session a client asks
+//! more of (`acr_values`), with a state token of its own step ([`STEP_UP`]) that names the session — the Authn
+//! API's MFA endpoints do not take it, and it upgrades only that session ([`crate::session::elevate`]).
 
 use lanyard_core::clock::Timestamp;
 use lanyard_core::mfa::totp::TotpSecret;
@@ -353,7 +357,7 @@ pub async fn after_password(
                 &user,
                 TokenKind::StateToken,
                 state.signin_policy.state_token_ttl,
-                json!({ "step": "mfa" }),
+                json!({ "step": MFA_STEP }),
             )
             .await?;
             Ok(Primary::MfaRequired {
@@ -592,6 +596,69 @@ pub async fn state_token(
     Ok(state.store.user(&token.user_id).await?.map(|u| (token, u)))
 }
 
+/// The state token step of a sign-in's MFA.
+pub const MFA_STEP: &str = "mfa";
+/// The state token step of a session's step-up; its data names the session (`sessionId`).
+pub const STEP_UP: &str = "step_up";
+
+/// Whose MFA step a state token carries.
+pub enum MfaOf {
+    /// A sign-in's: success starts a session.
+    SignIn,
+    /// A session's step-up: success upgrades that session.
+    StepUp { session_id: String },
+}
+
+impl MfaOf {
+    fn step(&self) -> &'static str {
+        match self {
+            MfaOf::SignIn => MFA_STEP,
+            MfaOf::StepUp { .. } => STEP_UP,
+        }
+    }
+}
+
+/// The MFA step a live state token carries (a sign-in's or a step-up's), and its user.
+pub async fn mfa_of(state: &AppState, presented: &str) -> Result<Option<(MfaOf, User)>, ApiError> {
+    if let Some((_, user)) = state_token(state, presented, MFA_STEP).await? {
+        return Ok(Some((MfaOf::SignIn, user)));
+    }
+    Ok(state_token(state, presented, STEP_UP)
+        .await?
+        .and_then(|(token, user)| {
+            let session_id = token.data["sessionId"].as_str()?.to_owned();
+            Some((MfaOf::StepUp { session_id }, user))
+        }))
+}
+
+/// Whether a user has a second factor a step-up can verify: an active TOTP factor, or an active passkey when
+/// WebAuthn is configured.
+pub async fn can_step_up(state: &AppState, user_id: &str) -> Result<bool, ApiError> {
+    let factors = state.store.factors(user_id).await?;
+    Ok(factors.iter().any(|f| {
+        f.status == FactorStatus::Active
+            && (f.factor_type == FactorType::Totp
+                || (state.webauthn.is_some() && crate::webauthn::is_active_webauthn(f)))
+    }))
+}
+
+/// Starts the step-up of session `session_id` for its user: a state token for the MFA step.
+pub async fn begin_step_up(
+    state: &AppState,
+    user: &User,
+    session_id: &str,
+) -> Result<Secret, ApiError> {
+    let (secret, _) = issue(
+        state,
+        user,
+        TokenKind::StateToken,
+        state.signin_policy.state_token_ttl,
+        json!({ "step": STEP_UP, "sessionId": session_id }),
+    )
+    .await?;
+    Ok(secret)
+}
+
 /// The outcome of a second factor.
 pub enum Mfa {
     Success(User),
@@ -638,8 +705,20 @@ pub async fn webauthn_mfa(
     scope: &str,
     answer: Option<(Option<&str>, Assertion<'_>)>,
 ) -> Result<WebAuthnStep, ApiError> {
+    webauthn_mfa_of(state, client, &MfaOf::SignIn, presented, scope, answer).await
+}
+
+/// [`webauthn_mfa`] for the MFA step `of` (a sign-in's or a step-up's).
+pub async fn webauthn_mfa_of(
+    state: &AppState,
+    client: &Client,
+    of: &MfaOf,
+    presented: &str,
+    scope: &str,
+    answer: Option<(Option<&str>, Assertion<'_>)>,
+) -> Result<WebAuthnStep, ApiError> {
     let now = state.clock.now();
-    let Some((token, user)) = state_token(state, presented, "mfa").await? else {
+    let Some((token, user)) = state_token(state, presented, of.step()).await? else {
         return Ok(WebAuthnStep::Done(Mfa::InvalidState));
     };
     let mut challenged = None;
@@ -702,8 +781,28 @@ pub async fn verify_mfa(
     factor_id: &str,
     passcode: &str,
 ) -> Result<Mfa, ApiError> {
+    verify_mfa_of(
+        state,
+        client,
+        &MfaOf::SignIn,
+        presented,
+        factor_id,
+        passcode,
+    )
+    .await
+}
+
+/// [`verify_mfa`] for the MFA step `of` (a sign-in's or a step-up's).
+pub async fn verify_mfa_of(
+    state: &AppState,
+    client: &Client,
+    of: &MfaOf,
+    presented: &str,
+    factor_id: &str,
+    passcode: &str,
+) -> Result<Mfa, ApiError> {
     let now = state.clock.now();
-    let Some((token, user)) = state_token(state, presented, "mfa").await? else {
+    let Some((token, user)) = state_token(state, presented, of.step()).await? else {
         return Ok(Mfa::InvalidState);
     };
     let factor = state

@@ -861,6 +861,24 @@ macro_rules! sql_store {
                     Ok(())
                 }
 
+                async fn elevate_session(
+                    &self,
+                    id: &str,
+                    old_hash: &[u8; 32],
+                    new_hash: &[u8; 32],
+                    amr: &[String],
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query("UPDATE sessions SET token_hash = $3, amr = $4 WHERE id = $1 AND token_hash = $2")
+                        .bind(id)
+                        .bind(&old_hash[..])
+                        .bind(&new_hash[..])
+                        .bind(to_json(&amr)?)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
                 async fn delete_session(&self, id: &str) -> StoreResult<bool> {
                     let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
                     Ok(done.rows_affected() == 1)

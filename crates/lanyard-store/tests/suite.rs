@@ -44,6 +44,7 @@ suite!(
     system_log_filters_order_and_pages_the_same_everywhere,
     sessions_round_trip_by_hash_and_id,
     sessions_touch_moves_last_seen_forward_only,
+    sessions_are_elevated_only_under_the_cookie_they_had,
     sessions_are_deleted_one_by_user_and_when_expired,
     one_time_tokens_are_consumed_once_and_only_while_valid,
     one_time_tokens_are_replaced_by_concurrent_writers_without_errors,
@@ -1460,6 +1461,62 @@ async fn sessions_touch_moves_last_seen_forward_only(store: Arc<dyn Store>) {
         "a late, older touch does not move it back"
     );
     store.touch_session("102nope", at(60)).await.unwrap();
+}
+
+async fn sessions_are_elevated_only_under_the_cookie_they_had(store: Arc<dyn Store>) {
+    let [ada] = <[User; 1]>::try_from(users(&store, &[1]).await).unwrap();
+    let s = Session {
+        amr: vec!["pwd".into()],
+        ..session(1, &ada.id, 100)
+    };
+    let other = session(2, &ada.id, 100);
+    store.insert_session(&s).await.unwrap();
+    store.insert_session(&other).await.unwrap();
+    let mfa: Vec<String> = ["pwd", "otp", "mfa"].map(String::from).to_vec();
+
+    assert!(
+        !store
+            .elevate_session(&s.id, &[9; 32], &[5; 32], &mfa)
+            .await
+            .unwrap(),
+        "not under another cookie"
+    );
+    assert!(
+        !store
+            .elevate_session("102nope", &[1; 32], &[5; 32], &mfa)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.session(&s.id).await.unwrap().unwrap(), s);
+    assert!(
+        store
+            .elevate_session(&s.id, &[1; 32], &[5; 32], &mfa)
+            .await
+            .unwrap()
+    );
+    let up = Session {
+        token_hash: [5; 32],
+        amr: mfa.clone(),
+        ..s.clone()
+    };
+    assert_eq!(store.session(&s.id).await.unwrap().unwrap(), up);
+    assert_eq!(store.session_by_hash(&[5; 32]).await.unwrap().unwrap(), up);
+    assert!(
+        store.session_by_hash(&[1; 32]).await.unwrap().is_none(),
+        "the old cookie is gone"
+    );
+    assert!(
+        !store
+            .elevate_session(&s.id, &[1; 32], &[6; 32], &mfa)
+            .await
+            .unwrap(),
+        "a second step-up under the old cookie loses"
+    );
+    assert_eq!(
+        store.session(&other.id).await.unwrap().unwrap(),
+        other,
+        "only that session"
+    );
 }
 
 async fn sessions_are_deleted_one_by_user_and_when_expired(store: Arc<dyn Store>) {

@@ -710,3 +710,59 @@ async fn a_device_approved_in_a_session_hears_when_it_ends() {
     assert_eq!(lt["aud"], tv.as_str());
     assert_eq!(lt["sid"], sid);
 }
+
+#[tokio::test]
+async fn a_pairwise_app_s_hint_is_trusted_and_its_logout_token_names_the_pairwise_sub() {
+    let env = Env::start();
+    let ada = env.create_user("ada@example.com").await;
+    let bob = env.create_user("bob@example.com").await;
+    let listener = Listener::start().await;
+    let app = rp(
+        &env,
+        json!({"backchannel_logout_uri": listener.url("/bcl"), "subject_type": "pairwise"}),
+        &[&ada, &bob],
+    )
+    .await;
+    let mut b = Browser::default();
+    let t = sign_in(&env, &mut b, "org", &app, "ada@example.com").await;
+    let id_token = t["id_token"].as_str().unwrap();
+    let sub = claims(id_token)["sub"].as_str().unwrap().to_owned();
+    assert_ne!(sub, ada, "a pairwise sub");
+
+    // Bob's pairwise hint in Ada's browser is not her session: she is asked.
+    let mut bob_b = Browser::default();
+    let bob_t = sign_in(&env, &mut bob_b, "org", &app, "bob@example.com").await;
+    let ask = logout(
+        &env,
+        &mut b,
+        "org",
+        &[("id_token_hint", bob_t["id_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    assert!(ask.body.contains("id=\"logout-confirm\""));
+    assert!(signed_in(&env, &mut b).await);
+
+    // Her own: trusted, no confirmation, back to the app.
+    let out = logout(
+        &env,
+        &mut b,
+        "org",
+        &[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", POST_LOGOUT),
+            ("state", "s3"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status, 302, "{}", out.body);
+    assert_eq!(
+        out.location.as_deref(),
+        Some(format!("{POST_LOGOUT}?state=s3").as_str())
+    );
+    assert!(!signed_in(&env, &mut b).await);
+    let got = listener.wait_for("/bcl", 1, 15).await;
+    let lt = logout_token(&env, "org", &got[0]).await;
+    assert_eq!(lt["sub"], sub.as_str(), "the sub of the app's ID tokens");
+    assert_eq!(lt["sid"], claims(id_token)["sid"]);
+}

@@ -1,7 +1,12 @@
 //! Authentication context classes (OIDC Core §2 `acr`, §3.1.2.1 `acr_values`) in Okta's `urn:okta:loa:…` form:
 //! which class a sign-in satisfied, from its `amr`. A request's `acr_values` (or an `acr` claim request) names the
 //! classes the client prefers; the ID token names the first of them the sign-in satisfied, else the strongest class
-//! it satisfied. Lanyard does not step a session up to satisfy a class it does not: the client reads `acr`.
+//! it satisfied.
+//!
+//! A request whose known classes the session satisfies none of is a step-up ([`requirement`]): a second factor
+//! the user proves in the session, which then satisfies `urn:okta:loa:2fa:any`. Classes Lanyard does not know are
+//! ignored (`acr_values` is a voluntary request, OIDC Core §3.1.2.1), unless an essential `acr` claim request
+//! names only such classes: that cannot be met (§5.5.1.1).
 
 /// Any single factor.
 pub const LOA_1FA_ANY: &str = "urn:okta:loa:1fa:any";
@@ -25,6 +30,36 @@ pub fn satisfies(class: &str, amr: &[String]) -> bool {
         LOA_1FA_PWD => amr.iter().any(|a| a == "pwd"),
         LOA_2FA_ANY => two_factors(amr),
         _ => false,
+    }
+}
+
+/// What a request's classes ask of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// The session satisfies one of the classes asked, or nothing enforceable was asked.
+    Met,
+    /// Only a second factor would satisfy a class asked.
+    StepUp,
+    /// An essential `acr` request no sign-in here can meet (OIDC Core §5.5.1.1: a failed authentication).
+    Unmet,
+}
+
+/// What `wanted` (the request's classes in order; `essential` when from an essential `acr` claim request) asks of
+/// a session signed in with `amr`.
+pub fn requirement(wanted: &[&str], essential: bool, amr: &[String]) -> Requirement {
+    let known: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| SUPPORTED.contains(w))
+        .collect();
+    if known.iter().any(|k| satisfies(k, amr)) {
+        Requirement::Met
+    } else if known.contains(&LOA_2FA_ANY) {
+        Requirement::StepUp
+    } else if essential && !wanted.is_empty() {
+        Requirement::Unmet
+    } else {
+        Requirement::Met
     }
 }
 
@@ -64,5 +99,28 @@ mod tests {
         assert_eq!(acr_for(&pwd, &["1", "2"]), LOA_1FA_PWD);
         assert_eq!(acr_for(&pwd, &[LOA_2FA_ANY]), LOA_1FA_PWD);
         assert!(!satisfies(LOA_1FA_ANY, &[]));
+    }
+
+    #[test]
+    fn only_known_classes_none_of_which_the_session_satisfies_ask_for_a_step_up() {
+        let pwd = amr(&["pwd"]);
+        let mfa = amr(&["pwd", "otp", "mfa"]);
+        use Requirement::*;
+        assert_eq!(requirement(&[], false, &pwd), Met);
+        assert_eq!(requirement(&[LOA_2FA_ANY], false, &pwd), StepUp);
+        assert_eq!(requirement(&[LOA_2FA_ANY], true, &pwd), StepUp);
+        assert_eq!(requirement(&["1", LOA_2FA_ANY], false, &pwd), StepUp);
+        assert_eq!(requirement(&[LOA_2FA_ANY], false, &mfa), Met);
+        assert_eq!(
+            requirement(&[LOA_2FA_ANY], false, &amr(&["pwd", "hwk"])),
+            Met
+        );
+        // One class the session satisfies is enough.
+        assert_eq!(requirement(&[LOA_2FA_ANY, LOA_1FA_PWD], false, &pwd), Met);
+        // Unknown classes are voluntary, unless essential.
+        assert_eq!(requirement(&["1", "2"], false, &pwd), Met);
+        assert_eq!(requirement(&["1", "2"], true, &pwd), Unmet);
+        assert_eq!(requirement(&[LOA_1FA_PWD], true, &amr(&["hwk"])), Unmet);
+        assert_eq!(requirement(&[LOA_1FA_PWD], false, &amr(&["hwk"])), Met);
     }
 }

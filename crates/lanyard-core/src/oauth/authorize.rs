@@ -264,6 +264,17 @@ impl AuthorizationRequest {
             _ => self.acr_values.iter().map(String::as_str).collect(),
         }
     }
+
+    /// What the classes the client asks for ([`Self::wanted_acr`]) ask of a session signed in with `amr`: an
+    /// `acr` claim request counts as essential when it says so; `acr_values` never is.
+    pub fn acr_requirement(&self, amr: &[String]) -> crate::oauth::acr::Requirement {
+        let essential = self
+            .claims
+            .as_ref()
+            .and_then(|c| c.id_token.get("acr"))
+            .is_some_and(|acr| acr.essential && !acr.wanted().is_empty());
+        crate::oauth::acr::requirement(&self.wanted_acr(), essential, amr)
+    }
 }
 
 fn bad(code: ErrorCode, d: impl Into<String>) -> OAuthError {
@@ -829,6 +840,34 @@ mod tests {
         assert!(req.prompt_sign_in() && !req.prompt_none());
         let plain = v("acr_values=urn:okta:loa:1fa:pwd").unwrap();
         assert_eq!(plain.wanted_acr(), vec!["urn:okta:loa:1fa:pwd"]);
+        // What the classes ask of a password session: unknown acr_values are voluntary, an essential acr claim
+        // request of unknown classes cannot be met, a 2fa class is a step-up.
+        use crate::oauth::acr::Requirement;
+        let pwd = vec!["pwd".to_owned()];
+        let asks = |q: &str| v(q).unwrap().acr_requirement(&pwd);
+        assert_eq!(asks("acr_values=1%202"), Requirement::Met);
+        assert_eq!(asks("acr_values=urn:okta:loa:2fa:any"), Requirement::StepUp);
+        let claim = |c: &str| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("claims", c)
+                .finish()
+        };
+        assert_eq!(
+            asks(&claim(
+                r#"{"id_token":{"acr":{"essential":true,"values":["1"]}}}"#
+            )),
+            Requirement::Unmet
+        );
+        assert_eq!(
+            asks(&claim(r#"{"id_token":{"acr":{"values":["1"]}}}"#)),
+            Requirement::Met
+        );
+        assert_eq!(
+            asks(&claim(
+                r#"{"id_token":{"acr":{"essential":true,"value":"urn:okta:loa:2fa:any"}}}"#
+            )),
+            Requirement::StepUp
+        );
         assert_eq!(plain.claimed_subject(), None);
         assert!(!plain.prompt_sign_in());
         assert_eq!(

@@ -3,7 +3,8 @@
 //! Front-Channel Logout 1.0 (the URI loaded in an iframe).
 //!
 //! A request is trusted when its `id_token_hint` is an ID token this server signed (expired ones included, as the
-//! specification allows) for the user of the browser's session and that session. A trusted request ends the
+//! specification allows) for the user of the browser's session (its `sub` read in the form of the app it was issued
+//! to: a pairwise app's value, [`Hint::pairwise`]) and that session. A trusted request ends the
 //! session at once; any other request that would end a session is first confirmed by the user. The browser goes
 //! back to a `post_logout_redirect_uri` only when it exactly matches one the app registered, the app being named by
 //! the hint (or by `client_id`, which must then agree with the hint) — and never when the request is refused.
@@ -17,6 +18,7 @@ use crate::crypto::jws;
 use crate::crypto::verify::UnverifiedJws;
 use crate::model::App;
 use crate::oauth::params::Params;
+use crate::oauth::subject::{ExpectedSubject, Pairwise};
 use crate::oauth::tokens::Issuer;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::{Random, b64url};
@@ -114,6 +116,21 @@ pub struct Hint {
     pub client_id: String,
     /// The session it was issued in.
     pub sid: Option<String>,
+    /// The pairwise mapping of the app it was issued to, when that app registered `subject_type: pairwise`: `sub`
+    /// is then that app's pairwise value (OIDC Core §8). [`verify_hint`] leaves it `None`; the caller, who holds the
+    /// key, sets it once it has the app ([`Hint::names`]).
+    pub pairwise: Option<Pairwise>,
+}
+
+impl Hint {
+    /// Whether the hint's `sub` is `user_id`'s, in the form of the app it was issued to.
+    pub fn names(&self, user_id: &str) -> bool {
+        ExpectedSubject {
+            sub: self.sub.clone(),
+            pairwise: self.pairwise.clone(),
+        }
+        .names(user_id)
+    }
 }
 
 /// Verifies an `id_token_hint`: signed by one of `keys` (the server's published keys, so a rotation does not break
@@ -151,6 +168,7 @@ pub fn verify_hint(token: &str, issuer: &str, keys: &[Jwk]) -> Result<Hint, Refu
         sub: sub.to_owned(),
         client_id,
         sid: c.get("sid").and_then(Value::as_str).map(str::to_owned),
+        pairwise: None,
     })
 }
 
@@ -209,7 +227,7 @@ pub fn decide(
         return Ok(Decision::SignOut { redirect });
     };
     let belongs = hint.is_some_and(|h| {
-        h.sub == s.user_id
+        h.names(s.user_id)
             && h.sid.as_deref().is_none_or(|sid| sid == s.session_id)
             && req
                 .logout_hint
@@ -347,7 +365,8 @@ mod tests {
             Hint {
                 sub: "00u1".into(),
                 client_id: "0oa1".into(),
-                sid: Some("102s".into())
+                sid: Some("102s".into()),
+                pairwise: None,
             }
         );
         let several = json!({"iss": ISS, "sub": "00u1", "aud": ["api", "0oa1"], "azp": "0oa1"});
@@ -406,6 +425,7 @@ mod tests {
             sub: "00u1".into(),
             client_id: "0oa1".into(),
             sid: None,
+            pairwise: None,
         };
         let req = |c: Option<&str>| LogoutRequest {
             client_id: c.map(str::to_owned),
@@ -430,6 +450,7 @@ mod tests {
             sub: "00u1".into(),
             client_id: "0oa1".into(),
             sid: Some("102s".into()),
+            pairwise: None,
         };
         let req = LogoutRequest {
             post_logout_redirect_uri: Some("https://rp.example/out?x=1".into()),
@@ -476,6 +497,7 @@ mod tests {
             sub: "00u1".into(),
             client_id: "0oa1".into(),
             sid: None,
+            pairwise: None,
         };
         for uri in [
             "https://rp.example/out",
@@ -508,6 +530,7 @@ mod tests {
             sub: "00u1".into(),
             client_id: "0oa1".into(),
             sid: Some("102s".into()),
+            pairwise: None,
         };
         let other_user = Hint {
             sub: "00u2".into(),
@@ -573,6 +596,43 @@ mod tests {
             decide(&none, None, None, None, false),
             Ok(Decision::SignOut { redirect: None })
         );
+    }
+
+    #[test]
+    fn a_pairwise_app_s_hint_names_the_session_s_user_by_its_pairwise_sub() {
+        let p = Pairwise::new("rp.example", [3u8; 32]);
+        let pairwise = Hint {
+            sub: p.subject("00u1"),
+            client_id: "0oa1".into(),
+            sid: Some("102s".into()),
+            pairwise: Some(p.clone()),
+        };
+        let none = LogoutRequest::default();
+        assert_eq!(
+            decide(&none, Some(&pairwise), Some(&app()), Some(current()), false),
+            Ok(Decision::SignOut { redirect: None })
+        );
+        // The same value read as a public sub, or another user's pairwise sub: not the session's user.
+        let unmapped = Hint {
+            pairwise: None,
+            ..pairwise.clone()
+        };
+        let other = Hint {
+            sub: p.subject("00u2"),
+            ..pairwise.clone()
+        };
+        for hint in [&unmapped, &other] {
+            assert_eq!(
+                decide(&none, Some(hint), Some(&app()), Some(current()), false),
+                Ok(Decision::Confirm)
+            );
+        }
+        // A public sub under a pairwise mapping names no one.
+        let raw = Hint {
+            sub: "00u1".into(),
+            ..pairwise
+        };
+        assert!(!raw.names("00u1"));
     }
 
     #[test]

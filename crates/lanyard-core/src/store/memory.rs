@@ -626,6 +626,26 @@ impl SessionStore for MemoryStore {
         }
         Ok(())
     }
+    async fn elevate_session(
+        &self,
+        id: &str,
+        old_hash: &[u8; 32],
+        new_hash: &[u8; 32],
+        amr: &[String],
+    ) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.sessions.values().any(|x| &x.token_hash == new_hash) {
+            return Err(StoreError::Conflict("session".into()));
+        }
+        match s.sessions.get_mut(id) {
+            Some(x) if &x.token_hash == old_hash => {
+                x.token_hash = *new_hash;
+                x.amr = amr.to_vec();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
     async fn delete_session(&self, id: &str) -> StoreResult<bool> {
         let mut s = self.state();
         let gone = s.sessions.remove(id).is_some();

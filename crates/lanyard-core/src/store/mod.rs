@@ -221,6 +221,16 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Records use (the idle clock restarts).
     async fn touch_session(&self, id: &str, at: Timestamp) -> StoreResult<()>;
+    /// A step-up (a second factor proved in session `id`): the session's `amr` becomes `amr` and its cookie's hash
+    /// `new_hash`, only while its cookie hashes to `old_hash` — of two concurrent step-ups one wins. False,
+    /// changing nothing, when the session is gone or its cookie changed.
+    async fn elevate_session(
+        &self,
+        id: &str,
+        old_hash: &[u8; 32],
+        new_hash: &[u8; 32],
+        amr: &[String],
+    ) -> StoreResult<bool>;
     async fn delete_session(&self, id: &str) -> StoreResult<bool>;
     /// Ends every session of a user; returns how many.
     async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64>;

@@ -1,6 +1,7 @@
 //! The authorization endpoint, GET and POST (`/oauth2/v1/authorize`, `/oauth2/{id}/v1/authorize`): parse, let the
 //! core validate, find the browser's session (or make one from the Authn API's `sessionToken`), send it to the
-//! sign-in page when it has none, check the user may use the app, and answer with what the response type asks
+//! sign-in page when it has none (or to the MFA step when `acr_values` ask more of it than it has: a step-up),
+//! check the user may use the app, and answer with what the response type asks
 //! (a code, tokens, an ID token: `lanyard_core::oauth::authorization_response`) in the query, the fragment or a
 //! self-submitting form — `iss` on every response (RFC 9207). An unknown client or redirect URI gets an error
 //! page, never a redirect.
@@ -13,6 +14,7 @@ use axum::extract::{ConnectInfo, OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_core::model::{GrantType, Session, UserStatus};
+use lanyard_core::oauth::acr::Requirement;
 use lanyard_core::oauth::authorization_response;
 use lanyard_core::oauth::authorize::{
     Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, validate,
@@ -447,6 +449,9 @@ async fn issue(
         );
         return Ok(error_response(to, &e, issuer));
     }
+    if let Some(r) = step_up(state, issuer, req, to, session, back).await? {
+        return Ok(r);
+    }
     let aud = entry.audiences.clone();
     let signer = match super::client::issuer_for(state, entry, issuer, &aud, &app.client) {
         Ok(i) => i,
@@ -517,6 +522,53 @@ async fn issue(
     let mut pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     pairs.push(("iss", issuer));
     Ok(respond(to, &pairs))
+}
+
+/// When the classes the client asks for (`acr_values`, an `acr` claim request) ask more of the session than it
+/// has: the answer instead of tokens. A second factor is a step-up — the MFA step for the signed-in user, then back
+/// to this request — unless `prompt=none` (`interaction_required`, OIDC Core §3.1.2.6). A user without a factor to
+/// verify, or an essential `acr` request no sign-in here can meet, is `unmet_authentication_requirements` (OpenID
+/// Connect Unmet Authentication Requirements 1.0): no factor is enrolled on the strength of a session alone.
+async fn step_up(
+    state: &AppState,
+    issuer: &str,
+    req: &AuthorizationRequest,
+    to: &ReturnTo,
+    session: &Session,
+    back: &Back<'_>,
+) -> Result<Option<Response>, ApiError> {
+    let unmet = || {
+        let e = OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "The authentication the client asked for cannot be met.",
+        );
+        Ok(Some(error_response(to, &e, issuer)))
+    };
+    match req.acr_requirement(&session.amr) {
+        Requirement::Met => Ok(None),
+        Requirement::Unmet => unmet(),
+        Requirement::StepUp => {
+            if !crate::signin_flow::can_step_up(state, &session.user_id).await? {
+                return unmet();
+            }
+            if req.prompt_none() {
+                let e = OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "The client specified not to prompt, but the user must verify a second factor.",
+                );
+                return Ok(Some(error_response(to, &e, issuer)));
+            }
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("fromURI", &back.path(&[]));
+            let mut r = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("/signin/step-up?{}", q.finish())) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(Some(r))
+        }
+    }
 }
 
 /// What the consent page asks: the app, where the answer goes, and the scopes that need consent.

@@ -102,6 +102,14 @@ async fn handle(
             None => return refuse(Refusal::UnknownClient),
         },
     };
+    // A pairwise app's hint names its user by that app's pairwise `sub` (the app is the hint's: `client_of`).
+    let hint = hint.map(|h| match &app {
+        Some(a) if a.client.client_id == h.client_id => lanyard_core::oauth::logout::Hint {
+            pairwise: super::client::pairwise(state, &a.client),
+            ..h
+        },
+        _ => h,
+    });
     let user = match &session {
         Some(s) => state.store.user(&s.user_id).await?,
         None => None,

@@ -1,8 +1,9 @@
 //! The hosted sign-in: `/signin` (username and password), `/signin/verify` (a TOTP code), `/signin/enroll` (a TOTP
 //! factor the sign-on policy requires, set up during the sign-in: the shared secret, its otpauth URI and an inline
-//! SVG QR code, then a code), `/signin/change-password` (an expired password), and `/app` (where a signed-in user
-//! lands without a destination). It is where an
-//! authorization request sends a browser without a session, and `fromURI` brings it back (same origin only).
+//! SVG QR code, then a code), `/signin/change-password` (an expired password), `/signin/step-up` (the MFA step for
+//! the signed-in user, when an authorization request asks more of the session than it has: `acr_values`), and
+//! `/app` (where a signed-in user lands without a destination). It is where an authorization request sends a
+//! browser without a session, and `fromURI` brings it back (same origin only).
 
 use std::net::SocketAddr;
 
@@ -22,7 +23,9 @@ use serde::Deserialize;
 use super::{csrf_ok, csrf_token, html};
 use crate::api::error::ApiError;
 use crate::login::same_origin;
-use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
+use crate::signin_flow::{
+    self, Change, Client, Enroll, Enrolment, Mfa, MfaOf, Primary, WebAuthnStep,
+};
 use crate::state::AppState;
 use crate::syslog::user_target;
 use crate::webauthn::RegistrationFailure;
@@ -32,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(show).post(submit))
         .route("/login/login.htm", get(show))
         .route("/signin/verify", axum::routing::post(verify))
+        .route("/signin/step-up", get(step_up))
         .route("/signin/enroll", axum::routing::post(enroll))
         .route(
             "/signin/change-password",
@@ -550,25 +554,42 @@ async fn verify(
         return Ok(expired_form(&state));
     }
     let client = client(peer, &headers);
-    match signin_flow::verify_mfa(
+    let Some((of, _)) = signin_flow::mfa_of(&state, &form.state_token).await? else {
+        return Ok(expired_form(&state));
+    };
+    match signin_flow::verify_mfa_of(
         &state,
         &client,
+        &of,
         &form.state_token,
         &form.factor_id,
         &form.pass_code,
     )
     .await?
     {
-        Mfa::Success(user) => {
-            signed_in(
-                &state,
-                &client,
-                &user,
-                &["pwd", "otp", "mfa"],
-                &form.from_uri,
-            )
-            .await
-        }
+        Mfa::Success(user) => match of {
+            MfaOf::SignIn => {
+                signed_in(
+                    &state,
+                    &client,
+                    &user,
+                    &["pwd", "otp", "mfa"],
+                    &form.from_uri,
+                )
+                .await
+            }
+            MfaOf::StepUp { session_id } => {
+                stepped_up(
+                    &state,
+                    &headers,
+                    &session_id,
+                    &user,
+                    &["otp"],
+                    &form.from_uri,
+                )
+                .await
+            }
+        },
         Mfa::WrongCode | Mfa::NoChallenge => {
             mfa_page(
                 &state,
@@ -585,6 +606,94 @@ async fn verify(
         }
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
     }
+}
+
+#[derive(Deserialize, Default)]
+struct StepUpQuery {
+    #[serde(rename = "fromURI")]
+    from_uri: Option<String>,
+}
+
+/// `/signin/step-up`: the MFA step for the browser's signed-in user, no password asked (an authorization request
+/// sends the browser here when its `acr_values` ask for a second factor the session has not seen); then back to
+/// `fromURI` with the session upgraded. Without a session, the sign-in page (and back).
+async fn step_up(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<StepUpQuery>,
+) -> Result<Response, ApiError> {
+    let from_uri = q.from_uri.unwrap_or_default();
+    let session = crate::session::current(&state, &headers).await?;
+    let user = match &session {
+        Some(s) => state
+            .store
+            .user(&s.user_id)
+            .await?
+            .filter(|u| u.status == lanyard_core::model::UserStatus::Active),
+        None => None,
+    };
+    let (Some(session), Some(user)) = (session, user) else {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("fromURI", &from_uri);
+        let mut r = StatusCode::SEE_OTHER.into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("/signin?{}", query.finish())) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return Ok(r);
+    };
+    if !signin_flow::can_step_up(&state, &user.id).await? {
+        let org = state.org_name();
+        let page = MessagePage {
+            org: &org,
+            title: "A second factor is needed",
+            message: "This application asks you to verify it's you with a second factor, and you have none set up. Contact your administrator.",
+            link: None,
+        };
+        return Ok(html(StatusCode::FORBIDDEN, page.render()));
+    }
+    let token = signin_flow::begin_step_up(&state, &user, &session.id).await?;
+    let (csrf, cookie) = csrf_token(&state, &headers);
+    let client = client(peer, &headers);
+    let form = MfaForm {
+        csrf: &csrf,
+        from_uri: &from_uri,
+        state_token: &token.value,
+    };
+    Ok(with_cookie(
+        mfa_page(&state, &client, form, None, StatusCode::OK).await?,
+        cookie,
+    ))
+}
+
+/// A step-up verified: the browser's session — the one the step-up began in, of the same user — records the
+/// factor (`methods`, with `mfa`) under a new cookie, and the browser goes on to `fromURI`.
+async fn stepped_up(
+    state: &AppState,
+    headers: &HeaderMap,
+    session_id: &str,
+    user: &User,
+    methods: &[&str],
+    from_uri: &str,
+) -> Result<Response, ApiError> {
+    let session = crate::session::current(state, headers)
+        .await?
+        .filter(|s| s.id == session_id && s.user_id == user.id);
+    let Some(session) = session else {
+        return Ok(expired_form(state));
+    };
+    let Some(cookie) = crate::session::elevate(state, &session, methods).await? else {
+        return Ok(expired_form(state));
+    };
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(to) = HeaderValue::from_str(&destination(state, from_uri)) {
+        r.headers_mut().insert(header::LOCATION, to);
+    }
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::session::set_cookie(state, &cookie),
+    );
+    Ok(r)
 }
 
 /// The fields every MFA form carries.
@@ -604,7 +713,7 @@ async fn mfa_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let Some((_, user)) = signin_flow::state_token(state, form.state_token, "mfa").await? else {
+    let Some((of, user)) = signin_flow::mfa_of(state, form.state_token).await? else {
         return Ok(expired_form(state));
     };
     let factors = state.store.factors(&user.id).await?;
@@ -615,7 +724,7 @@ async fn mfa_page(
     if state.webauthn.is_some()
         && factors.iter().any(crate::webauthn::is_active_webauthn)
         && let WebAuthnStep::Challenge { options, .. } =
-            signin_flow::webauthn_mfa(state, client, form.state_token, "*", None).await?
+            signin_flow::webauthn_mfa_of(state, client, &of, form.state_token, "*", None).await?
     {
         passkey_options = Some(options.to_string());
     }
@@ -684,25 +793,42 @@ async fn verify_webauthn(
         signature: &form.signature_data,
         user_handle: Some(form.user_handle.as_str()),
     };
-    let step = signin_flow::webauthn_mfa(
+    let Some((of, _)) = signin_flow::mfa_of(&state, &form.state_token).await? else {
+        return Ok(expired_form(&state));
+    };
+    let step = signin_flow::webauthn_mfa_of(
         &state,
         &client,
+        &of,
         &form.state_token,
         "*",
         Some((Some(form.credential_id.as_str()), assertion)),
     )
     .await?;
     match step {
-        WebAuthnStep::Done(Mfa::Success(user)) => {
-            signed_in(
-                &state,
-                &client,
-                &user,
-                &["pwd", "hwk", "mfa"],
-                &form.from_uri,
-            )
-            .await
-        }
+        WebAuthnStep::Done(Mfa::Success(user)) => match of {
+            MfaOf::SignIn => {
+                signed_in(
+                    &state,
+                    &client,
+                    &user,
+                    &["pwd", "hwk", "mfa"],
+                    &form.from_uri,
+                )
+                .await
+            }
+            MfaOf::StepUp { session_id } => {
+                stepped_up(
+                    &state,
+                    &headers,
+                    &session_id,
+                    &user,
+                    &["hwk"],
+                    &form.from_uri,
+                )
+                .await
+            }
+        },
         WebAuthnStep::Done(Mfa::WrongCode | Mfa::NoChallenge) => {
             mfa_page(
                 &state,
