@@ -754,3 +754,64 @@ async fn concurrent_challenges_for_one_sign_in_never_fail_the_server() {
     assert_eq!(body["status"], "SUCCESS");
     assert!(last.is_some());
 }
+
+#[tokio::test]
+async fn only_a_fresh_sign_in_with_the_user_s_factor_may_add_a_passkey() {
+    use common::browser::{Browser, hidden};
+    let env = Env::start_with(&["--base-url", BASE]);
+    let uid = env.create_user("hal@example.com").await;
+    let mut b = Browser::default();
+    let form = b.get(&env.s.url("/signin")).await;
+    let csrf = hidden(&form.body, "csrf");
+    let signed = b
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &csrf),
+                ("username", "hal@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+
+    // Just signed in with a password and no factor yet: the page offers to add a passkey.
+    let page = b.get(&env.s.url("/app/security")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("data-webauthn=\"create\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"sign-in-again\""));
+    let csrf = hidden(&page.body, "csrf");
+
+    // A factor appears (here through the API): this password-only session may no longer add one.
+    let mut key = authenticator();
+    register(&env, &uid, &mut key).await;
+    let page = b.get(&env.s.url("/app/security")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"sign-in-again\""), "{}", page.body);
+    assert!(!page.body.contains("data-webauthn=\"create\""));
+    let refused = b
+        .post(
+            &env.s.url("/app/security/passkeys"),
+            &[
+                ("csrf", &csrf),
+                ("handle", "x"),
+                ("attestation", "{}"),
+                ("clientData", "{}"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("sign in again first"));
+    let (_, factors) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}/factors"), None)
+        .await;
+    assert_eq!(
+        factors.as_array().unwrap().len(),
+        1,
+        "nothing added: {factors}"
+    );
+}

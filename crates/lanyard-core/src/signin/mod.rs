@@ -120,11 +120,61 @@ pub fn session_alive(
     now < expires_at && now < last_seen + policy.session_idle
 }
 
+/// How recent a sign-in must be for its session to add a factor: a stolen or forgotten session cookie alone must
+/// not be enough to create a second factor for its holder.
+pub const FACTOR_ENROLMENT_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Whether a session may add a factor (a passkey from the user's security page): it was signed in within
+/// [`FACTOR_ENROLMENT_WINDOW`], and — when the user already has an active factor — with it (`mfa` in its `amr`, a
+/// sign-in or a step-up that asked for it). Otherwise the user signs in again first.
+pub fn may_enrol_factor(
+    signed_in: Timestamp,
+    amr: &[String],
+    has_active_factor: bool,
+    now: Timestamp,
+) -> bool {
+    let recent = now - signed_in <= FACTOR_ENROLMENT_WINDOW;
+    let strong = !has_active_factor || amr.iter().any(|m| m == "mfa");
+    recent && strong
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::random::SystemRandom;
     use chrono::Utc;
+
+    #[test]
+    fn only_recent_sign_ins_add_factors_and_with_a_factor_once_there_is_one() {
+        let t = Utc::now();
+        let pwd = vec!["pwd".to_owned()];
+        let mfa = vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()];
+        assert!(may_enrol_factor(
+            t,
+            &pwd,
+            false,
+            t + chrono::Duration::minutes(9)
+        ));
+        assert!(!may_enrol_factor(
+            t,
+            &pwd,
+            false,
+            t + chrono::Duration::minutes(11)
+        ));
+        assert!(!may_enrol_factor(
+            t,
+            &mfa,
+            true,
+            t + chrono::Duration::minutes(11)
+        ));
+        assert!(!may_enrol_factor(t, &pwd, true, t));
+        assert!(may_enrol_factor(
+            t,
+            &mfa,
+            true,
+            t + chrono::Duration::minutes(1)
+        ));
+    }
 
     #[test]
     fn secrets_are_random_and_stored_as_hashes() {

@@ -178,6 +178,8 @@ struct SecurityPage<'a> {
     handle: &'a str,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    /// Why the session may not add a passkey now (then there is no form, and a link to sign in again).
+    sign_in_again: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -956,6 +958,32 @@ async fn signed_in_user(
     }))
 }
 
+/// Whether the browser's session may add a passkey now ([`lanyard_core::signin::may_enrol_factor`]).
+async fn may_add_passkey(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+) -> Result<bool, ApiError> {
+    let Some(session) = crate::session::current(state, headers).await? else {
+        return Ok(false);
+    };
+    let has_factor = state
+        .store
+        .factors(&user.id)
+        .await?
+        .iter()
+        .any(|f| f.status == lanyard_core::model::FactorStatus::Active);
+    Ok(lanyard_core::signin::may_enrol_factor(
+        session.created,
+        &session.amr,
+        has_factor,
+        state.clock.now(),
+    ))
+}
+
+/// What the security page says instead of the passkey form when the session may not add one.
+const SIGN_IN_AGAIN: &str = "To add a passkey, sign in again first: a passkey can only be added within 10 minutes of signing in, and with your existing second step if you have one.";
+
 #[derive(Deserialize, Default)]
 struct SecurityQuery {
     added: Option<String>,
@@ -973,8 +1001,9 @@ async fn security(
     };
     let (csrf, cookie) = csrf_token(&state, &headers);
     let notice = q.added.is_some().then_some("Passkey added.");
+    let may_add = may_add_passkey(&state, &headers, &user).await?;
     Ok(with_cookie(
-        security_page(&state, &user, &csrf, notice, None, StatusCode::OK).await?,
+        security_page(&state, &user, &csrf, notice, None, may_add, StatusCode::OK).await?,
         cookie,
     ))
 }
@@ -985,6 +1014,7 @@ async fn security_page(
     csrf: &str,
     notice: Option<&str>,
     error: Option<&str>,
+    may_add: bool,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let passkeys = crate::webauthn::passkeys(state, &user.id)
@@ -997,7 +1027,7 @@ async fn security_page(
             )
         })
         .collect();
-    let (options, handle) = if state.webauthn.is_some() {
+    let (options, handle) = if state.webauthn.is_some() && may_add {
         let (options, handle) = crate::webauthn::begin_registration(state, user, None).await?;
         (Some(options.to_string()), handle.value)
     } else {
@@ -1013,6 +1043,7 @@ async fn security_page(
         handle: &handle,
         notice,
         error,
+        sign_in_again: (state.webauthn.is_some() && !may_add).then_some(SIGN_IN_AGAIN),
     };
     Ok(html(status, page.render()))
 }
@@ -1043,6 +1074,18 @@ async fn add_passkey(
         Ok(u) => u,
         Err(redirect) => return Ok(redirect),
     };
+    if !may_add_passkey(&state, &headers, &user).await? {
+        return security_page(
+            &state,
+            &user,
+            &form.csrf,
+            None,
+            Some(SIGN_IN_AGAIN),
+            false,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
     let again = |error| {
         security_page(
             &state,
@@ -1050,6 +1093,7 @@ async fn add_passkey(
             &form.csrf,
             None,
             Some(error),
+            true,
             StatusCode::BAD_REQUEST,
         )
     };
