@@ -7,12 +7,14 @@
 pub(crate) const BATCH: i64 = 5_000;
 
 /// One batch of each kind, in [`lanyard_core::store::SweepCounts`] order (`$1`: the cutoff in milliseconds, `$2`:
-/// [`BATCH`]). Grants go a day late ([`lanyard_core::store::GRANT_AFTERLIFE`]) and before the expired refresh
-/// tokens, which mostly go with them (`ON DELETE CASCADE`).
+/// [`BATCH`]). Grants go a day late ([`lanyard_core::store::GRANT_AFTERLIFE`]) with their refresh tokens (`ON DELETE
+/// CASCADE`); before that only a grant's unrotated expired token goes: rotated ones stay with their grant, so presenting
+/// one, however old, is still recognised as a replay and revokes the family.
 pub(crate) const SWEEPS: [&str; 9] = [
     "DELETE FROM auth_codes WHERE hash IN (SELECT hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at < $1 LIMIT $2)",
-    "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+    "DELETE FROM refresh_tokens WHERE hash IN \
+     (SELECT hash FROM refresh_tokens WHERE rotated_at IS NULL AND expires_at < $1 LIMIT $2)",
     "DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM used_jtis WHERE key IN (SELECT key FROM used_jtis WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM device_codes WHERE hash IN (SELECT hash FROM device_codes WHERE expires_at < $1 LIMIT $2)",

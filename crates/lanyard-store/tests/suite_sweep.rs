@@ -156,6 +156,18 @@ async fn only_expired_records_are_swept(store: Arc<dyn Store>) {
         .insert_grant(&grant("oaglive2", 10_000), Some(&refresh(2, 500)))
         .await
         .unwrap();
+    // A rotated token is kept, expired or not, while its grant lives: presenting it again is a replay.
+    store
+        .insert_grant(&grant("oaglive3", 10_000), Some(&refresh(5, 50)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .rotate_refresh_token(&[5; 32], &refresh(6, 500), at(0))
+            .await
+            .unwrap(),
+        RefreshRotation::Rotated(_)
+    ));
     // A grant that ended long ago goes with its refresh token.
     store
         .insert_grant(&grant("oagold", LONG_AGO), Some(&refresh(3, LONG_AGO)))
@@ -226,6 +238,13 @@ async fn only_expired_records_are_swept(store: Arc<dyn Store>) {
     assert!(store.refresh_token_grant(&[1; 32]).await.unwrap().is_none());
     assert!(store.refresh_token_grant(&[2; 32]).await.unwrap().is_some());
     assert!(store.refresh_token_grant(&[3; 32]).await.unwrap().is_none());
+    assert!(matches!(
+        store
+            .rotate_refresh_token(&[5; 32], &refresh(7, 500), at(200))
+            .await
+            .unwrap(),
+        RefreshRotation::Replayed(_)
+    ));
     assert!(!store.access_token_revoked("AT.old", None).await.unwrap());
     assert!(store.access_token_revoked("AT.new", None).await.unwrap());
     assert!(store.record_jti("assertion:c:old", at(500)).await.unwrap());

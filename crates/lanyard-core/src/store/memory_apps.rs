@@ -38,7 +38,9 @@ impl AppsState {
         let grants = &self.grants;
         // Tokens of the grants just deleted go with them (ON DELETE CASCADE), uncounted.
         self.refresh.retain(|_, r| grants.contains_key(&r.grant_id));
-        counts.refresh_tokens = gone(&mut self.refresh, |r| r.expires_at >= now);
+        counts.refresh_tokens = gone(&mut self.refresh, |r| {
+            r.rotated_at.is_some() || r.expires_at >= now
+        });
         counts.revoked_access_tokens = gone(&mut self.revoked, |exp| *exp >= now);
         counts.used_jtis = gone(&mut self.jtis, |exp| *exp >= now);
     }

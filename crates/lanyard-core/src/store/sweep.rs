@@ -19,7 +19,8 @@ pub struct SweepCounts {
     pub authorization_codes: u64,
     /// Grants that ended more than [`GRANT_AFTERLIFE`] ago, with their refresh tokens.
     pub grants: u64,
-    /// Expired refresh tokens of grants that are kept.
+    /// Expired, unrotated refresh tokens of grants that are kept (rotated ones stay with their grant, to recognise
+    /// a replay).
     pub refresh_tokens: u64,
     pub revoked_access_tokens: u64,
     /// One-time identifiers (client assertion and DPoP proof `jti`s).
@@ -49,8 +50,9 @@ impl SweepCounts {
 /// The sweep of expired records.
 #[async_trait]
 pub trait SweepStore: Send + Sync {
-    /// Deletes every record that expired before `now` (grants: before `now -` [`GRANT_AFTERLIFE`]), in bounded
-    /// batches so other writers are never held up long; how many of each kind.
+    /// Deletes every record that expired before `now` — grants only before `now -` [`GRANT_AFTERLIFE`], rotated
+    /// refresh tokens only with their grant — in bounded batches so other writers are never held up long; how many
+    /// of each kind.
     async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepCounts>;
 }
 
