@@ -16,6 +16,7 @@ mod sql_logs;
 mod sql_pushed;
 mod sql_sessions;
 mod sql_signon;
+mod sql_sweep;
 mod sqlite;
 mod user_query;
 

@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// Rotate signing keys automatically this often, e.g. `90d`, `12h`, or `off` [default: 90d].
     #[arg(long, env = "LANYARD_KEY_ROTATION_INTERVAL", value_name = "DURATION")]
     pub key_rotation_interval: Option<String>,
+    /// Delete expired codes, tokens, sessions and other short-lived records this often, e.g. `10m`, `1h`, or `off`
+    /// [default: 10m].
+    #[arg(long, env = "LANYARD_SWEEP_INTERVAL", value_name = "DURATION")]
+    pub sweep_interval: Option<String>,
     /// How often the key schedule runs (for tests) [default: 60s].
     #[arg(
         long,

@@ -23,6 +23,7 @@ pub struct FileConfig {
     pub api_rate_limit: Option<u32>,
     pub signin_rate_limit: Option<u32>,
     pub key_rotation_interval: Option<String>,
+    pub sweep_interval: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub registration: Option<RegistrationMode>,
     pub smtp_url: Option<String>,
@@ -106,6 +107,8 @@ pub struct ServeConfig {
     pub signin_rate_limit: u32,
     pub key_rotation_interval: Option<chrono::Duration>,
     pub key_check_interval: chrono::Duration,
+    /// How often expired records are deleted; `None`: never.
+    pub sweep_interval: Option<chrono::Duration>,
     pub max_body_bytes: usize,
     /// Who may register clients dynamically.
     pub registration: lanyard_server::config::Registration,
@@ -126,6 +129,14 @@ impl ServeConfig {
             .unwrap_or_else(|| "90d".into());
         let key_rotation_interval = crate::duration::parse(&rotation)
             .map_err(|e| anyhow::anyhow!("--key-rotation-interval: {e}"))?;
+        let sweep = args
+            .sweep_interval
+            .clone()
+            .or(file.sweep_interval.clone())
+            .unwrap_or_else(|| "10m".into());
+        let sweep_interval = crate::duration::parse(&sweep)
+            .map_err(|e| anyhow::anyhow!("--sweep-interval: {e}"))?
+            .filter(|d| *d > chrono::Duration::zero());
         let check = args
             .key_check_interval
             .clone()
@@ -179,6 +190,7 @@ impl ServeConfig {
                 .unwrap_or(lanyard_server::config::DEFAULT_SIGNIN_RATE_LIMIT),
             key_rotation_interval,
             key_check_interval,
+            sweep_interval,
             max_body_bytes: args
                 .max_body_bytes
                 .or(file.max_body_bytes)
@@ -300,6 +312,37 @@ mod tests {
         );
         let file: FileConfig = toml::from_str("signin_rate_limit = 20").unwrap();
         assert_eq!(file.signin_rate_limit, Some(20));
+    }
+
+    #[test]
+    fn the_sweep_interval_comes_from_the_command_line_or_the_file() {
+        use clap::Parser;
+        let serve = |argv: &[&str]| match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Serve(args) => ServeConfig::resolve(&args),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            serve(&["lanyard", "serve"]).unwrap().sweep_interval,
+            Some(chrono::Duration::minutes(10))
+        );
+        assert_eq!(
+            serve(&["lanyard", "serve", "--sweep-interval", "1h"])
+                .unwrap()
+                .sweep_interval,
+            Some(chrono::Duration::hours(1))
+        );
+        assert_eq!(
+            serve(&["lanyard", "serve", "--sweep-interval", "off"])
+                .unwrap()
+                .sweep_interval,
+            None
+        );
+        let error = serve(&["lanyard", "serve", "--sweep-interval", "soon"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--sweep-interval"), "{error}");
+        let file: FileConfig = toml::from_str("sweep_interval = \"30m\"").unwrap();
+        assert_eq!(file.sweep_interval.as_deref(), Some("30m"));
     }
 
     #[test]

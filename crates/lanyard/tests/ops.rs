@@ -146,3 +146,69 @@ async fn json_logs_are_one_object_per_line_and_carry_no_query_strings() {
         );
     }
 }
+
+#[tokio::test]
+async fn expired_records_are_swept_on_schedule() {
+    use lanyard_core::clock::{Clock, SystemClock};
+    use lanyard_core::model::{OneTimeToken, PushedRequest, TokenKind};
+
+    let env = Env::start_with(&["--sweep-interval", "1s"]);
+    let uid = env.create_user("ada@example.com").await;
+    // Records written straight into the running server's database: of each kind one that expired a second ago
+    // (the server would refuse it, but nothing else deletes it) and one that lives an hour.
+    let store = lanyard_store::open(
+        &lanyard_store::Database::Sqlite(env.dir.path().join("lanyard.db")),
+        1,
+    )
+    .await
+    .unwrap();
+    let now = SystemClock.now();
+    let expired = now - chrono::Duration::seconds(1);
+    let live = now + chrono::Duration::hours(1);
+    let long_ago = now - chrono::Duration::hours(1);
+    for (n, expires_at) in [(1u8, expired), (2, live)] {
+        store
+            .insert_one_time_token(&OneTimeToken {
+                token_hash: [n; 32],
+                kind: TokenKind::StateToken,
+                user_id: uid.clone(),
+                created: long_ago,
+                expires_at,
+                data: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+        store
+            .insert_pushed_request(&PushedRequest {
+                hash: [n; 32],
+                client_id: "client".into(),
+                auth_server_id: "default".into(),
+                params: vec![],
+                created: long_ago,
+                expires_at,
+            })
+            .await
+            .unwrap();
+    }
+    // Read as of an hour ago, when both were live: absent means deleted.
+    let present = |n: u8| {
+        let store = store.clone();
+        async move {
+            let token = store
+                .one_time_token(&[n; 32], TokenKind::StateToken, long_ago)
+                .await
+                .unwrap();
+            let request = store
+                .pushed_request(&[n; 32], "client", "default", long_ago)
+                .await
+                .unwrap();
+            (token.is_some(), request.is_some())
+        }
+    };
+    assert_eq!(present(1).await, (true, true));
+    assert!(
+        eventually(10, || async { present(1).await == (false, false) }).await,
+        "the expired records were not swept"
+    );
+    assert_eq!(present(2).await, (true, true));
+}

@@ -668,6 +668,27 @@ impl SessionStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl SweepStore for MemoryStore {
+    async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepCounts> {
+        let mut s = self.state();
+        let mut counts = SweepCounts::default();
+        s.apps.sweep(now, &mut counts);
+        counts.device_codes = s.devices.sweep(now);
+        let n = s.one_time_tokens.len();
+        s.one_time_tokens.retain(|_, t| t.expires_at >= now);
+        counts.one_time_tokens = (n - s.one_time_tokens.len()) as u64;
+        let n = s.pushed.len();
+        s.pushed.retain(|_, r| r.expires_at >= now);
+        counts.pushed_requests = (n - s.pushed.len()) as u64;
+        let n = s.sessions.len();
+        s.sessions.retain(|_, x| x.expires_at >= now);
+        s.forget_orphan_session_apps();
+        counts.sessions = (n - s.sessions.len()) as u64;
+        Ok(counts)
+    }
+}
+
 impl State {
     /// What `ON DELETE CASCADE` does in SQL.
     fn forget_orphan_session_apps(&mut self) {

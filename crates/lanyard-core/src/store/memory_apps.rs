@@ -25,6 +25,26 @@ pub(super) struct AppsState {
 }
 
 impl AppsState {
+    /// [`SweepStore::sweep_expired`]'s share: codes, grants, refresh tokens, revocations, jtis.
+    pub(super) fn sweep(&mut self, now: Timestamp, counts: &mut SweepCounts) {
+        fn gone<K: Ord, V>(map: &mut BTreeMap<K, V>, keep: impl Fn(&V) -> bool) -> u64 {
+            let n = map.len();
+            map.retain(|_, v| keep(v));
+            (n - map.len()) as u64
+        }
+        counts.authorization_codes = gone(&mut self.codes, |c| c.expires_at >= now);
+        let grants_before = now - GRANT_AFTERLIFE;
+        counts.grants = gone(&mut self.grants, |g| g.expires_at >= grants_before);
+        let grants = &self.grants;
+        // Tokens of the grants just deleted go with them (ON DELETE CASCADE), uncounted.
+        self.refresh.retain(|_, r| grants.contains_key(&r.grant_id));
+        counts.refresh_tokens = gone(&mut self.refresh, |r| {
+            r.rotated_at.is_some() || r.expires_at >= now
+        });
+        counts.revoked_access_tokens = gone(&mut self.revoked, |exp| *exp >= now);
+        counts.used_jtis = gone(&mut self.jtis, |exp| *exp >= now);
+    }
+
     pub(super) fn forget_user(&mut self, user_id: &str) {
         self.consents.retain(|c| c.user_id != user_id);
         self.app_users.retain(|(_, u), _| u != user_id);

@@ -15,6 +15,13 @@ pub(super) struct DeviceState {
 }
 
 impl DeviceState {
+    /// Forgets codes that expired before `now`; how many.
+    pub(super) fn sweep(&mut self, now: Timestamp) -> u64 {
+        let n = self.codes.len();
+        self.codes.retain(|_, c| c.expires_at >= now);
+        (n - self.codes.len()) as u64
+    }
+
     pub(super) fn forget_user(&mut self, user_id: &str) {
         self.codes
             .retain(|_, c| c.approval.as_ref().is_none_or(|a| a.user_id != user_id));

@@ -16,9 +16,11 @@ mod memory_pushed;
 #[cfg(any(test, feature = "memory"))]
 mod memory_signon;
 mod signon;
+mod sweep;
 
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 pub use signon::SignOnPolicyStore;
+pub use sweep::{GRANT_AFTERLIFE, SweepCounts, SweepStore};
 
 use async_trait::async_trait;
 
@@ -517,6 +519,7 @@ pub trait Store:
     + ConsentStore
     + DeviceStore
     + PushedRequestStore
+    + SweepStore
     + Send
     + Sync
     + 'static

@@ -103,6 +103,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
 
     tokio::spawn(key_schedule(state.clone(), maker));
+    if let Some(every) = config.sweep_interval.and_then(|d| d.to_std().ok()) {
+        tokio::spawn(sweep_schedule(state.clone(), every));
+    }
     banner(&base_url, bound, &config, &server_config.mailer.describe());
 
     let app = lanyard_server::router(state.clone());
@@ -147,6 +150,35 @@ async fn key_schedule(state: AppState, maker: KeyMaker) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "key maintenance failed; will retry"),
+        }
+    }
+}
+
+/// Deletes expired short-lived records (codes, grants that can never be used again, one-time tokens, used `jti`s,
+/// device codes, pushed requests, SSO sessions) at start and every `every` after. Deleting is idempotent, so every
+/// node may sweep; a failure is logged and the next run tries again.
+async fn sweep_schedule(state: AppState, every: Duration) {
+    let mut first = true;
+    loop {
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(every).await;
+        }
+        match state.store.sweep_expired(state.clock.now()).await {
+            Ok(counts) if counts.total() > 0 => tracing::info!(
+                deleted = counts.total(),
+                authorization_codes = counts.authorization_codes,
+                grants = counts.grants,
+                refresh_tokens = counts.refresh_tokens,
+                revoked_access_tokens = counts.revoked_access_tokens,
+                used_jtis = counts.used_jtis,
+                device_codes = counts.device_codes,
+                one_time_tokens = counts.one_time_tokens,
+                pushed_requests = counts.pushed_requests,
+                sessions = counts.sessions,
+                "swept expired records"
+            ),
+            Ok(_) => tracing::debug!("swept expired records: none"),
+            Err(e) => tracing::warn!(error = %e, "sweeping expired records failed; will retry"),
         }
     }
 }
