@@ -569,29 +569,9 @@ async fn verify(
     )
     .await?
     {
-        Mfa::Success(user) => match of {
-            MfaOf::SignIn => {
-                signed_in(
-                    &state,
-                    &client,
-                    &user,
-                    &["pwd", "otp", "mfa"],
-                    &form.from_uri,
-                )
-                .await
-            }
-            MfaOf::StepUp { session_id } => {
-                stepped_up(
-                    &state,
-                    &headers,
-                    &session_id,
-                    &user,
-                    &["otp"],
-                    &form.from_uri,
-                )
-                .await
-            }
-        },
+        Mfa::Success(user) => {
+            second_factor_passed(&state, &client, &headers, of, &user, "otp", &form.from_uri).await
+        }
         Mfa::WrongCode | Mfa::NoChallenge => {
             mfa_page(
                 &state,
@@ -666,6 +646,25 @@ async fn step_up(
         mfa_page(&state, &client, form, None, StatusCode::OK).await?,
         cookie,
     ))
+}
+
+/// A second factor (`method`: `otp`, `hwk`) verified: the sign-in it completes, or the step-up of the session
+/// it was asked for.
+async fn second_factor_passed(
+    state: &AppState,
+    client: &Client,
+    headers: &HeaderMap,
+    of: MfaOf,
+    user: &User,
+    method: &str,
+    from_uri: &str,
+) -> Result<Response, ApiError> {
+    match of {
+        MfaOf::SignIn => signed_in(state, client, user, &["pwd", method, "mfa"], from_uri).await,
+        MfaOf::StepUp { session_id } => {
+            stepped_up(state, headers, &session_id, user, &[method], from_uri).await
+        }
+    }
 }
 
 /// A step-up verified: the browser's session — the one the step-up began in, of the same user — records the
@@ -808,29 +807,9 @@ async fn verify_webauthn(
     )
     .await?;
     match step {
-        WebAuthnStep::Done(Mfa::Success(user)) => match of {
-            MfaOf::SignIn => {
-                signed_in(
-                    &state,
-                    &client,
-                    &user,
-                    &["pwd", "hwk", "mfa"],
-                    &form.from_uri,
-                )
-                .await
-            }
-            MfaOf::StepUp { session_id } => {
-                stepped_up(
-                    &state,
-                    &headers,
-                    &session_id,
-                    &user,
-                    &["hwk"],
-                    &form.from_uri,
-                )
-                .await
-            }
-        },
+        WebAuthnStep::Done(Mfa::Success(user)) => {
+            second_factor_passed(&state, &client, &headers, of, &user, "hwk", &form.from_uri).await
+        }
         WebAuthnStep::Done(Mfa::WrongCode | Mfa::NoChallenge) => {
             mfa_page(
                 &state,
