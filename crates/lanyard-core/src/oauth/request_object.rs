@@ -404,10 +404,11 @@ pub async fn verify(
                 .ok_or_else(|| bad_object(format!("The request object's {name} is not a number."))),
         }
     };
-    if time("exp")?.is_some_and(|exp| exp + LEEWAY <= now_s) {
+    // Saturating: the times are the client's, any i64 (or a float cast to one) included.
+    if time("exp")?.is_some_and(|exp| exp.saturating_add(LEEWAY) <= now_s) {
         return Err(bad_object("The request object has expired."));
     }
-    if time("nbf")?.is_some_and(|nbf| nbf - LEEWAY > now_s) {
+    if time("nbf")?.is_some_and(|nbf| nbf.saturating_sub(LEEWAY) > now_s) {
         return Err(bad_object("The request object is not valid yet (nbf)."));
     }
     match c.get("client_id") {
@@ -698,6 +699,27 @@ mod tests {
         assert!(check(&wrong_typ, &a, &keys).await.is_err());
         assert!(check("a.b.c.d.e", &a, &keys).await.is_err());
         assert!(check("garbage", &a, &keys).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn extreme_times_are_answered_not_overflowed() {
+        let with = |name: &str, v: Value| {
+            let mut c = claims();
+            c[name] = v;
+            unsigned(&c)
+        };
+        let a = app(json!({}));
+        for (name, v, ok) in [
+            ("exp", json!(i64::MAX), true),
+            ("exp", json!(1e300), true),
+            ("exp", json!(i64::MIN), false),
+            ("nbf", json!(i64::MIN), true),
+            ("nbf", json!(-1e300), true),
+            ("nbf", json!(i64::MAX), false),
+        ] {
+            let r = check(&with(name, v.clone()), &a, &[]).await;
+            assert_eq!(r.is_ok(), ok, "{name}={v}: {r:?}");
+        }
     }
 
     #[tokio::test]
