@@ -17,6 +17,10 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_owned())
         }
+        // PostgreSQL's character_not_in_repertoire: text with a NUL character, which it cannot store or compare.
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("22021") => {
+            StoreError::InvalidInput(d.message().to_owned())
+        }
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)

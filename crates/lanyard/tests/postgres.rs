@@ -84,3 +84,75 @@ async fn two_nodes_start_together_on_an_empty_database_and_share_everything() {
         "the other node did not pick up the rotation"
     );
 }
+
+/// PostgreSQL cannot hold or compare text with a NUL character: such input is the client's mistake and gets a 4xx on
+/// every path that looks something up by it, never a 500 (SQLite would simply find nothing).
+#[tokio::test]
+async fn a_nul_character_in_a_lookup_is_a_client_error_not_a_server_error() {
+    let Some(db) = TempDatabase::create().await else {
+        return;
+    };
+    let dir = data_dir();
+    let s = node(&db, dir.path()).unwrap();
+    let out = lanyard()
+        .command()
+        .args([
+            "api-token",
+            "create",
+            "--name",
+            "t",
+            "--database-url",
+            &db.url,
+        ])
+        .env("LANYARD_MASTER_KEY", MASTER_KEY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    // The management API: a path segment.
+    let (status, _, body) = api_get(&s.url("/api/v1/users/a%00b"), &token).await;
+    assert_eq!(status, 400, "{body}");
+    assert_okta_error(&body, "E0000001");
+    // The Authn API: a username.
+    let r = client()
+        .post(s.url("/api/v1/authn"))
+        .json(&serde_json::json!({"username": "a\u{0}b", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    // OAuth: a parameter, and a Basic credential.
+    let r = client()
+        .get(s.url(
+            "/oauth2/v1/authorize?client_id=a%00b&response_type=code&redirect_uri=https%3A%2F%2Fx%2Fcb&scope=openid",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none(), "never a redirect");
+    let r = client()
+        .post(s.url("/oauth2/v1/token"))
+        .basic_auth("a%00b", Some("x"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client()
+        .post(s.url("/oauth2/v1/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "a\u{0}b"),
+            ("client_secret", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}

@@ -69,9 +69,11 @@ pub fn failed(detail: impl Into<String>) -> OAuthError {
     .with_detail(detail)
 }
 
+/// A Basic credential component, URL-decoded (RFC 6749 §2.3.1); `None` if malformed or holding a NUL character
+/// (no client id or secret has one, and some stores cannot even compare it).
 fn decode_component(s: &str) -> Option<String> {
     let plus_as_space = s.replace('+', " ");
-    percent_decode(&plus_as_space)
+    percent_decode(&plus_as_space).filter(|d| !d.contains('\0'))
 }
 
 fn percent_decode(s: &str) -> Option<String> {

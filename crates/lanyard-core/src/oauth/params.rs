@@ -30,6 +30,15 @@ impl Params {
                     format!("The '{k}' parameter is too long."),
                 ));
             }
+            if k.contains('\0') || v.contains('\0') {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "The '{}' parameter contains a NUL character.",
+                        k.replace('\0', "")
+                    ),
+                ));
+            }
             if v.is_empty() {
                 continue;
             }
@@ -122,6 +131,15 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidRequest);
         assert!(e.description.contains("'a'"));
         assert!(p.require("b").is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_names_and_values() {
+        for form in [&b"client_id=a%00b"[..], b"a%00=1"] {
+            let e = Params::parse(form).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest);
+            assert!(e.description.contains("NUL"), "{}", e.description);
+        }
     }
 
     #[test]

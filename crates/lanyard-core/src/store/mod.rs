@@ -51,6 +51,10 @@ pub enum StoreError {
     /// A row could not be turned back into a domain object.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A value the backend cannot hold (PostgreSQL refuses text with a NUL character): the caller's input, which
+    /// can match nothing stored, so a client mistake rather than a server fault.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// Anything else the backend reported.
     #[error("storage error: {0}")]
     Backend(String),

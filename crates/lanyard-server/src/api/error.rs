@@ -125,6 +125,12 @@ impl From<StoreError> for ApiError {
                 "The service is temporarily unavailable.",
             )
             .with_detail(e.to_string()),
+            StoreError::InvalidInput(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "E0000001",
+                "Api validation failed: a value contains a character that is not allowed.",
+            )
+            .with_detail(e.to_string()),
             _ => Self::internal(e.to_string()),
         }
     }
