@@ -22,7 +22,7 @@ macro_rules! authz_sql {
     ($store:ident, $db:ty, $begin:literal) => {
         mod authz_impl {
             use async_trait::async_trait;
-            use lanyard_core::authz::priority;
+            use lanyard_core::authz::priority::{self, position};
             use lanyard_core::clock::{Timestamp, from_millis, to_millis};
             use lanyard_core::model::*;
             use lanyard_core::store::*;
@@ -160,10 +160,6 @@ macro_rules! authz_sql {
             const RULE_IDS: &str = "SELECT id FROM auth_server_policy_rules WHERE policy_id = $1 ORDER BY priority, id";
             const SET_POLICY_PRIORITY: &str = "UPDATE auth_server_policies SET priority = $2 WHERE id = $1 AND priority <> $2";
             const SET_RULE_PRIORITY: &str = "UPDATE auth_server_policy_rules SET priority = $2 WHERE id = $1 AND priority <> $2";
-
-            fn position(order: &[String], id: &str) -> i64 {
-                order.iter().position(|x| x == id).map_or(1, |i| i as i64 + 1)
-            }
 
             async fn insert_scope_with(tx: &mut Tx<'_>, s: &Scope, if_absent: bool) -> StoreResult<bool> {
                 let sql = if if_absent {

@@ -8,7 +8,7 @@ macro_rules! signon_sql {
     ($store:ident, $db:ty, $begin:literal, $lock:literal) => {
         mod signon_impl {
             use async_trait::async_trait;
-            use lanyard_core::authz::priority::place_pinned;
+            use lanyard_core::authz::priority::{place_pinned, position};
             use lanyard_core::clock::{from_millis, to_millis};
             use lanyard_core::model::*;
             use lanyard_core::store::*;
@@ -102,10 +102,6 @@ macro_rules! signon_sql {
                     sqlx::query(sql).bind(id).bind(i as i64 + 1).execute(&mut **tx).await.map_err(db_err)?;
                 }
                 Ok(())
-            }
-
-            fn position(order: &[String], id: &str) -> i64 {
-                order.iter().position(|x| x == id).map_or(1, |i| i as i64 + 1)
             }
 
             async fn read_policy(tx: &mut Tx<'_>, id: &str) -> StoreResult<Option<SignOnPolicy>> {

@@ -46,6 +46,14 @@ pub fn place_pinned(
     out
 }
 
+/// The 1-based priority of `id` in `order` (1 if absent), as stored for it after [`place`] or [`place_pinned`].
+pub fn position(order: &[String], id: &str) -> i64 {
+    order
+        .iter()
+        .position(|x| x == id)
+        .map_or(1, |i| i as i64 + 1)
+}
+
 /// The order without `id`.
 pub fn remove(ordered: &[String], id: &str) -> Vec<String> {
     ordered.iter().filter(|x| *x != id).cloned().collect()
@@ -71,6 +79,9 @@ mod tests {
         assert_eq!(place(&now, "a", Some(3)), ids(&["b", "c", "a"]));
         assert_eq!(place(&now, "b", None), ids(&["a", "c", "b"]));
         assert_eq!(remove(&now, "b"), ids(&["a", "c"]));
+        assert_eq!(position(&now, "a"), 1);
+        assert_eq!(position(&now, "c"), 3);
+        assert_eq!(position(&now, "x"), 1);
     }
 
     #[test]

@@ -23,7 +23,12 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use lanyard_core::authz::Invalid;
+use lanyard_core::model::{LifecycleStatus, PolicyRule};
+use lanyard_core::syslog::Party;
+use serde_json::{Value, json};
 
+use crate::api::error::ApiError;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -59,4 +64,26 @@ async fn no_store(req: axum::extract::Request, next: axum::middleware::Next) -> 
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-cache, no-store"));
     r
+}
+
+/// 400 E0000001 from the core's validation causes.
+pub(crate) fn invalid(e: Invalid) -> ApiError {
+    ApiError::validation(e.field(), e.causes())
+}
+
+/// The `_links` entry that flips a policy's or rule's status at `href`: `(name, link)`.
+pub(crate) fn lifecycle_link(href: &str, status: LifecycleStatus) -> (&'static str, Value) {
+    let op = match status {
+        LifecycleStatus::Active => "deactivate",
+        LifecycleStatus::Inactive => "activate",
+    };
+    (
+        op,
+        json!({ "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } }),
+    )
+}
+
+/// A policy rule (of an access or a sign-on policy) as a system log target.
+pub(crate) fn rule_target(r: &PolicyRule) -> Party {
+    Party::new(&r.id, "PolicyRule", &r.name, &r.name)
 }

@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lanyard_core::authz::Invalid;
 use lanyard_core::clock::okta_format;
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::group::everyone_id;
@@ -25,6 +24,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::OktaJson;
+use super::{invalid, lifecycle_link, rule_target};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -59,10 +59,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn invalid(e: Invalid) -> ApiError {
-    ApiError::validation(e.field(), e.causes())
-}
-
 /// 403 E0000006 for what the system policy and rule cannot undergo.
 fn forbidden(detail: &str) -> ApiError {
     let mut e = ApiError::new(
@@ -76,17 +72,6 @@ fn forbidden(detail: &str) -> ApiError {
 
 fn policy_href(state: &AppState, id: &str) -> String {
     format!("{}/api/v1/policies/{id}", state.config.base_url)
-}
-
-fn lifecycle_link(href: &str, status: LifecycleStatus) -> (&'static str, Value) {
-    let op = match status {
-        LifecycleStatus::Active => "deactivate",
-        LifecycleStatus::Inactive => "activate",
-    };
-    (
-        op,
-        json!({ "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } }),
-    )
 }
 
 fn policy_json(state: &AppState, p: &SignOnPolicy, rules: Option<&[PolicyRule]>) -> Value {
@@ -156,10 +141,6 @@ fn rule_json(state: &AppState, r: &PolicyRule) -> Value {
 
 fn policy_target(p: &SignOnPolicy) -> Party {
     Party::new(&p.id, "PolicyEntity", &p.name, &p.name)
-}
-
-fn rule_target(r: &PolicyRule) -> Party {
-    Party::new(&r.id, "PolicyRule", &r.name, &r.name)
 }
 
 /// Records an event about a policy (and one of its rules).

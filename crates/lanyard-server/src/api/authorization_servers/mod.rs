@@ -11,7 +11,6 @@ mod servers;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lanyard_core::authz::Invalid;
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, LifecycleStatus};
 use lanyard_core::syslog::Party;
@@ -44,10 +43,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// 400 E0000001 from the core's validation causes.
-pub(super) fn invalid(e: Invalid) -> ApiError {
-    ApiError::validation(e.field(), e.causes())
-}
+use super::invalid;
 
 /// 400 E0000001 for a name already taken.
 pub(super) fn name_taken(what: &str) -> ApiError {

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use super::{custom_server, invalid, record, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::{lifecycle_link, rule_target};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -51,17 +52,6 @@ pub fn routes() -> Router<AppState> {
             &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/deactivate"),
             post(deactivate_rule),
         )
-}
-
-fn lifecycle_link(href: &str, status: LifecycleStatus) -> (&'static str, Value) {
-    let op = match status {
-        LifecycleStatus::Active => "deactivate",
-        LifecycleStatus::Inactive => "activate",
-    };
-    (
-        op,
-        json!({ "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } }),
-    )
 }
 
 fn policy_json(state: &AppState, p: &Policy) -> Value {
@@ -118,10 +108,6 @@ fn rule_json(state: &AppState, auth_server_id: &str, r: &PolicyRule) -> Value {
 
 fn policy_target(p: &Policy) -> Party {
     Party::new(&p.id, "Policy", &p.name, &p.name)
-}
-
-fn rule_target(r: &PolicyRule) -> Party {
-    Party::new(&r.id, "PolicyRule", &r.name, &r.name)
 }
 
 async fn find(
