@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::browser::{Browser, Page, hidden};
 use common::*;
 use lanyard_core::crypto::verify::UnverifiedJws;
@@ -495,4 +495,47 @@ async fn a_step_up_on_one_node_holds_on_another() {
         .await,
     );
     assert_eq!(id_token(&env, &rp, &there["code"]).await["acr"], TWO_FA);
+}
+
+/// A request that came as a request object keeps its parameters out of the URL through the step-up too: the way
+/// back names a held request, as for sign-in and consent.
+#[tokio::test]
+async fn a_request_object_s_step_up_comes_back_by_a_held_reference() {
+    let env = Env::start();
+    let ada = env.create_user("ada@example.com").await;
+    let rp = rp(&env, &ada).await;
+    let base = env.s.url("");
+    let mut b = Browser::default();
+    password_sign_in(&env, &mut b, &rp, "ada@example.com").await;
+    totp(&env, &ada).await;
+
+    // An unsigned request object (alg none) carrying acr_values and a marker state.
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let object = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none"})),
+        b64(
+            &json!({"client_id": rp.id, "response_type": "code", "scope": "openid",
+            "redirect_uri": REDIRECT, "state": "object-state", "nonce": "n", "acr_values": TWO_FA})
+        )
+    );
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", &rp.id)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid")
+        .append_pair("request", &object)
+        .finish();
+    let start = b.get(&format!("{base}/oauth2/v1/authorize?{q}")).await;
+    assert_eq!(start.status, 302, "{}", start.body);
+    let to = start.location.unwrap();
+    assert!(to.starts_with("/signin/step-up?fromURI="), "{to}");
+    let from: String = url::form_urlencoded::parse(to.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "fromURI")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(from.contains("request_uri=urn"), "a held reference: {from}");
+    for leaked in ["request=", "object-state", "acr_values"] {
+        assert!(!from.contains(leaked), "{leaked} in {from}");
+    }
 }

@@ -449,7 +449,7 @@ async fn issue(
         );
         return Ok(error_response(to, &e, issuer));
     }
-    if let Some(r) = step_up(state, issuer, req, to, session, back).await? {
+    if let Some(r) = step_up(state, entry, issuer, req, to, session, back).await? {
         return Ok(r);
     }
     let aud = entry.audiences.clone();
@@ -531,6 +531,7 @@ async fn issue(
 /// Connect Unmet Authentication Requirements 1.0): no factor is enrolled on the strength of a session alone.
 async fn step_up(
     state: &AppState,
+    entry: &Entry,
     issuer: &str,
     req: &AuthorizationRequest,
     to: &ReturnTo,
@@ -558,8 +559,11 @@ async fn step_up(
                 );
                 return Ok(Some(error_response(to, &e, issuer)));
             }
+            // As for sign-in and consent: a request that came as a request object or a pushed request comes back
+            // by a held reference, its parameters never in the URL.
+            let from = back.location(state, entry, &[]).await?;
             let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("fromURI", &back.path(&[]));
+            q.append_pair("fromURI", &from);
             let mut r = StatusCode::FOUND.into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/signin/step-up?{}", q.finish())) {
                 r.headers_mut().insert(header::LOCATION, v);
