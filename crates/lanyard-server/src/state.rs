@@ -19,6 +19,9 @@ use crate::passwords::PasswordHasher;
 use crate::revocations::RevocationBatcher;
 use crate::syslog::SystemLog;
 
+/// The label [`MasterKey::derive`] takes for the DPoP nonce key.
+pub const DPOP_NONCE_KEY_LABEL: &str = "lanyard dpop nonce v1";
+
 /// Everything a handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -29,6 +32,10 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
     pub master: Arc<MasterKey>,
+    /// The pairwise subject key (`MasterKey::derive(PAIRWISE_KEY_LABEL)`), derived once at start.
+    pub pairwise_key: [u8; 32],
+    /// The DPoP nonce key (`MasterKey::derive(DPOP_NONCE_KEY_LABEL)`), derived once at start.
+    pub dpop_nonce_key: [u8; 32],
     pub keyring: Keyring,
     /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
     pub clients: ClientCache,
@@ -93,12 +100,16 @@ impl AppState {
                 None
             }
         };
+        let pairwise_key = master.derive(lanyard_core::oauth::subject::PAIRWISE_KEY_LABEL);
+        let dpop_nonce_key = master.derive(DPOP_NONCE_KEY_LABEL);
         AppState(Arc::new(Inner {
             store,
             config,
             clock,
             random,
             master,
+            pairwise_key,
+            dpop_nonce_key,
             keyring,
             clients,
             signon,

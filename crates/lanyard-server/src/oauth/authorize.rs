@@ -241,7 +241,11 @@ async fn authorize(
     };
     let params = resolved.params;
     let app = match params.get("client_id") {
-        Some(id) => state.store.app_by_client_id(id).await?,
+        // A request object's client was read (and found active) a moment ago.
+        Some(id) => match resolved.app.filter(|a| a.client.client_id == id) {
+            Some(app) => Some(app),
+            None => state.store.app_by_client_id(id).await?,
+        },
         None => None,
     };
     let to = match check_client(&params, app.as_ref()) {

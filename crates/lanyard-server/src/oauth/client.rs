@@ -118,11 +118,7 @@ pub fn pairwise(
     state: &AppState,
     client: &lanyard_core::model::OAuthClient,
 ) -> Option<lanyard_core::oauth::subject::Pairwise> {
-    lanyard_core::oauth::subject::pairwise_for(client, || {
-        state
-            .master
-            .derive(lanyard_core::oauth::subject::PAIRWISE_KEY_LABEL)
-    })
+    lanyard_core::oauth::subject::pairwise_for(client, || state.pairwise_key)
 }
 
 /// Every public key the server publishes.

@@ -98,6 +98,9 @@ pub struct Resolved {
     pub held: bool,
     /// They came from a request object or a held request: a detour keeps them server-side.
     pub keep: bool,
+    /// The client, when resolving had to read it (a request object): the authorization endpoint need not read it
+    /// again for the same `client_id`.
+    pub app: Option<lanyard_core::model::App>,
 }
 
 /// Why a request object could not be used, and where that is said.
@@ -125,6 +128,7 @@ pub async fn resolve(
                 params: outer,
                 held: false,
                 keep: false,
+                app: None,
             }));
         }
         Carrier::Held(uri) => {
@@ -151,6 +155,7 @@ pub async fn resolve(
                     params,
                     held: true,
                     keep: true,
+                    app: None,
                 }),
                 Err(e) => Err(Refusal::Page(e)),
             });
@@ -193,6 +198,7 @@ pub async fn resolve(
             params,
             held: false,
             keep: true,
+            app: Some(app),
         }),
         Err(e) => Err(Refusal::Client(answer_to, e)),
     })

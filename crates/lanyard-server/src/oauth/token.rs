@@ -46,10 +46,10 @@ pub async fn dpop_proof(
     let Some(value) = values.next() else {
         return Ok(None);
     };
-    let nonce_key = state.master.derive("lanyard dpop nonce v1");
+    let nonce_key = &state.dpop_nonce_key;
     let now = state.clock.now();
-    let current = HeaderValue::from_str(&dpop::nonce(&nonce_key, now))
-        .unwrap_or(HeaderValue::from_static(""));
+    let current =
+        HeaderValue::from_str(&dpop::nonce(nonce_key, now)).unwrap_or(HeaderValue::from_static(""));
     let fail = |e: OAuthError| (e, current.clone());
     if values.next().is_some() {
         return Err(fail(OAuthError::new(
@@ -67,7 +67,7 @@ pub async fn dpop_proof(
         method: "POST",
         url,
         access_token: None,
-        nonce_key: Some(&nonce_key),
+        nonce_key: Some(nonce_key),
     };
     dpop::check(state.store.as_ref(), proof, &expected, now)
         .await
