@@ -8,8 +8,6 @@
 //! browser goes back to it), the confirmation asked before signing out on a request that cannot be trusted, and the
 //! page of a refused request.
 
-use std::sync::LazyLock;
-
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +16,7 @@ use lanyard_core::oauth::logout::frontchannel_url;
 use lanyard_core::syslog::{LogEvent, Party};
 
 use crate::api::error::ApiError;
-use crate::pages::html;
+use crate::pages::{Csp, html};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -109,12 +107,6 @@ pub async fn frontchannel_frames(
 const CONTINUE_SCRIPT: &str = "function go(){location.replace(document.getElementById(\"continue\").href)}\
 addEventListener(\"load\",go);setTimeout(go,5000)";
 
-static CONTINUE_SCRIPT_HASH: LazyLock<String> = LazyLock::new(|| {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .encode(lanyard_core::crypto::sha256(CONTINUE_SCRIPT.as_bytes()))
-});
-
 #[derive(Template)]
 #[template(path = "signed_out.html")]
 struct SignedOutPage<'a> {
@@ -143,19 +135,10 @@ struct RefusedPage<'a> {
     sign_out: Option<&'a str>,
 }
 
-fn origin(uri: &str) -> Option<String> {
-    url::Url::parse(uri)
-        .ok()
-        .map(|u| u.origin().ascii_serialization())
-        .filter(|o| o != "null")
-}
-
-/// What every logout page is served with: no caching, no framing, forms to `form_action` only.
-fn secure(mut r: Response, csp: &str) -> Response {
+/// What every logout page is served with: its policy, no caching, no framing.
+fn secure(mut r: Response, csp: &Csp) -> Response {
+    csp.apply(&mut r);
     let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -186,18 +169,12 @@ pub fn signed_out(state: &AppState, frames: &[String], continue_to: Option<&str>
         continue_to,
         script: CONTINUE_SCRIPT,
     };
-    let mut origins: Vec<String> = frames.iter().filter_map(|f| origin(f)).collect();
-    origins.sort();
-    origins.dedup();
-    let mut csp = String::from("default-src 'none'; style-src 'self'; img-src 'self' data:");
-    if !origins.is_empty() {
-        csp.push_str("; frame-src ");
-        csp.push_str(&origins.join(" "));
-    }
+    let mut csp = frames
+        .iter()
+        .fold(Csp::page().without_scripts(), |csp, f| csp.frames_from(f));
     if continue_to.is_some() {
-        csp.push_str(&format!("; script-src 'sha256-{}'", *CONTINUE_SCRIPT_HASH));
+        csp = csp.inline_script(CONTINUE_SCRIPT);
     }
-    csp.push_str("; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     secure(html(StatusCode::OK, page.render()), &csp)
 }
 
@@ -221,13 +198,10 @@ pub fn confirm(
         login,
         params,
     };
-    let extra = redirect_to
-        .and_then(origin)
-        .map(|o| format!(" {o}"))
-        .unwrap_or_default();
-    let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
-    );
+    let mut csp = Csp::page().without_scripts();
+    if let Some(to) = redirect_to {
+        csp = csp.forms_to(to);
+    }
     secure(html(StatusCode::OK, page.render()), &csp)
 }
 
@@ -241,24 +215,6 @@ pub fn refused(state: &AppState, reason: &str, sign_out: Option<&str>) -> Respon
     };
     secure(
         html(StatusCode::BAD_REQUEST, page.render()),
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        &Csp::page().without_scripts(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_are_scheme_host_and_port() {
-        assert_eq!(
-            origin("https://rp.example/fcl?iss=x").as_deref(),
-            Some("https://rp.example")
-        );
-        assert_eq!(
-            origin("http://127.0.0.1:8081/fcl").as_deref(),
-            Some("http://127.0.0.1:8081")
-        );
-        assert_eq!(origin("not a url"), None);
-    }
 }

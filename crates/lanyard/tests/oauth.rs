@@ -524,6 +524,94 @@ async fn the_sign_in_page_brings_the_browser_back_to_the_authorization_request()
     assert!(forced.location.unwrap().starts_with("/signin?"));
 }
 
+/// Chromium applies `form-action` to every redirect after a form's submission: a page whose form continues an
+/// authorization request allows the request's registered redirect URI's origin, and only such a page, only that.
+#[tokio::test]
+async fn pages_that_continue_an_authorization_request_let_their_forms_lead_to_its_redirect_uri_only()
+ {
+    let (env, client, uid) = setup().await;
+    let form_action = |page: &Page| {
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        let d = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("form-action"))
+            .unwrap_or_else(|| panic!("{csp}"));
+        d.to_owned()
+    };
+    let mut b = Browser::default();
+    let to_signin = b
+        .get(&authorize_url(&env, "default", &client.id, ""))
+        .await
+        .location
+        .unwrap();
+    let page = b.get(&env.s.url(&to_signin)).await;
+    assert_eq!(
+        form_action(&page),
+        "form-action 'self' http://localhost:3000"
+    );
+    let from = unescape(&hidden(&page.body, "fromURI"));
+
+    // The same page without a request, or for a redirect URI the app did not register: this origin only.
+    assert_eq!(
+        form_action(&b.get(&env.s.url("/signin")).await),
+        "form-action 'self'"
+    );
+    let forged = authorize_url(&env, "default", &client.id, "")
+        .replace(&urlencode(REDIRECT), &urlencode("https://evil.example/cb"));
+    let forged_from = forged.trim_start_matches(env.s.url("").as_str());
+    let page = b
+        .get(
+            &env.s
+                .url(&format!("/signin?fromURI={}", urlencode(forged_from))),
+        )
+        .await;
+    assert_eq!(form_action(&page), "form-action 'self'");
+
+    // The next step of the same sign-in (an expired password here) carries it on; a wrong password's page too.
+    let wrong = b
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &hidden(&page.body, "csrf")),
+                ("fromURI", &from),
+                ("username", "ada@example.com"),
+                ("password", "Wrong-Horse-1"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        form_action(&wrong),
+        "form-action 'self' http://localhost:3000"
+    );
+    let (status, _) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{uid}/lifecycle/expire_password"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let change = b
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &hidden(&page.body, "csrf")),
+                ("fromURI", &from),
+                ("username", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(change.status, 200, "{}", change.body);
+    assert!(change.body.contains("newPassword"), "{}", change.body);
+    assert_eq!(
+        form_action(&change),
+        "form-action 'self' http://localhost:3000"
+    );
+}
+
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
     let (env, client, uid) = setup().await;

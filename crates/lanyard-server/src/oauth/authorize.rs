@@ -7,7 +7,7 @@
 //! page, never a redirect.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, OriginalUri, Path, State};
@@ -29,6 +29,7 @@ use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 use crate::api::error::ApiError;
 use crate::http::error_page;
 use crate::keyring::Entry;
+use crate::pages::Csp;
 use crate::state::AppState;
 
 pub async fn org(
@@ -100,12 +101,6 @@ fn error_response(to: &ReturnTo, e: &OAuthError, issuer: &str) -> Response {
 
 const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
 
-static FORM_POST_SCRIPT_HASH: LazyLock<String> = LazyLock::new(|| {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .encode(lanyard_core::crypto::sha256(FORM_POST_SCRIPT.as_bytes()))
-});
-
 /// OAuth 2.0 Form Post Response Mode: a form that submits itself, with a button for browsers without JavaScript.
 fn form_post(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
     let esc = |s: &str| {
@@ -136,13 +131,12 @@ fn form_post(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(csp) = HeaderValue::from_str(&format!(
-        "default-src 'none'; script-src 'sha256-{}'; frame-ancestors 'none'; base-uri 'none'",
-        *FORM_POST_SCRIPT_HASH
-    )) {
-        h.insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    r
+    // The one script, by its hash; the form goes to the redirect URI only.
+    Csp::page()
+        .without_styles()
+        .inline_script(FORM_POST_SCRIPT)
+        .forms_to(&to.redirect_uri)
+        .on(r)
 }
 
 fn params_of(
@@ -589,10 +583,23 @@ pub struct ConsentAsk {
     pub scopes: Vec<(String, String)>,
 }
 
-/// Re-reads the authorization request a consent page was opened for (a same-origin `/oauth2/…/v1/authorize?…`
-/// path): `None` if it is not one, or not valid any more.
-pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<ConsentAsk>, ApiError> {
-    let Some((path, query)) = from_uri.split_once('?') else {
+/// An authorization request a hosted page was opened for, re-read from the page's `fromURI`: its server, its
+/// parameters (a held request's, when it came as a request object or a pushed request), its app, and where its
+/// answer goes — a redirect URI the app registered.
+pub struct Pending {
+    pub entry: Arc<Entry>,
+    pub params: Params,
+    pub app: lanyard_core::model::App,
+    pub to: ReturnTo,
+}
+
+/// The authorization request behind `from_uri` (a path of this origin, `/oauth2/…/v1/authorize?…`, or its full
+/// URL): `None` if it is not one, or names no app and registered redirect URI.
+pub async fn pending(state: &AppState, from_uri: &str) -> Result<Option<Pending>, ApiError> {
+    let path = from_uri
+        .strip_prefix(state.config.base_url.as_str())
+        .unwrap_or(from_uri);
+    let Some((path, query)) = path.split_once('?') else {
         return Ok(None);
     };
     let entry = match path {
@@ -623,6 +630,26 @@ pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<Cons
         return Ok(None);
     };
     let Some(app) = app else { return Ok(None) };
+    Ok(Some(Pending {
+        entry,
+        params,
+        app,
+        to,
+    }))
+}
+
+/// Re-reads the authorization request a consent page was opened for ([`pending`]): `None` if it is not one, or not
+/// valid any more.
+pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<ConsentAsk>, ApiError> {
+    let Some(Pending {
+        entry,
+        params,
+        app,
+        to,
+    }) = pending(state, from_uri).await?
+    else {
+        return Ok(None);
+    };
     let Ok(req) = validate(&params, &app, &to) else {
         return Ok(None);
     };

@@ -14,7 +14,7 @@ use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::ScopeConsent;
 use serde::Deserialize;
 
-use super::{csrf_ok, csrf_token, html};
+use super::{Csp, csrf_ok, csrf_token, html};
 use crate::api::error::ApiError;
 use crate::oauth::authorize::{consent_ask, consent_denied};
 use crate::state::AppState;
@@ -76,7 +76,8 @@ async fn show(
     }
     let (csrf, cookie) = csrf_token(&state, &headers);
     let org = state.org_name();
-    let mut r = html(
+    // Both answers redirect to the app's redirect URI (Allow by way of the authorization endpoint).
+    let mut r = Csp::page().forms_to(&ask.to.redirect_uri).on(html(
         StatusCode::OK,
         ConsentPage {
             org: &org,
@@ -86,7 +87,7 @@ async fn show(
             scopes: &ask.scopes,
         }
         .render(),
-    );
+    ));
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
     }

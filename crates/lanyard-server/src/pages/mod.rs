@@ -6,6 +6,7 @@
 
 mod activation;
 mod consent;
+pub mod csp;
 mod device;
 mod signin;
 
@@ -14,7 +15,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::api::error::ApiError;
 use crate::state::AppState;
+pub use csp::Csp;
 
 pub fn router() -> Router<AppState> {
     signin::routes()
@@ -61,14 +64,24 @@ async fn webauthn_js() -> Response {
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
-    // A page may widen `img-src` for one origin (the sign-in page shows an app's registered logo); nothing else.
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
-        HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    );
+    // A page may set its own, widened as it needs ([`Csp`]).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(csp::DEFAULT.clone());
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     r
+}
+
+/// The policy of a page whose form continues the authorization request behind `from_uri`, if it is one: its forms'
+/// answers may redirect to where that request's answer goes (its registered redirect URI), and only there.
+pub async fn flow_csp(state: &AppState, from_uri: &str) -> Result<Csp, ApiError> {
+    Ok(
+        match crate::oauth::authorize::pending(state, from_uri).await? {
+            Some(p) => Csp::page().forms_to(&p.to.redirect_uri),
+            None => Csp::page(),
+        },
+    )
 }
 
 /// A rendered page.

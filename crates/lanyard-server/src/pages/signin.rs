@@ -20,7 +20,7 @@ use lanyard_core::signin::factors::new_webauthn_factor;
 use lanyard_core::syslog::{LogEvent, Party};
 use serde::Deserialize;
 
-use super::{csrf_ok, csrf_token, html};
+use super::{Csp, csrf_ok, csrf_token, flow_csp, html};
 use crate::api::error::ApiError;
 use crate::login::same_origin;
 use crate::signin_flow::{
@@ -73,66 +73,48 @@ pub struct ClientBrand {
 }
 
 impl ClientBrand {
-    /// The origin of the logo, which the page's Content Security Policy then allows images from.
-    fn logo_origin(&self) -> Option<String> {
-        let logo = url::Url::parse(self.logo_uri.as_deref()?).ok()?;
-        matches!(logo.scheme(), "https" | "http").then(|| logo.origin().ascii_serialization())
+    /// What the sign-in page shows of `app`, if it registered a logo, a policy or terms of service.
+    fn of(app: &lanyard_core::model::App) -> Option<ClientBrand> {
+        let url = |name: &str| {
+            app.client
+                .extra
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .filter(|u| lanyard_core::apps::check_https_url(u).is_ok())
+                .map(str::to_owned)
+        };
+        let brand = ClientBrand {
+            logo_uri: url("logo_uri"),
+            policy_uri: url("policy_uri"),
+            tos_uri: url("tos_uri"),
+            name: app.label.clone(),
+        };
+        (brand.logo_uri.is_some() || brand.policy_uri.is_some() || brand.tos_uri.is_some())
+            .then_some(brand)
     }
 }
 
-/// The app of the authorization request a sign-in returns to (`fromURI`, a path of this origin or its full URL),
-/// if it is an active app that registered a logo, a policy or terms of service.
-async fn client_brand(state: &AppState, from_uri: &str) -> Option<ClientBrand> {
-    let path = from_uri
-        .strip_prefix(state.config.base_url.as_str())
-        .unwrap_or(from_uri);
-    let (path, query) = path.split_once('?')?;
-    let authorize = path == "/oauth2/v1/authorize"
-        || path
-            .strip_prefix("/oauth2/")
-            .and_then(|p| p.strip_suffix("/v1/authorize"))
-            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    if !authorize {
-        return None;
-    }
-    let params = lanyard_core::oauth::params::Params::parse(query.as_bytes()).ok()?;
-    let app = state
-        .store
-        .app_by_client_id(params.get("client_id")?)
-        .await
-        .ok()??;
-    if app.status != lanyard_core::model::LifecycleStatus::Active {
-        return None;
-    }
-    let url = |name: &str| {
-        app.client
-            .extra
-            .get(name)
-            .and_then(serde_json::Value::as_str)
-            .filter(|u| lanyard_core::apps::check_https_url(u).is_ok())
-            .map(str::to_owned)
-    };
-    let brand = ClientBrand {
-        logo_uri: url("logo_uri"),
-        policy_uri: url("policy_uri"),
-        tos_uri: url("tos_uri"),
-        name: app.label,
-    };
-    (brand.logo_uri.is_some() || brand.policy_uri.is_some() || brand.tos_uri.is_some())
-        .then_some(brand)
+/// What the sign-in page learns from the authorization request it continues (`fromURI`), if any: the page's policy
+/// (forms' answers may redirect to the request's redirect URI; images may come from the app's logo origin) and
+/// the app's brand.
+struct Flow {
+    csp: Csp,
+    brand: Option<ClientBrand>,
 }
 
-/// The sign-in page, allowing images from the app's logo origin when there is one.
-fn signin_html(status: StatusCode, page: &SigninPage<'_>) -> Response {
-    let mut r = html(status, page.render());
-    if let Some(origin) = page.client.and_then(ClientBrand::logo_origin)
-        && let Ok(csp) = HeaderValue::from_str(&format!(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: {origin}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        ))
-    {
-        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+async fn flow(state: &AppState, from_uri: &str) -> Result<Flow, ApiError> {
+    let Some(pending) = crate::oauth::authorize::pending(state, from_uri).await? else {
+        return Ok(Flow {
+            csp: Csp::page(),
+            brand: None,
+        });
+    };
+    let brand = ClientBrand::of(&pending.app);
+    let mut csp = Csp::page().forms_to(&pending.to.redirect_uri);
+    if let Some(logo) = brand.as_ref().and_then(|b| b.logo_uri.as_deref()) {
+        csp = csp.images_from(logo);
     }
-    r
+    Ok(Flow { csp, brand })
 }
 
 #[derive(Template)]
@@ -260,20 +242,23 @@ async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ShowQuery>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let (csrf, cookie) = csrf_token(&state, &headers);
     let org = state.org_name();
     let from_uri = q.from_uri.as_deref().unwrap_or("");
-    let brand = client_brand(&state, from_uri).await;
+    let flow = flow(&state, from_uri).await?;
     let page = SigninPage {
         org: &org,
         csrf: &csrf,
         from_uri,
         username: q.login_hint.as_deref().unwrap_or(""),
         error: None,
-        client: brand.as_ref(),
+        client: flow.brand.as_ref(),
     };
-    with_cookie(signin_html(StatusCode::OK, &page), cookie)
+    Ok(with_cookie(
+        flow.csp.on(html(StatusCode::OK, page.render())),
+        cookie,
+    ))
 }
 
 /// Signs the browser in: a session, its cookie, and a redirect to where it was going.
@@ -344,7 +329,7 @@ async fn submit(
     }
     let client = client(peer, &headers);
     let org = state.org_name();
-    let brand = client_brand(&state, &form.from_uri).await;
+    let flow = flow(&state, &form.from_uri).await?;
     let retry = |error: &str, status: StatusCode| {
         let page = SigninPage {
             org: &org,
@@ -352,9 +337,9 @@ async fn submit(
             from_uri: &form.from_uri,
             username: &form.username,
             error: Some(error),
-            client: brand.as_ref(),
+            client: flow.brand.as_ref(),
         };
-        signin_html(status, &page)
+        flow.csp.on(html(status, page.render()))
     };
     let outcome =
         signin_flow::primary(&state, &client, form.username.trim(), &form.password).await?;
@@ -402,16 +387,19 @@ async fn next_page(
         }
         Primary::MfaEnroll { state_token, .. } => {
             match signin_flow::enroll_totp(state, client, &state_token.value, "GOOGLE").await? {
-                Enroll::Started(e) => enroll_page(
-                    state,
-                    MfaForm {
-                        state_token: &state_token.value,
-                        ..form
-                    },
-                    &e,
-                    None,
-                    StatusCode::OK,
-                ),
+                Enroll::Started(e) => {
+                    enroll_page(
+                        state,
+                        MfaForm {
+                            state_token: &state_token.value,
+                            ..form
+                        },
+                        &e,
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await
+                }
                 Enroll::InvalidState => Ok(expired_form(state)),
             }
         }
@@ -425,7 +413,8 @@ async fn next_page(
                 requirements: &requirements,
                 error: None,
             };
-            Ok(html(StatusCode::OK, page.render()))
+            let csp = flow_csp(state, form.from_uri).await?;
+            Ok(csp.on(html(StatusCode::OK, page.render())))
         }
         Primary::LockedOut | Primary::Failed => {
             let page = MessagePage {
@@ -440,7 +429,7 @@ async fn next_page(
 }
 
 /// The enrolment step: the secret three ways (QR code, key, otpauth link) and the code form.
-fn enroll_page(
+async fn enroll_page(
     state: &AppState,
     form: MfaForm<'_>,
     e: &Enrolment,
@@ -469,7 +458,8 @@ fn enroll_page(
         secret_groups: &groups,
         error,
     };
-    Ok(html(status, page.render()))
+    let csp = flow_csp(state, form.from_uri).await?;
+    Ok(csp.on(html(status, page.render())))
 }
 
 #[derive(Deserialize)]
@@ -517,17 +507,20 @@ async fn enroll(
             )
             .await
         }
-        Mfa::WrongCode | Mfa::NoChallenge => enroll_page(
-            &state,
-            MfaForm {
-                csrf: &form.csrf,
-                from_uri: &form.from_uri,
-                state_token: &form.state_token,
-            },
-            &pending,
-            Some("That code didn't work. Enter the current code from your app."),
-            StatusCode::FORBIDDEN,
-        ),
+        Mfa::WrongCode | Mfa::NoChallenge => {
+            enroll_page(
+                &state,
+                MfaForm {
+                    csrf: &form.csrf,
+                    from_uri: &form.from_uri,
+                    state_token: &form.state_token,
+                },
+                &pending,
+                Some("That code didn't work. Enter the current code from your app."),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
     }
 }
@@ -739,7 +732,8 @@ async fn mfa_page(
         passkey_options,
         error,
     };
-    Ok(html(status, page.render()))
+    let csp = flow_csp(state, form.from_uri).await?;
+    Ok(csp.on(html(status, page.render())))
 }
 
 #[derive(Deserialize)]
@@ -850,6 +844,7 @@ async fn change_password(
     }
     let org = state.org_name();
     let requirements = state.password_policy.requirements();
+    let csp = flow_csp(&state, &form.from_uri).await?;
     let again = |error: String| {
         let page = ChangePasswordPage {
             org: &org,
@@ -859,7 +854,7 @@ async fn change_password(
             requirements: &requirements,
             error: Some(&error),
         };
-        html(StatusCode::BAD_REQUEST, page.render())
+        csp.on(html(StatusCode::BAD_REQUEST, page.render()))
     };
     if form.new_password != form.confirm_password {
         return Ok(again("The two passwords differ.".into()));
