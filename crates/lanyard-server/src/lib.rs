@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             api::rate_limit::signin_throttle,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::security_headers,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),

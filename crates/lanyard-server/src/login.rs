@@ -10,8 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::api::error::ApiError;
-use crate::http::error_page;
+use crate::pages::PageError;
 use crate::session;
 use crate::state::AppState;
 use crate::syslog::Audit;
@@ -55,12 +54,12 @@ async fn session_cookie_redirect(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<CookieRedirect>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let target = q
         .redirect_url
         .unwrap_or_else(|| format!("{}/", state.config.base_url));
     if !same_origin(&state, &target) {
-        return Ok(error_page(
+        return Err(PageError::new(
             StatusCode::BAD_REQUEST,
             "Invalid redirect",
             "The redirect URL is not allowed.",
@@ -78,7 +77,7 @@ async fn session_cookie_redirect(
     )
     .await?
     else {
-        return Ok(error_page(
+        return Err(PageError::new(
             StatusCode::UNAUTHORIZED,
             "Sign-in link expired",
             "This sign-in link is no longer valid. Please sign in again.",
@@ -102,7 +101,7 @@ async fn signout(
     audit: Audit,
     headers: HeaderMap,
     Query(q): Query<Signout>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let mut frames = Vec::new();
     if let Some(s) = session::current(&state, &headers).await?
         && let Some(ended) = crate::logout::end(&state, &s.id).await?

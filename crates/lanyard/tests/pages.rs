@@ -114,6 +114,78 @@ async fn the_page_is_accessible_branded_and_strict() {
     assert_eq!(css.status, 200);
 }
 
+/// A browser gets pages, the APIs keep their JSON: an unknown page, an authorization request for an unknown server,
+/// a bad one — each a page with the pages' policy and no framing.
+#[tokio::test]
+async fn browsers_get_error_pages_and_the_apis_keep_their_json() {
+    let env = Env::start_acme();
+    let assert_page = |r: &reqwest::Response, status: u16| {
+        assert_eq!(r.status().as_u16(), status);
+        let h = r.headers();
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with("text/html"),
+            "{h:?}"
+        );
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["cache-control"], "no-store");
+        assert!(!h.contains_key("strict-transport-security"), "not on http");
+    };
+    for path in [
+        "/app/UserHome",
+        "/nope",
+        "/signin/nope",
+        "/oauth2/nope/v1/authorize?client_id=x",
+        "/oauth2/nope/v1/logout",
+    ] {
+        let r = client().get(env.s.url(path)).send().await.unwrap();
+        assert_page(&r, 404);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("Page not found"), "{path}: {body}");
+        assert!(
+            body.contains("Acme &#38; Co") || body.contains("Acme &amp; Co"),
+            "branded"
+        );
+        assert!(!body.contains("errorCode"), "{path}: {body}");
+    }
+    let r = client()
+        .get(env.s.url("/oauth2/default/v1/authorize?client_id=unknown"))
+        .send()
+        .await
+        .unwrap();
+    assert_page(&r, 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This sign-in request is not valid")
+    );
+    // The APIs answer in their own forms.
+    for path in ["/api/v1/nope", "/oauth2/v1/nope", "/.well-known/nope"] {
+        let r = client().get(env.s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_okta_error(&r.json().await.unwrap(), "E0000007");
+    }
+}
+
+/// With an https base URL every response tells the browser to keep to https.
+#[tokio::test]
+async fn an_https_base_url_gets_hsts() {
+    let env = Env::start_with(&["--base-url", "https://id.example.test"]);
+    for path in ["/signin", "/.well-known/openid-configuration", "/nope"] {
+        let r = client().get(env.s.url(path)).send().await.unwrap();
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn signing_in_sets_the_session_cookie_and_signing_out_ends_it() {
     let env = Env::start_acme();

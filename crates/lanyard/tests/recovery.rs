@@ -515,6 +515,17 @@ async fn sign_in_attempts_are_throttled_per_client_ip() {
         .await
         .unwrap();
     assert_eq!(r.status(), 429);
+    // A browser's form gets a page, not the API's JSON (with the same headers).
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        r.headers()
+    );
+    assert_eq!(r.headers()["x-rate-limit-remaining"], "0");
+    assert!(r.text().await.unwrap().contains("Too many attempts"));
     // Showing a page is not an attempt, and the management API has its own limit.
     let r = client().get(env.s.url("/signin")).send().await.unwrap();
     assert_ne!(r.status(), 429);

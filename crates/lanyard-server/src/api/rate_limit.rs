@@ -138,7 +138,12 @@ pub async fn signin_throttle(State(state): State<AppState>, req: Request, next: 
         next.run(req).await
     } else {
         tracing::info!(path = %req.uri().path(), "sign-in attempts over the per-IP limit");
-        ApiError::rate_limited().into_response()
+        if crate::http::is_api_path(req.uri().path()) {
+            ApiError::rate_limited().into_response()
+        } else {
+            // The hosted pages' forms: a page.
+            crate::pages::PageError::too_many_attempts().into_response()
+        }
     };
     if signin_headers_apply(&d, response.status()) {
         set_headers(response.headers_mut(), &d);

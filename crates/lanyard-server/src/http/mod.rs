@@ -31,31 +31,18 @@ pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-/// Unknown paths: 404 with Okta's error body.
+/// Unknown paths: under the APIs (`/api/`, `/oauth2/`, `/.well-known/`), 404 with Okta's error body; anywhere else
+/// a browser may land, the "Page not found" page.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
-    ApiError::not_found_path(uri.path()).into_response()
+    let path = uri.path();
+    if is_api_path(path) {
+        ApiError::not_found_path(path).into_response()
+    } else {
+        crate::pages::PageError::not_found().into_response()
+    }
 }
 
-/// A minimal accessible HTML error page (the hosted pages get their templates with the sign-in issue).
-pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
-        t = esc(title),
-        m = esc(message)
-    );
-    let mut r = (status, html).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+/// Whether a path belongs to an API (JSON errors) rather than to the pages a browser shows.
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/oauth2/") || path.starts_with("/.well-known/")
 }

@@ -27,9 +27,8 @@ use lanyard_core::oauth::subject::ExpectedSubject;
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
 use crate::api::error::ApiError;
-use crate::http::error_page;
 use crate::keyring::Entry;
-use crate::pages::Csp;
+use crate::pages::{Csp, PageError};
 use crate::state::AppState;
 
 pub async fn org(
@@ -39,7 +38,7 @@ pub async fn org(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let entry = super::org_server(&state).await?;
     Ok(handle(&state, entry, peer, &method, &uri, &headers, &body).await)
 }
@@ -52,7 +51,7 @@ pub async fn custom(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let entry = super::custom_server(&state, &id).await?;
     Ok(handle(&state, entry, peer, &method, &uri, &headers, &body).await)
 }
@@ -61,11 +60,12 @@ fn page(e: &OAuthError) -> Response {
     if let Some(d) = &e.detail {
         tracing::info!(error = %e.code, detail = %d, "authorization request refused");
     }
-    error_page(
+    PageError::new(
         StatusCode::BAD_REQUEST,
         "This sign-in request is not valid",
-        &format!("{} ({})", e.description, e.code),
+        format!("{} ({})", e.description, e.code),
     )
+    .into_response()
 }
 
 /// Sends `params` back to the client: a redirect, or for `form_post` a self-submitting form.
@@ -159,7 +159,7 @@ async fn to_signin(
     entry: &Entry,
     back: &Back<'_>,
     login_hint: Option<&str>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let from = back
         .location(state, entry, &["login", "select_account"])
         .await?;
@@ -183,7 +183,7 @@ async fn refuse(
     state: &AppState,
     issuer: &str,
     refusal: super::request_object::Refusal,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     use super::request_object::Refusal;
     let (params, e) = match refusal {
         Refusal::Page(e) => return Ok(page(&e)),
@@ -222,7 +222,7 @@ async fn authorize(
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let issuer = entry.issuer.clone();
     let outer = match params_of(method, uri, headers, body) {
         Ok(p) => p,
@@ -434,7 +434,7 @@ async fn issue(
     to: &ReturnTo,
     session: &Session,
     back: &Back<'_>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = state.store.user(&session.user_id).await?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         let e = OAuthError::new(ErrorCode::AccessDenied, "The user cannot sign in.");
@@ -535,7 +535,7 @@ async fn step_up(
     to: &ReturnTo,
     session: &Session,
     back: &Back<'_>,
-) -> Result<Option<Response>, ApiError> {
+) -> Result<Option<Response>, PageError> {
     let unmet = || {
         let e = OAuthError::new(
             ErrorCode::UnmetAuthenticationRequirements,

@@ -16,9 +16,9 @@ use lanyard_core::oauth::logout::{
 };
 use lanyard_core::oauth::params::Params;
 
-use crate::api::error::ApiError;
 use crate::keyring::Entry;
 use crate::logout;
+use crate::pages::PageError;
 use crate::pages::{csrf_ok, csrf_token};
 use crate::state::AppState;
 use crate::syslog::Audit;
@@ -30,7 +30,7 @@ pub async fn org(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let entry = super::org_server(&state).await?;
     handle(&state, entry, &audit, &method, &uri, &headers, &body).await
 }
@@ -43,7 +43,7 @@ pub async fn custom(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let entry = super::custom_server(&state, &id).await?;
     handle(&state, entry, &audit, &method, &uri, &headers, &body).await
 }
@@ -56,7 +56,7 @@ async fn handle(
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let action = uri.path();
     let session = crate::session::current(state, headers).await?;
     let sign_out = session.as_ref().map(|_| action);

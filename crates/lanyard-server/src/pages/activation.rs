@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::signin::MessagePage;
 use super::{csrf_ok, csrf_token, html};
-use crate::api::error::ApiError;
+use crate::pages::PageError;
 use crate::signin_flow::Client;
 use crate::state::AppState;
 
@@ -96,7 +96,7 @@ async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some(user) = crate::activation::check(&state, &token).await? else {
         return Ok(expired(&state));
     };
@@ -119,7 +119,7 @@ async fn submit(
     headers: HeaderMap,
     Path(token): Path<String>,
     Form(form): Form<ActivateForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some(user) = crate::activation::check(&state, &token).await? else {
         return Ok(expired(&state));
     };
@@ -173,6 +173,6 @@ async fn submit(
                 .render(),
             ))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -15,8 +15,8 @@ use lanyard_core::model::ScopeConsent;
 use serde::Deserialize;
 
 use super::{Csp, csrf_ok, csrf_token, html};
-use crate::api::error::ApiError;
 use crate::oauth::authorize::{consent_ask, consent_denied};
+use crate::pages::PageError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -65,7 +65,7 @@ async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ShowQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some(ask) = consent_ask(&state, &q.from_uri).await? else {
         return Ok(gone(&state));
     };
@@ -108,7 +108,7 @@ async fn decide(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<DecisionForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(gone(&state));
     }

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::signin::MessagePage;
 use super::{csrf_ok, csrf_token, html};
 use crate::api::error::ApiError;
+use crate::pages::PageError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -147,7 +148,7 @@ async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ShowQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let typed = q.user_code.unwrap_or_default();
     let (session, user) = match signed_in(&state, &headers, &typed).await? {
         Ok(s) => s,
@@ -167,7 +168,7 @@ async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<DeviceForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (session, user) = match signed_in(&state, &headers, &form.user_code).await? {
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
@@ -223,7 +224,7 @@ async fn step(
     user: &User,
     typed: &str,
     decision: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some((code, app)) = lookup(state, typed).await? else {
         return Ok(entry_page(state, csrf, user, typed, Some(WRONG_CODE)));
     };

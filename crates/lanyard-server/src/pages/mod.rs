@@ -8,6 +8,7 @@ mod activation;
 mod consent;
 pub mod csp;
 mod device;
+pub mod error;
 mod signin;
 
 use axum::Router;
@@ -15,9 +16,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::api::error::ApiError;
 use crate::state::AppState;
 pub use csp::Csp;
+pub use error::PageError;
 
 pub fn router() -> Router<AppState> {
     signin::routes()
@@ -28,7 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/static/webauthn.js", get(webauthn_js))
         // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .layer(axum::middleware::from_fn(security_headers))
 }
 
 async fn css() -> Response {
@@ -59,23 +59,50 @@ async fn webauthn_js() -> Response {
     r
 }
 
-/// Scripts from this origin only (never inline), no framing, forms only to this origin, images from this origin
-/// (and an app's logo on its sign-in page).
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// The outermost layer, for every response: a failed page ([`PageError`]) becomes the branded error page; every
+/// HTML response — whichever router made it, the authorization endpoint's error page included — gets the default
+/// Content Security Policy unless it set its own ([`Csp`]), `X-Frame-Options: DENY` and `no-store`; with an
+/// https base URL, every response carries HSTS.
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let mut r = next.run(req).await;
+    if let Some(f) = r.extensions_mut().remove::<error::Failure>() {
+        let mut page = error::render(&state.config.org_name, r.status(), &f);
+        // Headers the failure came with (rate limit counts, a cleared cookie) stay.
+        for (name, value) in r.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                page.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        r = page;
+    }
     let h = r.headers_mut();
-    // A page may set its own, widened as it needs ([`Csp`]).
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(csp::DEFAULT.clone());
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if is_html {
+        h.entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(csp::DEFAULT.clone());
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    if state.config.base_url.starts_with("https://") {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     r
 }
 
 /// The policy of a page whose form continues the authorization request behind `from_uri`, if it is one: its forms'
 /// answers may redirect to where that request's answer goes (its registered redirect URI), and only there.
-pub async fn flow_csp(state: &AppState, from_uri: &str) -> Result<Csp, ApiError> {
+pub async fn flow_csp(state: &AppState, from_uri: &str) -> Result<Csp, PageError> {
     Ok(
         match crate::oauth::authorize::pending(state, from_uri).await? {
             Some(p) => Csp::page().forms_to(&p.to.redirect_uri),
@@ -95,14 +122,7 @@ pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response
             );
             r
         }
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            crate::http::error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Please try again.",
-            )
-        }
+        Err(e) => PageError::internal(format!("template failed: {e}")).into_response(),
     }
 }
 

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use super::{Csp, csrf_ok, csrf_token, flow_csp, html};
 use crate::api::error::ApiError;
 use crate::login::same_origin;
+use crate::pages::PageError;
 use crate::signin_flow::{
     self, Change, Client, Enroll, Enrolment, Mfa, MfaOf, Primary, WebAuthnStep,
 };
@@ -242,7 +243,7 @@ async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ShowQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (csrf, cookie) = csrf_token(&state, &headers);
     let org = state.org_name();
     let from_uri = q.from_uri.as_deref().unwrap_or("");
@@ -268,7 +269,7 @@ async fn signed_in(
     user: &User,
     amr: &[&str],
     from_uri: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let amr = amr.iter().map(|s| (*s).to_owned()).collect();
     // Only `last_login` is written, and only while the user may still sign in.
     if !state
@@ -323,7 +324,7 @@ async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<SigninForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -368,7 +369,7 @@ async fn next_page(
     client: &Client,
     form: MfaForm<'_>,
     outcome: Primary,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let org = state.org_name();
     match outcome {
         Primary::Success { user } => signed_in(state, client, &user, &["pwd"], form.from_uri).await,
@@ -435,7 +436,7 @@ async fn enroll_page(
     e: &Enrolment,
     error: Option<&str>,
     status: StatusCode,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let uri = crate::api::authn::enrolment_uri(state, e);
     let svg =
         lanyard_core::mfa::totp::qr_svg(&uri).map_err(|err| ApiError::internal(err.to_string()))?;
@@ -480,7 +481,7 @@ async fn enroll(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<EnrollForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -544,7 +545,7 @@ async fn verify(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<VerifyForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -597,7 +598,7 @@ async fn step_up(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<StepUpQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let from_uri = q.from_uri.unwrap_or_default();
     let session = crate::session::current(&state, &headers).await?;
     let user = match &session {
@@ -651,7 +652,7 @@ async fn second_factor_passed(
     user: &User,
     method: &str,
     from_uri: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     match of {
         MfaOf::SignIn => signed_in(state, client, user, &["pwd", method, "mfa"], from_uri).await,
         MfaOf::StepUp { session_id } => {
@@ -669,7 +670,7 @@ async fn stepped_up(
     user: &User,
     methods: &[&str],
     from_uri: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let session = crate::session::current(state, headers)
         .await?
         .filter(|s| s.id == session_id && s.user_id == user.id);
@@ -706,7 +707,7 @@ async fn mfa_page(
     form: MfaForm<'_>,
     error: Option<&str>,
     status: StatusCode,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some((of, user)) = signin_flow::mfa_of(state, form.state_token).await? else {
         return Ok(expired_form(state));
     };
@@ -761,7 +762,7 @@ async fn verify_webauthn(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<WebAuthnForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -838,7 +839,7 @@ async fn change_password(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<ChangeForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -883,11 +884,11 @@ async fn change_password(
                 .join(" ");
             Ok(again(why))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     let Some(session) = crate::session::current(&state, &headers).await? else {
         let mut r = StatusCode::SEE_OTHER.into_response();
         r.headers_mut().insert(
@@ -968,7 +969,7 @@ async fn security(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<SecurityQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match signed_in_user(&state, &headers, "/signin?fromURI=%2Fapp%2Fsecurity").await? {
         Ok(u) => u,
         Err(redirect) => return Ok(redirect),
@@ -990,7 +991,7 @@ async fn security_page(
     error: Option<&str>,
     may_add: bool,
     status: StatusCode,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let passkeys = crate::webauthn::passkeys(state, &user.id)
         .await?
         .into_iter()
@@ -1040,7 +1041,7 @@ async fn add_passkey(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<AddPasskeyForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -1186,7 +1187,7 @@ async fn forgot_submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<ForgotForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -1220,7 +1221,7 @@ async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(token): axum::extract::Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let Some(user) = crate::recovery::check_reset_token(&state, &token).await? else {
         return Ok(link_expired(&state));
     };
@@ -1257,7 +1258,7 @@ async fn reset_submit(
     headers: HeaderMap,
     axum::extract::Path(token): axum::extract::Path<String>,
     Form(form): Form<ResetForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(expired_form(&state));
     }
@@ -1329,6 +1330,6 @@ async fn reset_submit(
                 .join(" ");
             Ok(again(why))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
