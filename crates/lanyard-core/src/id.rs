@@ -21,6 +21,7 @@ pub mod prefix {
     pub const CLAIM: &str = "ocl";
     pub const CLIENT_SECRET: &str = "ocs";
     pub const GRANT: &str = "oag";
+    pub const TRUSTED_ORIGIN: &str = "tos";
 }
 
 /// A new id with the given three-character prefix.

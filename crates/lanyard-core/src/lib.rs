@@ -24,3 +24,4 @@ pub mod random;
 pub mod signin;
 pub mod store;
 pub mod syslog;
+pub mod trusted_origins;

@@ -12,6 +12,7 @@ pub mod api;
 pub mod backchannel;
 pub mod clients;
 pub mod config;
+pub mod cors;
 pub mod email;
 pub mod http;
 pub mod key_admin;
@@ -28,6 +29,7 @@ pub mod revocations;
 pub mod session;
 pub mod signin_flow;
 pub mod signon_cache;
+pub mod snapshot;
 pub mod state;
 pub mod syslog;
 pub mod webauthn;
@@ -62,6 +64,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             api::rate_limit::signin_throttle,
         ))
+        // Browsers on other origins: preflights answered before routing, answers marked for the origins allowed.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             pages::security_headers,

@@ -39,6 +39,8 @@ pub struct Inner {
     pub keyring: Keyring,
     /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
     pub clients: ClientCache,
+    /// This node's copy of the origins browsers may call from (CORS) and be sent back to ([`crate::cors`]).
+    pub origins: crate::cors::OriginCache,
     /// This node's copy of the sign-on policies ([`crate::signon_cache`]).
     pub signon: crate::signon_cache::SignOnCache,
     /// Introspection's revocation checks, batched (`crate::revocations`).
@@ -69,6 +71,13 @@ impl AppState {
         self.config.org_name.clone()
     }
 
+    /// An app changed on this node (created, replaced, its status or secrets): this node's copies that hold it
+    /// are dropped at once — its client, and the origins a browser app's redirect URIs allow.
+    pub fn app_changed(&self, client_id: &str) {
+        self.clients.invalidate(client_id);
+        self.origins.invalidate();
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         config: ServerConfig,
@@ -86,6 +95,7 @@ impl AppState {
         );
         let clients = ClientCache::new(store.clone(), config.keyring_ttl);
         let signon = crate::signon_cache::SignOnCache::new(store.clone(), config.keyring_ttl);
+        let origins = crate::cors::OriginCache::new(store.clone(), config.keyring_ttl);
         let revocations = RevocationBatcher::new(store.clone());
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         let signin_rate_limiter = (config.signin_rate_limit_per_minute > 0)
@@ -112,6 +122,7 @@ impl AppState {
             dpop_nonce_key,
             keyring,
             clients,
+            origins,
             signon,
             revocations,
             metrics,

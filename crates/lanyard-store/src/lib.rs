@@ -17,6 +17,7 @@ mod sql_pushed;
 mod sql_sessions;
 mod sql_signon;
 mod sql_sweep;
+mod sql_trusted;
 mod sqlite;
 mod user_query;
 

@@ -14,6 +14,7 @@ pub mod pushed_request;
 pub mod role;
 pub mod signin;
 pub mod signon;
+pub mod trusted_origin;
 pub mod user;
 
 pub use api_token::ApiToken;
@@ -41,4 +42,5 @@ pub use signin::{
     SessionApp, TokenKind,
 };
 pub use signon::SignOnPolicy;
+pub use trusted_origin::TrustedOrigin;
 pub use user::{PasswordRecord, User, UserStatus};

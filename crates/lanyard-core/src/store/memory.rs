@@ -38,6 +38,8 @@ pub(super) struct State {
     pub(super) devices: super::memory_device::DeviceState,
     /// Pushed authorization requests: see `memory_pushed.rs`.
     pub(super) pushed: BTreeMap<[u8; 32], PushedRequest>,
+    /// Trusted origins: see `memory_trusted.rs`.
+    pub(super) trusted_origins: BTreeMap<String, crate::model::TrustedOrigin>,
     /// Sign-on policies: see `memory_signon.rs`.
     pub(super) signon: super::memory_signon::SignOnState,
     scopes: BTreeMap<String, Scope>,

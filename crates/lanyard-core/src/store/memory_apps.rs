@@ -25,6 +25,20 @@ pub(super) struct AppsState {
 }
 
 impl AppsState {
+    /// The redirect URIs of every active `browser` app.
+    pub(super) fn active_browser_redirect_uris(&self) -> Vec<String> {
+        self.apps
+            .values()
+            .filter(|a| {
+                a.status == crate::model::LifecycleStatus::Active
+                    && a.client.application_type == crate::model::ApplicationType::Browser
+            })
+            .flat_map(|a| a.client.redirect_uris.iter().cloned())
+            .collect()
+    }
+}
+
+impl AppsState {
     /// [`SweepStore::sweep_expired`]'s share: codes, grants, refresh tokens, revocations, jtis.
     pub(super) fn sweep(&mut self, now: Timestamp, counts: &mut SweepCounts) {
         fn gone<K: Ord, V>(map: &mut BTreeMap<K, V>, keep: impl Fn(&V) -> bool) -> u64 {

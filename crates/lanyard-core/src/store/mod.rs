@@ -15,12 +15,16 @@ mod memory_device;
 mod memory_pushed;
 #[cfg(any(test, feature = "memory"))]
 mod memory_signon;
+#[cfg(any(test, feature = "memory"))]
+mod memory_trusted;
 mod signon;
 mod sweep;
+mod trusted_origins;
 
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 pub use signon::SignOnPolicyStore;
 pub use sweep::{GRANT_AFTERLIFE, SweepCounts, SweepStore};
+pub use trusted_origins::TrustedOriginStore;
 
 use async_trait::async_trait;
 
@@ -524,6 +528,7 @@ pub trait Store:
     + DeviceStore
     + PushedRequestStore
     + SweepStore
+    + TrustedOriginStore
     + Send
     + Sync
     + 'static

@@ -282,6 +282,7 @@ async fn create(
         .insert_app(&app, stored.as_ref())
         .await
         .map_err(client_id_taken)?;
+    state.app_changed(&app.client.client_id);
     tracing::info!(app = %app.id, client_id = %app.client.client_id, "app created");
     let e = audit.event(&state, "application.lifecycle.create", "Add application");
     state.syslog.record(e.target(app_target(&app)));
@@ -352,7 +353,7 @@ async fn replace(
     if !state.store.update_app(&app).await? {
         return Err(ApiError::not_found(&id, "AppInstance"));
     }
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     let e = audit.event(&state, "application.lifecycle.update", "Update application");
     state.syslog.record(e.target(app_target(&app)));
     Ok(Json(app_json(&app, &state.config.base_url, None)))
@@ -385,7 +386,7 @@ async fn lifecycle(
         app.status = status;
         app.last_updated = state.clock.now();
         state.store.update_app(&app).await?;
-        state.clients.invalidate(&app.client.client_id);
+        state.app_changed(&app.client.client_id);
         state
             .syslog
             .record(audit.event(&state, event, message).target(app_target(&app)));
@@ -408,7 +409,7 @@ async fn delete(
         .with_detail("an active app must be deactivated first"));
     }
     state.store.delete_app(&app.id).await?;
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     let e = audit.event(&state, "application.lifecycle.delete", "Delete application");
     state.syslog.record(e.target(app_target(&app)));
     Ok(StatusCode::NO_CONTENT)
@@ -503,7 +504,7 @@ async fn create_secret(
         last_updated: now,
     };
     state.store.insert_client_secret(&secret).await?;
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     let e = audit.event(
         &state,
         "app.oauth2.client.secret.create",
@@ -550,7 +551,7 @@ async fn secret_lifecycle(
     secret.status = status;
     secret.last_updated = state.clock.now();
     state.store.update_client_secret(&secret).await?;
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     Ok(Json(secret_json(&secret, &state.config.base_url, None)))
 }
 
@@ -570,7 +571,7 @@ async fn delete_secret(
         .store
         .delete_client_secret(&app.id, &secret.id)
         .await?;
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

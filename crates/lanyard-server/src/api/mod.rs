@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod recovery;
 pub mod roles;
 pub mod sessions;
+pub mod trusted_origins;
 pub mod user_grants;
 pub mod users;
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(logs::routes())
         .merge(authorization_servers::routes())
         .merge(policies::routes())
+        .merge(trusted_origins::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state.clone(), auth::require_token))
         .merge(public)

@@ -210,6 +210,7 @@ async fn register(
         last_updated: now,
     });
     state.store.insert_app(&app, stored.as_ref()).await?;
+    state.app_changed(&app.client.client_id);
     let everyone = AppGroup {
         app_id: app.id.clone(),
         group_id: everyone_id(),
@@ -258,7 +259,7 @@ async fn save_with_new_token(state: &AppState, app: &mut App) -> Result<String, 
     if !state.store.update_app(app).await? {
         return Err(ApiError::not_found(&app.id, "AppInstance"));
     }
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     Ok(token.value)
 }
 
@@ -365,7 +366,7 @@ async fn remove(
         Err(r) => return Ok(r),
     };
     state.store.delete_app(&app.id).await?;
-    state.clients.invalidate(&app.client.client_id);
+    state.app_changed(&app.client.client_id);
     tracing::info!(app = %app.id, client_id = %app.client.client_id, "registered client deleted");
     let a = audit(
         Party::new(
