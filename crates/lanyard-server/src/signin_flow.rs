@@ -14,6 +14,7 @@ use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{
     Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User, UserStatus,
 };
+use lanyard_core::signin::attempts::{self, Counted};
 use lanyard_core::signin::policy::{self as signon, Decision, Step};
 use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
 use lanyard_core::syslog::{LogEvent, Party};
@@ -23,11 +24,49 @@ use crate::api::error::ApiError;
 use crate::state::AppState;
 use crate::syslog::user_target;
 
-/// Where a request comes from, for the log.
+/// Where a sign-in comes from: its address and user agent (for the log and the per-source count), and the
+/// SHA-256 of its device cookie, if it has one ([`attempts::DEVICE_COOKIE`]).
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub device: Option<[u8; 32]>,
+}
+
+impl Client {
+    /// The client of a request: the peer's address, its user agent, its device cookie.
+    pub fn of(peer: Option<std::net::SocketAddr>, headers: &axum::http::HeaderMap) -> Self {
+        Client {
+            ip: peer.map(|p| p.ip().to_string()),
+            user_agent: headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(512).collect()),
+            device: crate::http::cookie(headers, attempts::DEVICE_COOKIE)
+                .map(|v| lanyard_core::crypto::sha256(v.as_bytes())),
+        }
+    }
+
+    /// The key this client's address is counted under, if it has one.
+    fn source_key(&self) -> Option<[u8; 32]> {
+        let ip: std::net::IpAddr = self.ip.as_deref()?.parse().ok()?;
+        Some(attempts::key(Counted::Source, &attempts::source_key(ip)))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Client::of(peer, &parts.headers))
+    }
 }
 
 /// The outcome of username and password.
@@ -55,8 +94,10 @@ pub enum Primary {
         state_token: Secret,
         expires_at: Timestamp,
     },
-    /// The account is locked.
+    /// The account is locked (or, for a login without an account, answers as one would after as many failures).
     LockedOut,
+    /// Too many failures from this client's address: it must wait this long before trying again.
+    Throttled { wait: chrono::Duration },
     /// Wrong username or password, a user who cannot sign in, or a sign-in the sign-on policy denies: one answer
     /// for all.
     Failed,
@@ -181,6 +222,14 @@ pub async fn primary(
         return Ok(Primary::Failed);
     }
     let now = state.clock.now();
+    // A source over its failures waits, before any work is done for it.
+    if let Some(wait) = source_wait(state, client, now).await? {
+        tracing::info!(
+            wait_seconds = wait.num_seconds(),
+            "sign-in from a throttled source refused"
+        );
+        return Ok(Primary::Throttled { wait });
+    }
     let user = state.store.user_by_login(username).await?;
     let record = match &user {
         Some(u) => state.store.password(&u.id).await?,
@@ -199,8 +248,8 @@ pub async fn primary(
         }
     };
     let Some(mut user) = user else {
-        log_failure(state, client, username, None, "INVALID_CREDENTIALS");
-        return Ok(Primary::Failed);
+        count_source_failure(state, client, now).await?;
+        return unknown_login(state, client, username, now).await;
     };
     let lockout_until = if user.status == UserStatus::LockedOut {
         state.store.lockout_until(&user.id).await?
@@ -216,35 +265,40 @@ pub async fn primary(
         state.store.update_user(&user).await?;
         state.store.reset_failures(&user.id).await?;
     }
-    match signin::gate(user.status) {
+    // A lock holds for everyone but the user's own known devices.
+    let locked = match signin::gate(user.status) {
+        Gate::LockedOut if known_device(state, client, &user, now).await? => true,
         Gate::LockedOut => {
+            count_source_failure(state, client, now).await?;
             log_failure(state, client, username, Some(&user), "LOCKED_OUT");
             return Ok(Primary::LockedOut);
         }
         Gate::Refuse => {
+            count_source_failure(state, client, now).await?;
             log_failure(state, client, username, Some(&user), "INVALID_CREDENTIALS");
             return Ok(Primary::Failed);
         }
-        Gate::Proceed | Gate::PasswordExpired => {}
-    }
+        Gate::Proceed | Gate::PasswordExpired => false,
+    };
     if !verified.as_ref().is_some_and(|v| v.ok) {
-        let policy = &state.signin_policy;
-        let count = state
-            .store
-            .record_failure(
-                &user.id,
-                policy.lockout_threshold,
-                now,
-                policy.lock_until(now),
-            )
-            .await?;
+        count_source_failure(state, client, now).await?;
         log_failure(state, client, username, Some(&user), "INVALID_CREDENTIALS");
-        if count.locked {
-            on_lockout(state, client, &user);
+        if !locked {
+            count_user_failure(state, client, &user, now).await?;
         }
         return Ok(Primary::Failed);
     }
-    state.store.reset_failures(&user.id).await?;
+    // The failures are forgotten only when the whole sign-in succeeds (`after_password`, a right second factor):
+    // the right password alone does not wipe out the wrong second-factor answers of someone who has it.
+    if locked {
+        // The right password from one of the user's own devices: the lock is over.
+        state.store.reset_failures(&user.id).await?;
+        user.status = UserStatus::Active;
+        user.status_changed = Some(now);
+        user.last_updated = now;
+        state.store.update_user(&user).await?;
+        tracing::info!(user = %user.id, "a locked account signed in from a known device, and is unlocked");
+    }
     if verified.is_some_and(|v| v.needs_rehash) {
         // The parameters changed since this hash was made: store it again at the current ones.
         if let (Ok(hash), Some(mut r)) = (state.passwords.hash(password.to_owned()).await, record) {
@@ -274,6 +328,158 @@ pub async fn primary(
         });
     }
     after_password(state, client, user, decision).await
+}
+
+/// A login with no account: counted like an account under the login's key, and answered `LOCKED_OUT` once an
+/// account would be — the same threshold, the same duration — so the answer never tells whether it exists.
+async fn unknown_login(
+    state: &AppState,
+    client: &Client,
+    username: &str,
+    now: Timestamp,
+) -> Result<Primary, ApiError> {
+    let key = attempts::key(Counted::UnknownLogin, &attempts::login_key(username));
+    let policy = &state.signin_policy;
+    if let Some(f) = state.store.failures(&key).await?
+        && attempts::login_locked(
+            f.count,
+            f.last,
+            policy.lockout_threshold,
+            policy.lockout_duration,
+            now,
+        )
+    {
+        log_failure(state, client, username, None, "LOCKED_OUT");
+        return Ok(Primary::LockedOut);
+    }
+    state
+        .store
+        .count_failure(
+            &key,
+            now,
+            now - attempts::FAILURE_MEMORY,
+            now + attempts::FAILURE_MEMORY,
+        )
+        .await?;
+    log_failure(state, client, username, None, "INVALID_CREDENTIALS");
+    Ok(Primary::Failed)
+}
+
+/// Counts a failure toward the user's lockout (forgotten after [`attempts::FAILURE_MEMORY`] without one); when
+/// it locks the account: the log and the notice.
+async fn count_user_failure(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    now: Timestamp,
+) -> Result<bool, ApiError> {
+    let policy = &state.signin_policy;
+    let count = state
+        .store
+        .record_failure(
+            &user.id,
+            policy.lockout_threshold,
+            now,
+            policy.lock_until(now),
+            now - attempts::FAILURE_MEMORY,
+        )
+        .await?;
+    if count.locked {
+        on_lockout(state, client, user);
+    }
+    Ok(count.locked)
+}
+
+/// The key the client's address is counted under, unless per-address limits are off (`--signin-rate-limit 0`:
+/// behind a proxy every client shares an address).
+fn source(state: &AppState, client: &Client) -> Option<[u8; 32]> {
+    state.signin_rate_limiter.as_ref()?;
+    client.source_key()
+}
+
+/// How long this client's address must still wait, if it must.
+async fn source_wait(
+    state: &AppState,
+    client: &Client,
+    now: Timestamp,
+) -> Result<Option<chrono::Duration>, ApiError> {
+    let Some(key) = source(state, client) else {
+        return Ok(None);
+    };
+    Ok(match state.store.failures(&key).await? {
+        Some(f) => attempts::source_wait(f.count, f.last, now),
+        None => None,
+    })
+}
+
+/// Counts a failed attempt against this client's address.
+async fn count_source_failure(
+    state: &AppState,
+    client: &Client,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    if let Some(key) = source(state, client) {
+        state
+            .store
+            .count_failure(
+                &key,
+                now,
+                now - attempts::SOURCE_MEMORY,
+                now + attempts::SOURCE_MEMORY,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the client's device cookie names one of the user's known devices.
+async fn known_device(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    now: Timestamp,
+) -> Result<bool, ApiError> {
+    Ok(match &client.device {
+        Some(d) => state.store.known_device(&user.id, d, now).await?,
+        None => false,
+    })
+}
+
+/// A sign-in completed in this client: its device is remembered as the user's. Returns the device cookie's value
+/// when the client has none yet (to set).
+pub async fn remember_device(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+) -> Result<Option<String>, ApiError> {
+    let now = state.clock.now();
+    let (hash, fresh) = match client.device {
+        Some(h) => (h, None),
+        None => {
+            let minted = signin::mint(state.random.as_ref());
+            (minted.hash, Some(minted.value))
+        }
+    };
+    state
+        .store
+        .remember_device(&user.id, &hash, now, now + attempts::DEVICE_MEMORY)
+        .await?;
+    Ok(fresh)
+}
+
+/// The `Set-Cookie` value of a new device cookie.
+pub fn device_cookie(state: &AppState, value: &str) -> Option<axum::http::HeaderValue> {
+    let secure = if state.config.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    axum::http::HeaderValue::from_str(&format!(
+        "{}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        attempts::DEVICE_COOKIE,
+        attempts::DEVICE_MEMORY.num_seconds()
+    ))
+    .ok()
 }
 
 /// The sign-on policy's decision for a user: the ACTIVE policies (this node's copy, [`crate::signon_cache`]; the
@@ -383,6 +589,7 @@ pub async fn after_password(
             })
         }
         Step::Success => {
+            state.store.reset_failures(&user.id).await?;
             log_success(state, client, &user, false);
             Ok(Primary::Success { user })
         }
@@ -518,13 +725,15 @@ pub async fn activate_enrolment(
     let Some(mut factor) = factor else {
         return Ok(Mfa::UnknownFactor);
     };
+    if let Some(wait) = factor_wait(state, &factor.id, now).await? {
+        return Ok(Mfa::TooManyAttempts { wait });
+    }
     let accepted = match check_passcode(&factor, &state.master, passcode, now) {
         Some(step) => state.store.use_totp_step(&factor.id, step, now).await?,
         None => false,
     };
     if !accepted {
-        log_mfa_failure(state, client, &user);
-        return Ok(Mfa::WrongCode);
+        return wrong_answer(state, client, &user, &token.token_hash, &factor.id, now).await;
     }
     if state
         .store
@@ -537,6 +746,7 @@ pub async fn activate_enrolment(
     factor.status = FactorStatus::Active;
     factor.last_updated = now;
     state.store.update_factor(&factor).await?;
+    right_answer(state, &user, &factor.id).await?;
     state.syslog.record(
         event(
             state,
@@ -667,6 +877,76 @@ pub enum Mfa {
     UnknownFactor,
     /// A WebAuthn answer with no challenge waiting (never asked, expired, or already answered).
     NoChallenge,
+    /// The factor failed too often lately: no answer is checked for this long.
+    TooManyAttempts {
+        wait: chrono::Duration,
+    },
+    /// That wrong answer was the state token's last ([`attempts::STATE_ATTEMPTS`]), or locked the account: the
+    /// sign-in ended, and starts again with the password.
+    Ended,
+}
+
+/// How long the factor makes its user wait before an answer is checked again, if it does.
+async fn factor_wait(
+    state: &AppState,
+    factor_id: &str,
+    now: Timestamp,
+) -> Result<Option<chrono::Duration>, ApiError> {
+    let key = attempts::key(Counted::Factor, factor_id.as_bytes());
+    Ok(match state.store.failures(&key).await? {
+        Some(f) => attempts::factor_wait(f.count, f.last, now),
+        None => None,
+    })
+}
+
+/// A wrong answer to `factor_id` in the sign-in (or step-up) of the state token hashing to `token_hash`: logged,
+/// and counted against the state token, the factor, the user's lockout and the client's address. The sign-in ends
+/// at the state token's limit or when the count locks the account.
+async fn wrong_answer(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    token_hash: &[u8; 32],
+    factor_id: &str,
+    now: Timestamp,
+) -> Result<Mfa, ApiError> {
+    log_mfa_failure(state, client, user);
+    state
+        .store
+        .count_failure(
+            &attempts::key(Counted::Factor, factor_id.as_bytes()),
+            now,
+            now - attempts::FAILURE_MEMORY,
+            now + attempts::FAILURE_MEMORY,
+        )
+        .await?;
+    count_source_failure(state, client, now).await?;
+    let locked = count_user_failure(state, client, user, now).await?;
+    let counted = state
+        .store
+        .count_token_attempt(token_hash, attempts::STATE_ATTEMPTS, now)
+        .await?;
+    match counted {
+        Some(n) if n < attempts::STATE_ATTEMPTS && !locked => Ok(Mfa::WrongCode),
+        _ => {
+            state
+                .store
+                .consume_one_time_token(token_hash, TokenKind::StateToken, now)
+                .await?;
+            tracing::info!(user = %user.id, locked, "a sign-in ended after wrong second-factor answers");
+            Ok(Mfa::Ended)
+        }
+    }
+}
+
+/// A right answer: the factor's failures, and the user's, are forgotten.
+async fn right_answer(state: &AppState, user: &User, factor_id: &str) -> Result<(), ApiError> {
+    state
+        .store
+        .clear_failures(&attempts::key(Counted::Factor, factor_id.as_bytes()))
+        .await?;
+    state.store.reset_failures(&user.id).await?;
+    Ok(())
 }
 
 fn log_mfa_failure(state: &AppState, client: &Client, user: &User) {
@@ -750,15 +1030,25 @@ pub async fn webauthn_mfa_of(
             },
         );
     };
+    // Failures are counted against the passkey asked for, or against all of the user's passkeys together.
+    let counted_as = match scope {
+        "*" => format!("webauthn:{}", user.id),
+        id => id.to_owned(),
+    };
+    if let Some(wait) = factor_wait(state, &counted_as, now).await? {
+        return Ok(WebAuthnStep::Done(Mfa::TooManyAttempts { wait }));
+    }
     match crate::webauthn::verify(state, &user, presented, scope, credential_id, &assertion).await?
     {
         Ok(_) => {}
-        Err(failure) => {
+        Err(crate::webauthn::AssertionFailure::NoChallenge) => {
             log_mfa_failure(state, client, &user);
-            return Ok(WebAuthnStep::Done(match failure {
-                crate::webauthn::AssertionFailure::NoChallenge => Mfa::NoChallenge,
-                crate::webauthn::AssertionFailure::Refused => Mfa::WrongCode,
-            }));
+            return Ok(WebAuthnStep::Done(Mfa::NoChallenge));
+        }
+        Err(crate::webauthn::AssertionFailure::Refused) => {
+            let outcome =
+                wrong_answer(state, client, &user, &token.token_hash, &counted_as, now).await?;
+            return Ok(WebAuthnStep::Done(outcome));
         }
     }
     if state
@@ -769,6 +1059,7 @@ pub async fn webauthn_mfa_of(
     {
         return Ok(WebAuthnStep::Done(Mfa::InvalidState));
     }
+    right_answer(state, &user, &counted_as).await?;
     log_success(state, client, &user, true);
     Ok(WebAuthnStep::Done(Mfa::Success(user)))
 }
@@ -813,13 +1104,15 @@ pub async fn verify_mfa_of(
     let Some(factor) = factor else {
         return Ok(Mfa::UnknownFactor);
     };
+    if let Some(wait) = factor_wait(state, &factor.id, now).await? {
+        return Ok(Mfa::TooManyAttempts { wait });
+    }
     let accepted = match check_passcode(&factor, &state.master, passcode, now) {
         Some(step) => state.store.use_totp_step(&factor.id, step, now).await?,
         None => false,
     };
     if !accepted {
-        log_mfa_failure(state, client, &user);
-        return Ok(Mfa::WrongCode);
+        return wrong_answer(state, client, &user, &token.token_hash, &factor.id, now).await;
     }
     // The state token is spent only now: a mistyped code may be retried while it lives.
     if state
@@ -830,6 +1123,7 @@ pub async fn verify_mfa_of(
     {
         return Ok(Mfa::InvalidState);
     }
+    right_answer(state, &user, &factor.id).await?;
     log_success(state, client, &user, true);
     Ok(Mfa::Success(user))
 }

@@ -10,6 +10,7 @@ mod postgres;
 mod seed;
 mod sql;
 mod sql_apps;
+mod sql_attempts;
 mod sql_authz;
 mod sql_device;
 mod sql_logs;

@@ -1078,17 +1078,18 @@ macro_rules! sql_store {
 
             #[async_trait]
             impl LockoutStore for $store {
-                async fn record_failure(&self, user_id: &str, threshold: u32, now: Timestamp, lock_until: Timestamp) -> StoreResult<FailureCount> {
+                async fn record_failure(&self, user_id: &str, threshold: u32, now: Timestamp, lock_until: Timestamp, forget_before: Timestamp) -> StoreResult<FailureCount> {
                     let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
                     // Counted only for a user who exists (none is counted for an unknown or just deleted one).
                     let counted = sqlx::query(
                         "INSERT INTO signin_failures (user_id, attempts, last_failure) SELECT $1, 1, $2 \
                          WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) \
-                         ON CONFLICT (user_id) DO UPDATE SET attempts = signin_failures.attempts + 1, \
-                         last_failure = excluded.last_failure RETURNING attempts",
+                         ON CONFLICT (user_id) DO UPDATE SET attempts = CASE WHEN signin_failures.last_failure < $3 \
+                         THEN 1 ELSE signin_failures.attempts + 1 END, last_failure = excluded.last_failure RETURNING attempts",
                     )
                     .bind(user_id)
                     .bind(to_millis(now))
+                    .bind(to_millis(forget_before))
                     .fetch_optional(&mut *tx)
                     .await;
                     let row = match counted {

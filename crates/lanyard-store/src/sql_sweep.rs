@@ -10,7 +10,7 @@ pub(crate) const BATCH: i64 = 5_000;
 /// [`BATCH`]). Grants go a day late ([`lanyard_core::store::GRANT_AFTERLIFE`]) with their refresh tokens (`ON DELETE
 /// CASCADE`); before that only a grant's unrotated expired token goes: rotated ones stay with their grant, so presenting
 /// one, however old, is still recognised as a replay and revokes the family.
-pub(crate) const SWEEPS: [&str; 9] = [
+pub(crate) const SWEEPS: [&str; 11] = [
     "DELETE FROM auth_codes WHERE hash IN (SELECT hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM refresh_tokens WHERE hash IN \
@@ -21,6 +21,8 @@ pub(crate) const SWEEPS: [&str; 9] = [
     "DELETE FROM one_time_tokens WHERE token_hash IN (SELECT token_hash FROM one_time_tokens WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM pushed_requests WHERE hash IN (SELECT hash FROM pushed_requests WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)",
+    "DELETE FROM attempt_counts WHERE key IN (SELECT key FROM attempt_counts WHERE expires_at < $1 LIMIT $2)",
+    "DELETE FROM known_devices WHERE key IN (SELECT key FROM known_devices WHERE expires_at < $1 LIMIT $2)",
 ];
 
 macro_rules! sweep_sql {
@@ -73,6 +75,8 @@ macro_rules! sweep_sql {
                         one_time_tokens,
                         pushed_requests,
                         sessions,
+                        attempt_counts,
+                        known_devices,
                     ] = n;
                     Ok(SweepCounts {
                         authorization_codes,
@@ -84,6 +88,8 @@ macro_rules! sweep_sql {
                         one_time_tokens,
                         pushed_requests,
                         sessions,
+                        attempt_counts,
+                        known_devices,
                     })
                 }
             }

@@ -1897,7 +1897,7 @@ async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
     let [ada, bob] = <[User; 2]>::try_from(users(&store, &[1, 2]).await).unwrap();
     for i in 1..=9 {
         let count = store
-            .record_failure(&ada.id, 10, at(i), at(1000))
+            .record_failure(&ada.id, 10, at(i), at(1000), at(-1_000_000))
             .await
             .unwrap();
         assert_eq!(
@@ -1912,7 +1912,7 @@ async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
     assert_eq!(store.lockout_until(&ada.id).await.unwrap(), None);
 
     let tenth = store
-        .record_failure(&ada.id, 10, at(10), at(1000))
+        .record_failure(&ada.id, 10, at(10), at(1000), at(-1_000_000))
         .await
         .unwrap();
     assert_eq!(
@@ -1935,7 +1935,7 @@ async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
     assert_eq!(store.lockout_until(&ada.id).await.unwrap(), Some(at(1000)));
 
     let eleventh = store
-        .record_failure(&ada.id, 10, at(11), at(2000))
+        .record_failure(&ada.id, 10, at(11), at(2000), at(-1_000_000))
         .await
         .unwrap();
     assert_eq!(
@@ -1959,7 +1959,7 @@ async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
     // Bob's count is his own.
     assert_eq!(
         store
-            .record_failure(&bob.id, 10, at(12), at(1000))
+            .record_failure(&bob.id, 10, at(12), at(1000), at(-1_000_000))
             .await
             .unwrap(),
         FailureCount {
@@ -1977,7 +1977,7 @@ async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .record_failure(&ada.id, 10, at(13), at(1000))
+            .record_failure(&ada.id, 10, at(13), at(1000), at(-1_000_000))
             .await
             .unwrap()
             .attempts,
@@ -1986,7 +1986,7 @@ async fn failures_lock_a_user_at_the_threshold_once(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .record_failure(&bob.id, 10, at(14), at(1000))
+            .record_failure(&bob.id, 10, at(14), at(1000), at(-1_000_000))
             .await
             .unwrap()
             .attempts,
@@ -2002,7 +2002,7 @@ async fn failures_lock_nobody_already_locked_absent_or_without_a_threshold(store
     for i in 1..=3 {
         assert_eq!(
             store
-                .record_failure(&ada.id, 0, at(i), at(1000))
+                .record_failure(&ada.id, 0, at(i), at(1000), at(-1_000_000))
                 .await
                 .unwrap(),
             FailureCount {
@@ -2026,7 +2026,7 @@ async fn failures_lock_nobody_already_locked_absent_or_without_a_threshold(store
     assert!(store.update_user(&held).await.unwrap());
     assert_eq!(
         store
-            .record_failure(&bob.id, 1, at(6), at(1000))
+            .record_failure(&bob.id, 1, at(6), at(1000), at(-1_000_000))
             .await
             .unwrap(),
         FailureCount {
@@ -2040,7 +2040,7 @@ async fn failures_lock_nobody_already_locked_absent_or_without_a_threshold(store
     // An unknown user: nothing counted, nothing stored.
     assert_eq!(
         store
-            .record_failure("00unobody", 1, at(7), at(1000))
+            .record_failure("00unobody", 1, at(7), at(1000), at(-1_000_000))
             .await
             .unwrap(),
         FailureCount {
@@ -2060,7 +2060,7 @@ async fn concurrent_failures_are_all_counted_and_lock_once(store: Arc<dyn Store>
             let (store, id) = (store.clone(), ada.id.clone());
             async move {
                 store
-                    .record_failure(&id, 5, at(10), at(1000))
+                    .record_failure(&id, 5, at(10), at(1000), at(-1_000_000))
                     .await
                     .unwrap()
             }
@@ -2099,7 +2099,7 @@ async fn signin_rows_go_with_their_user(store: Arc<dyn Store>) {
             .await
             .unwrap();
         store
-            .record_failure(&u.id, 1, at(1), at(1000))
+            .record_failure(&u.id, 1, at(1), at(1000), at(-1_000_000))
             .await
             .unwrap();
     }
@@ -2118,7 +2118,7 @@ async fn signin_rows_go_with_their_user(store: Arc<dyn Store>) {
     store.insert_user(&ada, None).await.unwrap();
     assert_eq!(
         store
-            .record_failure(&ada.id, 10, at(2), at(1000))
+            .record_failure(&ada.id, 10, at(2), at(1000), at(-1_000_000))
             .await
             .unwrap()
             .attempts,

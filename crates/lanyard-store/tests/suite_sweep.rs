@@ -207,6 +207,18 @@ async fn only_expired_records_are_swept(store: Arc<dyn Store>) {
         assert!(store.record_session_app(&app).await.unwrap());
     }
 
+    // Failure counts and known devices go when they expire.
+    for (n, expires) in [(1u8, 50), (2, 500)] {
+        store
+            .count_failure(&[n; 32], at(0), at(-1000), at(expires))
+            .await
+            .unwrap();
+        store
+            .remember_device(&user().id, &[n; 32], at(0), at(expires))
+            .await
+            .unwrap();
+    }
+
     let counts = store.sweep_expired(at(100)).await.unwrap();
     assert_eq!(
         counts,
@@ -220,9 +232,25 @@ async fn only_expired_records_are_swept(store: Arc<dyn Store>) {
             one_time_tokens: 2,
             pushed_requests: 1,
             sessions: 1,
+            attempt_counts: 1,
+            known_devices: 1,
         }
     );
-    assert_eq!(counts.total(), 10);
+    assert_eq!(counts.total(), 12);
+    assert_eq!(store.failures(&[1; 32]).await.unwrap(), None);
+    assert!(store.failures(&[2; 32]).await.unwrap().is_some());
+    assert!(
+        !store
+            .known_device(&user().id, &[1; 32], at(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .known_device(&user().id, &[2; 32], at(0))
+            .await
+            .unwrap()
+    );
 
     // What is left is what was live; read "as of" time 0, when everything was, so a record's absence means it went.
     assert_eq!(

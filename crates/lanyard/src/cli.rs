@@ -94,8 +94,9 @@ pub struct ServeArgs {
     /// Management API requests per minute per token, per node [default: 6000].
     #[arg(long, env = "LANYARD_API_RATE_LIMIT", value_name = "N")]
     pub api_rate_limit: Option<u32>,
-    /// Sign-in attempts (Authn API and sign-in page `POST`s) per minute per client IP, per node; 0 turns the limit
-    /// off (behind a proxy every client shares its address) [default: 60].
+    /// Sign-in attempts (Authn API and sign-in page `POST`s) per minute per client IP, per node; 0 turns off this
+    /// limit and the growing waits after repeated failures from one address (behind a proxy every client shares
+    /// its address) [default: 60].
     #[arg(long, env = "LANYARD_SIGNIN_RATE_LIMIT", value_name = "N")]
     pub signin_rate_limit: Option<u32>,
     /// Rotate signing keys automatically this often, e.g. `90d`, `12h`, or `off` [default: 90d].

@@ -137,9 +137,18 @@ async fn unknown_servers_get_okta_404s_and_the_org_server_has_no_custom_path() {
         assert_eq!(headers["content-type"], "application/json");
         assert_okta_error(&body, "E0000007");
     }
-    let (status, _, body) = get_json(&s.url("/no/such/path")).await;
+    let (status, _, body) = get_json(&s.url("/api/v1/no/such/path")).await;
     assert_eq!(status, 404);
     assert_okta_error(&body, "E0000007");
+    // Outside the APIs a browser gets a page (`pages.rs::browsers_get_error_pages_and_the_apis_keep_their_json`).
+    let r = client().get(s.url("/no/such/path")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }
 
 #[tokio::test]

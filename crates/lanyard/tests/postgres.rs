@@ -156,3 +156,96 @@ async fn a_nul_character_in_a_lookup_is_a_client_error_not_a_server_error() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// What decides security lives in the database: an address's failures on one node make it wait on the other, an
+/// account locked through one is locked on the other (except for its known device), and an origin trusted on one is
+/// allowed on the other within the copies' lifetime.
+#[tokio::test]
+async fn attempt_counts_known_devices_and_trusted_origins_hold_on_every_node() {
+    let Some(db) = TempDatabase::create().await else {
+        return;
+    };
+    let (dir_a, dir_b) = (data_dir(), data_dir());
+    let a = node(&db, dir_a.path()).unwrap();
+    let b = node(&db, dir_b.path()).unwrap();
+    let out = lanyard()
+        .command()
+        .args(["api-token", "create", "--name", "t", "--database-url", &db.url])
+        .env("LANYARD_MASTER_KEY", MASTER_KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let authn = |s: &Server, username: &str, password: &str, device: Option<&str>| {
+        let mut req = client()
+            .post(s.url("/api/v1/authn"))
+            .json(&serde_json::json!({"username": username, "password": password}));
+        if let Some(d) = device {
+            req = req.header("Cookie", format!("lanyard_device={d}"));
+        }
+        req.send()
+    };
+    // A user, signed in once on node a: its device cookie.
+    let r = client()
+        .post(a.url("/api/v1/users"))
+        .header("Authorization", format!("SSWS {token}"))
+        .json(&serde_json::json!({"profile": {"firstName": "Ada", "lastName": "L", "email": "ada@example.com",
+            "login": "ada@example.com"}, "credentials": {"password": {"value": PASSWORD}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = authn(&a, "ada@example.com", PASSWORD, None).await.unwrap();
+    let device = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|v| {
+            v.to_str()
+                .ok()?
+                .split(';')
+                .next()?
+                .strip_prefix("lanyard_device=")
+                .map(str::to_owned)
+        })
+        .expect("a device cookie");
+
+    // Six failures, alternating nodes: the seventh attempt waits, on either node.
+    for i in 0..6 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        let r = authn(s, &format!("x{i}@example.com"), "Wrong-Horse-1", None).await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    for s in [&a, &b] {
+        let r = authn(s, "ada@example.com", PASSWORD, None).await.unwrap();
+        assert_eq!(r.status(), 429);
+    }
+    // The known device is known on node b too (the address's wait still applies: wait it out).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = authn(&b, "ada@example.com", PASSWORD, Some(&device)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "SUCCESS", "{body}");
+
+    // Trusted on a, allowed on b once its copy is renewed (the keyring's TTL, 5 s).
+    let r = client()
+        .post(a.url("/api/v1/trustedOrigins"))
+        .header("Authorization", format!("SSWS {token}"))
+        .json(&serde_json::json!({"name": "Portal", "origin": "https://portal.example",
+            "scopes": [{"type": "CORS"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let preflight = || {
+        client()
+            .request(reqwest::Method::OPTIONS, b.url("/api/v1/sessions/me"))
+            .header("Origin", "https://portal.example")
+            .header("Access-Control-Request-Method", "GET")
+            .send()
+    };
+    assert!(
+        eventually(15, || async { preflight().await.unwrap().status() == 204 }).await,
+        "node b never allowed the origin trusted on node a"
+    );
+}

@@ -31,13 +31,15 @@ pub(super) struct State {
     one_time_tokens: BTreeMap<[u8; 32], OneTimeToken>,
     factors: BTreeMap<String, Factor>,
     /// By user id; no entry: no failures.
-    failures: BTreeMap<String, Failures>,
+    failures: BTreeMap<String, UserFailures>,
     /// Apps, codes, grants: see `memory_apps.rs`.
     pub(super) apps: super::memory_apps::AppsState,
     /// Device authorization requests: see `memory_device.rs`.
     pub(super) devices: super::memory_device::DeviceState,
     /// Pushed authorization requests: see `memory_pushed.rs`.
     pub(super) pushed: BTreeMap<[u8; 32], PushedRequest>,
+    /// Wrong answers per one-time token, failure counts and known devices: see `memory_attempts.rs`.
+    pub(super) attempts: super::memory_attempts::AttemptsState,
     /// Trusted origins: see `memory_trusted.rs`.
     pub(super) trusted_origins: BTreeMap<String, crate::model::TrustedOrigin>,
     /// Sign-on policies: see `memory_signon.rs`.
@@ -48,8 +50,9 @@ pub(super) struct State {
 }
 
 /// A user's consecutive failed sign-ins.
-struct Failures {
+struct UserFailures {
     attempts: u32,
+    last_failure: Timestamp,
     lockout_until: Option<Timestamp>,
 }
 
@@ -342,6 +345,7 @@ impl UserStore for MemoryStore {
         s.failures.remove(id);
         s.apps.forget_user(id);
         s.devices.forget_user(id);
+        s.attempts.forget_user(id);
         Ok(s.users.remove(id).is_some())
     }
     async fn list_users(&self, query: &UserQuery, page: &PageRequest) -> StoreResult<Page<User>> {
@@ -687,11 +691,24 @@ impl SweepStore for MemoryStore {
         s.sessions.retain(|_, x| x.expires_at >= now);
         s.forget_orphan_session_apps();
         counts.sessions = (n - s.sessions.len()) as u64;
+        (counts.attempt_counts, counts.known_devices) = s.attempts.sweep(now);
         Ok(counts)
     }
 }
 
 impl State {
+    /// Whether a one-time token hashing to `hash` lives at `now`.
+    pub(super) fn one_time_token_live(&self, hash: &[u8; 32], now: Timestamp) -> bool {
+        self.one_time_tokens
+            .get(hash)
+            .is_some_and(|t| t.expires_at > now)
+    }
+
+    pub(super) fn remove_one_time_token(&mut self, hash: &[u8; 32]) -> Option<OneTimeToken> {
+        self.attempts.tokens.remove(hash);
+        self.one_time_tokens.remove(hash)
+    }
+
     /// What `ON DELETE CASCADE` does in SQL.
     fn forget_orphan_session_apps(&mut self) {
         let sessions = &self.sessions;
@@ -783,7 +800,7 @@ impl OneTimeTokenStore for MemoryStore {
             .get(token_hash)
             .is_some_and(|t| t.kind == kind && t.expires_at > now);
         Ok(if live {
-            s.one_time_tokens.remove(token_hash)
+            s.remove_one_time_token(token_hash)
         } else {
             None
         })
@@ -897,6 +914,7 @@ impl LockoutStore for MemoryStore {
         threshold: u32,
         now: Timestamp,
         lock_until: Timestamp,
+        forget_before: Timestamp,
     ) -> StoreResult<FailureCount> {
         let mut s = self.state();
         let s = &mut *s;
@@ -907,11 +925,20 @@ impl LockoutStore for MemoryStore {
                 locked: false,
             });
         };
-        let failures = s.failures.entry(user_id.to_owned()).or_insert(Failures {
-            attempts: 0,
-            lockout_until: None,
-        });
-        failures.attempts = failures.attempts.saturating_add(1);
+        let failures = s
+            .failures
+            .entry(user_id.to_owned())
+            .or_insert(UserFailures {
+                attempts: 0,
+                last_failure: now,
+                lockout_until: None,
+            });
+        failures.attempts = if failures.last_failure < forget_before {
+            1
+        } else {
+            failures.attempts.saturating_add(1)
+        };
+        failures.last_failure = now;
         let attempts = failures.attempts;
         // Locks once: a user already LOCKED_OUT stays as it is, its lock not extended.
         let locked = threshold > 0 && attempts >= threshold && user.status != UserStatus::LockedOut;

@@ -4,11 +4,14 @@
 //! Secrets are never stored: API tokens (and, later, refresh tokens, codes, …) are stored as SHA-256 hashes; private
 //! keys are sealed with the master key before they reach a store.
 
+mod attempts;
 mod authz;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 #[cfg(any(test, feature = "memory"))]
 mod memory_apps;
+#[cfg(any(test, feature = "memory"))]
+mod memory_attempts;
 #[cfg(any(test, feature = "memory"))]
 mod memory_device;
 #[cfg(any(test, feature = "memory"))]
@@ -21,6 +24,7 @@ mod signon;
 mod sweep;
 mod trusted_origins;
 
+pub use attempts::{AttemptStore, Failures};
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 pub use signon::SignOnPolicyStore;
 pub use sweep::{GRANT_AFTERLIFE, SweepCounts, SweepStore};
@@ -310,14 +314,16 @@ pub trait FactorStore: Send + Sync {
 /// Consecutive failed sign-ins, and lockout.
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
-    /// Counts a failure (atomically). When the count reaches `threshold`, the user becomes LOCKED_OUT until
-    /// `lock_until` (status, `status_changed` and `last_updated` set to `now`).
+    /// Counts a failure (atomically); a count whose last failure is before `forget_before` starts again at one.
+    /// When the count reaches `threshold`, the user becomes LOCKED_OUT until `lock_until` (status,
+    /// `status_changed` and `last_updated` set to `now`).
     async fn record_failure(
         &self,
         user_id: &str,
         threshold: u32,
         now: Timestamp,
         lock_until: Timestamp,
+        forget_before: Timestamp,
     ) -> StoreResult<FailureCount>;
     /// Clears the count (a successful sign-in, an unlock, a password reset).
     async fn reset_failures(&self, user_id: &str) -> StoreResult<()>;
@@ -529,6 +535,7 @@ pub trait Store:
     + PushedRequestStore
     + SweepStore
     + TrustedOriginStore
+    + AttemptStore
     + Send
     + Sync
     + 'static

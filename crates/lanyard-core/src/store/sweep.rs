@@ -31,6 +31,10 @@ pub struct SweepCounts {
     pub pushed_requests: u64,
     /// SSO sessions, with the records of the apps signed into them.
     pub sessions: u64,
+    /// Failure counts no longer remembered (sources, unknown logins, factors).
+    pub attempt_counts: u64,
+    /// Devices not seen for long.
+    pub known_devices: u64,
 }
 
 impl SweepCounts {
@@ -44,6 +48,8 @@ impl SweepCounts {
             + self.one_time_tokens
             + self.pushed_requests
             + self.sessions
+            + self.attempt_counts
+            + self.known_devices
     }
 }
 

@@ -8,7 +8,8 @@
 //! how people sign in.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
@@ -23,7 +24,6 @@ use super::error::ApiError;
 use super::extract::OktaJson;
 use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
-use crate::syslog::Audit;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -58,13 +58,6 @@ pub(crate) fn invalid_state_token() -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided")
 }
 
-fn client(audit: &Audit) -> Client {
-    Client {
-        ip: audit.ip.clone(),
-        user_agent: audit.user_agent.clone(),
-    }
-}
-
 pub(crate) fn embedded_user(u: &User) -> Value {
     json!({
         "id": u.id,
@@ -90,18 +83,27 @@ fn factor_summary(f: &Factor, base: &str) -> Value {
     })
 }
 
+/// `SUCCESS` with a one-time `sessionToken`; the client's device is remembered as the user's (a device cookie set
+/// when it has none: a browser calling the Authn API keeps its device known).
 pub(crate) async fn success(
     state: &AppState,
+    client: &Client,
     user: &User,
     amr: &[&str],
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (token, expires) = signin_flow::session_token(state, user, amr).await?;
-    Ok(Json(json!({
+    let fresh = signin_flow::remember_device(state, client, user).await?;
+    let mut r = Json(json!({
         "expiresAt": okta_format(expires),
         "status": "SUCCESS",
         "sessionToken": token.value,
         "_embedded": { "user": embedded_user(user) }
-    })))
+    }))
+    .into_response();
+    if let Some(cookie) = fresh.and_then(|v| signin_flow::device_cookie(state, &v)) {
+        r.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(r)
 }
 
 fn step(status: &str, token: &str, expires: Timestamp, embedded: Value) -> Json<Value> {
@@ -118,23 +120,24 @@ struct Credentials {
 
 async fn authenticate(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     OktaJson(body): OktaJson<Credentials>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let username = body.username.unwrap_or_default();
     let password = body.password.unwrap_or_default();
-    let outcome = signin_flow::primary(&state, &client(&audit), &username, &password).await?;
-    primary_json(&state, outcome).await
+    let outcome = signin_flow::primary(&state, &client, &username, &password).await?;
+    primary_json(&state, &client, outcome).await
 }
 
 /// The Authn API's answer to where a password led.
 pub(crate) async fn primary_json(
     state: &AppState,
+    client: &Client,
     outcome: Primary,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let base = &state.config.base_url;
-    match outcome {
-        Primary::Success { user } => success(state, &user, &["pwd"]).await,
+    let r = match outcome {
+        Primary::Success { user } => return success(state, client, &user, &["pwd"]).await,
         Primary::MfaRequired {
             user,
             factors,
@@ -142,12 +145,7 @@ pub(crate) async fn primary_json(
             expires_at,
         } => {
             let embedded = json!({ "user": embedded_user(&user), "factors": factors.iter().map(|f| factor_summary(f, base)).collect::<Vec<_>>() });
-            Ok(step(
-                "MFA_REQUIRED",
-                &state_token.value,
-                expires_at,
-                embedded,
-            ))
+            step("MFA_REQUIRED", &state_token.value, expires_at, embedded)
         }
         Primary::MfaEnroll {
             user,
@@ -166,7 +164,7 @@ pub(crate) async fn primary_json(
                     "_links": { "enroll": { "href": format!("{base}/api/v1/authn/factors"), "hints": { "allow": ["POST"] } } }
                 }]
             });
-            Ok(step("MFA_ENROLL", &state_token.value, expires_at, embedded))
+            step("MFA_ENROLL", &state_token.value, expires_at, embedded)
         }
         Primary::PasswordExpired {
             user,
@@ -174,16 +172,20 @@ pub(crate) async fn primary_json(
             expires_at,
         } => {
             let embedded = json!({ "user": embedded_user(&user), "policy": { "complexity": state.password_policy.requirements() } });
-            Ok(step(
-                "PASSWORD_EXPIRED",
-                &state_token.value,
-                expires_at,
-                embedded,
-            ))
+            step("PASSWORD_EXPIRED", &state_token.value, expires_at, embedded)
         }
-        Primary::LockedOut => Ok(Json(json!({ "status": "LOCKED_OUT" }))),
-        Primary::Failed => Err(authentication_failed()),
-    }
+        Primary::LockedOut => Json(json!({ "status": "LOCKED_OUT" })),
+        Primary::Failed => return Err(authentication_failed()),
+        Primary::Throttled { wait } => return Err(too_many_attempts(wait)),
+    };
+    Ok(r.into_response())
+}
+
+/// 429 E0000047 with `Retry-After`: this client's address, or this factor, must wait.
+pub(crate) fn too_many_attempts(wait: chrono::Duration) -> ApiError {
+    let mut e = ApiError::rate_limited();
+    e.retry_after = Some(lanyard_core::signin::attempts::wait_seconds(wait).unsigned_abs());
+    e
 }
 
 #[derive(Deserialize)]
@@ -218,7 +220,7 @@ pub(crate) fn enrolment_uri(state: &AppState, e: &Enrolment) -> String {
 /// the shared secret (`_embedded.factor._embedded.activation`) and the link to activate it.
 async fn enroll_factor(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     OktaJson(body): OktaJson<EnrollBody>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = body.factor_type.unwrap_or_default();
@@ -241,7 +243,7 @@ async fn enroll_factor(
         ));
     }
     let presented = body.state_token.unwrap_or_default();
-    let e = match signin_flow::enroll_totp(&state, &client(&audit), &presented, &provider).await? {
+    let e = match signin_flow::enroll_totp(&state, &client, &presented, &provider).await? {
         Enroll::Started(e) => e,
         Enroll::InvalidState => return Err(invalid_state_token()),
     };
@@ -295,17 +297,16 @@ struct ActivateBody {
 /// sign-in and completes it (`SUCCESS` with a `sessionToken`); a wrong code is 403 E0000068 and may be retried.
 async fn activate_factor(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     Path(factor_id): Path<String>,
     OktaJson(body): OktaJson<ActivateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     let passcode = body.pass_code.unwrap_or_default();
     let outcome =
-        signin_flow::activate_enrolment(&state, &client(&audit), &presented, &factor_id, &passcode)
-            .await?;
+        signin_flow::activate_enrolment(&state, &client, &presented, &factor_id, &passcode).await?;
     let user = mfa_outcome(outcome, &factor_id)?;
-    success(&state, &user, &["pwd", "otp", "mfa"]).await
+    success(&state, &client, &user, &["pwd", "otp", "mfa"]).await
 }
 
 #[derive(Deserialize)]
@@ -339,6 +340,13 @@ fn mfa_outcome(outcome: Mfa, factor_id: &str) -> Result<User, ApiError> {
         Mfa::NoChallenge => Err(no_challenge()),
         Mfa::InvalidState => Err(invalid_state_token()),
         Mfa::UnknownFactor => Err(ApiError::not_found(factor_id, "UserFactor")),
+        Mfa::TooManyAttempts { wait } => Err(too_many_attempts(wait)),
+        Mfa::Ended => {
+            let mut e = invalid_state_token();
+            e.causes
+                .push("Too many wrong answers: this sign-in has ended. Sign in again.".into());
+            Err(e)
+        }
     }
 }
 
@@ -388,17 +396,16 @@ fn webauthn_challenge(
 
 async fn verify_factor(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     Path(factor_id): Path<String>,
     OktaJson(body): OktaJson<VerifyBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     if let Some(passcode) = body.pass_code {
         let outcome =
-            signin_flow::verify_mfa(&state, &client(&audit), &presented, &factor_id, &passcode)
-                .await?;
+            signin_flow::verify_mfa(&state, &client, &presented, &factor_id, &passcode).await?;
         let user = mfa_outcome(outcome, &factor_id)?;
-        return success(&state, &user, &["pwd", "otp", "mfa"]).await;
+        return success(&state, &client, &user, &["pwd", "otp", "mfa"]).await;
     }
     // WebAuthn: the state token alone asks for a challenge; the three fields answer it.
     let answer = match (
@@ -425,8 +432,7 @@ async fn verify_factor(
             ));
         }
     };
-    match signin_flow::webauthn_mfa(&state, &client(&audit), &presented, &factor_id, answer).await?
-    {
+    match signin_flow::webauthn_mfa(&state, &client, &presented, &factor_id, answer).await? {
         WebAuthnStep::Challenge {
             user,
             factor,
@@ -439,10 +445,11 @@ async fn verify_factor(
             factor.as_deref(),
             options,
             expires_at,
-        )),
+        )
+        .into_response()),
         WebAuthnStep::Done(outcome) => {
             let user = mfa_outcome(outcome, &factor_id)?;
-            success(&state, &user, &["pwd", "hwk", "mfa"]).await
+            success(&state, &client, &user, &["pwd", "hwk", "mfa"]).await
         }
     }
 }
@@ -459,17 +466,17 @@ struct ChangePassword {
 
 async fn change_password(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     OktaJson(body): OktaJson<ChangePassword>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     let old = body.old_password.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
     match signin_flow::change_expired_password(&state, &presented, Some(&old), &new).await? {
         Change::Success(user) => {
             // The sign-on policy decides again: the MFA step or enrolment may follow.
-            let outcome = signin_flow::after_password_change(&state, &client(&audit), user).await?;
-            primary_json(&state, outcome).await
+            let outcome = signin_flow::after_password_change(&state, &client, user).await?;
+            primary_json(&state, &client, outcome).await
         }
         Change::InvalidState => Err(invalid_state_token()),
         Change::WrongPassword => Err(ApiError::new(

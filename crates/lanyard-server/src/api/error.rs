@@ -14,6 +14,8 @@ pub struct ApiError {
     pub causes: Vec<String>,
     /// For the log only.
     pub detail: Option<String>,
+    /// Seconds for `Retry-After` (a throttled request).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             summary: summary.into(),
             causes: Vec::new(),
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -168,6 +171,10 @@ impl IntoResponse for ApiError {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache, no-store"),
         );
+        if let Some(seconds) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         r
     }
 }

@@ -17,20 +17,12 @@ use super::extract::OktaJson;
 use crate::recovery;
 use crate::signin_flow::{self, Client};
 use crate::state::AppState;
-use crate::syslog::Audit;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authn/recovery/password", post(recover_password))
         .route("/authn/recovery/token", post(verify_recovery_token))
         .route("/authn/credentials/reset_password", post(reset_password))
-}
-
-fn client(audit: &Audit) -> Client {
-    Client {
-        ip: audit.ip.clone(),
-        user_agent: audit.user_agent.clone(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -70,12 +62,12 @@ fn check_recovery_request(username: &str, factor_type: Option<&str>) -> Result<(
 
 async fn recover_password(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     OktaJson(body): OktaJson<RecoverPassword>,
 ) -> Result<Json<Value>, ApiError> {
     let username = body.username.unwrap_or_default();
     check_recovery_request(&username, body.factor_type.as_deref())?;
-    recovery::start(&state, &client(&audit), &username).await?;
+    recovery::start(&state, &client, &username).await?;
     Ok(Json(recovery_challenge()))
 }
 
@@ -123,16 +115,16 @@ struct ResetPassword {
 
 async fn reset_password(
     State(state): State<AppState>,
-    audit: Audit,
+    client: Client,
     OktaJson(body): OktaJson<ResetPassword>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
-    match recovery::finish_reset(&state, &client(&audit), &presented, &new).await? {
+    match recovery::finish_reset(&state, &client, &presented, &new).await? {
         Some(user) => {
             // The sign-on policy decides, as after any password: MFA_REQUIRED or MFA_ENROLL may follow.
-            let outcome = signin_flow::after_password_change(&state, &client(&audit), user).await?;
-            primary_json(&state, outcome).await
+            let outcome = signin_flow::after_password_change(&state, &client, user).await?;
+            primary_json(&state, &client, outcome).await
         }
         None => Err(invalid_state_token()),
     }

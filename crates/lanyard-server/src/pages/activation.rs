@@ -139,13 +139,7 @@ async fn submit(
     if form.new_password != form.confirm_password {
         return Ok(again("The two passwords differ.").await);
     }
-    let client = Client {
-        ip: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect()),
-    };
+    let client = Client::of(Some(peer), &headers);
     match crate::activation::complete(&state, &client, &token, &form.new_password).await {
         Ok(Some(_)) => Ok(message(
             &state,

@@ -194,13 +194,7 @@ pub struct MessagePage<'a> {
 }
 
 fn client(peer: SocketAddr, headers: &HeaderMap) -> Client {
-    Client {
-        ip: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect()),
-    }
+    Client::of(Some(peer), headers)
 }
 
 /// Where to go after signing in: the requested same-origin destination, else the home page.
@@ -228,6 +222,42 @@ fn expired_form(state: &AppState) -> Response {
         title: "Please try again",
         message: "This form has expired. Please sign in again.",
         link: Some(("/signin", "Sign in")),
+    };
+    html(StatusCode::FORBIDDEN, page.render())
+}
+
+/// A wait as people read it: "12 seconds", "1 minute", "5 minutes".
+fn wait_text(wait: chrono::Duration) -> String {
+    let seconds = lanyard_core::signin::attempts::wait_seconds(wait);
+    match seconds {
+        1 => "1 second".to_owned(),
+        s if s < 60 => format!("{s} seconds"),
+        s if s < 120 => "1 minute".to_owned(),
+        s => format!("{} minutes", (s + 59) / 60),
+    }
+}
+
+/// The MFA step's error for a factor that must wait.
+fn factor_wait_text(wait: chrono::Duration) -> String {
+    format!(
+        "Too many wrong answers. Wait {}, then try again.",
+        wait_text(wait)
+    )
+}
+
+/// A sign-in that ended after too many wrong second-factor answers: start again, back to the same place.
+fn sign_in_again(state: &AppState, from_uri: &str) -> Response {
+    let org = state.org_name();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if !from_uri.is_empty() {
+        q.append_pair("fromURI", from_uri);
+    }
+    let href = format!("/signin?{}", q.finish());
+    let page = MessagePage {
+        org: &org,
+        title: "Too many wrong answers",
+        message: "This sign-in has ended after too many wrong answers. Sign in again to continue.",
+        link: Some((&href, "Sign in again")),
     };
     html(StatusCode::FORBIDDEN, page.render())
 }
@@ -296,6 +326,8 @@ async fn signed_in(
         client.user_agent.clone(),
     )
     .await?;
+    // This browser is now one of the user's known devices: a lock by others' failures will not keep it out.
+    let device = signin_flow::remember_device(state, client, user).await?;
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(to) = HeaderValue::from_str(&destination(state, from_uri)) {
         r.headers_mut().insert(header::LOCATION, to);
@@ -304,6 +336,9 @@ async fn signed_in(
         header::SET_COOKIE,
         crate::session::set_cookie(state, &cookie),
     );
+    if let Some(d) = device.and_then(|v| signin_flow::device_cookie(state, &v)) {
+        r.headers_mut().append(header::SET_COOKIE, d);
+    }
     Ok(r)
 }
 
@@ -358,6 +393,20 @@ async fn submit(
             "Unable to sign in: the username or the password is wrong.",
             StatusCode::UNAUTHORIZED,
         )),
+        Primary::Throttled { wait } => {
+            let mut r = retry(
+                &format!(
+                    "There have been too many failed sign-ins from your network. Wait {}, then try again.",
+                    wait_text(wait)
+                ),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(lanyard_core::signin::attempts::wait_seconds(wait)),
+            );
+            Ok(r)
+        }
         other => next_page(&state, &client, fields, other).await,
     }
 }
@@ -417,7 +466,7 @@ async fn next_page(
             let csp = flow_csp(state, form.from_uri).await?;
             Ok(csp.on(html(StatusCode::OK, page.render())))
         }
-        Primary::LockedOut | Primary::Failed => {
+        Primary::LockedOut | Primary::Failed | Primary::Throttled { .. } => {
             let page = MessagePage {
                 org: &org,
                 title: "Unable to sign in",
@@ -522,6 +571,21 @@ async fn enroll(
             )
             .await
         }
+        Mfa::TooManyAttempts { wait } => {
+            enroll_page(
+                &state,
+                MfaForm {
+                    csrf: &form.csrf,
+                    from_uri: &form.from_uri,
+                    state_token: &form.state_token,
+                },
+                &pending,
+                Some(&factor_wait_text(wait)),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
+        }
+        Mfa::Ended => Ok(sign_in_again(&state, &form.from_uri)),
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
     }
 }
@@ -580,6 +644,21 @@ async fn verify(
             )
             .await
         }
+        Mfa::TooManyAttempts { wait } => {
+            mfa_page(
+                &state,
+                &client,
+                MfaForm {
+                    csrf: &form.csrf,
+                    from_uri: &form.from_uri,
+                    state_token: &form.state_token,
+                },
+                Some(&factor_wait_text(wait)),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
+        }
+        Mfa::Ended => Ok(sign_in_again(&state, &form.from_uri)),
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
     }
 }
@@ -815,6 +894,17 @@ async fn verify_webauthn(
             )
             .await
         }
+        WebAuthnStep::Done(Mfa::TooManyAttempts { wait }) => {
+            mfa_page(
+                &state,
+                &client,
+                again(),
+                Some(&factor_wait_text(wait)),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
+        }
+        WebAuthnStep::Done(Mfa::Ended) => Ok(sign_in_again(&state, &form.from_uri)),
         WebAuthnStep::Done(Mfa::InvalidState | Mfa::UnknownFactor)
         | WebAuthnStep::Challenge { .. } => Ok(expired_form(&state)),
     }
