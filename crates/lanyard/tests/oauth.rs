@@ -420,6 +420,75 @@ async fn bad_clients_and_redirect_uris_get_a_page_and_other_errors_go_back_with_
 }
 
 #[tokio::test]
+async fn native_loopback_redirects_get_codes_only_in_their_registered_form() {
+    let env = Env::start();
+    let body = json!({"label": "Native", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "none"}},
+        "settings": {"oauthClient": {"application_type": "native", "grant_types": ["authorization_code"],
+            "redirect_uris": ["http://127.0.0.1/callback"]}}});
+    let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    assert_eq!(status, 200, "{app}");
+    let id = app["id"].as_str().unwrap();
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, id, &uid).await;
+    let authorize = |redirect_uri: &'static str| {
+        let env = &env;
+        async move {
+            let token = session_token(env, "ada@example.com").await;
+            let url = env.s.url(&format!(
+                "/oauth2/default/v1/authorize?client_id={id}&response_type=code&scope=openid&state=st8\
+                 &redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256&prompt=none\
+                 &sessionToken={token}",
+                urlencode(redirect_uri)
+            ));
+            common::client().get(url).send().await.unwrap()
+        }
+    };
+    // Spellings a browser takes to the loopback address too, a trailing space, an empty fragment (the code would
+    // land in it): an error page, never a redirect.
+    for bad in [
+        "http://127.1:5555/callback",
+        "http://2130706433:5555/callback",
+        "http:127.0.0.1:5555/callback",
+        "http://127.0.0.1:5555/callback ",
+        "http://127.0.0.1:5555/callback#",
+    ] {
+        let r = authorize(bad).await;
+        assert_eq!(r.status(), 400, "{bad:?}");
+        assert!(r.headers().get("location").is_none(), "{bad:?}");
+    }
+    // The registered form on any port: the code, there, redeemable with that same redirect URI.
+    let r = authorize("http://127.0.0.1:5555/callback").await;
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("http://127.0.0.1:5555/callback?code="),
+        "{location}"
+    );
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let (s, _, body) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", id),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:5555/callback"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+#[tokio::test]
 async fn only_assigned_users_get_codes_directly_or_through_a_group() {
     let (env, client, _) = setup().await;
     let bob = env.create_user("bob@example.com").await;
