@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod oauth_error;
 pub mod password;
 pub mod random;
+pub mod redirect;
 pub mod signin;
 pub mod store;
 pub mod syslog;
