@@ -1200,6 +1200,37 @@ async fn private_key_jwt_assertions_authenticate_once() {
     let forged = jws::sign(&stranger, None, &json!({"iss": id, "sub": id, "aud": env.s.url("/oauth2/default/v1/token"), "jti": "j3", "exp": now + 300})).unwrap();
     let (s, _, _) = send(form(&forged)).await;
     assert_eq!(s, 401);
+    // Not valid before an hour from now: refused (30 s of clock skew allowed).
+    let aud = env.s.url("/oauth2/default/v1/token");
+    let early = jws::sign(&key, None, &json!({"iss": id, "sub": id, "aud": aud, "jti": "j4", "nbf": now + 3600, "exp": now + 3600})).unwrap();
+    let (s, _, e) = send(form(&early)).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // A `crit` extension the server does not understand (RFC 7515 §4.1.11).
+    let header =
+        json!({"alg": "ES256", "kid": key.kid(), "crit": ["urn:x:bound"], "urn:x:bound": true});
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!(
+        "{}.{}",
+        b64(&header),
+        b64(&json!({"iss": id, "sub": id, "aud": aud, "jti": "j5", "exp": now + 300}))
+    );
+    let crit = format!(
+        "{input}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(key.sign(input.as_bytes()).unwrap())
+    );
+    let (s, _, e) = send(form(&crit)).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // A `client_id` naming another client than the assertion's (RFC 7521 §4.2).
+    let mut other = form(&assertion(aud.clone(), "j6"));
+    other.push(("client_id", "0oaSomeoneElse".to_owned()));
+    let (s, _, e) = send(other).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // The same client named: fine.
+    let mut same = form(&assertion(aud, "j7"));
+    same.push(("client_id", id.to_owned()));
+    let (s, _, body) = send(same).await;
+    assert_eq!(s, 200, "{body}");
 }
 
 #[tokio::test]
