@@ -379,6 +379,13 @@ pub fn client_from_body(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let logout = logout_notices(set, &redirect_uris, &mut causes);
+    // Lanyard's: an API that may introspect other clients' access tokens; kept in `extra` as sent, read back by
+    // `OAuthClient::resource_server`.
+    opt_bool(
+        set.get(crate::model::RESOURCE_SERVER),
+        crate::model::RESOURCE_SERVER,
+        &mut causes,
+    );
 
     // OIDC Registration §2: kept in `extra` as sent, read back by `OAuthClient::id_token_signed_response_alg`.
     match set.get("id_token_signed_response_alg") {
@@ -815,6 +822,27 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e, vec!["client_id: cannot be changed".to_owned()]);
+    }
+
+    #[test]
+    fn the_resource_server_setting_is_a_boolean_off_by_default() {
+        let with = |v: Value| {
+            body(json!({"oauthClient": {"redirect_uris": ["https://a/cb"], "resource_server": v}}))
+        };
+        assert!(
+            !body(json!({"oauthClient": {"redirect_uris": ["https://a/cb"]}}))
+                .unwrap()
+                .resource_server()
+        );
+        assert!(with(json!(true)).unwrap().resource_server());
+        assert!(!with(json!(false)).unwrap().resource_server());
+        assert!(!with(Value::Null).unwrap().resource_server());
+        for bad in [json!("true"), json!(1), json!({})] {
+            assert_eq!(
+                with(bad).unwrap_err(),
+                vec!["resource_server: must be a boolean".to_owned()]
+            );
+        }
     }
 
     #[test]

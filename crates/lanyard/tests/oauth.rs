@@ -1140,6 +1140,107 @@ async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
     assert_eq!(introspect(rt2).await["active"], false);
 }
 
+/// RFC 7662 §4 leaves it to the server which clients may learn about which tokens: only the client a token was
+/// issued to, or a client the administrator marked a resource server (`settings.oauthClient.resource_server`), gets
+/// `active: true` for an access token; a refresh token only to its own client. Revocation (RFC 7009 §2.1) likewise
+/// refuses another client's tokens.
+#[tokio::test]
+async fn only_a_token_s_client_or_a_resource_server_learns_about_it() {
+    let (env, client, uid) = setup().await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, tokens) = exchange(&env, "default", &client, &code).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let body = |resource_server: Value| {
+        json!({"label": "Orders API", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+            "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"],
+                "resource_server": resource_server}}})
+    };
+    let mut created = body(json!(false));
+    created["settings"]["oauthClient"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resource_server");
+    let (status, api) = env.admin(Method::POST, "/api/v1/apps", Some(created)).await;
+    assert_eq!(status, 200, "{api}");
+    let api = Client {
+        id: api["id"].as_str().unwrap().to_owned(),
+        secret: api["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let introspect = |who: &Client, token: &str| {
+        let env = &env;
+        let auth = basic(who);
+        let token = token.to_owned();
+        async move {
+            let (s, _, body) = post_form(
+                env,
+                "/oauth2/default/v1/introspect",
+                Some(&auth),
+                &[("token", &token)],
+            )
+            .await;
+            assert_eq!(s, 200, "{body}");
+            body
+        }
+    };
+    // Another client learns nothing, of either token.
+    assert_eq!(introspect(&api, at).await, json!({"active": false}));
+    assert_eq!(introspect(&api, rt).await, json!({"active": false}));
+    assert_eq!(introspect(&client, at).await["active"], true);
+    // Nor may it revoke them.
+    for token in [at, rt] {
+        let (s, _, e) = post_form(
+            &env,
+            "/oauth2/default/v1/revoke",
+            Some(&basic(&api)),
+            &[("token", token)],
+        )
+        .await;
+        assert_eq!((s, e["error"].as_str()), (400, Some("unauthorized_client")));
+        assert_eq!(introspect(&client, token).await["active"], true);
+    }
+
+    // Marked a resource server: it reads access tokens of any client, never their refresh tokens.
+    let (status, err) = env
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{}", api.id),
+            Some(body(json!("yes"))),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert_okta_error(&err, "E0000001");
+    assert!(err.to_string().contains("resource_server"), "{err}");
+    let (status, put) = env
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{}", api.id),
+            Some(body(json!(true))),
+        )
+        .await;
+    assert_eq!(status, 200, "{put}");
+    assert_eq!(put["settings"]["oauthClient"]["resource_server"], true);
+    let i = introspect(&api, at).await;
+    assert_eq!(i["active"], true, "{i}");
+    assert_eq!(i["client_id"], client.id.as_str());
+    assert_eq!(i["uid"], uid.as_str());
+    assert_eq!(introspect(&api, rt).await, json!({"active": false}));
+    let (s, _, _) = post_form(
+        &env,
+        "/oauth2/default/v1/revoke",
+        Some(&basic(&api)),
+        &[("token", at)],
+    )
+    .await;
+    assert_eq!(
+        s, 400,
+        "a resource server still revokes only its own tokens"
+    );
+}
+
 #[tokio::test]
 async fn private_key_jwt_assertions_authenticate_once() {
     let env = Env::start();
