@@ -874,6 +874,74 @@ async fn client_credentials_issue_tokens_for_the_client_itself() {
     );
 }
 
+/// As Okta, a client authenticates only by the method it registered (`token_endpoint_auth_method`): a secret sent
+/// the other way is `invalid_client`, at every endpoint that authenticates clients.
+#[tokio::test]
+async fn secrets_are_accepted_only_by_the_method_the_app_registered() {
+    let (env, basic_app, _) = setup().await;
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_post"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
+    let (status, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    assert_eq!(status, 200, "{svc}");
+    let post_app = Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let endpoints: [(&str, Vec<(&str, &str)>); 5] = [
+        (
+            "token",
+            vec![("grant_type", "refresh_token"), ("refresh_token", "x")],
+        ),
+        ("introspect", vec![("token", "x")]),
+        ("revoke", vec![("token", "x")]),
+        (
+            "par",
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("redirect_uri", REDIRECT),
+            ],
+        ),
+        ("device/authorize", vec![("scope", "openid")]),
+    ];
+    for (endpoint, form) in &endpoints {
+        let path = format!("/oauth2/default/v1/{endpoint}");
+        for (app, registered_basic) in [(&basic_app, true), (&post_app, false)] {
+            fn in_body<'a>(
+                form: &[(&'a str, &'a str)],
+                app: &'a Client,
+            ) -> Vec<(&'a str, &'a str)> {
+                let mut f = form.to_vec();
+                f.push(("client_id", app.id.as_str()));
+                f.push(("client_secret", app.secret.as_deref().unwrap()));
+                f
+            }
+            // The registered way: authenticated (whatever the endpoint then says of the request).
+            let (s, _, body) = if registered_basic {
+                post_form(&env, &path, Some(&basic(app)), form).await
+            } else {
+                post_form(&env, &path, None, &in_body(form, app)).await
+            };
+            assert_ne!(s, 401, "{endpoint}, the registered way: {body}");
+            // The other way: invalid_client, 401.
+            let (s, h, e) = if registered_basic {
+                post_form(&env, &path, None, &in_body(form, app)).await
+            } else {
+                post_form(&env, &path, Some(&basic(app)), form).await
+            };
+            assert_eq!(
+                (s, e["error"].as_str()),
+                (401, Some("invalid_client")),
+                "{endpoint}, registered basic: {registered_basic}"
+            );
+            assert!(h["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+        }
+    }
+}
+
 #[tokio::test]
 async fn client_authentication_fails_alike_and_basic_credentials_are_url_decoded() {
     let (env, client, _) = setup().await;

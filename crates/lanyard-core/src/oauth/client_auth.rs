@@ -1,8 +1,9 @@
 //! Client authentication at the token, introspection and revocation endpoints: `client_secret_basic` (credentials
 //! URL-encoded before Base64, RFC 6749 §2.3.1), `client_secret_post`, `private_key_jwt` (RFC 7523, each assertion's
 //! `jti` usable once, `exp` and `nbf` holding with 30 s of skew, a `client_id` sent along naming the same client) and
-//! `none` for public clients. Every failure is the same `invalid_client` to the client; the
-//! reason goes to the log.
+//! `none` for public clients. A client authenticates only by the method it registered (a `client_secret_basic` app
+//! sending its secret in the body, or the reverse, fails). Every failure is the same `invalid_client` to the client;
+//! the reason goes to the log.
 
 use std::sync::Arc;
 
@@ -295,9 +296,22 @@ pub async fn authenticate(
     }
     let method = app.client.token_endpoint_auth_method;
     match presented {
-        Presented::Secret { secret, .. } => {
+        Presented::Secret { secret, basic, .. } => {
             if !method.uses_secret() {
                 return Err(failed(format!("client {claimed_id} does not use a secret")));
+            }
+            // As Okta: only the method the app registered, not the other way of sending the same secret.
+            let sent = if *basic {
+                ClientAuthMethod::ClientSecretBasic
+            } else {
+                ClientAuthMethod::ClientSecretPost
+            };
+            if sent != method {
+                return Err(failed(format!(
+                    "client {claimed_id} uses {}, not {}",
+                    method.as_str(),
+                    sent.as_str()
+                )));
             }
             if !secret_matches(secret, &known.secrets) {
                 return Err(failed(format!("wrong secret for client {claimed_id}")));
@@ -591,6 +605,81 @@ mod tests {
             .await
             .unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidClient);
+        }
+    }
+
+    /// Okta accepts only the method an app registered: a secret sent the other way is a failed authentication.
+    #[tokio::test]
+    async fn a_secret_is_accepted_only_the_way_the_app_registered() {
+        use crate::model::LifecycleStatus;
+        use crate::random::TestRandom;
+        use crate::store::memory::MemoryStore;
+        use serde_json::json;
+
+        struct OneClient(Arc<KnownClient>);
+
+        #[async_trait]
+        impl ClientDirectory for OneClient {
+            async fn client(&self, client_id: &str) -> StoreResult<Option<Arc<KnownClient>>> {
+                Ok((self.0.app.client.client_id == client_id).then(|| self.0.clone()))
+            }
+        }
+
+        let secret = crate::apps::mint_secret(&TestRandom::default());
+        let now = crate::clock::from_millis(0);
+        let known = |method: &str| {
+            let credentials = json!({"oauthClient": {"token_endpoint_auth_method": method}});
+            let settings = json!({"oauthClient": {"application_type": "service",
+                "grant_types": ["client_credentials"]}});
+            let client = crate::apps::client_from_body(
+                credentials.as_object().unwrap(),
+                settings.as_object().unwrap(),
+                "svc",
+                None,
+            )
+            .unwrap();
+            OneClient(Arc::new(KnownClient {
+                app: App {
+                    id: "0oa1".into(),
+                    name: "oidc_client".into(),
+                    label: "Svc".into(),
+                    status: LifecycleStatus::Active,
+                    sign_on_mode: "OPENID_CONNECT".into(),
+                    client,
+                    created: now,
+                    last_updated: now,
+                },
+                secrets: vec![ClientSecret {
+                    id: "ocs1".into(),
+                    app_id: "0oa1".into(),
+                    hash: secret.hash,
+                    prefix: secret.prefix.clone(),
+                    status: LifecycleStatus::Active,
+                    created: now,
+                    last_updated: now,
+                }],
+            }))
+        };
+        let store = MemoryStore::new();
+        let by_basic = presented(Some(&basic("svc", &secret.value)), &Params::default()).unwrap();
+        let by_post = presented(
+            None,
+            &Params::parse(format!("client_id=svc&client_secret={}", secret.value).as_bytes())
+                .unwrap(),
+        )
+        .unwrap();
+        for (method, way, ok) in [
+            ("client_secret_basic", &by_basic, true),
+            ("client_secret_basic", &by_post, false),
+            ("client_secret_post", &by_post, true),
+            ("client_secret_post", &by_basic, false),
+        ] {
+            let r = authenticate(&store, &known(method), &RegisteredKeys, way, &[], now).await;
+            match (ok, r) {
+                (true, Ok(_)) => {}
+                (false, Err(e)) => assert_eq!(e.code, ErrorCode::InvalidClient, "{method} {way:?}"),
+                (ok, r) => panic!("{method} {way:?}: expected ok={ok}, got {r:?}"),
+            }
         }
     }
 
