@@ -15,6 +15,7 @@ pub mod directory;
 pub mod discovery;
 pub mod id;
 pub mod keys;
+mod log_safe;
 pub mod mfa;
 pub mod model;
 pub mod oauth;
@@ -25,3 +26,5 @@ pub mod redirect;
 pub mod signin;
 pub mod store;
 pub mod syslog;
+
+pub use log_safe::{MAX_LOGGED_CHARS, log_safe};
