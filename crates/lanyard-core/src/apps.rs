@@ -110,27 +110,34 @@ pub fn check_redirect_uri(uri: &str, app_type: ApplicationType) -> Result<(), St
     }
 }
 
-/// Whether a presented redirect URI matches a registered one: exactly, except that a native app's loopback IP
-/// redirect matches on any port (RFC 8252 §7.3).
-pub fn redirect_uri_matches(registered: &str, presented: &str, app_type: ApplicationType) -> bool {
+/// The URI to send the browser to when a presented redirect URI matches a registered one, else `None`. The match is
+/// exact, as strings, except that a native app's loopback redirect (http on `127.0.0.1`, `[::1]` or `localhost`)
+/// matches on any port (RFC 8252 §7.3). Only the port may differ: the presented URI must be written exactly as the
+/// WHATWG URL standard writes it — another spelling of the address (`127.1`, `2130706433`), a missing `//`,
+/// whitespace, a fragment (even an empty `#`, which would put the code in the fragment), a path with `..` are
+/// refused — so the URI the browser is sent to, its serialisation, is the very string that was compared.
+pub fn matched_redirect_uri(
+    registered: &str,
+    presented: &str,
+    app_type: ApplicationType,
+) -> Option<String> {
     if registered == presented {
-        return true;
+        return Some(presented.to_owned());
     }
     if app_type != ApplicationType::Native {
-        return false;
+        return None;
     }
-    let (Ok(r), Ok(p)) = (url::Url::parse(registered), url::Url::parse(presented)) else {
-        return false;
-    };
-    r.scheme() == "http"
-        && p.scheme() == "http"
-        && matches!(r.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"))
-        && r.host_str() == p.host_str()
-        && r.path() == p.path()
-        && r.query() == p.query()
-        && r.username() == p.username()
-        && p.password().is_none()
-        && r.password().is_none()
+    let without_port = |mut u: url::Url| u.set_port(None).ok().map(|()| u.to_string());
+    let r = url::Url::parse(registered).ok()?;
+    if r.scheme() != "http" || !r.host_str().is_some_and(is_loopback_host) {
+        return None;
+    }
+    let p = url::Url::parse(presented).ok()?;
+    if p.as_str() != presented || p.fragment().is_some() {
+        return None;
+    }
+    let normalised = p.to_string();
+    (without_port(r)? == without_port(p)?).then_some(normalised)
 }
 
 /// The OAuth client described by an app body (`credentials` and `settings` objects of Okta's shape), for a new app
@@ -372,6 +379,13 @@ pub fn client_from_body(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let logout = logout_notices(set, &redirect_uris, &mut causes);
+    // Lanyard's: an API that may introspect other clients' access tokens; kept in `extra` as sent, read back by
+    // `OAuthClient::resource_server`.
+    opt_bool(
+        set.get(crate::model::RESOURCE_SERVER),
+        crate::model::RESOURCE_SERVER,
+        &mut causes,
+    );
 
     // OIDC Registration §2: kept in `extra` as sent, read back by `OAuthClient::id_token_signed_response_alg`.
     match set.get("id_token_signed_response_alg") {
@@ -811,6 +825,27 @@ mod tests {
     }
 
     #[test]
+    fn the_resource_server_setting_is_a_boolean_off_by_default() {
+        let with = |v: Value| {
+            body(json!({"oauthClient": {"redirect_uris": ["https://a/cb"], "resource_server": v}}))
+        };
+        assert!(
+            !body(json!({"oauthClient": {"redirect_uris": ["https://a/cb"]}}))
+                .unwrap()
+                .resource_server()
+        );
+        assert!(with(json!(true)).unwrap().resource_server());
+        assert!(!with(json!(false)).unwrap().resource_server());
+        assert!(!with(Value::Null).unwrap().resource_server());
+        for bad in [json!("true"), json!(1), json!({})] {
+            assert_eq!(
+                with(bad).unwrap_err(),
+                vec!["resource_server: must be a boolean".to_owned()]
+            );
+        }
+    }
+
+    #[test]
     fn id_token_algorithms_are_checked_and_none_refused() {
         let with = |alg: Value| {
             body(
@@ -840,6 +875,8 @@ mod tests {
     #[test]
     fn loopback_redirects_of_native_apps_match_on_any_port() {
         let n = ApplicationType::Native;
+        let redirect_uri_matches =
+            |r: &str, p: &str, t: ApplicationType| matched_redirect_uri(r, p, t).is_some();
         assert!(redirect_uri_matches(
             "http://127.0.0.1/cb",
             "http://127.0.0.1:51004/cb",
@@ -870,6 +907,31 @@ mod tests {
             "https://a/cb?x=1",
             ApplicationType::Web
         ));
+        // The browser goes to the presented URI only when it is its own serialisation: the very string compared.
+        assert_eq!(
+            matched_redirect_uri("http://[::1]/cb", "http://[::1]:8/cb", n).as_deref(),
+            Some("http://[::1]:8/cb")
+        );
+        for bad in [
+            "http://127.1:8/cb",
+            "http://2130706433:8/cb",
+            "http:127.0.0.1:8/cb",
+            "http://127.0.0.1:8/cb ",
+            "http://127.0.0.1:8/cb#",
+            "http://127.0.0.1:8\\cb",
+            "http://127.0.0.1:8/c\nb",
+        ] {
+            assert_eq!(
+                matched_redirect_uri("http://127.0.0.1/cb", bad, n),
+                None,
+                "{bad:?}"
+            );
+        }
+        // Only loopback http redirects of native apps match on another port.
+        assert_eq!(
+            matched_redirect_uri("https://127.0.0.1/cb", "https://127.0.0.1:8/cb", n),
+            None
+        );
     }
 
     #[test]

@@ -15,13 +15,17 @@ pub mod directory;
 pub mod discovery;
 pub mod id;
 pub mod keys;
+mod log_safe;
 pub mod mfa;
 pub mod model;
 pub mod oauth;
 pub mod oauth_error;
 pub mod password;
 pub mod random;
+pub mod redirect;
 pub mod signin;
 pub mod store;
 pub mod syslog;
 pub mod trusted_origins;
+
+pub use log_safe::{MAX_LOGGED_CHARS, log_safe};

@@ -420,6 +420,75 @@ async fn bad_clients_and_redirect_uris_get_a_page_and_other_errors_go_back_with_
 }
 
 #[tokio::test]
+async fn native_loopback_redirects_get_codes_only_in_their_registered_form() {
+    let env = Env::start();
+    let body = json!({"label": "Native", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "none"}},
+        "settings": {"oauthClient": {"application_type": "native", "grant_types": ["authorization_code"],
+            "redirect_uris": ["http://127.0.0.1/callback"]}}});
+    let (status, app) = env.admin(Method::POST, "/api/v1/apps", Some(body)).await;
+    assert_eq!(status, 200, "{app}");
+    let id = app["id"].as_str().unwrap();
+    let uid = env.create_user("ada@example.com").await;
+    assign(&env, id, &uid).await;
+    let authorize = |redirect_uri: &'static str| {
+        let env = &env;
+        async move {
+            let token = session_token(env, "ada@example.com").await;
+            let url = env.s.url(&format!(
+                "/oauth2/default/v1/authorize?client_id={id}&response_type=code&scope=openid&state=st8\
+                 &redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256&prompt=none\
+                 &sessionToken={token}",
+                urlencode(redirect_uri)
+            ));
+            common::client().get(url).send().await.unwrap()
+        }
+    };
+    // Spellings a browser takes to the loopback address too, a trailing space, an empty fragment (the code would
+    // land in it): an error page, never a redirect.
+    for bad in [
+        "http://127.1:5555/callback",
+        "http://2130706433:5555/callback",
+        "http:127.0.0.1:5555/callback",
+        "http://127.0.0.1:5555/callback ",
+        "http://127.0.0.1:5555/callback#",
+    ] {
+        let r = authorize(bad).await;
+        assert_eq!(r.status(), 400, "{bad:?}");
+        assert!(r.headers().get("location").is_none(), "{bad:?}");
+    }
+    // The registered form on any port: the code, there, redeemable with that same redirect URI.
+    let r = authorize("http://127.0.0.1:5555/callback").await;
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("http://127.0.0.1:5555/callback?code="),
+        "{location}"
+    );
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let (s, _, body) = token_request(
+        &env,
+        "default",
+        None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", id),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:5555/callback"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+#[tokio::test]
 async fn only_assigned_users_get_codes_directly_or_through_a_group() {
     let (env, client, _) = setup().await;
     let bob = env.create_user("bob@example.com").await;
@@ -805,6 +874,74 @@ async fn client_credentials_issue_tokens_for_the_client_itself() {
     );
 }
 
+/// As Okta, a client authenticates only by the method it registered (`token_endpoint_auth_method`): a secret sent
+/// the other way is `invalid_client`, at every endpoint that authenticates clients.
+#[tokio::test]
+async fn secrets_are_accepted_only_by_the_method_the_app_registered() {
+    let (env, basic_app, _) = setup().await;
+    let service = json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_post"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}});
+    let (status, svc) = env.admin(Method::POST, "/api/v1/apps", Some(service)).await;
+    assert_eq!(status, 200, "{svc}");
+    let post_app = Client {
+        id: svc["id"].as_str().unwrap().to_owned(),
+        secret: svc["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let endpoints: [(&str, Vec<(&str, &str)>); 5] = [
+        (
+            "token",
+            vec![("grant_type", "refresh_token"), ("refresh_token", "x")],
+        ),
+        ("introspect", vec![("token", "x")]),
+        ("revoke", vec![("token", "x")]),
+        (
+            "par",
+            vec![
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("redirect_uri", REDIRECT),
+            ],
+        ),
+        ("device/authorize", vec![("scope", "openid")]),
+    ];
+    for (endpoint, form) in &endpoints {
+        let path = format!("/oauth2/default/v1/{endpoint}");
+        for (app, registered_basic) in [(&basic_app, true), (&post_app, false)] {
+            fn in_body<'a>(
+                form: &[(&'a str, &'a str)],
+                app: &'a Client,
+            ) -> Vec<(&'a str, &'a str)> {
+                let mut f = form.to_vec();
+                f.push(("client_id", app.id.as_str()));
+                f.push(("client_secret", app.secret.as_deref().unwrap()));
+                f
+            }
+            // The registered way: authenticated (whatever the endpoint then says of the request).
+            let (s, _, body) = if registered_basic {
+                post_form(&env, &path, Some(&basic(app)), form).await
+            } else {
+                post_form(&env, &path, None, &in_body(form, app)).await
+            };
+            assert_ne!(s, 401, "{endpoint}, the registered way: {body}");
+            // The other way: invalid_client, 401.
+            let (s, h, e) = if registered_basic {
+                post_form(&env, &path, None, &in_body(form, app)).await
+            } else {
+                post_form(&env, &path, Some(&basic(app)), form).await
+            };
+            assert_eq!(
+                (s, e["error"].as_str()),
+                (401, Some("invalid_client")),
+                "{endpoint}, registered basic: {registered_basic}"
+            );
+            assert!(h["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+        }
+    }
+}
+
 #[tokio::test]
 async fn client_authentication_fails_alike_and_basic_credentials_are_url_decoded() {
     let (env, client, _) = setup().await;
@@ -1071,6 +1208,107 @@ async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
     assert_eq!(introspect(rt2).await["active"], false);
 }
 
+/// RFC 7662 §4 leaves it to the server which clients may learn about which tokens: only the client a token was
+/// issued to, or a client the administrator marked a resource server (`settings.oauthClient.resource_server`), gets
+/// `active: true` for an access token; a refresh token only to its own client. Revocation (RFC 7009 §2.1) likewise
+/// refuses another client's tokens.
+#[tokio::test]
+async fn only_a_token_s_client_or_a_resource_server_learns_about_it() {
+    let (env, client, uid) = setup().await;
+    let code = code_for(&env, "default", &client, "ada@example.com").await;
+    let (_, tokens) = exchange(&env, "default", &client, &code).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let body = |resource_server: Value| {
+        json!({"label": "Orders API", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+            "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"],
+                "resource_server": resource_server}}})
+    };
+    let mut created = body(json!(false));
+    created["settings"]["oauthClient"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resource_server");
+    let (status, api) = env.admin(Method::POST, "/api/v1/apps", Some(created)).await;
+    assert_eq!(status, 200, "{api}");
+    let api = Client {
+        id: api["id"].as_str().unwrap().to_owned(),
+        secret: api["credentials"]["oauthClient"]["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    let introspect = |who: &Client, token: &str| {
+        let env = &env;
+        let auth = basic(who);
+        let token = token.to_owned();
+        async move {
+            let (s, _, body) = post_form(
+                env,
+                "/oauth2/default/v1/introspect",
+                Some(&auth),
+                &[("token", &token)],
+            )
+            .await;
+            assert_eq!(s, 200, "{body}");
+            body
+        }
+    };
+    // Another client learns nothing, of either token.
+    assert_eq!(introspect(&api, at).await, json!({"active": false}));
+    assert_eq!(introspect(&api, rt).await, json!({"active": false}));
+    assert_eq!(introspect(&client, at).await["active"], true);
+    // Nor may it revoke them.
+    for token in [at, rt] {
+        let (s, _, e) = post_form(
+            &env,
+            "/oauth2/default/v1/revoke",
+            Some(&basic(&api)),
+            &[("token", token)],
+        )
+        .await;
+        assert_eq!((s, e["error"].as_str()), (400, Some("unauthorized_client")));
+        assert_eq!(introspect(&client, token).await["active"], true);
+    }
+
+    // Marked a resource server: it reads access tokens of any client, never their refresh tokens.
+    let (status, err) = env
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{}", api.id),
+            Some(body(json!("yes"))),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert_okta_error(&err, "E0000001");
+    assert!(err.to_string().contains("resource_server"), "{err}");
+    let (status, put) = env
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{}", api.id),
+            Some(body(json!(true))),
+        )
+        .await;
+    assert_eq!(status, 200, "{put}");
+    assert_eq!(put["settings"]["oauthClient"]["resource_server"], true);
+    let i = introspect(&api, at).await;
+    assert_eq!(i["active"], true, "{i}");
+    assert_eq!(i["client_id"], client.id.as_str());
+    assert_eq!(i["uid"], uid.as_str());
+    assert_eq!(introspect(&api, rt).await, json!({"active": false}));
+    let (s, _, _) = post_form(
+        &env,
+        "/oauth2/default/v1/revoke",
+        Some(&basic(&api)),
+        &[("token", at)],
+    )
+    .await;
+    assert_eq!(
+        s, 400,
+        "a resource server still revokes only its own tokens"
+    );
+}
+
 #[tokio::test]
 async fn private_key_jwt_assertions_authenticate_once() {
     let env = Env::start();
@@ -1131,6 +1369,37 @@ async fn private_key_jwt_assertions_authenticate_once() {
     let forged = jws::sign(&stranger, None, &json!({"iss": id, "sub": id, "aud": env.s.url("/oauth2/default/v1/token"), "jti": "j3", "exp": now + 300})).unwrap();
     let (s, _, _) = send(form(&forged)).await;
     assert_eq!(s, 401);
+    // Not valid before an hour from now: refused (30 s of clock skew allowed).
+    let aud = env.s.url("/oauth2/default/v1/token");
+    let early = jws::sign(&key, None, &json!({"iss": id, "sub": id, "aud": aud, "jti": "j4", "nbf": now + 3600, "exp": now + 3600})).unwrap();
+    let (s, _, e) = send(form(&early)).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // A `crit` extension the server does not understand (RFC 7515 §4.1.11).
+    let header =
+        json!({"alg": "ES256", "kid": key.kid(), "crit": ["urn:x:bound"], "urn:x:bound": true});
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!(
+        "{}.{}",
+        b64(&header),
+        b64(&json!({"iss": id, "sub": id, "aud": aud, "jti": "j5", "exp": now + 300}))
+    );
+    let crit = format!(
+        "{input}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(key.sign(input.as_bytes()).unwrap())
+    );
+    let (s, _, e) = send(form(&crit)).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // A `client_id` naming another client than the assertion's (RFC 7521 §4.2).
+    let mut other = form(&assertion(aud.clone(), "j6"));
+    other.push(("client_id", "0oaSomeoneElse".to_owned()));
+    let (s, _, e) = send(other).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    // The same client named: fine.
+    let mut same = form(&assertion(aud, "j7"));
+    same.push(("client_id", id.to_owned()));
+    let (s, _, body) = send(same).await;
+    assert_eq!(s, 200, "{body}");
 }
 
 #[tokio::test]

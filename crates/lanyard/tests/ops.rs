@@ -212,3 +212,78 @@ async fn expired_records_are_swept_on_schedule() {
     );
     assert_eq!(present(2).await, (true, true));
 }
+
+/// A line of the text log without its ANSI colours.
+fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ … final byte in @..~
+            for d in chars.by_ref() {
+                if ('@'..='~').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Request data carrying CR/LF (a `client_id`, an Authn API username, an authorization request's `client_id`)
+/// never forges a line of the text log: what reaches the log is escaped.
+#[tokio::test]
+async fn request_data_cannot_forge_lines_of_the_text_log() {
+    const FORGED: &str = "2099-01-01T00:00:00.000000Z  INFO lanyard: FORGED";
+    let dir = data_dir();
+    let mut s = lanyard()
+        .serve_with(&["--data-dir", path_str(dir.path())], |c| {
+            c.env(
+                "RUST_LOG",
+                "debug,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn",
+            );
+        })
+        .unwrap();
+    let evil = format!("evil\r\n{FORGED} token\r\n");
+    let r = client()
+        .post(s.url("/oauth2/default/v1/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", evil.as_str()),
+            ("client_secret", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client()
+        .post(s.url("/api/v1/authn"))
+        .json(&serde_json::json!({"username": format!("bob\n{FORGED} authn\n"), "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let authorize = format!(
+        "/oauth2/default/v1/authorize?response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fa.example%2Fcb&client_id={}",
+        url::form_urlencoded::byte_serialize(format!("x\n{FORGED} authorize\n").as_bytes())
+            .collect::<String>()
+    );
+    let r = client().get(s.url(&authorize)).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(s.terminate().success());
+    let lines: Vec<String> = s.stderr().iter().map(|l| plain(l)).collect();
+    for line in &lines {
+        assert!(
+            !line.trim_start().starts_with(FORGED),
+            "a forged line in the log: {line:?}\n{lines:#?}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("OAuth request refused")
+            && l.contains(&format!("evil\\u{{d}}\\u{{a}}{FORGED}"))),
+        "the client_id reached the log escaped: {lines:#?}"
+    );
+}

@@ -268,6 +268,48 @@ async fn from_uri_brings_the_browser_back_only_to_this_origin() {
     assert_eq!(page.location.as_deref(), Some(env.s.url("/app").as_str()));
 }
 
+/// `fromURI` spelled so that a naive same-origin check passes (a backslash, which WHATWG parsers read as `/` but other
+/// clients do not, control characters, a scheme-relative or scripted URL): never followed; a same-origin one is
+/// followed as its parsed serialisation, never as the raw text.
+#[tokio::test]
+async fn from_uri_in_other_spellings_never_leaves_this_origin() {
+    let env = Env::start_acme();
+    env.user("grace@example.com").await;
+    let base = env.s.url("");
+    let home = env.s.url("/app");
+    for from_uri in [
+        format!("{base}\\@evil.example/"),
+        format!("{base}/\\evil.example/"),
+        "\\\\evil.example/x".to_owned(),
+        "/\\evil.example/x".to_owned(),
+        "//evil.example/x".to_owned(),
+        "/\t/evil.example/x".to_owned(),
+        format!("{base}/app\r\nSet-Cookie: x=1"),
+        "javascript:alert(1)".to_owned(),
+    ] {
+        let mut b = Browser::default();
+        let page = env
+            .sign_in(&mut b, "grace@example.com", PASSWORD, &from_uri)
+            .await;
+        assert_eq!(page.status, 303, "{from_uri:?}");
+        assert_eq!(
+            page.location.as_deref(),
+            Some(home.as_str()),
+            "{from_uri:?}"
+        );
+    }
+    let mut b = Browser::default();
+    let page = env
+        .sign_in(
+            &mut b,
+            "grace@example.com",
+            PASSWORD,
+            &format!("{base}/x/../app?y=%7B"),
+        )
+        .await;
+    assert_eq!(page.location, Some(env.s.url("/app?y=%7B")));
+}
+
 #[tokio::test]
 async fn the_mfa_step_takes_a_totp_code_once() {
     let env = Env::start_acme();

@@ -804,9 +804,25 @@ async fn the_par_endpoint_authenticates_like_the_token_endpoint_and_validates_up
     let wrong = format!("Basic {}", STANDARD.encode(format!("{}:nope", rp.id)));
     let (status, _, _) = par(&env, Some(&wrong), &refs(&form)).await;
     assert_eq!(status, 401);
-    // client_secret_post works as at the token endpoint.
+    // Client authentication as at the token endpoint: only the method the app registered, so this
+    // client_secret_basic app may not send its secret in the body, and an app registered with client_secret_post
+    // does.
     let mut post = form.clone();
     post.push(("client_secret", rp.secret.clone().unwrap()));
+    let (status, _, body) = par(&env, None, &refs(&post)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let post_rp = app_with(
+        &env,
+        &uid,
+        json!({}),
+        json!({"token_endpoint_auth_method": "client_secret_post"}),
+    )
+    .await;
+    let mut post = pushed(&post_rp);
+    post.push(("client_secret", post_rp.secret.clone().unwrap()));
     let (status, _, body) = par(&env, None, &refs(&post)).await;
     assert_eq!(status, 201, "{body}");
     // What /authorize would refuse, refused now, as JSON.

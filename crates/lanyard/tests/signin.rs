@@ -140,6 +140,100 @@ async fn a_session_token_becomes_a_session_once_and_sessions_me_sees_it_until_cl
     assert_eq!(me(Some(cookie)).await.0, 404, "a closed session is gone");
 }
 
+/// `redirectUrl` and `fromURI` at `/login/*` go only to this origin, whatever their spelling (a backslash a WHATWG
+/// parser reads as `/` and others do not, control characters, scheme-relative URLs), and as their parsed
+/// serialisation; a refused redirect spends no session token.
+#[tokio::test]
+async fn login_redirects_stay_on_this_origin_whatever_their_spelling() {
+    let env = Env::start();
+    env.user("ada@example.com").await;
+    let base = env.s.url("");
+    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let token = || {
+        let env = &env;
+        async move {
+            let (status, body) = env.authn("ada@example.com", PASSWORD).await;
+            assert_eq!(status, 200, "{body}");
+            body["sessionToken"].as_str().unwrap().to_owned()
+        }
+    };
+    let nasty = [
+        format!("{base}\\@evil.example/"),
+        format!("{base}/\\evil.example/"),
+        "\\\\evil.example/".to_owned(),
+        "/\\evil.example/".to_owned(),
+        "//evil.example/".to_owned(),
+        "/\t/evil.example/".to_owned(),
+        format!("{base}/app\r\nSet-Cookie: x=1"),
+        "javascript:alert(1)".to_owned(),
+        format!("{base}.evil.example/"),
+    ];
+    let t = token().await;
+    for target in &nasty {
+        let r = client()
+            .get(env.s.url(&format!(
+                "/login/sessionCookieRedirect?token={t}&redirectUrl={}",
+                enc(target)
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{target:?}");
+        assert!(r.headers().get("location").is_none(), "{target:?}");
+    }
+    // The same token still works: a same-origin target, followed as its serialisation.
+    let r = client()
+        .get(env.s.url(&format!(
+            "/login/sessionCookieRedirect?token={t}&redirectUrl={}",
+            enc(&format!("{}/x/../app?y=%7B", base.to_uppercase()))
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], env.s.url("/app?y=%7B").as_str());
+    // A path alone is this origin too.
+    let r = client()
+        .get(env.s.url(&format!(
+            "/login/sessionCookieRedirect?token={}&redirectUrl=%2Fapp",
+            token().await
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], env.s.url("/app").as_str());
+    // Okta's sign-out goes on to `fromURI` on this origin only.
+    for target in &nasty {
+        let r = client()
+            .get(
+                env.s
+                    .url(&format!("/login/signout?fromURI={}", enc(target))),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "{target:?}: the signed-out page, no redirect"
+        );
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("evil.example"), "{target:?}: {body}");
+        assert!(!body.contains("id=\"continue\""), "{target:?}: {body}");
+    }
+    let r = client()
+        .get(env.s.url(&format!(
+            "/login/signout?fromURI={}",
+            enc(&format!("{base}/x/../app"))
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], env.s.url("/app").as_str());
+}
+
 #[tokio::test]
 async fn unknown_users_and_wrong_passwords_look_alike_and_ten_failures_lock() {
     // The account's lock alone: without the growing waits per address (`lockout.rs` has those).

@@ -10,6 +10,9 @@ import * as oidc from 'openid-client';
 import { Browser, REDIRECT_URI, assign, claims, createApp, createUser, startLanyard } from './lanyard.mjs';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
+// Given a client secret and no other client authentication, openid-client sends it in the body
+// (client_secret_post); Lanyard, as Okta, accepts only the method an app registered, so the apps register that one.
+const POST = { tokenEndpointAuthMethod: 'client_secret_post' };
 
 /** Runs `call`; if the server asks for its DPoP nonce first, runs it once more (the handle has learnt the nonce). */
 async function withNonce(call) {
@@ -41,7 +44,7 @@ describe('openid-client with DPoP', { timeout: 120_000 }, () => {
   });
 
   test('code flow, refresh and userinfo with DPoP-bound tokens', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     await assign(server, app.id, uid);
     const issuer = new URL(server.url('/oauth2/default'));
     const config = await oidc.discovery(issuer, app.id, app.credentials.oauthClient.client_secret, undefined, insecure);

@@ -22,12 +22,14 @@ describe('openid-client: implicit and hybrid flows', { timeout: 120_000 }, () =>
     server = await startLanyard();
     issuer = new URL(server.url('/oauth2/default'));
     uid = await createUser(server, 'ada@example.com');
-    // An app that opts in to the implicit grant (off by default) with the response types it uses.
+    // An app that opts in to the implicit grant (off by default) with the response types it uses. Given a client
+    // secret, openid-client sends it in the body: the app registers client_secret_post (Lanyard, as Okta, accepts
+    // only the method an app registered).
     app = await server.api('POST', '/api/v1/apps?activate=true', {
       label: 'Interop hybrid',
       signOnMode: 'OPENID_CONNECT',
       name: 'oidc_client',
-      credentials: { oauthClient: { token_endpoint_auth_method: 'client_secret_basic' } },
+      credentials: { oauthClient: { token_endpoint_auth_method: 'client_secret_post' } },
       settings: {
         oauthClient: {
           application_type: 'web',

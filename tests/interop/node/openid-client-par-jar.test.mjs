@@ -13,6 +13,9 @@ import { Browser, REDIRECT_URI, assign, createApp, createUser, startLanyard } fr
 
 // Lanyard serves plain http on 127.0.0.1 in tests: openid-client refuses that unless told.
 const insecure = { execute: [oidc.allowInsecureRequests] };
+// Given a client secret and no other client authentication, openid-client sends it in the body
+// (client_secret_post); Lanyard, as Okta, accepts only the method an app registered, so the apps register that one.
+const POST = { tokenEndpointAuthMethod: 'client_secret_post' };
 
 describe('openid-client PAR and JAR', { timeout: 120_000 }, () => {
   let server;
@@ -55,7 +58,7 @@ describe('openid-client PAR and JAR', { timeout: 120_000 }, () => {
   async function jarApp() {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'jar-1', alg: 'RS256', use: 'sig' };
-    const app = await createApp(server, { jwks: { keys: [jwk] } });
+    const app = await createApp(server, { ...POST, jwks: { keys: [jwk] } });
     await assign(server, app.id, uid);
     const key = await crypto.subtle.importKey(
       'jwk',
@@ -69,7 +72,7 @@ describe('openid-client PAR and JAR', { timeout: 120_000 }, () => {
   }
 
   test('discovery advertises PAR and request objects', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     const config = await oidc.discovery(issuer, app.id, app.credentials.oauthClient.client_secret, undefined, insecure);
     const meta = config.serverMetadata();
     assert.equal(meta.pushed_authorization_request_endpoint, server.url('/oauth2/default/v1/par'));
@@ -78,7 +81,7 @@ describe('openid-client PAR and JAR', { timeout: 120_000 }, () => {
   });
 
   test('buildAuthorizationUrlWithPAR: the request is pushed, the URL carries only client_id and request_uri', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     await assign(server, app.id, uid);
     const config = await oidc.discovery(issuer, app.id, app.credentials.oauthClient.client_secret, undefined, insecure);
     const { params, checks } = await request();

@@ -12,6 +12,9 @@ import { Browser, REDIRECT_URI, addScope, assign, claims, createApp, createUser,
 
 // Lanyard serves plain http on 127.0.0.1 in tests: openid-client refuses that unless told.
 const insecure = { execute: [oidc.allowInsecureRequests] };
+// Given a client secret and no other client authentication, openid-client sends it in the body
+// (client_secret_post); Lanyard, as Okta, accepts only the method an app registered, so the apps register that one.
+const POST = { tokenEndpointAuthMethod: 'client_secret_post' };
 
 describe('openid-client', { timeout: 120_000 }, () => {
   let server;
@@ -51,7 +54,7 @@ describe('openid-client', { timeout: 120_000 }, () => {
   }
 
   test('discovery of the default authorization server', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     const config = await oidc.discovery(issuer, app.credentials.oauthClient.client_id, app.credentials.oauthClient.client_secret, undefined, insecure);
     const meta = config.serverMetadata();
     assert.equal(meta.issuer, issuer.href);
@@ -61,7 +64,7 @@ describe('openid-client', { timeout: 120_000 }, () => {
   });
 
   test('authorization code + PKCE through the hosted sign-in page, refresh, introspection, revocation', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     await assign(server, app.id, uid);
     const config = await oidc.discovery(issuer, app.id, app.credentials.oauthClient.client_secret, undefined, insecure);
 
@@ -110,7 +113,7 @@ describe('openid-client', { timeout: 120_000 }, () => {
   });
 
   test('the callback is refused when state or PKCE do not match', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     await assign(server, app.id, uid);
     const config = await oidc.discovery(issuer, app.id, app.credentials.oauthClient.client_secret, undefined, insecure);
     const first = await authorize(config);
@@ -126,7 +129,7 @@ describe('openid-client', { timeout: 120_000 }, () => {
   });
 
   test('response_mode=form_post and fragment are accepted by the library too', async () => {
-    const app = await createApp(server);
+    const app = await createApp(server, POST);
     await assign(server, app.id, uid);
     const config = await oidc.discovery(issuer, app.id, app.credentials.oauthClient.client_secret, undefined, insecure);
 
@@ -150,19 +153,19 @@ describe('openid-client', { timeout: 120_000 }, () => {
     assert.equal(posted.claims().sub, uid);
   });
 
-  test('client_secret_post, none (public client with PKCE) and private_key_jwt', async () => {
-    // client_secret_post
-    const post = await createApp(server, { tokenEndpointAuthMethod: 'client_secret_post' });
-    await assign(server, post.id, uid);
-    const postConfig = await oidc.discovery(
+  test('client_secret_basic, none (public client with PKCE) and private_key_jwt', async () => {
+    // client_secret_basic (the other tests use client_secret_post, the library's default)
+    const basic = await createApp(server, { tokenEndpointAuthMethod: 'client_secret_basic' });
+    await assign(server, basic.id, uid);
+    const basicConfig = await oidc.discovery(
       issuer,
-      post.id,
+      basic.id,
       undefined,
-      oidc.ClientSecretPost(post.credentials.oauthClient.client_secret),
+      oidc.ClientSecretBasic(basic.credentials.oauthClient.client_secret),
       insecure,
     );
-    let flow = await authorize(postConfig);
-    assert.equal((await oidc.authorizationCodeGrant(postConfig, flow.callback, flow.checks)).claims().sub, uid);
+    let flow = await authorize(basicConfig);
+    assert.equal((await oidc.authorizationCodeGrant(basicConfig, flow.callback, flow.checks)).claims().sub, uid);
 
     // none: a SPA, PKCE only.
     const spa = await createApp(server, { tokenEndpointAuthMethod: 'none' });
@@ -188,7 +191,7 @@ describe('openid-client', { timeout: 120_000 }, () => {
 
   test('client credentials with a custom scope', async () => {
     await addScope(server, 'interop:read');
-    const svc = await createApp(server, { grantTypes: ['client_credentials'], applicationType: 'service' });
+    const svc = await createApp(server, { ...POST, grantTypes: ['client_credentials'], applicationType: 'service' });
     const config = await oidc.discovery(issuer, svc.id, svc.credentials.oauthClient.client_secret, undefined, insecure);
     const tokens = await oidc.clientCredentialsGrant(config, { scope: 'interop:read' });
     assert.equal(tokens.id_token, undefined);

@@ -10,6 +10,10 @@ use serde_json::{Map, Value};
 
 use super::{Jwk, SigningAlg};
 
+/// The clock skew allowed on the time claims (`exp`, `nbf`, `iat`) of JWTs from outside: client assertions and
+/// request objects.
+pub const LEEWAY_SECS: i64 = 30;
+
 /// A compact JWS split and decoded, not yet verified.
 #[derive(Debug, Clone)]
 pub struct UnverifiedJws<'a> {
@@ -29,6 +33,8 @@ pub enum JwsError {
     NoKey,
     #[error("bad signature")]
     Signature,
+    #[error("a critical header parameter Lanyard does not understand")]
+    Critical,
 }
 
 fn decode_json(part: &str) -> Result<Map<String, Value>, JwsError> {
@@ -42,6 +48,9 @@ fn decode_json(part: &str) -> Result<Map<String, Value>, JwsError> {
 }
 
 impl<'a> UnverifiedJws<'a> {
+    /// Splits and decodes `token`. A header with `crit` is refused here, for every JWS Lanyard reads (client
+    /// assertions, request objects, hints, DPoP proofs, its own tokens): `crit` names extensions the recipient must
+    /// understand, Lanyard understands none, and RFC 7515 §4.1.11 then requires the JWS be rejected.
     pub fn parse(token: &'a str) -> Result<Self, JwsError> {
         if token.len() > 16 * 1024 {
             return Err(JwsError::Malformed);
@@ -51,8 +60,12 @@ impl<'a> UnverifiedJws<'a> {
         if c.contains('.') {
             return Err(JwsError::Malformed);
         }
+        let header = decode_json(h)?;
+        if header.contains_key("crit") {
+            return Err(JwsError::Critical);
+        }
         Ok(UnverifiedJws {
-            header: decode_json(h)?,
+            header,
             claims: decode_json(c)?,
             signing_input,
             signature: URL_SAFE_NO_PAD
@@ -196,6 +209,14 @@ mod tests {
             Err(JwsError::Algorithm)
         );
         assert!(UnverifiedJws::parse("abc").is_err());
+        // RFC 7515 §4.1.11: `crit` (Lanyard understands no extension), whatever it lists, even nothing.
+        for crit in [r#"["exp"]"#, r#"["b64"]"#, "[]", "null"] {
+            let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","crit":{crit}}}"#));
+            assert_eq!(
+                UnverifiedJws::parse(&format!("{h}.{c}.AAAA")).unwrap_err(),
+                JwsError::Critical
+            );
+        }
         assert!(UnverifiedJws::parse("a.b.c.d").is_err());
     }
 }

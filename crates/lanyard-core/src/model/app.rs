@@ -143,6 +143,9 @@ impl<'de> Deserialize<'de> for GrantType {
     }
 }
 
+/// The name of Lanyard's resource-server setting in `settings.oauthClient` ([`OAuthClient::resource_server`]).
+pub const RESOURCE_SERVER: &str = "resource_server";
+
 /// The OAuth side of an app: what `credentials.oauthClient` and `settings.oauthClient` hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OAuthClient {
@@ -265,6 +268,16 @@ impl OAuthClient {
     /// `sector_identifier_uri`, if registered.
     pub fn sector_identifier_uri(&self) -> Option<&str> {
         self.extra_str("sector_identifier_uri")
+    }
+
+    /// Lanyard's `resource_server` setting (`settings.oauthClient.resource_server`, checked to be a boolean when the
+    /// app was saved; only the Apps API sets it, never dynamic registration): the app is an API that may introspect
+    /// access tokens issued to other clients. Every other client learns only about its own tokens.
+    pub fn resource_server(&self) -> bool {
+        self.extra
+            .get(RESOURCE_SERVER)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// `default_max_age` (OIDC Registration §2): the `max_age` of requests that send none.

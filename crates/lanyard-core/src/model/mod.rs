@@ -20,7 +20,7 @@ pub mod user;
 pub use api_token::ApiToken;
 pub use app::{
     App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType,
-    LogoutNotices, OAuthClient, Registration, SubjectType,
+    LogoutNotices, OAuthClient, RESOURCE_SERVER, Registration, SubjectType,
 };
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
 pub use authz::{

@@ -6,7 +6,7 @@
 
 use chrono::Duration;
 
-use crate::apps::redirect_uri_matches;
+use crate::apps::matched_redirect_uri;
 use crate::clock::Timestamp;
 use crate::model::{App, AuthorizationCode, ClaimsRequest, GrantType, LifecycleStatus};
 use crate::oauth::acr::acr_for;
@@ -178,17 +178,18 @@ pub fn check_client(params: &Params, app: Option<&App>) -> Result<ReturnTo, Page
             "The 'redirect_uri' parameter is required.",
         ));
     };
-    let registered = app
+    // The URI the browser goes to is the matched one's serialisation, never the raw parameter.
+    let matched = app
         .client
         .redirect_uris
         .iter()
-        .any(|r| redirect_uri_matches(r, redirect_uri, app.client.application_type));
-    if !registered {
+        .find_map(|r| matched_redirect_uri(r, redirect_uri, app.client.application_type));
+    let Some(redirect_uri) = matched else {
         return Err(page(
             ErrorCode::InvalidRequest,
             "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.",
         ));
-    }
+    };
     // Tokens never travel in the query: an implicit or hybrid request's answer — an error included, even one
     // about `response_mode=query` itself — goes in the fragment unless it asked for form_post.
     let front = params
@@ -208,7 +209,7 @@ pub fn check_client(params: &Params, app: Option<&App>) -> Result<ReturnTo, Page
         }
     };
     Ok(ReturnTo {
-        redirect_uri: redirect_uri.to_owned(),
+        redirect_uri,
         mode,
         state: params.get("state").map(str::to_owned),
     })
@@ -574,6 +575,59 @@ mod tests {
             to.url(&[("code", "x y")]),
             "https://a.example/cb?code=x+y&state=s"
         );
+    }
+
+    #[test]
+    fn native_loopback_redirects_match_only_in_their_registered_form_on_any_port() {
+        let mut a = app(ApplicationType::Native);
+        a.client.redirect_uris = vec![
+            "http://127.0.0.1/callback".into(),
+            "http://[::1]/cb?x=1".into(),
+        ];
+        let with = |uri: &str| {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", "c1")
+                .append_pair("redirect_uri", uri)
+                .finish();
+            check_client(&p(&q), Some(&a))
+        };
+        for ok in [
+            "http://127.0.0.1/callback",
+            "http://127.0.0.1:5555/callback",
+            "http://[::1]:51004/cb?x=1",
+        ] {
+            let to = with(ok).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+            assert_eq!(to.redirect_uri, ok);
+        }
+        for bad in [
+            // Other spellings of the loopback address, which a browser would also take to 127.0.0.1.
+            "http://127.1:5555/callback",
+            "http://2130706433:5555/callback",
+            "http://0x7f.0.0.1:5555/callback",
+            "http://127.0.0.1.:5555/callback",
+            "http://[0:0::1]:5555/cb?x=1",
+            // No `//`, another case, whitespace, a fragment (even empty: the code would land in it).
+            "http:127.0.0.1:5555/callback",
+            "HTTP://127.0.0.1:5555/callback",
+            "http://127.0.0.1:5555/callback ",
+            " http://127.0.0.1:5555/callback",
+            "http://127.0.0.1:5555/call\tback",
+            "http://127.0.0.1:5555/callback#",
+            "http://127.0.0.1:5555/callback#x",
+            "http://127.0.0.1/callback#",
+            // Another path once normalised, a port written otherwise, user information.
+            "http://127.0.0.1:5555/x/../callback",
+            "http://127.0.0.1:5555/%63allback",
+            "http://127.0.0.1:05555/callback",
+            "http://127.0.0.1:80/callback",
+            "http://u@127.0.0.1:5555/callback",
+            "http://127.0.0.1:5555/callback/",
+            "http://127.0.0.1:5555/cb?x=1",
+            "http://[::1]:5555/cb?x=2",
+            "http://localhost:5555/callback",
+        ] {
+            assert!(with(bad).is_err(), "{bad:?} must not match");
+        }
     }
 
     #[test]

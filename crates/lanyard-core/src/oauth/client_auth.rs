@@ -1,7 +1,9 @@
 //! Client authentication at the token, introspection and revocation endpoints: `client_secret_basic` (credentials
 //! URL-encoded before Base64, RFC 6749 §2.3.1), `client_secret_post`, `private_key_jwt` (RFC 7523, each assertion's
-//! `jti` usable once) and `none` for public clients. Every failure is the same `invalid_client` to the client; the
-//! reason goes to the log.
+//! `jti` usable once, `exp` and `nbf` holding with 30 s of skew, a `client_id` sent along naming the same client) and
+//! `none` for public clients. A client authenticates only by the method it registered (a `client_secret_basic` app
+//! sending its secret in the body, or the reverse, fails). Every failure is the same `invalid_client` to the client;
+//! the reason goes to the log.
 
 use std::sync::Arc;
 
@@ -13,7 +15,7 @@ use serde_json::Value;
 use crate::apps::secret_matches;
 use crate::clock::Timestamp;
 use crate::crypto::Jwk;
-use crate::crypto::verify::UnverifiedJws;
+use crate::crypto::verify::{LEEWAY_SECS, UnverifiedJws};
 use crate::model::{App, ClientAuthMethod, ClientSecret, LifecycleStatus};
 use crate::oauth::params::Params;
 use crate::oauth_error::{ErrorCode, OAuthError};
@@ -39,6 +41,8 @@ pub enum Presented {
     },
     Assertion {
         assertion: String,
+        /// The `client_id` parameter sent along, if any: it must name the assertion's client (RFC 7521 §4.2).
+        client_id: Option<String>,
     },
     Public {
         client_id: String,
@@ -151,6 +155,7 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
         }
         return Ok(Presented::Assertion {
             assertion: assertion.to_owned(),
+            client_id: params.get("client_id").map(str::to_owned),
         });
     }
     match (params.get("client_id"), body_secret) {
@@ -245,7 +250,7 @@ pub async fn authenticate(
 ) -> Result<Arc<KnownClient>, OAuthError> {
     // A client assertion is parsed once: its `sub` names the client, its `kid` the key.
     let assertion = match presented {
-        Presented::Assertion { assertion } => {
+        Presented::Assertion { assertion, .. } => {
             Some(UnverifiedJws::parse(assertion).map_err(|e| failed(format!("assertion: {e}")))?)
         }
         _ => None,
@@ -262,6 +267,18 @@ pub async fn authenticate(
             .ok_or_else(|| failed("client assertion without sub"))?,
         _ => return Err(failed("no client credentials")),
     };
+    // RFC 7521 §4.2, RFC 7523 §3: a `client_id` sent with an assertion names the same client (whose `iss` and `sub`
+    // are then checked to be it).
+    if let Presented::Assertion {
+        client_id: Some(named),
+        ..
+    } = presented
+        && *named != claimed_id
+    {
+        return Err(failed(format!(
+            "client_id {named} differs from the assertion's sub {claimed_id}"
+        )));
+    }
     let known = clients
         .client(&claimed_id)
         .await
@@ -279,9 +296,22 @@ pub async fn authenticate(
     }
     let method = app.client.token_endpoint_auth_method;
     match presented {
-        Presented::Secret { secret, .. } => {
+        Presented::Secret { secret, basic, .. } => {
             if !method.uses_secret() {
                 return Err(failed(format!("client {claimed_id} does not use a secret")));
+            }
+            // As Okta: only the method the app registered, not the other way of sending the same secret.
+            let sent = if *basic {
+                ClientAuthMethod::ClientSecretBasic
+            } else {
+                ClientAuthMethod::ClientSecretPost
+            };
+            if sent != method {
+                return Err(failed(format!(
+                    "client {claimed_id} uses {}, not {}",
+                    method.as_str(),
+                    sent.as_str()
+                )));
             }
             if !secret_matches(secret, &known.secrets) {
                 return Err(failed(format!("wrong secret for client {claimed_id}")));
@@ -342,8 +372,16 @@ async fn check_assertion(
         .and_then(Value::as_i64)
         .ok_or_else(|| failed("assertion without exp"))?;
     let now_s = now.timestamp();
-    if exp <= now_s - 30 {
+    if exp <= now_s - LEEWAY_SECS {
         return Err(failed("assertion expired"));
+    }
+    match c.get("nbf") {
+        None => {}
+        Some(v) => match v.as_i64() {
+            Some(nbf) if nbf <= now_s.saturating_add(LEEWAY_SECS) => {}
+            Some(_) => return Err(failed("assertion not valid yet (nbf)")),
+            None => return Err(failed("assertion nbf is not a number")),
+        },
     }
     if exp > now_s + MAX_ASSERTION_LIFETIME {
         return Err(failed("assertion lives too long"));
@@ -430,6 +468,219 @@ mod tests {
             presented(None, &p).unwrap(),
             Presented::Assertion { .. }
         ));
+    }
+
+    mod assertions {
+        use super::super::*;
+        use crate::crypto::{SigningAlg, SigningKey, jws};
+        use crate::model::LifecycleStatus;
+        use crate::random::b64url;
+        use crate::store::memory::MemoryStore;
+        use serde_json::json;
+
+        const AUD: &str = "https://id.example/oauth2/default/v1/token";
+
+        struct OneClient(Arc<KnownClient>);
+
+        #[async_trait]
+        impl ClientDirectory for OneClient {
+            async fn client(&self, client_id: &str) -> StoreResult<Option<Arc<KnownClient>>> {
+                Ok((self.0.app.client.client_id == client_id).then(|| self.0.clone()))
+            }
+        }
+
+        fn client(key: &SigningKey) -> OneClient {
+            let credentials =
+                json!({"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}});
+            let settings = json!({"oauthClient": {"application_type": "service",
+                "grant_types": ["client_credentials"], "jwks": {"keys": [key.public_jwk()]}}});
+            let client = crate::apps::client_from_body(
+                credentials.as_object().unwrap(),
+                settings.as_object().unwrap(),
+                "svc",
+                None,
+            )
+            .unwrap();
+            let now = crate::clock::from_millis(0);
+            OneClient(Arc::new(KnownClient {
+                app: App {
+                    id: "0oa1".into(),
+                    name: "oidc_client".into(),
+                    label: "Svc".into(),
+                    status: LifecycleStatus::Active,
+                    sign_on_mode: "OPENID_CONNECT".into(),
+                    client,
+                    created: now,
+                    last_updated: now,
+                },
+                secrets: vec![],
+            }))
+        }
+
+        fn now() -> Timestamp {
+            crate::clock::from_millis(1_700_000_000_000)
+        }
+
+        fn claims(jti: &str) -> Value {
+            let t = now().timestamp();
+            json!({"iss": "svc", "sub": "svc", "aud": AUD, "jti": jti, "iat": t, "exp": t + 300})
+        }
+
+        async fn check(
+            store: &MemoryStore,
+            clients: &OneClient,
+            form: &str,
+        ) -> Result<Arc<KnownClient>, OAuthError> {
+            let params = Params::parse(form.as_bytes()).unwrap();
+            let presented = presented(None, &params)?;
+            authenticate(
+                store,
+                clients,
+                &RegisteredKeys,
+                &presented,
+                &[AUD.to_owned()],
+                now(),
+            )
+            .await
+        }
+
+        fn form(assertion: &str) -> String {
+            format!("client_assertion_type={JWT_BEARER}&client_assertion={assertion}")
+        }
+
+        #[tokio::test]
+        async fn assertions_not_yet_valid_or_with_critical_extensions_are_refused() {
+            let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+            let clients = client(&key);
+            let store = MemoryStore::new();
+            let sign = |c: &Value| jws::sign(&key, None, c).unwrap();
+            check(&store, &clients, &form(&sign(&claims("ok"))))
+                .await
+                .expect("a valid assertion");
+            // `nbf` within the clock skew passes; beyond it, not yet.
+            let mut soon = claims("soon");
+            soon["nbf"] = json!(now().timestamp() + 10);
+            check(&store, &clients, &form(&sign(&soon)))
+                .await
+                .expect("nbf within the skew");
+            let mut later = claims("later");
+            later["nbf"] = json!(now().timestamp() + 600);
+            let e = check(&store, &clients, &form(&sign(&later)))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient);
+            let mut odd = claims("odd");
+            odd["nbf"] = json!("tomorrow");
+            assert!(check(&store, &clients, &form(&sign(&odd))).await.is_err());
+            // RFC 7515 §4.1.11: an extension marked critical that Lanyard does not understand (it understands none).
+            let header = json!({"alg": "ES256", "kid": key.kid(), "crit": ["urn:x:policy"], "urn:x:policy": 1});
+            let input = format!(
+                "{}.{}",
+                b64url(header.to_string().as_bytes()),
+                b64url(claims("crit").to_string().as_bytes())
+            );
+            let jwt = format!("{input}.{}", b64url(&key.sign(input.as_bytes()).unwrap()));
+            let e = check(&store, &clients, &form(&jwt)).await.unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient);
+        }
+
+        #[tokio::test]
+        async fn a_client_id_parameter_must_name_the_assertion_s_client() {
+            let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+            let clients = client(&key);
+            let store = MemoryStore::new();
+            let sign = |c: &Value| jws::sign(&key, None, c).unwrap();
+            check(
+                &store,
+                &clients,
+                &format!("client_id=svc&{}", form(&sign(&claims("same")))),
+            )
+            .await
+            .expect("the same client");
+            let e = check(
+                &store,
+                &clients,
+                &format!("client_id=other&{}", form(&sign(&claims("other")))),
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient);
+        }
+    }
+
+    /// Okta accepts only the method an app registered: a secret sent the other way is a failed authentication.
+    #[tokio::test]
+    async fn a_secret_is_accepted_only_the_way_the_app_registered() {
+        use crate::model::LifecycleStatus;
+        use crate::random::TestRandom;
+        use crate::store::memory::MemoryStore;
+        use serde_json::json;
+
+        struct OneClient(Arc<KnownClient>);
+
+        #[async_trait]
+        impl ClientDirectory for OneClient {
+            async fn client(&self, client_id: &str) -> StoreResult<Option<Arc<KnownClient>>> {
+                Ok((self.0.app.client.client_id == client_id).then(|| self.0.clone()))
+            }
+        }
+
+        let secret = crate::apps::mint_secret(&TestRandom::default());
+        let now = crate::clock::from_millis(0);
+        let known = |method: &str| {
+            let credentials = json!({"oauthClient": {"token_endpoint_auth_method": method}});
+            let settings = json!({"oauthClient": {"application_type": "service",
+                "grant_types": ["client_credentials"]}});
+            let client = crate::apps::client_from_body(
+                credentials.as_object().unwrap(),
+                settings.as_object().unwrap(),
+                "svc",
+                None,
+            )
+            .unwrap();
+            OneClient(Arc::new(KnownClient {
+                app: App {
+                    id: "0oa1".into(),
+                    name: "oidc_client".into(),
+                    label: "Svc".into(),
+                    status: LifecycleStatus::Active,
+                    sign_on_mode: "OPENID_CONNECT".into(),
+                    client,
+                    created: now,
+                    last_updated: now,
+                },
+                secrets: vec![ClientSecret {
+                    id: "ocs1".into(),
+                    app_id: "0oa1".into(),
+                    hash: secret.hash,
+                    prefix: secret.prefix.clone(),
+                    status: LifecycleStatus::Active,
+                    created: now,
+                    last_updated: now,
+                }],
+            }))
+        };
+        let store = MemoryStore::new();
+        let by_basic = presented(Some(&basic("svc", &secret.value)), &Params::default()).unwrap();
+        let by_post = presented(
+            None,
+            &Params::parse(format!("client_id=svc&client_secret={}", secret.value).as_bytes())
+                .unwrap(),
+        )
+        .unwrap();
+        for (method, way, ok) in [
+            ("client_secret_basic", &by_basic, true),
+            ("client_secret_basic", &by_post, false),
+            ("client_secret_post", &by_post, true),
+            ("client_secret_post", &by_basic, false),
+        ] {
+            let r = authenticate(&store, &known(method), &RegisteredKeys, way, &[], now).await;
+            match (ok, r) {
+                (true, Ok(_)) => {}
+                (false, Err(e)) => assert_eq!(e.code, ErrorCode::InvalidClient, "{method} {way:?}"),
+                (ok, r) => panic!("{method} {way:?}: expected ok={ok}, got {r:?}"),
+            }
+        }
     }
 
     #[test]

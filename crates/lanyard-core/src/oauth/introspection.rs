@@ -1,5 +1,6 @@
 //! Token introspection (RFC 7662) for an authenticated client: access tokens are this server's own JWTs, checked
-//! by signature, issuer, expiry and revocation (of the token or of its grant); refresh tokens are looked up by hash
+//! by signature, issuer, expiry and revocation (of the token or of its grant), and answered only to the client they
+//! were issued to or to a resource server (an app with `resource_server: true`); refresh tokens are looked up by hash
 //! and only their own client may introspect them. Anything else is `{"active": false}`.
 
 use std::sync::Arc;
@@ -102,6 +103,12 @@ pub async fn introspect(
     now: Timestamp,
 ) -> Result<Value, OAuthError> {
     if let Some(c) = verified_access_token(server, token, now) {
+        // Only the client the token was issued to, or an API the administrator marked a resource server, learns
+        // about it (RFC 7662 §4): to any other client it is as good as unknown.
+        let own = c.get("cid").and_then(Value::as_str) == Some(caller.client.client_id.as_str());
+        if !own && !caller.client.resource_server() {
+            return Ok(inactive());
+        }
         let jti = c.get("jti").and_then(Value::as_str).unwrap_or_default();
         if revocations
             .revoked(jti, grant_of_jti(jti))
@@ -196,6 +203,82 @@ mod tests {
         fn put(&self, token: &str, claims: Arc<Map<String, Value>>) {
             self.0.lock().unwrap().insert(token.to_owned(), claims);
         }
+    }
+
+    fn app(client_id: &str, resource_server: bool) -> App {
+        let settings = json!({"oauthClient": {"application_type": "service",
+            "grant_types": ["client_credentials"], "resource_server": resource_server}});
+        let client = crate::apps::client_from_body(
+            &Map::new(),
+            settings.as_object().unwrap(),
+            client_id,
+            None,
+        )
+        .unwrap();
+        let now = crate::clock::from_millis(0);
+        App {
+            id: format!("0oa{client_id}"),
+            name: "oidc_client".into(),
+            label: client_id.into(),
+            status: crate::model::LifecycleStatus::Active,
+            sign_on_mode: "OPENID_CONNECT".into(),
+            client,
+            created: now,
+            last_updated: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn access_tokens_are_described_to_their_client_and_resource_servers_only() {
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let aud = vec!["api://x".to_owned()];
+        let iss = Issuer {
+            issuer: "http://x/oauth2/s1",
+            audiences: &aud,
+            org_id: "00o1",
+            access_token_key: &key,
+            id_token_key: &key,
+            pairwise: None,
+        };
+        let now = crate::clock::from_millis(1_700_000_000_000);
+        let token = mint_access_token(
+            &iss,
+            now,
+            &TestRandom::default(),
+            AccessTokenInput {
+                client_id: "c1",
+                user: None,
+                scopes: &["read".into()],
+                grant_id: None,
+                lifetime: chrono::Duration::minutes(5),
+                extra: Map::new(),
+            },
+        )
+        .unwrap()
+        .token;
+        let keys = [key.public_jwk().clone()];
+        let server = OwnServer {
+            id: "s1",
+            issuer: "http://x/oauth2/s1",
+            keys: &keys,
+            verified: &NotRemembered,
+        };
+        let store = crate::store::memory::MemoryStore::new();
+        let ask = |caller: App| {
+            let (store, server, token) = (&store, &server, &token);
+            async move {
+                introspect(store, &StoreRevocations(store), server, &caller, token, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        let own = ask(app("c1", false)).await;
+        assert_eq!(own["active"], true);
+        assert_eq!(own["client_id"], "c1");
+        assert_eq!(ask(app("c2", false)).await, inactive());
+        let api = ask(app("c2", true)).await;
+        assert_eq!(api["active"], true);
+        assert_eq!(api["client_id"], "c1");
     }
 
     #[test]

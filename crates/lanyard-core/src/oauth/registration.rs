@@ -271,8 +271,15 @@ pub fn client(
     previous: Option<&OAuthClient>,
 ) -> Result<(String, OAuthClient), RegistrationError> {
     let body = app_body(metadata)?;
-    let client = client_from_body(&body.credentials, &body.settings, client_id, previous)
+    let mut client = client_from_body(&body.credentials, &body.settings, client_id, previous)
         .map_err(|c| RegistrationError::from_causes(&c))?;
+    // Whether the client is a resource server is the administrator's to say (through the Apps API): a registrant
+    // can neither claim it (the member is not metadata, so it is ignored) nor lose it by updating its metadata.
+    if previous.is_some_and(OAuthClient::resource_server) {
+        client
+            .extra
+            .insert(crate::model::RESOURCE_SERVER.into(), Value::Bool(true));
+    }
     Ok((body.label, client))
 }
 
@@ -439,6 +446,16 @@ mod tests {
             !c.extra.contains_key("unknown_member"),
             "ignored (RFC 7591 §2)"
         );
+        // A registrant cannot make itself a resource server, nor lose what the administrator set by an update.
+        let claimed = json!({"redirect_uris": ["https://rp.example/cb"], "resource_server": true});
+        let (_, plain) = register(claimed.clone()).unwrap();
+        assert!(!plain.resource_server());
+        let mut marked = plain.clone();
+        marked.extra.insert("resource_server".into(), json!(true));
+        let (_, updated) = client(&claimed, &marked.client_id, Some(&marked)).unwrap();
+        assert!(updated.resource_server());
+        let (_, updated) = client(&claimed, &plain.client_id, Some(&plain)).unwrap();
+        assert!(!updated.resource_server());
 
         // native → Okta native (public); web with none → browser.
         let (_, n) = register(json!({"application_type": "native",

@@ -15,8 +15,9 @@
 //! `private_key_jwt`) with RS256, ES256 or EdDSA, or unsigned (`alg: none`) unless the client registered
 //! `request_object_signing_alg` (then only that algorithm) or `require_signed_request_object: true`. Its `iss`, when
 //! present, is the client id; its `aud` is the issuer (required when signed); `exp` and `nbf`, when present, hold at
-//! the time of the request (30 s leeway); its `client_id`, when present, is the one outside; `request` and
-//! `request_uri` never appear inside. Encrypted request objects are not supported.
+//! the time of the request and `iat` is not in the future (30 s leeway); its `client_id`, when present, is the one
+//! outside; `request` and `request_uri` never appear inside; a `crit` header is refused (RFC 7515 §4.1.11).
+//! Encrypted request objects are not supported.
 //!
 //! The parameters: in an OpenID Connect request (`scope` outside contains `openid`), those of the request object
 //! take precedence over the query's, which fill in the rest (OIDC Core §6.3.3); otherwise only the request object's
@@ -50,8 +51,8 @@ pub const KEPT_LIFETIME: Duration = Duration::minutes(30);
 pub const MAX_REQUEST_URI: usize = 512;
 /// The largest request object fetched from a `request_uri` (as large as a parameter may be).
 pub const MAX_FETCHED: usize = 16 * 1024;
-/// Clock skew allowed on `exp` and `nbf`, in seconds.
-const LEEWAY: i64 = 30;
+/// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
+const LEEWAY: i64 = crate::crypto::verify::LEEWAY_SECS;
 /// The claims of a request object that are about the JWT, not parameters of the request.
 const JWT_CLAIMS: &[&str] = &["iss", "aud", "exp", "nbf", "iat", "jti"];
 /// The parameters of client authentication, never held with a pushed request.
@@ -411,6 +412,11 @@ pub async fn verify(
     if time("nbf")?.is_some_and(|nbf| nbf.saturating_sub(LEEWAY) > now_s) {
         return Err(bad_object("The request object is not valid yet (nbf)."));
     }
+    if time("iat")?.is_some_and(|iat| iat.saturating_sub(LEEWAY) > now_s) {
+        return Err(bad_object(
+            "The request object was issued in the future (iat).",
+        ));
+    }
     match c.get("client_id") {
         None => {}
         Some(Value::String(s)) if s == client_id => {}
@@ -699,6 +705,48 @@ mod tests {
         assert!(check(&wrong_typ, &a, &keys).await.is_err());
         assert!(check("a.b.c.d.e", &a, &keys).await.is_err());
         assert!(check("garbage", &a, &keys).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn objects_issued_in_the_future_or_with_critical_extensions_are_refused() {
+        let a = app(json!({}));
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let keys = [key.public_jwk().clone()];
+        let with_iat = |iat: i64| {
+            let mut c = claims();
+            c["iat"] = json!(iat);
+            jws::sign(&key, None, &c).unwrap()
+        };
+        let day_ahead = check(&with_iat(now().timestamp() + 86_400), &a, &keys).await;
+        assert_eq!(day_ahead.unwrap_err().code, ErrorCode::InvalidRequestObject);
+        let mut c = claims();
+        c["iat"] = json!(now().timestamp() + 86_400);
+        assert!(check(&unsigned(&c), &a, &[]).await.is_err(), "unsigned too");
+        check(&with_iat(now().timestamp() + 10), &a, &keys)
+            .await
+            .expect("within the clock skew");
+        check(&with_iat(now().timestamp() - 600), &a, &keys)
+            .await
+            .expect("issued in the past");
+        // RFC 7515 §4.1.11: a `crit` extension Lanyard does not understand (it understands none) refuses the JWS.
+        let header = json!({"alg": "ES256", "kid": key.kid(), "crit": ["exp"], "exp": 1});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims().to_string())
+        );
+        let sig = URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).unwrap());
+        let e = check(&format!("{input}.{sig}"), &a, &keys)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequestObject);
+        let header = json!({"alg": "none", "crit": ["b64"], "b64": false});
+        let jwt = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims().to_string())
+        );
+        assert!(check(&jwt, &a, &[]).await.is_err(), "unsigned with crit");
     }
 
     #[tokio::test]

@@ -152,7 +152,7 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(error_id = %id, code = self.code, detail = ?self.detail, "request failed");
         } else if let Some(detail) = &self.detail {
-            tracing::info!(error_id = %id, code = self.code, %detail, "request refused");
+            tracing::info!(error_id = %id, code = self.code, detail = %lanyard_core::log_safe(detail), "request refused");
         }
         let causes: Vec<_> = self
             .causes

@@ -58,7 +58,7 @@ pub async fn custom(
 
 fn page(e: &OAuthError) -> Response {
     if let Some(d) = &e.detail {
-        tracing::info!(error = %e.code, detail = %d, "authorization request refused");
+        tracing::info!(error = %e.code, detail = %lanyard_core::log_safe(d), "authorization request refused");
     }
     PageError::new(
         StatusCode::BAD_REQUEST,
@@ -94,7 +94,7 @@ fn respond(to: &ReturnTo, params: &[(&str, &str)]) -> Response {
 
 fn error_response(to: &ReturnTo, e: &OAuthError, issuer: &str) -> Response {
     if let Some(d) = &e.detail {
-        tracing::info!(error = %e.code, detail = %d, "authorization request refused");
+        tracing::info!(error = %e.code, detail = %lanyard_core::log_safe(d), "authorization request refused");
     }
     respond(to, &to.error_params(e, issuer))
 }

@@ -106,7 +106,7 @@ impl ClientKeys for AppKeys {
                 if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get_mut(uri) {
                     c.forced = forced;
                 }
-                tracing::warn!(client_id = %app.client.client_id, error = %e, stale, "cannot fetch the client's jwks_uri");
+                tracing::warn!(client_id = %app.client.client_id, error = %lanyard_core::log_safe(&e.to_string()), stale, "cannot fetch the client's jwks_uri");
                 Err(failed(format!("jwks_uri unavailable: {e}")))
             }
         }

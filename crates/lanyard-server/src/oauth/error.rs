@@ -13,7 +13,7 @@ impl IntoResponse for OAuthErrorResponse {
     fn into_response(self) -> Response {
         let e = self.0;
         if let Some(detail) = &e.detail {
-            tracing::info!(error = %e.code, %detail, "OAuth request refused");
+            tracing::info!(error = %e.code, detail = %lanyard_core::log_safe(detail), "OAuth request refused");
         }
         let status =
             StatusCode::from_u16(e.code.token_endpoint_status()).unwrap_or(StatusCode::BAD_REQUEST);

@@ -57,7 +57,7 @@ fn json(status: StatusCode, body: &Value) -> Response {
 }
 
 fn refused(e: &RegistrationError) -> Response {
-    tracing::info!(error = e.error, detail = %e.description, "client registration refused");
+    tracing::info!(error = e.error, detail = %lanyard_core::log_safe(&e.description), "client registration refused");
     json(StatusCode::BAD_REQUEST, &e.to_json())
 }
 

@@ -47,7 +47,7 @@ pub async fn custom(
 /// A 401/403 with the challenge of the scheme the client used.
 fn challenge(scheme: &str, e: &OAuthError) -> Response {
     if let Some(d) = &e.detail {
-        tracing::info!(error = %e.code, detail = %d, "userinfo refused");
+        tracing::info!(error = %e.code, detail = %lanyard_core::log_safe(d), "userinfo refused");
     }
     let status = match e.code {
         ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::{Csp, csrf_ok, csrf_token, flow_csp, html};
 use crate::api::error::ApiError;
-use crate::login::same_origin;
+use crate::login::own_origin;
 use crate::pages::PageError;
 use crate::signin_flow::{
     self, Change, Client, Enroll, Enrolment, Mfa, MfaOf, Primary, WebAuthnStep,
@@ -197,15 +197,9 @@ fn client(peer: SocketAddr, headers: &HeaderMap) -> Client {
     Client::of(Some(peer), headers)
 }
 
-/// Where to go after signing in: the requested same-origin destination, else the home page.
+/// Where to go after signing in: the requested destination on this origin (as parsed), else the home page.
 fn destination(state: &AppState, from_uri: &str) -> String {
-    if !from_uri.is_empty() && same_origin(state, from_uri) {
-        from_uri.to_owned()
-    } else if from_uri.starts_with('/') && !from_uri.starts_with("//") && !from_uri.contains('\\') {
-        format!("{}{from_uri}", state.config.base_url)
-    } else {
-        format!("{}/app", state.config.base_url)
-    }
+    own_origin(state, from_uri).unwrap_or_else(|| format!("{}/app", state.config.base_url))
 }
 
 fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {
