@@ -267,13 +267,13 @@ impl BrowserOrigins {
         normalise(origin).is_ok_and(|o| self.credentialed.contains(&o))
     }
 
-    /// Whether a redirect after sign-in or sign-out may go to `url` (an absolute http(s) URL on a trusted
-    /// REDIRECT origin).
-    pub fn may_redirect_to(&self, url: &str) -> bool {
-        url::Url::parse(url).is_ok_and(|u| {
-            matches!(u.scheme(), "http" | "https")
-                && self.redirect.contains(&u.origin().ascii_serialization())
-        })
+    /// Where a redirect after sign-in or sign-out goes for `input` when it names a trusted REDIRECT origin: the
+    /// parsed URL's serialisation (read as strictly as own-origin targets, [`crate::redirect::absolute_target`]).
+    pub fn redirect_target(&self, input: &str) -> Option<String> {
+        let u = crate::redirect::absolute_target(input)?;
+        self.redirect
+            .contains(&u.origin().ascii_serialization())
+            .then(|| u.to_string())
     }
 }
 
@@ -438,10 +438,23 @@ mod tests {
         assert!(!set.may_call_with_session("https://spa.example"));
         // REDIRECT alone is not CORS; inactive origins count for nothing.
         assert!(!set.may_call_oauth("https://back.example"));
-        assert!(set.may_redirect_to("https://back.example/after?x=1"));
-        assert!(!set.may_redirect_to("https://portal.example/"));
+        assert_eq!(
+            set.redirect_target("https://BACK.example:443/after?x=1")
+                .as_deref(),
+            Some("https://back.example/after?x=1")
+        );
+        for refused in [
+            "https://portal.example/",
+            "https://gone.example/",
+            "https://back.example\\@evil.example/",
+            "https://user@back.example/",
+            " https://back.example/",
+            "https://back.example/\n",
+            "//back.example/",
+        ] {
+            assert_eq!(set.redirect_target(refused), None, "{refused:?}");
+        }
         assert!(!set.may_call_oauth("https://gone.example"));
-        assert!(!set.may_redirect_to("https://gone.example/"));
         for other in [
             "null",
             "https://evil.example",

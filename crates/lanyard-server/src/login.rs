@@ -21,14 +21,24 @@ pub fn router() -> Router<AppState> {
         .route("/login/signout", get(signout))
 }
 
-/// Whether `target` is on this server's origin (so a redirect there cannot send a user elsewhere).
-pub fn same_origin(state: &AppState, target: &str) -> bool {
-    let Ok(base) = url::Url::parse(&state.config.base_url) else {
-        return false;
-    };
-    match url::Url::parse(target) {
-        Ok(t) => t.origin() == base.origin(),
-        Err(_) => false,
+/// Where a redirect to `target` goes if it stays on this server's origin: the parsed URL's serialisation
+/// ([`lanyard_core::redirect::same_origin_target`]), never the raw text; `None` otherwise.
+pub fn own_origin(state: &AppState, target: &str) -> Option<String> {
+    lanyard_core::redirect::same_origin_target(&state.config.base_url, target)
+}
+
+/// Where a redirect after sign-in or sign-out goes for `target`: this server's own origin, or an origin an
+/// administrator trusts for redirects (Okta's trusted REDIRECT origins); `None` otherwise.
+async fn redirect_target(state: &AppState, target: &str) -> Option<String> {
+    if let Some(own) = own_origin(state, target) {
+        return Some(own);
+    }
+    match state.origins.get().await {
+        Ok(origins) => origins.redirect_target(target),
+        Err(e) => {
+            tracing::warn!(error = %e, "the trusted origins could not be read");
+            None
+        }
     }
 }
 
@@ -55,16 +65,17 @@ async fn session_cookie_redirect(
     headers: HeaderMap,
     Query(q): Query<CookieRedirect>,
 ) -> Result<Response, PageError> {
-    let target = q
-        .redirect_url
-        .unwrap_or_else(|| format!("{}/", state.config.base_url));
-    if !same_origin(&state, &target) {
+    let target = match &q.redirect_url {
+        Some(url) => redirect_target(&state, url).await,
+        None => own_origin(&state, "/"),
+    };
+    let Some(target) = target else {
         return Err(PageError::new(
             StatusCode::BAD_REQUEST,
             "Invalid redirect",
             "The redirect URL is not allowed.",
         ));
-    }
+    };
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -109,7 +120,10 @@ async fn signout(
         crate::logout::log_end(&state, &audit, &ended.user_id).await;
         frames = crate::logout::frontchannel_frames(&state, &ended).await?;
     }
-    let to = q.from_uri.filter(|u| same_origin(&state, u));
+    let to = match q.from_uri {
+        Some(u) => redirect_target(&state, &u).await,
+        None => None,
+    };
     let mut r = crate::logout::signed_out(&state, &frames, to.as_deref());
     r.headers_mut()
         .append(header::SET_COOKIE, session::clear_cookie(&state));

@@ -313,3 +313,70 @@ async fn browsers_on_allowed_origins_read_the_oauth_endpoints_and_only_trusted_o
         .unwrap();
     assert_eq!(r.status(), 405);
 }
+
+/// Trusted REDIRECT origins: `/login/signout?fromURI=` and `/login/sessionCookieRedirect?redirectUrl=` may send the
+/// browser there (as its parsed URL), and nowhere else off this origin.
+#[tokio::test]
+async fn sign_in_and_sign_out_redirects_go_to_trusted_redirect_origins_only() {
+    let env = Env::start();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let signout = |to: &'static str| {
+        no_redirects
+            .get(env.s.url(&format!("/login/signout?fromURI={}", enc(to))))
+            .send()
+    };
+    let r = signout("https://back.example/after?x=1").await.unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "not trusted: the signed-out page, no redirect"
+    );
+    assert!(r.headers().get("location").is_none());
+
+    trust(&env, "Back", "https://back.example", &["REDIRECT"]).await;
+    trust(&env, "CORS only", "https://cors.example", &["CORS"]).await;
+    let r = signout("https://BACK.example:443/after?x=1").await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], "https://back.example/after?x=1");
+    for refused in [
+        "https://cors.example/",
+        "https://back.example\\@evil.example/",
+    ] {
+        let r = signout(refused).await.unwrap();
+        assert!(r.headers().get("location").is_none(), "{refused}");
+    }
+
+    // A session token becomes the session cookie, then the browser goes to the trusted origin.
+    env.create_user("ada@example.com").await;
+    let r = client()
+        .post(env.s.url("/api/v1/authn"))
+        .json(&json!({"username": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let token = r.json::<Value>().await.unwrap()["sessionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = no_redirects
+        .get(env.s.url(&format!(
+            "/login/sessionCookieRedirect?token={}&redirectUrl={}",
+            enc(&token),
+            enc("https://back.example/home")
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], "https://back.example/home");
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("sid=")
+    );
+}

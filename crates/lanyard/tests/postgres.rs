@@ -170,7 +170,14 @@ async fn attempt_counts_known_devices_and_trusted_origins_hold_on_every_node() {
     let b = node(&db, dir_b.path()).unwrap();
     let out = lanyard()
         .command()
-        .args(["api-token", "create", "--name", "t", "--database-url", &db.url])
+        .args([
+            "api-token",
+            "create",
+            "--name",
+            "t",
+            "--database-url",
+            &db.url,
+        ])
         .env("LANYARD_MASTER_KEY", MASTER_KEY)
         .output()
         .unwrap();
@@ -213,7 +220,9 @@ async fn attempt_counts_known_devices_and_trusted_origins_hold_on_every_node() {
     // Six failures, alternating nodes: the seventh attempt waits, on either node.
     for i in 0..6 {
         let s = if i % 2 == 0 { &a } else { &b };
-        let r = authn(s, &format!("x{i}@example.com"), "Wrong-Horse-1", None).await.unwrap();
+        let r = authn(s, &format!("x{i}@example.com"), "Wrong-Horse-1", None)
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
     }
     for s in [&a, &b] {
@@ -222,7 +231,9 @@ async fn attempt_counts_known_devices_and_trusted_origins_hold_on_every_node() {
     }
     // The known device is known on node b too (the address's wait still applies: wait it out).
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let r = authn(&b, "ada@example.com", PASSWORD, Some(&device)).await.unwrap();
+    let r = authn(&b, "ada@example.com", PASSWORD, Some(&device))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "SUCCESS", "{body}");
@@ -231,8 +242,10 @@ async fn attempt_counts_known_devices_and_trusted_origins_hold_on_every_node() {
     let r = client()
         .post(a.url("/api/v1/trustedOrigins"))
         .header("Authorization", format!("SSWS {token}"))
-        .json(&serde_json::json!({"name": "Portal", "origin": "https://portal.example",
-            "scopes": [{"type": "CORS"}]}))
+        .json(
+            &serde_json::json!({"name": "Portal", "origin": "https://portal.example",
+            "scopes": [{"type": "CORS"}]}),
+        )
         .send()
         .await
         .unwrap();
