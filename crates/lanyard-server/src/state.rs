@@ -36,6 +36,8 @@ pub struct Inner {
     pub pairwise_key: [u8; 32],
     /// The DPoP nonce key (`MasterKey::derive(DPOP_NONCE_KEY_LABEL)`), derived once at start.
     pub dpop_nonce_key: [u8; 32],
+    /// The key the hosted pages' CSRF fields are signed with ([`lanyard_core::signin::csrf`]).
+    pub csrf_key: [u8; 32],
     pub keyring: Keyring,
     /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
     pub clients: ClientCache,
@@ -112,6 +114,7 @@ impl AppState {
         };
         let pairwise_key = master.derive(lanyard_core::oauth::subject::PAIRWISE_KEY_LABEL);
         let dpop_nonce_key = master.derive(DPOP_NONCE_KEY_LABEL);
+        let csrf_key = master.derive(lanyard_core::signin::csrf::KEY_LABEL);
         AppState(Arc::new(Inner {
             store,
             config,
@@ -120,6 +123,7 @@ impl AppState {
             master,
             pairwise_key,
             dpop_nonce_key,
+            csrf_key,
             keyring,
             clients,
             origins,

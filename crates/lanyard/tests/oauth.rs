@@ -1870,7 +1870,12 @@ async fn consent_is_asked_remembered_and_revocable() {
             &[("csrf", "x"), ("fromURI", &from), ("decision", "allow")],
         )
         .await;
-    assert_eq!(forged.status, 400);
+    assert_eq!(forged.status, 403);
+    assert!(
+        forged.body.contains("This form has expired"),
+        "{}",
+        forged.body
+    );
     let allowed = b
         .post(
             &env.s.url("/signin/consent"),

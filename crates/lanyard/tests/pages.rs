@@ -533,3 +533,101 @@ async fn forgot_password_emails_a_link_that_resets_once() {
     let (_, _, user) = api_get(&env.s.url(&format!("/api/v1/users/{uid}")), &env.token).await;
     assert_eq!(user["status"], "ACTIVE");
 }
+
+/// The forms' CSRF field is signed and bound to the browser's cookie and session: a planted pair, another browser's
+/// field, a form from before sign-in, or a post the browser says comes from another origin are all refused.
+#[tokio::test]
+async fn csrf_fields_are_signed_bound_rotated_at_sign_in_and_posts_from_elsewhere_refused() {
+    let env = Env::start_acme();
+    env.user("ada@example.com").await;
+    let forgot = |csrf: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("username".to_owned(), "ada@example.com".to_owned()),
+        ]
+    };
+    let url = env.s.url("/signin/forgot-password");
+
+    // An equal cookie and field, as the double-submit of old accepted: refused.
+    let mut planted = Browser::default();
+    planted
+        .cookies
+        .insert("lanyard_csrf".into(), "chosen-by-attacker".into());
+    let p = post_owned(&mut planted, &url, forgot("chosen-by-attacker")).await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert!(p.body.contains("This form has expired"));
+
+    // Another browser's field with this browser's cookie: refused; its own: taken.
+    let mut a = Browser::default();
+    let mut b = Browser::default();
+    let page_a = a.get(&url).await;
+    let page_b = b.get(&url).await;
+    let (field_a, field_b) = (hidden(&page_a.body, "csrf"), hidden(&page_b.body, "csrf"));
+    assert_ne!(
+        field_a, a.cookies["lanyard_csrf"],
+        "the field is not the cookie"
+    );
+    assert_eq!(post_owned(&mut a, &url, forgot(&field_b)).await.status, 403);
+    assert_eq!(post_owned(&mut a, &url, forgot(&field_a)).await.status, 200);
+
+    // The browser says the post comes from another origin: refused, the right field or not.
+    for (name, value) in [
+        ("Origin", "https://evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Sec-Fetch-Site", "same-site"),
+    ] {
+        let p = a
+            .send(
+                client()
+                    .post(&url)
+                    .header(name, value)
+                    .form(&forgot(&field_a)),
+            )
+            .await;
+        assert_eq!(p.status, 403, "{name}: {value}");
+    }
+    let p = a
+        .send(
+            client()
+                .post(&url)
+                .header("Origin", env.s.url(""))
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&forgot(&field_a)),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+
+    // Signing in replaces the secret: a form made before no longer passes.
+    let before = hidden(&a.get(&url).await.body, "csrf");
+    let old_secret = a.cookies["lanyard_csrf"].clone();
+    let signin = a.get(&env.s.url("/signin")).await;
+    let p = a
+        .post(
+            &env.s.url("/signin"),
+            &[
+                ("csrf", &hidden(&signin.body, "csrf")),
+                ("fromURI", ""),
+                ("username", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_ne!(a.cookies["lanyard_csrf"], old_secret, "a new secret");
+    assert_eq!(post_owned(&mut a, &url, forgot(&before)).await.status, 403);
+    let after = hidden(&a.get(&url).await.body, "csrf");
+    assert_eq!(post_owned(&mut a, &url, forgot(&after)).await.status, 200);
+}
+
+/// Under https the CSRF cookie is `__Host-` prefixed: Secure, `Path=/`, no `Domain`, so no other host sets it.
+#[tokio::test]
+async fn under_https_the_csrf_cookie_is_host_prefixed() {
+    let env = Env::start_with(&["--base-url", "https://id.example.test"]);
+    let r = client().get(env.s.url("/signin")).send().await.unwrap();
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.starts_with("__Host-lanyard_csrf="), "{set}");
+    assert!(
+        set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"),
+        "{set}"
+    );
+}

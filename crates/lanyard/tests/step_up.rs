@@ -20,7 +20,6 @@ use serde_json::{Map, Value, json};
 
 const REDIRECT: &str = "http://localhost:3000/callback";
 const TWO_FA: &str = "urn:okta:loa:2fa:any";
-const CSRF: &str = "lanyard_csrf";
 
 struct Rp {
     id: String,
@@ -375,8 +374,11 @@ async fn the_step_up_page_needs_the_session_it_upgrades() {
     // The step-up begun in one session does not upgrade another (Ada's other browser), even with the right code.
     let page = b.get(&env.s.url("/signin/step-up?fromURI=%2Fapp")).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = hidden(&page.body, "csrf");
-    other.cookies.insert(CSRF.into(), csrf.clone());
+    // The other browser's own form field (it opens the page too), with the first browser's state token.
+    let own = other
+        .get(&env.s.url("/signin/step-up?fromURI=%2Fapp"))
+        .await;
+    let csrf = hidden(&own.body, "csrf");
     let code = code_at(&secret, &TotpConfig::default(), now() + 30);
     let p = other
         .post(

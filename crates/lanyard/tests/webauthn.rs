@@ -643,7 +643,7 @@ async fn the_pages_offer_passkeys_with_one_same_origin_script() {
         .next()
         .unwrap()
         .to_owned();
-    let csrf = cookie.split('=').nth(1).unwrap().to_owned();
+    let csrf = common::browser::hidden(&r.text().await.unwrap(), "csrf");
     let r = client()
         .post(env.s.url("/signin"))
         .header("Cookie", &cookie)

@@ -2,6 +2,7 @@
 //! lockout, what a user's status allows, and MFA factor enrolment and verification. No HTTP, no SQL.
 
 pub mod attempts;
+pub mod csrf;
 pub mod factors;
 pub mod policy;
 

@@ -71,7 +71,7 @@ async fn handle(
     };
     // The answer to our own confirmation form.
     let confirmed = method == Method::POST && params.get("confirm") == Some("yes");
-    if confirmed && !csrf_ok(headers, params.get("csrf").unwrap_or_default()) {
+    if confirmed && !csrf_ok(state, headers, params.get("csrf").unwrap_or_default()) {
         return Ok(logout::refused(
             state,
             "This sign-out form has expired. Please try again.",

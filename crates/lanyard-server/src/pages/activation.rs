@@ -133,7 +133,7 @@ async fn submit(
             StatusCode::BAD_REQUEST,
         )
     };
-    if !csrf_ok(&headers, &form.csrf) {
+    if !csrf_ok(&state, &headers, &form.csrf) {
         return Ok(again("The form expired. Please try again.").await);
     }
     if form.new_password != form.confirm_password {

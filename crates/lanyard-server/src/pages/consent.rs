@@ -4,7 +4,6 @@
 //! `access_denied`. CSRF-protected like every form.
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,7 +13,7 @@ use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::ScopeConsent;
 use serde::Deserialize;
 
-use super::{Csp, csrf_ok, csrf_token, html};
+use super::{Csp, CsrfForm, csrf_token, html};
 use crate::oauth::authorize::{consent_ask, consent_denied};
 use crate::pages::PageError;
 use crate::state::AppState;
@@ -107,11 +106,8 @@ struct DecisionForm {
 async fn decide(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<DecisionForm>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(gone(&state));
-    }
     let Some(session) = crate::session::current(&state, &headers).await? else {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
         s.append_pair("fromURI", &form.from_uri);
@@ -139,3 +135,5 @@ async fn decide(
     state.store.insert_consents(&consents).await?;
     Ok(see_other(&form.from_uri))
 }
+
+crate::csrf_field!(DecisionForm);

@@ -173,7 +173,7 @@ async fn submit(
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
     };
-    if !csrf_ok(&headers, &form.csrf) {
+    if !csrf_ok(&state, &headers, &form.csrf) {
         let (csrf, cookie) = csrf_token(&state, &headers);
         let page = entry_page(
             &state,

@@ -21,6 +21,8 @@ pub struct PageError {
     message: String,
     /// For the log only.
     detail: Option<String>,
+    /// Where to go from here (href, text), instead of the user's apps.
+    link: Option<(String, String)>,
 }
 
 impl PageError {
@@ -30,7 +32,13 @@ impl PageError {
             title: title.into(),
             message: message.into(),
             detail: None,
+            link: None,
         }
+    }
+
+    pub fn with_link(mut self, href: impl Into<String>, text: impl Into<String>) -> Self {
+        self.link = Some((href.into(), text.into()));
+        self
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -102,6 +110,7 @@ pub struct Failure {
     pub message: String,
     /// The reference shown with a server error (and logged with its detail).
     pub reference: Option<String>,
+    pub link: Option<(String, String)>,
 }
 
 impl IntoResponse for PageError {
@@ -124,6 +133,7 @@ impl IntoResponse for PageError {
             title: self.title,
             message: self.message,
             reference,
+            link: self.link,
         });
         r
     }
@@ -136,6 +146,7 @@ struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
     reference: Option<&'a str>,
+    link: (&'a str, &'a str),
 }
 
 /// The branded page of a [`Failure`], under the response's own status.
@@ -145,6 +156,11 @@ pub fn render(org: &str, status: StatusCode, f: &Failure) -> Response {
         title: &f.title,
         message: &f.message,
         reference: f.reference.as_deref(),
+        link: f
+            .link
+            .as_ref()
+            .map(|(h, t)| (h.as_str(), t.as_str()))
+            .unwrap_or(("/app", "Go to your apps")),
     };
     match page.render() {
         Ok(text) => super::html(status, Ok(text)),

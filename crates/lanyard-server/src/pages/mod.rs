@@ -1,5 +1,5 @@
 //! The hosted pages: server-rendered HTML (askama templates in `templates/`), accessible, branded with the org's
-//! name, protected from CSRF by a double-submit token, and served with a strict Content Security Policy. They work
+//! name, protected from CSRF by a signed, session-bound token (`csrf`), and served with a strict Content Security Policy. They work
 //! without JavaScript; the one script, `/static/webauthn.js` (same origin, no inline script anywhere), runs the
 //! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages; `device.rs` the
 //! device activation page, `/activate`.
@@ -7,17 +7,19 @@
 mod activation;
 mod consent;
 pub mod csp;
+pub mod csrf;
 mod device;
 pub mod error;
 mod signin;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::state::AppState;
 pub use csp::Csp;
+pub use csrf::{CsrfForm, csrf_ok, csrf_token};
 pub use error::PageError;
 
 pub fn router() -> Router<AppState> {
@@ -124,35 +126,4 @@ pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response
         }
         Err(e) => PageError::internal(format!("template failed: {e}")).into_response(),
     }
-}
-
-pub const CSRF_COOKIE: &str = "lanyard_csrf";
-
-/// The CSRF cookie's value in a request.
-pub fn csrf_cookie(headers: &HeaderMap) -> Option<String> {
-    crate::http::cookie(headers, CSRF_COOKIE)
-}
-
-/// The request's CSRF token, and the `Set-Cookie` to send when it is new.
-pub fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    if let Some(existing) = csrf_cookie(headers) {
-        return (existing, None);
-    }
-    let token = lanyard_core::signin::mint(state.random.as_ref()).value;
-    let secure = if state.config.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
-    ))
-    .ok();
-    (token, cookie)
-}
-
-/// Whether a form's CSRF field matches the cookie (constant time).
-pub fn csrf_ok(headers: &HeaderMap, field: &str) -> bool {
-    csrf_cookie(headers)
-        .is_some_and(|c| lanyard_core::crypto::constant_time_eq(c.as_bytes(), field.as_bytes()))
 }

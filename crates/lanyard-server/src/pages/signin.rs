@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,7 +19,7 @@ use lanyard_core::signin::factors::new_webauthn_factor;
 use lanyard_core::syslog::{LogEvent, Party};
 use serde::Deserialize;
 
-use super::{Csp, csrf_ok, csrf_token, flow_csp, html};
+use super::{Csp, CsrfForm, csrf_token, flow_csp, html};
 use crate::api::error::ApiError;
 use crate::login::own_origin;
 use crate::pages::PageError;
@@ -333,6 +332,10 @@ async fn signed_in(
     if let Some(d) = device.and_then(|v| signin_flow::device_cookie(state, &v)) {
         r.headers_mut().append(header::SET_COOKIE, d);
     }
+    // A new CSRF secret with the new session: forms made before sign-in no longer pass.
+    if let Some(c) = super::csrf::rotated(state) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
     Ok(r)
 }
 
@@ -352,11 +355,8 @@ async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<SigninForm>,
+    CsrfForm(form): CsrfForm<SigninForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let client = client(peer, &headers);
     let org = state.org_name();
     let flow = flow(&state, &form.from_uri).await?;
@@ -523,11 +523,8 @@ async fn enroll(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<EnrollForm>,
+    CsrfForm(form): CsrfForm<EnrollForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let client = client(peer, &headers);
     let Some(pending) = signin_flow::pending_enrolment(&state, &form.state_token).await? else {
         return Ok(expired_form(&state));
@@ -602,11 +599,8 @@ async fn verify(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<VerifyForm>,
+    CsrfForm(form): CsrfForm<VerifyForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let client = client(peer, &headers);
     let Some((of, _)) = signin_flow::mfa_of(&state, &form.state_token).await? else {
         return Ok(expired_form(&state));
@@ -761,6 +755,9 @@ async fn stepped_up(
         header::SET_COOKIE,
         crate::session::set_cookie(state, &cookie),
     );
+    if let Some(c) = super::csrf::rotated(state) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
     Ok(r)
 }
 
@@ -834,11 +831,8 @@ async fn verify_webauthn(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<WebAuthnForm>,
+    CsrfForm(form): CsrfForm<WebAuthnForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let client = client(peer, &headers);
     let again = || MfaForm {
         csrf: &form.csrf,
@@ -922,11 +916,8 @@ async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<ChangeForm>,
+    CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let org = state.org_name();
     let requirements = state.password_policy.requirements();
     let csp = flow_csp(&state, &form.from_uri).await?;
@@ -1124,11 +1115,8 @@ async fn add_passkey(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<AddPasskeyForm>,
+    CsrfForm(form): CsrfForm<AddPasskeyForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let user = match signed_in_user(&state, &headers, "/signin?fromURI=%2Fapp%2Fsecurity").await? {
         Ok(u) => u,
         Err(redirect) => return Ok(redirect),
@@ -1270,11 +1258,8 @@ async fn forgot_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
+    CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     if !form.username.trim().is_empty() {
         crate::recovery::start(&state, &client(peer, &headers), form.username.trim()).await?;
     }
@@ -1341,11 +1326,8 @@ async fn reset_submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     axum::extract::Path(token): axum::extract::Path<String>,
-    Form(form): Form<ResetForm>,
+    CsrfForm(form): CsrfForm<ResetForm>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
-        return Ok(expired_form(&state));
-    }
     let client = client(peer, &headers);
     let org = state.org_name();
     let requirements = state.password_policy.requirements();
@@ -1417,3 +1399,14 @@ async fn reset_submit(
         Err(e) => Err(e.into()),
     }
 }
+
+crate::csrf_field!(
+    SigninForm,
+    EnrollForm,
+    VerifyForm,
+    WebAuthnForm,
+    ChangeForm,
+    AddPasskeyForm,
+    ForgotForm,
+    ResetForm
+);
