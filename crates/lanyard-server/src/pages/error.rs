@@ -22,7 +22,7 @@ pub struct PageError {
     /// For the log only.
     detail: Option<String>,
     /// Where to go from here (href, text), instead of the user's apps.
-    link: Option<(String, String)>,
+    link: Option<Box<(String, String)>>,
 }
 
 impl PageError {
@@ -37,7 +37,7 @@ impl PageError {
     }
 
     pub fn with_link(mut self, href: impl Into<String>, text: impl Into<String>) -> Self {
-        self.link = Some((href.into(), text.into()));
+        self.link = Some(Box::new((href.into(), text.into())));
         self
     }
 
@@ -133,7 +133,7 @@ impl IntoResponse for PageError {
             title: self.title,
             message: self.message,
             reference,
-            link: self.link,
+            link: self.link.map(|l| *l),
         });
         r
     }
