@@ -20,6 +20,7 @@ pub mod mfa;
 pub mod model;
 pub mod oauth;
 pub mod oauth_error;
+pub mod outbound;
 pub mod password;
 pub mod random;
 pub mod redirect;

@@ -5,7 +5,6 @@
 //! after the last attempt — is recorded in the system log (`app.oauth2.backchannel_logout`). A notice still being
 //! retried when the node stops is lost.
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use lanyard_core::model::{App, EndedSession, SessionApp};
@@ -18,16 +17,6 @@ use crate::state::AppState;
 /// Attempts per notice.
 pub const ATTEMPTS: u32 = 4;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
-
-static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(3))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
-});
 
 /// Sends the session's apps their notices, in the background.
 pub fn announce(state: &AppState, ended: &EndedSession) {
@@ -121,28 +110,15 @@ async fn attempt_once(
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("logout_token", &token)
         .finish();
-    let r = HTTP
-        .post(uri)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
+    state
+        .outbound
+        .post_form(uri, body)
         .await
-        .map_err(|e| Retry(describe(&e)))?;
-    if r.status().is_success() {
-        Ok(())
-    } else {
-        Err(Retry(format!("HTTP {}", r.status().as_u16())))
-    }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "cannot connect".into()
-    } else {
-        "request failed".into()
-    }
+        .map_err(|e| match e {
+            // The outbound policy will not change before the next attempt.
+            crate::outbound::Refused::NotAllowed(d) => Fatal(format!("not allowed: {d}")),
+            e => Retry(e.detail()),
+        })
 }
 
 fn record(state: &AppState, app: &App, ended: &EndedSession, failure: Option<&str>, attempts: u32) {

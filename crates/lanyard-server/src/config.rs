@@ -44,6 +44,11 @@ pub struct ServerConfig {
     pub org_id: String,
     /// Who may register clients dynamically.
     pub registration: Registration,
+    /// Where requests to URLs others named (`jwks_uri`, `sector_identifier_uri`, `request_uri`,
+    /// `backchannel_logout_uri`) may go beyond the public internet (`--outbound-allow`).
+    pub outbound: lanyard_core::outbound::OutboundPolicy,
+    /// Whether `/metrics` is served with everything else (else on its own address, `--metrics-listen`).
+    pub metrics_on_main: bool,
 }
 
 impl ServerConfig {
@@ -62,6 +67,8 @@ impl ServerConfig {
             key_rotation_interval: Some(chrono::Duration::days(90)),
             key_maintenance_every: Duration::from_secs(60),
             registration: Registration::Token,
+            outbound: lanyard_core::outbound::OutboundPolicy::default(),
+            metrics_on_main: true,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod logout;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod outbound;
 pub mod pages;
 pub mod passwords;
 pub mod recovery;
@@ -52,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(oauth::registration::routes(state.clone()))
         .nest("/api/v1", api::router(state.clone()))
-        .merge(ops::router())
+        .merge(ops::router(&state))
         .merge(login::router())
         .merge(pages::router())
         .fallback(http::not_found)

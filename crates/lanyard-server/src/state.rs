@@ -39,6 +39,8 @@ pub struct Inner {
     /// The key the hosted pages' CSRF fields are signed with ([`lanyard_core::signin::csrf`]).
     pub csrf_key: [u8; 32],
     pub keyring: Keyring,
+    /// The one way out to URLs others named ([`crate::outbound`]).
+    pub outbound: crate::outbound::Outbound,
     /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
     pub clients: ClientCache,
     /// This node's copy of the origins browsers may call from (CORS) and be sent back to ([`crate::cors`]).
@@ -96,6 +98,7 @@ impl AppState {
             metrics.clone(),
         );
         let clients = ClientCache::new(store.clone(), config.keyring_ttl);
+        let outbound = crate::outbound::Outbound::new(config.outbound.clone());
         let signon = crate::signon_cache::SignOnCache::new(store.clone(), config.keyring_ttl);
         let origins = crate::cors::OriginCache::new(store.clone(), config.keyring_ttl);
         let revocations = RevocationBatcher::new(store.clone());
@@ -125,6 +128,7 @@ impl AppState {
             dpop_nonce_key,
             csrf_key,
             keyring,
+            outbound,
             clients,
             origins,
             signon,

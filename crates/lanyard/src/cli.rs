@@ -121,6 +121,15 @@ pub struct ServeArgs {
     /// Largest request body in bytes [default: 1048576].
     #[arg(long, env = "LANYARD_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Networks that requests to URLs others named (a client's `jwks_uri`, `sector_identifier_uri`, `request_uri`,
+    /// an app's `backchannel_logout_uri`) may reach beyond the public internet: comma-separated addresses or
+    /// networks (`10.0.0.0/8,fd00::/8`), or `loopback`. For labs and tests [default: none: public addresses only].
+    #[arg(long, env = "LANYARD_OUTBOUND_ALLOW", value_name = "LIST")]
+    pub outbound_allow: Option<String>,
+    /// Serve `/metrics` (Prometheus) on this address only, e.g. `127.0.0.1:9090`, instead of on `--listen` with
+    /// everything else [default: on --listen].
+    #[arg(long, env = "LANYARD_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
     /// Send email (activation, password reset, lockout) through this SMTP server: `smtp://user:pass@host:587`
     /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `smtp://localhost:1025?tls=none` (a local test server).
     /// Prefer the environment variable: a command line is visible to other users [default: none; messages are

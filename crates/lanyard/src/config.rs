@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub sweep_interval: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub registration: Option<RegistrationMode>,
+    pub outbound_allow: Option<String>,
+    pub metrics_listen: Option<String>,
     pub smtp_url: Option<String>,
     pub email_from: Option<String>,
 }
@@ -112,6 +114,10 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Who may register clients dynamically.
     pub registration: lanyard_server::config::Registration,
+    /// Where outbound requests may go beyond the public internet.
+    pub outbound: lanyard_core::outbound::OutboundPolicy,
+    /// Where `/metrics` is served instead of `listen`.
+    pub metrics_listen: Option<String>,
     /// `None`: email goes to the data dir's outbox.
     pub smtp: Option<SmtpSettings>,
     /// `None`: `noreply@` the base URL's host.
@@ -166,7 +172,20 @@ impl ServeConfig {
             .map(|a| lanyard_server::email::parse_from(&a))
             .transpose()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let outbound = args
+            .outbound_allow
+            .clone()
+            .or(file.outbound_allow.clone())
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
         Ok(ServeConfig {
+            outbound,
+            metrics_listen: args
+                .metrics_listen
+                .clone()
+                .or(file.metrics_listen.clone())
+                .filter(|a| !a.trim().is_empty()),
             storage,
             listen: args
                 .listen

@@ -16,6 +16,9 @@ use common::*;
 use lanyard_core::crypto::Jwk;
 use lanyard_core::crypto::verify::UnverifiedJws;
 use listener::Listener;
+
+/// The apps' back-channel endpoints are local listeners: outbound requests may reach loopback, as in a lab.
+const LAB: &[&str] = &["--outbound-allow", "loopback"];
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -191,7 +194,7 @@ async fn events(env: &Env, event_type: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn every_way_a_session_ends_tells_its_apps_through_the_back_channel() {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let listener = Listener::start().await;
     let app = rp(
@@ -269,7 +272,7 @@ async fn every_way_a_session_ends_tells_its_apps_through_the_back_channel() {
 
 #[tokio::test]
 async fn back_channel_notices_are_retried_with_backoff_and_logged() {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let listener = Listener::start().await;
     let app = rp(
@@ -348,7 +351,7 @@ async fn back_channel_notices_are_retried_with_backoff_and_logged() {
 #[tokio::test]
 async fn custom_servers_take_their_own_hints_and_sign_their_own_logout_tokens_as_the_app_s_id_tokens()
  {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let listener = Listener::start().await;
     // An app with its own ID token algorithm gets logout tokens signed the same way.
@@ -409,7 +412,7 @@ async fn custom_servers_take_their_own_hints_and_sign_their_own_logout_tokens_as
 
 #[tokio::test]
 async fn requests_that_cannot_be_trusted_are_confirmed_with_csrf_or_refused() {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let bob = env.create_user("bob@example.com").await;
     let app = rp(&env, json!({}), &[&ada, &bob]).await;
@@ -526,7 +529,7 @@ async fn requests_that_cannot_be_trusted_are_confirmed_with_csrf_or_refused() {
 
 #[tokio::test]
 async fn the_signed_out_page_loads_front_channel_frames_under_its_csp() {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let listener = Listener::start().await;
     let app = rp(
@@ -604,7 +607,7 @@ async fn the_signed_out_page_loads_front_channel_frames_under_its_csp() {
 
 #[tokio::test]
 async fn id_tokens_carry_the_session_as_sid_also_after_a_refresh() {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let app = rp(&env, json!({}), &[&ada]).await;
     let mut b = Browser::default();
@@ -630,7 +633,7 @@ async fn id_tokens_carry_the_session_as_sid_also_after_a_refresh() {
 #[tokio::test]
 async fn a_device_approved_in_a_session_hears_when_it_ends() {
     const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let listener = Listener::start().await;
     let body = json!({"label": "TV", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
@@ -713,7 +716,7 @@ async fn a_device_approved_in_a_session_hears_when_it_ends() {
 
 #[tokio::test]
 async fn a_pairwise_app_s_hint_is_trusted_and_its_logout_token_names_the_pairwise_sub() {
-    let env = Env::start();
+    let env = Env::start_with(LAB);
     let ada = env.create_user("ada@example.com").await;
     let bob = env.create_user("bob@example.com").await;
     let listener = Listener::start().await;

@@ -2026,7 +2026,8 @@ async fn serve_json(body: String) -> String {
 
 #[tokio::test]
 async fn private_key_jwt_clients_may_publish_their_keys_at_a_jwks_uri() {
-    let env = Env::start();
+    // The jwks_uri is a local listener: outbound requests may reach loopback, as in a lab.
+    let env = Env::start_with(&["--outbound-allow", "loopback"]);
     scope(&env, "orders.read").await;
     let key = SigningKey::generate(SigningAlg::RS256).unwrap();
     let jwks_base = serve_json(json!({"keys": [key.public_jwk()]}).to_string()).await;

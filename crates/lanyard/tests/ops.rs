@@ -48,6 +48,40 @@ async fn health_readiness_and_metrics() {
     assert!(text.contains("lanyard_build_info"));
 }
 
+/// `--metrics-listen` serves `/metrics` on its own address (for a network the public cannot reach); the main
+/// address then has none.
+#[tokio::test]
+async fn metrics_can_be_served_on_an_address_of_their_own() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = data_dir();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let s = serve(dir.path(), &["--metrics-listen", &metrics_addr]);
+    get_json(&s.url("/oauth2/default/v1/keys")).await;
+    let r = client().get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 404, "not on the main address");
+    let r = client()
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("lanyard_http_requests_total{"), "{text}");
+    // Nothing else is served there.
+    let r = client()
+        .get(format!("http://{metrics_addr}/oauth2/default/v1/keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // The main address still answers everything else, health included.
+    assert_eq!(get_json(&s.url("/healthz")).await.0, 200);
+}
+
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     let dir = data_dir();

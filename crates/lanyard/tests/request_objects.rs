@@ -75,8 +75,10 @@ async fn app_with(env: &Env, uid: &str, settings: Value, creds: Value) -> Rp {
     }
 }
 
+/// The clients' registered `request_uris` are local listeners: outbound requests may reach loopback, as in a lab
+/// (`outbound.rs` proves they may not by default).
 async fn setup() -> (Env, String) {
-    let env = Env::start();
+    let env = Env::start_with(&["--outbound-allow", "loopback"]);
     let uid = env.create_user(LOGIN).await;
     (env, uid)
 }

@@ -71,7 +71,8 @@ describe('@okta/oidc-middleware', { timeout: 120_000 }, () => {
   let web;
 
   before(async () => {
-    server = await startLanyard();
+    // The app's back-channel endpoint is a local server: outbound requests may reach loopback, as in a lab.
+    server = await startLanyard({ args: ['--outbound-allow', 'loopback'] });
     uid = await createUser(server, 'ada@example.com');
     // The app's server, listening before the app exists: its base URL goes into the registration.
     web = createServer().listen(0, '127.0.0.1');

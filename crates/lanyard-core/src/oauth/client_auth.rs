@@ -339,6 +339,9 @@ pub async fn authenticate(
     Ok(known)
 }
 
+/// An assertion's claims are checked before its keys are sought: an assertion that could not pass anyway — another
+/// client's, another audience's, expired, not valid yet, without a `jti` — never makes Lanyard fetch a `jwks_uri`.
+/// Its `jti` is recorded only once the signature holds, so forged assertions cannot spend a client's `jti`s.
 async fn check_assertion(
     store: &dyn Store,
     keys: &dyn ClientKeys,
@@ -347,9 +350,6 @@ async fn check_assertion(
     audiences: &[String],
     now: Timestamp,
 ) -> Result<(), OAuthError> {
-    let client_keys = keys.keys(app, jws.kid()).await?;
-    jws.verify(&client_keys)
-        .map_err(|e| failed(format!("assertion signature: {e}")))?;
     let c = &jws.claims;
     let s = |k: &str| c.get(k).and_then(Value::as_str);
     let id = app.client.client_id.as_str();
@@ -387,6 +387,9 @@ async fn check_assertion(
         return Err(failed("assertion lives too long"));
     }
     let jti = s("jti").ok_or_else(|| failed("assertion without jti"))?;
+    let client_keys = keys.keys(app, jws.kid()).await?;
+    jws.verify(&client_keys)
+        .map_err(|e| failed(format!("assertion signature: {e}")))?;
     let key = format!("assertion:{id}:{jti}");
     let until = crate::clock::from_millis((exp + 60) * 1000);
     let first = store.record_jti(&key, until).await.map_err(|e| {
@@ -546,6 +549,81 @@ mod tests {
 
         fn form(assertion: &str) -> String {
             format!("client_assertion_type={JWT_BEARER}&client_assertion={assertion}")
+        }
+
+        /// Keys that count how often they are asked for.
+        struct CountingKeys(std::sync::atomic::AtomicUsize);
+
+        #[async_trait]
+        impl ClientKeys for CountingKeys {
+            async fn keys(&self, app: &App, kid: Option<&str>) -> Result<Vec<Jwk>, OAuthError> {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                RegisteredKeys.keys(app, kid).await
+            }
+        }
+
+        /// An assertion that could not pass anyway never makes Lanyard seek the client's keys (a `jwks_uri` fetch
+        /// anyone could trigger), and a forged one spends no `jti`.
+        #[tokio::test]
+        async fn keys_are_sought_only_for_assertions_that_could_pass() {
+            let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+            let other = SigningKey::generate(SigningAlg::ES256).unwrap();
+            let clients = client(&key);
+            let store = MemoryStore::new();
+            let keys = CountingKeys(Default::default());
+            let try_with = |signer: &SigningKey, c: Value| {
+                let form = form(&jws::sign(signer, None, &c).unwrap());
+                let params = Params::parse(form.as_bytes()).unwrap();
+                let presented = presented(None, &params).unwrap();
+                (presented, params)
+            };
+            let t = now().timestamp();
+            let mut cannot_pass = Vec::new();
+            for (k, v) in [
+                ("aud", json!("https://elsewhere.example/token")),
+                ("exp", json!(t - 600)),
+                ("nbf", json!(t + 600)),
+                ("iss", json!("someone-else")),
+            ] {
+                let mut c = claims("x");
+                c[k] = v;
+                cannot_pass.push(c);
+            }
+            let mut no_jti = claims("x");
+            no_jti.as_object_mut().unwrap().remove("jti");
+            cannot_pass.push(no_jti);
+            for c in cannot_pass {
+                let (presented, _) = try_with(&key, c.clone());
+                let r = authenticate(
+                    &store,
+                    &clients,
+                    &keys,
+                    &presented,
+                    &[AUD.to_owned()],
+                    now(),
+                )
+                .await;
+                assert!(r.is_err(), "{c}");
+            }
+            assert_eq!(
+                keys.0.load(std::sync::atomic::Ordering::SeqCst),
+                0,
+                "no key sought"
+            );
+            // A well-formed forgery needs the keys to be found out, and spends nothing: the real one still works.
+            let (forged, _) = try_with(&other, claims("j1"));
+            assert!(
+                authenticate(&store, &clients, &keys, &forged, &[AUD.to_owned()], now())
+                    .await
+                    .is_err()
+            );
+            let (real, _) = try_with(&key, claims("j1"));
+            assert!(
+                authenticate(&store, &clients, &keys, &real, &[AUD.to_owned()], now())
+                    .await
+                    .is_ok()
+            );
+            assert_eq!(keys.0.load(std::sync::atomic::Ordering::SeqCst), 2);
         }
 
         #[tokio::test]

@@ -212,8 +212,11 @@ fn client_causes(causes: Vec<String>) -> ApiError {
 }
 
 /// A `sector_identifier_uri` must list the app's redirect URIs (OIDC Registration §5).
-async fn check_sector(client: &lanyard_core::model::OAuthClient) -> Result<(), ApiError> {
-    crate::oauth::registration::check_sector(client)
+async fn check_sector(
+    state: &AppState,
+    client: &lanyard_core::model::OAuthClient,
+) -> Result<(), ApiError> {
+    crate::oauth::registration::check_sector(state, client)
         .await
         .map_err(|e| ApiError::validation("sector_identifier_uri", vec![e.description]))
 }
@@ -247,7 +250,7 @@ async fn create(
     let id = new_id(prefix::APP, now, state.random.as_ref());
     let client =
         client_from_body(&body.credentials, &body.settings, &id, None).map_err(client_causes)?;
-    check_sector(&client).await?;
+    check_sector(&state, &client).await?;
     let activate = !matches!(q.activate.as_deref(), Some("false"));
     let app = App {
         id,
@@ -337,7 +340,7 @@ async fn replace(
         Some(&app.client),
     )
     .map_err(client_causes)?;
-    check_sector(&client).await?;
+    check_sector(&state, &client).await?;
     if client.token_endpoint_auth_method.uses_secret()
         && !app.client.token_endpoint_auth_method.uses_secret()
         && state.store.client_secrets(&app.id).await?.is_empty()

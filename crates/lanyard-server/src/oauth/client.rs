@@ -54,7 +54,7 @@ pub async fn authenticate(
     client_auth::authenticate(
         state.store.as_ref(),
         &state.clients,
-        &super::client_keys::AppKeys,
+        &super::client_keys::AppKeys(&state.outbound),
         &presented,
         &audiences,
         state.clock.now(),

@@ -54,7 +54,14 @@ async fn push(
     let params = match outer.get("request") {
         Some(jwt) => {
             let issuer = entry.server.issuer(&state.config.base_url);
-            let object = ro::verify(jwt, app, &super::client_keys::AppKeys, &issuer, now).await?;
+            let object = ro::verify(
+                jwt,
+                app,
+                &super::client_keys::AppKeys(&state.outbound),
+                &issuer,
+                now,
+            )
+            .await?;
             ro::assemble(&outer, &object.claims)?
         }
         None => outer,

@@ -121,13 +121,17 @@ fn metadata(headers: &HeaderMap, body: &[u8]) -> Result<Value, RegistrationError
 }
 
 /// Fetches a client's `sector_identifier_uri`, if it has one, and checks that it lists every redirect URI.
-pub async fn check_sector(client: &OAuthClient) -> Result<(), RegistrationError> {
+pub async fn check_sector(state: &AppState, client: &OAuthClient) -> Result<(), RegistrationError> {
     let Some(uri) = client.sector_identifier_uri() else {
         return Ok(());
     };
-    let doc = super::client_keys::fetch_json(uri).await.map_err(|e| {
-        RegistrationError::metadata(format!("sector_identifier_uri: cannot be fetched ({e})"))
-    })?;
+    let doc = super::client_keys::fetch_json(&state.outbound, uri)
+        .await
+        .map_err(|e| {
+            tracing::info!(detail = %lanyard_core::log_safe(&e.detail()), "sector_identifier_uri not fetched");
+            // What failed is not said: the registrant learns nothing of what answers inside.
+            RegistrationError::metadata(format!("sector_identifier_uri: {e}"))
+        })?;
     check_sector_document(&doc, &client.redirect_uris)
 }
 
@@ -180,7 +184,7 @@ async fn register(
         Ok(c) => c,
         Err(e) => return Ok(refused(&e)),
     };
-    if let Err(e) = check_sector(&client).await {
+    if let Err(e) = check_sector(&state, &client).await {
         return Ok(refused(&e));
     }
     let (token, registration) = new_registration(state.random.as_ref());
@@ -310,7 +314,7 @@ async fn update(
         Ok(c) => c,
         Err(e) => return Ok(refused(&e)),
     };
-    if let Err(e) = check_sector(&client).await {
+    if let Err(e) = check_sector(&state, &client).await {
         return Ok(refused(&e));
     }
     // A client that now authenticates with a secret and has none gets one.

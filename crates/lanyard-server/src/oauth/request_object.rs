@@ -3,17 +3,13 @@
 //! fetching a request object by reference, and keeping such a request server-side while the browser signs in or
 //! consents, so that the way back names it by a fresh one-time reference instead of carrying it in the URL.
 //!
-//! A `request_uri` is fetched with a 5 s timeout, at most 16 KiB, no redirects, not cached. A client that
-//! registered no `request_uris` has it fetched only from hosts whose addresses are all public: the resolver drops
-//! the others, so a name that points inside the server's network is never connected to.
-
-use std::net::SocketAddr;
-use std::sync::LazyLock;
-use std::time::Duration;
+//! A `request_uri` is fetched through the node's `Outbound` (only addresses the outbound policy permits — a name is
+//! judged by every address it resolves to —, 5 s, no redirects), at most 16 KiB, not cached. A client that
+//! registered no `request_uris` may name only https URLs on other hosts than `localhost`.
 
 use lanyard_core::oauth::params::Params;
 use lanyard_core::oauth::request_object::{
-    self as ro, Carrier, Fetch, HELD_PREFIX, KEPT_LIFETIME, MAX_FETCHED,
+    self as ro, Carrier, HELD_PREFIX, KEPT_LIFETIME, MAX_FETCHED,
 };
 use lanyard_core::oauth_error::{ErrorCode, OAuthError};
 
@@ -21,72 +17,30 @@ use crate::api::error::ApiError;
 use crate::keyring::Entry;
 use crate::state::AppState;
 
-fn http(resolver: Option<PublicOnly>) -> reqwest::Client {
-    let b = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")));
-    let b = match resolver {
-        Some(r) => b.dns_resolver(r),
-        None => b,
-    };
-    b.build().unwrap_or_default()
-}
-
-/// For the client's registered `request_uris`.
-static REGISTERED: LazyLock<reqwest::Client> = LazyLock::new(|| http(None));
-/// For any other `https` URL: public addresses only.
-static PUBLIC: LazyLock<reqwest::Client> = LazyLock::new(|| http(Some(PublicOnly)));
-
-/// Resolves names as the system does, keeping only public addresses.
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            // Every address must be public: a name that also points inside is refused whole.
-            if all.is_empty() || !all.iter().all(|a| ro::is_public(a.ip())) {
-                return Err(format!("{host} does not resolve to public addresses only").into());
-            }
-            Ok(Box::new(all.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
-/// Fetches the request object at `uri` for `client`.
-async fn fetch(uri: &str, client: &lanyard_core::model::OAuthClient) -> Result<String, OAuthError> {
-    let http = match ro::check_request_uri(uri, client)? {
-        Fetch::Registered => &*REGISTERED,
-        Fetch::PublicOnly => &*PUBLIC,
-    };
+/// Fetches the request object at `uri` for `client`: a registered `request_uri`, or (for a client that registered
+/// none) an https URL on a public host — either way through the node's [`crate::outbound::Outbound`].
+async fn fetch(
+    state: &AppState,
+    uri: &str,
+    client: &lanyard_core::model::OAuthClient,
+) -> Result<String, OAuthError> {
+    ro::check_request_uri(uri, client)?;
     let failed = |detail: String| {
         OAuthError::new(
             ErrorCode::InvalidRequestUri,
             "The request object could not be fetched from the request_uri.",
         )
-        .with_detail(format!("{uri}: {detail}"))
+        .with_detail(format!("{}: {detail}", lanyard_core::log_safe(uri)))
     };
-    let mut r = http
-        .get(uri)
-        .header(
-            reqwest::header::ACCEPT,
+    let body = state
+        .outbound
+        .get(
+            uri,
             "application/oauth-authz-req+jwt, application/jwt",
+            MAX_FETCHED,
         )
-        .send()
         .await
-        .map_err(|e| failed(e.to_string()))?;
-    if r.status() != reqwest::StatusCode::OK {
-        return Err(failed(format!("status {}", r.status())));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = r.chunk().await.map_err(|e| failed(e.to_string()))? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_FETCHED {
-            return Err(failed("the request object is too large".into()));
-        }
-    }
+        .map_err(|e| failed(e.detail()))?;
     let text = String::from_utf8(body).map_err(|_| failed("not UTF-8".into()))?;
     Ok(text.trim().to_owned())
 }
@@ -179,7 +133,7 @@ pub async fn resolve(
     };
     let jwt = match object {
         Ok(jwt) => jwt,
-        Err(uri) => match fetch(&uri, &app.client).await {
+        Err(uri) => match fetch(state, &uri, &app.client).await {
             Ok(jwt) => jwt,
             Err(e) => return Ok(Err(Refusal::Client(outer.clone(), e))),
         },
@@ -189,7 +143,7 @@ pub async fn resolve(
     let answer_to = ro::unverified_claims(&jwt)
         .and_then(|c| ro::assemble(&outer, &c).ok())
         .unwrap_or_else(|| outer.clone());
-    let keys = super::client_keys::AppKeys;
+    let keys = super::client_keys::AppKeys(&state.outbound);
     let verified = ro::verify(&jwt, &app, &keys, issuer, state.clock.now())
         .await
         .and_then(|o| ro::assemble(&outer, &o.claims));
@@ -271,40 +225,4 @@ pub async fn peek(
         )
         .await?;
     Ok(record.and_then(|r| ro::held_params(&r).ok()))
-}
-
-#[cfg(test)]
-mod tests {
-    use reqwest::dns::Resolve;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn names_that_resolve_inside_are_never_connected_to() {
-        let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        assert!(PublicOnly.resolve(name).await.is_err());
-        // A client without registered request_uris: the loopback server is never reached, whatever the name.
-        let settings =
-            serde_json::json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"]}});
-        let client = lanyard_core::apps::client_from_body(
-            &serde_json::Map::new(),
-            settings.as_object().unwrap(),
-            "c1",
-            None,
-        )
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        for uri in [
-            format!("https://localhost:{port}/r"),
-            format!("https://127.0.0.1:{port}/r"),
-            format!("http://127.0.0.1:{port}/r"),
-        ] {
-            let e = fetch(&uri, &client).await.unwrap_err();
-            assert_eq!(e.code, ErrorCode::InvalidRequestUri, "{uri}");
-        }
-        // Nothing ever connected.
-        let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
-        assert!(accepted.is_err());
-    }
 }

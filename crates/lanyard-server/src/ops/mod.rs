@@ -1,4 +1,8 @@
-//! Operations: `/healthz` (the process answers), `/readyz` (the database answers), `/metrics` (Prometheus).
+//! Operations: `/healthz` (the process answers), `/readyz` (the database answers), `/metrics` (Prometheus: requests
+//! by route pattern, method and status, latency by route, signing keys by server, algorithm and status, tokens
+//! issued by grant type, the version — no user, client, token or address). `/metrics` is served with everything
+//! else unless `--metrics-listen` gives it an address of its own ([`metrics_router`]); then the main address
+//! answers 404 for it.
 
 use axum::Router;
 use axum::extract::State;
@@ -9,11 +13,24 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    let r = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
+    if state.config.metrics_on_main {
+        r.route("/metrics", get(metrics))
+    } else {
+        r
+    }
+}
+
+/// `/metrics` (and the health checks) alone, for `--metrics-listen`.
+pub fn metrics_router(state: AppState) -> axum::Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .with_state(state)
 }
 
 async fn healthz() -> Response {

@@ -78,6 +78,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     server_config.key_rotation_interval = config.key_rotation_interval;
     server_config.max_body_bytes = config.max_body_bytes;
     server_config.registration = config.registration;
+    server_config.outbound = config.outbound.clone();
+    if !config.outbound.is_default() {
+        tracing::warn!(allowed = %config.outbound, "outbound requests may reach networks beyond the public internet");
+    }
+    let metrics_listener = match &config.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--metrics-listen)"))?,
+        ),
+        None => None,
+    };
+    server_config.metrics_on_main = metrics_listener.is_none();
     if config.registration == lanyard_server::config::Registration::Open {
         tracing::warn!(
             "open dynamic client registration: anyone may register OAuth clients at /oauth2/v1/clients"
@@ -108,6 +121,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     banner(&base_url, bound, &config, &server_config.mailer.describe());
 
+    if let Some(listener) = metrics_listener {
+        let addr = listener.local_addr()?;
+        println!("  metrics:          http://{addr}/metrics");
+        let app = lanyard_server::ops::metrics_router(state.clone());
+        let max_header = server_config.max_header_bytes;
+        tokio::spawn(async move {
+            if let Err(e) = lanyard_server::http::serve::serve(
+                listener,
+                app,
+                max_header,
+                shutdown_signal(),
+                Duration::from_secs(1),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
     let app = lanyard_server::router(state.clone());
     lanyard_server::http::serve::serve(
         listener,

@@ -38,8 +38,14 @@ impl Op {
         Op::start_with(&[]).await
     }
 
+    /// The OP under test. The RP's endpoints (back-channel logout, `jwks_uri`, `sector_identifier_uri`, request
+    /// objects) are local listeners here, so outbound requests may reach loopback, as in a lab.
     pub async fn start_with(args: &[&str]) -> Op {
-        let env = Env::start_with(args);
+        let args: Vec<&str> = ["--outbound-allow", "loopback"]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let env = Env::start_with(&args);
         let (status, _, meta) =
             common::get_json(&env.s.url("/.well-known/openid-configuration")).await;
         assert_eq!(status, 200, "discovery: {meta}");
