@@ -228,20 +228,18 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn access_tokens_are_described_to_their_client_and_resource_servers_only() {
-        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+    /// A five-minute access token of client `c1` from server `s1`, signed with `key`.
+    fn client_c1_token(key: &SigningKey, now: crate::clock::Timestamp) -> String {
         let aud = vec!["api://x".to_owned()];
         let iss = Issuer {
             issuer: "http://x/oauth2/s1",
             audiences: &aud,
             org_id: "00o1",
-            access_token_key: &key,
-            id_token_key: &key,
+            access_token_key: key,
+            id_token_key: key,
             pairwise: None,
         };
-        let now = crate::clock::from_millis(1_700_000_000_000);
-        let token = mint_access_token(
+        mint_access_token(
             &iss,
             now,
             &TestRandom::default(),
@@ -255,7 +253,14 @@ mod tests {
             },
         )
         .unwrap()
-        .token;
+        .token
+    }
+
+    #[tokio::test]
+    async fn access_tokens_are_described_to_their_client_and_resource_servers_only() {
+        let key = SigningKey::generate(SigningAlg::ES256).unwrap();
+        let now = crate::clock::from_millis(1_700_000_000_000);
+        let token = client_c1_token(&key, now);
         let keys = [key.public_jwk().clone()];
         let server = OwnServer {
             id: "s1",
@@ -284,31 +289,8 @@ mod tests {
     #[test]
     fn remembered_tokens_still_expire_and_only_verified_ones_are_remembered() {
         let key = SigningKey::generate(SigningAlg::ES256).unwrap();
-        let aud = vec!["api://x".to_owned()];
-        let iss = Issuer {
-            issuer: "http://x/oauth2/s1",
-            audiences: &aud,
-            org_id: "00o1",
-            access_token_key: &key,
-            id_token_key: &key,
-            pairwise: None,
-        };
         let now = crate::clock::from_millis(1_700_000_000_000);
-        let token = mint_access_token(
-            &iss,
-            now,
-            &TestRandom::default(),
-            AccessTokenInput {
-                client_id: "c1",
-                user: None,
-                scopes: &["read".into()],
-                grant_id: None,
-                lifetime: chrono::Duration::minutes(5),
-                extra: Map::new(),
-            },
-        )
-        .unwrap()
-        .token;
+        let token = client_c1_token(&key, now);
         let keys = [key.public_jwk().clone()];
         let memory = Remembering::default();
         let server = OwnServer {

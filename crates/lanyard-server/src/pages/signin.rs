@@ -230,12 +230,21 @@ fn wait_text(wait: chrono::Duration) -> String {
     }
 }
 
-/// The MFA step's error for a factor that must wait.
-fn factor_wait_text(wait: chrono::Duration) -> String {
-    format!(
-        "Too many wrong answers. Wait {}, then try again.",
-        wait_text(wait)
-    )
+const WRONG_CODE: &str = "That code didn't work. Enter the current code from your app.";
+
+/// What the MFA step says, with what status, when a second factor is to be tried again: `wrong` for a wrong answer,
+/// or how long the factor makes its user wait.
+fn try_again(outcome: &Mfa, wrong: &str) -> (String, StatusCode) {
+    match outcome {
+        Mfa::TooManyAttempts { wait } => (
+            format!(
+                "Too many wrong answers. Wait {}, then try again.",
+                wait_text(*wait)
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        _ => (wrong.to_owned(), StatusCode::FORBIDDEN),
+    }
 }
 
 /// A sign-in that ended after too many wrong second-factor answers: start again, back to the same place.
@@ -548,36 +557,17 @@ async fn enroll(
             )
             .await
         }
-        Mfa::WrongCode | Mfa::NoChallenge => {
-            enroll_page(
-                &state,
-                MfaForm {
-                    csrf: &form.csrf,
-                    from_uri: &form.from_uri,
-                    state_token: &form.state_token,
-                },
-                &pending,
-                Some("That code didn't work. Enter the current code from your app."),
-                StatusCode::FORBIDDEN,
-            )
-            .await
-        }
-        Mfa::TooManyAttempts { wait } => {
-            enroll_page(
-                &state,
-                MfaForm {
-                    csrf: &form.csrf,
-                    from_uri: &form.from_uri,
-                    state_token: &form.state_token,
-                },
-                &pending,
-                Some(&factor_wait_text(wait)),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await
-        }
         Mfa::Ended => Ok(sign_in_again(&state, &form.from_uri)),
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
+        again => {
+            let (text, status) = try_again(&again, WRONG_CODE);
+            let fields = MfaForm {
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: &form.state_token,
+            };
+            enroll_page(&state, fields, &pending, Some(&text), status).await
+        }
     }
 }
 
@@ -618,36 +608,17 @@ async fn verify(
         Mfa::Success(user) => {
             second_factor_passed(&state, &client, &headers, of, &user, "otp", &form.from_uri).await
         }
-        Mfa::WrongCode | Mfa::NoChallenge => {
-            mfa_page(
-                &state,
-                &client,
-                MfaForm {
-                    csrf: &form.csrf,
-                    from_uri: &form.from_uri,
-                    state_token: &form.state_token,
-                },
-                Some("That code didn't work. Enter the current code from your app."),
-                StatusCode::FORBIDDEN,
-            )
-            .await
-        }
-        Mfa::TooManyAttempts { wait } => {
-            mfa_page(
-                &state,
-                &client,
-                MfaForm {
-                    csrf: &form.csrf,
-                    from_uri: &form.from_uri,
-                    state_token: &form.state_token,
-                },
-                Some(&factor_wait_text(wait)),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await
-        }
         Mfa::Ended => Ok(sign_in_again(&state, &form.from_uri)),
         Mfa::InvalidState | Mfa::UnknownFactor => Ok(expired_form(&state)),
+        again => {
+            let (text, status) = try_again(&again, WRONG_CODE);
+            let fields = MfaForm {
+                csrf: &form.csrf,
+                from_uri: &form.from_uri,
+                state_token: &form.state_token,
+            };
+            mfa_page(&state, &client, fields, Some(&text), status).await
+        }
     }
 }
 
@@ -834,7 +805,7 @@ async fn verify_webauthn(
     CsrfForm(form): CsrfForm<WebAuthnForm>,
 ) -> Result<Response, PageError> {
     let client = client(peer, &headers);
-    let again = || MfaForm {
+    let again_fields = || MfaForm {
         csrf: &form.csrf,
         from_uri: &form.from_uri,
         state_token: &form.state_token,
@@ -844,7 +815,7 @@ async fn verify_webauthn(
         return mfa_page(
             &state,
             &client,
-            again(),
+            again_fields(),
             Some("Your browser did not use a passkey. Signing in with a passkey needs JavaScript."),
             StatusCode::BAD_REQUEST,
         )
@@ -872,29 +843,13 @@ async fn verify_webauthn(
         WebAuthnStep::Done(Mfa::Success(user)) => {
             second_factor_passed(&state, &client, &headers, of, &user, "hwk", &form.from_uri).await
         }
-        WebAuthnStep::Done(Mfa::WrongCode | Mfa::NoChallenge) => {
-            mfa_page(
-                &state,
-                &client,
-                again(),
-                Some("That passkey didn't work. Try again."),
-                StatusCode::FORBIDDEN,
-            )
-            .await
-        }
-        WebAuthnStep::Done(Mfa::TooManyAttempts { wait }) => {
-            mfa_page(
-                &state,
-                &client,
-                again(),
-                Some(&factor_wait_text(wait)),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await
-        }
         WebAuthnStep::Done(Mfa::Ended) => Ok(sign_in_again(&state, &form.from_uri)),
         WebAuthnStep::Done(Mfa::InvalidState | Mfa::UnknownFactor)
         | WebAuthnStep::Challenge { .. } => Ok(expired_form(&state)),
+        WebAuthnStep::Done(again) => {
+            let (text, status) = try_again(&again, "That passkey didn't work. Try again.");
+            mfa_page(&state, &client, again_fields(), Some(&text), status).await
+        }
     }
 }
 
