@@ -88,6 +88,11 @@ fn is_loopback_host(host: &str) -> bool {
 /// Checks a redirect URI at registration: absolute, no fragment, no `javascript:`/`data:`; https, or http only on
 /// a loopback host; native apps may also use a private-use scheme (`com.example.app:/callback`).
 pub fn check_redirect_uri(uri: &str, app_type: ApplicationType) -> Result<(), String> {
+    // Parsers drop surrounding whitespace and tabs or newlines inside; a URI registered with them would match a
+    // request only as written, and be sent back as written.
+    if uri.trim() != uri || uri.chars().any(char::is_control) {
+        return Err("must not contain whitespace or control characters around or inside it".into());
+    }
     let parsed = url::Url::parse(uri).map_err(|_| "must be an absolute URI".to_owned())?;
     if parsed.fragment().is_some() || uri.contains('#') {
         return Err("must not contain a fragment".into());
@@ -668,6 +673,17 @@ mod tests {
         assert!(check_redirect_uri("http://127.0.0.1:8080/cb", ApplicationType::Web).is_ok());
         assert!(check_redirect_uri("com.example.app:/cb", ApplicationType::Native).is_ok());
         assert!(check_redirect_uri("com.example.app:/cb", ApplicationType::Web).is_err());
+        for spaced in [
+            "https://a.example/cb ",
+            " https://a.example/cb",
+            "https://a.example/c\tb",
+            "https://a.example/cb\n",
+        ] {
+            assert!(
+                check_redirect_uri(spaced, ApplicationType::Web).is_err(),
+                "{spaced:?}"
+            );
+        }
     }
 
     #[test]
