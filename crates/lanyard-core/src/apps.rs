@@ -384,6 +384,10 @@ pub fn client_from_body(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let logout = logout_notices(set, &redirect_uris, &mut causes);
+    let claims = match set.get(APP_CLAIMS) {
+        None => previous.map(|p| p.claims.clone()).unwrap_or_default(),
+        Some(v) => app_claims(v, &mut causes),
+    };
     // Lanyard's: an API that may introspect other clients' access tokens; kept in `extra` as sent, read back by
     // `OAuthClient::resource_server`.
     opt_bool(
@@ -425,6 +429,7 @@ pub fn client_from_body(
         "backchannel_logout_session_required",
         "frontchannel_logout_uri",
         "frontchannel_logout_session_required",
+        APP_CLAIMS,
     ];
     let extra: Map<String, Value> = set
         .iter()
@@ -452,7 +457,68 @@ pub fn client_from_body(
         logout,
         extra,
         registration: previous.and_then(|p| p.registration.clone()),
+        catalog: previous.and_then(|p| p.catalog.clone()),
+        claims,
     })
+}
+
+/// Lanyard's: the claims an app's tokens carry for it alone, in `settings.oauthClient` (left out of a replacement:
+/// kept as they were; `[]`: none).
+pub const APP_CLAIMS: &str = "app_claims";
+
+/// `app_claims`: `[{"name", "value": "groups" | an expression, "in": ["id_token" | "userinfo" | "access_token"],
+/// "scope"?}]`, with a cause per problem.
+fn app_claims(v: &Value, causes: &mut Causes) -> Vec<crate::model::AppClaim> {
+    let Some(items) = v.as_array() else {
+        causes.push(format!("{APP_CLAIMS}: must be an array of claims"));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |f: &str| format!("{APP_CLAIMS}[{i}].{f}");
+        let s = |k: &str| item.get(k).and_then(Value::as_str);
+        let name = s("name").unwrap_or_default();
+        if name.is_empty() || crate::authz::claims::RESERVED_CLAIMS.contains(&name) {
+            causes.push(format!(
+                "{}: must be a claim name that is not reserved",
+                at("name")
+            ));
+        }
+        let value = s("value").unwrap_or_default();
+        if value != "groups" && crate::authz::claims::parse(value).is_err() {
+            causes.push(format!(
+                "{}: must be groups or an expression such as user.profile.department",
+                at("value")
+            ));
+        }
+        let targets: Vec<crate::model::ClaimIn> = item
+            .get("in")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().and_then(crate::model::ClaimIn::parse))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if targets.is_empty()
+            || item
+                .get("in")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.len() != targets.len())
+        {
+            causes.push(format!(
+                "{}: must hold some of id_token, userinfo, access_token",
+                at("in")
+            ));
+        }
+        out.push(crate::model::AppClaim {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            targets,
+            scope: s("scope").map(str::to_owned),
+        });
+    }
+    out
 }
 
 fn opt_bool(v: Option<&Value>, field: &str, causes: &mut Causes) -> bool {

@@ -114,6 +114,8 @@ mod tests {
                 logout: Default::default(),
                 extra: Default::default(),
                 registration: None,
+                catalog: None,
+                claims: Vec::new(),
             },
             created: now,
             last_updated: now,

@@ -53,6 +53,8 @@ fn app(n: u32, label: &str) -> App {
             logout: Default::default(),
             extra: serde_json::Map::new(),
             registration: None,
+            catalog: None,
+            claims: Vec::new(),
         },
         created: at(i64::from(n)),
         last_updated: at(i64::from(n)),

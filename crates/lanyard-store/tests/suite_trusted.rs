@@ -118,6 +118,8 @@ fn app(n: u32, kind: ApplicationType, status: LifecycleStatus, uris: &[&str]) ->
             logout: Default::default(),
             extra: serde_json::Map::new(),
             registration: None,
+            catalog: None,
+            claims: Vec::new(),
         },
         created: at(i64::from(n)),
         last_updated: at(i64::from(n)),

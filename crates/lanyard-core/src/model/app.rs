@@ -179,6 +179,52 @@ pub struct OAuthClient {
     /// access token is checked against (RFC 7592). Never shown by the Apps API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<Registration>,
+    /// Set when the app was made from a catalog entry (its key is the app's `name`): the entry's revision and the
+    /// variables given (`settings.app`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogRef>,
+    /// Claims this app's tokens carry for it alone (a catalog entry's, or `settings.oauthClient.app_claims`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<AppClaim>,
+}
+
+/// The catalog entry an app was made from: its revision, and the variables it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CatalogRef {
+    pub revision: String,
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+/// Where an app's own claim goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimIn {
+    IdToken,
+    Userinfo,
+    AccessToken,
+}
+
+impl ClaimIn {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "id_token" => ClaimIn::IdToken,
+            "userinfo" => ClaimIn::Userinfo,
+            "access_token" => ClaimIn::AccessToken,
+            _ => return None,
+        })
+    }
+}
+
+/// A claim an app's tokens carry for that app alone: `value` is `groups` (the user's group names) or an expression
+/// (`user.profile.department`); included in `targets`, and only when `scope` (if any) is granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppClaim {
+    pub name: String,
+    pub value: String,
+    #[serde(rename = "in")]
+    pub targets: Vec<ClaimIn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// A dynamically registered client's hold on its registration (RFC 7592): the SHA-256 of its registration access

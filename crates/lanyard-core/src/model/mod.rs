@@ -19,8 +19,9 @@ pub mod user;
 
 pub use api_token::ApiToken;
 pub use app::{
-    App, AppGroup, AppUser, ApplicationType, ClientAuthMethod, ClientSecret, GrantType,
-    LogoutNotices, OAuthClient, RESOURCE_SERVER, Registration, SubjectType,
+    App, AppClaim, AppGroup, AppUser, ApplicationType, CatalogRef, ClaimIn, ClientAuthMethod,
+    ClientSecret, GrantType, LogoutNotices, OAuthClient, RESOURCE_SERVER, Registration,
+    SubjectType,
 };
 pub use auth_server::{AuthServerKind, AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
 pub use authz::{

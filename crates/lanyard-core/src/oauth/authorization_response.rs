@@ -199,6 +199,8 @@ mod tests {
                 dpop_bound_access_tokens: false,
                 logout: Default::default(),
                 registration: None,
+                catalog: None,
+                claims: Vec::new(),
                 extra: Map::new(),
             },
             created: now,

@@ -524,6 +524,8 @@ mod tests {
                 logout: Default::default(),
                 extra: Map::new(),
                 registration: None,
+                catalog: None,
+                claims: Vec::new(),
             },
             created: now,
             last_updated: now,

@@ -156,6 +156,8 @@ mod tests {
                 logout: Default::default(),
                 extra: serde_json::Map::new(),
                 registration: None,
+                catalog: None,
+                claims: Vec::new(),
             },
             created: at(0),
             last_updated: at(0),

@@ -450,6 +450,8 @@ mod tests {
                 logout: Default::default(),
                 extra: Default::default(),
                 registration: None,
+                catalog: None,
+                claims: Vec::new(),
             },
             created: now,
             last_updated: now,
