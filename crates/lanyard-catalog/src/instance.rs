@@ -165,6 +165,11 @@ pub fn instantiate(m: &Manifest, given: &Map<String, Value>) -> Result<Instance,
         ("jwks_uri", &c.jwks_uri),
     ] {
         if let Some(u) = one(t)? {
+            // OIDC Registration §2: initiate_login_uri is https only; an app on loopback http (a laptop, a test)
+            // is launched at its address instead.
+            if key == "initiate_login_uri" && !u.starts_with("https://") {
+                continue;
+            }
             settings.insert(key.into(), json!(u));
         }
     }
@@ -193,6 +198,77 @@ pub fn instantiate(m: &Manifest, given: &Map<String, Value>) -> Result<Instance,
         variables: vars,
         claims,
     })
+}
+
+/// The client an app made from `entry` has: the instance's settings through the Apps API's own checks
+/// (`client_from_body`), recording the entry's revision and the variables, and carrying the claims it reads.
+/// `previous` is the app's client when it is being re-made (its client id stays).
+pub fn client(
+    entry: &crate::Entry,
+    given: &Map<String, Value>,
+    app_id: &str,
+    previous: Option<&lanyard_core::model::OAuthClient>,
+) -> Result<lanyard_core::model::OAuthClient, Vec<Problem>> {
+    let inst = instantiate(&entry.manifest, given)?;
+    let mut credentials = Map::new();
+    credentials.insert("oauthClient".into(), Value::Object(inst.credentials));
+    let mut settings = Map::new();
+    settings.insert("oauthClient".into(), Value::Object(inst.oauth_client));
+    let mut client =
+        lanyard_core::apps::client_from_body(&credentials, &settings, app_id, previous).map_err(
+            |causes| {
+                causes
+                    .into_iter()
+                    .map(|c| Problem {
+                        path: "settings.app".into(),
+                        message: format!("the entry makes a client the server refuses: {c}"),
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )?;
+    client.catalog = Some(lanyard_core::model::CatalogRef {
+        revision: entry.revision.clone(),
+        variables: inst.variables,
+    });
+    client.claims = inst.claims;
+    Ok(client)
+}
+
+/// The scopes the application requests that a custom authorization server (`server_id`, holding `existing`)
+/// lacks — `groups`, say — to add for it: not published in discovery, granted without consent, no claims of their
+/// own (the app's claims name them), with ids derived from the server and the name so that two apps, or two
+/// nodes, adding one at once add the same row. Other apps see no difference.
+pub fn scopes_to_add(
+    m: &Manifest,
+    server_id: &str,
+    existing: &[lanyard_core::model::Scope],
+    now: lanyard_core::clock::Timestamp,
+) -> Vec<lanyard_core::model::Scope> {
+    use lanyard_core::model::{Consent, MetadataPublish, Scope};
+    m.client
+        .scopes
+        .iter()
+        .filter(|s| !existing.iter().any(|e| &e.name == *s))
+        .map(|name| Scope {
+            id: lanyard_core::id::derived_id(
+                lanyard_core::id::prefix::SCOPE,
+                &format!("{server_id}/scope/{name}"),
+            ),
+            auth_server_id: server_id.to_owned(),
+            name: name.clone(),
+            display_name: Some(name.clone()),
+            description: Some(format!(
+                "Requested by {} (added with an app from the catalog).",
+                m.display_name
+            )),
+            consent: Consent::Implicit,
+            default: false,
+            metadata_publish: MetadataPublish::NoClients,
+            system: false,
+            created: now,
+            last_updated: now,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -236,6 +312,51 @@ mod tests {
     }
 
     #[test]
+    fn the_client_records_its_entry_and_keeps_its_id_when_remade() {
+        let entry = crate::builtin_entry("grafana").unwrap();
+        let given = json!({"baseUrl": "https://grafana.example.com"});
+        let c = client(entry, given.as_object().unwrap(), "0oa1", None).unwrap();
+        assert_eq!(
+            c.redirect_uris,
+            vec!["https://grafana.example.com/login/generic_oauth"]
+        );
+        assert_eq!(c.response_types, vec!["code"]);
+        assert!(c.pkce_required);
+        let r = c.catalog.as_ref().unwrap();
+        assert_eq!(r.revision, entry.revision);
+        assert_eq!(r.variables["baseUrl"], "https://grafana.example.com");
+        assert!(c.claims.iter().any(|x| x.name == "groups"));
+        let moved = json!({"baseUrl": "https://grafana.internal.example"});
+        let c2 = client(entry, moved.as_object().unwrap(), "0oa1", Some(&c)).unwrap();
+        assert_eq!(c2.client_id, c.client_id);
+        assert_eq!(
+            c2.redirect_uris,
+            vec!["https://grafana.internal.example/login/generic_oauth"]
+        );
+    }
+
+    #[test]
+    fn scopes_a_server_lacks_are_added_once_and_alike() {
+        let m = crate::builtin_entry("mealie").unwrap().manifest.clone();
+        assert!(m.client.scopes.contains(&"groups".to_owned()));
+        let now = chrono::Utc::now();
+        let system = lanyard_core::authz::servers::system_scopes("default", now);
+        let add = scopes_to_add(&m, "default", &system, now);
+        assert_eq!(
+            add.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["groups"]
+        );
+        assert_eq!(
+            add[0].metadata_publish,
+            lanyard_core::model::MetadataPublish::NoClients
+        );
+        assert_eq!(add[0].id, scopes_to_add(&m, "default", &system, now)[0].id);
+        let mut all = system.clone();
+        all.extend(add);
+        assert!(scopes_to_add(&m, "default", &all, now).is_empty());
+    }
+
+    #[test]
     fn bad_or_missing_variables_are_named() {
         let e = instantiate(grafana(), &Map::new()).unwrap_err();
         assert_eq!(e[0].path, "settings.app.baseUrl");
@@ -258,6 +379,18 @@ mod tests {
             )
             .is_ok(),
             "http on loopback"
+        );
+        let local = instantiate(
+            grafana(),
+            json!({"baseUrl": "http://localhost:3000"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            local.oauth_client.get("initiate_login_uri"),
+            None,
+            "https only (OIDC Registration §2)"
         );
         let e = instantiate(
             grafana(),

@@ -42,12 +42,19 @@ impl Entry {
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Entry {
+        let entry = Entry {
             manifest,
             text: text.to_owned(),
             revision: revision(text),
             builtin,
-        })
+        };
+        // The app its examples make passes the Apps API's own checks.
+        let examples = instance::example_variables(&entry.manifest)
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        instance::client(&entry, &examples, "0oaexample", None)?;
+        Ok(entry)
     }
 
     pub fn name(&self) -> &str {

@@ -222,9 +222,13 @@ impl fmt::Display for Problem {
 /// Reads a manifest (TOML); a syntax or shape error is one problem at the line it names.
 pub fn parse(text: &str) -> Result<Manifest, Problem> {
     toml::from_str::<Manifest>(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let line = e.span().map(|s| {
+            text.as_bytes()[..s.start.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1
+        });
         let path = match line {
             Some(l) => format!("line {l}"),
             None => "file".to_owned(),
@@ -810,8 +814,17 @@ template = "DEMO_OIDC_CLIENT_ID={clientId}\nDEMO_URL={baseUrl}\n"
         assert_eq!(line_of(&bad, "variables[0].example"), line("example"));
         assert_eq!(line_of(&bad, "variables[0]"), line("[[variables]]"));
         // A syntax or shape error is one problem at its line.
-        let e = parse(&GOOD.replace("pkce = \"supported\"", "pkce = \"sometimes\"")).unwrap_err();
-        assert!(e.path.starts_with("line "), "{e}");
+        let sometimes = GOOD.replace("pkce = \"supported\"", "pkce = \"sometimes\"");
+        let e = parse(&sometimes).unwrap_err();
+        let at = sometimes
+            .lines()
+            .position(|l| l.starts_with("pkce"))
+            .map(|i| i + 1);
+        assert_eq!(
+            Some(e.path.as_str()),
+            at.map(|l| format!("line {l}")).as_deref(),
+            "{e}"
+        );
         assert!(
             e.message.contains("sometimes") || e.message.contains("variant"),
             "{e}"

@@ -37,6 +37,14 @@ impl Values {
         }
     }
 
+    /// Every value a template may use besides the variables, by name ([`template::KNOWN`]'s order).
+    pub fn all(&self) -> Vec<(&'static str, String)> {
+        template::KNOWN
+            .iter()
+            .filter_map(|n| self.get(n).map(|v| (*n, v)))
+            .collect()
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         let e = |p: &str| format!("{}/{p}", self.endpoint_base);
         Some(match name {
@@ -159,6 +167,16 @@ mod tests {
             assert!(ini.content.contains(line), "{line} in\n{}", ini.content);
         }
         assert!(r.snippets.len() >= 2);
+        let all = values.all();
+        assert_eq!(
+            all.len(),
+            crate::template::KNOWN.len(),
+            "every known name has a value"
+        );
+        assert!(all.contains(&(
+            "jwksUri",
+            "https://id.example.com/oauth2/default/v1/keys".into()
+        )));
         assert!(!r.guide.is_empty());
     }
 }

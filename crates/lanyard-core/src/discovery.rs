@@ -45,6 +45,18 @@ pub const STANDARD_SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// The scopes the org authorization server knows: the standard ones and, as Okta's org server, `groups` (the
+/// groups claim of apps that ask for it by scope).
+pub const ORG_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+    "groups",
+];
+
 /// The claims Lanyard's ID tokens and userinfo draw from (OIDC Core §5.1 plus Okta's `ver`, `jti`, `idp`).
 pub const STANDARD_CLAIMS: &[&str] = &[
     "iss",
@@ -106,7 +118,7 @@ impl Capabilities {
                 "private_key_jwt",
                 "none",
             ],
-            scopes: STANDARD_SCOPES,
+            scopes: ORG_SCOPES,
             claims: STANDARD_CLAIMS,
             id_token_signing_algs: &SigningAlg::ALL,
             userinfo_signing_algs: &SigningAlg::ALL,

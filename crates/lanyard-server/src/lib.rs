@@ -10,6 +10,7 @@
 pub mod activation;
 pub mod api;
 pub mod backchannel;
+pub mod catalog;
 pub mod clients;
 pub mod config;
 pub mod cors;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::registration::routes(state.clone()))
         .nest("/api/v1", api::router(state.clone()))
         .merge(ops::router(&state))
+        .merge(api::catalog::public_routes())
         .merge(login::router())
         .merge(pages::router())
         .fallback(http::not_found)

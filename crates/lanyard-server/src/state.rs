@@ -43,6 +43,8 @@ pub struct Inner {
     pub outbound: crate::outbound::Outbound,
     /// The clients that authenticate at the OAuth endpoints (`crate::clients`).
     pub clients: ClientCache,
+    /// This node's copy of the integration catalog ([`crate::catalog`]).
+    pub catalog: crate::catalog::CatalogCache,
     /// This node's copy of the origins browsers may call from (CORS) and be sent back to ([`crate::cors`]).
     pub origins: crate::cors::OriginCache,
     /// This node's copy of the sign-on policies ([`crate::signon_cache`]).
@@ -101,6 +103,7 @@ impl AppState {
         let outbound = crate::outbound::Outbound::new(config.outbound.clone());
         let signon = crate::signon_cache::SignOnCache::new(store.clone(), config.keyring_ttl);
         let origins = crate::cors::OriginCache::new(store.clone(), config.keyring_ttl);
+        let catalog = crate::catalog::CatalogCache::new(store.clone(), config.keyring_ttl);
         let revocations = RevocationBatcher::new(store.clone());
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         let signin_rate_limiter = (config.signin_rate_limit_per_minute > 0)
@@ -130,6 +133,7 @@ impl AppState {
             keyring,
             outbound,
             clients,
+            catalog,
             origins,
             signon,
             revocations,

@@ -12,6 +12,7 @@ mod sql;
 mod sql_apps;
 mod sql_attempts;
 mod sql_authz;
+mod sql_catalog;
 mod sql_device;
 mod sql_logs;
 mod sql_pushed;

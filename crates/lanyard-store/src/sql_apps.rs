@@ -489,6 +489,23 @@ macro_rules! app_sql {
                     .await?;
                     Ok(row.is_some())
                 }
+
+                async fn apps_for_user(&self, user_id: &str) -> StoreResult<Vec<App>> {
+                    all(
+                        sqlx::query(
+                            "SELECT * FROM apps a WHERE EXISTS (SELECT 1 FROM app_users u WHERE u.app_id = a.id AND u.user_id = $1) \
+                             OR EXISTS (SELECT 1 FROM app_groups ag JOIN directory_groups g ON g.id = ag.group_id \
+                                 WHERE ag.app_id = a.id AND g.kind = 'BUILT_IN' AND EXISTS (SELECT 1 FROM users WHERE id = $1)) \
+                             OR EXISTS (SELECT 1 FROM app_groups ag JOIN group_members m ON m.group_id = ag.group_id \
+                                 WHERE ag.app_id = a.id AND m.user_id = $1) \
+                             ORDER BY a.label_lower, a.id",
+                        )
+                        .bind(user_id),
+                        &self.pool,
+                        app_from_row,
+                    )
+                    .await
+                }
             }
 
             #[async_trait]

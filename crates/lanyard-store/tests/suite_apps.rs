@@ -14,6 +14,7 @@ suite!(
     apps_list_by_label_prefix_in_pages,
     secrets_are_kept_by_hash_and_go_with_their_app,
     assignment_is_direct_through_a_group_or_through_everyone,
+    a_user_s_apps_are_those_assigned_directly_through_a_group_or_everyone,
     assignments_go_with_their_user_group_or_app,
     codes_are_redeemed_once_and_replays_recognised,
     concurrent_redemptions_of_one_code_succeed_once,
@@ -189,6 +190,76 @@ async fn secrets_are_kept_by_hash_and_go_with_their_app(store: Arc<dyn Store>) {
 
     store.delete_app(&a.id).await.unwrap();
     assert!(store.client_secrets(&a.id).await.unwrap().is_empty());
+}
+
+async fn a_user_s_apps_are_those_assigned_directly_through_a_group_or_everyone(
+    store: Arc<dyn Store>,
+) {
+    for (n, label) in [(1, "zulip"), (2, "Argo"), (3, "Nobody's"), (4, "bookstack")] {
+        store.insert_app(&app(n, label), None).await.unwrap();
+    }
+    for n in 1..=2 {
+        store.insert_user(&user(n), None).await.unwrap();
+    }
+    store.insert_group(&group(1)).await.unwrap();
+    store
+        .add_group_member(&group(1).id, &user(1).id, at(5))
+        .await
+        .unwrap();
+    let labels = |apps: Vec<App>| apps.into_iter().map(|a| a.label).collect::<Vec<_>>();
+    assert!(store.apps_for_user(&user(1).id).await.unwrap().is_empty());
+    let direct = AppUser {
+        app_id: app(1, "").id,
+        user_id: user(1).id,
+        user_name: "u1".into(),
+        created: at(6),
+        last_updated: at(6),
+    };
+    assert!(store.put_app_user(&direct).await.unwrap());
+    let by_group = AppGroup {
+        app_id: app(2, "").id,
+        group_id: group(1).id,
+        priority: 0,
+        last_updated: at(6),
+    };
+    assert!(store.put_app_group(&by_group).await.unwrap());
+    // Assigned twice (directly and by group): listed once.
+    assert!(
+        store
+            .put_app_group(&AppGroup {
+                app_id: app(1, "").id,
+                ..by_group.clone()
+            })
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        labels(store.apps_for_user(&user(1).id).await.unwrap()),
+        ["Argo", "zulip"]
+    );
+    assert!(store.apps_for_user(&user(2).id).await.unwrap().is_empty());
+    let everyone = Group::everyone(at(0));
+    store.insert_group_if_absent(&everyone).await.unwrap();
+    assert!(
+        store
+            .put_app_group(&AppGroup {
+                app_id: app(4, "").id,
+                group_id: everyone.id.clone(),
+                ..by_group.clone()
+            })
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        labels(store.apps_for_user(&user(2).id).await.unwrap()),
+        ["bookstack"]
+    );
+    assert_eq!(
+        labels(store.apps_for_user(&user(1).id).await.unwrap()),
+        ["Argo", "bookstack", "zulip"],
+        "by label, case aside"
+    );
+    assert!(store.apps_for_user("00unobody").await.unwrap().is_empty());
 }
 
 async fn assignment_is_direct_through_a_group_or_through_everyone(store: Arc<dyn Store>) {

@@ -34,6 +34,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Create the database or bring it up to date, then exit. `serve` does this by itself at start.
     Migrate(StorageArgs),
+    /// Work on integration catalog entries: check a manifest, or play an app's part against a running server.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Tools for operators and benchmarks, not for everyday use: bulk-seed users, measure the password hash rate.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -193,6 +196,53 @@ pub enum KeysCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
+}
+
+/// `lanyard catalog …`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Check manifests (`catalog/<name>.toml`) as the catalog does: the schema, every template rendered, URLs
+    /// well-formed, scopes, claims and client authentication methods known, the client its examples make accepted.
+    /// Problems are printed as `FILE:LINE: field: message`; the exit status is non-zero if any file has one.
+    Validate {
+        /// Manifest files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Play each app's part against a running Lanyard: make the app (a catalog entry by NAME, or a manifest FILE
+    /// not yet in the catalog) with its example variables, a user and a group assigned to it, then sign in through
+    /// its redirect URI with its scopes, PKCE and client authentication, exchange the code, check the ID token and
+    /// the claims the app reads, call userinfo, refresh (rotation and reuse detection) and log out where the app
+    /// uses them. Each step is reported pass or fail; what was made is removed afterwards. The exit status is
+    /// non-zero if any step failed.
+    Test(CatalogTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogTestArgs {
+    /// Catalog entries (by key, as the server offers them) or manifest files (paths ending in `.toml`).
+    #[arg(value_name = "NAME|FILE", required_unless_present = "all")]
+    pub targets: Vec<String>,
+    /// Every entry of the server's catalog.
+    #[arg(long, conflicts_with = "targets")]
+    pub all: bool,
+    /// The server's public URL.
+    #[arg(long, env = "LANYARD_BASE_URL", value_name = "URL")]
+    pub base_url: String,
+    /// A management API token (`lanyard api-token create`).
+    #[arg(
+        long,
+        env = "LANYARD_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
+    /// A variable's value instead of the entry's example, e.g. `--var baseUrl=https://grafana.test` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Leave the app, user and group in place afterwards (to look at them).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// `lanyard dev …` (hidden from `--help`).

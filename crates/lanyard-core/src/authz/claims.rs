@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::fields::{Invalid, Reader};
 use crate::model::auth_server::LifecycleStatus;
-use crate::model::{Claim, ClaimType, ClaimValueType, GroupFilterType};
+use crate::model::{AppClaim, Claim, ClaimIn, ClaimType, ClaimValueType, GroupFilterType};
 
 pub const NAME_MAX: usize = 100;
 pub const VALUE_MAX: usize = 1024;
@@ -472,6 +472,58 @@ pub fn custom_claims(
     out
 }
 
+/// An app's own claims (`OAuthClient::claims`) for `target`, about `subject` (none for client credentials): a
+/// `groups` claim is the user's group names; any other value an expression. Only those whose scope, if they name
+/// one, is granted. They are applied after the server's, so an app's claim of the same name wins for that app.
+pub fn app_claims(
+    claims: &[AppClaim],
+    granted_scopes: &[String],
+    target: ClaimTarget,
+    subject: Option<&ClaimSubject<'_>>,
+) -> Map<String, Value> {
+    let want = match target {
+        ClaimTarget::AccessToken => ClaimIn::AccessToken,
+        ClaimTarget::IdToken { .. } => ClaimIn::IdToken,
+        ClaimTarget::Userinfo => ClaimIn::Userinfo,
+    };
+    let mut out = Map::new();
+    for c in claims {
+        if !c.targets.contains(&want)
+            || RESERVED_CLAIMS.contains(&c.name.as_str())
+            || c.scope
+                .as_ref()
+                .is_some_and(|s| !granted_scopes.contains(s))
+        {
+            continue;
+        }
+        let value = if c.value == "groups" {
+            subject.map(|s| {
+                let mut names: Vec<&String> = s.group_names.iter().collect();
+                names.sort();
+                names.dedup();
+                names.truncate(MAX_GROUPS);
+                Value::Array(
+                    names
+                        .into_iter()
+                        .map(|n| Value::String(n.clone()))
+                        .collect(),
+                )
+            })
+        } else {
+            parse(&c.value).ok().and_then(|e| e.eval(subject))
+        };
+        if let Some(v) = value {
+            out.insert(c.name.clone(), v);
+        }
+    }
+    out
+}
+
+/// Whether an app's own claims need the user's groups.
+pub fn app_claims_need_groups(claims: &[AppClaim]) -> bool {
+    claims.iter().any(|c| c.value == "groups")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,5 +745,65 @@ mod tests {
         assert!(e.names("value"));
         let e = validate_claim(&json!({"name": "x", "value": "'a'"}), &scopes).unwrap_err();
         assert!(e.names("claimType"));
+    }
+
+    #[test]
+    fn an_app_s_own_claims_follow_its_targets_and_scope() {
+        let profile = serde_json::json!({"department": "R&D"});
+        let names = vec!["eng".to_owned(), "admins".to_owned(), "eng".to_owned()];
+        let subject = ClaimSubject {
+            id: "00u1",
+            login: "ada@example.com",
+            status: "ACTIVE",
+            profile: &profile,
+            group_names: &names,
+        };
+        let claims = vec![
+            AppClaim {
+                name: "groups".into(),
+                value: "groups".into(),
+                targets: vec![ClaimIn::IdToken, ClaimIn::Userinfo],
+                scope: None,
+            },
+            AppClaim {
+                name: "dept".into(),
+                value: "user.profile.department".into(),
+                targets: vec![ClaimIn::AccessToken],
+                scope: Some("profile".into()),
+            },
+            AppClaim {
+                name: "sub".into(),
+                value: "'forged'".into(),
+                targets: vec![ClaimIn::IdToken],
+                scope: None,
+            },
+        ];
+        let id = app_claims(
+            &claims,
+            &[],
+            ClaimTarget::IdToken {
+                with_access_token: true,
+            },
+            Some(&subject),
+        );
+        assert_eq!(
+            id.get("groups"),
+            Some(&serde_json::json!(["admins", "eng"]))
+        );
+        assert!(
+            !id.contains_key("dept") && !id.contains_key("sub"),
+            "{id:?}"
+        );
+        let at = app_claims(&claims, &[], ClaimTarget::AccessToken, Some(&subject));
+        assert!(at.is_empty(), "the scope was not granted: {at:?}");
+        let at = app_claims(
+            &claims,
+            &["profile".into()],
+            ClaimTarget::AccessToken,
+            Some(&subject),
+        );
+        assert_eq!(at.get("dept"), Some(&serde_json::json!("R&D")));
+        assert!(app_claims_need_groups(&claims));
+        assert!(app_claims(&claims, &[], ClaimTarget::Userinfo, None).is_empty());
     }
 }

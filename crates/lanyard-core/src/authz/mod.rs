@@ -18,7 +18,7 @@ pub mod priority;
 pub mod scopes;
 pub mod servers;
 
-pub use claims::{ClaimSubject, ClaimTarget, custom_claims};
+pub use claims::{ClaimSubject, ClaimTarget, app_claims, app_claims_need_groups, custom_claims};
 pub use fields::{Cause, Invalid};
 pub use policy::{
     AccessRequest, CompiledPolicies, Grant, GrantType, RequestUser, TokenLifetimes, evaluate,

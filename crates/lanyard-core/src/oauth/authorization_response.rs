@@ -86,7 +86,7 @@ pub async fn respond(
     let user = active_user(ctx.store, who.user_id)
         .await
         .map_err(|_| OAuthError::new(ErrorCode::AccessDenied, "The user cannot sign in."))?;
-    let (_, group_names) = crate::oauth::grants::user_groups(ctx, &user.id).await?;
+    let (_, group_names) = crate::oauth::grants::user_groups(ctx, app, &user.id).await?;
     let subject: (&User, &[String]) = (&user, &group_names);
     let scopes = &decision.scopes;
     let acr = acr_for(who.amr, &req.wanted_acr());

@@ -6,7 +6,7 @@
 use chrono::Duration;
 
 use crate::authz::{self, AccessRequest, RequestUser};
-use crate::discovery::STANDARD_SCOPES;
+use crate::discovery::{ORG_SCOPES, STANDARD_SCOPES};
 use crate::model::{AuthServerKind, AuthorizationServer, Claim, GrantType, Scope};
 use crate::oauth_error::{ErrorCode, OAuthError};
 
@@ -93,10 +93,7 @@ pub fn decide(
                 "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
             ));
         }
-        if let Some(s) = requested
-            .iter()
-            .find(|s| !STANDARD_SCOPES.contains(&s.as_str()))
-        {
+        if let Some(s) = requested.iter().find(|s| !ORG_SCOPES.contains(&s.as_str())) {
             return Err(OAuthError::new(
                 ErrorCode::InvalidScope,
                 "One or more scopes are not configured for the authorization server resource.",

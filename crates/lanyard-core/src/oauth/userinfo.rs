@@ -91,12 +91,19 @@ pub fn answer<'k>(
 
 pub async fn userinfo(
     store: &dyn Store,
+    clients: &dyn crate::oauth::client_auth::ClientDirectory,
     server: &OwnServer<'_>,
     rules: &ServerRules,
     token: &str,
     how: Presentation<'_>,
     now: Timestamp,
-) -> Result<UserinfoClaims, OAuthError> {
+) -> Result<
+    (
+        UserinfoClaims,
+        std::sync::Arc<crate::oauth::client_auth::KnownClient>,
+    ),
+    OAuthError,
+> {
     let claims = verified_access_token(server, token, now)
         .ok_or_else(|| invalid("not an access token of this server"))?;
     let bound = claims
@@ -168,7 +175,20 @@ pub async fn userinfo(
     for (k, v) in crate::oauth::claims::released_claims(&user, &scopes, named) {
         out.insert(k, v);
     }
-    if !rules.claims.is_empty() {
+    let client_id = claims
+        .get("cid")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("no client"))?
+        .to_owned();
+    // The client the token was issued to: its own claims, and its answer's form; a token of a client since deleted
+    // is refused.
+    let client = clients
+        .client(&client_id)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| invalid("the token's client no longer exists"))?;
+    let app_claims = &client.app.client.claims;
+    if !rules.claims.is_empty() || !app_claims.is_empty() {
         let names: Vec<String> = store
             .user_groups(&user.id, &PageRequest::first(10_000))
             .await
@@ -193,16 +213,19 @@ pub async fn userinfo(
         ) {
             out.entry(k).or_insert(v);
         }
+        for (k, v) in
+            crate::authz::app_claims(app_claims, &scopes, ClaimTarget::Userinfo, Some(&subject))
+        {
+            out.insert(k, v);
+        }
     }
-    let client_id = claims
-        .get("cid")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid("no client"))?
-        .to_owned();
-    Ok(UserinfoClaims {
-        client_id,
-        claims: out,
-    })
+    Ok((
+        UserinfoClaims {
+            client_id,
+            claims: out,
+        },
+        client,
+    ))
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub(super) struct State {
     pub(super) pushed: BTreeMap<[u8; 32], PushedRequest>,
     /// Wrong answers per one-time token, failure counts and known devices: see `memory_attempts.rs`.
     pub(super) attempts: super::memory_attempts::AttemptsState,
+    /// Private catalog entries: see `memory_catalog.rs`.
+    pub(super) catalog: BTreeMap<String, super::CatalogEntryRecord>,
     /// Trusted origins: see `memory_trusted.rs`.
     pub(super) trusted_origins: BTreeMap<String, crate::model::TrustedOrigin>,
     /// Sign-on policies: see `memory_signon.rs`.

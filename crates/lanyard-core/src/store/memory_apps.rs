@@ -281,6 +281,20 @@ impl AppStore for MemoryStore {
                     || s.memberships.contains(&(g.clone(), user_id.to_owned()))
             }))
     }
+
+    async fn apps_for_user(&self, user_id: &str) -> StoreResult<Vec<App>> {
+        let ids: Vec<String> = self.state().apps.apps.keys().cloned().collect();
+        let mut out = Vec::new();
+        for id in ids {
+            if self.user_assigned_to_app(&id, user_id).await?
+                && let Some(app) = self.state().apps.apps.get(&id).cloned()
+            {
+                out.push(app);
+            }
+        }
+        out.sort_by(|a, b| (a.label.to_lowercase(), &a.id).cmp(&(b.label.to_lowercase(), &b.id)));
+        Ok(out)
+    }
 }
 
 #[async_trait]

@@ -6,12 +6,15 @@
 
 mod attempts;
 mod authz;
+mod catalog;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 #[cfg(any(test, feature = "memory"))]
 mod memory_apps;
 #[cfg(any(test, feature = "memory"))]
 mod memory_attempts;
+#[cfg(any(test, feature = "memory"))]
+mod memory_catalog;
 #[cfg(any(test, feature = "memory"))]
 mod memory_device;
 #[cfg(any(test, feature = "memory"))]
@@ -26,6 +29,7 @@ mod trusted_origins;
 
 pub use attempts::{AttemptStore, Failures};
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
+pub use catalog::{CatalogEntryRecord, CatalogStore};
 pub use signon::SignOnPolicyStore;
 pub use sweep::{GRANT_AFTERLIFE, SweepCounts, SweepStore};
 pub use trusted_origins::TrustedOriginStore;
@@ -373,6 +377,9 @@ pub trait AppStore: Send + Sync {
     /// Whether the user may use the app: assigned directly, or a member of an assigned group (an assigned
     /// built-in group holds everyone). One query.
     async fn user_assigned_to_app(&self, app_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// The apps the user may use, whatever their status, by label (case-insensitively) then id: the same rule as
+    /// [`AppStore::user_assigned_to_app`], for the user's dashboard. One query.
+    async fn apps_for_user(&self, user_id: &str) -> StoreResult<Vec<App>>;
 }
 
 /// Codes, grants, refresh tokens and revoked access tokens.
@@ -536,6 +543,7 @@ pub trait Store:
     + SweepStore
     + TrustedOriginStore
     + AttemptStore
+    + CatalogStore
     + Send
     + Sync
     + 'static

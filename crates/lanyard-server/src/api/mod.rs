@@ -5,6 +5,7 @@ pub mod apps;
 pub mod auth;
 pub mod authn;
 pub mod authorization_servers;
+pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod factors;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(authorization_servers::routes())
         .merge(policies::routes())
         .merge(trusted_origins::routes())
+        .merge(catalog::routes())
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state.clone(), auth::require_token))
         .merge(public)

@@ -465,7 +465,7 @@ async fn issue(
         public_keys: super::client::public_keys(entry),
         dpop: None,
     };
-    let group_ids = match grants::user_groups(&ctx, &user.id).await {
+    let group_ids = match grants::user_groups(&ctx, app, &user.id).await {
         Ok((ids, _)) => ids,
         Err(e) => return Ok(error_response(to, &e, issuer)),
     };

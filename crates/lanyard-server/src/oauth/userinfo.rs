@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_core::oauth::client_auth::ClientDirectory;
 use lanyard_core::oauth::dpop;
 use lanyard_core::oauth::introspection::OwnServer;
 use lanyard_core::oauth::params::Params;
@@ -141,21 +140,20 @@ async fn handle(
         Some(j) => Presentation::Dpop { jkt: j },
         None => Presentation::Bearer,
     };
-    let found = match userinfo(state.store.as_ref(), &own, &entry.rules, &token, how, now).await {
+    // The client the token was issued to (its own claims, and the answer's form) comes from this node's cache.
+    let (found, client) = match userinfo(
+        state.store.as_ref(),
+        &state.clients,
+        &own,
+        &entry.rules,
+        &token,
+        how,
+        now,
+    )
+    .await
+    {
         Ok(found) => found,
         Err(e) => return challenge(scheme, &e),
-    };
-    // The client the token was issued to decides the answer's form; a token of a client since deleted is refused.
-    let client = match state.clients.client(&found.client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return challenge(
-                scheme,
-                &OAuthError::new(ErrorCode::InvalidToken, "The access token is invalid.")
-                    .with_detail("the token's client no longer exists".to_owned()),
-            );
-        }
-        Err(e) => return challenge(scheme, &lanyard_core::oauth::grants::storage(e)),
     };
     let client = &client.app.client;
     let pairwise = super::client::pairwise(state, client);

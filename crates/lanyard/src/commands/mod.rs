@@ -1,4 +1,5 @@
 mod api_token;
+mod catalog;
 mod dev;
 mod keys;
 mod serve;
@@ -16,6 +17,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::ApiToken(cmd) => api_token::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Catalog(cmd) => catalog::run(cmd).await,
         Command::Dev(cmd) => dev::run(cmd).await,
         Command::Migrate(storage) => {
             init_cli_logging();

@@ -44,7 +44,7 @@ pub async fn exchange(
             lifetime: decision.access_token_lifetime,
             extra: with_cnf(
                 ctx,
-                claims_for(ctx, &decision.scopes, ClaimTarget::AccessToken, None),
+                claims_for(ctx, app, &decision.scopes, ClaimTarget::AccessToken, None),
             ),
         },
     )?;

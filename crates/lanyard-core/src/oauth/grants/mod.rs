@@ -142,7 +142,7 @@ pub async fn issue_user_tokens(
     a: &UserAuthorization<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let user = active_user(ctx.store, a.user_id).await?;
-    let (group_ids, group_names) = user_groups(ctx, &user.id).await?;
+    let (group_ids, group_names) = user_groups(ctx, app, &user.id).await?;
     let decision = decide(
         ctx.server,
         ctx.rules,
@@ -250,7 +250,7 @@ pub fn user_access_token(
             lifetime,
             extra: with_cnf(
                 ctx,
-                claims_for(ctx, scopes, ClaimTarget::AccessToken, Some(who)),
+                claims_for(ctx, app, scopes, ClaimTarget::AccessToken, Some(who)),
             ),
         },
     )
@@ -287,6 +287,7 @@ pub fn user_id_token(
     let with_access_token = t.access_token.is_some() || t.code.is_some();
     let mut extra = claims_for(
         ctx,
+        app,
         t.scopes,
         ClaimTarget::IdToken { with_access_token },
         Some(who),
@@ -344,13 +345,16 @@ pub async fn active_user(store: &dyn Store, user_id: &str) -> Result<User, OAuth
     }
 }
 
-/// The ids and names of a user's groups (`Everyone` included), which a custom server's policies and group claims
-/// read; nothing for the org server.
+/// The ids and names of a user's groups (`Everyone` included), which a custom server's policies and group claims,
+/// and an app's own groups claim, read; nothing for the org server unless the app has a groups claim.
 pub async fn user_groups(
     ctx: &GrantContext<'_>,
+    app: &App,
     user_id: &str,
 ) -> Result<(Vec<String>, Vec<String>), OAuthError> {
-    if ctx.server.kind == AuthServerKind::Org {
+    if ctx.server.kind == AuthServerKind::Org
+        && !crate::authz::app_claims_need_groups(&app.client.claims)
+    {
         return Ok((Vec::new(), Vec::new()));
     }
     let page = ctx
@@ -361,14 +365,15 @@ pub async fn user_groups(
     Ok(page.items.into_iter().map(|g| (g.id, g.name)).unzip())
 }
 
-/// The custom claims of the server for `target`, about `user` (none for client credentials).
+/// The custom claims of the server, then the app's own, for `target`, about `user` (none for client credentials).
 pub fn claims_for(
     ctx: &GrantContext<'_>,
+    app: &App,
     scopes: &[String],
     target: ClaimTarget,
     user: Option<(&User, &[String])>,
 ) -> serde_json::Map<String, serde_json::Value> {
-    if ctx.rules.claims.is_empty() {
+    if ctx.rules.claims.is_empty() && app.client.claims.is_empty() {
         return serde_json::Map::new();
     }
     let profile = user.map(|(u, _)| serde_json::Value::Object(u.profile.clone()));
@@ -382,7 +387,14 @@ pub fn claims_for(
         }),
         _ => None,
     };
-    custom_claims(&ctx.rules.claims, scopes, target, subject.as_ref())
+    let mut out = custom_claims(&ctx.rules.claims, scopes, target, subject.as_ref());
+    out.extend(crate::authz::app_claims(
+        &app.client.claims,
+        scopes,
+        target,
+        subject.as_ref(),
+    ));
+    out
 }
 
 /// `Bearer`, or `DPoP` when the request proved possession of a key.

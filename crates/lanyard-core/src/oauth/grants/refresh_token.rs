@@ -80,7 +80,7 @@ pub async fn exchange(
             return Err(e);
         }
     };
-    let (group_ids, group_names) = user_groups(ctx, &user.id).await?;
+    let (group_ids, group_names) = user_groups(ctx, app, &user.id).await?;
     let decision = decide(
         ctx.server,
         ctx.rules,
@@ -141,7 +141,10 @@ pub async fn exchange(
             scopes: &scopes,
             grant_id: Some(&grant.id),
             lifetime: decision.access_token_lifetime,
-            extra: with_cnf(ctx, claims_for(ctx, &scopes, ClaimTarget::AccessToken, who)),
+            extra: with_cnf(
+                ctx,
+                claims_for(ctx, app, &scopes, ClaimTarget::AccessToken, who),
+            ),
         },
     )?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
@@ -164,6 +167,7 @@ pub async fn exchange(
                 lifetime: ID_TOKEN_LIFETIME,
                 extra: claims_for(
                     ctx,
+                    app,
                     &scopes,
                     ClaimTarget::IdToken {
                         with_access_token: true,

@@ -98,7 +98,7 @@ pub async fn exchange(
         .and_then(Value::as_str)
         .ok_or_else(|| invalid("a client's own token has no user to act for"))?;
     let user = active_user(ctx.store, uid).await?;
-    let (group_ids, group_names) = user_groups(ctx, &user.id).await?;
+    let (group_ids, group_names) = user_groups(ctx, app, &user.id).await?;
     let requested = params.list("scope");
     if requested.is_empty() {
         return Err(OAuthError::new(
@@ -129,7 +129,7 @@ pub async fn exchange(
             lifetime: decision.access_token_lifetime,
             extra: with_cnf(
                 ctx,
-                claims_for(ctx, &decision.scopes, ClaimTarget::AccessToken, who),
+                claims_for(ctx, app, &decision.scopes, ClaimTarget::AccessToken, who),
             ),
         },
     )?;

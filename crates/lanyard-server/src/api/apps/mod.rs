@@ -1,0 +1,491 @@
+//! `/api/v1/apps`: OpenID Connect apps in Okta's shape — create (`?activate=`), read, list (`q` = label prefix),
+//! replace, lifecycle, delete (only once deactivated, as Okta). An app is configured by hand (`name: oidc_client`,
+//! `settings.oauthClient`) or made from a catalog entry (`name` = the entry's key, `settings.app` = its variables),
+//! the way Okta creates integration-network apps; such an app's client comes from the entry, and `/setup` renders
+//! the application's side. Client secrets (`secrets.rs`), assigned users and groups (`assignments.rs`). Every change
+//! to an app drops this node's cached client (`crate::clients`), so client authentication follows at once.
+
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+
+use lanyard_catalog::Entry;
+use lanyard_core::apps::{client_from_body, mint_secret};
+use lanyard_core::clock::okta_format;
+use lanyard_core::id::{new_id, prefix};
+use lanyard_core::model::{App, ClientSecret, LifecycleStatus, OAuthClient};
+use lanyard_core::store::StoreError;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+mod assignments;
+mod secrets;
+mod setup;
+
+use super::error::ApiError;
+use super::extract::OktaJson;
+use super::pagination::{PageQuery, list_response};
+use crate::state::AppState;
+use crate::syslog::Audit;
+
+const APPS_LIMIT: u32 = 200;
+/// The name of an app configured by hand.
+const OIDC_CLIENT: &str = "oidc_client";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/apps", get(list).post(create))
+        .route("/apps/{id}", get(read).put(replace).delete(delete))
+        .route("/apps/{id}/lifecycle/{op}", post(lifecycle))
+        .merge(secrets::routes())
+        .merge(assignments::routes())
+        .merge(setup::routes())
+}
+
+pub fn app_target(a: &App) -> lanyard_core::syslog::Party {
+    lanyard_core::syslog::Party::new(&a.id, "AppInstance", &a.name, &a.label)
+}
+
+/// An app in Okta's shape; `secret` is the value of a secret just minted, shown this once.
+pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
+    let href = format!("{base}/api/v1/apps/{}", a.id);
+    let c = &a.client;
+    let mut oauth_settings = Map::new();
+    oauth_settings.insert("client_uri".into(), Value::Null);
+    oauth_settings.insert("logo_uri".into(), Value::Null);
+    for (k, v) in &c.extra {
+        oauth_settings.insert(k.clone(), v.clone());
+    }
+    oauth_settings.insert("redirect_uris".into(), json!(c.redirect_uris));
+    oauth_settings.insert(
+        "post_logout_redirect_uris".into(),
+        json!(c.post_logout_redirect_uris),
+    );
+    oauth_settings.insert("response_types".into(), json!(c.response_types));
+    oauth_settings.insert("grant_types".into(), json!(c.grant_types));
+    oauth_settings.insert(
+        "application_type".into(),
+        json!(c.application_type.as_str()),
+    );
+    oauth_settings.insert("consent_method".into(), json!(c.consent_method));
+    oauth_settings.insert("issuer_mode".into(), json!("ORG_URL"));
+    oauth_settings.insert(
+        "dpop_bound_access_tokens".into(),
+        json!(c.dpop_bound_access_tokens),
+    );
+    let l = &c.logout;
+    if let Some(u) = &l.backchannel_logout_uri {
+        oauth_settings.insert("backchannel_logout_uri".into(), json!(u));
+        oauth_settings.insert(
+            "backchannel_logout_session_required".into(),
+            json!(l.backchannel_logout_session_required),
+        );
+    }
+    if let Some(u) = &l.frontchannel_logout_uri {
+        oauth_settings.insert("frontchannel_logout_uri".into(), json!(u));
+        oauth_settings.insert(
+            "frontchannel_logout_session_required".into(),
+            json!(l.frontchannel_logout_session_required),
+        );
+    }
+    if let Some(u) = &c.initiate_login_uri {
+        oauth_settings.insert("initiate_login_uri".into(), json!(u));
+    }
+    if let Some(j) = &c.jwks {
+        oauth_settings.insert("jwks".into(), j.clone());
+    }
+    if let Some(u) = &c.jwks_uri {
+        oauth_settings.insert("jwks_uri".into(), json!(u));
+    }
+    let mut oauth_credentials = json!({
+        "autoKeyRotation": true,
+        "client_id": c.client_id,
+        "token_endpoint_auth_method": c.token_endpoint_auth_method.as_str(),
+        "pkce_required": c.pkce_required,
+    });
+    if let Some(s) = secret {
+        oauth_credentials["client_secret"] = json!(s);
+    }
+    let op = match a.status {
+        LifecycleStatus::Active => "deactivate",
+        LifecycleStatus::Inactive => "activate",
+    };
+    let mut links = json!({
+        "self": { "href": href },
+        "users": { "href": format!("{href}/users") },
+        "groups": { "href": format!("{href}/groups") },
+        op: { "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } },
+    });
+    let mut settings_app = Map::new();
+    if let Some(r) = &c.catalog {
+        for (k, v) in &r.variables {
+            settings_app.insert(k.clone(), json!(v));
+        }
+        links["setup"] = json!({ "href": format!("{href}/setup") });
+        links["catalogApp"] = json!({ "href": format!("{base}/api/v1/catalog/apps/{}", a.name) });
+        links["logo"] = json!([{
+            "name": "medium",
+            "href": format!("{base}/catalog/apps/{}/logo.svg", a.name),
+            "type": "image/svg+xml",
+        }]);
+    }
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "label": a.label,
+        "status": a.status.as_str(),
+        "created": okta_format(a.created),
+        "lastUpdated": okta_format(a.last_updated),
+        "signOnMode": a.sign_on_mode,
+        "accessibility": { "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null },
+        "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } },
+        "features": [],
+        "credentials": {
+            "userNameTemplate": { "template": "${source.login}", "type": "BUILT_IN" },
+            "signing": {},
+            "oauthClient": oauth_credentials,
+        },
+        "settings": { "app": settings_app, "oauthClient": oauth_settings },
+        "_links": links,
+    })
+}
+
+pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
+    state
+        .store
+        .app(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(id, "AppInstance"))
+}
+
+#[derive(Deserialize)]
+struct AppIn {
+    name: Option<String>,
+    label: Option<String>,
+    #[serde(rename = "signOnMode")]
+    sign_on_mode: Option<String>,
+    #[serde(default)]
+    credentials: Map<String, Value>,
+    #[serde(default)]
+    settings: Map<String, Value>,
+}
+
+/// What an app body makes: an app configured by hand, or one made from a catalog entry.
+enum Kind {
+    Custom,
+    Catalog(Arc<Entry>),
+}
+
+/// The kind `name` asks for: `oidc_client` (or none) or a catalog entry's key.
+async fn kind(state: &AppState, name: Option<&str>) -> Result<Kind, ApiError> {
+    match name {
+        None | Some(OIDC_CLIENT) => Ok(Kind::Custom),
+        Some(key) => match crate::catalog::entry(state, key).await? {
+            Some(e) => Ok(Kind::Catalog(e)),
+            None => Err(ApiError::validation(
+                "name",
+                vec![format!(
+                    "name: {key:?} is neither oidc_client nor an integration of the catalog (GET /api/v1/catalog/apps)"
+                )],
+            )),
+        },
+    }
+}
+
+/// Checks the app-level fields; returns the label.
+fn check_app(body: &AppIn) -> Result<String, ApiError> {
+    let mut causes = Vec::new();
+    match body.sign_on_mode.as_deref() {
+        Some("OPENID_CONNECT") | None => {}
+        Some(other) => causes.push(format!(
+            "signOnMode: only OPENID_CONNECT is supported, not {other:?}"
+        )),
+    }
+    let label = body.label.clone().unwrap_or_default();
+    if label.trim().is_empty() {
+        causes.push("label: The field cannot be left blank".into());
+    } else if label.chars().count() > 100 {
+        causes.push("label: must be at most 100 characters".into());
+    }
+    if causes.is_empty() {
+        Ok(label)
+    } else {
+        Err(ApiError::validation(
+            causes[0].split(':').next().unwrap_or("app").to_owned(),
+            causes,
+        ))
+    }
+}
+
+/// The client a body makes. A catalog app's comes from its entry and `settings.app` (on a replace without
+/// `settings.app`, the variables it was made with); `settings.oauthClient` is then ignored, as the entry decides it.
+fn make_client(
+    kind: &Kind,
+    body: &AppIn,
+    app_id: &str,
+    previous: Option<&OAuthClient>,
+) -> Result<OAuthClient, ApiError> {
+    let entry = match kind {
+        Kind::Custom => {
+            return client_from_body(&body.credentials, &body.settings, app_id, previous)
+                .map_err(client_causes);
+        }
+        Kind::Catalog(e) => e,
+    };
+    let given = match body.settings.get("app") {
+        Some(Value::Object(m)) => m.clone(),
+        None | Some(Value::Null) => previous
+            .and_then(|p| p.catalog.as_ref())
+            .map(|r| {
+                r.variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "settings.app",
+                vec!["settings.app: must be an object of the integration's variables".into()],
+            ));
+        }
+    };
+    lanyard_catalog::instance::client(entry, &given, app_id, previous).map_err(|problems| {
+        let field = problems
+            .first()
+            .map(|p| p.path.clone())
+            .unwrap_or_else(|| "settings.app".into());
+        ApiError::validation(field, problems.iter().map(|p| p.to_string()).collect())
+    })
+}
+
+fn client_causes(causes: Vec<String>) -> ApiError {
+    let field = causes
+        .first()
+        .and_then(|c| c.split(':').next())
+        .unwrap_or("settings")
+        .to_owned();
+    ApiError::validation(field, causes)
+}
+
+/// A `sector_identifier_uri` must list the app's redirect URIs (OIDC Registration §5).
+async fn check_sector(
+    state: &AppState,
+    client: &lanyard_core::model::OAuthClient,
+) -> Result<(), ApiError> {
+    crate::oauth::registration::check_sector(state, client)
+        .await
+        .map_err(|e| ApiError::validation("sector_identifier_uri", vec![e.description]))
+}
+
+fn client_id_taken(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::validation(
+            "client_id",
+            vec![
+                "client_id: An object with this field already exists in the current organization"
+                    .into(),
+            ],
+        ),
+        other => other.into(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CreateQuery {
+    activate: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    audit: Audit,
+    Query(q): Query<CreateQuery>,
+    OktaJson(body): OktaJson<AppIn>,
+) -> Result<Json<Value>, ApiError> {
+    let label = check_app(&body)?;
+    let kind = kind(&state, body.name.as_deref()).await?;
+    let now = state.clock.now();
+    let id = new_id(prefix::APP, now, state.random.as_ref());
+    let client = make_client(&kind, &body, &id, None)?;
+    check_sector(&state, &client).await?;
+    if let Kind::Catalog(e) = &kind {
+        crate::catalog::ensure_scopes(&state, e).await?;
+    }
+    let activate = !matches!(q.activate.as_deref(), Some("false"));
+    let app = App {
+        id,
+        name: match &kind {
+            Kind::Custom => OIDC_CLIENT.to_owned(),
+            Kind::Catalog(e) => e.name().to_owned(),
+        },
+        label,
+        status: if activate {
+            LifecycleStatus::Active
+        } else {
+            LifecycleStatus::Inactive
+        },
+        sign_on_mode: "OPENID_CONNECT".into(),
+        client,
+        created: now,
+        last_updated: now,
+    };
+    let minted = app
+        .client
+        .token_endpoint_auth_method
+        .uses_secret()
+        .then(|| mint_secret(state.random.as_ref()));
+    let stored = minted.as_ref().map(|m| ClientSecret {
+        id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
+        app_id: app.id.clone(),
+        hash: m.hash,
+        prefix: m.prefix.clone(),
+        status: LifecycleStatus::Active,
+        created: now,
+        last_updated: now,
+    });
+    state
+        .store
+        .insert_app(&app, stored.as_ref())
+        .await
+        .map_err(client_id_taken)?;
+    state.app_changed(&app.client.client_id);
+    tracing::info!(app = %app.id, client_id = %app.client.client_id, "app created");
+    let e = audit.event(&state, "application.lifecycle.create", "Add application");
+    state.syslog.record(e.target(app_target(&app)));
+    let secret = minted.as_ref().map(|m| m.value.as_str());
+    let mut out = app_json(&app, &state.config.base_url, secret);
+    setup::embed(&state, &app, secret, &mut out).await?;
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let req = q.page.to_request(20, APPS_LIMIT)?;
+    let prefix = q.q.as_deref().filter(|p| !p.is_empty());
+    let page = state.store.list_apps(prefix, &req).await?;
+    let base = &state.config.base_url;
+    let body = page.items.iter().map(|a| app_json(a, base, None)).collect();
+    Ok(list_response(base, &uri, page.next.as_deref(), body))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    Ok(Json(app_json(&app, &state.config.base_url, None)))
+}
+
+/// PUT replaces the label and the OAuth settings; the client id and secrets stay.
+async fn replace(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<AppIn>,
+) -> Result<Json<Value>, ApiError> {
+    let mut app = find(&state, &id).await?;
+    let label = check_app(&body)?;
+    let kind = kind(&state, Some(body.name.as_deref().unwrap_or(&app.name))).await?;
+    if body.name.as_deref().is_some_and(|n| n != app.name) {
+        return Err(ApiError::validation(
+            "name",
+            vec![format!(
+                "name: an app's integration cannot change (this app is {}); make a new app instead",
+                app.name
+            )],
+        ));
+    }
+    let client = make_client(&kind, &body, &app.id, Some(&app.client))?;
+    if let Kind::Catalog(e) = &kind {
+        crate::catalog::ensure_scopes(&state, e).await?;
+    }
+    check_sector(&state, &client).await?;
+    if client.token_endpoint_auth_method.uses_secret()
+        && !app.client.token_endpoint_auth_method.uses_secret()
+        && state.store.client_secrets(&app.id).await?.is_empty()
+    {
+        return Err(ApiError::validation(
+            "token_endpoint_auth_method",
+            vec!["token_endpoint_auth_method: the app has no client secret; create one at /credentials/secrets first".into()],
+        ));
+    }
+    app.label = label;
+    app.client = client;
+    app.last_updated = state.clock.now();
+    if !state.store.update_app(&app).await? {
+        return Err(ApiError::not_found(&id, "AppInstance"));
+    }
+    state.app_changed(&app.client.client_id);
+    let e = audit.event(&state, "application.lifecycle.update", "Update application");
+    state.syslog.record(e.target(app_target(&app)));
+    Ok(Json(app_json(&app, &state.config.base_url, None)))
+}
+
+async fn lifecycle(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path((id, op)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (status, event, message) = match op.as_str() {
+        "activate" => (
+            LifecycleStatus::Active,
+            "application.lifecycle.activate",
+            "Activate application",
+        ),
+        "deactivate" => (
+            LifecycleStatus::Inactive,
+            "application.lifecycle.deactivate",
+            "Deactivate application",
+        ),
+        _ => {
+            return Err(ApiError::not_found_path(&format!(
+                "/api/v1/apps/{id}/lifecycle/{op}"
+            )));
+        }
+    };
+    let mut app = find(&state, &id).await?;
+    if app.status != status {
+        app.status = status;
+        app.last_updated = state.clock.now();
+        state.store.update_app(&app).await?;
+        state.app_changed(&app.client.client_id);
+        state
+            .syslog
+            .record(audit.event(&state, event, message).target(app_target(&app)));
+    }
+    Ok(Json(json!({})))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let app = find(&state, &id).await?;
+    if app.status == LifecycleStatus::Active {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "E0000056",
+            "Delete application forbidden.",
+        )
+        .with_detail("an active app must be deactivated first"));
+    }
+    state.store.delete_app(&app.id).await?;
+    state.app_changed(&app.client.client_id);
+    let e = audit.event(&state, "application.lifecycle.delete", "Delete application");
+    state.syslog.record(e.target(app_target(&app)));
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,193 @@
+//! `/api/v1/apps/{id}/credentials/secrets`: an app's client secrets — at most two, both usable while rotating; the
+//! value is shown once, only its SHA-256 is kept.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lanyard_core::apps::mint_secret;
+use lanyard_core::clock::okta_format;
+use lanyard_core::id::{new_id, prefix};
+use lanyard_core::model::{App, ClientSecret, LifecycleStatus};
+use serde_json::{Value, json};
+
+use super::{app_target, find};
+use crate::api::error::ApiError;
+use crate::state::AppState;
+use crate::syslog::Audit;
+
+/// Okta allows two secrets per app: the current one and the next while rotating.
+const MAX_SECRETS: usize = 2;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/apps/{id}/credentials/secrets",
+            get(list_secrets).post(create_secret),
+        )
+        .route(
+            "/apps/{id}/credentials/secrets/{sid}",
+            get(read_secret).delete(delete_secret),
+        )
+        .route(
+            "/apps/{id}/credentials/secrets/{sid}/lifecycle/{op}",
+            post(secret_lifecycle),
+        )
+}
+
+fn secret_json(s: &ClientSecret, base: &str, value: Option<&str>) -> Value {
+    let href = format!(
+        "{base}/api/v1/apps/{}/credentials/secrets/{}",
+        s.app_id, s.id
+    );
+    let mut v = json!({
+        "id": s.id,
+        "status": s.status.as_str(),
+        "created": okta_format(s.created),
+        "lastUpdated": okta_format(s.last_updated),
+        "secret_hash": lanyard_core::random::b64url(&s.hash[..16]),
+        "client_secret": format!("{}{}", s.prefix, "*".repeat(8)),
+        "_links": { "self": { "href": href } },
+    });
+    if let Some(value) = value {
+        v["client_secret"] = json!(value);
+    }
+    v
+}
+
+async fn find_secret(state: &AppState, app: &App, sid: &str) -> Result<ClientSecret, ApiError> {
+    state
+        .store
+        .client_secrets(&app.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == sid)
+        .ok_or_else(|| ApiError::not_found(sid, "ClientSecret"))
+}
+
+async fn list_secrets(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    let base = &state.config.base_url;
+    let secrets = state.store.client_secrets(&app.id).await?;
+    Ok(Json(Value::Array(
+        secrets.iter().map(|s| secret_json(s, base, None)).collect(),
+    )))
+}
+
+async fn read_secret(
+    State(state): State<AppState>,
+    Path((id, sid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    let s = find_secret(&state, &app, &sid).await?;
+    Ok(Json(secret_json(&s, &state.config.base_url, None)))
+}
+
+async fn create_secret(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    if !app.client.token_endpoint_auth_method.uses_secret() {
+        return Err(ApiError::validation(
+            "token_endpoint_auth_method",
+            vec![format!(
+                "token_endpoint_auth_method: the app authenticates with {}, not a client secret",
+                app.client.token_endpoint_auth_method.as_str()
+            )],
+        ));
+    }
+    if state.store.client_secrets(&app.id).await?.len() >= MAX_SECRETS {
+        return Err(ApiError::validation(
+            "client_secret",
+            vec![
+                "client_secret: an app holds at most two secrets; delete an inactive one first"
+                    .into(),
+            ],
+        ));
+    }
+    let now = state.clock.now();
+    let minted = mint_secret(state.random.as_ref());
+    let secret = ClientSecret {
+        id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
+        app_id: app.id.clone(),
+        hash: minted.hash,
+        prefix: minted.prefix.clone(),
+        status: LifecycleStatus::Active,
+        created: now,
+        last_updated: now,
+    };
+    state.store.insert_client_secret(&secret).await?;
+    state.app_changed(&app.client.client_id);
+    let e = audit.event(
+        &state,
+        "app.oauth2.client.secret.create",
+        "Create client secret",
+    );
+    state.syslog.record(e.target(app_target(&app)));
+    let mut out = secret_json(&secret, &state.config.base_url, Some(&minted.value));
+    // An app from the catalog: its settings again, with the new secret in them.
+    super::setup::embed(&state, &app, Some(&minted.value), &mut out).await?;
+    Ok(Json(out))
+}
+
+async fn secret_lifecycle(
+    State(state): State<AppState>,
+    Path((id, sid, op)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let status = match op.as_str() {
+        "activate" => LifecycleStatus::Active,
+        "deactivate" => LifecycleStatus::Inactive,
+        _ => {
+            return Err(ApiError::not_found_path(&format!(
+                "/api/v1/apps/{id}/credentials/secrets/{sid}/lifecycle/{op}"
+            )));
+        }
+    };
+    let app = find(&state, &id).await?;
+    let mut secret = find_secret(&state, &app, &sid).await?;
+    if status == LifecycleStatus::Inactive && secret.status == LifecycleStatus::Active {
+        let active = state
+            .store
+            .client_secrets(&app.id)
+            .await?
+            .iter()
+            .filter(|s| s.status == LifecycleStatus::Active)
+            .count();
+        if active <= 1 {
+            return Err(ApiError::validation(
+                "client_secret",
+                vec!["client_secret: the app's only active secret cannot be deactivated".into()],
+            ));
+        }
+    }
+    secret.status = status;
+    secret.last_updated = state.clock.now();
+    state.store.update_client_secret(&secret).await?;
+    state.app_changed(&app.client.client_id);
+    Ok(Json(secret_json(&secret, &state.config.base_url, None)))
+}
+
+async fn delete_secret(
+    State(state): State<AppState>,
+    Path((id, sid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = find(&state, &id).await?;
+    let secret = find_secret(&state, &app, &sid).await?;
+    if secret.status == LifecycleStatus::Active {
+        return Err(ApiError::validation(
+            "client_secret",
+            vec!["client_secret: deactivate the secret before deleting it".into()],
+        ));
+    }
+    state
+        .store
+        .delete_client_secret(&app.id, &secret.id)
+        .await?;
+    state.app_changed(&app.client.client_id);
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,126 @@
+//! `/api/v1/apps/{id}/setup`: the application's side of an app made from the catalog — every value it needs
+//! (client id, issuer, endpoints, the variables it was made with) as JSON, and the entry's setup rendered with them,
+//! one snippet per deployment style (`?style=` answers that snippet alone, as text, for scripts). The client secret
+//! appears only in the answers that mint one (the app's creation, a new secret); here a placeholder says where to
+//! get it.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lanyard_core::model::App;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::find;
+use crate::api::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/apps/{id}/setup", get(read))
+}
+
+#[derive(Deserialize, Default)]
+struct SetupQuery {
+    style: Option<String>,
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<SetupQuery>,
+) -> Result<Response, ApiError> {
+    let app = find(&state, &id).await?;
+    let Some(setup) = render(&state, &app, None).await? else {
+        return Err(
+            ApiError::not_found_path(&format!("/api/v1/apps/{id}/setup")).with_detail(
+                "the app was not made from a catalog integration, or its integration was removed",
+            ),
+        );
+    };
+    let Some(style) = q.style else {
+        return Ok(Json(setup).into_response());
+    };
+    let snippet = setup["snippets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["style"] == style.as_str());
+    let Some(content) = snippet.and_then(|s| s["content"].as_str()) else {
+        let styles: Vec<&str> = setup["snippets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["style"].as_str())
+            .collect();
+        return Err(ApiError::validation(
+            "style",
+            vec![format!(
+                "style: this integration documents {}",
+                styles.join(", ")
+            )],
+        ));
+    };
+    let mut r = content.to_owned().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(r)
+}
+
+/// The setup of `app` (`None` when it was not made from the catalog, or its entry is gone); `secret` is a client
+/// secret just minted.
+pub(super) async fn render(
+    state: &AppState,
+    app: &App,
+    secret: Option<&str>,
+) -> Result<Option<Value>, ApiError> {
+    let Some(made) = &app.client.catalog else {
+        return Ok(None);
+    };
+    let Some(entry) = crate::catalog::entry(state, &app.name).await? else {
+        return Ok(None);
+    };
+    let values = crate::catalog::values(state, app, secret).await?;
+    let rendered = lanyard_catalog::setup::render(&entry.manifest, &made.variables, &values)
+        .map_err(|p| ApiError::internal(format!("catalog entry {}: {p}", entry.name())))?;
+    let mut all = Map::new();
+    for (k, v) in values.all() {
+        all.insert(k.into(), json!(v));
+    }
+    for (k, v) in &made.variables {
+        all.insert(k.clone(), json!(v));
+    }
+    let base = &state.config.base_url;
+    let href = format!("{base}/api/v1/apps/{}", app.id);
+    Ok(Some(json!({
+        "name": entry.name(),
+        "displayName": entry.manifest.display_name,
+        "revision": made.revision,
+        // An app made from an older revision of its entry is re-made from the current one by a PUT.
+        "upToDate": made.revision == entry.revision,
+        "values": all,
+        "snippets": rendered.snippets,
+        "guide": rendered.guide,
+        "_links": {
+            "self": { "href": format!("{href}/setup") },
+            "app": { "href": href },
+            "catalogApp": { "href": format!("{base}/api/v1/catalog/apps/{}", entry.name()) },
+        },
+    })))
+}
+
+/// Adds `_embedded.setup` to an app's (or a new secret's) answer when the app was made from the catalog.
+pub(super) async fn embed(
+    state: &AppState,
+    app: &App,
+    secret: Option<&str>,
+    out: &mut Value,
+) -> Result<(), ApiError> {
+    if let Some(setup) = render(state, app, secret).await? {
+        out["_embedded"] = json!({ "setup": setup });
+    }
+    Ok(())
+}

@@ -1,0 +1,357 @@
+//! `/api/v1/catalog/apps`: the integration catalog — list (`q`, `category`, `signOnMode`, `limit`, `after`, Okta's
+//! `Link` headers), read one entry (`/{name}`) and its manifest (`/{name}/manifest`, TOML), add this org's own entry
+//! from a manifest (`POST`, validated like the built-in ones; usable at once, exportable to contribute upstream) and
+//! remove it (`DELETE`; built-in entries stay). Each entry's logo is public at `/catalog/apps/{name}/logo.svg`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use lanyard_catalog::Entry;
+use lanyard_catalog::manifest::line_of;
+use lanyard_core::store::{CatalogEntryRecord, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::ApiPrincipal;
+use super::error::ApiError;
+use super::pagination::{PageQuery, list_response};
+use crate::state::AppState;
+use crate::syslog::Audit;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/catalog/apps", get(list).post(create))
+        .route("/catalog/apps/{name}", get(read).delete(delete))
+        .route("/catalog/apps/{name}/manifest", get(manifest))
+}
+
+/// The public logo route, outside the API (a dashboard shows it to users without an API token).
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/catalog/apps/{name}/logo.svg", get(logo))
+}
+
+fn links(e: &Entry, base: &str) -> Value {
+    let href = format!("{base}/api/v1/catalog/apps/{}", e.name());
+    json!({
+        "self": {"href": href},
+        "manifest": {"href": format!("{href}/manifest"), "type": "application/toml"},
+        "logo": {"href": format!("{base}/catalog/apps/{}/logo.svg", e.name()), "type": "image/svg+xml"},
+    })
+}
+
+fn variables_json(e: &Entry) -> Value {
+    Value::Array(
+        e.manifest
+            .variables
+            .iter()
+            .map(|v| {
+                let mut o = json!({
+                    "name": v.name,
+                    "label": v.label,
+                    "type": serde_json::to_value(v.kind).unwrap_or(Value::Null),
+                    "required": v.required,
+                    "example": v.example,
+                    "description": v.description,
+                });
+                if let Some(p) = &v.pattern {
+                    o["pattern"] = json!(p);
+                }
+                if let Some(vals) = &v.values {
+                    o["values"] = json!(vals);
+                }
+                if let Some(d) = &v.default {
+                    o["default"] = json!(d);
+                }
+                o
+            })
+            .collect(),
+    )
+}
+
+/// An entry as lists show it (Okta's camelCase).
+fn summary(e: &Entry, base: &str) -> Value {
+    let m = &e.manifest;
+    json!({
+        "name": m.name,
+        "displayName": m.display_name,
+        "description": m.description,
+        "category": m.category,
+        "website": m.website,
+        "signOnModes": m.sign_on_modes,
+        "support": m.support.as_str(),
+        "verifiedVersion": m.verified.version,
+        "revision": e.revision,
+        "builtIn": e.builtin,
+        "variables": variables_json(e),
+        "_links": links(e, base),
+    })
+}
+
+/// The whole entry.
+fn full(e: &Entry, base: &str) -> Value {
+    let m = &e.manifest;
+    let c = &m.client;
+    let mut v = summary(e, base);
+    v["verified"] = json!({
+        "version": m.verified.version,
+        "docs": m.verified.docs,
+        "source": m.verified.source,
+        "notes": m.verified.notes,
+    });
+    v["client"] = json!({
+        "applicationType": c.application_type,
+        "redirectUris": c.redirect_uris,
+        "postLogoutRedirectUris": c.post_logout_redirect_uris,
+        "initiateLoginUri": c.initiate_login_uri,
+        "grantTypes": c.grant_types,
+        "scopes": c.scopes,
+        "pkce": c.pkce.as_str(),
+        "authMethods": c.auth_methods,
+        "idTokenAlgs": c.id_token_algs,
+        "refreshTokens": c.refresh_tokens,
+        "backchannelLogoutUri": c.backchannel_logout_uri,
+        "fixedClientId": c.fixed_client_id,
+        // What an app made from this entry gets: the strongest of what it supports.
+        "tokenEndpointAuthMethod": lanyard_catalog::instance::strongest_auth(m),
+        "idTokenSignedResponseAlg": lanyard_catalog::instance::id_token_alg(m),
+        "pkceRequired": c.pkce != lanyard_catalog::manifest::Pkce::Unsupported,
+    });
+    v["claims"] = Value::Array(
+        m.claims
+            .iter()
+            .map(|c| json!({"name": c.name, "value": c.value, "in": c.targets, "scope": c.scope}))
+            .collect(),
+    );
+    v["setup"] = Value::Array(
+        m.setup
+            .iter()
+            .map(|s| json!({"style": s.style, "title": s.title, "file": s.file, "language": s.language}))
+            .collect(),
+    );
+    v["guide"] = json!(m.guide);
+    v
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    category: Option<String>,
+    #[serde(rename = "signOnMode")]
+    sign_on_mode: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let req = q.page.to_request(20, 200)?;
+    if let Some(c) = &q.category
+        && !lanyard_catalog::manifest::CATEGORIES.contains(&c.as_str())
+    {
+        return Err(ApiError::validation(
+            "category",
+            vec![format!(
+                "category: must be one of {}",
+                lanyard_catalog::manifest::CATEGORIES.join(", ")
+            )],
+        ));
+    }
+    let query = lanyard_catalog::Query {
+        q: q.q.filter(|s| !s.trim().is_empty()),
+        category: q.category,
+        sign_on_mode: q.sign_on_mode,
+    };
+    let all = state.catalog.all().await?;
+    let (entries, more) =
+        lanyard_catalog::page(all.iter(), &query, req.after.as_deref(), req.limit as usize);
+    let next = more
+        .then(|| entries.last().map(|e| e.name().to_owned()))
+        .flatten();
+    let base = &state.config.base_url;
+    let body = entries.iter().map(|e| summary(e, base)).collect();
+    Ok(list_response(base, &uri, next.as_deref(), body))
+}
+
+async fn find(state: &AppState, name: &str) -> Result<Arc<Entry>, ApiError> {
+    state
+        .catalog
+        .entry(name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(name, "CatalogApp"))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let e = find(&state, &name).await?;
+    Ok(Json(full(&e, &state.config.base_url)))
+}
+
+async fn manifest(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let e = find(&state, &name).await?;
+    let mut r = e.text.clone().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/toml; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.toml\"", e.name())) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// The manifest a `POST` carries: the body itself (TOML), or `{"manifest": "<TOML>"}`.
+fn manifest_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::malformed_body("the manifest is not UTF-8"))?;
+    if !json {
+        return Ok(text.to_owned());
+    }
+    let v: Value = super::extract::parse(body)?;
+    v.get("manifest")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::validation(
+                "manifest",
+                vec!["manifest: the manifest's TOML text is required".into()],
+            )
+        })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    audit: Audit,
+    Extension(me): Extension<ApiPrincipal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let text = manifest_text(&headers, &body)?;
+    let entry = Entry::from_text(&text, None, false).map_err(|problems| {
+        let causes = problems
+            .iter()
+            .map(|p| match line_of(&text, &p.path) {
+                Some(l) if !p.path.starts_with("line ") => format!("line {l}: {p}"),
+                _ => p.to_string(),
+            })
+            .collect();
+        ApiError::validation("manifest", causes)
+    })?;
+    if state.catalog.entry(entry.name()).await?.is_some() {
+        return Err(ApiError::validation(
+            "name",
+            vec![format!(
+                "name: {} is already in the catalog; choose another key",
+                entry.name()
+            )],
+        ));
+    }
+    let record = CatalogEntryRecord {
+        name: entry.name().to_owned(),
+        manifest: text,
+        revision: entry.revision.clone(),
+        created: state.clock.now(),
+        created_by: me.user_id.clone().unwrap_or_else(|| me.token_id.clone()),
+    };
+    state
+        .store
+        .insert_catalog_entry(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::validation(
+                "name",
+                vec![format!("name: {} is already in the catalog", record.name)],
+            ),
+            e => e.into(),
+        })?;
+    state.catalog.invalidate();
+    let target = lanyard_core::syslog::Party::new(
+        &record.name,
+        "CatalogApp",
+        &record.name,
+        &entry.manifest.display_name,
+    );
+    state.syslog.record(
+        audit
+            .event(
+                &state,
+                "application.catalog.create",
+                "Add catalog integration",
+            )
+            .target(target),
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(full(&entry, &state.config.base_url)),
+    ))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let e = find(&state, &name).await?;
+    if e.builtin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        )
+        .with_detail("built-in catalog entries cannot be removed"));
+    }
+    if !state.store.delete_catalog_entry(&name).await? {
+        return Err(ApiError::not_found(&name, "CatalogApp"));
+    }
+    state.catalog.invalidate();
+    let target =
+        lanyard_core::syslog::Party::new(&name, "CatalogApp", &name, &e.manifest.display_name);
+    state.syslog.record(
+        audit
+            .event(
+                &state,
+                "application.catalog.delete",
+                "Remove catalog integration",
+            )
+            .target(target),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn logo(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    let Ok(Some(e)) = state.catalog.entry(&name).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut r = crate::catalog::logo_svg(&e).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    // An SVG opened on its own runs nothing.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    r
+}
