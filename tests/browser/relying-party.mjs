@@ -20,10 +20,15 @@ function page(title, body) {
 
 /**
  * Starts the app on 127.0.0.1 and registers it with Lanyard as an active `web` app (`settings` are merged into
- * `settings.oauthClient`), assigned to Everyone. `app.login(params)` is the URL that starts a sign-in (extra
- * authorization request parameters allowed: `response_mode`, `acr_values`, `prompt`, `scope`, …).
+ * `settings.oauthClient`), assigned to Everyone unless `everyone` is false. `app.login(params)` is the URL that
+ * starts a sign-in (extra authorization request parameters allowed: `response_mode`, `acr_values`, `prompt`,
+ * `scope`, …). With `initiateLogin`, the app registers `/login` as its `initiate_login_uri` and starts a sign-in
+ * there when Lanyard sends a browser with its `iss` (OIDC Core §4, third-party-initiated login).
  */
-export async function startRelyingParty(server, { authServer = 'default', label = 'Example App', settings = {} } = {}) {
+export async function startRelyingParty(
+  server,
+  { authServer = 'default', label = 'Example App', settings = {}, everyone: toEveryone = true, initiateLogin = false } = {},
+) {
   const flows = new Map(); // state → { verifier, nonce }
   const sessions = new Map(); // logout state → true
   let client;
@@ -97,6 +102,13 @@ export async function startRelyingParty(server, { authServer = 'default', label 
         for await (const chunk of req) body += chunk;
         return await callback(new URLSearchParams(body), res);
       }
+      if (url.pathname === '/login' && req.method === 'GET') {
+        const params = url.searchParams;
+        if (params.get('iss') !== issuer) return send(res, 400, page('Bad issuer', `<h1 id="error">iss ${escapeHtml(params.get('iss'))}</h1>`));
+        const extra = params.get('login_hint') ? { login_hint: params.get('login_hint') } : {};
+        res.writeHead(302, { Location: rp.login(extra), 'Cache-Control': 'no-store' });
+        return res.end();
+      }
       if (url.pathname === '/signed-out') {
         const known = sessions.delete(url.searchParams.get('state') ?? '');
         return send(res, known ? 200 : 400, page('Signed out', `<h1 id="signed-out">${known ? 'Signed out' : 'Unknown state'}</h1>`));
@@ -121,14 +133,15 @@ export async function startRelyingParty(server, { authServer = 'default', label 
         response_types: ['code'],
         redirect_uris: [`${origin}/callback`],
         post_logout_redirect_uris: [`${origin}/signed-out`],
+        ...(initiateLogin ? { initiate_login_uri: `${origin}/login` } : {}),
         ...settings,
       },
     },
   });
-  await server.api('PUT', `/api/v1/apps/${app.id}/groups/${await everyone(server)}`, {});
+  if (toEveryone) await server.api('PUT', `/api/v1/apps/${app.id}/groups/${await everyone(server)}`, {});
   client = app.credentials.oauthClient;
 
-  return {
+  const rp = {
     origin,
     app,
     issuer,
@@ -168,6 +181,7 @@ export async function startRelyingParty(server, { authServer = 'default', label 
     },
     stop: () => new Promise((resolve) => http.close(resolve)),
   };
+  return rp;
 }
 
 async function everyone(server) {

@@ -165,11 +165,6 @@ pub fn instantiate(m: &Manifest, given: &Map<String, Value>) -> Result<Instance,
         ("jwks_uri", &c.jwks_uri),
     ] {
         if let Some(u) = one(t)? {
-            // OIDC Registration §2: initiate_login_uri is https only; an app on loopback http (a laptop, a test)
-            // is launched at its address instead.
-            if key == "initiate_login_uri" && !u.starts_with("https://") {
-                continue;
-            }
             settings.insert(key.into(), json!(u));
         }
     }
@@ -388,9 +383,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            local.oauth_client.get("initiate_login_uri"),
-            None,
-            "https only (OIDC Registration §2)"
+            local.oauth_client["initiate_login_uri"], "http://localhost:3000/login/generic_oauth",
+            "http on loopback, as the base URL"
         );
         let e = instantiate(
             grafana(),

@@ -374,10 +374,12 @@ pub fn client_from_body(
         "initiate_login_uri",
         &mut causes,
     );
+    // https (OIDC Registration §2), or http on a loopback address: an app on the admin's own machine, as a URL
+    // variable of the catalog may be.
     if let Some(u) = &initiate_login_uri
-        && !u.starts_with("https://")
+        && let Err(e) = check_https_url(u)
     {
-        causes.push("initiate_login_uri: must be an https URL".into());
+        causes.push(format!("initiate_login_uri: {e}"));
     }
     let dpop_bound_access_tokens = set
         .get("dpop_bound_access_tokens")
@@ -724,6 +726,24 @@ mod tests {
             "{e:?}"
         );
         assert!(e.iter().any(|c| c.starts_with("pkce_required:")), "{e:?}");
+    }
+
+    #[test]
+    fn initiate_login_uris_are_https_or_loopback_http() {
+        let with = |u: &str| {
+            body(
+                json!({"oauthClient": {"redirect_uris": ["https://a.example/cb"], "initiate_login_uri": u}}),
+            )
+        };
+        assert!(with("https://a.example/login").is_ok());
+        assert!(with("http://localhost:3000/login").is_ok());
+        assert!(with("http://127.0.0.1:3000/login").is_ok());
+        let e = with("http://a.example/login").unwrap_err();
+        assert_eq!(
+            e,
+            vec!["initiate_login_uri: must be an https URL".to_owned()]
+        );
+        assert!(with("javascript:alert(1)").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod authz;
 pub mod bootstrap;
 pub mod clock;
 pub mod crypto;
+pub mod dashboard;
 pub mod directory;
 pub mod discovery;
 pub mod id;

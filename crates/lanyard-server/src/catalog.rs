@@ -161,11 +161,14 @@ pub async fn values(state: &AppState, app: &App, secret: Option<&str>) -> Result
     })
 }
 
-/// An entry's logo: a monogram tile (its initials on a colour of its own), as SVG.
+/// An entry's logo: a monogram tile of its display name.
 pub fn logo_svg(entry: &Entry) -> String {
-    let m = &entry.manifest;
-    let words: Vec<&str> = m
-        .display_name
+    monogram(&entry.manifest.display_name, &entry.manifest.name)
+}
+
+/// A monogram tile: the initials of `title` on a colour derived from `seed`, as SVG.
+pub fn monogram(title: &str, seed: &str) -> String {
+    let words: Vec<&str> = title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
@@ -175,7 +178,7 @@ pub fn logo_svg(entry: &Entry) -> String {
         [a, b, ..] => a.chars().take(1).chain(b.chars().take(1)).collect(),
     };
     let initials = initials.to_uppercase();
-    let digest = lanyard_core::crypto::sha256(m.name.as_bytes());
+    let digest = lanyard_core::crypto::sha256(seed.as_bytes());
     let hue = (u16::from(digest[0]) << 8 | u16::from(digest[1])) % 360;
     let esc = |s: &str| {
         s.replace('&', "&amp;")
@@ -188,9 +191,30 @@ pub fn logo_svg(entry: &Entry) -> String {
          aria-label=\"{name}\"><rect width=\"64\" height=\"64\" rx=\"12\" fill=\"hsl({hue},55%,38%)\"/>\
          <text x=\"32\" y=\"41\" font-family=\"system-ui,sans-serif\" font-size=\"24\" font-weight=\"600\" \
          text-anchor=\"middle\" fill=\"#fff\">{initials}</text></svg>",
-        name = esc(&m.display_name),
+        name = esc(title),
         initials = esc(&initials),
     )
+}
+
+/// An SVG logo as an answer: cached for a day, and inert when opened on its own.
+pub fn svg_response(svg: String) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut r = svg.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    r
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ async fn browsers_get_error_pages_and_the_apis_keep_their_json() {
         assert!(!h.contains_key("strict-transport-security"), "not on http");
     };
     for path in [
-        "/app/UserHome",
+        "/app/nope",
         "/nope",
         "/signin/nope",
         "/oauth2/nope/v1/authorize?client_id=x",

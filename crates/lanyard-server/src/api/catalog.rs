@@ -335,23 +335,8 @@ async fn delete(
 }
 
 async fn logo(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    let Ok(Some(e)) = state.catalog.entry(&name).await else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut r = crate::catalog::logo_svg(&e).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
-    );
-    // An SVG opened on its own runs nothing.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    r
+    match state.catalog.entry(&name).await {
+        Ok(Some(e)) => crate::catalog::svg_response(crate::catalog::logo_svg(&e)),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }

@@ -1,6 +1,7 @@
 //! The management API in Okta's dialect, under `/api/v1`. One file per resource.
 
 pub mod api_tokens;
+pub mod app_links;
 pub mod apps;
 pub mod auth;
 pub mod authn;
@@ -38,10 +39,12 @@ pub fn router(state: AppState) -> Router<AppState> {
     let public = Router::new()
         .merge(authn::routes())
         .merge(recovery::routes())
-        .merge(sessions::public_routes());
+        .merge(sessions::public_routes())
+        .merge(app_links::public_routes());
     Router::new()
         .merge(api_tokens::routes())
         .merge(apps::routes())
+        .merge(app_links::routes())
         .merge(factors::routes())
         .merge(sessions::routes())
         .merge(users::routes())

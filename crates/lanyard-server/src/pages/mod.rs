@@ -8,6 +8,7 @@ mod activation;
 mod consent;
 pub mod csp;
 pub mod csrf;
+pub mod dashboard;
 mod device;
 pub mod error;
 mod signin;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(consent::routes())
         .merge(activation::routes())
         .merge(device::routes())
+        .merge(dashboard::routes())
         .route("/static/lanyard.css", get(css))
         .route("/static/webauthn.js", get(webauthn_js))
         // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.

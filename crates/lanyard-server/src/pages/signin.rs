@@ -2,7 +2,7 @@
 //! factor the sign-on policy requires, set up during the sign-in: the shared secret, its otpauth URI and an inline
 //! SVG QR code, then a code), `/signin/change-password` (an expired password), `/signin/step-up` (the MFA step for
 //! the signed-in user, when an authorization request asks more of the session than it has: `acr_values`), and
-//! `/app` (where a signed-in user lands without a destination). It is where an authorization request sends a
+//! `/app/security` (the user's passkeys). It is where an authorization request sends a
 //! browser without a session, and `fromURI` brings it back (same origin only).
 
 use std::net::SocketAddr;
@@ -45,7 +45,6 @@ pub fn routes() -> Router<AppState> {
             "/signin/verify/webauthn",
             axum::routing::post(verify_webauthn),
         )
-        .route("/app", get(home))
         .route("/app/security", get(security))
         .route("/app/security/passkeys", axum::routing::post(add_passkey))
         .merge(recovery_routes())
@@ -173,14 +172,6 @@ struct ChangePasswordPage<'a> {
     state_token: &'a str,
     requirements: &'a str,
     error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    org: &'a str,
-    name: &'a str,
-    login: &'a str,
 }
 
 #[derive(Template)]
@@ -916,33 +907,6 @@ async fn change_password(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
-    let Some(session) = crate::session::current(&state, &headers).await? else {
-        let mut r = StatusCode::SEE_OTHER.into_response();
-        r.headers_mut().insert(
-            header::LOCATION,
-            HeaderValue::from_static("/signin?fromURI=%2Fapp"),
-        );
-        return Ok(r);
-    };
-    let user = state
-        .store
-        .user(&session.user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&session.user_id, "User"))?;
-    let name = user.full_name();
-    let org = state.org_name();
-    Ok(html(
-        StatusCode::OK,
-        HomePage {
-            org: &org,
-            name: &name,
-            login: &user.login,
-        }
-        .render(),
-    ))
 }
 
 /// The signed-in user, or a redirect to sign in and come back to `back`.

@@ -80,3 +80,32 @@ pub fn hidden(body: &str, name: &str) -> String {
         + marker.len();
     body[start..].split('"').next().unwrap().to_owned()
 }
+
+/// A browser signed in as `login` (with [`super::PASSWORD`]), through the Authn API's session token and
+/// `/login/sessionCookieRedirect`.
+pub async fn signed_in_as(env: &super::Env, login: &str) -> Browser {
+    let r = client()
+        .post(env.s.url("/api/v1/authn"))
+        .json(&serde_json::json!({"username": login, "password": super::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    let token = body["sessionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let mut b = Browser::default();
+    let page = b
+        .get(
+            &env.s
+                .url(&format!("/login/sessionCookieRedirect?token={token}")),
+        )
+        .await;
+    assert!(
+        b.cookies.contains_key("sid"),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    b
+}
