@@ -191,6 +191,35 @@ mod tests {
         assert_eq!(builtin().len(), builtin_files().len());
     }
 
+    /// An entry marked `proven` names the real-app test that proves it: some `tests/realapps/*.test.mjs` holds its
+    /// key as a string.
+    #[test]
+    fn proven_entries_have_a_real_app_test() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/realapps");
+        let tests: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".test.mjs"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let proven: Vec<&str> = builtin()
+            .iter()
+            .filter(|e| e.manifest.support == manifest::Support::Proven)
+            .map(|e| e.name())
+            .collect();
+        for name in &proven {
+            assert!(
+                tests
+                    .iter()
+                    .any(|t| t.contains(&format!("'{name}'")) || t.contains(&format!("\"{name}\""))),
+                "{name} is marked proven but no tests/realapps/*.test.mjs names it"
+            );
+        }
+        assert!(proven.len() >= 2, "proven: {proven:?}");
+    }
+
     #[test]
     fn entries_are_found_by_key_and_listed_by_page_and_query() {
         let grafana = builtin_entry("grafana").expect("grafana");
