@@ -319,6 +319,10 @@ pub fn check_value(v: &Variable, value: &str) -> Result<String, String> {
     if value.is_empty() {
         return Err("must not be empty".into());
     }
+    // A value lands in URIs and in the application's configuration files: one line of text.
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters (line breaks included)".into());
+    }
     let value = match v.kind {
         VarType::Url => {
             let u =
@@ -872,6 +876,17 @@ template = "DEMO_OIDC_CLIENT_ID={clientId}\nDEMO_URL={baseUrl}\n"
         };
         assert!(check_value(&team, "my-team").is_ok());
         assert!(check_value(&team, "My Team").is_err());
+        let free = Variable {
+            kind: VarType::String,
+            pattern: None,
+            ..url.clone()
+        };
+        assert!(check_value(&free, "Admins of Acme").is_ok());
+        assert!(
+            check_value(&free, "admins\nallow_sign_up = true")
+                .unwrap_err()
+                .contains("control characters")
+        );
         let region = Variable {
             kind: VarType::Enum,
             values: Some(vec!["us".into(), "eu".into()]),
