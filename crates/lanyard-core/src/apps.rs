@@ -39,6 +39,25 @@ pub fn mint_secret(random: &dyn Random) -> MintedSecret {
     }
 }
 
+/// A new active secret for app `app_id`: the value, shown once, and the record that keeps only its SHA-256.
+pub fn new_secret(
+    app_id: &str,
+    now: crate::clock::Timestamp,
+    random: &dyn Random,
+) -> (MintedSecret, ClientSecret) {
+    let minted = mint_secret(random);
+    let record = ClientSecret {
+        id: crate::id::new_id(crate::id::prefix::CLIENT_SECRET, now, random),
+        app_id: app_id.to_owned(),
+        hash: minted.hash,
+        prefix: minted.prefix.clone(),
+        status: crate::model::LifecycleStatus::Active,
+        created: now,
+        last_updated: now,
+    };
+    (minted, record)
+}
+
 /// Whether `presented` is one of the active secrets (compared by hash in constant time; every secret is compared).
 pub fn secret_matches(presented: &str, secrets: &[ClientSecret]) -> bool {
     let hash = sha256(presented.as_bytes());

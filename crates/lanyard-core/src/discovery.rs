@@ -35,16 +35,6 @@ pub struct Capabilities {
     pub device_authorization_endpoint: bool,
 }
 
-/// The standard OpenID Connect scopes every authorization server knows.
-pub const STANDARD_SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "email",
-    "address",
-    "phone",
-    "offline_access",
-];
-
 /// The scopes the org authorization server knows: the standard ones and, as Okta's org server, `groups` (the
 /// groups claim of apps that ask for it by scope).
 pub const ORG_SCOPES: &[&str] = &[
@@ -56,6 +46,9 @@ pub const ORG_SCOPES: &[&str] = &[
     "offline_access",
     "groups",
 ];
+
+/// The standard OpenID Connect scopes every authorization server knows: the org server's, `groups` aside.
+pub const STANDARD_SCOPES: &[&str] = ORG_SCOPES.split_at(6).0;
 
 /// The claims Lanyard's ID tokens and userinfo draw from (OIDC Core §5.1 plus Okta's `ver`, `jti`, `idp`).
 pub const STANDARD_CLAIMS: &[&str] = &[

@@ -16,10 +16,10 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use lanyard_core::apps::{mint_secret, secret_matches};
+use lanyard_core::apps::{new_secret, secret_matches};
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::group::everyone_id;
-use lanyard_core::model::{App, AppGroup, ClientSecret, LifecycleStatus, OAuthClient};
+use lanyard_core::model::{App, AppGroup, LifecycleStatus, OAuthClient};
 use lanyard_core::oauth::registration::{
     self as core, RegistrationError, check_sector_document, client_information, new_registration,
     token_matches,
@@ -199,20 +199,12 @@ async fn register(
         created: now,
         last_updated: now,
     };
-    let minted = app
+    let (minted, stored) = app
         .client
         .token_endpoint_auth_method
         .uses_secret()
-        .then(|| mint_secret(state.random.as_ref()));
-    let stored = minted.as_ref().map(|m| ClientSecret {
-        id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
-        app_id: app.id.clone(),
-        hash: m.hash,
-        prefix: m.prefix.clone(),
-        status: LifecycleStatus::Active,
-        created: now,
-        last_updated: now,
-    });
+        .then(|| new_secret(&app.id, now, state.random.as_ref()))
+        .unzip();
     state.store.insert_app(&app, stored.as_ref()).await?;
     state.app_changed(&app.client.client_id);
     let everyone = AppGroup {
@@ -319,22 +311,15 @@ async fn update(
     }
     // A client that now authenticates with a secret and has none gets one.
     let now = state.clock.now();
-    let minted = (client.token_endpoint_auth_method.uses_secret() && secrets.is_empty())
-        .then(|| mint_secret(state.random.as_ref()));
-    if let Some(m) = &minted {
-        state
-            .store
-            .insert_client_secret(&ClientSecret {
-                id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
-                app_id: app.id.clone(),
-                hash: m.hash,
-                prefix: m.prefix.clone(),
-                status: LifecycleStatus::Active,
-                created: now,
-                last_updated: now,
-            })
-            .await?;
-    }
+    let minted = match (client.token_endpoint_auth_method.uses_secret() && secrets.is_empty())
+        .then(|| new_secret(&app.id, now, state.random.as_ref()))
+    {
+        Some((minted, record)) => {
+            state.store.insert_client_secret(&record).await?;
+            Some(minted)
+        }
+        None => None,
+    };
     app.label = label;
     app.client = client;
     let token = save_with_new_token(&state, &mut app).await?;

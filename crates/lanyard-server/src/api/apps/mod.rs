@@ -13,10 +13,10 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 use lanyard_catalog::Entry;
-use lanyard_core::apps::{client_from_body, mint_secret};
+use lanyard_core::apps::{client_from_body, new_secret};
 use lanyard_core::clock::okta_format;
 use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::{App, ClientSecret, LifecycleStatus, OAuthClient};
+use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
 use lanyard_core::store::StoreError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -332,20 +332,12 @@ async fn create(
         created: now,
         last_updated: now,
     };
-    let minted = app
+    let (minted, stored) = app
         .client
         .token_endpoint_auth_method
         .uses_secret()
-        .then(|| mint_secret(state.random.as_ref()));
-    let stored = minted.as_ref().map(|m| ClientSecret {
-        id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
-        app_id: app.id.clone(),
-        hash: m.hash,
-        prefix: m.prefix.clone(),
-        status: LifecycleStatus::Active,
-        created: now,
-        last_updated: now,
-    });
+        .then(|| new_secret(&app.id, now, state.random.as_ref()))
+        .unzip();
     state
         .store
         .insert_app(&app, stored.as_ref())

@@ -5,9 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lanyard_core::apps::mint_secret;
+use lanyard_core::apps::new_secret;
 use lanyard_core::clock::okta_format;
-use lanyard_core::id::{new_id, prefix};
+
 use lanyard_core::model::{App, ClientSecret, LifecycleStatus};
 use serde_json::{Value, json};
 
@@ -111,16 +111,7 @@ async fn create_secret(
         ));
     }
     let now = state.clock.now();
-    let minted = mint_secret(state.random.as_ref());
-    let secret = ClientSecret {
-        id: new_id(prefix::CLIENT_SECRET, now, state.random.as_ref()),
-        app_id: app.id.clone(),
-        hash: minted.hash,
-        prefix: minted.prefix.clone(),
-        status: LifecycleStatus::Active,
-        created: now,
-        last_updated: now,
-    };
+    let (minted, secret) = new_secret(&app.id, now, state.random.as_ref());
     state.store.insert_client_secret(&secret).await?;
     state.app_changed(&app.client.client_id);
     let e = audit.event(
