@@ -2,8 +2,9 @@
 // proxy configurable-http-proxy (installed by tests/realapps/jupyterhub/install): jupyterhub_config.py is the app's
 // `config` snippet verbatim plus local-test plumbing only; in Chromium the Hub on http://localhost:PORT sends the
 // browser to Lanyard on http://127.0.0.1:PORT, and back at the Hub the user is signed in — named by the
-// manifest's username claim, an admin through the admin group, its refresh token kept — and signs out through
-// Lanyard's end-session endpoint back to the Hub's login page.
+// manifest's username claim, an admin through the admin group, its refresh token kept, and used by the Hub once
+// Lanyard refuses the access token — and signs out through Lanyard's end-session endpoint back to the Hub's login
+// page. Under ~20 s once installed.
 //
 // Run: tests/realapps/jupyterhub/install && LANYARD_BIN=… node --test tests/realapps/jupyterhub.test.mjs
 
