@@ -108,6 +108,12 @@ pub struct Query {
 
 impl Query {
     pub fn matches(&self, e: &Entry) -> bool {
+        self.matches_lowercased(e, self.q.as_deref().map(str::to_lowercase).as_deref())
+    }
+
+    /// [`Query::matches`] with the search text already lowercased, so that a page lowercases it once, not once per
+    /// entry.
+    fn matches_lowercased(&self, e: &Entry, q: Option<&str>) -> bool {
         let m = &e.manifest;
         if let Some(c) = &self.category
             && &m.category != c
@@ -119,16 +125,32 @@ impl Query {
         {
             return false;
         }
-        match &self.q {
+        match q {
             None => true,
             Some(q) => {
-                let q = q.to_lowercase();
-                m.name.contains(&q)
-                    || m.display_name.to_lowercase().contains(&q)
-                    || m.description.to_lowercase().contains(&q)
+                m.name.contains(q)
+                    || contains_lowercased(&m.display_name, q)
+                    || contains_lowercased(&m.description, q)
             }
         }
     }
+}
+
+/// Whether `haystack`, lowercased, contains `needle` (lowercased already). An ASCII haystack — nearly every name
+/// and description — is compared in place, ignoring ASCII case, which is what `to_lowercase` does to ASCII text;
+/// any other is lowercased into a copy first.
+fn contains_lowercased(haystack: &str, needle: &str) -> bool {
+    if !haystack.is_ascii() {
+        return haystack.to_lowercase().contains(needle);
+    }
+    let Some((&first, rest)) = needle.as_bytes().split_first() else {
+        return true;
+    };
+    // A lowercased needle has no ASCII capitals, and a non-ASCII byte of it matches nothing in an ASCII haystack.
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w[0].to_ascii_lowercase() == first && w[1..].eq_ignore_ascii_case(rest))
 }
 
 /// One page of entries in name order after `after` (exclusive), at most `limit`; and whether more follow.
@@ -138,10 +160,11 @@ pub fn page<'a>(
     after: Option<&str>,
     limit: usize,
 ) -> (Vec<Arc<Entry>>, bool) {
+    let q = query.q.as_deref().map(str::to_lowercase);
     let mut out: Vec<Arc<Entry>> = entries
         .into_iter()
         .filter(|e| after.is_none_or(|a| e.name() > a))
-        .filter(|e| query.matches(e))
+        .filter(|e| query.matches_lowercased(e, q.as_deref()))
         .take(limit + 1)
         .cloned()
         .collect();
@@ -217,7 +240,61 @@ mod tests {
                 "{name} is marked proven but no tests/realapps/*.test.mjs names it"
             );
         }
-        assert!(proven.len() >= 4, "at least four entries proven against the real application: {proven:?}");
+        assert!(
+            proven.len() >= 4,
+            "at least four entries proven against the real application: {proven:?}"
+        );
+    }
+
+    #[test]
+    fn a_search_ignores_case_as_to_lowercase_does() {
+        let mut e = (**builtin_entry("grafana").expect("grafana")).clone();
+        let hit = |e: &Entry, q: &str| {
+            Query {
+                q: Some(q.into()),
+                ..Query::default()
+            }
+            .matches(e)
+        };
+        e.manifest.display_name = "Grafana OSS".into();
+        e.manifest.description = "Dashboards for METRICS and Logs.".into();
+        for (q, expected) in [
+            ("graf", true),
+            ("GRAFANA oss", true),
+            ("metrics and", true),
+            ("logs.", true),
+            ("dashboards for metrics and logs.", true),
+            ("dashboards for metrics and logs. ", false),
+            ("loki", false),
+            ("ä", false),
+            ("", true),
+        ] {
+            assert_eq!(hit(&e, q), expected, "{q:?}");
+        }
+        // Text that is not ASCII is lowercased as a whole, as before: the Kelvin sign lowercases to an ASCII k.
+        e.manifest.description = "Über \u{212A}eycloak".into();
+        for (q, expected) in [
+            ("über", true),
+            ("ÜBER", true),
+            ("keycloak", true),
+            ("\u{212A}EYCLOAK", true),
+            ("uber", false),
+        ] {
+            assert_eq!(hit(&e, q), expected, "{q:?}");
+        }
+        for (hay, needle) in [
+            ("", "a"),
+            ("a", "ab"),
+            ("ab", "b"),
+            ("ABC", "bc"),
+            ("xAx", "a"),
+        ] {
+            assert_eq!(
+                contains_lowercased(hay, needle),
+                hay.to_lowercase().contains(needle),
+                "{hay:?} {needle:?}"
+            );
+        }
     }
 
     #[test]

@@ -14,12 +14,12 @@ use axum::{Extension, Json, Router};
 use lanyard_catalog::Entry;
 use lanyard_catalog::manifest::line_of;
 use lanyard_core::store::{CatalogEntryRecord, StoreError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::ApiPrincipal;
 use super::error::ApiError;
-use super::pagination::{PageQuery, list_response};
+use super::pagination::{PageQuery, link_headers};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -35,68 +35,113 @@ pub fn public_routes() -> Router<AppState> {
     Router::new().route("/catalog/apps/{name}/logo.svg", get(logo))
 }
 
-fn links(e: &Entry, base: &str) -> Value {
-    let href = format!("{base}/api/v1/catalog/apps/{}", e.name());
-    json!({
-        "self": {"href": href},
-        "manifest": {"href": format!("{href}/manifest"), "type": "application/toml"},
-        "logo": {"href": format!("{base}/catalog/apps/{}/logo.svg", e.name()), "type": "image/svg+xml"},
-    })
+/// An entry as lists show it (Okta's camelCase), serialized straight from the entry: a page of 200 would otherwise
+/// build, serialize and drop a tree of some 7,000 JSON values. The fields are in key order, as a
+/// [`serde_json::Value`] object (a sorted map) writes them.
+#[derive(Serialize)]
+struct Summary<'a> {
+    #[serde(rename = "_links")]
+    links: Links,
+    #[serde(rename = "builtIn")]
+    builtin: bool,
+    category: &'a str,
+    description: &'a str,
+    #[serde(rename = "displayName")]
+    display_name: &'a str,
+    name: &'a str,
+    revision: &'a str,
+    #[serde(rename = "signOnModes")]
+    sign_on_modes: &'a [String],
+    support: &'static str,
+    variables: Vec<Variable<'a>>,
+    #[serde(rename = "verifiedVersion")]
+    verified_version: &'a str,
+    website: &'a str,
 }
 
-fn variables_json(e: &Entry) -> Value {
-    Value::Array(
-        e.manifest
+#[derive(Serialize)]
+struct Links {
+    logo: Link,
+    manifest: Link,
+    #[serde(rename = "self")]
+    this: Link,
+}
+
+#[derive(Serialize)]
+struct Link {
+    href: String,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    media_type: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Variable<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default: Option<&'a str>,
+    description: &'a str,
+    example: &'a str,
+    label: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern: Option<&'a str>,
+    required: bool,
+    #[serde(rename = "type")]
+    kind: lanyard_catalog::manifest::VarType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<&'a [String]>,
+}
+
+fn summary<'a>(e: &'a Entry, base: &str) -> Summary<'a> {
+    let m = &e.manifest;
+    let href = format!("{base}/api/v1/catalog/apps/{}", e.name());
+    Summary {
+        links: Links {
+            logo: Link {
+                href: format!("{base}/catalog/apps/{}/logo.svg", e.name()),
+                media_type: Some("image/svg+xml"),
+            },
+            manifest: Link {
+                href: format!("{href}/manifest"),
+                media_type: Some("application/toml"),
+            },
+            this: Link {
+                href,
+                media_type: None,
+            },
+        },
+        builtin: e.builtin,
+        category: &m.category,
+        description: &m.description,
+        display_name: &m.display_name,
+        name: &m.name,
+        revision: &e.revision,
+        sign_on_modes: &m.sign_on_modes,
+        support: m.support.as_str(),
+        variables: m
             .variables
             .iter()
-            .map(|v| {
-                let mut o = json!({
-                    "name": v.name,
-                    "label": v.label,
-                    "type": serde_json::to_value(v.kind).unwrap_or(Value::Null),
-                    "required": v.required,
-                    "example": v.example,
-                    "description": v.description,
-                });
-                if let Some(p) = &v.pattern {
-                    o["pattern"] = json!(p);
-                }
-                if let Some(vals) = &v.values {
-                    o["values"] = json!(vals);
-                }
-                if let Some(d) = &v.default {
-                    o["default"] = json!(d);
-                }
-                o
+            .map(|v| Variable {
+                default: v.default.as_deref(),
+                description: &v.description,
+                example: &v.example,
+                label: &v.label,
+                name: &v.name,
+                pattern: v.pattern.as_deref(),
+                required: v.required,
+                kind: v.kind,
+                values: v.values.as_deref(),
             })
             .collect(),
-    )
-}
-
-/// An entry as lists show it (Okta's camelCase).
-fn summary(e: &Entry, base: &str) -> Value {
-    let m = &e.manifest;
-    json!({
-        "name": m.name,
-        "displayName": m.display_name,
-        "description": m.description,
-        "category": m.category,
-        "website": m.website,
-        "signOnModes": m.sign_on_modes,
-        "support": m.support.as_str(),
-        "verifiedVersion": m.verified.version,
-        "revision": e.revision,
-        "builtIn": e.builtin,
-        "variables": variables_json(e),
-        "_links": links(e, base),
-    })
+        verified_version: &m.verified.version,
+        website: &m.website,
+    }
 }
 
 /// The whole entry.
 fn full(e: &Entry, base: &str) -> Value {
     let m = &e.manifest;
     let c = &m.client;
-    let mut v = summary(e, base);
+    let mut v = serde_json::to_value(summary(e, base)).unwrap_or(Value::Null);
     v["verified"] = json!({
         "version": m.verified.version,
         "docs": m.verified.docs,
@@ -170,14 +215,23 @@ async fn list(
         sign_on_mode: q.sign_on_mode,
     };
     let all = state.catalog.all().await?;
-    let (entries, more) =
-        lanyard_catalog::page(all.iter(), &query, req.after.as_deref(), req.limit as usize);
+    // The copy is in key order: the page starts after the cursor, found by halving rather than by comparing every
+    // key before it.
+    let from = req
+        .after
+        .as_deref()
+        .map_or(0, |a| all.partition_point(|e| e.name() <= a));
+    let (entries, more) = lanyard_catalog::page(&all[from..], &query, None, req.limit as usize);
     let next = more
         .then(|| entries.last().map(|e| e.name().to_owned()))
         .flatten();
     let base = &state.config.base_url;
-    let body = entries.iter().map(|e| summary(e, base)).collect();
-    Ok(list_response(base, &uri, next.as_deref(), body))
+    let body: Vec<Summary> = entries.iter().map(|e| summary(e, base)).collect();
+    Ok((
+        link_headers(base, uri.path(), uri.query(), next.as_deref()),
+        Json(body),
+    )
+        .into_response())
 }
 
 async fn find(state: &AppState, name: &str) -> Result<Arc<Entry>, ApiError> {
