@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod model;
 pub mod oauth;
 pub mod oauth_error;
+pub mod okta_scopes;
 pub mod outbound;
 pub mod password;
 pub mod random;

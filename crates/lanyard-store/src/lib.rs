@@ -16,6 +16,7 @@ mod sql_catalog;
 mod sql_device;
 mod sql_logs;
 mod sql_pushed;
+mod sql_scope_grants;
 mod sql_sessions;
 mod sql_signon;
 mod sql_sweep;

@@ -60,6 +60,7 @@ crate::sql_authz::authz_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
 crate::sql_device::device_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
 crate::sql_pushed::pushed_sql!(PostgresStore);
 crate::sql_trusted::trusted_sql!(PostgresStore);
+crate::sql_scope_grants::scope_grants_sql!(PostgresStore);
 crate::sql_catalog::catalog_sql!(PostgresStore);
 crate::sql_attempts::attempts_sql!(PostgresStore, sqlx::Postgres, "BEGIN");
 crate::sql_sweep::sweep_sql!(PostgresStore);

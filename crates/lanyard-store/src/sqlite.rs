@@ -95,6 +95,7 @@ crate::sql_authz::authz_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_device::device_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_pushed::pushed_sql!(SqliteStore);
 crate::sql_trusted::trusted_sql!(SqliteStore);
+crate::sql_scope_grants::scope_grants_sql!(SqliteStore);
 crate::sql_catalog::catalog_sql!(SqliteStore);
 crate::sql_attempts::attempts_sql!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
 crate::sql_sweep::sweep_sql!(SqliteStore);

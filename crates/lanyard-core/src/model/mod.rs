@@ -12,6 +12,7 @@ pub mod org;
 pub mod page;
 pub mod pushed_request;
 pub mod role;
+pub mod scope_grant;
 pub mod signin;
 pub mod signon;
 pub mod trusted_origin;
@@ -38,6 +39,7 @@ pub use org::Org;
 pub use page::{Page, PageRequest};
 pub use pushed_request::PushedRequest;
 pub use role::{RoleAssignment, RoleType};
+pub use scope_grant::ScopeGrant;
 pub use signin::{
     EndedSession, Factor, FactorStatus, FactorType, FailureCount, OneTimeToken, Session,
     SessionApp, TokenKind,

@@ -44,6 +44,8 @@ pub(super) struct State {
     pub(super) catalog: BTreeMap<String, super::CatalogEntryRecord>,
     /// Trusted origins: see `memory_trusted.rs`.
     pub(super) trusted_origins: BTreeMap<String, crate::model::TrustedOrigin>,
+    /// Scope consent grants by id: see `memory_scope_grants.rs`.
+    pub(super) scope_grants: BTreeMap<String, crate::model::ScopeGrant>,
     /// Sign-on policies: see `memory_signon.rs`.
     pub(super) signon: super::memory_signon::SignOnState,
     scopes: BTreeMap<String, Scope>,

@@ -138,7 +138,9 @@ impl AppStore for MemoryStore {
         a.secrets.retain(|x| x.app_id != id);
         a.app_users.retain(|(app, _), _| app != id);
         a.app_groups.retain(|(app, _), _| app != id);
-        Ok(a.apps.remove(id).is_some())
+        let removed = a.apps.remove(id).is_some();
+        s.scope_grants.retain(|_, g| g.app_id != id);
+        Ok(removed)
     }
     async fn client_secrets(&self, app_id: &str) -> StoreResult<Vec<ClientSecret>> {
         let s = self.state();

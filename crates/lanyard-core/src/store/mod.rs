@@ -20,9 +20,12 @@ mod memory_device;
 #[cfg(any(test, feature = "memory"))]
 mod memory_pushed;
 #[cfg(any(test, feature = "memory"))]
+mod memory_scope_grants;
+#[cfg(any(test, feature = "memory"))]
 mod memory_signon;
 #[cfg(any(test, feature = "memory"))]
 mod memory_trusted;
+mod scope_grants;
 mod signon;
 mod sweep;
 mod trusted_origins;
@@ -30,6 +33,7 @@ mod trusted_origins;
 pub use attempts::{AttemptStore, Failures};
 pub use authz::{AuthServerAdminStore, ClaimStore, PolicyAdminStore, ScopeStore};
 pub use catalog::{CatalogEntryRecord, CatalogStore};
+pub use scope_grants::ScopeGrantStore;
 pub use signon::SignOnPolicyStore;
 pub use sweep::{GRANT_AFTERLIFE, SweepCounts, SweepStore};
 pub use trusted_origins::TrustedOriginStore;
@@ -542,6 +546,7 @@ pub trait Store:
     + PushedRequestStore
     + SweepStore
     + TrustedOriginStore
+    + ScopeGrantStore
     + AttemptStore
     + CatalogStore
     + Send

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use lanyard_core::oauth::dpop::{self, Proof};
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth_error::OAuthError;
+use lanyard_core::okta_scopes;
 
 use super::client::{authenticate, form, issuer_for, public_keys};
 use super::error::{OAuthErrorResponse, answer};
@@ -75,21 +76,27 @@ pub async fn dpop_proof(
         .map_err(fail)
 }
 
+/// A refused DPoP proof, with the server's current nonce.
+fn proof_refused(e: OAuthError, nonce: HeaderValue) -> Response {
+    let mut r = OAuthErrorResponse(e).into_response();
+    r.headers_mut().insert("dpop-nonce", nonce);
+    r
+}
+
 async fn token(state: &AppState, entry: &Entry, headers: &HeaderMap, body: &[u8]) -> Response {
-    let proof = if !headers.contains_key("dpop") {
+    // A management API token request's proof is looked at only once the app is known (`okta_scopes`).
+    let management = form(headers, body)
+        .is_ok_and(|p| okta_scopes::is_management_request(entry.server.kind, &p));
+    let proof = if !headers.contains_key("dpop") || management {
         Ok(None)
     } else {
         dpop_proof(state, headers, &format!("{}/token", entry.endpoint_base)).await
     };
     let proof = match proof {
         Ok(p) => p,
-        Err((e, nonce)) => {
-            let mut r = OAuthErrorResponse(e).into_response();
-            r.headers_mut().insert("dpop-nonce", nonce);
-            return r;
-        }
+        Err((e, nonce)) => return proof_refused(e, nonce),
     };
-    answer(issue(state, entry, headers, body, proof.as_ref()).await)
+    answer(issue(state, entry, headers, body, proof, management).await)
 }
 
 async fn issue(
@@ -97,11 +104,22 @@ async fn issue(
     entry: &Entry,
     headers: &HeaderMap,
     body: &[u8],
-    proof: Option<&Proof>,
+    proof: Option<Proof>,
+    management: bool,
 ) -> Result<Response, OAuthError> {
     let params = form(headers, body)?;
     let grant = grants::grant_type(&params)?;
     let app = authenticate(state, entry, "token", headers, &params).await?;
+    let proof =
+        if management && app.app.client.dpop_bound_access_tokens && headers.contains_key("dpop") {
+            match dpop_proof(state, headers, &format!("{}/token", entry.endpoint_base)).await {
+                Ok(p) => p,
+                Err((e, nonce)) => return Ok(proof_refused(e, nonce)),
+            }
+        } else {
+            proof
+        };
+    let proof = proof.as_ref();
     let keys = public_keys(entry);
     let ctx = GrantContext {
         store: state.store.as_ref(),

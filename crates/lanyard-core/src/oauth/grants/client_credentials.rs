@@ -1,13 +1,17 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client on its own behalf; `sub` is the client
-//! id; no refresh token.
+//! id; no refresh token. On the org server, Okta's `okta.*` scopes for the management API go to `private_key_jwt`
+//! clients an administrator granted them to ([`crate::okta_scopes`]).
 
 use crate::authz::ClaimTarget;
-use crate::model::{App, GrantType};
-use crate::oauth::grants::{GrantContext, TokenResponse, claims_for, token_type, with_cnf};
+use crate::model::{App, AuthServerKind, GrantType};
+use crate::oauth::grants::{
+    GrantContext, TokenResponse, claims_for, storage, token_type, with_cnf,
+};
 use crate::oauth::params::Params;
-use crate::oauth::policy::{Asker, decide};
+use crate::oauth::policy::{Asker, decide, default_decision};
 use crate::oauth::tokens::{AccessTokenInput, mint_access_token};
 use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::okta_scopes;
 
 pub const PARAMS: &[&str] = &["grant_type", "scope"];
 
@@ -22,16 +26,28 @@ pub async fn exchange(
             "Public clients cannot use the client_credentials grant.",
         ));
     }
-    let decision = decide(
-        ctx.server,
-        ctx.rules,
-        &Asker {
-            client_id: &app.client.client_id,
-            grant: GrantType::ClientCredentials,
-            user: None,
-        },
-        &params.list("scope"),
-    )?;
+    let requested = params.list("scope");
+    let decision = if ctx.server.kind == AuthServerKind::Org
+        && requested
+            .iter()
+            .any(|s| okta_scopes::is_management_scope(s))
+    {
+        let grants = ctx.store.scope_grants(&app.id).await.map_err(storage)?;
+        default_decision(okta_scopes::grant_management_scopes(
+            app, &requested, &grants,
+        )?)
+    } else {
+        decide(
+            ctx.server,
+            ctx.rules,
+            &Asker {
+                client_id: &app.client.client_id,
+                grant: GrantType::ClientCredentials,
+                user: None,
+            },
+            &requested,
+        )?
+    };
     let access = mint_access_token(
         &ctx.issuer,
         ctx.now,

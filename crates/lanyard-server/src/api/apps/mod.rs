@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 mod assignments;
+mod grants;
 mod secrets;
 mod setup;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/apps/{id}", get(read).put(replace).delete(delete))
         .route("/apps/{id}/lifecycle/{op}", post(lifecycle))
         .merge(secrets::routes())
+        .merge(grants::routes())
         .merge(assignments::routes())
         .merge(setup::routes())
 }

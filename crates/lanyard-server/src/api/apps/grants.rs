@@ -1,0 +1,142 @@
+//! `/api/v1/apps/{id}/grants`: Okta's scope consent grants — the `okta.*` scopes an administrator allows a service
+//! app to ask the org authorization server for (grant, list, read, revoke), in Okta's `OAuth2ScopeConsentGrant`
+//! shape (source `ADMIN`, status `ACTIVE`). The rules live in `lanyard_core::okta_scopes`; a revoked grant stops new
+//! tokens, those already issued live out their hour.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use lanyard_core::clock::okta_format;
+use lanyard_core::model::{App, ScopeGrant};
+use lanyard_core::okta_scopes::{GrantRefused, grant_scope};
+use lanyard_core::syslog::Party;
+use serde_json::{Value, json};
+
+use super::{app_target, find};
+use crate::api::auth::ApiPrincipal;
+use crate::api::error::ApiError;
+use crate::api::extract::OktaJson;
+use crate::state::AppState;
+use crate::syslog::Audit;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/apps/{id}/grants", get(list).post(create))
+        .route("/apps/{id}/grants/{grant_id}", get(read).delete(revoke))
+}
+
+fn grant_json(g: &ScopeGrant, app: &App, base: &str) -> Value {
+    let app_href = format!("{base}/api/v1/apps/{}", app.id);
+    let actor_type = if g.created_by.starts_with("00u") {
+        "User"
+    } else {
+        "SystemPrincipal"
+    };
+    json!({
+        "id": g.id,
+        "status": "ACTIVE",
+        "created": okta_format(g.created),
+        "createdBy": { "id": g.created_by, "type": actor_type },
+        "lastUpdated": okta_format(g.created),
+        "issuer": g.issuer,
+        "clientId": app.client.client_id,
+        "scopeId": g.scope_id,
+        "source": "ADMIN",
+        "_links": {
+            "self": { "href": format!("{app_href}/grants/{}", g.id), "hints": { "allow": ["GET", "DELETE"] } },
+            "app": { "href": app_href, "title": app.label },
+            "client": { "href": format!("{base}/oauth2/v1/clients/{}", app.client.client_id), "title": app.label },
+        }
+    })
+}
+
+fn grant_target(g: &ScopeGrant) -> Party {
+    Party::new(&g.id, "OAuth2ScopeConsentGrant", &g.scope_id, &g.scope_id)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    let base = &state.config.base_url;
+    let grants = state.store.scope_grants(&app.id).await?;
+    Ok(Json(Value::Array(
+        grants.iter().map(|g| grant_json(g, &app, base)).collect(),
+    )))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    audit: Audit,
+    Extension(me): Extension<ApiPrincipal>,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let app = find(&state, &id).await?;
+    let base = &state.config.base_url;
+    let by = me.user_id.as_deref().unwrap_or(&me.token_id);
+    let grant = grant_scope(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        &app.id,
+        base,
+        by,
+        state.clock.now(),
+        &body,
+    )
+    .await
+    .map_err(|e| match e {
+        GrantRefused::Invalid(invalid) => crate::api::invalid(invalid),
+        GrantRefused::Taken(scope) => ApiError::validation(
+            "scopeId",
+            vec![format!("scopeId: {scope} is already granted to this app")],
+        ),
+        GrantRefused::Store(e) => e.into(),
+    })?;
+    state.syslog.record(
+        audit
+            .event(&state, "app.oauth2.as.consent.grant", "Grant scope to app")
+            .target(app_target(&app))
+            .target(grant_target(&grant)),
+    );
+    Ok((StatusCode::CREATED, Json(grant_json(&grant, &app, base))))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path((id, grant_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    let grant = state
+        .store
+        .scope_grant(&app.id, &grant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&grant_id, "OAuth2ScopeConsentGrant"))?;
+    Ok(Json(grant_json(&grant, &app, &state.config.base_url)))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path((id, grant_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = find(&state, &id).await?;
+    let Some(grant) = state.store.scope_grant(&app.id, &grant_id).await? else {
+        return Err(ApiError::not_found(&grant_id, "OAuth2ScopeConsentGrant"));
+    };
+    if state.store.delete_scope_grant(&app.id, &grant.id).await? {
+        state.syslog.record(
+            audit
+                .event(
+                    &state,
+                    "app.oauth2.as.consent.revoke",
+                    "Revoke scope grant of app",
+                )
+                .target(app_target(&app))
+                .target(grant_target(&grant)),
+        );
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
