@@ -10,6 +10,9 @@ use crate::authz::Invalid;
 use crate::clock::Timestamp;
 use crate::id::new_id;
 use crate::model::{App, ClientAuthMethod, ScopeGrant};
+use crate::oauth::client_auth::ClientDirectory;
+use crate::oauth::introspection::{OwnServer, Revocations, verified_access_token};
+use crate::oauth::tokens::grant_of_jti;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
 use crate::store::{ScopeGrantStore, StoreError};
@@ -172,6 +175,94 @@ pub fn grant_management_scopes(
         }
     }
     Ok(out)
+}
+
+/// An app calling the management API with one of the org server's access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCaller {
+    pub client_id: String,
+    /// The app's label, for the system log.
+    pub label: String,
+    /// The token's scopes (`scp`).
+    pub scopes: Vec<String>,
+}
+
+fn invalid_token(detail: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidToken, "The access token is invalid.")
+        .with_detail(detail.to_owned())
+}
+
+/// The app a management API access token stands for: one of the org server's (`server`) access tokens, its
+/// signature good, unexpired, for `audience` (the org URL), not revoked, of a client that still exists and is
+/// active. A DPoP-bound token (`cnf.jkt`) only with a proof of its key (`proof_jkt`, the proof already checked
+/// against the request), and a proof only with a bound token (RFC 9449 §7).
+pub async fn app_caller(
+    server: &OwnServer<'_>,
+    audience: &str,
+    revocations: &dyn Revocations,
+    clients: &dyn ClientDirectory,
+    token: &str,
+    proof_jkt: Option<&str>,
+    now: Timestamp,
+) -> Result<AppCaller, OAuthError> {
+    let claims = verified_access_token(server, token, now).ok_or_else(|| {
+        invalid_token("not an unexpired access token of the org authorization server")
+    })?;
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => a == audience,
+        Some(Value::Array(all)) => all.iter().any(|a| a.as_str() == Some(audience)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(invalid_token("the token's aud is not the org URL"));
+    }
+    let bound = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(Value::as_str);
+    match (bound, proof_jkt) {
+        (None, None) => {}
+        (Some(jkt), Some(proof)) if jkt == proof => {}
+        (Some(_), None) => return Err(invalid_token("a DPoP-bound token presented as Bearer")),
+        (Some(_), Some(_)) => return Err(invalid_token("the proof's key is not the token's")),
+        (None, Some(_)) => return Err(invalid_token("a Bearer token presented as DPoP")),
+    }
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if revocations
+        .revoked(jti, grant_of_jti(jti))
+        .await
+        .map_err(crate::oauth::grants::storage)?
+    {
+        return Err(invalid_token("revoked"));
+    }
+    let client_id = claims
+        .get("cid")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_token("no cid"))?;
+    let client = clients
+        .client(client_id)
+        .await
+        .map_err(crate::oauth::grants::storage)?
+        .filter(|c| c.app.status == crate::model::LifecycleStatus::Active)
+        .ok_or_else(|| invalid_token("the token's client no longer exists or is inactive"))?;
+    let scopes = claims
+        .get("scp")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(AppCaller {
+        client_id: client_id.to_owned(),
+        label: client.app.label.clone(),
+        scopes,
+    })
 }
 
 /// Why a scope could not be granted.
@@ -436,5 +527,123 @@ mod tests {
             panic!("empty body accepted");
         };
         assert!(e.names("issuer") && e.names("scopeId"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn management_tokens_are_the_org_server_s_unexpired_unrevoked_bound_as_presented() {
+        use crate::crypto::{SigningAlg, SigningKey};
+        use crate::oauth::client_auth::StoreClients;
+        use crate::oauth::introspection::{NotRemembered, StoreRevocations};
+        use crate::oauth::tokens::{AccessTokenInput, Issuer, mint_access_token};
+        use crate::random::TestRandom;
+        use crate::store::memory::MemoryStore;
+        use crate::store::{AppStore, GrantStore};
+        let store = MemoryStore::new();
+        let mut service = app(ClientAuthMethod::PrivateKeyJwt);
+        store.insert_app(&service, None).await.unwrap();
+        let key = SigningKey::generate(SigningAlg::RS256).unwrap();
+        let org = vec!["http://org".to_owned()];
+        let now = from_millis(1_700_000_000_000);
+        let random = TestRandom::default();
+        let mint = |issuer: &str, audiences: &[String], cnf: Option<&str>| {
+            let mut extra = serde_json::Map::new();
+            if let Some(jkt) = cnf {
+                extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+            }
+            mint_access_token(
+                &Issuer {
+                    issuer,
+                    audiences,
+                    org_id: "00o1",
+                    access_token_key: &key,
+                    id_token_key: &key,
+                    pairwise: None,
+                },
+                now,
+                &random,
+                AccessTokenInput {
+                    client_id: "c1",
+                    user: None,
+                    scopes: &scopes(&["okta.users.read"]),
+                    grant_id: None,
+                    lifetime: chrono::Duration::hours(1),
+                    extra,
+                },
+            )
+            .unwrap()
+        };
+        let keys = [key.public_jwk().clone()];
+        let own = OwnServer {
+            id: "org",
+            issuer: "http://org",
+            keys: &keys,
+            verified: &NotRemembered,
+        };
+        let check = |token: String, jkt: Option<&'static str>, at: Timestamp| {
+            let store = &store;
+            let own = &own;
+            async move {
+                app_caller(
+                    own,
+                    "http://org",
+                    &StoreRevocations(store),
+                    &StoreClients(store),
+                    &token,
+                    jkt,
+                    at,
+                )
+                .await
+            }
+        };
+        let good = mint("http://org", &org, None);
+        let caller = check(good.token.clone(), None, now).await.unwrap();
+        assert_eq!(
+            (
+                caller.client_id.as_str(),
+                caller.label.as_str(),
+                caller.scopes
+            ),
+            ("c1", "Service", scopes(&["okta.users.read"]))
+        );
+        // Expired; another issuer; another audience; as DPoP without binding.
+        let later = now + chrono::Duration::hours(1);
+        assert!(check(good.token.clone(), None, later).await.is_err());
+        assert!(
+            check(
+                mint("http://org/oauth2/default", &org, None).token,
+                None,
+                now
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            check(
+                mint("http://org", &["api://default".to_owned()], None).token,
+                None,
+                now
+            )
+            .await
+            .is_err()
+        );
+        assert!(check(good.token.clone(), Some("jkt"), now).await.is_err());
+        // Bound: only with a proof of its key.
+        let bound = mint("http://org", &org, Some("jkt"));
+        assert!(check(bound.token.clone(), None, now).await.is_err());
+        assert!(
+            check(bound.token.clone(), Some("other"), now)
+                .await
+                .is_err()
+        );
+        assert!(check(bound.token.clone(), Some("jkt"), now).await.is_ok());
+        // Revoked; its client deactivated.
+        store
+            .revoke_access_token(&good.jti, good.expires_at)
+            .await
+            .unwrap();
+        assert!(check(good.token, None, now).await.is_err());
+        service.status = LifecycleStatus::Inactive;
+        store.update_app(&service).await.unwrap();
+        assert!(check(bound.token, Some("jkt"), now).await.is_err());
     }
 }

@@ -137,6 +137,10 @@ impl FromRequestParts<AppState> for Audit {
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         let actor = match parts.extensions.get::<ApiPrincipal>() {
+            // An app's access token: the app, by its client id, as Okta names a service app.
+            Some(p) if p.is_app() => {
+                Party::new(&p.token_id, "PublicClientApp", &p.token_id, &p.token_name)
+            }
             Some(p) => Party::new(
                 &p.token_id,
                 "SystemPrincipal",

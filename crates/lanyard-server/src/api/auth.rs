@@ -5,11 +5,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
-use axum::http::header;
+use axum::extract::{MatchedPath, OriginalUri, Request, State};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lanyard_core::api_token;
+use lanyard_core::oauth::dpop;
+use lanyard_core::oauth::introspection::OwnServer;
+use lanyard_core::oauth_error::{ErrorCode, OAuthError};
+use lanyard_core::okta_scopes;
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -17,18 +21,70 @@ use crate::state::AppState;
 /// Who is calling the management API.
 #[derive(Debug, Clone)]
 pub struct ApiPrincipal {
+    /// The SSWS token's id; an app's client id.
     pub token_id: String,
+    /// The SSWS token's name; an app's label.
     pub token_name: String,
     pub user_id: Option<String>,
+    pub access: Access,
+}
+
+/// What the caller may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// An SSWS token: the whole API.
+    Full,
+    /// An app's access token from the org server: what its `okta.*` scopes allow; `scheme` is how it was sent
+    /// (`Bearer` or `DPoP`), for the challenge of a refusal.
+    App {
+        scopes: Vec<String>,
+        scheme: &'static str,
+    },
+}
+
+impl ApiPrincipal {
+    /// Whether this is an app's access token (client credentials): no user, the token's scopes only.
+    pub fn is_app(&self) -> bool {
+        matches!(self.access, Access::App { .. })
+    }
+}
+
+/// The credential an `Authorization` header carries.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Credential<'a> {
+    Ssws(&'a str),
+    Bearer(&'a str),
+    Dpop(&'a str),
+}
+
+/// The value after a scheme, with or without the space (Okta's Python SDK sends `SSWS<token>` and `Bearer<token>`).
+fn after_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let head = value.get(..scheme.len())?;
+    if !head.eq_ignore_ascii_case(scheme) {
+        return None;
+    }
+    let token = value[scheme.len()..].trim_start_matches(' ').trim_end();
+    (!token.is_empty()).then_some(token)
+}
+
+/// The credential in an `Authorization` header value, if it is one the management API takes.
+pub fn credential(value: &str) -> Option<Credential<'_>> {
+    if let Some(t) = after_scheme(value, "SSWS") {
+        return Some(Credential::Ssws(t));
+    }
+    if let Some(t) = after_scheme(value, "Bearer") {
+        return Some(Credential::Bearer(t));
+    }
+    // `DPoP ` with its space: without one, `DPoPxyz` would be ambiguous with nothing, but DPoP clients send it.
+    after_scheme(value, "DPoP").map(Credential::Dpop)
 }
 
 /// The SSWS token in an `Authorization` header value, if it is one.
 pub fn ssws_token(value: &str) -> Option<&str> {
-    let rest = value
-        .strip_prefix("SSWS")
-        .or_else(|| value.strip_prefix("ssws"))?;
-    let token = rest.trim_start_matches(' ').trim_end();
-    (!token.is_empty()).then_some(token)
+    match credential(value)? {
+        Credential::Ssws(t) => Some(t),
+        _ => None,
+    }
 }
 
 /// Remembers when each token's last use was written, so it is written at most once a minute.
@@ -57,22 +113,209 @@ pub async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let presented = req
+    let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(ssws_token);
-    let Some(presented) = presented else {
-        return ApiError::invalid_token()
-            .with_detail("no SSWS token")
-            .into_response();
-    };
-    let principal = match principal(&state, presented).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return ApiError::invalid_token().into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+        .map(str::to_owned);
+    let principal = match authorization.as_deref().and_then(credential) {
+        None => {
+            return ApiError::invalid_token()
+                .with_detail("no SSWS, Bearer or DPoP credential")
+                .into_response();
+        }
+        Some(Credential::Ssws(token)) => match principal(&state, token).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return ApiError::invalid_token().into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        Some(Credential::Bearer(token)) => {
+            match app_principal(&state, &Presented::of(&req), token, false).await {
+                Ok(p) => p,
+                Err(e) => return e.into_response(),
+            }
+        }
+        Some(Credential::Dpop(token)) => {
+            match app_principal(&state, &Presented::of(&req), token, true).await {
+                Ok(p) => p,
+                Err(e) => return e.into_response(),
+            }
+        }
     };
     req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+/// A refused access token: 401 E0000011 (the reason to the log); a store failure as such.
+fn refused(e: OAuthError, scheme: &str) -> ApiError {
+    match e.code {
+        ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable => {
+            ApiError::internal(e.detail.unwrap_or(e.description))
+        }
+        ErrorCode::InvalidDpopProof => {
+            let mut r = ApiError::invalid_token()
+                .with_detail(e.detail.unwrap_or_else(|| e.description.clone()));
+            r.challenge = Some(format!(
+                "{scheme} realm=\"Lanyard management API\", error=\"invalid_dpop_proof\", \
+                 error_description=\"{}\"",
+                e.description.replace('"', "'")
+            ));
+            r
+        }
+        _ => ApiError::invalid_token().with_detail(e.detail.unwrap_or(e.description)),
+    }
+}
+
+/// What a DPoP proof is checked against: the request's method and path, and its `DPoP` headers.
+struct Presented {
+    method: Method,
+    path: String,
+    /// The one `DPoP` header's text; `None` when there is none, several, or it is not text.
+    proof: Option<String>,
+}
+
+impl Presented {
+    fn of(req: &Request) -> Self {
+        let mut proofs = req.headers().get_all("dpop").iter();
+        let proof = match (proofs.next(), proofs.next()) {
+            (Some(one), None) => one.to_str().ok().map(str::to_owned),
+            _ => None,
+        };
+        Presented {
+            method: req.method().clone(),
+            path: original_path(req),
+            proof,
+        }
+    }
+}
+
+/// The request's path as the client sent it (a nested router sees it without `/api/v1`).
+fn original_path(req: &Request) -> String {
+    req.extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.0.path().to_owned())
+        .unwrap_or_else(|| req.uri().path().to_owned())
+}
+
+/// The app an access token of the org server stands for, its DPoP proof (for `DPoP`) checked against the request.
+async fn app_principal(
+    state: &AppState,
+    req: &Presented,
+    token: &str,
+    dpop_scheme: bool,
+) -> Result<ApiPrincipal, ApiError> {
+    let scheme = if dpop_scheme { "DPoP" } else { "Bearer" };
+    let now = state.clock.now();
+    let proof_jkt = if dpop_scheme {
+        let Some(proof) = req.proof.as_deref() else {
+            return Err(refused(
+                OAuthError::new(
+                    ErrorCode::InvalidDpopProof,
+                    "One DPoP proof (a DPoP header) is required.",
+                ),
+                scheme,
+            ));
+        };
+        let url = format!("{}{}", state.config.base_url, req.path);
+        let expected = dpop::Expected {
+            method: req.method.as_str(),
+            url: &url,
+            access_token: Some(token),
+            nonce_key: None,
+        };
+        let checked = dpop::check(state.store.as_ref(), proof, &expected, now)
+            .await
+            .map_err(|e| refused(e, scheme))?;
+        Some(checked.jkt)
+    } else {
+        None
+    };
+    let entry = crate::oauth::org_server(state).await?;
+    let own = OwnServer {
+        id: &entry.server.id,
+        issuer: &entry.issuer,
+        keys: crate::oauth::client::public_keys(&entry),
+        verified: &entry.verified,
+    };
+    let app = okta_scopes::app_caller(
+        &own,
+        &state.config.base_url,
+        &state.revocations,
+        &state.clients,
+        token,
+        proof_jkt.as_deref(),
+        now,
+    )
+    .await
+    .map_err(|e| refused(e, scheme))?;
+    Ok(ApiPrincipal {
+        token_id: app.client_id,
+        token_name: app.label,
+        user_id: None,
+        access: Access::App {
+            scopes: app.scopes,
+            scheme,
+        },
+    })
+}
+
+/// After routing: an app's token reaches a management route only with the scope the route's resource declares
+/// (`okta_scopes::required_scope`, one table for every route; a route it does not cover is closed to apps), and
+/// never a route that acts on "me". SSWS tokens pass.
+pub async fn require_scope(req: Request, next: Next) -> Response {
+    let Some(ApiPrincipal {
+        access: Access::App { scopes, scheme },
+        ..
+    }) = req.extensions().get::<ApiPrincipal>()
+    else {
+        return next.run(req).await;
+    };
+    let path = original_path(&req);
+    let below = path.strip_prefix("/api/v1").unwrap_or(&path);
+    if okta_scopes::acts_on_me(below) {
+        return me_refused().into_response();
+    }
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let template = template.strip_prefix("/api/v1").unwrap_or(&template);
+    let reading = matches!(*req.method(), Method::GET | Method::HEAD);
+    match okta_scopes::required_scope(reading, template) {
+        Some(needed) if okta_scopes::allows(scopes, needed) => next.run(req).await,
+        Some(needed) => ApiError::missing_scope(needed, scheme).into_response(),
+        None => ApiError::forbidden(
+            "No okta.* scope covers this endpoint: call it with an SSWS API token.",
+        )
+        .with_detail(format!("no scope declared for {template}"))
+        .into_response(),
+    }
+}
+
+/// 403 E0000006 for an endpoint that acts on the signed-in user when the caller is an app.
+pub fn me_refused() -> ApiError {
+    ApiError::forbidden(
+        "This endpoint acts on the signed-in user ('me'); an app's access token (client credentials) has no user. \
+         Name the user by id, or call it from the user's browser session.",
+    )
+}
+
+/// Before the public "me" endpoints (`/users/me/appLinks`, `/sessions/me`), which go by the browser's session:
+/// an access token sent to them is refused clearly rather than ignored.
+pub async fn refuse_access_tokens_on_me(req: Request, next: Next) -> Response {
+    let path = original_path(&req);
+    let below = path.strip_prefix("/api/v1").unwrap_or(&path);
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(credential);
+    if okta_scopes::acts_on_me(below)
+        && matches!(token, Some(Credential::Bearer(_) | Credential::Dpop(_)))
+    {
+        return me_refused().into_response();
+    }
     next.run(req).await
 }
 
@@ -103,6 +346,7 @@ pub async fn principal(
         token_id: record.id,
         token_name: record.name,
         user_id: record.user_id,
+        access: Access::Full,
     }))
 }
 
@@ -116,5 +360,93 @@ mod tests {
         assert_eq!(ssws_token("SSWS00abc"), Some("00abc"));
         assert_eq!(ssws_token("SSWS "), None);
         assert_eq!(ssws_token("Bearer 00abc"), None);
+    }
+
+    /// Every route template the management API's source declares (`.route("…"`, `.route(p`, `.route(&format!("{p}…"`
+    /// with `let p = "…"`), read from `src/api`.
+    fn declared_templates() -> Vec<(String, String)> {
+        fn literal(text: &str) -> Option<&str> {
+            let rest = text.strip_prefix('"')?;
+            rest.find('"').map(|end| &rest[..end])
+        }
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|x| x == "rs") && !path.ends_with("auth.rs")
+                {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api"),
+            &mut files,
+        );
+        let mut found = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let p = text
+                .split("let p = ")
+                .nth(1)
+                .and_then(literal)
+                .map(str::to_owned);
+            for piece in text.split(".route(").skip(1) {
+                let piece = piece.trim_start();
+                let template = if let Some(l) = literal(piece) {
+                    l.to_owned()
+                } else if let Some(rest) = piece.strip_prefix("&format!(") {
+                    let l = literal(rest).expect("a format string");
+                    l.replace("{p}", p.as_deref().expect("let p"))
+                        .replace("{{", "{")
+                        .replace("}}", "}")
+                } else if piece.starts_with("p,") || piece.starts_with("p)") {
+                    p.clone().expect("let p")
+                } else {
+                    panic!(
+                        "{}: a route this test cannot read: {}",
+                        file.display(),
+                        &piece[..40.min(piece.len())]
+                    );
+                };
+                found.push((file.display().to_string(), template));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_management_route_declares_a_scope() {
+        let templates = declared_templates();
+        assert!(
+            templates.len() > 80,
+            "only {} routes found",
+            templates.len()
+        );
+        for (file, t) in templates {
+            // The public routes: sign-in and recovery, and the caller's own session (by cookie).
+            let public =
+                t.starts_with("/authn") || okta_scopes::acts_on_me(&t) || t.ends_with("/logo.svg");
+            if public {
+                continue;
+            }
+            assert!(
+                okta_scopes::required_scope(true, &t).is_some(),
+                "{file}: the route {t} has no okta.* scope: add its resource to lanyard_core::okta_scopes"
+            );
+        }
+    }
+
+    #[test]
+    fn bearer_and_dpop_are_told_apart_from_ssws() {
+        assert_eq!(credential("Bearer eyJ"), Some(Credential::Bearer("eyJ")));
+        assert_eq!(credential("bearer eyJ"), Some(Credential::Bearer("eyJ")));
+        assert_eq!(credential("Bearereyj"), Some(Credential::Bearer("eyj")));
+        assert_eq!(credential("DPoP eyJ"), Some(Credential::Dpop("eyJ")));
+        assert_eq!(credential("SSWS 00a"), Some(Credential::Ssws("00a")));
+        assert_eq!(credential("Basic abc"), None);
+        assert_eq!(credential("Bearer "), None);
     }
 }

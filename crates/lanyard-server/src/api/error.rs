@@ -16,6 +16,8 @@ pub struct ApiError {
     pub detail: Option<String>,
     /// Seconds for `Retry-After` (a throttled request).
     pub retry_after: Option<u64>,
+    /// A `WWW-Authenticate` value (a refused credential, a missing scope).
+    pub challenge: Option<String>,
 }
 
 impl ApiError {
@@ -27,6 +29,7 @@ impl ApiError {
             causes: Vec::new(),
             detail: None,
             retry_after: None,
+            challenge: None,
         }
     }
 
@@ -65,13 +68,48 @@ impl ApiError {
         )
     }
 
-    /// 401 E0000011.
+    /// 401 E0000011, Okta's code and summary (the SDKs parse them), with a cause and a `WWW-Authenticate`
+    /// challenge that say what to send.
     pub fn invalid_token() -> Self {
-        Self::new(
+        let mut e = Self::new(
             StatusCode::UNAUTHORIZED,
             "E0000011",
             "Invalid token provided",
-        )
+        );
+        e.causes = vec![
+            "Send 'Authorization: SSWS <api token>' (mint one with `lanyard api-token create --name NAME`), or \
+             'Authorization: Bearer <access token>' (or DPoP with a proof) from the org authorization server \
+             (POST /oauth2/v1/token, client_credentials with private_key_jwt, okta.* scopes granted to the app)."
+                .into(),
+        ];
+        e.challenge = Some(format!(
+            "SSWS realm=\"{REALM}\", Bearer realm=\"{REALM}\", DPoP realm=\"{REALM}\" algs=\"RS256 ES256 EdDSA\""
+        ));
+        e
+    }
+
+    /// 403 E0000006: an access token without the scope the endpoint needs (named in the cause and the challenge,
+    /// RFC 6750 §3.1 `insufficient_scope`).
+    pub fn missing_scope(scope: &str, scheme: &str) -> Self {
+        let mut e = Self::forbidden(format!(
+            "The access token lacks the scope this endpoint needs: {scope} (a .manage scope includes its .read)"
+        ));
+        e.challenge = Some(format!(
+            "{scheme} realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\", \
+             error_description=\"The access token provided does not contain the required scopes.\""
+        ));
+        e
+    }
+
+    /// 403 E0000006 with one cause.
+    pub fn forbidden(cause: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::FORBIDDEN,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        );
+        e.causes = vec![cause.into()];
+        e
     }
 
     /// 404 E0000007 for a resource of `kind` (`User`, `AuthorizationServer`, …) named `id`.
@@ -139,6 +177,9 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The realm of the management API's challenges.
+const REALM: &str = "Lanyard management API";
+
 /// `oae` and 22 base62 characters, like Okta's.
 fn error_id() -> String {
     let mut id = String::from("oae");
@@ -171,6 +212,13 @@ impl IntoResponse for ApiError {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache, no-store"),
         );
+        if let Some(value) = self
+            .challenge
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
         if let Some(seconds) = self.retry_after {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

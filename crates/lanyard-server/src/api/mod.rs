@@ -35,12 +35,13 @@ use crate::api::error::ApiError;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
-    // Sign-in itself and the caller's own session need no API token.
+    // Sign-in itself and the caller's own session need no API token (and take no app's access token).
     let public = Router::new()
         .merge(authn::routes())
         .merge(recovery::routes())
         .merge(sessions::public_routes())
-        .merge(app_links::public_routes());
+        .merge(app_links::public_routes())
+        .route_layer(from_fn(auth::refuse_access_tokens_on_me));
     Router::new()
         .merge(api_tokens::routes())
         .merge(apps::routes())
@@ -56,6 +57,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(policies::routes())
         .merge(trusted_origins::routes())
         .merge(catalog::routes())
+        // Every route above: an app's access token needs the scope its resource declares (`okta_scopes`).
+        .route_layer(from_fn(auth::require_scope))
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state.clone(), auth::require_token))
         .merge(public)
