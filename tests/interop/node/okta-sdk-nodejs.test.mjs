@@ -1,12 +1,15 @@
 // @okta/okta-sdk-nodejs (Okta's management SDK) against the real `lanyard` binary: users, an OIDC app, the
-// assignment, lists with pagination; then the app it made signs the user in.
+// assignment, lists with pagination; then the app it made signs the user in. In `PrivateKey` mode the SDK gets its
+// own access token from the org authorization server (client credentials, `private_key_jwt`, `okta.*` scopes an
+// administrator granted through the Grants API) and is held to those scopes.
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import okta from '@okta/okta-sdk-nodejs';
 
-import { PASSWORD, REDIRECT_URI, claims, startLanyard, tokensFor } from './lanyard.mjs';
+import { PASSWORD, REDIRECT_URI, claims, createApp, startLanyard, tokensFor } from './lanyard.mjs';
 
 /** Everything a Collection yields (it follows the `next` links itself). */
 async function all(collection) {
@@ -108,5 +111,65 @@ describe('@okta/okta-sdk-nodejs', { timeout: 120_000 }, () => {
       assert.equal(e.errorCode, 'E0000007');
       return true;
     });
+  });
+
+  test('PrivateKey mode: okta.users.read lists users and is refused creating one (403 E0000006); SSWS still works', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'sdk-key', alg: 'RS256', use: 'sig' };
+    const app = await createApp(server, {
+      grantTypes: ['client_credentials'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [jwk] },
+    });
+    const grant = await server.api('POST', `/api/v1/apps/${app.id}/grants`, { issuer: server.base, scopeId: 'okta.users.read' });
+    assert.equal(grant.scopeId, 'okta.users.read');
+    assert.equal(grant.source, 'ADMIN');
+    await server.api('POST', '/api/v1/users?activate=true', {
+      profile: { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', login: 'grace@example.com' },
+    });
+
+    const scoped = new okta.Client({
+      orgUrl: server.base,
+      authorizationMode: 'PrivateKey',
+      clientId: app.credentials.oauthClient.client_id,
+      scopes: ['okta.users.read'],
+      privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      keyId: 'sdk-key',
+    });
+    const users = await all(await scoped.userApi.listUsers());
+    assert.ok(users.some((u) => u.profile.login === 'grace@example.com'), 'the users are listed');
+    assert.equal((await scoped.userApi.getUser({ userId: 'grace@example.com' })).profile.firstName, 'Grace');
+
+    await assert.rejects(
+      scoped.userApi.createUser({
+        body: { profile: { firstName: 'No', lastName: 'Scope', email: 'no@example.com', login: 'no@example.com' } },
+      }),
+      (e) => {
+        assert.equal(e.status, 403);
+        assert.equal(e.errorCode, 'E0000006');
+        assert.match(JSON.stringify(e.errorCauses), /okta\.users\.manage/);
+        return true;
+      },
+    );
+    // A scope the admin never granted: the token request is refused (invalid_scope); the SDK, left without a token,
+    // surfaces that or the API's 401.
+    const greedy = new okta.Client({
+      orgUrl: server.base,
+      authorizationMode: 'PrivateKey',
+      clientId: app.id,
+      scopes: ['okta.users.manage'],
+      privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      keyId: 'sdk-key',
+    });
+    await assert.rejects(all(await greedy.userApi.listUsers()), (e) => {
+      assert.ok([400, 401].includes(e.status), `${e.status} ${e.message}`);
+      return true;
+    });
+
+    // The SSWS client still reaches everything.
+    const created = await client.userApi.createUser({
+      body: { profile: { firstName: 'Still', lastName: 'Works', email: 'ssws@example.com', login: 'ssws@example.com' } },
+    });
+    assert.match(created.id, /^00u/);
   });
 });

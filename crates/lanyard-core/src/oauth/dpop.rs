@@ -61,6 +61,35 @@ fn strip(url: &str) -> &str {
     &url[..end]
 }
 
+/// A URL without query and fragment, its percent-encoded octets decoded (but `%2F`, which would change the path's
+/// segments): `htu` and the request's URL compare equal when they differ only in what a client or its HTTP library
+/// chose to escape (Okta's Python SDK names `users/a%40b.c` in `htu` and sends `users/a@b.c`), RFC 9449 §4.3's
+/// syntax-based normalisation.
+fn normalised(url: &str) -> Vec<u8> {
+    let bytes = strip(url).as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            let b = (h * 16 + l) as u8;
+            if b != b'/' {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Checks a `DPoP` header value. A missing or stale nonce is `use_dpop_nonce` (the caller sends the current one in
 /// a `DPoP-Nonce` header).
 pub async fn check(
@@ -96,7 +125,7 @@ pub async fn check(
         return Err(invalid("htm does not match the request method"));
     }
     match s("htu") {
-        Some(htu) if strip(htu) == strip(expected.url) => {}
+        Some(htu) if normalised(htu) == normalised(expected.url) => {}
         _ => return Err(invalid("htu does not match the request URL")),
     }
     let iat = c
@@ -231,9 +260,29 @@ mod tests {
                 .await
                 .is_ok()
         );
+        // Escaped and unescaped octets are the same URL.
+        let exp_at = Expected {
+            url: "http://x/users/a@b.c",
+            ..Expected { ..exp }
+        };
+        let mut escaped = ok.clone();
+        escaped["htu"] = json!("http://x/users/a%40b.c");
+        escaped["jti"] = json!("escaped");
+        assert!(
+            check(&store, &proof(&key, escaped), &exp_at, now)
+                .await
+                .is_ok()
+        );
+        let exp = Expected {
+            method: "GET",
+            url: "http://x/userinfo",
+            access_token: Some("tok"),
+            nonce_key: None,
+        };
         for (k, v) in [
             ("htm", json!("POST")),
             ("htu", json!("http://y/userinfo")),
+            ("htu", json!("http://x/user%2Finfo")),
             ("iat", json!(now.timestamp() - 120)),
             ("ath", json!("nope")),
         ] {
