@@ -11,6 +11,9 @@ use lanyard_core::model::{App, AuthServerKind, LifecycleStatus};
 use crate::api::error::ApiError;
 use crate::state::AppState;
 
+/// This org's own entries as last parsed, by key: (revision, entry; `None` when it no longer passes).
+type Parsed = std::collections::HashMap<String, (String, Option<Arc<Entry>>)>;
+
 /// This node's copy of the whole catalog — built-in entries and this org's own, parsed and checked once — in key
 /// order, as a [`crate::snapshot::Snapshot`] (this node's changes drop it at once; another node's apply within the
 /// keyring's TTL). A reload parses and checks only the entries whose revision it has not seen: the rest are taken
@@ -18,8 +21,7 @@ use crate::state::AppState;
 pub struct CatalogCache {
     store: Arc<dyn lanyard_core::store::Store>,
     copy: crate::snapshot::Snapshot<Vec<Arc<Entry>>>,
-    /// This org's own entries as last parsed, by key: (revision, entry; `None` when it no longer passes).
-    parsed: std::sync::Mutex<std::collections::HashMap<String, (String, Option<Arc<Entry>>)>>,
+    parsed: std::sync::Mutex<Parsed>,
 }
 
 impl CatalogCache {
