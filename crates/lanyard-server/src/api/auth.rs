@@ -155,11 +155,14 @@ fn refused(e: OAuthError, scheme: &str) -> ApiError {
         ErrorCode::InvalidDpopProof => {
             let mut r = ApiError::invalid_token()
                 .with_detail(e.detail.unwrap_or_else(|| e.description.clone()));
-            r.challenge = Some(format!(
-                "{scheme} realm=\"Lanyard management API\", error=\"invalid_dpop_proof\", \
+            r.challenge = Some(
+                format!(
+                    "{scheme} realm=\"Lanyard management API\", error=\"invalid_dpop_proof\", \
                  error_description=\"{}\"",
-                e.description.replace('"', "'")
-            ));
+                    e.description.replace('"', "'")
+                )
+                .into(),
+            );
             r
         }
         _ => ApiError::invalid_token().with_detail(e.detail.unwrap_or(e.description)),

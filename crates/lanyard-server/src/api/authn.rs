@@ -184,7 +184,10 @@ pub(crate) async fn primary_json(
 /// 429 E0000047 with `Retry-After`: this client's address, or this factor, must wait.
 pub(crate) fn too_many_attempts(wait: chrono::Duration) -> ApiError {
     let mut e = ApiError::rate_limited();
-    e.retry_after = Some(lanyard_core::signin::attempts::wait_seconds(wait).unsigned_abs());
+    e.retry_after = Some(
+        u32::try_from(lanyard_core::signin::attempts::wait_seconds(wait).unsigned_abs())
+            .unwrap_or(u32::MAX),
+    );
     e
 }
 

@@ -15,9 +15,9 @@ pub struct ApiError {
     /// For the log only.
     pub detail: Option<String>,
     /// Seconds for `Retry-After` (a throttled request).
-    pub retry_after: Option<u64>,
-    /// A `WWW-Authenticate` value (a refused credential, a missing scope).
-    pub challenge: Option<String>,
+    pub retry_after: Option<u32>,
+    /// A `WWW-Authenticate` value (a refused credential, a missing scope); boxed to keep the error small.
+    pub challenge: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -84,7 +84,7 @@ impl ApiError {
         ];
         e.challenge = Some(format!(
             "SSWS realm=\"{REALM}\", Bearer realm=\"{REALM}\", DPoP realm=\"{REALM}\" algs=\"RS256 ES256 EdDSA\""
-        ));
+        ).into());
         e
     }
 
@@ -94,10 +94,13 @@ impl ApiError {
         let mut e = Self::forbidden(format!(
             "The access token lacks the scope this endpoint needs: {scope} (a .manage scope includes its .read)"
         ));
-        e.challenge = Some(format!(
-            "{scheme} realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\", \
+        e.challenge = Some(
+            format!(
+                "{scheme} realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\", \
              error_description=\"The access token provided does not contain the required scopes.\""
-        ));
+            )
+            .into(),
+        );
         e
     }
 
