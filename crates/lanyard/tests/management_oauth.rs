@@ -289,14 +289,22 @@ async fn the_grants_api_grants_lists_reads_and_revokes_okta_scopes_in_okta_s_sha
         .admin(Method::GET, "/api/v1/apps/0oanope/grants", None)
         .await;
     assert_eq!(s, 404);
-    // The grant is in the system log.
-    let (_, _, events) = api_get(
-        &env.s
-            .url("/api/v1/logs?filter=eventType%20eq%20%22app.oauth2.as.consent.grant%22"),
-        &env.token,
-    )
+    // The grant is in the system log (written in batches: polled).
+    let url = env
+        .s
+        .url("/api/v1/logs?filter=eventType%20eq%20%22app.oauth2.as.consent.grant%22");
+    let logged = eventually(10, || {
+        let (url, token) = (url.clone(), env.token.clone());
+        async move {
+            api_get(&url, &token)
+                .await
+                .2
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        }
+    })
     .await;
-    assert!(!events.as_array().unwrap().is_empty(), "{events}");
+    assert!(logged, "the grant is logged");
 }
 
 #[tokio::test]
@@ -529,13 +537,23 @@ async fn bearer_tokens_reach_what_their_scopes_allow_and_ssws_keeps_everything()
         assert!(causes(&e).contains("no user"), "{path}: {e}");
     }
 
-    // The system log names the app as the actor of what its token did.
-    let (_, _, events) = api_get(
-        &env.s
-            .url("/api/v1/logs?filter=eventType%20eq%20%22group.lifecycle.create%22"),
-        &env.token,
-    )
+    // The system log names the app as the actor of what its token did (written in batches: polled).
+    let url = env
+        .s
+        .url("/api/v1/logs?filter=eventType%20eq%20%22group.lifecycle.create%22");
+    let logged = eventually(10, || {
+        let (url, token) = (url.clone(), env.token.clone());
+        async move {
+            api_get(&url, &token)
+                .await
+                .2
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        }
+    })
     .await;
+    assert!(logged, "the group's creation is logged");
+    let (_, _, events) = api_get(&url, &env.token).await;
     let actor = &events[0]["actor"];
     assert_eq!(
         (
