@@ -20,6 +20,8 @@ pub struct CatalogCache {
     copy: crate::snapshot::Snapshot<Vec<Arc<Entry>>>,
     /// This org's own entries as last parsed, by key: (revision, entry; `None` when it no longer passes).
     parsed: std::sync::Mutex<std::collections::HashMap<String, (String, Option<Arc<Entry>>)>>,
+    /// Each entry as lists show it, rendered once per revision: by key, (revision, JSON).
+    listed: std::sync::Mutex<std::collections::HashMap<String, (String, Arc<str>)>>,
 }
 
 impl CatalogCache {
@@ -28,6 +30,7 @@ impl CatalogCache {
             store,
             copy: crate::snapshot::Snapshot::new(ttl),
             parsed: Default::default(),
+            listed: Default::default(),
         }
     }
 
@@ -68,6 +71,32 @@ impl CatalogCache {
         }
         *parsed = next;
         out
+    }
+
+    /// `entries` as lists show them, each rendered by `render` the first time its revision is listed and kept (the
+    /// rendering depends on nothing but the entry and this node's base URL). A page of 200 then costs copies, not
+    /// 200 serializations.
+    pub fn listed(
+        &self,
+        entries: &[Arc<Entry>],
+        render: impl Fn(&Entry) -> String,
+    ) -> Vec<Arc<str>> {
+        let mut listed = self.listed.lock().unwrap_or_else(|e| e.into_inner());
+        if listed.len() > 4 * lanyard_catalog::builtin().len() + 10_000 {
+            // Keys of removed entries pile up only through many adds and removals; start again rather than track.
+            listed.clear();
+        }
+        entries
+            .iter()
+            .map(|e| match listed.get(e.name()) {
+                Some((revision, json)) if *revision == e.revision => json.clone(),
+                _ => {
+                    let json: Arc<str> = render(e).into();
+                    listed.insert(e.name().to_owned(), (e.revision.clone(), json.clone()));
+                    json
+                }
+            })
+            .collect()
     }
 
     /// The entry `name`, built in or this org's own.
@@ -335,6 +364,47 @@ mod tests {
             cache.parsed.lock().unwrap().len(),
             1,
             "a removed key is forgotten"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_rendered_once_per_revision() {
+        let store = Arc::new(MemoryStore::new());
+        let cache = CatalogCache::new(
+            store.clone() as Arc<dyn Store>,
+            std::time::Duration::from_secs(60),
+        );
+        store
+            .insert_catalog_entry(&record("acme_one", "One"))
+            .await
+            .unwrap();
+        let renders = std::sync::atomic::AtomicUsize::new(0);
+        let render = |e: &Entry| {
+            renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            format!("{}:{}", e.name(), e.manifest.description)
+        };
+        let one = |all: &[Arc<Entry>]| {
+            all.iter()
+                .filter(|e| e.name() == "acme_one")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let all = cache.all().await.unwrap();
+        assert_eq!(&*cache.listed(&one(&all), render)[0], "acme_one:One");
+        assert_eq!(&*cache.listed(&one(&all), render)[0], "acme_one:One");
+        assert_eq!(renders.load(std::sync::atomic::Ordering::SeqCst), 1, "kept");
+
+        store.delete_catalog_entry("acme_one").await.unwrap();
+        store
+            .insert_catalog_entry(&record("acme_one", "One, changed"))
+            .await
+            .unwrap();
+        cache.invalidate();
+        let all = cache.all().await.unwrap();
+        assert_eq!(
+            &*cache.listed(&one(&all), render)[0],
+            "acme_one:One, changed",
+            "a new revision is rendered anew"
         );
     }
 }

@@ -226,10 +226,22 @@ async fn list(
         .then(|| entries.last().map(|e| e.name().to_owned()))
         .flatten();
     let base = &state.config.base_url;
-    let body: Vec<Summary> = entries.iter().map(|e| summary(e, base)).collect();
+    let listed = state.catalog.listed(&entries, |e| {
+        serde_json::to_string(&summary(e, base)).unwrap_or_else(|_| "null".into())
+    });
+    let mut body = String::with_capacity(2 + listed.iter().map(|j| j.len() + 1).sum::<usize>());
+    body.push('[');
+    for (i, json) in listed.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(json);
+    }
+    body.push(']');
     Ok((
         link_headers(base, uri.path(), uri.query(), next.as_deref()),
-        Json(body),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
     )
         .into_response())
 }
