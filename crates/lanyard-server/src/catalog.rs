@@ -2,7 +2,8 @@
 //! org's own (`CatalogStore`), an app made from an entry, the values its setup is rendered with, and each entry's
 //! logo — a generated monogram tile, as no vendor's brand assets are shipped.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use lanyard_catalog::Entry;
 use lanyard_catalog::setup::Values;
@@ -10,6 +11,9 @@ use lanyard_core::model::{App, AuthServerKind, LifecycleStatus};
 
 use crate::api::error::ApiError;
 use crate::state::AppState;
+
+/// Something kept per entry key with the revision it was made from.
+type ByKey<T> = HashMap<String, (String, T)>;
 
 /// This node's copy of the whole catalog — built-in entries and this org's own, parsed and checked once — in key
 /// order, as a [`crate::snapshot::Snapshot`] (this node's changes drop it at once; another node's apply within the
@@ -19,9 +23,9 @@ pub struct CatalogCache {
     store: Arc<dyn lanyard_core::store::Store>,
     copy: crate::snapshot::Snapshot<Vec<Arc<Entry>>>,
     /// This org's own entries as last parsed, by key: (revision, entry; `None` when it no longer passes).
-    parsed: std::sync::Mutex<std::collections::HashMap<String, (String, Option<Arc<Entry>>)>>,
+    parsed: Mutex<ByKey<Option<Arc<Entry>>>>,
     /// Each entry as lists show it, rendered once per revision: by key, (revision, JSON).
-    listed: std::sync::Mutex<std::collections::HashMap<String, (String, Arc<str>)>>,
+    listed: Mutex<ByKey<Arc<str>>>,
 }
 
 impl CatalogCache {
@@ -59,7 +63,7 @@ impl CatalogCache {
     /// Keys no longer present are forgotten.
     fn parse(&self, own: &[lanyard_core::store::CatalogEntryRecord]) -> Vec<Arc<Entry>> {
         let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
-        let mut next = std::collections::HashMap::with_capacity(own.len());
+        let mut next = HashMap::with_capacity(own.len());
         let mut out = Vec::with_capacity(own.len());
         for r in own {
             let entry = match parsed.remove(&r.name) {
