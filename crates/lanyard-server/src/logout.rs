@@ -53,10 +53,15 @@ pub async fn end(state: &AppState, session_id: &str) -> Result<Option<EndedSessi
 /// Ends every session of a user and tells their apps; how many ended.
 pub async fn end_all(state: &AppState, user_id: &str) -> Result<usize, ApiError> {
     let ended = state.store.end_user_sessions(user_id).await?;
-    for e in &ended {
+    announce(state, &ended);
+    Ok(ended.len())
+}
+
+/// Tells the apps of sessions an operation ended (back-channel, in the background).
+pub fn announce(state: &AppState, ended: &[EndedSession]) {
+    for e in ended {
         crate::backchannel::announce(state, e);
     }
-    Ok(ended.len())
 }
 
 /// The system log's `user.session.end`, with the user as actor (they signed out) and target.

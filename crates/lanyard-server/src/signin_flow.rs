@@ -163,7 +163,7 @@ pub fn log_success(state: &AppState, client: &Client, user: &User, via_mfa: bool
         .record(event(state, client, kind, message, as_actor(user)).target(user_target(user)));
 }
 
-/// Stores a one-time token of `kind` for `user` and returns its secret.
+/// Stores a one-time token of `kind` for `user` and returns its secret ([`signin::issue`]).
 pub async fn issue(
     state: &AppState,
     user: &User,
@@ -171,19 +171,16 @@ pub async fn issue(
     ttl: chrono::Duration,
     data: Value,
 ) -> Result<(Secret, Timestamp), ApiError> {
-    let now = state.clock.now();
-    let secret = signin::mint(state.random.as_ref());
-    let expires_at = now + ttl;
-    let token = OneTimeToken {
-        token_hash: secret.hash,
+    Ok(signin::issue(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        &user.id,
         kind,
-        user_id: user.id.clone(),
-        created: now,
-        expires_at,
+        ttl,
         data,
-    };
-    state.store.insert_one_time_token(&token).await?;
-    Ok((secret, expires_at))
+    )
+    .await?)
 }
 
 /// A session token for a signed-in user (and their `lastLogin`).
@@ -786,24 +783,13 @@ fn on_lockout(state: &AppState, client: &Client, user: &User) {
     }
 }
 
-/// A live state token of the given step, and its user.
+/// A live state token of the given step, and its user ([`signin::state_token`]).
 pub async fn state_token(
     state: &AppState,
     presented: &str,
     step: &str,
 ) -> Result<Option<(OneTimeToken, User)>, ApiError> {
-    let now = state.clock.now();
-    let Some(token) = state
-        .store
-        .one_time_token(&signin::hash(presented), TokenKind::StateToken, now)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if token.data["step"] != step {
-        return Ok(None);
-    }
-    Ok(state.store.user(&token.user_id).await?.map(|u| (token, u)))
+    Ok(signin::state_token(state.store.as_ref(), presented, step, state.clock.now()).await?)
 }
 
 /// The state token step of a sign-in's MFA.
@@ -1173,7 +1159,16 @@ pub async fn change_expired_password(
     {
         return Ok(Change::WrongPassword);
     }
-    let fresh = crate::api::users::new_password(state, new, &user.profile, Some(&record)).await?;
+    let fresh = lanyard_core::password::choose::new_record(
+        &state.passwords,
+        &state.password_policy,
+        new,
+        &user.profile,
+        Some(&record),
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| crate::api::users::refused(e.into(), &user.id))?;
     if state
         .store
         .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
