@@ -19,7 +19,7 @@ use lanyard_core::model::User;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
@@ -75,11 +75,7 @@ struct ListQuery {
 }
 
 fn invalid_search(message: String) -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "E0000031",
-        "Invalid search criteria.",
-    );
+    let mut e = ApiError::of(OktaCode::InvalidSearch);
     e.causes.push(message);
     e
 }
@@ -149,17 +145,17 @@ pub(crate) fn refused(e: AccountError, id: &str) -> ApiError {
     }
 }
 
-/// Okta's code for each refused lifecycle operation.
+/// Okta's code for each refused lifecycle operation; the reason is the core's.
 fn lifecycle_refused(r: Refused) -> ApiError {
-    let (status, code) = match r {
-        Refused::AlreadyActive => (StatusCode::FORBIDDEN, "E0000016"),
-        Refused::NotActive | Refused::NotSuspended => (StatusCode::BAD_REQUEST, "E0000001"),
-        Refused::NotLockedOut => (StatusCode::FORBIDDEN, "E0000032"),
+    let code = match r {
+        Refused::AlreadyActive => OktaCode::ActivationFailed,
+        Refused::NotActive | Refused::NotSuspended => OktaCode::ApiValidationFailed,
+        Refused::NotLockedOut => OktaCode::UnlockNotAllowed,
         Refused::NotProvisioned | Refused::NoPasswordToExpire | Refused::NotAllowed => {
-            (StatusCode::FORBIDDEN, "E0000038")
+            OktaCode::OperationNotAllowed
         }
     };
-    ApiError::new(status, code, r.message())
+    ApiError::new(code.status(), code, r.message())
 }
 
 async fn read(
@@ -365,7 +361,73 @@ async fn delete(
 
 #[cfg(test)]
 mod tests {
-    use super::flag;
+    use super::*;
+
+    #[test]
+    fn refusals_get_oktas_codes_and_client_mistakes_are_4xx() {
+        let cases = [
+            (AccountError::NotFound, 404, OktaCode::NotFound),
+            (AccountError::LoginTaken, 400, OktaCode::ApiValidationFailed),
+            (
+                AccountError::ProfileRequired,
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::PasswordRejected(vec!["password: x".into()]),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::InvalidProfile(vec!["email: x".into()]),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::AlreadyActive),
+                403,
+                OktaCode::ActivationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotActive),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotSuspended),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotLockedOut),
+                403,
+                OktaCode::UnlockNotAllowed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotProvisioned),
+                403,
+                OktaCode::OperationNotAllowed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NoPasswordToExpire),
+                403,
+                OktaCode::OperationNotAllowed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotAllowed),
+                403,
+                OktaCode::OperationNotAllowed,
+            ),
+        ];
+        for (error, status, code) in cases {
+            let e = refused(error.clone(), "00u1");
+            assert_eq!((e.status.as_u16(), e.code), (status, code), "{error:?}");
+        }
+        let e = refused(AccountError::InvalidProfile(vec!["email: bad".into()]), "x");
+        assert_eq!(e.summary, "Api validation failed: email");
+        let e = refused(AccountError::Lifecycle(Refused::NotProvisioned), "x");
+        assert_eq!(e.summary, Refused::NotProvisioned.message());
+    }
 
     #[test]
     fn boolean_query_parameters_fall_back_to_their_default() {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::signin::MessagePage;
 use super::{csrf_ok, csrf_token, html};
+use crate::api::error::OktaCode;
 use crate::pages::PageError;
 use crate::signin_flow::Client;
 use crate::state::AppState;
@@ -149,7 +150,7 @@ async fn submit(
             Some(("/signin", "Sign in")),
         )),
         Ok(None) => Ok(expired(&state)),
-        Err(e) if e.code == "E0000001" => {
+        Err(e) if e.code == OktaCode::ApiValidationFailed => {
             let text = e.causes.join(" ");
             let org = state.org_name();
             let (csrf, _) = csrf_token(&state, &headers);
