@@ -3,12 +3,12 @@
 //! emailed or handed to the administrator (`sendEmail=false`); opening it shows a form to choose a password, and
 //! setting one makes the user ACTIVE. This module is the server's side of it: the URL, the email, the system log.
 
+use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::directory::activation;
 use lanyard_core::model::User;
 use lanyard_core::syslog::{LogEvent, Party};
 
 use crate::api::error::ApiError;
-use crate::api::users::refused;
 use crate::signin_flow::Client;
 use crate::state::AppState;
 use crate::syslog::user_target;
@@ -39,18 +39,17 @@ pub async fn check(state: &AppState, token: &str) -> Result<Option<User>, ApiErr
     Ok(activation::check(state.store.as_ref(), token, state.clock.now()).await?)
 }
 
-/// Sets the first password and activates the user ([`activation::complete`]). `Err` 400 E0000001 with the policy's
-/// causes (the link still works); `Ok(None)` when the link is wrong, expired or spent, or the user is no longer
-/// PROVISIONED.
+/// Sets the first password and activates the user ([`activation::complete`]), and logs it. `Err(PasswordRejected)`
+/// with the policy's causes (the link still works); `Ok(None)` when the link is wrong, expired or spent, or the user
+/// is no longer PROVISIONED.
 pub async fn complete(
     state: &AppState,
     client: &Client,
     token: &str,
     password: &str,
-) -> Result<Option<User>, ApiError> {
-    let Some(user) = activation::complete(state.store.as_ref(), state.accounts(), token, password)
-        .await
-        .map_err(|e| refused(e, ""))?
+) -> Result<Option<User>, AccountError> {
+    let Some(user) =
+        activation::complete(state.store.as_ref(), state.accounts(), token, password).await?
     else {
         return Ok(None);
     };

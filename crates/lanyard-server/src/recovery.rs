@@ -18,8 +18,8 @@
 //! 1. [`begin_reset`] spends the reset token and issues a short-lived state token (`{"step":"password_reset"}`)
 //!    for step 2. A page that only shows the form first (a `GET`, which mail scanners also fetch) should call
 //!    [`check_reset_token`] instead, which spends nothing.
-//! 2. [`finish_reset`] checks the new password against the policy and the history (a violation is `Err`, 400
-//!    E0000001 with the causes, and leaves the state token usable for another try), sets it, makes the user ACTIVE
+//! 2. [`finish_reset`] checks the new password against the policy and the history (a violation is
+//!    `Err(PasswordRejected)` with the causes — 400 E0000001 in the Authn API, the form again on the page — and leaves the state token usable for another try), sets it, makes the user ACTIVE
 //!    (from RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT: a reset unlocks), ends their sessions and voids every
 //!    outstanding token of theirs, and logs `user.account.reset_password`. The caller then signs the user in (the
 //!    Authn API hands out a session token with [`crate::signin_flow::session_token`]).
@@ -27,12 +27,12 @@
 //! A wrong, expired or spent token, or a user who may no longer recover, is `Ok(None)` at every step: the Authn
 //! API answers 403 E0000011 for all of them.
 
+use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::directory::recovery;
 use lanyard_core::model::User;
 use lanyard_core::syslog::{LogEvent, Party};
 
 use crate::api::error::ApiError;
-use crate::api::users::refused;
 use crate::signin_flow::Client;
 use crate::state::AppState;
 use crate::syslog::user_target;
@@ -122,23 +122,23 @@ pub async fn begin_reset(
 }
 
 /// Sets the new password for the reset a state token carries ([`recovery::finish_reset`]), tells the apps of the
-/// sessions it ended, logs `user.account.reset_password`, and returns the user, now ACTIVE. `Err` 400 E0000001
-/// with Okta's causes when the password breaks the policy or repeats a recent one (the state token still works);
-/// `Ok(None)` when the state token is wrong, expired or spent, or the user may no longer recover.
+/// sessions it ended, logs `user.account.reset_password`, and returns the user, now ACTIVE.
+/// `Err(PasswordRejected)` with Okta's causes when the password breaks the policy or repeats a recent one (the
+/// state token still works); `Ok(None)` when the state token is wrong, expired or spent, or the user may no longer
+/// recover.
 pub async fn finish_reset(
     state: &AppState,
     client: &Client,
     state_token: &str,
     new_password: &str,
-) -> Result<Option<User>, ApiError> {
+) -> Result<Option<User>, AccountError> {
     let Some(reset) = recovery::finish_reset(
         state.store.as_ref(),
         state.accounts(),
         state_token,
         new_password,
     )
-    .await
-    .map_err(|e| refused(e, ""))?
+    .await?
     else {
         return Ok(None);
     };

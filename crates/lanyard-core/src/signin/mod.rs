@@ -5,6 +5,7 @@ pub mod attempts;
 pub mod csrf;
 pub mod factors;
 pub mod policy;
+pub mod sessions;
 
 use chrono::Duration;
 

@@ -120,7 +120,10 @@ async fn reset_password(
 ) -> Result<axum::response::Response, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
-    match recovery::finish_reset(&state, &client, &presented, &new).await? {
+    match recovery::finish_reset(&state, &client, &presented, &new)
+        .await
+        .map_err(|e| super::users::refused(e, ""))?
+    {
         Some(user) => {
             // The sign-on policy decides, as after any password: MFA_REQUIRED or MFA_ENROLL may follow.
             let outcome = signin_flow::after_password_change(&state, &client, user).await?;
