@@ -206,6 +206,13 @@ impl Hashing for PasswordHasher {
             .map_err(|e| HashingFailed(e.to_string()))
     }
 
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashingFailed> {
+        PasswordHasher::verify(self, password, phc)
+            .await
+            .map(|v| v.ok)
+            .map_err(|e| HashingFailed(e.to_string()))
+    }
+
     async fn reused(
         &self,
         password: &str,

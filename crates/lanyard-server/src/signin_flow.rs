@@ -15,6 +15,7 @@ use lanyard_core::model::{
     Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User, UserStatus,
 };
 use lanyard_core::signin::attempts::{self, Counted};
+use lanyard_core::signin::expired_password;
 use lanyard_core::signin::policy::{self as signon, Decision, Step};
 use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
 use lanyard_core::syslog::{LogEvent, Party};
@@ -315,7 +316,7 @@ pub async fn primary(
             &user,
             TokenKind::StateToken,
             state.signin_policy.state_token_ttl,
-            json!({ "step": "password_expired" }),
+            json!({ "step": expired_password::STEP }),
         )
         .await?;
         return Ok(Primary::PasswordExpired {
@@ -1124,64 +1125,18 @@ pub async fn after_password_change(
     after_password(state, client, user, decision).await
 }
 
-/// The outcome of changing an expired password.
-pub enum Change {
-    Success(User),
-    InvalidState,
-    WrongPassword,
-}
+pub use lanyard_core::signin::expired_password::Change;
 
-/// Changes an expired password for the sign-in a state token carries. Policy violations are `Err` (400 E0000001).
-/// `old` is checked when given (the Authn API asks for it, as Okta's); the hosted page does not ask again, as the
-/// state token was issued only after the password was verified moments ago.
+/// Changes an expired password for the sign-in a state token carries ([`expired_password::change`]). Policy
+/// violations are `Err` (400 E0000001). `old` is checked when given (the Authn API asks for it, as Okta's); the
+/// hosted page does not ask again, as the state token was issued only after the password was verified moments ago.
 pub async fn change_expired_password(
     state: &AppState,
     presented: &str,
     old: Option<&str>,
     new: &str,
 ) -> Result<Change, ApiError> {
-    let now = state.clock.now();
-    let Some((token, mut user)) = state_token(state, presented, "password_expired").await? else {
-        return Ok(Change::InvalidState);
-    };
-    if user.status != UserStatus::PasswordExpired {
-        return Ok(Change::InvalidState);
-    }
-    let Some(record) = state.store.password(&user.id).await? else {
-        return Ok(Change::InvalidState);
-    };
-    if let Some(old) = old
-        && !state
-            .passwords
-            .verify(old.to_owned(), record.hash.clone())
-            .await
-            .is_ok_and(|v| v.ok)
-    {
-        return Ok(Change::WrongPassword);
-    }
-    let fresh = lanyard_core::password::choose::new_record(
-        &state.passwords,
-        &state.password_policy,
-        new,
-        &user.profile,
-        Some(&record),
-        state.clock.now(),
-    )
-    .await
-    .map_err(|e| crate::api::users::refused(e.into(), &user.id))?;
-    if state
-        .store
-        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
-        .await?
-        .is_none()
-    {
-        return Ok(Change::InvalidState);
-    }
-    state.store.set_password(&user.id, &fresh).await?;
-    user.status = UserStatus::Active;
-    user.status_changed = Some(now);
-    user.password_changed = Some(now);
-    user.last_updated = now;
-    state.store.update_user(&user).await?;
-    Ok(Change::Success(user))
+    expired_password::change(state.store.as_ref(), state.accounts(), presented, old, new)
+        .await
+        .map_err(|e| crate::api::users::refused(e, ""))
 }

@@ -23,6 +23,8 @@ pub struct HashingFailed(pub String);
 pub trait Hashing: Send + Sync {
     /// A new PHC string for `password`.
     async fn hash(&self, password: &str) -> Result<String, HashingFailed>;
+    /// Whether `password` matches the stored PHC string `phc` (a malformed one matches nothing).
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashingFailed>;
     /// Whether `password` matches one of the `history_count` first of `previous_hashes` (most recent first).
     async fn reused(
         &self,
@@ -42,6 +44,12 @@ pub struct InlineHashing<'a> {
 impl Hashing for InlineHashing<'_> {
     async fn hash(&self, password: &str) -> Result<String, HashingFailed> {
         hash::hash(password, &self.params, self.random).map_err(|e| HashingFailed(e.to_string()))
+    }
+
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashingFailed> {
+        hash::verify(password, phc, &self.params)
+            .map(|v| v.ok)
+            .map_err(|e| HashingFailed(e.to_string()))
     }
 
     async fn reused(

@@ -3,6 +3,7 @@
 
 pub mod attempts;
 pub mod csrf;
+pub mod expired_password;
 pub mod factors;
 pub mod policy;
 pub mod sessions;
