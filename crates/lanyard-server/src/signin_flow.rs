@@ -14,6 +14,7 @@ use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{
     Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User, UserStatus,
 };
+use lanyard_core::signin::after_password::{self, ENROLL_STEP, Next};
 use lanyard_core::signin::attempts::{self, Counted};
 use lanyard_core::signin::expired_password;
 use lanyard_core::signin::policy::{self as signon, Decision, Step};
@@ -535,67 +536,52 @@ fn log_denied(state: &AppState, client: &Client, user: &User, decision: Option<&
     state.syslog.record(e);
 }
 
-/// Where a verified password (or a changed expired one) leads under the policy's `decision`: denied, the MFA step
-/// (the user has an active factor), enrolment (the policy requires a factor the user lacks), or signed in.
+/// Where a verified password (or a changed expired one) leads under the policy's `decision`
+/// ([`after_password::next`]): denied, the MFA step, enrolment, or signed in — logged here.
 pub async fn after_password(
     state: &AppState,
     client: &Client,
     user: User,
     decision: Option<Decision>,
 ) -> Result<Primary, ApiError> {
-    let factors: Vec<Factor> = state
-        .store
-        .factors(&user.id)
-        .await?
-        .into_iter()
-        .filter(|f| f.status == FactorStatus::Active)
-        .collect();
-    match signon::next_step(decision.as_ref(), !factors.is_empty()) {
-        Step::Deny => {
+    let next = after_password::next(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        state.signin_policy.state_token_ttl,
+        &user,
+        decision.as_ref(),
+    )
+    .await?;
+    Ok(match next {
+        Next::Deny => {
             log_denied(state, client, &user, decision.as_ref());
-            Ok(Primary::Failed)
+            Primary::Failed
         }
-        Step::Mfa => {
-            let (state_token, expires_at) = issue(
-                state,
-                &user,
-                TokenKind::StateToken,
-                state.signin_policy.state_token_ttl,
-                json!({ "step": MFA_STEP }),
-            )
-            .await?;
-            Ok(Primary::MfaRequired {
-                user,
-                factors,
-                state_token,
-                expires_at,
-            })
-        }
-        Step::Enroll => {
-            let (state_token, expires_at) = issue(
-                state,
-                &user,
-                TokenKind::StateToken,
-                signon::enrolment_ttl(state.signin_policy.state_token_ttl),
-                json!({ "step": ENROLL_STEP }),
-            )
-            .await?;
-            Ok(Primary::MfaEnroll {
-                user,
-                state_token,
-                expires_at,
-            })
-        }
-        Step::Success => {
-            state.store.reset_failures(&user.id).await?;
+        Next::Mfa {
+            factors,
+            state_token,
+            expires_at,
+        } => Primary::MfaRequired {
+            user,
+            factors,
+            state_token,
+            expires_at,
+        },
+        Next::Enroll {
+            state_token,
+            expires_at,
+        } => Primary::MfaEnroll {
+            user,
+            state_token,
+            expires_at,
+        },
+        Next::Success => {
             log_success(state, client, &user, false);
-            Ok(Primary::Success { user })
+            Primary::Success { user }
         }
-    }
+    })
 }
-
-/// The state token step of an enrolment; its data names the factor once one is enrolled (`factorId`).
-const ENROLL_STEP: &str = "mfa_enroll";
 
 /// A TOTP factor being enrolled during a sign-in, with its secret (for the authenticator app).
 pub struct Enrolment {
@@ -794,7 +780,7 @@ pub async fn state_token(
 }
 
 /// The state token step of a sign-in's MFA.
-pub const MFA_STEP: &str = "mfa";
+pub use lanyard_core::signin::after_password::MFA_STEP;
 /// The state token step of a session's step-up; its data names the session (`sessionId`).
 pub const STEP_UP: &str = "step_up";
 

@@ -1,6 +1,7 @@
 //! Sign-in: the rules the Authn API, the hosted pages and the session endpoints share — token minting, lifetimes,
 //! lockout, what a user's status allows, and MFA factor enrolment and verification. No HTTP, no SQL.
 
+pub mod after_password;
 pub mod attempts;
 pub mod csrf;
 pub mod expired_password;
