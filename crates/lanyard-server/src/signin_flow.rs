@@ -9,13 +9,13 @@
 //! API's MFA endpoints do not take it, and it upgrades only that session ([`crate::session::elevate`]).
 
 use lanyard_core::clock::Timestamp;
-use lanyard_core::mfa::totp::TotpSecret;
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{
     Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User, UserStatus,
 };
 use lanyard_core::signin::after_password::{self, ENROLL_STEP, Next};
 use lanyard_core::signin::attempts::{self, Counted};
+use lanyard_core::signin::enrolment::{self, EnrolError};
 use lanyard_core::signin::expired_password;
 use lanyard_core::signin::policy::{self as signon, Decision, Step};
 use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
@@ -583,106 +583,56 @@ pub async fn after_password(
     })
 }
 
-/// A TOTP factor being enrolled during a sign-in, with its secret (for the authenticator app).
-pub struct Enrolment {
-    pub user: User,
-    pub factor: Factor,
-    pub secret: TotpSecret,
-    pub expires_at: Timestamp,
+pub use lanyard_core::signin::enrolment::{Enroll, Enrolment};
+
+fn enrol_failed(e: EnrolError) -> ApiError {
+    match e {
+        EnrolError::Store(e) => e.into(),
+        EnrolError::Crypto(e) => ApiError::internal(e.to_string()),
+    }
 }
 
-/// The outcome of asking to enrol a factor.
-pub enum Enroll {
-    Started(Box<Enrolment>),
-    /// No enrolment waits behind this state token (expired, spent, another step).
-    InvalidState,
-}
-
-/// Enrols a TOTP factor (PENDING_ACTIVATION) for the sign-in a state token carries: a new secret each time it is
-/// asked (a pending factor from before is replaced); the state token then names the factor, so that only it can be
-/// activated, and lives on.
+/// Enrols a TOTP factor for the sign-in a state token carries ([`enrolment::enroll_totp`]), and logs it.
 pub async fn enroll_totp(
     state: &AppState,
     client: &Client,
     presented: &str,
     provider: &str,
 ) -> Result<Enroll, ApiError> {
-    let now = state.clock.now();
-    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
-        return Ok(Enroll::InvalidState);
-    };
-    let existing = state.store.factors(&user.id).await?;
-    if existing.iter().any(|f| f.status == FactorStatus::Active) {
-        // Enrolled meanwhile (by an administrator): this sign-in no longer enrols; it starts again.
-        return Ok(Enroll::InvalidState);
-    }
-    for f in existing
-        .iter()
-        .filter(|f| f.factor_type == FactorType::Totp)
-    {
-        state.store.delete_factor(&user.id, &f.id).await?;
-    }
-    let (factor, secret) = lanyard_core::signin::factors::enroll_totp(
-        &user.id,
-        provider,
+    let enroll = enrolment::enroll_totp(
+        state.store.as_ref(),
         &state.master,
         state.random.as_ref(),
-        now,
+        state.clock.now(),
+        state.signin_policy.state_token_ttl,
+        presented,
+        provider,
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
-    state.store.insert_factor(&factor).await?;
-    let expires_at = now + signon::enrolment_ttl(state.signin_policy.state_token_ttl);
-    let token = OneTimeToken {
-        data: json!({ "step": ENROLL_STEP, "factorId": factor.id }),
-        expires_at,
-        ..token
-    };
-    state.store.replace_one_time_token(&token).await?;
-    state.syslog.record(
-        event(
-            state,
-            client,
-            "user.mfa.factor.update",
-            "Enroll factor",
-            as_actor(&user),
-        )
-        .target(user_target(&user)),
-    );
-    Ok(Enroll::Started(Box::new(Enrolment {
-        user,
-        factor,
-        secret,
-        expires_at,
-    })))
+    .await
+    .map_err(enrol_failed)?;
+    if let Enroll::Started(e) = &enroll {
+        let (kind, message) = enrolment::ENROL_EVENT;
+        state.syslog.record(
+            event(state, client, kind, message, as_actor(&e.user)).target(user_target(&e.user)),
+        );
+    }
+    Ok(enroll)
 }
 
-/// The enrolment a state token carries, once a factor is enrolled and until it is activated.
+/// The enrolment a state token carries, once a factor is enrolled and until it is activated
+/// ([`enrolment::pending`]).
 pub async fn pending_enrolment(
     state: &AppState,
     presented: &str,
 ) -> Result<Option<Enrolment>, ApiError> {
-    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
-        return Ok(None);
-    };
-    let Some(factor_id) = token.data["factorId"].as_str() else {
-        return Ok(None);
-    };
-    let factor = state
-        .store
-        .factor(&user.id, factor_id)
-        .await?
-        .filter(|f| f.status == FactorStatus::PendingActivation);
-    let Some(factor) = factor else {
-        return Ok(None);
-    };
-    let secret = lanyard_core::signin::factors::totp_secret(&factor, &state.master)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Some(Enrolment {
-        user,
-        factor,
-        secret,
-        expires_at: token.expires_at,
-    }))
+    enrolment::pending(
+        state.store.as_ref(),
+        &state.master,
+        state.clock.now(),
+        presented,
+    )
+    .await
+    .map_err(enrol_failed)
 }
 
 /// Activates the factor enrolled during a sign-in with a passcode from the authenticator, which completes the

@@ -4,6 +4,7 @@
 pub mod after_password;
 pub mod attempts;
 pub mod csrf;
+pub mod enrolment;
 pub mod expired_password;
 pub mod factors;
 pub mod policy;
