@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::ApiPrincipal;
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::pagination::{PageQuery, link_headers};
 use crate::state::AppState;
 use crate::syslog::Audit;
@@ -375,12 +375,8 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let e = find(&state, &name).await?;
     if e.builtin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000006",
-            "You do not have permission to perform the requested action",
-        )
-        .with_detail("built-in catalog entries cannot be removed"));
+        return Err(ApiError::of(OktaCode::Forbidden)
+            .with_detail("built-in catalog entries cannot be removed"));
     }
     if !state.store.delete_catalog_entry(&name).await? {
         return Err(ApiError::not_found(&name, "CatalogApp"));
