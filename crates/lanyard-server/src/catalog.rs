@@ -2,7 +2,8 @@
 //! org's own (`CatalogStore`), an app made from an entry, the values its setup is rendered with, and each entry's
 //! logo — a generated monogram tile, as no vendor's brand assets are shipped.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use lanyard_catalog::Entry;
 use lanyard_catalog::setup::Values;
@@ -11,8 +12,8 @@ use lanyard_core::model::{App, AuthServerKind, LifecycleStatus};
 use crate::api::error::ApiError;
 use crate::state::AppState;
 
-/// This org's own entries as last parsed, by key: (revision, entry; `None` when it no longer passes).
-type Parsed = std::collections::HashMap<String, (String, Option<Arc<Entry>>)>;
+/// Something kept per entry key with the revision it was made from.
+type ByKey<T> = HashMap<String, (String, T)>;
 
 /// This node's copy of the whole catalog — built-in entries and this org's own, parsed and checked once — in key
 /// order, as a [`crate::snapshot::Snapshot`] (this node's changes drop it at once; another node's apply within the
@@ -21,7 +22,10 @@ type Parsed = std::collections::HashMap<String, (String, Option<Arc<Entry>>)>;
 pub struct CatalogCache {
     store: Arc<dyn lanyard_core::store::Store>,
     copy: crate::snapshot::Snapshot<Vec<Arc<Entry>>>,
-    parsed: std::sync::Mutex<Parsed>,
+    /// This org's own entries as last parsed, by key: (revision, entry; `None` when it no longer passes).
+    parsed: Mutex<ByKey<Option<Arc<Entry>>>>,
+    /// Each entry as lists show it, rendered once per revision: by key, (revision, JSON).
+    listed: Mutex<ByKey<Arc<str>>>,
 }
 
 impl CatalogCache {
@@ -30,6 +34,7 @@ impl CatalogCache {
             store,
             copy: crate::snapshot::Snapshot::new(ttl),
             parsed: Default::default(),
+            listed: Default::default(),
         }
     }
 
@@ -58,7 +63,7 @@ impl CatalogCache {
     /// Keys no longer present are forgotten.
     fn parse(&self, own: &[lanyard_core::store::CatalogEntryRecord]) -> Vec<Arc<Entry>> {
         let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
-        let mut next = std::collections::HashMap::with_capacity(own.len());
+        let mut next = HashMap::with_capacity(own.len());
         let mut out = Vec::with_capacity(own.len());
         for r in own {
             let entry = match parsed.remove(&r.name) {
@@ -70,6 +75,32 @@ impl CatalogCache {
         }
         *parsed = next;
         out
+    }
+
+    /// `entries` as lists show them, each rendered by `render` the first time its revision is listed and kept (the
+    /// rendering depends on nothing but the entry and this node's base URL). A page of 200 then costs copies, not
+    /// 200 serializations.
+    pub fn listed(
+        &self,
+        entries: &[Arc<Entry>],
+        render: impl Fn(&Entry) -> String,
+    ) -> Vec<Arc<str>> {
+        let mut listed = self.listed.lock().unwrap_or_else(|e| e.into_inner());
+        if listed.len() > 4 * lanyard_catalog::builtin().len() + 10_000 {
+            // Keys of removed entries pile up only through many adds and removals; start again rather than track.
+            listed.clear();
+        }
+        entries
+            .iter()
+            .map(|e| match listed.get(e.name()) {
+                Some((revision, json)) if *revision == e.revision => json.clone(),
+                _ => {
+                    let json: Arc<str> = render(e).into();
+                    listed.insert(e.name().to_owned(), (e.revision.clone(), json.clone()));
+                    json
+                }
+            })
+            .collect()
     }
 
     /// The entry `name`, built in or this org's own.
@@ -138,11 +169,12 @@ pub async fn ensure_scopes(state: &AppState, entry: &Entry) -> Result<(), ApiErr
             )),
         };
     }
-    let existing = state.store.scopes(&s.id).await?;
+    // The scopes this node's copy of the server holds (the keyring's TTL): no query when nothing is missing, which
+    // is every app after the first of its kind. Adding is "if absent", so a copy a little behind adds nothing twice.
     let add = lanyard_catalog::instance::scopes_to_add(
         &entry.manifest,
         &s.id,
-        &existing,
+        &server.rules.scopes,
         state.clock.now(),
     );
     if !add.is_empty() {
@@ -337,6 +369,47 @@ mod tests {
             cache.parsed.lock().unwrap().len(),
             1,
             "a removed key is forgotten"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_rendered_once_per_revision() {
+        let store = Arc::new(MemoryStore::new());
+        let cache = CatalogCache::new(
+            store.clone() as Arc<dyn Store>,
+            std::time::Duration::from_secs(60),
+        );
+        store
+            .insert_catalog_entry(&record("acme_one", "One"))
+            .await
+            .unwrap();
+        let renders = std::sync::atomic::AtomicUsize::new(0);
+        let render = |e: &Entry| {
+            renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            format!("{}:{}", e.name(), e.manifest.description)
+        };
+        let one = |all: &[Arc<Entry>]| {
+            all.iter()
+                .filter(|e| e.name() == "acme_one")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let all = cache.all().await.unwrap();
+        assert_eq!(&*cache.listed(&one(&all), render)[0], "acme_one:One");
+        assert_eq!(&*cache.listed(&one(&all), render)[0], "acme_one:One");
+        assert_eq!(renders.load(std::sync::atomic::Ordering::SeqCst), 1, "kept");
+
+        store.delete_catalog_entry("acme_one").await.unwrap();
+        store
+            .insert_catalog_entry(&record("acme_one", "One, changed"))
+            .await
+            .unwrap();
+        cache.invalidate();
+        let all = cache.all().await.unwrap();
+        assert_eq!(
+            &*cache.listed(&one(&all), render)[0],
+            "acme_one:One, changed",
+            "a new revision is rendered anew"
         );
     }
 }

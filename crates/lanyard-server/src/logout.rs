@@ -1,4 +1,5 @@
-//! Ending SSO sessions everywhere they should end. Every way a session ends goes through here — RP-initiated
+//! Ending SSO sessions everywhere they should end (the rules: `lanyard_core::signin::sessions`; here, telling the
+//! apps and the system log). Every way a session ends goes through here — RP-initiated
 //! logout, `/login/signout`, `DELETE /api/v1/sessions/me`, an administrator ending a session or all of a user's, a
 //! user deactivated or suspended, a password reset — so the apps signed into the session are told: by back-channel
 //! notices in the background (`crate::backchannel`), and, where a browser is there to see the signed-out page, by
@@ -11,8 +12,9 @@
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_core::model::{EndedSession, SessionApp};
+use lanyard_core::model::EndedSession;
 use lanyard_core::oauth::logout::frontchannel_url;
+use lanyard_core::signin::sessions;
 use lanyard_core::syslog::{LogEvent, Party};
 
 use crate::api::error::ApiError;
@@ -21,42 +23,44 @@ use crate::state::AppState;
 use crate::syslog::Audit;
 
 /// Records that `client_id` got a code or tokens from server `auth_server_id` in session `session_id`, so that it
-/// is told when the session ends.
+/// is told when the session ends ([`sessions::app_signed_in`]).
 pub async fn signed_in(
     state: &AppState,
     session_id: &str,
     client_id: &str,
     auth_server_id: &str,
 ) -> Result<(), ApiError> {
-    state
-        .store
-        .record_session_app(&SessionApp {
-            session_id: session_id.to_owned(),
-            client_id: client_id.to_owned(),
-            auth_server_id: auth_server_id.to_owned(),
-            created: state.clock.now(),
-        })
-        .await?;
+    sessions::app_signed_in(
+        state.store.as_ref(),
+        state.clock.now(),
+        session_id,
+        client_id,
+        auth_server_id,
+    )
+    .await?;
     Ok(())
 }
 
 /// Ends a session and tells its apps (back-channel); the ended session, for the front-channel frames, or `None` if
 /// it had already ended.
 pub async fn end(state: &AppState, session_id: &str) -> Result<Option<EndedSession>, ApiError> {
-    let ended = state.store.end_session(session_id).await?;
-    if let Some(e) = &ended {
-        crate::backchannel::announce(state, e);
-    }
+    let ended = sessions::end(state.store.as_ref(), session_id).await?;
+    announce(state, ended.as_slice());
     Ok(ended)
 }
 
 /// Ends every session of a user and tells their apps; how many ended.
 pub async fn end_all(state: &AppState, user_id: &str) -> Result<usize, ApiError> {
-    let ended = state.store.end_user_sessions(user_id).await?;
-    for e in &ended {
+    let ended = sessions::end_all(state.store.as_ref(), user_id).await?;
+    announce(state, &ended);
+    Ok(ended.len())
+}
+
+/// Tells the apps of sessions an operation ended (back-channel, in the background).
+pub fn announce(state: &AppState, ended: &[EndedSession]) {
+    for e in ended {
         crate::backchannel::announce(state, e);
     }
-    Ok(ended.len())
 }
 
 /// The system log's `user.session.end`, with the user as actor (they signed out) and target.
@@ -67,9 +71,10 @@ pub async fn log_end(state: &AppState, audit: &Audit, user_id: &str) {
             kind: "User".into(),
             ..target.clone()
         };
+        let (kind, message) = sessions::END_EVENT;
         let event = LogEvent::new(
-            "user.session.end",
-            "User logout from Okta",
+            kind,
+            message,
             actor,
             state.clock.now(),
             state.random.as_ref(),
@@ -80,25 +85,18 @@ pub async fn log_end(state: &AppState, audit: &Audit, user_id: &str) {
     }
 }
 
-/// The front-channel logout URIs of the session's apps, each with the `iss` of the server that signed the app in
-/// and the session's `sid`.
+/// The front-channel logout URIs of the session's apps ([`sessions::frontchannel_targets`]), each with the `iss`
+/// of the server that signed the app in and the session's `sid`.
 pub async fn frontchannel_frames(
     state: &AppState,
     ended: &EndedSession,
 ) -> Result<Vec<String>, ApiError> {
     let mut frames = Vec::new();
-    for a in &ended.apps {
-        let Some(app) = state.store.app_by_client_id(&a.client_id).await? else {
+    for target in sessions::frontchannel_targets(state.store.as_ref(), ended).await? {
+        let Some(entry) = state.keyring.entry(&target.auth_server_id).await? else {
             continue;
         };
-        let Some(uri) = &app.client.logout.frontchannel_logout_uri else {
-            continue;
-        };
-        let Some(entry) = state.keyring.entry(&a.auth_server_id).await? else {
-            continue;
-        };
-        let issuer = entry.issuer.clone();
-        frames.push(frontchannel_url(uri, &issuer, &ended.id));
+        frames.push(frontchannel_url(&target.uri, &entry.issuer, &ended.id));
     }
     Ok(frames)
 }

@@ -21,6 +21,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
+use lanyard_core::password::choose::{Hashing, HashingFailed};
 use lanyard_core::password::hash::{self, HashError, Params, Verified};
 use lanyard_core::password::policy::PasswordPolicy;
 use lanyard_core::random::Random;
@@ -193,6 +194,34 @@ impl PasswordHasher {
         })
         .await
         .map_err(|_| PasswordError::Aborted)
+    }
+}
+
+/// The core's operations hash through this: on blocking threads, a bounded number at a time.
+#[async_trait::async_trait]
+impl Hashing for PasswordHasher {
+    async fn hash(&self, password: &str) -> Result<String, HashingFailed> {
+        PasswordHasher::hash(self, password)
+            .await
+            .map_err(|e| HashingFailed(e.to_string()))
+    }
+
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashingFailed> {
+        PasswordHasher::verify(self, password, phc)
+            .await
+            .map(|v| v.ok)
+            .map_err(|e| HashingFailed(e.to_string()))
+    }
+
+    async fn reused(
+        &self,
+        password: &str,
+        previous_hashes: &[String],
+        history_count: usize,
+    ) -> Result<bool, HashingFailed> {
+        PasswordHasher::reused(self, password, previous_hashes, history_count)
+            .await
+            .map_err(|e| HashingFailed(e.to_string()))
     }
 }
 

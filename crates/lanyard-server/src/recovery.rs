@@ -1,8 +1,10 @@
 //! Password recovery, shared by the Authn API (`api/recovery.rs`, JSON) and the hosted reset page
-//! (`{base}/signin/reset-password/{token}`, HTML). No HTTP here: plain async functions over [`AppState`].
+//! (`{base}/signin/reset-password/{token}`, HTML). The rules are `lanyard_core::directory::recovery`'s; this module
+//! is the server's side of them — the link's URL, the email, the back-channel notices of the sessions a reset ends,
+//! the system log. No HTTP here: plain async functions over [`AppState`].
 //!
 //! A reset starts one of two ways, and both end in a **reset link** `{base}/signin/reset-password/{token}`: a
-//! one-time [`TokenKind::PasswordReset`] token that lives [`RESET_TOKEN_MINUTES`], stored as its SHA-256 only. Each
+//! one-time `PasswordReset` token that lives [`RESET_TOKEN_MINUTES`], stored as its SHA-256 only. Each
 //! new link voids the user's earlier ones.
 //!
 //! - An administrator: `POST /api/v1/users/{id}/lifecycle/reset_password` puts the user in RECOVERY (their password
@@ -16,32 +18,26 @@
 //! 1. [`begin_reset`] spends the reset token and issues a short-lived state token (`{"step":"password_reset"}`)
 //!    for step 2. A page that only shows the form first (a `GET`, which mail scanners also fetch) should call
 //!    [`check_reset_token`] instead, which spends nothing.
-//! 2. [`finish_reset`] checks the new password against the policy and the history (a violation is `Err`, 400
-//!    E0000001 with the causes, and leaves the state token usable for another try), sets it, makes the user ACTIVE
+//! 2. [`finish_reset`] checks the new password against the policy and the history (a violation is
+//!    `Err(PasswordRejected)` with the causes — 400 E0000001 in the Authn API, the form again on the page — and leaves the state token usable for another try), sets it, makes the user ACTIVE
 //!    (from RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT: a reset unlocks), ends their sessions and voids every
 //!    outstanding token of theirs, and logs `user.account.reset_password`. The caller then signs the user in (the
-//!    Authn API hands out a session token with [`signin_flow::session_token`]).
+//!    Authn API hands out a session token with [`crate::signin_flow::session_token`]).
 //!
 //! A wrong, expired or spent token, or a user who may no longer recover, is `Ok(None)` at every step: the Authn
 //! API answers 403 E0000011 for all of them.
 
-use lanyard_core::clock::Timestamp;
-use lanyard_core::directory::lifecycle::can_recover;
-use lanyard_core::model::{TokenKind, User, UserStatus};
-use lanyard_core::signin::{self, Secret};
+use lanyard_core::directory::accounts::AccountError;
+use lanyard_core::directory::recovery;
+use lanyard_core::model::User;
 use lanyard_core::syslog::{LogEvent, Party};
-use serde_json::json;
 
 use crate::api::error::ApiError;
-use crate::signin_flow::{self, Client};
+use crate::signin_flow::Client;
 use crate::state::AppState;
 use crate::syslog::user_target;
 
-/// How long a reset link works.
-pub const RESET_TOKEN_MINUTES: u32 = 60;
-
-/// The state token data that marks step 2 of a reset.
-const STEP: &str = "password_reset";
+pub use lanyard_core::directory::recovery::{RESET_TOKEN_MINUTES, ResetStep};
 
 /// The hosted page a reset token opens: `{base}/signin/reset-password/{token}`.
 pub fn reset_url(state: &AppState, token: &str) -> String {
@@ -50,16 +46,11 @@ pub fn reset_url(state: &AppState, token: &str) -> String {
 
 /// Voids `user`'s earlier reset links and issues a new one; returns the link ([`reset_url`]).
 pub async fn new_reset_link(state: &AppState, user: &User) -> Result<String, ApiError> {
-    state
-        .store
-        .delete_user_one_time_tokens(&user.id, TokenKind::PasswordReset)
-        .await?;
-    let (secret, _) = signin_flow::issue(
-        state,
-        user,
-        TokenKind::PasswordReset,
-        chrono::Duration::minutes(i64::from(RESET_TOKEN_MINUTES)),
-        json!({}),
+    let secret = recovery::new_reset_link(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        &user.id,
     )
     .await?;
     Ok(reset_url(state, &secret.value))
@@ -86,13 +77,12 @@ pub fn email_reset_link(state: &AppState, user: &User, link: &str) -> bool {
     true
 }
 
-/// "Forgot password" for `username` (a login): emails a reset link if that user exists and may recover, and
-/// does nothing otherwise. Returns the same, after the same lookup, either way; the link is made and sent by a
-/// task of its own, so not even the time taken tells a known user from an unknown one. The user's status does
-/// not change: until the reset, the current password still works. `Err` only for a storage failure of the lookup.
+/// "Forgot password" for `username` (a login): emails a reset link if that user exists and may recover
+/// ([`recovery::recoverable`]), and does nothing otherwise. Returns the same, after the same lookup, either way;
+/// the link is made and sent by a task of its own, so not even the time taken tells a known user from an unknown
+/// one. `Err` only for a storage failure of the lookup.
 pub async fn start(state: &AppState, client: &Client, username: &str) -> Result<(), ApiError> {
-    let user = state.store.user_by_login(username.trim()).await?;
-    let Some(user) = user.filter(|u| can_recover(u.status)) else {
+    let Some(user) = recovery::recoverable(state.store.as_ref(), username).await? else {
         tracing::info!("password recovery asked for an unknown user or one who cannot recover");
         return Ok(());
     };
@@ -111,136 +101,65 @@ pub async fn start(state: &AppState, client: &Client, username: &str) -> Result<
     Ok(())
 }
 
-/// The user a reset token belongs to, if it is live and they may still recover. Spends nothing: for a page that
-/// shows the reset form before the new password is posted.
+/// The user a reset token belongs to, if it is live and they may still recover. Spends nothing.
 pub async fn check_reset_token(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
-    let now = state.clock.now();
-    let Some(found) = state
-        .store
-        .one_time_token(&signin::hash(token), TokenKind::PasswordReset, now)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(state
-        .store
-        .user(&found.user_id)
-        .await?
-        .filter(|u| can_recover(u.status)))
+    Ok(recovery::check_reset_token(state.store.as_ref(), token, state.clock.now()).await?)
 }
 
-/// Step 2 of a reset, as [`begin_reset`] hands it out.
-#[derive(Debug)]
-pub struct ResetStep {
-    /// The state token [`finish_reset`] takes (give `state_token.value` to the client; it is stored hashed).
-    pub state_token: Secret,
-    /// When the state token stops working (the sign-in policy's state token lifetime).
-    pub expires_at: Timestamp,
-    pub user: User,
-}
-
-/// Spends a reset token (from the link) and issues the state token that lets [`finish_reset`] set the new
-/// password. `Ok(None)`: the token is wrong, expired or spent, or its user may no longer recover. A reset token
-/// works once: a second call with it is `Ok(None)`.
+/// Spends a reset token and issues the state token for [`finish_reset`] ([`recovery::begin_reset`]).
 pub async fn begin_reset(
     state: &AppState,
     recovery_token: &str,
 ) -> Result<Option<ResetStep>, ApiError> {
-    let now = state.clock.now();
-    let Some(token) = state
-        .store
-        .consume_one_time_token(&signin::hash(recovery_token), TokenKind::PasswordReset, now)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(user) = state
-        .store
-        .user(&token.user_id)
-        .await?
-        .filter(|u| can_recover(u.status))
-    else {
-        return Ok(None);
-    };
-    let (state_token, expires_at) = signin_flow::issue(
-        state,
-        &user,
-        TokenKind::StateToken,
+    Ok(recovery::begin_reset(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        recovery_token,
         state.signin_policy.state_token_ttl,
-        json!({ "step": STEP }),
     )
-    .await?;
-    Ok(Some(ResetStep {
-        state_token,
-        expires_at,
-        user,
-    }))
+    .await?)
 }
 
-/// Sets `new_password` for the reset a state token (from [`begin_reset`]) carries, and returns the user, now
-/// ACTIVE. `Err` 400 E0000001 with Okta's causes when the password breaks the policy or repeats a recent one: the
-/// state token then still works. `Ok(None)`: the state token is wrong, expired or spent, or the user may no longer
-/// recover. On success the user's sessions end, their other one-time tokens (reset links, sign-ins in progress,
-/// unused session tokens) are void, failed sign-ins are forgotten, and `user.account.reset_password` is logged.
+/// Sets the new password for the reset a state token carries ([`recovery::finish_reset`]), tells the apps of the
+/// sessions it ended, logs `user.account.reset_password`, and returns the user, now ACTIVE.
+/// `Err(PasswordRejected)` with Okta's causes when the password breaks the policy or repeats a recent one (the
+/// state token still works); `Ok(None)` when the state token is wrong, expired or spent, or the user may no longer
+/// recover.
 pub async fn finish_reset(
     state: &AppState,
     client: &Client,
     state_token: &str,
     new_password: &str,
-) -> Result<Option<User>, ApiError> {
-    let now = state.clock.now();
-    let Some((token, mut user)) = signin_flow::state_token(state, state_token, STEP).await? else {
+) -> Result<Option<User>, AccountError> {
+    let Some(reset) = recovery::finish_reset(
+        state.store.as_ref(),
+        state.accounts(),
+        state_token,
+        new_password,
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    if !can_recover(user.status) {
-        return Ok(None);
-    }
-    let previous = state.store.password(&user.id).await?;
-    let fresh =
-        crate::api::users::new_password(state, new_password, &user.profile, previous.as_ref())
-            .await?;
-    if state
-        .store
-        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
-        .await?
-        .is_none()
-    {
-        return Ok(None);
-    }
-    state.store.set_password(&user.id, &fresh).await?;
-    state.store.reset_failures(&user.id).await?;
-    if user.status != UserStatus::Active {
-        user.status = UserStatus::Active;
-        user.status_changed = Some(now);
-    }
-    user.activated.get_or_insert(now);
-    user.password_changed = Some(now);
-    user.last_updated = now;
-    if !state.store.update_user(&user).await? {
-        return Ok(None);
-    }
-    // Whatever the old password opened is closed.
-    crate::logout::end_all(state, &user.id).await?;
-    for kind in [
-        TokenKind::PasswordReset,
-        TokenKind::StateToken,
-        TokenKind::SessionToken,
-    ] {
-        state
-            .store
-            .delete_user_one_time_tokens(&user.id, kind)
-            .await?;
-    }
+    crate::logout::announce(state, &reset.ended_sessions);
+    let user = reset.user;
     tracing::info!(user = %user.id, "password reset");
     let actor = Party {
         kind: "User".into(),
         ..user_target(&user)
     };
-    let (kind, message) = lanyard_core::directory::lifecycle::Operation::ResetPassword.event();
+    let (kind, message) = recovery::event();
     state.syslog.record(
-        LogEvent::new(kind, message, actor, now, state.random.as_ref())
-            .client(client.ip.clone(), client.user_agent.clone())
-            .target(user_target(&user)),
+        LogEvent::new(
+            kind,
+            message,
+            actor,
+            state.clock.now(),
+            state.random.as_ref(),
+        )
+        .client(client.ip.clone(), client.user_agent.clone())
+        .target(user_target(&user)),
     );
     Ok(Some(user))
 }

@@ -9,12 +9,14 @@
 //! API's MFA endpoints do not take it, and it upgrades only that session ([`crate::session::elevate`]).
 
 use lanyard_core::clock::Timestamp;
-use lanyard_core::mfa::totp::TotpSecret;
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{
     Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User, UserStatus,
 };
+use lanyard_core::signin::after_password::{self, ENROLL_STEP, Next};
 use lanyard_core::signin::attempts::{self, Counted};
+use lanyard_core::signin::enrolment::{self, EnrolError};
+use lanyard_core::signin::expired_password;
 use lanyard_core::signin::policy::{self as signon, Decision, Step};
 use lanyard_core::signin::{self, Gate, Secret, factors::check_passcode};
 use lanyard_core::syslog::{LogEvent, Party};
@@ -163,7 +165,7 @@ pub fn log_success(state: &AppState, client: &Client, user: &User, via_mfa: bool
         .record(event(state, client, kind, message, as_actor(user)).target(user_target(user)));
 }
 
-/// Stores a one-time token of `kind` for `user` and returns its secret.
+/// Stores a one-time token of `kind` for `user` and returns its secret ([`signin::issue`]).
 pub async fn issue(
     state: &AppState,
     user: &User,
@@ -171,19 +173,16 @@ pub async fn issue(
     ttl: chrono::Duration,
     data: Value,
 ) -> Result<(Secret, Timestamp), ApiError> {
-    let now = state.clock.now();
-    let secret = signin::mint(state.random.as_ref());
-    let expires_at = now + ttl;
-    let token = OneTimeToken {
-        token_hash: secret.hash,
+    Ok(signin::issue(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        &user.id,
         kind,
-        user_id: user.id.clone(),
-        created: now,
-        expires_at,
+        ttl,
         data,
-    };
-    state.store.insert_one_time_token(&token).await?;
-    Ok((secret, expires_at))
+    )
+    .await?)
 }
 
 /// A session token for a signed-in user (and their `lastLogin`).
@@ -318,7 +317,7 @@ pub async fn primary(
             &user,
             TokenKind::StateToken,
             state.signin_policy.state_token_ttl,
-            json!({ "step": "password_expired" }),
+            json!({ "step": expired_password::STEP }),
         )
         .await?;
         return Ok(Primary::PasswordExpired {
@@ -537,168 +536,103 @@ fn log_denied(state: &AppState, client: &Client, user: &User, decision: Option<&
     state.syslog.record(e);
 }
 
-/// Where a verified password (or a changed expired one) leads under the policy's `decision`: denied, the MFA step
-/// (the user has an active factor), enrolment (the policy requires a factor the user lacks), or signed in.
+/// Where a verified password (or a changed expired one) leads under the policy's `decision`
+/// ([`after_password::next`]): denied, the MFA step, enrolment, or signed in — logged here.
 pub async fn after_password(
     state: &AppState,
     client: &Client,
     user: User,
     decision: Option<Decision>,
 ) -> Result<Primary, ApiError> {
-    let factors: Vec<Factor> = state
-        .store
-        .factors(&user.id)
-        .await?
-        .into_iter()
-        .filter(|f| f.status == FactorStatus::Active)
-        .collect();
-    match signon::next_step(decision.as_ref(), !factors.is_empty()) {
-        Step::Deny => {
+    let next = after_password::next(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        state.signin_policy.state_token_ttl,
+        &user,
+        decision.as_ref(),
+    )
+    .await?;
+    Ok(match next {
+        Next::Deny => {
             log_denied(state, client, &user, decision.as_ref());
-            Ok(Primary::Failed)
+            Primary::Failed
         }
-        Step::Mfa => {
-            let (state_token, expires_at) = issue(
-                state,
-                &user,
-                TokenKind::StateToken,
-                state.signin_policy.state_token_ttl,
-                json!({ "step": MFA_STEP }),
-            )
-            .await?;
-            Ok(Primary::MfaRequired {
-                user,
-                factors,
-                state_token,
-                expires_at,
-            })
-        }
-        Step::Enroll => {
-            let (state_token, expires_at) = issue(
-                state,
-                &user,
-                TokenKind::StateToken,
-                signon::enrolment_ttl(state.signin_policy.state_token_ttl),
-                json!({ "step": ENROLL_STEP }),
-            )
-            .await?;
-            Ok(Primary::MfaEnroll {
-                user,
-                state_token,
-                expires_at,
-            })
-        }
-        Step::Success => {
-            state.store.reset_failures(&user.id).await?;
+        Next::Mfa {
+            factors,
+            state_token,
+            expires_at,
+        } => Primary::MfaRequired {
+            user,
+            factors,
+            state_token,
+            expires_at,
+        },
+        Next::Enroll {
+            state_token,
+            expires_at,
+        } => Primary::MfaEnroll {
+            user,
+            state_token,
+            expires_at,
+        },
+        Next::Success => {
             log_success(state, client, &user, false);
-            Ok(Primary::Success { user })
+            Primary::Success { user }
         }
+    })
+}
+
+pub use lanyard_core::signin::enrolment::{Enroll, Enrolment};
+
+fn enrol_failed(e: EnrolError) -> ApiError {
+    match e {
+        EnrolError::Store(e) => e.into(),
+        EnrolError::Crypto(e) => ApiError::internal(e.to_string()),
     }
 }
 
-/// The state token step of an enrolment; its data names the factor once one is enrolled (`factorId`).
-const ENROLL_STEP: &str = "mfa_enroll";
-
-/// A TOTP factor being enrolled during a sign-in, with its secret (for the authenticator app).
-pub struct Enrolment {
-    pub user: User,
-    pub factor: Factor,
-    pub secret: TotpSecret,
-    pub expires_at: Timestamp,
-}
-
-/// The outcome of asking to enrol a factor.
-pub enum Enroll {
-    Started(Box<Enrolment>),
-    /// No enrolment waits behind this state token (expired, spent, another step).
-    InvalidState,
-}
-
-/// Enrols a TOTP factor (PENDING_ACTIVATION) for the sign-in a state token carries: a new secret each time it is
-/// asked (a pending factor from before is replaced); the state token then names the factor, so that only it can be
-/// activated, and lives on.
+/// Enrols a TOTP factor for the sign-in a state token carries ([`enrolment::enroll_totp`]), and logs it.
 pub async fn enroll_totp(
     state: &AppState,
     client: &Client,
     presented: &str,
     provider: &str,
 ) -> Result<Enroll, ApiError> {
-    let now = state.clock.now();
-    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
-        return Ok(Enroll::InvalidState);
-    };
-    let existing = state.store.factors(&user.id).await?;
-    if existing.iter().any(|f| f.status == FactorStatus::Active) {
-        // Enrolled meanwhile (by an administrator): this sign-in no longer enrols; it starts again.
-        return Ok(Enroll::InvalidState);
-    }
-    for f in existing
-        .iter()
-        .filter(|f| f.factor_type == FactorType::Totp)
-    {
-        state.store.delete_factor(&user.id, &f.id).await?;
-    }
-    let (factor, secret) = lanyard_core::signin::factors::enroll_totp(
-        &user.id,
-        provider,
+    let enroll = enrolment::enroll_totp(
+        state.store.as_ref(),
         &state.master,
         state.random.as_ref(),
-        now,
+        state.clock.now(),
+        state.signin_policy.state_token_ttl,
+        presented,
+        provider,
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
-    state.store.insert_factor(&factor).await?;
-    let expires_at = now + signon::enrolment_ttl(state.signin_policy.state_token_ttl);
-    let token = OneTimeToken {
-        data: json!({ "step": ENROLL_STEP, "factorId": factor.id }),
-        expires_at,
-        ..token
-    };
-    state.store.replace_one_time_token(&token).await?;
-    state.syslog.record(
-        event(
-            state,
-            client,
-            "user.mfa.factor.update",
-            "Enroll factor",
-            as_actor(&user),
-        )
-        .target(user_target(&user)),
-    );
-    Ok(Enroll::Started(Box::new(Enrolment {
-        user,
-        factor,
-        secret,
-        expires_at,
-    })))
+    .await
+    .map_err(enrol_failed)?;
+    if let Enroll::Started(e) = &enroll {
+        let (kind, message) = enrolment::ENROL_EVENT;
+        state.syslog.record(
+            event(state, client, kind, message, as_actor(&e.user)).target(user_target(&e.user)),
+        );
+    }
+    Ok(enroll)
 }
 
-/// The enrolment a state token carries, once a factor is enrolled and until it is activated.
+/// The enrolment a state token carries, once a factor is enrolled and until it is activated
+/// ([`enrolment::pending`]).
 pub async fn pending_enrolment(
     state: &AppState,
     presented: &str,
 ) -> Result<Option<Enrolment>, ApiError> {
-    let Some((token, user)) = state_token(state, presented, ENROLL_STEP).await? else {
-        return Ok(None);
-    };
-    let Some(factor_id) = token.data["factorId"].as_str() else {
-        return Ok(None);
-    };
-    let factor = state
-        .store
-        .factor(&user.id, factor_id)
-        .await?
-        .filter(|f| f.status == FactorStatus::PendingActivation);
-    let Some(factor) = factor else {
-        return Ok(None);
-    };
-    let secret = lanyard_core::signin::factors::totp_secret(&factor, &state.master)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Some(Enrolment {
-        user,
-        factor,
-        secret,
-        expires_at: token.expires_at,
-    }))
+    enrolment::pending(
+        state.store.as_ref(),
+        &state.master,
+        state.clock.now(),
+        presented,
+    )
+    .await
+    .map_err(enrol_failed)
 }
 
 /// Activates the factor enrolled during a sign-in with a passcode from the authenticator, which completes the
@@ -786,28 +720,17 @@ fn on_lockout(state: &AppState, client: &Client, user: &User) {
     }
 }
 
-/// A live state token of the given step, and its user.
+/// A live state token of the given step, and its user ([`signin::state_token`]).
 pub async fn state_token(
     state: &AppState,
     presented: &str,
     step: &str,
 ) -> Result<Option<(OneTimeToken, User)>, ApiError> {
-    let now = state.clock.now();
-    let Some(token) = state
-        .store
-        .one_time_token(&signin::hash(presented), TokenKind::StateToken, now)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if token.data["step"] != step {
-        return Ok(None);
-    }
-    Ok(state.store.user(&token.user_id).await?.map(|u| (token, u)))
+    Ok(signin::state_token(state.store.as_ref(), presented, step, state.clock.now()).await?)
 }
 
 /// The state token step of a sign-in's MFA.
-pub const MFA_STEP: &str = "mfa";
+pub use lanyard_core::signin::after_password::MFA_STEP;
 /// The state token step of a session's step-up; its data names the session (`sessionId`).
 pub const STEP_UP: &str = "step_up";
 
@@ -1138,55 +1061,18 @@ pub async fn after_password_change(
     after_password(state, client, user, decision).await
 }
 
-/// The outcome of changing an expired password.
-pub enum Change {
-    Success(User),
-    InvalidState,
-    WrongPassword,
-}
+pub use lanyard_core::signin::expired_password::Change;
 
-/// Changes an expired password for the sign-in a state token carries. Policy violations are `Err` (400 E0000001).
-/// `old` is checked when given (the Authn API asks for it, as Okta's); the hosted page does not ask again, as the
-/// state token was issued only after the password was verified moments ago.
+/// Changes an expired password for the sign-in a state token carries ([`expired_password::change`]). Policy
+/// violations are `Err` (400 E0000001). `old` is checked when given (the Authn API asks for it, as Okta's); the
+/// hosted page does not ask again, as the state token was issued only after the password was verified moments ago.
 pub async fn change_expired_password(
     state: &AppState,
     presented: &str,
     old: Option<&str>,
     new: &str,
 ) -> Result<Change, ApiError> {
-    let now = state.clock.now();
-    let Some((token, mut user)) = state_token(state, presented, "password_expired").await? else {
-        return Ok(Change::InvalidState);
-    };
-    if user.status != UserStatus::PasswordExpired {
-        return Ok(Change::InvalidState);
-    }
-    let Some(record) = state.store.password(&user.id).await? else {
-        return Ok(Change::InvalidState);
-    };
-    if let Some(old) = old
-        && !state
-            .passwords
-            .verify(old.to_owned(), record.hash.clone())
-            .await
-            .is_ok_and(|v| v.ok)
-    {
-        return Ok(Change::WrongPassword);
-    }
-    let fresh = crate::api::users::new_password(state, new, &user.profile, Some(&record)).await?;
-    if state
-        .store
-        .consume_one_time_token(&token.token_hash, TokenKind::StateToken, now)
-        .await?
-        .is_none()
-    {
-        return Ok(Change::InvalidState);
-    }
-    state.store.set_password(&user.id, &fresh).await?;
-    user.status = UserStatus::Active;
-    user.status_changed = Some(now);
-    user.password_changed = Some(now);
-    user.last_updated = now;
-    state.store.update_user(&user).await?;
-    Ok(Change::Success(user))
+    expired_password::change(state.store.as_ref(), state.accounts(), presented, old, new)
+        .await
+        .map_err(|e| crate::api::users::refused(e, ""))
 }

@@ -77,6 +77,17 @@ impl AppState {
         self.config.org_name.clone()
     }
 
+    /// What the core's operations on users need besides the store: the clock, randomness, the password hasher
+    /// and policy.
+    pub fn accounts(&self) -> lanyard_core::directory::accounts::Env<'_> {
+        lanyard_core::directory::accounts::Env {
+            clock: self.clock.as_ref(),
+            random: self.random.as_ref(),
+            hashing: &self.passwords,
+            password_policy: &self.password_policy,
+        }
+    }
+
     /// An app changed on this node (created, replaced, its status or secrets): this node's copies that hold it
     /// are dropped at once — its client, and the origins a browser app's redirect URIs allow.
     pub fn app_changed(&self, client_id: &str) {

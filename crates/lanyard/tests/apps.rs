@@ -356,6 +356,16 @@ async fn users_and_groups_are_assigned_in_okta_s_shape() {
         .admin(Method::GET, &format!("/api/v1/apps/{id}/users/{uid}"), None)
         .await;
     assert_eq!(status, 404);
+    // PUT on the user's own path assigns too, as PUT does for a group: the newcomer's first guess.
+    let (status, au) = env
+        .admin(Method::PUT, &format!("/api/v1/apps/{id}/users/{uid}"), None)
+        .await;
+    assert_eq!(status, 200, "{au}");
+    assert_eq!(au["credentials"]["userName"], "ada@example.com");
+    let (status, _) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{id}/users/{uid}"), None)
+        .await;
+    assert_eq!(status, 200);
 
     let (_, group) = env
         .admin(

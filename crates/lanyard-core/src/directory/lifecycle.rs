@@ -1,5 +1,5 @@
-//! User lifecycle in Okta's terms: which transitions each status allows and what they change. Pure: the HTTP layer
-//! loads the user, calls [`apply`], stores the result.
+//! User lifecycle in Okta's terms: which transitions each status allows and what they change. Pure: the
+//! operations of [`super::accounts`] load the user, call [`apply`], store the result and carry out the side effects.
 
 use crate::clock::Timestamp;
 use crate::model::{User, UserStatus};
@@ -53,12 +53,42 @@ impl Operation {
     }
 }
 
-/// Why an operation is not allowed now; the message is Okta's wording where Okta has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    /// Okta's error code for it.
-    pub code: &'static str,
-    pub message: &'static str,
+/// Why an operation is not allowed in the user's current status. The API edge gives each its Okta error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Activating a user who is not STAGED or DEPROVISIONED.
+    AlreadyActive,
+    /// Reactivating a user who is not PROVISIONED.
+    NotProvisioned,
+    /// Suspending a user who is not ACTIVE.
+    NotActive,
+    /// Unsuspending a user who is not SUSPENDED.
+    NotSuspended,
+    /// Unlocking a user who is not LOCKED_OUT.
+    NotLockedOut,
+    /// Expiring the password of a user who has none, or whose status has no password to expire.
+    NoPasswordToExpire,
+    /// Any other operation the status does not allow (a password reset of a STAGED user, …).
+    NotAllowed,
+}
+
+impl Refused {
+    /// The reason, in Okta's wording where Okta has one.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refused::AlreadyActive => "Activation failed because the user is already active",
+            Refused::NotProvisioned => {
+                "This operation is not allowed in the user's current status. Only PROVISIONED users can be reactivated."
+            }
+            Refused::NotActive => "Cannot suspend a user that is not active",
+            Refused::NotSuspended => "Cannot unsuspend a user that is not suspended",
+            Refused::NotLockedOut => "Unlock is not allowed for this user.",
+            Refused::NoPasswordToExpire => {
+                "This operation is not allowed in the user's current status. The user has no password to expire."
+            }
+            Refused::NotAllowed => "This operation is not allowed in the user's current status.",
+        }
+    }
 }
 
 /// The status a new user starts in (`POST /api/v1/users?activate=…`).
@@ -100,18 +130,12 @@ pub fn apply(
             }
             Ok(())
         }
-        (Operation::Activate, _) => Err(Refused {
-            code: "E0000016",
-            message: "Activation failed because the user is already active",
-        }),
+        (Operation::Activate, _) => Err(Refused::AlreadyActive),
         (Operation::Reactivate, Provisioned) => {
             user.last_updated = now;
             Ok(())
         }
-        (Operation::Reactivate, _) => Err(Refused {
-            code: "E0000038",
-            message: "This operation is not allowed in the user's current status. Only PROVISIONED users can be reactivated.",
-        }),
+        (Operation::Reactivate, _) => Err(Refused::NotProvisioned),
         (Operation::Deactivate, Deprovisioned) => Ok(()),
         (Operation::Deactivate, _) => {
             set_status(user, Deprovisioned, now);
@@ -121,36 +145,24 @@ pub fn apply(
             set_status(user, Suspended, now);
             Ok(())
         }
-        (Operation::Suspend, _) => Err(Refused {
-            code: "E0000001",
-            message: "Cannot suspend a user that is not active",
-        }),
+        (Operation::Suspend, _) => Err(Refused::NotActive),
         (Operation::Unsuspend, Suspended) => {
             set_status(user, Active, now);
             Ok(())
         }
-        (Operation::Unsuspend, _) => Err(Refused {
-            code: "E0000001",
-            message: "Cannot unsuspend a user that is not suspended",
-        }),
+        (Operation::Unsuspend, _) => Err(Refused::NotSuspended),
         (Operation::Unlock, LockedOut) => {
             set_status(user, Active, now);
             Ok(())
         }
-        (Operation::Unlock, _) => Err(Refused {
-            code: "E0000032",
-            message: "Unlock is not allowed for this user.",
-        }),
+        (Operation::Unlock, _) => Err(Refused::NotLockedOut),
         (Operation::ExpirePassword, Active | PasswordExpired | LockedOut | Recovery)
             if has_password =>
         {
             set_status(user, PasswordExpired, now);
             Ok(())
         }
-        (Operation::ExpirePassword, _) => Err(Refused {
-            code: "E0000038",
-            message: "This operation is not allowed in the user's current status. The user has no password to expire.",
-        }),
+        (Operation::ExpirePassword, _) => Err(Refused::NoPasswordToExpire),
         (
             Operation::ResetPassword,
             Active | PasswordExpired | LockedOut | Recovery | Provisioned,
@@ -158,14 +170,8 @@ pub fn apply(
             set_status(user, Recovery, now);
             Ok(())
         }
-        (Operation::ResetPassword, _) => Err(Refused {
-            code: "E0000038",
-            message: "This operation is not allowed in the user's current status.",
-        }),
-        (Operation::ResetFactors, Deprovisioned) => Err(Refused {
-            code: "E0000038",
-            message: "This operation is not allowed in the user's current status.",
-        }),
+        (Operation::ResetPassword, _) => Err(Refused::NotAllowed),
+        (Operation::ResetFactors, Deprovisioned) => Err(Refused::NotAllowed),
         (Operation::ResetFactors, _) => {
             user.last_updated = now;
             Ok(())
@@ -233,10 +239,8 @@ mod tests {
             (UserStatus::Active, Some(now), Some(now))
         );
         assert_eq!(
-            apply(&mut u, Operation::Activate, true, now)
-                .unwrap_err()
-                .code,
-            "E0000016"
+            apply(&mut u, Operation::Activate, true, now).unwrap_err(),
+            Refused::AlreadyActive
         );
         apply(&mut u, Operation::Suspend, true, now).unwrap();
         assert_eq!(u.status, UserStatus::Suspended);
@@ -244,10 +248,8 @@ mod tests {
         apply(&mut u, Operation::Unsuspend, true, now).unwrap();
         assert_eq!(u.status, UserStatus::Active);
         assert_eq!(
-            apply(&mut u, Operation::Unlock, true, now)
-                .unwrap_err()
-                .code,
-            "E0000032"
+            apply(&mut u, Operation::Unlock, true, now).unwrap_err(),
+            Refused::NotLockedOut
         );
         apply(&mut u, Operation::ExpirePassword, true, now).unwrap();
         assert_eq!(u.status, UserStatus::PasswordExpired);
@@ -305,7 +307,7 @@ mod tests {
         ] {
             let mut u = user(from);
             let refused = apply(&mut u, Operation::ResetPassword, true, now).unwrap_err();
-            assert_eq!(refused.code, "E0000038", "from {from:?}");
+            assert_eq!(refused, Refused::NotAllowed, "from {from:?}");
             assert_eq!(u.status, from, "unchanged");
         }
     }

@@ -1,17 +1,22 @@
 //! Sign-in: the rules the Authn API, the hosted pages and the session endpoints share — token minting, lifetimes,
 //! lockout, what a user's status allows, and MFA factor enrolment and verification. No HTTP, no SQL.
 
+pub mod after_password;
 pub mod attempts;
 pub mod csrf;
+pub mod enrolment;
+pub mod expired_password;
 pub mod factors;
 pub mod policy;
+pub mod sessions;
 
 use chrono::Duration;
 
 use crate::clock::Timestamp;
 use crate::crypto::sha256;
-use crate::model::UserStatus;
+use crate::model::{OneTimeToken, TokenKind, User, UserStatus};
 use crate::random::{Random, b64url, bytes};
+use crate::store::{OneTimeTokenStore, StoreResult, UserStore};
 
 /// Sign-in settings.
 #[derive(Debug, Clone)]
@@ -71,6 +76,53 @@ pub fn mint(random: &dyn Random) -> Secret {
     let value = b64url(&bytes::<32>(random));
     let hash = sha256(value.as_bytes());
     Secret { value, hash }
+}
+
+/// Stores a new one-time token of `kind` for `user_id`, living `ttl` from `now` and carrying `data`; returns its
+/// secret (stored as its hash only) and when it expires.
+pub async fn issue(
+    store: &(impl OneTimeTokenStore + ?Sized),
+    random: &dyn Random,
+    now: Timestamp,
+    user_id: &str,
+    kind: TokenKind,
+    ttl: Duration,
+    data: serde_json::Value,
+) -> StoreResult<(Secret, Timestamp)> {
+    let secret = mint(random);
+    let expires_at = now + ttl;
+    let token = OneTimeToken {
+        token_hash: secret.hash,
+        kind,
+        user_id: user_id.to_owned(),
+        created: now,
+        expires_at,
+        data,
+    };
+    store.insert_one_time_token(&token).await?;
+    Ok((secret, expires_at))
+}
+
+/// A live state token of the given `step` (its data's `step`), and its user. Spends nothing.
+pub async fn state_token<S>(
+    store: &S,
+    presented: &str,
+    step: &str,
+    now: Timestamp,
+) -> StoreResult<Option<(OneTimeToken, User)>>
+where
+    S: OneTimeTokenStore + UserStore + ?Sized,
+{
+    let Some(token) = store
+        .one_time_token(&hash(presented), TokenKind::StateToken, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if token.data["step"] != step {
+        return Ok(None);
+    }
+    Ok(store.user(&token.user_id).await?.map(|u| (token, u)))
 }
 
 /// The stored form of a presented secret.

@@ -10,7 +10,7 @@ use lanyard_core::dashboard::app_links;
 use lanyard_core::model::User;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::users::find as find_user;
 use crate::pages::dashboard::link_urls;
 use crate::state::AppState;
@@ -67,12 +67,8 @@ async fn for_me(
     let session = crate::session::current(&state, &headers)
         .await?
         .ok_or_else(|| {
-            ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "E0000005",
-                "Invalid session",
-            )
-            .with_detail("no session cookie: /users/me/appLinks is for a signed-in browser")
+            ApiError::of(OktaCode::InvalidSession)
+                .with_detail("no session cookie: /users/me/appLinks is for a signed-in browser")
         })?;
     let user = find_user(&state, &session.user_id).await?;
     links(&state, &user).await

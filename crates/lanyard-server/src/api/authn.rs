@@ -20,7 +20,7 @@ use lanyard_core::model::{Factor, FactorType, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
@@ -39,23 +39,19 @@ pub fn routes() -> Router<AppState> {
 
 /// 401 E0000004: the one answer for every failed primary authentication.
 pub fn authentication_failed() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "E0000004",
-        "Authentication failed",
-    )
+    ApiError::of(OktaCode::AuthenticationFailed)
 }
 
 /// 403 E0000068, Okta's answer to a wrong passcode.
 pub fn invalid_passcode() -> ApiError {
-    let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
+    let mut e = ApiError::of(OktaCode::InvalidPasscode);
     e.causes
         .push("Your passcode doesn't match our records. Please try again.".into());
     e
 }
 
 pub(crate) fn invalid_state_token() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided")
+    ApiError::of(OktaCode::InvalidToken).with_status(StatusCode::FORBIDDEN)
 }
 
 pub(crate) fn embedded_user(u: &User) -> Value {
@@ -328,7 +324,7 @@ struct VerifyBody {
 
 /// 403 E0000068 for a WebAuthn answer with no challenge pending.
 fn no_challenge() -> ApiError {
-    let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
+    let mut e = ApiError::of(OktaCode::InvalidPasscode);
     e.causes.push(
         "No WebAuthn challenge is pending for this transaction (or it expired): request one by posting the stateToken alone."
             .into(),
@@ -482,10 +478,6 @@ async fn change_password(
             primary_json(&state, &client, outcome).await
         }
         Change::InvalidState => Err(invalid_state_token()),
-        Change::WrongPassword => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000014",
-            "Update of credentials failed",
-        )),
+        Change::WrongPassword => Err(ApiError::of(OktaCode::CredentialsUpdateFailed)),
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::ApiPrincipal;
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::pagination::{PageQuery, link_headers};
 use crate::state::AppState;
 use crate::syslog::Audit;
@@ -226,10 +226,22 @@ async fn list(
         .then(|| entries.last().map(|e| e.name().to_owned()))
         .flatten();
     let base = &state.config.base_url;
-    let body: Vec<Summary> = entries.iter().map(|e| summary(e, base)).collect();
+    let listed = state.catalog.listed(&entries, |e| {
+        serde_json::to_string(&summary(e, base)).unwrap_or_else(|_| "null".into())
+    });
+    let mut body = String::with_capacity(2 + listed.iter().map(|j| j.len() + 1).sum::<usize>());
+    body.push('[');
+    for (i, json) in listed.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(json);
+    }
+    body.push(']');
     Ok((
         link_headers(base, uri.path(), uri.query(), next.as_deref()),
-        Json(body),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
     )
         .into_response())
 }
@@ -363,12 +375,8 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let e = find(&state, &name).await?;
     if e.builtin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000006",
-            "You do not have permission to perform the requested action",
-        )
-        .with_detail("built-in catalog entries cannot be removed"));
+        return Err(ApiError::of(OktaCode::Forbidden)
+            .with_detail("built-in catalog entries cannot be removed"));
     }
     if !state.store.delete_catalog_entry(&name).await? {
         return Err(ApiError::not_found(&name, "CatalogApp"));

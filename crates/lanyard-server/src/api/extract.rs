@@ -45,6 +45,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::error::OktaCode;
 
     #[derive(serde::Deserialize, Debug)]
     #[allow(dead_code)]
@@ -54,10 +55,13 @@ mod tests {
 
     #[test]
     fn syntax_and_shape_errors_get_different_codes() {
-        assert_eq!(parse::<Body>(b"{nope").unwrap_err().code, "E0000003");
+        assert_eq!(
+            parse::<Body>(b"{nope").unwrap_err().code,
+            OktaCode::MalformedBody
+        );
         assert_eq!(
             parse::<Body>(b"{\"name\": 5}").unwrap_err().code,
-            "E0000001"
+            OktaCode::ApiValidationFailed
         );
         assert!(parse::<Option<Body>>(b"  ").unwrap().is_none());
     }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::authn::invalid_passcode;
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find;
 use crate::state::AppState;
@@ -142,7 +142,7 @@ async fn enroll(
         if f.status == FactorStatus::Active {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "E0000001",
+                OktaCode::ApiValidationFailed,
                 "Api validation failed: factorType",
             )
             .with_detail("an active TOTP factor exists"));
@@ -350,7 +350,7 @@ async fn activate(
     if factor.status == FactorStatus::Active {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "E0000001",
+            OktaCode::ApiValidationFailed,
             "Api validation failed: factor is already active",
         ));
     }
@@ -380,7 +380,7 @@ async fn verify(
     if factor.status != FactorStatus::Active {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "E0000001",
+            OktaCode::ApiValidationFailed,
             "Api validation failed: factor is not active",
         ));
     }

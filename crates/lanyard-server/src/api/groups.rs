@@ -16,7 +16,7 @@ use lanyard_core::store::StoreError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
 use super::users::{find as find_user, user_json};
@@ -64,12 +64,7 @@ pub fn group_json(g: &Group, base: &str) -> Value {
 
 /// 403 E0000006: the built-in group cannot be changed.
 fn built_in(what: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "E0000006",
-        "You do not have permission to perform the requested action",
-    )
-    .with_detail(format!("{what} of the built-in group refused"))
+    ApiError::of(OktaCode::Forbidden).with_detail(format!("{what} of the built-in group refused"))
 }
 
 async fn find(state: &AppState, id: &str) -> Result<Group, ApiError> {
@@ -133,11 +128,7 @@ async fn list(
 ) -> Result<Response, ApiError> {
     for (param, value) in [("filter", &q.filter), ("search", &q.search)] {
         if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
-            let mut e = ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "E0000031",
-                "Invalid search criteria.",
-            );
+            let mut e = ApiError::of(OktaCode::InvalidSearch);
             e.causes.push(format!(
                 "{param}: not supported for groups; q finds groups by the start of their name"
             ));

@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use lanyard_core::directory::filter::{self, LOG_FILTER};
@@ -10,7 +9,7 @@ use lanyard_core::directory::users::timestamp;
 use lanyard_core::syslog::{LogQuery, SortOrder};
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
 
@@ -58,11 +57,7 @@ async fn list(
     let until = time("until", p.until.as_deref())?;
     let filter = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(text) => Some(filter::parse(text, &LOG_FILTER).map_err(|e| {
-            let mut err = ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "E0000031",
-                "Invalid search criteria.",
-            );
+            let mut err = ApiError::of(OktaCode::InvalidSearch);
             err.causes.push(e.to_string());
             err
         })?),

@@ -87,6 +87,7 @@ pub fn list_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::error::OktaCode;
 
     #[test]
     fn self_comes_first_and_next_last_with_other_parameters_kept() {
@@ -126,8 +127,14 @@ mod tests {
         };
         assert_eq!(q("5").to_request(20, 200).unwrap().limit, 5);
         assert_eq!(q("5000").to_request(20, 200).unwrap().limit, 200);
-        assert_eq!(q("0").to_request(20, 200).unwrap_err().code, "E0000001");
-        assert_eq!(q("x").to_request(20, 200).unwrap_err().code, "E0000001");
+        assert_eq!(
+            q("0").to_request(20, 200).unwrap_err().code,
+            OktaCode::ApiValidationFailed
+        );
+        assert_eq!(
+            q("x").to_request(20, 200).unwrap_err().code,
+            OktaCode::ApiValidationFailed
+        );
         assert_eq!(PageQuery::default().to_request(20, 200).unwrap().limit, 20);
     }
 }

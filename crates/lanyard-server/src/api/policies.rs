@@ -22,7 +22,7 @@ use lanyard_core::syslog::Party;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::{invalid, lifecycle_link, rule_target};
 use crate::state::AppState;
@@ -61,11 +61,7 @@ pub fn routes() -> Router<AppState> {
 
 /// 403 E0000006 for what the system policy and rule cannot undergo.
 fn forbidden(detail: &str) -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::FORBIDDEN,
-        "E0000006",
-        "You do not have permission to perform the requested action",
-    );
+    let mut e = ApiError::of(OktaCode::Forbidden);
     e.causes.push(detail.to_owned());
     e
 }

@@ -120,7 +120,10 @@ async fn reset_password(
 ) -> Result<axum::response::Response, ApiError> {
     let presented = body.state_token.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
-    match recovery::finish_reset(&state, &client, &presented, &new).await? {
+    match recovery::finish_reset(&state, &client, &presented, &new)
+        .await
+        .map_err(|e| super::users::refused(e, ""))?
+    {
         Some(user) => {
             // The sign-on policy decides, as after any password: MFA_REQUIRED or MFA_ENROLL may follow.
             let outcome = signin_flow::after_password_change(&state, &client, user).await?;
@@ -133,6 +136,7 @@ async fn reset_password(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::error::OktaCode;
 
     #[test]
     fn recovery_requests_need_a_username_and_email_as_the_factor() {
@@ -141,7 +145,10 @@ mod tests {
         assert!(check_recovery_request("ada@example.com", Some("email")).is_ok());
         for (username, factor) in [("", None), ("  ", Some("EMAIL")), ("ada", Some("SMS"))] {
             let e = check_recovery_request(username, factor).unwrap_err();
-            assert_eq!((e.status.as_u16(), e.code), (400, "E0000001"));
+            assert_eq!(
+                (e.status.as_u16(), e.code),
+                (400, OktaCode::ApiValidationFailed)
+            );
             assert_eq!(e.causes.len(), 1);
         }
         assert_eq!(

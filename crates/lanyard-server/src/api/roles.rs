@@ -13,7 +13,7 @@ use lanyard_core::store::StoreError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find as find_user;
 use crate::state::AppState;
@@ -93,12 +93,11 @@ async fn assign(
         last_updated: now,
     };
     state.store.insert_role(&role).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::new(
-            StatusCode::CONFLICT,
-            "E0000090",
-            "Duplicate administrator role assignment.",
-        )
-        .with_detail(format!("{} already holds {}", user.id, role_type.as_str())),
+        StoreError::Conflict(_) => ApiError::of(OktaCode::DuplicateRole).with_detail(format!(
+            "{} already holds {}",
+            user.id,
+            role_type.as_str()
+        )),
         other => other.into(),
     })?;
     tracing::info!(user = %user.id, role = role_type.as_str(), "role assigned");

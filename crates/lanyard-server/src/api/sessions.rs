@@ -11,7 +11,7 @@ use lanyard_core::model::Session;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use crate::session;
 use crate::state::AppState;
@@ -107,7 +107,7 @@ async fn create(
         session::from_session_token(&state, &token, audit.ip.clone(), audit.user_agent.clone())
             .await?
             .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "E0000005", "Invalid session")
+                ApiError::of(OktaCode::InvalidSession)
                     .with_detail("unknown, used or expired session token")
             })?;
     Ok(Json(session_json(&state, &s).await?))

@@ -1,5 +1,7 @@
 //! `/api/v1/users`: create, read (by id or login), list with `q` / `filter` / `search`, partial and full update,
-//! lifecycle operations, delete — in Okta's shapes and with Okta's status rules.
+//! lifecycle operations, delete — in Okta's shapes. The rules are `lanyard_core::directory::accounts`'s: each
+//! handler parses, calls the operation, tells the apps of the sessions it ended, emails or hands back the links it
+//! issued, logs its events, and renders the result or maps its refusal to Okta's error.
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
@@ -7,18 +9,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lanyard_core::clock::{Timestamp, okta_format};
+use lanyard_core::directory::accounts::{
+    self, AccountError, Changes, Deletion, Event, LifecycleOptions, NewUser,
+};
 use lanyard_core::directory::filter::{self, USER_FILTER, USER_SEARCH};
-use lanyard_core::directory::lifecycle::{self, Operation};
-use lanyard_core::directory::profile;
+use lanyard_core::directory::lifecycle::{Operation, Refused};
 use lanyard_core::directory::users::{UserQuery, validate};
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::{PasswordRecord, User, UserStatus};
-use lanyard_core::password::policy::{PolicyContext, REUSED_CAUSE};
-use lanyard_core::store::StoreError;
+use lanyard_core::model::User;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
@@ -74,11 +75,7 @@ struct ListQuery {
 }
 
 fn invalid_search(message: String) -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "E0000031",
-        "Invalid search criteria.",
-    );
+    let mut e = ApiError::of(OktaCode::InvalidSearch);
     e.causes.push(message);
     e
 }
@@ -113,14 +110,52 @@ async fn list(
 
 /// A user by id, or by login (case-insensitive).
 pub async fn find(state: &AppState, id_or_login: &str) -> Result<User, ApiError> {
-    if let Some(u) = state.store.user(id_or_login).await? {
-        return Ok(u);
+    accounts::find(state.store.as_ref(), id_or_login)
+        .await
+        .map_err(|e| refused(e, id_or_login))
+}
+
+/// An operation on a user refused, in Okta's terms.
+pub(crate) fn refused(e: AccountError, id: &str) -> ApiError {
+    match e {
+        AccountError::NotFound => ApiError::not_found(id, "User"),
+        AccountError::InvalidProfile(causes) => {
+            let first = causes
+                .first()
+                .and_then(|c| c.split(':').next())
+                .unwrap_or("profile")
+                .to_owned();
+            ApiError::validation(first, causes)
+        }
+        AccountError::ProfileRequired => ApiError::validation(
+            "profile",
+            vec!["profile: The field cannot be left blank".into()],
+        ),
+        AccountError::LoginTaken => ApiError::validation(
+            "login",
+            vec![
+                "login: An object with this field already exists in the current organization"
+                    .into(),
+            ],
+        ),
+        AccountError::PasswordRejected(causes) => ApiError::validation("password", causes),
+        AccountError::Lifecycle(r) => lifecycle_refused(r),
+        AccountError::Hashing(e) => ApiError::internal(e.to_string()),
+        AccountError::Store(e) => e.into(),
     }
-    state
-        .store
-        .user_by_login(id_or_login)
-        .await?
-        .ok_or_else(|| ApiError::not_found(id_or_login, "User"))
+}
+
+/// Okta's code for each refused lifecycle operation; the reason is the core's.
+fn lifecycle_refused(r: Refused) -> ApiError {
+    let code = match r {
+        Refused::AlreadyActive => OktaCode::ActivationFailed,
+        Refused::NotActive | Refused::NotSuspended => OktaCode::ApiValidationFailed,
+        Refused::NotLockedOut => OktaCode::UnlockNotAllowed,
+        Refused::NotProvisioned | Refused::NoPasswordToExpire | Refused::NotAllowed => {
+            OktaCode::OperationNotAllowed
+        }
+    };
+    ApiError::new(code.status(), code, r.message())
 }
 
 async fn read(
@@ -168,86 +203,12 @@ struct CreateQuery {
     send_email: Option<String>,
 }
 
-fn login_of(profile: &Map<String, Value>) -> String {
-    profile
-        .get("login")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-fn conflict_or(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(_) => ApiError::validation(
-            "login",
-            vec![
-                "login: An object with this field already exists in the current organization"
-                    .into(),
-            ],
-        ),
-        other => other.into(),
+/// Records an operation's events with the request's actor, the user as target.
+fn record(state: &AppState, audit: &Audit, user: &User, events: &[Event]) {
+    for (kind, message) in events {
+        let e = audit.event(state, kind, message);
+        state.syslog.record(e.target(user_target(user)));
     }
-}
-
-fn check_profile(profile: &Map<String, Value>) -> Result<(), ApiError> {
-    let causes = profile::validate(profile);
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        let first = causes[0].split(':').next().unwrap_or("profile").to_owned();
-        Err(ApiError::validation(first, causes))
-    }
-}
-
-/// Checks a new password against the policy (and the history) and hashes it.
-pub(crate) async fn new_password(
-    state: &AppState,
-    password: &str,
-    profile: &Map<String, Value>,
-    previous: Option<&PasswordRecord>,
-) -> Result<PasswordRecord, ApiError> {
-    let login = login_of(profile);
-    let ctx = PolicyContext {
-        login: &login,
-        first_name: profile.get("firstName").and_then(Value::as_str),
-        last_name: profile.get("lastName").and_then(Value::as_str),
-    };
-    let policy = &state.password_policy;
-    let mut causes = policy.check(password, &ctx);
-    if causes.is_empty()
-        && let Some(prev) = previous
-    {
-        let mut history = vec![prev.hash.clone()];
-        history.extend(prev.history.iter().cloned());
-        let reused = state
-            .passwords
-            .reused(password, &history, policy.history_count)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        if reused {
-            causes.push(REUSED_CAUSE.to_owned());
-        }
-    }
-    if !causes.is_empty() {
-        return Err(ApiError::validation("password", causes));
-    }
-    let hash = state
-        .passwords
-        .hash(password)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut history = Vec::new();
-    if let Some(prev) = previous {
-        history.push(prev.hash.clone());
-        history.extend(prev.history.iter().cloned());
-        history.truncate(policy.history_count);
-    }
-    Ok(PasswordRecord {
-        hash,
-        history,
-        changed: state.clock.now(),
-    })
 }
 
 async fn create(
@@ -256,53 +217,24 @@ async fn create(
     Query(q): Query<CreateQuery>,
     OktaJson(body): OktaJson<UserIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let profile = body.profile.clone().unwrap_or_default();
-    check_profile(&profile)?;
-    let password = match body.password() {
-        Some(p) => Some(new_password(&state, p, &profile, None).await?),
-        None => None,
+    let new = NewUser {
+        profile: body.profile.clone().unwrap_or_default(),
+        password: body.password(),
+        activate: q.activate.as_deref() != Some("false"),
+        change_password_next: q.next_login.as_deref() == Some("changePassword"),
+        activation_link: flag(q.send_email.as_deref(), true),
     };
-    let activate = q.activate.as_deref() != Some("false");
-    let change_next = q.next_login.as_deref() == Some("changePassword");
-    let status = lifecycle::initial_status(activate, password.is_some(), change_next);
-    let now = state.clock.now();
-    let user = User {
-        id: new_id(prefix::USER, now, state.random.as_ref()),
-        status,
-        login: login_of(&profile),
-        profile,
-        created: now,
-        activated: matches!(status, UserStatus::Active | UserStatus::PasswordExpired)
-            .then_some(now),
-        status_changed: (status != UserStatus::Staged).then_some(now),
-        last_login: None,
-        last_updated: now,
-        password_changed: password.as_ref().map(|_| now),
-    };
-    state
-        .store
-        .insert_user(&user, password.as_ref())
+    let created = accounts::create(state.store.as_ref(), state.accounts(), new)
         .await
-        .map_err(conflict_or)?;
+        .map_err(|e| refused(e, ""))?;
+    let user = &created.user;
     tracing::info!(user = %user.id, status = user.status.as_str(), "user created");
-    let target = user_target(&user);
-    state.syslog.record(
-        audit
-            .event(&state, "user.lifecycle.create", "Create okta user")
-            .target(target.clone()),
-    );
-    if user.status == UserStatus::Active {
-        let (kind, message) = Operation::Activate.event();
-        state
-            .syslog
-            .record(audit.event(&state, kind, message).target(target));
+    record(&state, &audit, user, &created.events());
+    if let Some(token) = &created.activation {
+        let url = crate::activation::activation_url(&state, &token.value);
+        crate::activation::email_link(&state, user, &url);
     }
-    // Activated without a password: the user chooses one through the activation link.
-    if user.status == UserStatus::Provisioned && flag(q.send_email.as_deref(), true) {
-        let (url, _) = crate::activation::new_link(&state, &user).await?;
-        crate::activation::email_link(&state, &user, &url);
-    }
-    Ok(Json(user_json(&user, &state.config.base_url)))
+    Ok(Json(user_json(user, &state.config.base_url)))
 }
 
 async fn update(
@@ -312,58 +244,16 @@ async fn update(
     body: UserIn,
     partial: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let mut user = find(&state, &id).await?;
-    let now = state.clock.now();
-    if let Some(changes) = body.profile.clone() {
-        if partial {
-            profile::merge(&mut user.profile, changes);
-        } else {
-            user.profile = changes;
-        }
-    } else if !partial {
-        return Err(ApiError::validation(
-            "profile",
-            vec!["profile: The field cannot be left blank".into()],
-        ));
-    }
-    check_profile(&user.profile)?;
-    user.login = login_of(&user.profile);
-    user.last_updated = now;
-    if let Some(p) = body.password() {
-        let previous = state.store.password(&user.id).await?;
-        let record = new_password(&state, p, &user.profile, previous.as_ref()).await?;
-        state.store.set_password(&user.id, &record).await?;
-        user.password_changed = Some(now);
-        // An administrator setting a password lets a provisioned or expired user sign in.
-        if matches!(
-            user.status,
-            UserStatus::Provisioned | UserStatus::PasswordExpired
-        ) {
-            user.status = UserStatus::Active;
-            user.status_changed = Some(now);
-            user.activated.get_or_insert(now);
-        }
-    }
-    if !state.store.update_user(&user).await.map_err(conflict_or)? {
-        return Err(ApiError::not_found(&id, "User"));
-    }
-    if body.profile.is_some() {
-        let e = audit.event(
-            &state,
-            "user.account.update_profile",
-            "Update user profile for Okta",
-        );
-        state.syslog.record(e.target(user_target(&user)));
-    }
-    if body.password().is_some() {
-        let e = audit.event(
-            &state,
-            "user.account.update_password",
-            "Update password for user",
-        );
-        state.syslog.record(e.target(user_target(&user)));
-    }
-    Ok(Json(user_json(&user, &state.config.base_url)))
+    let changes = Changes {
+        profile: body.profile.clone(),
+        password: body.password(),
+        partial,
+    };
+    let updated = accounts::update(state.store.as_ref(), state.accounts(), &id, changes)
+        .await
+        .map_err(|e| refused(e, &id))?;
+    record(&state, &audit, &updated.user, &updated.events());
+    Ok(Json(user_json(&updated.user, &state.config.base_url)))
 }
 
 async fn update_partial(
@@ -412,66 +302,36 @@ async fn lifecycle_op(
     let op = Operation::parse(&operation).ok_or_else(|| {
         ApiError::not_found_path(&format!("/api/v1/users/{id}/lifecycle/{operation}"))
     })?;
-    let mut user = find(&state, &id).await?;
-    let has_password = user.password_changed.is_some();
-    lifecycle::apply(&mut user, op, has_password, state.clock.now()).map_err(|r| {
-        let status = if r.code == "E0000001" {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::FORBIDDEN
-        };
-        ApiError::new(status, r.code, r.message)
-    })?;
-    state.store.update_user(&user).await?;
-    match op {
-        Operation::ResetFactors => {
-            state.store.delete_user_factors(&user.id).await?;
-        }
-        Operation::Unlock => state.store.reset_failures(&user.id).await?,
-        // A user who can no longer sign in loses the sessions they have.
-        Operation::Deactivate | Operation::Suspend => {
-            crate::logout::end_all(&state, &user.id).await?;
-        }
-        Operation::ResetPassword if flag(q.revoke_sessions.as_deref(), false) => {
-            crate::logout::end_all(&state, &user.id).await?;
-        }
-        _ => {}
-    }
-    // A new reset link (voiding the earlier ones), made before the event is logged: nothing is logged if it fails.
-    let reset_link = match op {
-        Operation::ResetPassword => Some(crate::recovery::new_reset_link(&state, &user).await?),
-        _ => None,
+    let options = LifecycleOptions {
+        revoke_sessions: flag(q.revoke_sessions.as_deref(), false),
     };
-    // Activating (or reactivating) a user without a password: a new activation link.
-    let activation = match op {
-        Operation::Activate | Operation::Reactivate if user.status == UserStatus::Provisioned => {
-            Some(crate::activation::new_link(&state, &user).await?)
-        }
-        _ => None,
-    };
+    let changed = accounts::lifecycle(state.store.as_ref(), state.accounts(), &id, op, options)
+        .await
+        .map_err(|e| refused(e, &id))?;
+    let user = &changed.user;
+    crate::logout::announce(&state, &changed.ended_sessions);
     tracing::info!(user = %user.id, operation = %operation, status = user.status.as_str(), "user lifecycle");
-    let (kind, message) = op.event();
-    state.syslog.record(
-        audit
-            .event(&state, kind, message)
-            .target(user_target(&user)),
-    );
-    if let Some((url, token)) = activation {
-        if !flag(q.send_email.as_deref(), true) {
+    record(&state, &audit, user, &[changed.event()]);
+    let send_email = flag(q.send_email.as_deref(), true);
+    if let Some(token) = &changed.activation {
+        let url = crate::activation::activation_url(&state, &token.value);
+        if !send_email {
             return Ok(
-                Json(json!({ "activationUrl": url, "activationToken": token })).into_response(),
+                Json(json!({ "activationUrl": url, "activationToken": token.value }))
+                    .into_response(),
             );
         }
-        crate::activation::email_link(&state, &user, &url);
+        crate::activation::email_link(&state, user, &url);
     }
-    if let Some(link) = reset_link {
-        if !flag(q.send_email.as_deref(), true) {
+    if let Some(token) = &changed.reset {
+        let link = crate::recovery::reset_url(&state, &token.value);
+        if !send_email {
             return Ok(Json(json!({ "resetPasswordUrl": link })).into_response());
         }
-        crate::recovery::email_reset_link(&state, &user, &link);
+        crate::recovery::email_reset_link(&state, user, &link);
     }
     Ok(match op {
-        Operation::ExpirePassword => Json(user_json(&user, &state.config.base_url)).into_response(),
+        Operation::ExpirePassword => Json(user_json(user, &state.config.base_url)).into_response(),
         _ => Json(json!({})).into_response(),
     })
 }
@@ -482,40 +342,92 @@ async fn delete(
     audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mut user = find(&state, &id).await?;
-    if user.status == UserStatus::Deprovisioned {
-        state.store.delete_user(&user.id).await?;
-        tracing::info!(user = %user.id, "user deleted");
-        let e = audit.event(
-            &state,
-            "user.lifecycle.delete.completed",
-            "Delete Okta user",
-        );
-        state.syslog.record(e.target(user_target(&user)));
-    } else {
-        let has_password = user.password_changed.is_some();
-        lifecycle::apply(
-            &mut user,
-            Operation::Deactivate,
-            has_password,
-            state.clock.now(),
-        )
-        .map_err(|r| ApiError::new(StatusCode::FORBIDDEN, r.code, r.message))?;
-        state.store.update_user(&user).await?;
-        tracing::info!(user = %user.id, "user deactivated by DELETE");
-        let (kind, message) = Operation::Deactivate.event();
-        state.syslog.record(
-            audit
-                .event(&state, kind, message)
-                .target(user_target(&user)),
-        );
-    }
+    let deletion = accounts::delete(state.store.as_ref(), state.accounts(), &id)
+        .await
+        .map_err(|e| refused(e, &id))?;
+    let user = match &deletion {
+        Deletion::Deleted(user) => {
+            tracing::info!(user = %user.id, "user deleted");
+            user
+        }
+        Deletion::Deactivated(user) => {
+            tracing::info!(user = %user.id, "user deactivated by DELETE");
+            user
+        }
+    };
+    record(&state, &audit, user, &[deletion.event()]);
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::flag;
+    use super::*;
+
+    #[test]
+    fn refusals_get_oktas_codes_and_client_mistakes_are_4xx() {
+        let cases = [
+            (AccountError::NotFound, 404, OktaCode::NotFound),
+            (AccountError::LoginTaken, 400, OktaCode::ApiValidationFailed),
+            (
+                AccountError::ProfileRequired,
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::PasswordRejected(vec!["password: x".into()]),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::InvalidProfile(vec!["email: x".into()]),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::AlreadyActive),
+                403,
+                OktaCode::ActivationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotActive),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotSuspended),
+                400,
+                OktaCode::ApiValidationFailed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotLockedOut),
+                403,
+                OktaCode::UnlockNotAllowed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotProvisioned),
+                403,
+                OktaCode::OperationNotAllowed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NoPasswordToExpire),
+                403,
+                OktaCode::OperationNotAllowed,
+            ),
+            (
+                AccountError::Lifecycle(Refused::NotAllowed),
+                403,
+                OktaCode::OperationNotAllowed,
+            ),
+        ];
+        for (error, status, code) in cases {
+            let e = refused(error.clone(), "00u1");
+            assert_eq!((e.status.as_u16(), e.code), (status, code), "{error:?}");
+        }
+        let e = refused(AccountError::InvalidProfile(vec!["email: bad".into()]), "x");
+        assert_eq!(e.summary, "Api validation failed: email");
+        let e = refused(AccountError::Lifecycle(Refused::NotProvisioned), "x");
+        assert_eq!(e.summary, Refused::NotProvisioned.message());
+    }
 
     #[test]
     fn boolean_query_parameters_fall_back_to_their_default() {

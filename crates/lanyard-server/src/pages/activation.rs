@@ -10,10 +10,12 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
+use lanyard_core::directory::accounts::AccountError;
 use serde::Deserialize;
 
 use super::signin::MessagePage;
 use super::{csrf_ok, csrf_token, html};
+use crate::api::users::refused;
 use crate::pages::PageError;
 use crate::signin_flow::Client;
 use crate::state::AppState;
@@ -149,8 +151,8 @@ async fn submit(
             Some(("/signin", "Sign in")),
         )),
         Ok(None) => Ok(expired(&state)),
-        Err(e) if e.code == "E0000001" => {
-            let text = e.causes.join(" ");
+        Err(AccountError::PasswordRejected(causes)) => {
+            let text = causes.join(" ");
             let org = state.org_name();
             let (csrf, _) = csrf_token(&state, &headers);
             let requirements = state.password_policy.requirements();
@@ -167,6 +169,6 @@ async fn submit(
                 .render(),
             ))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(refused(e, "").into()),
     }
 }

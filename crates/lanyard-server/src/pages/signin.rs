@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{FactorStatus, FactorType, User};
 use lanyard_core::signin::factors::new_webauthn_factor;
@@ -1306,16 +1307,15 @@ async fn reset_submit(
             next_page(&state, &client, fields, outcome).await
         }
         Ok(None) => Ok(link_expired(&state)),
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            let why = e
-                .causes
+        Err(AccountError::PasswordRejected(causes)) => {
+            let why = causes
                 .iter()
                 .map(|c| c.trim_start_matches("password: "))
                 .collect::<Vec<_>>()
                 .join(" ");
             Ok(again(why))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(crate::api::users::refused(e, "").into()),
     }
 }
 

@@ -278,7 +278,25 @@ fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig, email: 
     };
     println!("  registration:     {base}/oauth2/v1/clients  ({who})");
     println!("  email:            {email}");
-    println!("  get an API token: lanyard api-token create --name admin {data}");
+    println!(
+        "  get an API token: {} api-token create --name admin {data}",
+        invoked_as()
+    );
+    println!("  first app:        README.md, \"First app in five minutes\"");
+}
+
+/// This program as the user can run it again: `lanyard` when it was found on the PATH, else the path it was started
+/// by (`target/release/lanyard` under `cargo run --release`).
+fn invoked_as() -> String {
+    let argv0 = std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if argv0.is_empty() || !argv0.contains(std::path::MAIN_SEPARATOR) {
+        "lanyard".to_owned()
+    } else {
+        argv0
+    }
 }
 
 async fn shutdown_signal() {

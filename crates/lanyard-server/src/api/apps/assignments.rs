@@ -1,4 +1,5 @@
-//! `/api/v1/apps/{id}/users` and `/groups`: who may sign in to an app — users assigned directly, and groups.
+//! `/api/v1/apps/{id}/users` and `/groups`: who may sign in to an app — users assigned directly (`POST /users` with
+//! the id, or `POST`/`PUT /users/{uid}`), and groups (`PUT /groups/{gid}`).
 
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
@@ -23,7 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/apps/{id}/users", get(list_users).post(assign_user))
         .route(
             "/apps/{id}/users/{uid}",
-            get(read_user).post(assign_user_at).delete(unassign_user),
+            get(read_user)
+                .post(assign_user_at)
+                .put(assign_user_at)
+                .delete(unassign_user),
         )
         .route("/apps/{id}/groups", get(list_groups))
         .route(

@@ -26,7 +26,7 @@ mod grants;
 mod secrets;
 mod setup;
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
 use crate::state::AppState;
@@ -470,12 +470,8 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
     if app.status == LifecycleStatus::Active {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000056",
-            "Delete application forbidden.",
-        )
-        .with_detail("an active app must be deactivated first"));
+        return Err(ApiError::of(OktaCode::DeleteAppForbidden)
+            .with_detail("an active app must be deactivated first"));
     }
     state.store.delete_app(&app.id).await?;
     state.app_changed(&app.client.client_id);

@@ -17,7 +17,7 @@ use lanyard_core::syslog::Party;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use crate::key_admin::{KeyMaker, next_rotation};
 use crate::state::AppState;
@@ -55,12 +55,7 @@ pub(super) fn name_taken(what: &str) -> ApiError {
 
 /// 403 E0000006.
 pub(super) fn forbidden(detail: &str) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::FORBIDDEN,
-        "E0000006",
-        "You do not have permission to perform the requested action",
-    )
-    .with_detail(detail.to_owned())
+    ApiError::of(OktaCode::Forbidden).with_detail(detail.to_owned())
 }
 
 /// Records an event about `server` (and `target`, when the event is about something it holds).
