@@ -141,7 +141,10 @@ mod tests {
             })
             .await
             .unwrap();
-        let admin = administrator(&store, &store, "00u1").await.unwrap().unwrap();
+        let admin = administrator(&store, &store, "00u1")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(admin.access, ConsoleAccess::ReadOnly);
         assert_eq!(admin.roles, vec![RoleType::ReadOnlyAdmin]);
         user.status = UserStatus::Suspended;
