@@ -49,7 +49,8 @@ fn text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn assert_page_headers(page: &common::browser::Page, path: &str) {
+/// The headers of every console page; `tail`: the system log's page, whose live tail may fetch from this origin.
+fn assert_page_headers(page: &common::browser::Page, path: &str, tail: bool) {
     let h = |n: &str| {
         page.headers
             .get(n)
@@ -57,9 +58,12 @@ fn assert_page_headers(page: &common::browser::Page, path: &str) {
             .unwrap_or_default()
     };
     assert!(h("content-type").starts_with("text/html"), "{path}");
+    let connect = if tail { " connect-src 'self';" } else { "" };
     assert_eq!(
         h("content-security-policy"),
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        format!(
+            "default-src 'none'; script-src 'self'; style-src 'self';{connect} img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
         "{path}"
     );
     assert_eq!(h("x-frame-options"), "DENY", "{path}");
@@ -125,7 +129,7 @@ async fn a_user_without_an_administrator_role_gets_a_403_page() {
     for path in SECTIONS.iter().chain(&["/admin/users/00unothere"]) {
         let page = b.get(&env.s.url(path)).await;
         assert_eq!(page.status, 403, "{path}");
-        assert_page_headers(&page, path);
+        assert_page_headers(&page, path, false);
         assert!(
             page.body.contains("You need an administrator role"),
             "{path}: {}",
@@ -173,7 +177,7 @@ async fn a_read_only_admin_sees_every_page_and_no_page_changes_anything() {
     for path in SECTIONS {
         let page = b.get(&env.s.url(path)).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
-        assert_page_headers(&page, path);
+        assert_page_headers(&page, path, *path == "/admin/logs");
         assert!(page.body.contains("id=\"read-only\""), "{path}");
         assert!(page.body.contains("Read-only Administrator"), "{path}");
         assert!(page.body.contains("<nav aria-label=\"Console sections\">"));

@@ -1,7 +1,7 @@
 //! The hosted pages: server-rendered HTML (askama templates in `templates/`), accessible, branded with the org's
 //! name, protected from CSRF by a signed, session-bound token (`csrf`), and served with a strict Content Security Policy. They work
-//! without JavaScript; the one script, `/static/webauthn.js` (same origin, no inline script anywhere), runs the
-//! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages; `device.rs` the
+//! without JavaScript; two same-origin scripts (no inline script anywhere) add what needs one: `/static/webauthn.js`
+//! runs the WebAuthn ceremonies of the passkey forms, `/static/admin-logs.js` the admin console's live log tail. `signin.rs` holds the sign-in steps and `/app`'s pages; `device.rs` the
 //! device activation page, `/activate`; `admin/` the admin console, `/admin`.
 
 mod activation;

@@ -1,7 +1,7 @@
 //! `/admin/logs`: the system log with the API's filters (`since`, `until`, `filter`, `q`, `sortOrder` — parsed by
 //! the same code as `GET /api/v1/logs`, [`crate::api::logs::log_query`]), newest first unless asked otherwise, a
 //! page at a time. The live tail is `/static/admin-logs.js`: it re-reads this page's own address (so the filter is
-//! kept) every few seconds and swaps in the new rows; without JavaScript, the "Refresh" link does the same.
+//! kept) every few seconds and swaps in the new rows — the one console page whose policy allows `connect-src 'self'`; without JavaScript, the "Refresh" link does the same.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Admin, Chrome, href, next_href, when};
 use crate::api::logs::{LogFilters, log_query};
-use crate::pages::{PageError, html};
+use crate::pages::{Csp, PageError, html};
 use crate::state::AppState;
 
 const PAGE_SIZE: u32 = 50;
@@ -137,7 +137,8 @@ pub async fn page(
         }
     };
     let refresh = href("/admin/logs", &params, after.as_deref());
-    Ok(html(
+    // The live tail's script re-reads this page: it may fetch from this origin (and nowhere else).
+    Ok(Csp::page().connects_to_self().on(html(
         status,
         Logs {
             c: Chrome::new(&state, &admin, "logs"),
@@ -153,5 +154,5 @@ pub async fn page(
             first_page: after.is_none(),
         }
         .render(),
-    ))
+    )))
 }
