@@ -538,7 +538,20 @@ async fn each_page_shows_what_the_api_knows() {
         assert!(!page.body.contains(key.trim()));
     }
 
-    // A section not built yet says so.
+    // Sign-on policies: the system Default Policy and its Default Rule, as the Policies API lists them.
     let page = b.get(&env.s.url("/admin/policies")).await;
-    assert!(page.body.contains("id=\"not-built\""));
+    let (_, policies) = env
+        .admin(
+            Method::GET,
+            "/api/v1/policies?type=OKTA_SIGN_ON&expand=rules",
+            None,
+        )
+        .await;
+    for p in policies.as_array().unwrap() {
+        assert!(
+            page.body
+                .contains(&format!("<h3>{} <span", p["name"].as_str().unwrap()))
+        );
+    }
+    assert!(page.body.contains("<td>Default Rule</td>"), "{}", page.body);
 }

@@ -9,12 +9,12 @@ mod apps;
 mod groups;
 mod logs;
 mod overview;
+mod policies;
 mod servers;
 mod settings;
 mod tokens;
 mod users;
 
-use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -39,7 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/catalog", get(apps::catalog))
         .route("/admin/servers", get(servers::list))
         .route("/admin/servers/{id}", get(servers::detail))
-        .route("/admin/policies", get(policies))
+        .route("/admin/policies", get(policies::page))
         .route("/admin/logs", get(logs::page))
         .route("/admin/tokens", get(tokens::list))
         .route("/admin/settings", get(settings::page))
@@ -219,29 +219,6 @@ pub fn href(path: &str, params: &[(&str, &str)], after: Option<&str>) -> String 
     } else {
         format!("{path}?{q}")
     }
-}
-
-#[derive(Template)]
-#[template(path = "admin/not_built.html")]
-struct NotBuilt {
-    c: Chrome,
-    title: &'static str,
-    api: &'static str,
-}
-
-/// Sign-on policies: not in the console yet; the page says so and where to manage them meanwhile.
-async fn policies(
-    admin: Admin,
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Response {
-    page(
-        NotBuilt {
-            c: Chrome::new(&state, &admin, "policies"),
-            title: "Sign-on policies",
-            api: "/api/v1/policies?type=OKTA_SIGN_ON",
-        }
-        .render(),
-    )
 }
 
 fn static_file(body: &'static str, content_type: &'static str) -> Response {

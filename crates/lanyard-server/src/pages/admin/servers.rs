@@ -91,21 +91,35 @@ struct ClaimRow {
     scopes: String,
 }
 
-struct RuleRow {
-    name: String,
-    priority: i64,
-    status: &'static str,
-    conditions: String,
-    actions: String,
+pub struct RuleRow {
+    pub name: String,
+    pub priority: i64,
+    pub status: &'static str,
+    pub conditions: String,
+    pub actions: String,
 }
 
-struct PolicyRow {
-    name: String,
-    description: String,
-    priority: i64,
-    status: &'static str,
-    conditions: String,
-    rules: Vec<RuleRow>,
+/// A policy and its rules as `templates/admin/policy.html` shows them (access policies here, sign-on policies in
+/// `policies.rs`).
+pub struct PolicyRow {
+    pub name: String,
+    pub description: String,
+    pub priority: i64,
+    pub status: &'static str,
+    pub conditions: String,
+    pub rules: Vec<RuleRow>,
+}
+
+impl RuleRow {
+    pub fn of(r: lanyard_core::model::PolicyRule) -> Self {
+        RuleRow {
+            name: r.name,
+            priority: r.priority,
+            status: r.status.as_str(),
+            conditions: r.conditions.to_string(),
+            actions: r.actions.to_string(),
+        }
+    }
 }
 
 struct KeyRow {
@@ -175,13 +189,7 @@ pub async fn detail(
             .policy_rules(&p.id)
             .await?
             .into_iter()
-            .map(|r| RuleRow {
-                name: r.name,
-                priority: r.priority,
-                status: r.status.as_str(),
-                conditions: r.conditions.to_string(),
-                actions: r.actions.to_string(),
-            })
+            .map(RuleRow::of)
             .collect();
         policies.push(PolicyRow {
             name: p.name,
