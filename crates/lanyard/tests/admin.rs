@@ -555,3 +555,43 @@ async fn each_page_shows_what_the_api_knows() {
     }
     assert!(page.body.contains("<td>Default Rule</td>"), "{}", page.body);
 }
+
+async fn overview_of(args: &[&str]) -> (Env, String) {
+    let env = Env::start_with(args);
+    with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b.get(&env.s.url("/admin")).await;
+    assert_eq!(page.status, 200);
+    (env, page.body)
+}
+
+#[tokio::test]
+async fn the_overview_lists_the_keys_due_for_rotation_within_a_fortnight() {
+    // Keys rotate every 10 days: every ACTIVE key is due within 14 days, from the first day.
+    let (env, body) = overview_of(&["--key-rotation-interval", "10d"]).await;
+    assert!(body.contains("<table id=\"keys-due\">"), "{body}");
+    assert!(body.contains("every 10 days"));
+    let (_, keys) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    let active: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["status"] == "ACTIVE")
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(!active.is_empty());
+    for kid in active {
+        assert!(body.contains(&format!("<code>{kid}</code>")), "{kid}");
+    }
+    // The default 90 days: nothing due on a new org; rotation off: said so.
+    let (_, body) = overview_of(&[]).await;
+    assert!(body.contains("id=\"no-keys-due\"") && !body.contains("id=\"keys-due\""));
+    let (_, body) = overview_of(&["--key-rotation-interval", "off"]).await;
+    assert!(body.contains("id=\"rotation-off\""));
+}

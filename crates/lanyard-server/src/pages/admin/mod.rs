@@ -51,12 +51,6 @@ pub fn routes() -> Router<AppState> {
 /// the sign-in page and back to the page it asked for; a user who is not an administrator gets a 403 page.
 pub struct Admin(pub Administrator);
 
-impl Admin {
-    pub fn may_change(&self) -> bool {
-        self.0.access.may_change()
-    }
-}
-
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
 

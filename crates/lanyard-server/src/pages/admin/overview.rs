@@ -175,3 +175,35 @@ pub async fn page(admin: Admin, State(state): State<AppState>) -> Result<Respons
         .render(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lanyard_core::model::Page;
+
+    /// `n` rows served `limit` at a time, as a store pages them.
+    async fn rows(n: usize) -> String {
+        count(|p: PageRequest| async move {
+            let from: usize = p.after.map_or(0, |a| a.parse().unwrap());
+            let to = (from + p.limit as usize).min(n);
+            StoreResult::Ok(Page {
+                items: (from..to).collect::<Vec<_>>(),
+                next: (to < n).then(|| to.to_string()),
+            })
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn counts_read_every_page_up_to_the_cap() {
+        assert_eq!(rows(0).await, "0");
+        assert_eq!(rows(1).await, "1");
+        assert_eq!(rows(200).await, "200");
+        assert_eq!(rows(201).await, "201");
+        assert_eq!(rows(999).await, "999");
+        assert_eq!(rows(1000).await, "1000");
+        assert_eq!(rows(1001).await, "1000+");
+        assert_eq!(rows(50_000).await, "1000+");
+    }
+}
