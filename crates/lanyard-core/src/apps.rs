@@ -206,6 +206,28 @@ pub fn matched_redirect_uri(
     (without_port(r)? == without_port(p)?).then_some(normalised)
 }
 
+/// A client id a caller chose: 6 to 100 of the characters A-Z a-z 0-9 - . _ ~ (Okta's limits).
+pub fn check_client_id(given: &str) -> Result<(), String> {
+    let ok = (6..=100).contains(&given.len())
+        && given
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err("client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into())
+    }
+}
+
+/// The client id a new app's body asks for (`credentials.oauthClient.client_id`), if any.
+pub fn requested_client_id(credentials: &Map<String, Value>) -> Option<&str> {
+    credentials
+        .get("oauthClient")
+        .and_then(Value::as_object)
+        .and_then(|c| c.get("client_id"))
+        .and_then(Value::as_str)
+}
+
 /// The OAuth client described by an app body (`credentials` and `settings` objects of Okta's shape), for a new app
 /// (`previous` = None) or a replacement (`previous` = the current client, whose id cannot change).
 pub fn client_from_body(
@@ -249,14 +271,8 @@ pub fn client_from_body(
         }
         (Some(p), _) => p.client_id.clone(),
         (None, Some(given)) => {
-            let ok = (6..=100).contains(&given.len())
-                && given
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-            if !ok {
-                causes.push(
-                    "client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into(),
-                );
+            if let Err(cause) = check_client_id(&given) {
+                causes.push(cause);
             }
             given
         }

@@ -33,6 +33,10 @@ apps:
   clientSecret: ${env:CI_SECRET}
   settings: {application_type: web, grant_types: [authorization_code], response_types: [code], redirect_uris: ['http://localhost:3000/callback']}
   assignments: {groups: [Engineering], users: [bob@example.com]}
+- label: Grafana
+  clientId: grafana-ci
+  catalog: {key: grafana, variables: {baseUrl: 'https://grafana.example.com'}}
+  assignments: {groups: [Engineering]}
 authorizationServers:
 - name: default
   audiences: [api://default]
@@ -108,7 +112,8 @@ fn plan_apply_twice_export_and_round_trip_to_an_empty_instance() {
         "+ create app \"Portal\"",
         "+ create authorization server \"orders\"",
         "~ update authorization server \"default\": scope +ci:run",
-        "Plan: 7 to create, 1 to update, 0 to delete.",
+        "+ create app \"Grafana\"",
+        "Plan: 8 to create, 1 to update, 0 to delete.",
     ] {
         assert!(
             plan.lines().any(|l| l == line),
@@ -145,6 +150,11 @@ fn plan_apply_twice_export_and_round_trip_to_an_empty_instance() {
         "{exported}"
     );
     assert!(exported.contains("clientId: ci-robot"));
+    assert!(
+        exported.contains("clientId: grafana-ci\n  catalog:\n    key: grafana\n    variables:\n")
+            && exported.contains("      baseUrl: https://grafana.example.com\n"),
+        "{exported}"
+    );
     assert!(exported.contains("password: ${env:PASSWORD_ADA_EXAMPLE_COM}"));
     assert!(!exported.contains(SECRET) && !exported.contains(PASSWORD));
     assert!(!exported.contains("$argon2"), "no password hashes");
@@ -201,6 +211,7 @@ fn prune_deletes_what_the_file_does_not_name_and_keeps_what_cannot_be_deleted() 
         "- delete authorization server \"orders\"",
         "- delete authorization server \"default\"",
         "- delete app \"Portal\"",
+        "- delete app \"Grafana\"",
         "- delete user \"bob@example.com\"",
         "- delete group \"Support\"",
         "  keep the org authorization server and the built-in Everyone group (they cannot be deleted)",

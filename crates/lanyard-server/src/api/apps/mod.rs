@@ -13,7 +13,10 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 use lanyard_catalog::Entry;
-use lanyard_core::apps::{chosen_secret, client_from_body, new_secret, secret_record};
+use lanyard_core::apps::{
+    check_client_id, chosen_secret, client_from_body, new_secret, requested_client_id,
+    secret_record,
+};
 use lanyard_core::clock::okta_format;
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
@@ -253,7 +256,16 @@ fn make_client(
             ));
         }
     };
-    lanyard_catalog::instance::client(entry, &given, app_id, previous).map_err(|problems| {
+    // A new catalog app may have the client id the caller chose (as an app configured by hand may), unless the
+    // entry fixes one.
+    let default_id = match (previous, requested_client_id(&body.credentials)) {
+        (None, Some(id)) => {
+            check_client_id(id).map_err(|c| client_causes(vec![c]))?;
+            id
+        }
+        _ => app_id,
+    };
+    lanyard_catalog::instance::client(entry, &given, default_id, previous).map_err(|problems| {
         let field = problems
             .first()
             .map(|p| p.path.clone())
