@@ -139,12 +139,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
 
     if let Some(doc) = &seed {
+        let started = std::time::Instant::now();
         let applied =
             crate::config_as_code::apply_state(&state, doc, |n| std::env::var(n).ok(), false)
                 .await
                 .context("--seed")?;
         tracing::info!(
             changes = applied.plan.changes.len(),
+            ms = started.elapsed().as_millis() as u64,
             "applied the seed file"
         );
     }
