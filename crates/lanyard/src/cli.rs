@@ -34,15 +34,18 @@ pub enum Command {
     Keys(KeysCommand),
     /// Create the database or bring it up to date, then exit. `serve` does this by itself at start.
     Migrate(StorageArgs),
-    /// Write the org as one YAML file (`apiVersion: lanyard/v1`): groups, users (no password hashes, factors or
+    /// Write the org as one YAML file (configuration as code).
+    ///
+    /// The file (`apiVersion: lanyard/v1`) holds groups, users (no password hashes, factors or
     /// recovery data; a password-holding user's password as `${env:PASSWORD_<LOGIN>}`), apps (catalog instances as
     /// their key and variables) and their assignments, authorization servers with their scopes and claims. Objects
     /// are named by natural keys (login, group name, app label, server name), so the file moves between instances.
     Export(ExportArgs),
     /// Print what `apply -f FILE` would change: per object, create, update (the fields that differ) or delete.
     Plan(ApplyArgs),
-    /// Make the org match FILE, through the management API's own operations; a second apply changes nothing.
-    /// Secrets (user passwords, client secrets) come only from `${env:NAME}` references; a missing variable
+    /// Make the org match FILE; a second apply changes nothing.
+    ///
+    /// Every change goes through the management API's own operations (in this process). Secrets (user passwords, client secrets) come only from `${env:NAME}` references; a missing variable
     /// fails before anything changes.
     Apply(ApplyArgs),
     /// Work on integration catalog entries: check a manifest, or play an app's part against a running server.
