@@ -83,15 +83,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Signing keys first; the NEXT keys (RSA generation is slow) are made by the schedule's first run, just after
     // the server starts answering.
-    let mut created = 0;
+    // Every server's at once (a first start has two; RSA generation runs on blocking threads).
+    let mut jobs = tokio::task::JoinSet::new();
     for server in lanyard_server::key_admin::all_servers(store.as_ref()).await? {
-        created += maker
-            .ensure_statuses(
-                store.as_ref(),
-                &server.id,
-                &[lanyard_core::model::KeyStatus::Active],
-            )
-            .await?;
+        let (maker, store) = (maker.clone(), store.clone());
+        jobs.spawn(async move {
+            maker
+                .ensure_statuses(
+                    store.as_ref(),
+                    &server.id,
+                    &[lanyard_core::model::KeyStatus::Active],
+                )
+                .await
+        });
+    }
+    let mut created = 0;
+    while let Some(done) = jobs.join_next().await {
+        created += done??;
     }
     if created > 0 {
         tracing::info!(keys = created, "generated signing keys");
