@@ -46,7 +46,50 @@ pub fn new_secret(
     random: &dyn Random,
 ) -> (MintedSecret, ClientSecret) {
     let minted = mint_secret(random);
-    let record = ClientSecret {
+    let record = secret_record(app_id, &minted, now, random);
+    (minted, record)
+}
+
+/// The shortest and longest client secret a caller may choose, and the characters it may use (Okta's limits:
+/// 14 to 100; the characters that need no escaping in a URL or in HTTP Basic credentials).
+pub const CHOSEN_SECRET_LEN: std::ops::RangeInclusive<usize> = 14..=100;
+
+/// The client secret a caller chose in `credentials.oauthClient.client_secret` (Okta accepts one when an app is
+/// created, so that a test suite can hard-code it), checked: `None` when none was given.
+pub fn chosen_secret(credentials: &Map<String, Value>) -> Result<Option<MintedSecret>, Causes> {
+    let given = credentials
+        .get("oauthClient")
+        .and_then(Value::as_object)
+        .and_then(|c| c.get("client_secret"));
+    let value = match given {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(vec!["client_secret: must be a string".into()]),
+    };
+    let ok = CHOSEN_SECRET_LEN.contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if !ok {
+        return Err(vec![
+            "client_secret: must be 14 to 100 of the characters A-Z a-z 0-9 - . _ ~".into(),
+        ]);
+    }
+    Ok(Some(MintedSecret {
+        hash: sha256(value.as_bytes()),
+        prefix: value[..4].to_owned(),
+        value: value.clone(),
+    }))
+}
+
+/// The stored record of secret `minted` (its SHA-256 and first characters only), active from `now`.
+pub fn secret_record(
+    app_id: &str,
+    minted: &MintedSecret,
+    now: crate::clock::Timestamp,
+    random: &dyn Random,
+) -> ClientSecret {
+    ClientSecret {
         id: crate::id::new_id(crate::id::prefix::CLIENT_SECRET, now, random),
         app_id: app_id.to_owned(),
         hash: minted.hash,
@@ -54,8 +97,7 @@ pub fn new_secret(
         status: crate::model::LifecycleStatus::Active,
         created: now,
         last_updated: now,
-    };
-    (minted, record)
+    }
 }
 
 /// Whether `presented` is one of the active secrets (compared by hash in constant time; every secret is compared).
@@ -164,6 +206,28 @@ pub fn matched_redirect_uri(
     (without_port(r)? == without_port(p)?).then_some(normalised)
 }
 
+/// A client id a caller chose: 6 to 100 of the characters A-Z a-z 0-9 - . _ ~ (Okta's limits).
+pub fn check_client_id(given: &str) -> Result<(), String> {
+    let ok = (6..=100).contains(&given.len())
+        && given
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err("client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into())
+    }
+}
+
+/// The client id a new app's body asks for (`credentials.oauthClient.client_id`), if any.
+pub fn requested_client_id(credentials: &Map<String, Value>) -> Option<&str> {
+    credentials
+        .get("oauthClient")
+        .and_then(Value::as_object)
+        .and_then(|c| c.get("client_id"))
+        .and_then(Value::as_str)
+}
+
 /// The OAuth client described by an app body (`credentials` and `settings` objects of Okta's shape), for a new app
 /// (`previous` = None) or a replacement (`previous` = the current client, whose id cannot change).
 pub fn client_from_body(
@@ -207,14 +271,8 @@ pub fn client_from_body(
         }
         (Some(p), _) => p.client_id.clone(),
         (None, Some(given)) => {
-            let ok = (6..=100).contains(&given.len())
-                && given
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-            if !ok {
-                causes.push(
-                    "client_id: must be 6 to 100 of the characters A-Z a-z 0-9 - . _ ~".into(),
-                );
+            if let Err(cause) = check_client_id(&given) {
+                causes.push(cause);
             }
             given
         }
@@ -708,6 +766,34 @@ mod tests {
 
     fn body(settings: Value) -> Result<OAuthClient, Causes> {
         client_from_body(&Map::new(), settings.as_object().unwrap(), "0oa1", None)
+    }
+
+    #[test]
+    fn a_chosen_client_secret_is_checked_and_kept_as_its_hash() {
+        let creds = |v: Value| {
+            json!({"oauthClient": {"client_secret": v}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert!(chosen_secret(&Map::new()).unwrap().is_none());
+        let ok = chosen_secret(&creds(json!("ci-secret-0123456789")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.hash, sha256(b"ci-secret-0123456789"));
+        assert_eq!(ok.prefix, "ci-s");
+        assert!(!format!("{ok:?}").contains("0123456789"));
+        for bad in [
+            json!("short-secret1"),
+            json!("x".repeat(101)),
+            json!("has space in it!!"),
+            json!(42),
+        ] {
+            let e = chosen_secret(&creds(bad)).unwrap_err();
+            assert!(e[0].starts_with("client_secret: "), "{e:?}");
+        }
+        assert!(chosen_secret(&creds(json!("a".repeat(14)))).is_ok());
+        assert!(chosen_secret(&creds(json!("a".repeat(100)))).is_ok());
     }
 
     #[test]

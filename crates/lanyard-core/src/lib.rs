@@ -5,6 +5,7 @@
 //! (`lanyard-server`) parses requests, calls into this crate and renders the result; the SQL backends
 //! (`lanyard-store`) implement the traits.
 
+pub mod admin;
 pub mod api_token;
 pub mod apps;
 pub mod authz;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use lanyard_catalog::Entry;
 use lanyard_catalog::setup::Values;
 use lanyard_core::model::{App, AuthServerKind, LifecycleStatus};
+use serde_json::{Map, Value, json};
 
 use crate::api::error::ApiError;
 use crate::state::AppState;
@@ -271,6 +272,48 @@ pub fn svg_response(svg: String) -> axum::response::Response {
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
     );
     r
+}
+
+/// The setup of `app` — what `GET /api/v1/apps/{id}/setup` answers and the admin console shows (`None` when it was not made from the catalog, or its entry is gone); `secret` is a client
+/// secret just minted.
+pub async fn setup(
+    state: &AppState,
+    app: &App,
+    secret: Option<&str>,
+) -> Result<Option<Value>, ApiError> {
+    let Some(made) = &app.client.catalog else {
+        return Ok(None);
+    };
+    let Some(entry) = crate::catalog::entry(state, &app.name).await? else {
+        return Ok(None);
+    };
+    let values = crate::catalog::values(state, app, secret).await?;
+    let rendered = lanyard_catalog::setup::render(&entry.manifest, &made.variables, &values)
+        .map_err(|p| ApiError::internal(format!("catalog entry {}: {p}", entry.name())))?;
+    let mut all = Map::new();
+    for (k, v) in values.all() {
+        all.insert(k.into(), json!(v));
+    }
+    for (k, v) in &made.variables {
+        all.insert(k.clone(), json!(v));
+    }
+    let base = &state.config.base_url;
+    let href = format!("{base}/api/v1/apps/{}", app.id);
+    Ok(Some(json!({
+        "name": entry.name(),
+        "displayName": entry.manifest.display_name,
+        "revision": made.revision,
+        // An app made from an older revision of its entry is re-made from the current one by a PUT.
+        "upToDate": made.revision == entry.revision,
+        "values": all,
+        "snippets": rendered.snippets,
+        "guide": rendered.guide,
+        "_links": {
+            "self": { "href": format!("{href}/setup") },
+            "app": { "href": href },
+            "catalogApp": { "href": format!("{base}/api/v1/catalog/apps/{}", entry.name()) },
+        },
+    })))
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the server. On an empty data dir it creates the database, the org, the org authorization server, the
     /// `default` custom authorization server and their signing keys.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage management API tokens (`Authorization: SSWS <token>`).
     #[command(subcommand, name = "api-token")]
     ApiToken(ApiTokenCommand),
@@ -34,6 +34,20 @@ pub enum Command {
     Keys(KeysCommand),
     /// Create the database or bring it up to date, then exit. `serve` does this by itself at start.
     Migrate(StorageArgs),
+    /// Write the org as one YAML file (configuration as code).
+    ///
+    /// The file (`apiVersion: lanyard/v1`) holds groups, users (no password hashes, factors or
+    /// recovery data; a password-holding user's password as `${env:PASSWORD_<LOGIN>}`), apps (catalog instances as
+    /// their key and variables) and their assignments, authorization servers with their scopes and claims. Objects
+    /// are named by natural keys (login, group name, app label, server name), so the file moves between instances.
+    Export(ExportArgs),
+    /// Print what `apply -f FILE` would change: per object, create, update (the fields that differ) or delete.
+    Plan(ApplyArgs),
+    /// Make the org match FILE; a second apply changes nothing.
+    ///
+    /// Every change goes through the management API's own operations (in this process). Secrets (user passwords, client secrets) come only from `${env:NAME}` references; a missing variable
+    /// fails before anything changes.
+    Apply(ApplyArgs),
     /// Work on integration catalog entries: check a manifest, or play an app's part against a running server.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -61,6 +75,28 @@ pub struct StorageArgs {
     pub database_url: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The org's YAML file (as `lanyard export` writes it).
+    #[arg(short, long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Also delete what the file does not name (never the org authorization server or the built-in `Everyone`
+    /// group, which cannot be deleted).
+    #[arg(long)]
+    pub prune: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -82,6 +118,11 @@ pub enum RegistrationMode {
 pub struct ServeArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
+    /// A disposable instance for tests and CI: a temporary data dir (removed at exit; `--data-dir` and
+    /// `--database-url` are refused) where FILE (as `lanyard apply` takes it) is applied before the server starts
+    /// listening. Client ids and secrets come from the file, so a test suite can hard-code them.
+    #[arg(long, env = "LANYARD_SEED", value_name = "FILE")]
+    pub seed: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "LANYARD_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,

@@ -251,9 +251,68 @@ pub fn validate_base_url(url: &str) -> anyhow::Result<String> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// The addresses a listen option (`HOST:PORT`: `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`) names; an error
+/// that says what is expected and where the value came from (`option` or `env`).
+pub async fn listen_addrs(value: &str, option: &str, env: &str) -> anyhow::Result<Vec<SocketAddr>> {
+    let expected = || {
+        anyhow::anyhow!(
+            "{option} {value}: expected HOST:PORT such as 127.0.0.1:8080 ({option} or {env})"
+        )
+    };
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok(vec![addr]);
+    }
+    // A name and a port: the port must be a number, the name must resolve.
+    let (host, port) = value.rsplit_once(':').ok_or_else(expected)?;
+    if host.is_empty() || host.contains(['/', ' ', '[', ']']) || port.parse::<u16>().is_err() {
+        return Err(expected());
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(value)
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{option} {value}: the name {host:?} does not resolve; use an address such as 127.0.0.1:{port} \
+                 ({option} or {env})"
+            )
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(expected());
+    }
+    Ok(addrs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn listen_addresses_are_host_and_port_with_errors_that_say_so() {
+        let one =
+            |v: &'static str| async move { listen_addrs(v, "--listen", "LANYARD_LISTEN").await };
+        assert_eq!(
+            one("127.0.0.1:8080").await.unwrap(),
+            vec!["127.0.0.1:8080".parse().unwrap()]
+        );
+        assert_eq!(one("[::1]:0").await.unwrap().len(), 1);
+        assert!(!one("localhost:8080").await.unwrap().is_empty());
+        for bad in [
+            "nonsense",
+            "127.0.0.1",
+            "127.0.0.1:http",
+            ":8080",
+            "127.0.0.1:99999",
+            "http://x:1",
+        ] {
+            let e = one(bad).await.unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "--listen {bad}: expected HOST:PORT such as 127.0.0.1:8080 (--listen or LANYARD_LISTEN)"
+                ),
+            );
+        }
+    }
 
     #[test]
     fn base_urls_are_checked_and_normalised() {

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod config_as_code;
 mod duration;
 mod master_key;
 

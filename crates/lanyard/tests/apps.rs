@@ -478,3 +478,92 @@ async fn the_implicit_grant_is_opt_in_for_browser_based_apps_with_matching_respo
         );
     }
 }
+
+/// A service app whose client id and secret the caller chose, as Okta accepts them on create.
+fn service_app(client_id: &str, secret: Value) -> Value {
+    json!({"label": "CI robot", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+     "credentials": {"oauthClient": {"client_id": client_id, "client_secret": secret,
+        "token_endpoint_auth_method": "client_secret_basic"}},
+     "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"],
+        "response_types": ["token"], "redirect_uris": []}}})
+}
+
+#[tokio::test]
+async fn a_client_id_and_secret_chosen_on_create_authenticate_and_are_checked() {
+    let env = Env::start();
+    let secret = "ci-secret-0123456789";
+    let (status, app) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(service_app("ci-robot", json!(secret))),
+        )
+        .await;
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(app["credentials"]["oauthClient"]["client_id"], "ci-robot");
+    assert_eq!(app["credentials"]["oauthClient"]["client_secret"], secret);
+
+    let (status, _) = env
+        .admin(
+            Method::POST,
+            "/api/v1/authorizationServers/default/scopes",
+            Some(json!({"name": "ci:run"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let token = |secret: &'static str| {
+        common::client()
+            .post(env.s.url("/oauth2/default/v1/token"))
+            .basic_auth("ci-robot", Some(secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", "ci:run")])
+            .send()
+    };
+    let r = token(secret).await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(token("ci-secret-wrong-0000").await.unwrap().status(), 401);
+
+    // The same client id again: 400 with a cause.
+    let (status, e) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(service_app("ci-robot", json!("another-secret-012345"))),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert_okta_error(&e, "E0000001");
+    assert!(e["errorCauses"].to_string().contains("client_id"), "{e}");
+
+    // Okta's limits on a chosen secret: 14 to 100 characters of a restricted set.
+    for bad in [
+        json!("too-short"),
+        json!("x".repeat(101)),
+        json!("not allowed: spaces"),
+    ] {
+        let (status, e) = env
+            .admin(
+                Method::POST,
+                "/api/v1/apps",
+                Some(service_app("ci-robot-2", bad)),
+            )
+            .await;
+        assert_eq!(status, 400, "{e}");
+        assert!(
+            e["errorCauses"].to_string().contains("client_secret"),
+            "{e}"
+        );
+    }
+
+    // A public app has no secret to choose.
+    let mut spa = service_app("spa-client", json!(secret));
+    spa["credentials"]["oauthClient"]["token_endpoint_auth_method"] = json!("none");
+    spa["settings"]["oauthClient"] = json!({"application_type": "browser",
+        "grant_types": ["authorization_code"], "response_types": ["code"],
+        "redirect_uris": ["http://localhost:3000/callback"]});
+    let (status, e) = env.admin(Method::POST, "/api/v1/apps", Some(spa)).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["errorCauses"].to_string().contains("client_secret"),
+        "{e}"
+    );
+}

@@ -239,3 +239,47 @@ fn migrate_creates_the_database() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
     assert!(dir.path().join("lanyard.db").exists());
 }
+
+#[test]
+fn a_bad_or_busy_listen_address_is_refused_before_the_data_dir_is_made() {
+    let dir = data_dir();
+    let data = dir.path().join("never-made");
+    let out = lanyard().run(&[
+        "serve",
+        "--data-dir",
+        path_str(&data),
+        "--listen",
+        "nonsense",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--listen nonsense: expected HOST:PORT such as 127.0.0.1:8080 (--listen or LANYARD_LISTEN)"
+        ),
+        "{err}"
+    );
+    assert!(!data.exists(), "the data dir was created: {err}");
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    for args in [
+        vec!["--listen", addr.as_str()],
+        vec!["--listen", "127.0.0.1:0", "--metrics-listen", addr.as_str()],
+    ] {
+        let mut all = vec!["serve", "--data-dir", path_str(&data)];
+        all.extend(args.iter().copied());
+        let out = lanyard().run(&all);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("{addr} is already in use")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains(args[args.len() - 2]),
+            "names the option: {err}"
+        );
+        assert!(!data.exists(), "the data dir was created: {err}");
+    }
+}

@@ -19,14 +19,21 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize)]
 struct LogParams {
-    since: Option<String>,
-    until: Option<String>,
-    filter: Option<String>,
-    q: Option<String>,
-    #[serde(rename = "sortOrder")]
-    sort_order: Option<String>,
+    #[serde(flatten)]
+    filters: LogFilters,
     #[serde(flatten)]
     page: PageQuery,
+}
+
+/// The system log's filters as a request gives them — the management API's query, and the admin console's form.
+#[derive(Deserialize, Default, Debug, Clone)]
+pub struct LogFilters {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub filter: Option<String>,
+    pub q: Option<String>,
+    #[serde(rename = "sortOrder")]
+    pub sort_order: Option<String>,
 }
 
 fn bad(field: &str, message: String) -> ApiError {
@@ -53,9 +60,23 @@ async fn list(
     OriginalUri(uri): OriginalUri,
     Query(p): Query<LogParams>,
 ) -> Result<Response, ApiError> {
-    let since = time("since", p.since.as_deref())?;
-    let until = time("until", p.until.as_deref())?;
-    let filter = match p.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+    let query = log_query(&p.filters, SortOrder::Ascending)?;
+    let req = p.page.to_request(100, 1000)?;
+    let page = state.store.list_log_events(&query, &req).await?;
+    let body = page.items.iter().map(|e| e.to_json()).collect();
+    Ok(list_response(
+        &state.config.base_url,
+        &uri,
+        page.next.as_deref(),
+        body,
+    ))
+}
+
+/// The query `f` asks for (`sortOrder` absent: `default_order`), or the API's error naming what is wrong.
+pub fn log_query(f: &LogFilters, default_order: SortOrder) -> Result<LogQuery, ApiError> {
+    let since = time("since", f.since.as_deref())?;
+    let until = time("until", f.until.as_deref())?;
+    let filter = match f.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(text) => Some(filter::parse(text, &LOG_FILTER).map_err(|e| {
             let mut err = ApiError::of(OktaCode::InvalidSearch);
             err.causes.push(e.to_string());
@@ -64,7 +85,7 @@ async fn list(
         None => None,
     };
     let q: Vec<String> =
-        p.q.as_deref()
+        f.q.as_deref()
             .unwrap_or("")
             .split_whitespace()
             .map(str::to_owned)
@@ -75,8 +96,9 @@ async fn list(
             "at most 10 keywords of at most 40 characters each".into(),
         ));
     }
-    let order = match p.sort_order.as_deref() {
-        None | Some("ASCENDING") => SortOrder::Ascending,
+    let order = match f.sort_order.as_deref() {
+        None => default_order,
+        Some("ASCENDING") => SortOrder::Ascending,
         Some("DESCENDING") => SortOrder::Descending,
         Some(other) => {
             return Err(bad(
@@ -85,20 +107,11 @@ async fn list(
             ));
         }
     };
-    let query = LogQuery {
+    Ok(LogQuery {
         since,
         until,
         filter,
         q,
         order,
-    };
-    let req = p.page.to_request(100, 1000)?;
-    let page = state.store.list_log_events(&query, &req).await?;
-    let body = page.items.iter().map(|e| e.to_json()).collect();
-    Ok(list_response(
-        &state.config.base_url,
-        &uri,
-        page.next.as_deref(),
-        body,
-    ))
+    })
 }

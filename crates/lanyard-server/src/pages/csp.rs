@@ -42,6 +42,8 @@ pub struct Csp {
     forms: FormAction,
     frames: Vec<String>,
     styles: bool,
+    /// Whether the page's script may fetch from this origin (`connect-src 'self'`).
+    connect: bool,
 }
 
 impl Csp {
@@ -54,7 +56,15 @@ impl Csp {
             forms: FormAction::SelfAnd(Vec::new()),
             frames: Vec::new(),
             styles: true,
+            connect: false,
         }
+    }
+
+    /// The page's same-origin script may read from this origin (the admin console's live log tail re-reads its own
+    /// page); nowhere else.
+    pub fn connects_to_self(mut self) -> Self {
+        self.connect = true;
+        self
     }
 
     /// A page with no script at all.
@@ -124,6 +134,9 @@ impl Csp {
         }
         if self.styles {
             out.push_str("; style-src 'self'");
+        }
+        if self.connect {
+            out.push_str("; connect-src 'self'");
         }
         out.push_str("; img-src 'self' data:");
         for i in &self.images {
@@ -227,6 +240,15 @@ mod tests {
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         );
         assert_eq!(DEFAULT.to_str().unwrap(), Csp::page().value());
+    }
+
+    #[test]
+    fn a_page_may_read_from_its_own_origin_and_only_when_it_asks() {
+        assert!(!Csp::page().value().contains("connect-src"));
+        assert_eq!(
+            Csp::page().connects_to_self().value(),
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ async fn signed_in(
 }
 
 /// To the sign-in page, and back to `path` (this origin's) afterwards.
-fn to_sign_in(path: &str) -> Response {
+pub(crate) fn to_sign_in(path: &str) -> Response {
     let back: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/signin?fromURI={back}")) {

@@ -1,10 +1,11 @@
 //! The hosted pages: server-rendered HTML (askama templates in `templates/`), accessible, branded with the org's
 //! name, protected from CSRF by a signed, session-bound token (`csrf`), and served with a strict Content Security Policy. They work
-//! without JavaScript; the one script, `/static/webauthn.js` (same origin, no inline script anywhere), runs the
-//! WebAuthn ceremonies of the passkey forms. `signin.rs` holds the sign-in steps and `/app`'s pages; `device.rs` the
-//! device activation page, `/activate`.
+//! without JavaScript; two same-origin scripts (no inline script anywhere) add what needs one: `/static/webauthn.js`
+//! runs the WebAuthn ceremonies of the passkey forms, `/static/admin-logs.js` the admin console's live log tail. `signin.rs` holds the sign-in steps and `/app`'s pages; `device.rs` the
+//! device activation page, `/activate`; `admin/` the admin console, `/admin`.
 
 mod activation;
+pub mod admin;
 mod consent;
 pub mod csp;
 pub mod csrf;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(activation::routes())
         .merge(device::routes())
         .merge(dashboard::routes())
+        .merge(admin::routes())
         .route("/static/lanyard.css", get(css))
         .route("/static/webauthn.js", get(webauthn_js))
         // Browsers ask every origin for one; there is none, and a 404 would be logged as an error in each page.

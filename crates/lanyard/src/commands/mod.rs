@@ -1,5 +1,6 @@
 mod api_token;
 mod catalog;
+mod config_as_code;
 mod dev;
 mod keys;
 mod serve;
@@ -14,11 +15,14 @@ use crate::config::{FileConfig, Storage};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::ApiToken(cmd) => api_token::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
         Command::Catalog(cmd) => catalog::run(cmd).await,
         Command::Dev(cmd) => dev::run(cmd).await,
+        Command::Export(args) => config_as_code::export(args).await,
+        Command::Plan(args) => config_as_code::plan(args).await,
+        Command::Apply(args) => config_as_code::apply(args).await,
         Command::Migrate(storage) => {
             init_cli_logging();
             let (storage, store) = open(&storage).await?;

@@ -14,8 +14,42 @@ use crate::cli::{LogFormat, ServeArgs};
 use crate::config::ServeConfig;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let config = ServeConfig::resolve(&args)?;
+    let mut config = ServeConfig::resolve(&args)?;
     init_logging(config.log_format);
+    // `--seed`: the file read and its secrets resolved first; the data in a temporary dir removed at exit.
+    let seed = match &args.seed {
+        Some(file) => {
+            anyhow::ensure!(
+                args.storage.data_dir.is_none() && args.storage.database_url.is_none(),
+                "--seed starts a disposable instance on a temporary data dir; leave out --data-dir and --database-url"
+            );
+            let doc = super::config_as_code::read(file)?;
+            doc.resolve_secrets(|n| std::env::var(n).ok())
+                .with_context(|| format!("--seed {}", file.display()))?;
+            Some(doc)
+        }
+        None => None,
+    };
+    // Everything that can be refused is checked before the data dir is touched: the addresses parsed and bound.
+    let listener = bind(&config.listen, "--listen", "LANYARD_LISTEN").await?;
+    let metrics_listener = match &config.metrics_listen {
+        Some(addr) => Some(bind(addr, "--metrics-listen", "LANYARD_METRICS_LISTEN").await?),
+        None => None,
+    };
+    let _disposable = match &seed {
+        Some(_) => {
+            let dir = tempfile::Builder::new()
+                .prefix("lanyard-seed-")
+                .tempdir()
+                .context("cannot make a temporary data dir for --seed")?;
+            config.storage = crate::config::Storage {
+                data_dir: dir.path().to_owned(),
+                database: Database::Sqlite(dir.path().join(crate::config::DB_FILE)),
+            };
+            Some(dir)
+        }
+        None => None,
+    };
     config.storage.prepare_data_dir()?;
 
     // One server per SQLite data dir: a second would fight the first over the schedule and the database. CLI
@@ -49,23 +83,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Signing keys first; the NEXT keys (RSA generation is slow) are made by the schedule's first run, just after
     // the server starts answering.
-    let mut created = 0;
+    // Every server's at once (a first start has two; RSA generation runs on blocking threads).
+    let mut jobs = tokio::task::JoinSet::new();
     for server in lanyard_server::key_admin::all_servers(store.as_ref()).await? {
-        created += maker
-            .ensure_statuses(
-                store.as_ref(),
-                &server.id,
-                &[lanyard_core::model::KeyStatus::Active],
-            )
-            .await?;
+        let (maker, store) = (maker.clone(), store.clone());
+        jobs.spawn(async move {
+            maker
+                .ensure_statuses(
+                    store.as_ref(),
+                    &server.id,
+                    &[lanyard_core::model::KeyStatus::Active],
+                )
+                .await
+        });
+    }
+    let mut created = 0;
+    while let Some(done) = jobs.join_next().await {
+        created += done??;
     }
     if created > 0 {
         tracing::info!(keys = created, "generated signing keys");
     }
 
-    let listener = TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let bound = listener.local_addr()?;
     let base_url = config.effective_base_url(bound);
     let mut server_config = ServerConfig::new(base_url.clone());
@@ -82,14 +121,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !config.outbound.is_default() {
         tracing::warn!(allowed = %config.outbound, "outbound requests may reach networks beyond the public internet");
     }
-    let metrics_listener = match &config.metrics_listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr} (--metrics-listen)"))?,
-        ),
-        None => None,
-    };
     server_config.metrics_on_main = metrics_listener.is_none();
     if config.registration == lanyard_server::config::Registration::Open {
         tracing::warn!(
@@ -114,6 +145,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(SystemRandom),
         master,
     );
+
+    if let Some(doc) = &seed {
+        let started = std::time::Instant::now();
+        let applied =
+            crate::config_as_code::apply_state(&state, doc, |n| std::env::var(n).ok(), false)
+                .await
+                .context("--seed")?;
+        tracing::info!(
+            changes = applied.plan.changes.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "applied the seed file"
+        );
+    }
 
     tokio::spawn(key_schedule(state.clone(), maker));
     if let Some(every) = config.sweep_interval.and_then(|d| d.to_std().ok()) {
@@ -158,6 +202,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Parses `value` (`HOST:PORT`) and binds it; errors say what is expected and which option set it.
+async fn bind(value: &str, option: &str, env: &str) -> anyhow::Result<TcpListener> {
+    let addrs = crate::config::listen_addrs(value, option, env).await?;
+    let mut last = None;
+    for addr in &addrs {
+        match TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    match last {
+        Some((addr, e)) if e.kind() == std::io::ErrorKind::AddrInUse => bail!(
+            "{option} {value}: {addr} is already in use by another process; stop it or choose another \
+             address with {option} or {env}"
+        ),
+        Some((addr, e)) if e.kind() == std::io::ErrorKind::AddrNotAvailable => bail!(
+            "{option} {value}: {addr} is not an address of this machine; use one of its addresses, 127.0.0.1 \
+             or 0.0.0.0 ({option} or {env})"
+        ),
+        Some((addr, e)) => {
+            Err(e).with_context(|| format!("{option} {value}: cannot listen on {addr}"))
+        }
+        None => bail!("{option} {value}: the name resolves to no address ({option} or {env})"),
+    }
 }
 
 /// Keeps key sets complete, rotates on schedule, forgets long-retired keys. Several nodes may run it at once: the

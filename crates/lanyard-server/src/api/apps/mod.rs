@@ -13,7 +13,10 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 use lanyard_catalog::Entry;
-use lanyard_core::apps::{client_from_body, new_secret};
+use lanyard_core::apps::{
+    check_client_id, chosen_secret, client_from_body, new_secret, requested_client_id,
+    secret_record,
+};
 use lanyard_core::clock::okta_format;
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
@@ -255,7 +258,16 @@ fn make_client(
             ));
         }
     };
-    lanyard_catalog::instance::client(entry, &given, app_id, previous).map_err(|problems| {
+    // A new catalog app may have the client id the caller chose (as an app configured by hand may), unless the
+    // entry fixes one.
+    let default_id = match (previous, requested_client_id(&body.credentials)) {
+        (None, Some(id)) => {
+            check_client_id(id).map_err(|c| client_causes(vec![c]))?;
+            id
+        }
+        _ => app_id,
+    };
+    lanyard_catalog::instance::client(entry, &given, default_id, previous).map_err(|problems| {
         let field = problems
             .first()
             .map(|p| p.path.clone())
@@ -334,12 +346,28 @@ async fn create(
         created: now,
         last_updated: now,
     };
-    let (minted, stored) = app
-        .client
-        .token_endpoint_auth_method
-        .uses_secret()
-        .then(|| new_secret(&app.id, now, state.random.as_ref()))
-        .unzip();
+    // A secret the caller chose (Okta's `credentials.oauthClient.client_secret`), else a minted one.
+    let chosen = chosen_secret(&body.credentials).map_err(client_causes)?;
+    let method = app.client.token_endpoint_auth_method;
+    if chosen.is_some() && !method.uses_secret() {
+        return Err(ApiError::validation(
+            "client_secret",
+            vec![format!(
+                "client_secret: an app using {} has no client secret",
+                method.as_str()
+            )],
+        ));
+    }
+    let (minted, stored) = match chosen {
+        Some(m) => {
+            let record = secret_record(&app.id, &m, now, state.random.as_ref());
+            (Some(m), Some(record))
+        }
+        None => method
+            .uses_secret()
+            .then(|| new_secret(&app.id, now, state.random.as_ref()))
+            .unzip(),
+    };
     state
         .store
         .insert_app(&app, stored.as_ref())

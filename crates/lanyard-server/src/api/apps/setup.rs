@@ -11,10 +11,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lanyard_core::model::App;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::find;
 use crate::api::error::ApiError;
+use crate::catalog::setup as render;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -68,48 +69,6 @@ async fn read(
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     Ok(r)
-}
-
-/// The setup of `app` (`None` when it was not made from the catalog, or its entry is gone); `secret` is a client
-/// secret just minted.
-pub(super) async fn render(
-    state: &AppState,
-    app: &App,
-    secret: Option<&str>,
-) -> Result<Option<Value>, ApiError> {
-    let Some(made) = &app.client.catalog else {
-        return Ok(None);
-    };
-    let Some(entry) = crate::catalog::entry(state, &app.name).await? else {
-        return Ok(None);
-    };
-    let values = crate::catalog::values(state, app, secret).await?;
-    let rendered = lanyard_catalog::setup::render(&entry.manifest, &made.variables, &values)
-        .map_err(|p| ApiError::internal(format!("catalog entry {}: {p}", entry.name())))?;
-    let mut all = Map::new();
-    for (k, v) in values.all() {
-        all.insert(k.into(), json!(v));
-    }
-    for (k, v) in &made.variables {
-        all.insert(k.clone(), json!(v));
-    }
-    let base = &state.config.base_url;
-    let href = format!("{base}/api/v1/apps/{}", app.id);
-    Ok(Some(json!({
-        "name": entry.name(),
-        "displayName": entry.manifest.display_name,
-        "revision": made.revision,
-        // An app made from an older revision of its entry is re-made from the current one by a PUT.
-        "upToDate": made.revision == entry.revision,
-        "values": all,
-        "snippets": rendered.snippets,
-        "guide": rendered.guide,
-        "_links": {
-            "self": { "href": format!("{href}/setup") },
-            "app": { "href": href },
-            "catalogApp": { "href": format!("{base}/api/v1/catalog/apps/{}", entry.name()) },
-        },
-    })))
 }
 
 /// Adds `_embedded.setup` to an app's (or a new secret's) answer when the app was made from the catalog.

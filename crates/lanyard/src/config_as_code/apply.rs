@@ -1,0 +1,600 @@
+//! `apply`: carries out a [`Plan`] through the management API's operations, in dependency order — groups, users
+//! (their groups and roles), apps (their assignments), authorization servers (their scopes and claims), then the
+//! deletes `--prune` asked for. Users are created several at once: each hashes a password.
+
+use anyhow::Context;
+use axum::http::Method;
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+
+use super::document::{AppSpec, Document, Secrets, ServerSpec, UserSpec};
+use super::export::{Ids, claim_key};
+use super::ops::{Operations, must};
+use super::plan::{Action, Change, Kind, Plan};
+
+/// At most this many users are created at once (each waits for its password's hash).
+const USERS_AT_ONCE: usize = 16;
+
+pub async fn apply<O: Operations>(
+    ops: &O,
+    plan: &Plan,
+    want: &Document,
+    have: &Document,
+    ids: &mut Ids,
+    secrets: &Secrets,
+    prune: bool,
+) -> anyhow::Result<()> {
+    let of = |kind: Kind, action: Action| {
+        plan.changes
+            .iter()
+            .filter(move |c| c.kind == kind && c.action == action)
+    };
+    for c in of(Kind::Group, Action::Create).chain(of(Kind::Group, Action::Update)) {
+        let g = want
+            .groups
+            .iter()
+            .find(|g| g.name == c.key)
+            .context("group")?;
+        let body = json!({"profile": {"name": g.name, "description": g.description}});
+        let what = format!("group {:?}", g.name);
+        match ids.groups.get(&g.name) {
+            Some(id) => {
+                must(
+                    ops,
+                    &what,
+                    Method::PUT,
+                    &format!("/groups/{id}"),
+                    Some(body),
+                )
+                .await?;
+            }
+            None => {
+                let made = must(ops, &what, Method::POST, "/groups", Some(body)).await?;
+                ids.groups.insert(g.name.clone(), text(&made["id"]));
+            }
+        }
+    }
+
+    // New users, several at once; then every user's changes in order.
+    let mut creating = JoinSet::new();
+    for c in of(Kind::User, Action::Create) {
+        let u = want
+            .users
+            .iter()
+            .find(|u| u.login == c.key)
+            .context("user")?
+            .clone();
+        let password = secrets.passwords.get(&u.login).cloned();
+        let ops = ops.clone();
+        if creating.len() >= USERS_AT_ONCE
+            && let Some(done) = creating.join_next().await
+        {
+            let (login, id): (String, String) = done??;
+            ids.users.insert(login, id);
+        }
+        creating.spawn(async move { create_user(&ops, &u, password).await });
+    }
+    while let Some(done) = creating.join_next().await {
+        let (login, id) = done??;
+        ids.users.insert(login, id);
+    }
+    for c in of(Kind::User, Action::Create).chain(of(Kind::User, Action::Update)) {
+        let u = want
+            .users
+            .iter()
+            .find(|u| u.login == c.key)
+            .context("user")?;
+        let before = have.users.iter().find(|h| h.login == u.login);
+        update_user(ops, u, before, c, ids).await?;
+    }
+
+    for c in of(Kind::App, Action::Create).chain(of(Kind::App, Action::Update)) {
+        let a = want.apps.iter().find(|a| a.label == c.key).context("app")?;
+        let before = have.apps.iter().find(|h| h.label == a.label);
+        sync_app(ops, a, before, c, ids, secrets).await?;
+    }
+
+    for c in of(Kind::AuthorizationServer, Action::Create)
+        .chain(of(Kind::AuthorizationServer, Action::Update))
+    {
+        let s = want
+            .authorization_servers
+            .iter()
+            .find(|s| s.name == c.key)
+            .context("server")?;
+        let before = have.authorization_servers.iter().find(|h| h.name == s.name);
+        sync_server(ops, s, before, ids, prune).await?;
+    }
+
+    for c in plan.changes.iter().filter(|c| c.action == Action::Delete) {
+        delete(ops, c, ids).await?;
+    }
+    Ok(())
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+async fn create_user<O: Operations>(
+    ops: &O,
+    u: &UserSpec,
+    password: Option<String>,
+) -> anyhow::Result<(String, String)> {
+    let mut profile = u.profile.clone();
+    profile.insert("login".into(), json!(u.login));
+    let mut body = json!({ "profile": profile });
+    if let Some(p) = password {
+        body["credentials"] = json!({"password": {"value": p}});
+    }
+    let activate = u.status != "STAGED";
+    let made = must(
+        ops,
+        &format!("user {:?}", u.login),
+        Method::POST,
+        &format!("/users?activate={activate}&sendEmail=false"),
+        Some(body),
+    )
+    .await?;
+    Ok((u.login.clone(), text(&made["id"])))
+}
+
+async fn update_user<O: Operations>(
+    ops: &O,
+    u: &UserSpec,
+    before: Option<&UserSpec>,
+    c: &Change,
+    ids: &Ids,
+) -> anyhow::Result<()> {
+    let what = format!("user {:?}", u.login);
+    let id = ids.users.get(&u.login).context("the user's id")?;
+    let path = format!("/users/{id}");
+    if before.is_some() && c.fields.iter().any(|f| f.starts_with("profile.")) {
+        let body = json!({ "profile": u.profile });
+        must(ops, &what, Method::POST, &path, Some(body)).await?;
+    }
+    // Status: from what the instance has (a new user: what creating made).
+    let status = match before {
+        Some(b) => b.status.clone(),
+        None => text(&must(ops, &what, Method::GET, &path, None).await?["status"]),
+    };
+    if !super::plan::same_status(u, &status) {
+        let op = match (status.as_str(), u.status.as_str()) {
+            (_, "DEPROVISIONED") => "deactivate",
+            ("SUSPENDED", "ACTIVE") => "unsuspend",
+            (_, "SUSPENDED") => "suspend",
+            ("DEPROVISIONED", _) => "reactivate",
+            _ => "activate",
+        };
+        must(
+            ops,
+            &format!("{what} ({status} → {})", u.status),
+            Method::POST,
+            &format!("{path}/lifecycle/{op}?sendEmail=false"),
+            None,
+        )
+        .await?;
+    }
+    let empty = Vec::new();
+    let had_groups = before.map(|b| &b.groups).unwrap_or(&empty);
+    for g in u.groups.iter().filter(|g| !had_groups.contains(g)) {
+        let gid = ids
+            .groups
+            .get(g)
+            .with_context(|| format!("{what}: no group {g:?} in the file or the org"))?;
+        must(
+            ops,
+            &what,
+            Method::PUT,
+            &format!("/groups/{gid}/users/{id}"),
+            None,
+        )
+        .await?;
+    }
+    for g in had_groups.iter().filter(|g| !u.groups.contains(g)) {
+        if let Some(gid) = ids.groups.get(g) {
+            must(
+                ops,
+                &what,
+                Method::DELETE,
+                &format!("/groups/{gid}/users/{id}"),
+                None,
+            )
+            .await?;
+        }
+    }
+    let had_roles = before.map(|b| &b.roles).unwrap_or(&empty);
+    if u.roles.iter().any(|r| !had_roles.contains(r))
+        || had_roles.iter().any(|r| !u.roles.contains(r))
+    {
+        let current = must(ops, &what, Method::GET, &format!("{path}/roles"), None).await?;
+        for r in current.as_array().into_iter().flatten() {
+            if !u.roles.contains(&text(&r["type"])) {
+                must(
+                    ops,
+                    &what,
+                    Method::DELETE,
+                    &format!("{path}/roles/{}", text(&r["id"])),
+                    None,
+                )
+                .await?;
+            }
+        }
+        for r in u.roles.iter().filter(|r| !had_roles.contains(r)) {
+            must(
+                ops,
+                &what,
+                Method::POST,
+                &format!("{path}/roles"),
+                Some(json!({"type": r})),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The app body the Apps API takes: `current` (the instance's settings and credentials) overlaid with the file's.
+fn app_body(a: &AppSpec, current: Option<&AppSpec>, secret: Option<&String>) -> Value {
+    let mut credentials: Map<String, Value> =
+        current.map(|c| c.credentials.clone()).unwrap_or_default();
+    credentials.extend(a.credentials.clone());
+    if let Some(id) = &a.client_id {
+        credentials.insert("client_id".into(), json!(id));
+    }
+    if let Some(s) = secret {
+        credentials.insert("client_secret".into(), json!(s));
+    }
+    match &a.catalog {
+        Some(cat) => json!({
+            "name": cat.key, "label": a.label, "signOnMode": "OPENID_CONNECT",
+            "credentials": {"oauthClient": credentials},
+            "settings": {"app": cat.variables},
+        }),
+        None => {
+            let mut settings = current.map(|c| c.settings.clone()).unwrap_or_default();
+            settings.extend(a.settings.clone());
+            json!({
+                "name": "oidc_client", "label": a.label, "signOnMode": "OPENID_CONNECT",
+                "credentials": {"oauthClient": credentials},
+                "settings": {"oauthClient": settings},
+            })
+        }
+    }
+}
+
+async fn sync_app<O: Operations>(
+    ops: &O,
+    a: &AppSpec,
+    before: Option<&AppSpec>,
+    c: &Change,
+    ids: &mut Ids,
+    secrets: &Secrets,
+) -> anyhow::Result<()> {
+    let what = format!("app {:?}", a.label);
+    if let Some(bad) = c.fields.iter().find(|f| f.contains("cannot change")) {
+        anyhow::bail!("{what}: {bad}");
+    }
+    let id = match (before, ids.apps.get(&a.label)) {
+        (Some(b), Some(id)) => {
+            let changed = c.fields.iter().any(|f| {
+                f.starts_with("settings.")
+                    || f.starts_with("credentials.")
+                    || f.starts_with("catalog.")
+            });
+            if changed {
+                let mut body = app_body(a, Some(b), None);
+                body["credentials"]["oauthClient"]
+                    .as_object_mut()
+                    .map(|m| m.remove("client_id"));
+                must(ops, &what, Method::PUT, &format!("/apps/{id}"), Some(body)).await?;
+            }
+            id.clone()
+        }
+        _ => {
+            let body = app_body(a, None, secrets.client_secrets.get(&a.label));
+            let activate = a.status != "INACTIVE";
+            let made = must(
+                ops,
+                &what,
+                Method::POST,
+                &format!("/apps?activate={activate}"),
+                Some(body),
+            )
+            .await?;
+            let id = text(&made["id"]);
+            ids.apps.insert(a.label.clone(), id.clone());
+            id
+        }
+    };
+    let path = format!("/apps/{id}");
+    if let Some(b) = before
+        && b.status != a.status
+    {
+        let op = if a.status == "INACTIVE" {
+            "deactivate"
+        } else {
+            "activate"
+        };
+        must(
+            ops,
+            &what,
+            Method::POST,
+            &format!("{path}/lifecycle/{op}"),
+            None,
+        )
+        .await?;
+    }
+    let empty = Vec::new();
+    let had = before.map(|b| &b.assignments);
+    let had_groups = had.map(|h| &h.groups).unwrap_or(&empty);
+    for g in a
+        .assignments
+        .groups
+        .iter()
+        .filter(|g| !had_groups.contains(g))
+    {
+        let gid = ids
+            .groups
+            .get(g)
+            .with_context(|| format!("{what}: no group {g:?}"))?;
+        must(
+            ops,
+            &what,
+            Method::PUT,
+            &format!("{path}/groups/{gid}"),
+            Some(json!({})),
+        )
+        .await?;
+    }
+    for g in had_groups
+        .iter()
+        .filter(|g| !a.assignments.groups.contains(g))
+    {
+        if let Some(gid) = ids.groups.get(g) {
+            must(
+                ops,
+                &what,
+                Method::DELETE,
+                &format!("{path}/groups/{gid}"),
+                None,
+            )
+            .await?;
+        }
+    }
+    let had_users = had.map(|h| &h.users).unwrap_or(&empty);
+    for u in a
+        .assignments
+        .users
+        .iter()
+        .filter(|u| !had_users.contains(u))
+    {
+        let uid = ids
+            .users
+            .get(u)
+            .with_context(|| format!("{what}: no user {u:?}"))?;
+        must(
+            ops,
+            &what,
+            Method::POST,
+            &format!("{path}/users/{uid}"),
+            Some(json!({})),
+        )
+        .await?;
+    }
+    for u in had_users
+        .iter()
+        .filter(|u| !a.assignments.users.contains(u))
+    {
+        if let Some(uid) = ids.users.get(u) {
+            must(
+                ops,
+                &what,
+                Method::DELETE,
+                &format!("{path}/users/{uid}"),
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn sync_server<O: Operations>(
+    ops: &O,
+    s: &ServerSpec,
+    before: Option<&ServerSpec>,
+    ids: &mut Ids,
+    prune: bool,
+) -> anyhow::Result<()> {
+    let what = format!("authorization server {:?}", s.name);
+    // The API requires a description: a server the file gives none is described by its name.
+    let description = s.description.clone().unwrap_or_else(|| s.name.clone());
+    let body = json!({"name": s.name, "description": description, "audiences": s.audiences});
+    let id = match (before, ids.servers.get(&s.name)) {
+        (Some(b), Some(id)) => {
+            if (s.description.is_some() && b.description != s.description)
+                || b.audiences != s.audiences
+            {
+                must(
+                    ops,
+                    &what,
+                    Method::PUT,
+                    &format!("/authorizationServers/{id}"),
+                    Some(body),
+                )
+                .await?;
+            }
+            id.clone()
+        }
+        _ => {
+            let made = must(
+                ops,
+                &what,
+                Method::POST,
+                "/authorizationServers",
+                Some(body),
+            )
+            .await?;
+            let id = text(&made["id"]);
+            ids.servers.insert(s.name.clone(), id.clone());
+            id
+        }
+    };
+    let path = format!("/authorizationServers/{id}");
+    let status = match before {
+        Some(b) => b.status.clone(),
+        None => "ACTIVE".into(),
+    };
+    if status != s.status {
+        let op = if s.status == "INACTIVE" {
+            "deactivate"
+        } else {
+            "activate"
+        };
+        must(
+            ops,
+            &what,
+            Method::POST,
+            &format!("{path}/lifecycle/{op}"),
+            None,
+        )
+        .await?;
+    }
+    let name = |m: &Map<String, Value>| m.get("name").map(text).unwrap_or_default();
+    let none = Vec::new();
+    let (had_scopes, had_claims) = match before {
+        Some(b) => (&b.scopes, &b.claims),
+        None => (&none, &none),
+    };
+    sync_children(
+        ops,
+        &what,
+        &format!("{path}/scopes"),
+        &s.scopes,
+        had_scopes,
+        name,
+        |k| ids.scopes.get(&(s.name.clone(), k.to_owned())).cloned(),
+        prune,
+    )
+    .await?;
+    sync_children(
+        ops,
+        &what,
+        &format!("{path}/claims"),
+        &s.claims,
+        had_claims,
+        claim_key,
+        |k| ids.claims.get(&(s.name.clone(), k.to_owned())).cloned(),
+        prune,
+    )
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_children<O: Operations>(
+    ops: &O,
+    what: &str,
+    path: &str,
+    want: &[Map<String, Value>],
+    have: &[Map<String, Value>],
+    key: impl Fn(&Map<String, Value>) -> String,
+    id_of: impl Fn(&str) -> Option<String>,
+    prune: bool,
+) -> anyhow::Result<()> {
+    for w in want {
+        let k = key(w);
+        match (have.iter().find(|h| key(h) == k), id_of(&k)) {
+            (Some(h), Some(id)) => {
+                if w.iter().any(|(f, v)| h.get(f) != Some(v)) {
+                    let mut body = h.clone();
+                    body.extend(w.clone());
+                    must(
+                        ops,
+                        &format!("{what}: {k}"),
+                        Method::PUT,
+                        &format!("{path}/{id}"),
+                        Some(Value::Object(body)),
+                    )
+                    .await?;
+                }
+            }
+            _ => {
+                must(
+                    ops,
+                    &format!("{what}: {k}"),
+                    Method::POST,
+                    path,
+                    Some(Value::Object(w.clone())),
+                )
+                .await?;
+            }
+        }
+    }
+    if prune {
+        for h in have {
+            let k = key(h);
+            if !want.iter().any(|w| key(w) == k)
+                && let Some(id) = id_of(&k)
+            {
+                must(
+                    ops,
+                    &format!("{what}: {k}"),
+                    Method::DELETE,
+                    &format!("{path}/{id}"),
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn delete<O: Operations>(ops: &O, c: &Change, ids: &Ids) -> anyhow::Result<()> {
+    let what = format!("{c}");
+    match c.kind {
+        Kind::Group => {
+            let id = ids.groups.get(&c.key).context("group id")?;
+            must(ops, &what, Method::DELETE, &format!("/groups/{id}"), None).await?;
+        }
+        Kind::User => {
+            let id = ids.users.get(&c.key).context("user id")?;
+            // The first DELETE deactivates, the second deletes (as Okta's).
+            let path = format!("/users/{id}");
+            let u = must(ops, &what, Method::GET, &path, None).await?;
+            if u["status"] != "DEPROVISIONED" {
+                must(ops, &what, Method::DELETE, &path, None).await?;
+            }
+            must(ops, &what, Method::DELETE, &path, None).await?;
+        }
+        Kind::App => {
+            let id = ids.apps.get(&c.key).context("app id")?;
+            let path = format!("/apps/{id}");
+            must(
+                ops,
+                &what,
+                Method::POST,
+                &format!("{path}/lifecycle/deactivate"),
+                None,
+            )
+            .await?;
+            must(ops, &what, Method::DELETE, &path, None).await?;
+        }
+        Kind::AuthorizationServer => {
+            let id = ids.servers.get(&c.key).context("server id")?;
+            let path = format!("/authorizationServers/{id}");
+            must(
+                ops,
+                &what,
+                Method::POST,
+                &format!("{path}/lifecycle/deactivate"),
+                None,
+            )
+            .await?;
+            must(ops, &what, Method::DELETE, &path, None).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,597 @@
+//! The admin console (`/admin`) through the real binary: who may open it (no session → the sign-in page and back;
+//! a user without an administrator role → a 403 page; a read-only administrator may look), that no page changes
+//! anything, and what each page shows — the same data the management API answers.
+
+mod common;
+
+use common::browser::{Browser, signed_in_as};
+use common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Every page of the console's navigation.
+const SECTIONS: &[&str] = &[
+    "/admin",
+    "/admin/users",
+    "/admin/groups",
+    "/admin/apps",
+    "/admin/catalog",
+    "/admin/servers",
+    "/admin/policies",
+    "/admin/logs",
+    "/admin/tokens",
+    "/admin/settings",
+];
+
+async fn with_role(env: &Env, login: &str, role: &str) -> String {
+    let id = env.create_user(login).await;
+    let (status, body) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{id}/roles"),
+            Some(json!({"type": role})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {body}");
+    id
+}
+
+/// The text of a page as a reader sees it: askama's escapes undone.
+fn text(html: &str) -> String {
+    html.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The headers of every console page; `tail`: the system log's page, whose live tail may fetch from this origin.
+fn assert_page_headers(page: &common::browser::Page, path: &str, tail: bool) {
+    let h = |n: &str| {
+        page.headers
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(h("content-type").starts_with("text/html"), "{path}");
+    let connect = if tail { " connect-src 'self';" } else { "" };
+    assert_eq!(
+        h("content-security-policy"),
+        format!(
+            "default-src 'none'; script-src 'self'; style-src 'self';{connect} img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        "{path}"
+    );
+    assert_eq!(h("x-frame-options"), "DENY", "{path}");
+    assert_eq!(h("cache-control"), "no-store", "{path}");
+}
+
+/// What the management API says about the org: compared before and after the console is walked.
+async fn snapshot(env: &Env) -> Vec<Value> {
+    let mut out = Vec::new();
+    for path in [
+        "/api/v1/users?limit=200",
+        "/api/v1/groups?limit=200",
+        "/api/v1/apps?limit=200",
+        "/api/v1/authorizationServers",
+        "/api/v1/policies?type=OKTA_SIGN_ON",
+    ] {
+        let (status, body) = env.admin(Method::GET, path, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        out.push(body);
+    }
+    out
+}
+
+async fn log_count(env: &Env) -> usize {
+    let (_, body) = env
+        .admin(Method::GET, "/api/v1/logs?limit=1000", None)
+        .await;
+    body.as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn without_a_session_the_console_sends_the_browser_to_sign_in_and_back() {
+    let env = Env::start();
+    let mut b = Browser::default();
+    let page = b.get(&env.s.url("/admin")).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/signin?fromURI=%2Fadmin"));
+    // The page asked for, its query included, is where the sign-in returns to.
+    let page = b.get(&env.s.url("/admin/users?q=ada")).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/signin?fromURI=%2Fadmin%2Fusers%3Fq%3Dada")
+    );
+    for path in SECTIONS {
+        let page = b.get(&env.s.url(path)).await;
+        assert_eq!(page.status, 303, "{path}");
+        assert!(
+            page.location
+                .as_deref()
+                .unwrap()
+                .starts_with("/signin?fromURI="),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_user_without_an_administrator_role_gets_a_403_page() {
+    let env = Env::start();
+    env.create_user("user@example.com").await;
+    let mut b = signed_in_as(&env, "user@example.com").await;
+    for path in SECTIONS.iter().chain(&["/admin/users/00unothere"]) {
+        let page = b.get(&env.s.url(path)).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert_page_headers(&page, path, false);
+        assert!(
+            page.body.contains("You need an administrator role"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(!page.body.contains("Console sections"), "{path}");
+    }
+    // An administrator's session that loses its role is refused at once.
+    let admin = with_role(&env, "gone@example.com", "ORG_ADMIN").await;
+    let mut b = signed_in_as(&env, "gone@example.com").await;
+    assert_eq!(b.get(&env.s.url("/admin")).await.status, 200);
+    let (_, roles) = env
+        .admin(Method::GET, &format!("/api/v1/users/{admin}/roles"), None)
+        .await;
+    let role = roles[0]["id"].as_str().unwrap();
+    let (status, _) = env
+        .admin(
+            Method::DELETE,
+            &format!("/api/v1/users/{admin}/roles/{role}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(b.get(&env.s.url("/admin")).await.status, 403);
+}
+
+#[tokio::test]
+async fn a_read_only_admin_sees_every_page_and_no_page_changes_anything() {
+    let env = Env::start();
+    with_role(&env, "viewer@example.com", "READ_ONLY_ADMIN").await;
+    let mut b = signed_in_as(&env, "viewer@example.com").await;
+    let before = snapshot(&env).await;
+    // The sign-in's own events are in the log before the walk starts.
+    let settled = {
+        let mut last = log_count(&env).await;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            let now = log_count(&env).await;
+            if now == last {
+                break now;
+            }
+            last = now;
+        }
+    };
+    for path in SECTIONS {
+        let page = b.get(&env.s.url(path)).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_page_headers(&page, path, *path == "/admin/logs");
+        assert!(page.body.contains("id=\"read-only\""), "{path}");
+        assert!(page.body.contains("Read-only Administrator"), "{path}");
+        assert!(page.body.contains("<nav aria-label=\"Console sections\">"));
+        for href in SECTIONS {
+            assert!(
+                page.body.contains(&format!("href=\"{href}\"")),
+                "{path} links to {href}"
+            );
+        }
+        assert_eq!(
+            page.body.matches("aria-current=\"page\"").count(),
+            1,
+            "{path}"
+        );
+        // Changes are never made by a GET, and there is nothing to POST to yet.
+        let post = b
+            .send(client().post(env.s.url(path)).form(&[("x", "y")]))
+            .await;
+        assert_eq!(post.status, 405, "{path}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(snapshot(&env).await, before, "nothing changed");
+    assert_eq!(log_count(&env).await, settled, "nothing was logged");
+    let overview = b.get(&env.s.url("/admin")).await;
+    assert!(overview.body.contains("You have read-only access"));
+}
+
+#[tokio::test]
+async fn each_page_shows_what_the_api_knows() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let member = env.create_user("grace@example.com").await;
+    let (status, _) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{member}"),
+            Some(json!({"profile": {"firstName": "Grace", "lastName": "Hopper"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, group) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(
+                json!({"profile": {"name": "grafana-users", "description": "Who sees dashboards"}}),
+            ),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    env.admin(
+        Method::PUT,
+        &format!("/api/v1/groups/{gid}/users/{member}"),
+        None,
+    )
+    .await;
+    let (status, app) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"name": "grafana", "label": "Grafana", "settings": {"app": {"baseUrl": "https://grafana.example.com"}}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{app}");
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let client_id = app["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = env
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/apps/{app_id}/groups/{gid}"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{member}/factors"),
+            Some(json!({"factorType": "token:software:totp", "provider": "GOOGLE"})),
+        )
+        .await;
+    assert!((200..300).contains(&status));
+    // A failed sign-in, for the overview and the log.
+    let r = client()
+        .post(env.s.url("/api/v1/authn"))
+        .json(&json!({"username": "grace@example.com", "password": "wrong-Password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let mut b = signed_in_as(&env, "root@example.com").await;
+
+    // Overview: counts, the failed sign-in (once the log has it), no key due on a fresh org.
+    let (cookies, overview) = (b.cookies.clone(), env.s.url("/admin"));
+    assert!(
+        eventually(10, || {
+            let (cookies, overview) = (cookies.clone(), overview.clone());
+            async move {
+                let page = Browser { cookies }.get(&overview).await;
+                page.body.contains("<table id=\"failures\">")
+                    && page.body.contains("<td>grace@example.com</td>")
+            }
+        })
+        .await,
+        "the overview lists the failed sign-in"
+    );
+    let page = b.get(&env.s.url("/admin")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("<span class=\"count\" data-count=\"Users\">2</span>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-count=\"Groups\">2<"),
+        "Everyone and grafana-users"
+    );
+    assert!(page.body.contains("data-count=\"Apps\">1<"));
+    assert!(
+        page.body
+            .contains("data-count=\"Authorization servers\">2<")
+    );
+    assert!(page.body.contains("id=\"no-keys-due\""));
+    assert!(
+        !page.body.contains("id=\"read-only\""),
+        "a super admin may change things"
+    );
+    assert!(page.body.contains("Super Administrator"));
+
+    // Users: the list, a prefix, an expression in the API's search language, a bad expression.
+    let page = b.get(&env.s.url("/admin/users")).await;
+    assert!(page.body.contains("grace@example.com") && page.body.contains("root@example.com"));
+    let page = b.get(&env.s.url("/admin/users?q=grace")).await;
+    assert!(page.body.contains("grace@example.com"));
+    assert!(!page.body.contains("root@example.com</td>"));
+    let page = b
+        .get(
+            &env.s
+                .url("/admin/users?search=profile.lastName+eq+%22Hopper%22"),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Grace Hopper"));
+    assert!(!page.body.contains("root@example.com</td>"));
+    let page = b
+        .get(
+            &env.s
+                .url("/admin/users?search=profile.lastName+is+%22Hopper%22"),
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("id=\"search-error\""), "{}", page.body);
+    assert!(
+        text(&page.body).contains("expected an operator"),
+        "{}",
+        page.body
+    );
+    // Pages: 50 a page, the next page's link keeps the search.
+    for i in 0..51 {
+        let login = format!("bulk{i:02}@example.com");
+        let (status, _) = env
+            .admin(
+                Method::POST,
+                "/api/v1/users?activate=false",
+                Some(json!({"profile": {"firstName": "Bulk", "lastName": "User", "email": login, "login": login}})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let page = b.get(&env.s.url("/admin/users?q=bulk")).await;
+    assert_eq!(page.body.matches("@example.com</td>").count(), 50);
+    let next = page
+        .body
+        .split("<a href=\"")
+        .find(|s| s.contains("rel=\"next\""))
+        .unwrap();
+    let next = text(next.split('"').next().unwrap());
+    assert!(next.starts_with("/admin/users?q=bulk&after="), "{next}");
+    let page = b.get(&env.s.url(&next)).await;
+    assert!(page.body.contains("bulk50@example.com"));
+    assert_eq!(page.body.matches("@example.com</td>").count(), 1);
+
+    // A user: profile, status, groups, apps, factors.
+    let page = b.get(&env.s.url(&format!("/admin/users/{member}"))).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<dd id=\"user-status\">ACTIVE</dd>"));
+    assert!(
+        page.body
+            .contains("<th scope=\"row\">lastName</th><td>Hopper</td>")
+    );
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/groups/{gid}\">grafana-users</a>"))
+    );
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/apps/{app_id}\">Grafana</a>"))
+    );
+    assert!(
+        page.body
+            .contains("<td>token:software:totp</td><td>GOOGLE</td>"),
+        "{}",
+        page.body
+    );
+    let page = b.get(&env.s.url(&format!("/admin/users/{admin}"))).await;
+    assert!(
+        page.body
+            .contains("<dd id=\"user-roles\">Super Administrator</dd>")
+    );
+    let page = b.get(&env.s.url("/admin/users/00unothere")).await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("Page not found") && page.body.contains("/admin/users"));
+
+    // Groups and members.
+    let page = b.get(&env.s.url("/admin/groups?q=graf")).await;
+    assert!(page.body.contains("grafana-users") && page.body.contains("Who sees dashboards"));
+    assert!(!page.body.contains(">Everyone</a>"));
+    let page = b.get(&env.s.url(&format!("/admin/groups/{gid}"))).await;
+    assert!(page.body.contains("<td>grace@example.com</td>"));
+    assert!(!page.body.contains("<td>root@example.com</td>"));
+
+    // Apps: the list, the detail with its assignment and the setup the API renders.
+    let page = b.get(&env.s.url("/admin/apps")).await;
+    assert!(page.body.contains(&client_id) && page.body.contains("<td>grafana</td>"));
+    let page = b.get(&env.s.url(&format!("/admin/apps/{app_id}"))).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/groups/{gid}\">grafana-users</a>"))
+    );
+    let (status, setup) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{app_id}/setup"), None)
+        .await;
+    assert_eq!(status, 200);
+    let shown = text(&page.body);
+    let snippets = setup["snippets"].as_array().unwrap();
+    assert!(!snippets.is_empty());
+    for s in snippets {
+        let content = s["content"].as_str().unwrap();
+        assert!(
+            shown.contains(content),
+            "the snippet {} as the API renders it",
+            s["style"]
+        );
+        assert!(shown.contains(s["title"].as_str().unwrap()));
+    }
+    assert!(!page.body.contains("id=\"no-setup\""));
+
+    // The catalog: search and category.
+    let page = b.get(&env.s.url("/admin/catalog")).await;
+    assert!(
+        page.body.contains("data-entry=\"grafana\"") && page.body.contains("data-entry=\"gitlab\"")
+    );
+    assert!(page.body.contains("src=\"/catalog/apps/grafana/logo.svg\""));
+    let page = b.get(&env.s.url("/admin/catalog?q=grafana")).await;
+    assert!(page.body.contains("data-entry=\"grafana\""));
+    assert!(!page.body.contains("data-entry=\"gitlab\""));
+    let (_, entry) = env
+        .admin(Method::GET, "/api/v1/catalog/apps/grafana", None)
+        .await;
+    let category = entry["category"].as_str().unwrap();
+    let page = b
+        .get(&env.s.url(&format!("/admin/catalog?category={category}")))
+        .await;
+    assert!(page.body.contains("data-entry=\"grafana\""));
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{category}\" selected>"))
+    );
+    let page = b.get(&env.s.url("/admin/catalog?category=nonsense")).await;
+    assert_eq!(page.status, 400);
+
+    // Authorization servers: scopes, policies and rules, keys as the API lists them.
+    let page = b.get(&env.s.url("/admin/servers")).await;
+    assert!(page.body.contains("href=\"/admin/servers/default\""));
+    let page = b.get(&env.s.url("/admin/servers/default")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<code id=\"issuer\">") && page.body.contains("/oauth2/default</code>")
+    );
+    assert!(page.body.contains("<td><code>openid</code></td>"));
+    assert!(page.body.contains("Default Policy") && page.body.contains("Default Policy Rule"));
+    let (_, keys) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    for k in keys.as_array().unwrap() {
+        assert!(page.body.contains(k["kid"].as_str().unwrap()));
+    }
+    assert_eq!(
+        b.get(&env.s.url("/admin/servers/nothere")).await.status,
+        404
+    );
+
+    // The system log: the API's filter, kept in the refresh link; a bad one explained.
+    let filter = "eventType eq \"user.session.start\" and outcome.result eq \"FAILURE\"";
+    let url = format!(
+        "/admin/logs?filter={}",
+        url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+    );
+    let page = b.get(&env.s.url(&url)).await;
+    assert_eq!(page.status, 200);
+    let shown = text(&page.body);
+    assert!(shown.contains("grace@example.com"));
+    assert!(!shown.contains("user.authentication.auth_via_mfa"));
+    assert!(page.body.contains(
+        "id=\"refresh\" href=\"/admin/logs?filter=eventType+eq+%22user.session.start%22"
+    ));
+    assert!(
+        page.body
+            .contains("<script src=\"/static/admin-logs.js\" defer></script>")
+    );
+    assert!(page.body.contains("id=\"live-toggle\" hidden"));
+    let page = b.get(&env.s.url("/admin/logs?filter=eventType+is+1")).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("id=\"log-error\""));
+    let page = b.get(&env.s.url("/admin/logs?since=yesterday")).await;
+    assert_eq!(page.status, 400);
+    assert!(text(&page.body).contains("is not an ISO 8601 timestamp"));
+    let js = client()
+        .get(env.s.url("/static/admin-logs.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+
+    // API tokens: listed, never shown.
+    let page = b.get(&env.s.url("/admin/tokens")).await;
+    let (_, tokens) = env.admin(Method::GET, "/api/v1/api-tokens", None).await;
+    let t = &tokens[0];
+    assert!(page.body.contains(t["id"].as_str().unwrap()));
+    assert!(
+        page.body
+            .contains(&format!("<td>{}</td>", t["name"].as_str().unwrap()))
+    );
+    assert!(!page.body.contains(&env.token));
+    assert!(!page.body.contains(&env.token[..8]));
+
+    // Settings: what is safe to show.
+    let page = b.get(&env.s.url("/admin/settings")).await;
+    assert!(page.body.contains(&env.s.url("")));
+    assert!(page.body.contains("<td>sqlite</td>"));
+    let key = std::fs::read_to_string(env.dir.path().join("master.key")).unwrap_or_default();
+    if !key.trim().is_empty() {
+        assert!(!page.body.contains(key.trim()));
+    }
+
+    // Sign-on policies: the system Default Policy and its Default Rule, as the Policies API lists them.
+    let page = b.get(&env.s.url("/admin/policies")).await;
+    let (_, policies) = env
+        .admin(
+            Method::GET,
+            "/api/v1/policies?type=OKTA_SIGN_ON&expand=rules",
+            None,
+        )
+        .await;
+    for p in policies.as_array().unwrap() {
+        assert!(
+            page.body
+                .contains(&format!("<h3>{} <span", p["name"].as_str().unwrap()))
+        );
+    }
+    assert!(page.body.contains("<td>Default Rule</td>"), "{}", page.body);
+}
+
+async fn overview_of(args: &[&str]) -> (Env, String) {
+    let env = Env::start_with(args);
+    with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b.get(&env.s.url("/admin")).await;
+    assert_eq!(page.status, 200);
+    (env, page.body)
+}
+
+#[tokio::test]
+async fn the_overview_lists_the_keys_due_for_rotation_within_a_fortnight() {
+    // Keys rotate every 10 days: every ACTIVE key is due within 14 days, from the first day.
+    let (env, body) = overview_of(&["--key-rotation-interval", "10d"]).await;
+    assert!(body.contains("<table id=\"keys-due\">"), "{body}");
+    assert!(body.contains("every 10 days"));
+    let (_, keys) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    let active: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["status"] == "ACTIVE")
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(!active.is_empty());
+    for kid in active {
+        assert!(body.contains(&format!("<code>{kid}</code>")), "{kid}");
+    }
+    // The default 90 days: nothing due on a new org; rotation off: said so.
+    let (_, body) = overview_of(&[]).await;
+    assert!(body.contains("id=\"no-keys-due\"") && !body.contains("id=\"keys-due\""));
+    let (_, body) = overview_of(&["--key-rotation-interval", "off"]).await;
+    assert!(body.contains("id=\"rotation-off\""));
+}

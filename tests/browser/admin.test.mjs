@@ -1,0 +1,266 @@
+// The admin console in Chromium: an administrator signs in through the hosted sign-in page (sent there by /admin and
+// back), walks every section from the navigation and the detail pages behind them, and axe-core finds no serious or
+// critical violation on any of them; the system log's live tail picks up a new event without losing its filter, and
+// without JavaScript the same page offers a Refresh link; a read-only administrator can look; an ordinary user
+// cannot open /admin. A screenshot of every console page is kept in target/test-artifacts/admin-*.png. Any console
+// error fails a test.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import axe from 'axe-core';
+
+import { PASSWORD, createUser, launchChromium, startLanyard, watchConsole } from './lanyard.mjs';
+
+const artifacts = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../target/test-artifacts');
+
+const SECTIONS = [
+  ['Overview', '/admin', 'Overview'],
+  ['Users', '/admin/users', 'Users'],
+  ['Groups', '/admin/groups', 'Groups'],
+  ['Apps', '/admin/apps', 'Apps'],
+  ['Catalog', '/admin/catalog', 'Integration catalog'],
+  ['Authorization servers', '/admin/servers', 'Authorization servers'],
+  ['Sign-on policies', '/admin/policies', 'Sign-on policies'],
+  ['System log', '/admin/logs', 'System log'],
+  ['API tokens', '/admin/tokens', 'API tokens'],
+  ['Settings', '/admin/settings', 'Settings'],
+];
+
+const FAILED_SIGNINS = 'eventType eq "user.session.start" and outcome.result eq "FAILURE"';
+
+/** axe-core's serious and critical violations on the page, as readable lines. */
+async function axeViolations(page) {
+  // Evaluated through the DevTools protocol, which the page's CSP (script-src 'self') does not govern.
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { resultTypes: ['violations'], runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] }),
+  );
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+async function failSignIn(server, login) {
+  const r = await fetch(server.url('/api/v1/authn'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ username: login, password: 'Wrong-Password-1' }),
+  });
+  assert.equal(r.status, 401);
+}
+
+describe('the admin console in Chromium', { timeout: 300_000 }, () => {
+  let server;
+  let browser;
+  let ids;
+
+  before(async () => {
+    server = await startLanyard();
+    browser = await launchChromium();
+    const admin = await createUser(server, 'admin@example.com', 'Ada', 'Admin');
+    await server.api('POST', `/api/v1/users/${admin}/roles`, { type: 'SUPER_ADMIN' });
+    const viewer = await createUser(server, 'viewer@example.com', 'Vera', 'Viewer');
+    await server.api('POST', `/api/v1/users/${viewer}/roles`, { type: 'READ_ONLY_ADMIN' });
+    const member = await createUser(server, 'member@example.com', 'Mia', 'Member');
+    const group = await server.api('POST', '/api/v1/groups', { profile: { name: 'grafana-users' } });
+    await server.api('PUT', `/api/v1/groups/${group.id}/users/${member}`);
+    const app = await server.api('POST', '/api/v1/apps', {
+      name: 'grafana',
+      label: 'Grafana',
+      settings: { app: { baseUrl: 'https://grafana.example.com' } },
+    });
+    await server.api('PUT', `/api/v1/apps/${app.id}/groups/${group.id}`, {});
+    await failSignIn(server, 'member@example.com');
+    ids = { member, group: group.id, app: app.id };
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) {
+      const log = server.errors();
+      await server.stop();
+      assert.deepEqual(log, [], 'the server logged no errors');
+    }
+  });
+
+  async function signInAt(page, target, login) {
+    await page.goto(server.url(target));
+    assert.match(page.url(), /\/signin\?fromURI=/, 'sent to the hosted sign-in page');
+    await page.getByLabel('Username', { exact: true }).fill(login);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(server.url(target));
+  }
+
+  async function keep(page, name, t) {
+    mkdirSync(artifacts, { recursive: true });
+    const file = path.join(artifacts, `admin-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    assert.equal(readFileSync(file).subarray(1, 4).toString(), 'PNG');
+    t.diagnostic(`screenshot: ${file}`);
+  }
+
+  async function check(page, name, heading, t) {
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), heading);
+    assert.equal(await page.getByRole('navigation', { name: 'Console sections' }).count(), 1);
+    assert.equal(await page.getByRole('main').count(), 1);
+    assert.deepEqual(await axeViolations(page), [], `axe on ${name}`);
+    await keep(page, name, t);
+  }
+
+  test('an administrator signs in through the hosted page and walks every page (axe, screenshots)', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin', 'admin@example.com');
+    assert.equal(await page.title(), 'Overview · Admin · Lanyard');
+    assert.equal(await page.locator('[data-count="Apps"]').textContent(), '1');
+    assert.match(await page.locator('#failures').textContent(), /member@example\.com/);
+
+    const nav = page.getByRole('navigation', { name: 'Console sections' });
+    for (const [label, href, heading] of SECTIONS) {
+      await nav.getByRole('link', { name: label, exact: true }).click();
+      await page.waitForURL(server.url(href));
+      assert.equal(await nav.locator('[aria-current="page"]').textContent(), label);
+      await check(page, label.toLowerCase().replaceAll(' ', '-'), heading, t);
+    }
+
+    // Users: search with the API's expression language, then a user's page.
+    await page.goto(server.url('/admin/users'));
+    await page.getByLabel(/Or an expression/).fill('profile.lastName eq "Member"');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/search=profile\.lastName/);
+    assert.equal(await page.locator('#users tbody tr').count(), 1);
+    await page.getByRole('link', { name: 'Mia Member' }).click();
+    await page.waitForURL(server.url(`/admin/users/${ids.member}`));
+    assert.match(await page.locator('#user-groups').textContent(), /grafana-users/);
+    assert.match(await page.locator('#user-apps').textContent(), /Grafana/);
+    await check(page, 'user', 'Mia Member', t);
+
+    // A group and its members.
+    await page.getByRole('link', { name: 'grafana-users' }).click();
+    await page.waitForURL(server.url(`/admin/groups/${ids.group}`));
+    assert.match(await page.locator('#members').textContent(), /member@example\.com/);
+    await check(page, 'group', 'grafana-users', t);
+
+    // An app: its assignment and its filled-in setup, as the API renders it.
+    await page.goto(server.url(`/admin/apps/${ids.app}`));
+    const setup = await server.api('GET', `/api/v1/apps/${ids.app}/setup`);
+    const shown = await page.locator('.snippet pre').first().textContent();
+    assert.equal(shown, setup.snippets[0].content);
+    assert.match(await page.locator('#app-groups').textContent(), /grafana-users/);
+    await check(page, 'app', 'Grafana', t);
+
+    // The catalog, narrowed by search and category.
+    await page.goto(server.url('/admin/catalog'));
+    await page.getByLabel('Search', { exact: true }).fill('grafana');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=grafana/);
+    assert.equal(await page.locator('[data-entry="grafana"]').count(), 1);
+    assert.equal(await page.locator('[data-entry="gitlab"]').count(), 0);
+    const logoLoaded = await page
+      .locator('[data-entry="grafana"] img')
+      .evaluate((img) => img.complete && img.naturalWidth > 0);
+    assert.ok(logoLoaded, 'the logo loads under the page policy');
+
+    // An authorization server: scopes, policies, keys.
+    await page.goto(server.url('/admin/servers'));
+    await page.getByRole('link', { name: 'default', exact: true }).click();
+    await page.waitForURL(server.url('/admin/servers/default'));
+    assert.match(await page.locator('#scopes').textContent(), /openid/);
+    assert.ok((await page.locator('#keys tbody tr').count()) >= 1);
+    await check(page, 'server', 'default', t);
+
+    assert.deepEqual(errors, []);
+  });
+
+  test('the live tail shows a new event without losing the filter', async (t) => {
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    const target = `/admin/logs?filter=${encodeURIComponent(FAILED_SIGNINS)}`;
+    await signInAt(page, target, 'admin@example.com');
+    assert.equal(await page.locator('#filter').inputValue(), FAILED_SIGNINS);
+    const before = await page.locator('#events tbody tr').count();
+    await page.getByLabel(/Live tail/).check();
+    await failSignIn(server, 'nobody-yet@example.com');
+    await page.locator('#events tbody tr', { hasText: 'nobody-yet@example.com' }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('#events tbody tr').count(), before + 1);
+    assert.equal(page.url(), server.url(target), 'the page was not left: the address, and with it the filter, is kept');
+    assert.equal(await page.locator('#filter').inputValue(), FAILED_SIGNINS);
+    assert.match(await page.locator('#tail-status').textContent(), /Updated at/);
+    // Only failures: the tail's rows went through the filter.
+    for (const outcome of await page.locator('#events tbody tr td:nth-child(4)').allTextContents()) {
+      assert.equal(outcome, 'FAILURE');
+    }
+    await page.getByLabel(/Live tail/).uncheck();
+    assert.deepEqual(errors, []);
+  });
+
+  test('without JavaScript the console works, and the log has a Refresh link that keeps the filter', async (t) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    const target = `/admin/logs?filter=${encodeURIComponent(FAILED_SIGNINS)}`;
+    await signInAt(page, target, 'admin@example.com');
+    assert.equal(await page.locator('#live-toggle').isVisible(), false, 'no live tail without JavaScript');
+    await failSignIn(server, 'later@example.com');
+    // The system log is written in batches: refresh until the event is there.
+    for (let i = 0; i < 20; i += 1) {
+      await page.getByRole('link', { name: 'Refresh' }).click();
+      await page.waitForLoadState();
+      if ((await page.locator('#events tbody tr', { hasText: 'later@example.com' }).count()) > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(await page.locator('#events tbody tr', { hasText: 'later@example.com' }).count(), 1);
+    assert.equal(new URL(page.url()).searchParams.get('filter'), FAILED_SIGNINS, 'the filter is kept');
+    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Users' }).click();
+    await page.waitForURL(server.url('/admin/users'));
+    assert.deepEqual(errors, []);
+  });
+
+  test('a read-only administrator can look', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin', 'viewer@example.com');
+    assert.equal(await page.locator('#read-only').textContent(), 'Read only');
+    assert.match(await page.locator('#admin-roles').textContent(), /Read-only Administrator/);
+    for (const [, href, heading] of SECTIONS) {
+      const r = await page.goto(server.url(href));
+      assert.equal(r.status(), 200, href);
+      assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), heading);
+    }
+    await page.goto(server.url('/admin'));
+    await check(page, 'read-only-overview', 'Overview', t);
+    assert.deepEqual(errors, []);
+  });
+
+  test('an ordinary user cannot open /admin', async (t) => {
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await page.goto(server.url('/admin'));
+    await page.getByLabel('Username', { exact: true }).fill('member@example.com');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(server.url('/admin'));
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'You need an administrator role');
+    const r = await page.goto(server.url('/admin/users'));
+    assert.equal(r.status(), 403);
+    assert.equal(await page.getByRole('navigation', { name: 'Console sections' }).count(), 0);
+    assert.deepEqual(await axeViolations(page), []);
+    await keep(page, 'refused', t);
+    // The browser reports the 403 documents themselves; nothing else.
+    assert.deepEqual(errors.filter((e) => !e.includes('403')), []);
+  });
+});
