@@ -3,7 +3,6 @@
 //! A new link voids the earlier ones. The server turns the token into `{base}/welcome/{token}` and emails it.
 
 use chrono::Duration;
-use serde_json::json;
 
 use super::accounts::{AccountError, Env};
 use super::lifecycle::Operation;
@@ -24,20 +23,15 @@ pub async fn new_link(
     now: Timestamp,
     user_id: &str,
 ) -> StoreResult<Secret> {
-    store
-        .delete_user_one_time_tokens(user_id, TokenKind::Activation)
-        .await?;
-    let (secret, _) = signin::issue(
+    signin::replace_link(
         store,
         random,
         now,
         user_id,
         TokenKind::Activation,
         Duration::days(ACTIVATION_DAYS),
-        json!({}),
     )
-    .await?;
-    Ok(secret)
+    .await
 }
 
 /// The PROVISIONED user a live activation token belongs to (the token is not spent).

@@ -41,20 +41,15 @@ pub async fn new_reset_link(
     now: Timestamp,
     user_id: &str,
 ) -> StoreResult<Secret> {
-    store
-        .delete_user_one_time_tokens(user_id, TokenKind::PasswordReset)
-        .await?;
-    let (secret, _) = signin::issue(
+    signin::replace_link(
         store,
         random,
         now,
         user_id,
         TokenKind::PasswordReset,
         Duration::minutes(i64::from(RESET_TOKEN_MINUTES)),
-        json!({}),
     )
-    .await?;
-    Ok(secret)
+    .await
 }
 
 /// "Forgot password" for `username` (a login): the user to send a reset link to, if they exist and may recover.

@@ -103,6 +103,30 @@ pub async fn issue(
     Ok((secret, expires_at))
 }
 
+/// A link token of `kind` for `user_id` (activation, password reset): voids the user's earlier ones of that kind,
+/// then issues a new one living `ttl` from `now`. Only the newest link works.
+pub async fn replace_link(
+    store: &(impl OneTimeTokenStore + ?Sized),
+    random: &dyn Random,
+    now: Timestamp,
+    user_id: &str,
+    kind: TokenKind,
+    ttl: Duration,
+) -> StoreResult<Secret> {
+    store.delete_user_one_time_tokens(user_id, kind).await?;
+    let (secret, _) = issue(
+        store,
+        random,
+        now,
+        user_id,
+        kind,
+        ttl,
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(secret)
+}
+
 /// A live state token of the given `step` (its data's `step`), and its user. Spends nothing.
 pub async fn state_token<S>(
     store: &S,
