@@ -325,76 +325,68 @@ async fn sync_app<O: Operations>(
         )
         .await?;
     }
-    let empty = Vec::new();
     let had = before.map(|b| &b.assignments);
-    let had_groups = had.map(|h| &h.groups).unwrap_or(&empty);
-    for g in a
-        .assignments
-        .groups
-        .iter()
-        .filter(|g| !had_groups.contains(g))
-    {
-        let gid = ids
-            .groups
-            .get(g)
-            .with_context(|| format!("{what}: no group {g:?}"))?;
-        must(
-            ops,
-            &what,
-            Method::PUT,
-            &format!("{path}/groups/{gid}"),
-            Some(json!({})),
-        )
-        .await?;
+    let (had_groups, had_users) = (had.map(|h| &h.groups[..]), had.map(|h| &h.users[..]));
+    let groups = Assigned {
+        segment: "groups",
+        noun: "group",
+        ids: &ids.groups,
+    };
+    let users = Assigned {
+        segment: "users",
+        noun: "user",
+        ids: &ids.users,
+    };
+    sync_assigned(
+        ops,
+        &what,
+        &path,
+        &groups,
+        &a.assignments.groups,
+        had_groups.unwrap_or(&[]),
+    )
+    .await?;
+    sync_assigned(
+        ops,
+        &what,
+        &path,
+        &users,
+        &a.assignments.users,
+        had_users.unwrap_or(&[]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One kind of an app's assignments: its path segment under the app, its noun in messages, and its ids by key.
+struct Assigned<'a> {
+    segment: &'static str,
+    noun: &'static str,
+    ids: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// Makes an app's assignments of one kind `want`, from `had`: a `PUT` on `{path}/{segment}/{id}` for each one added
+/// (users and groups alike), a `DELETE` for each one gone.
+async fn sync_assigned<O: Operations>(
+    ops: &O,
+    what: &str,
+    path: &str,
+    kind: &Assigned<'_>,
+    want: &[String],
+    had: &[String],
+) -> anyhow::Result<()> {
+    for key in want.iter().filter(|k| !had.contains(k)) {
+        let id = kind
+            .ids
+            .get(key)
+            .with_context(|| format!("{what}: no {} {key:?}", kind.noun))?;
+        let at = format!("{path}/{}/{id}", kind.segment);
+        must(ops, what, Method::PUT, &at, Some(json!({}))).await?;
     }
-    for g in had_groups
-        .iter()
-        .filter(|g| !a.assignments.groups.contains(g))
-    {
-        if let Some(gid) = ids.groups.get(g) {
-            must(
-                ops,
-                &what,
-                Method::DELETE,
-                &format!("{path}/groups/{gid}"),
-                None,
-            )
-            .await?;
-        }
-    }
-    let had_users = had.map(|h| &h.users).unwrap_or(&empty);
-    for u in a
-        .assignments
-        .users
-        .iter()
-        .filter(|u| !had_users.contains(u))
-    {
-        let uid = ids
-            .users
-            .get(u)
-            .with_context(|| format!("{what}: no user {u:?}"))?;
-        must(
-            ops,
-            &what,
-            Method::POST,
-            &format!("{path}/users/{uid}"),
-            Some(json!({})),
-        )
-        .await?;
-    }
-    for u in had_users
-        .iter()
-        .filter(|u| !a.assignments.users.contains(u))
-    {
-        if let Some(uid) = ids.users.get(u) {
-            must(
-                ops,
-                &what,
-                Method::DELETE,
-                &format!("{path}/users/{uid}"),
-                None,
-            )
-            .await?;
+    for key in had.iter().filter(|k| !want.contains(k)) {
+        if let Some(id) = kind.ids.get(key) {
+            let at = format!("{path}/{}/{id}", kind.segment);
+            must(ops, what, Method::DELETE, &at, None).await?;
         }
     }
     Ok(())
