@@ -19,12 +19,7 @@ const PAGE_SIZE: u32 = 50;
 /// Assignments shown on an app's page.
 const ASSIGNMENTS_SHOWN: u32 = 200;
 
-#[derive(Deserialize, Default)]
-pub struct ListParams {
-    #[serde(default)]
-    q: String,
-    after: Option<String>,
-}
+pub use super::PrefixQuery as ListParams;
 
 struct AppRow {
     id: String,
@@ -68,15 +63,12 @@ pub async fn list(
     State(state): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    let q = p.q.trim().to_owned();
+    let q = p.prefix();
     let page = state
         .store
         .list_apps(
             Some(q.as_str()).filter(|q| !q.is_empty()),
-            &PageRequest {
-                limit: PAGE_SIZE,
-                after: p.after.filter(|a| !a.is_empty()),
-            },
+            &p.page(PAGE_SIZE),
         )
         .await?;
     Ok(super::page(

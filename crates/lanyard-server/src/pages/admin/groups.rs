@@ -14,12 +14,7 @@ use crate::state::AppState;
 
 const PAGE_SIZE: u32 = 50;
 
-#[derive(Deserialize, Default)]
-pub struct ListParams {
-    #[serde(default)]
-    q: String,
-    after: Option<String>,
-}
+pub use super::PrefixQuery as ListParams;
 
 struct GroupRow {
     id: String,
@@ -43,15 +38,12 @@ pub async fn list(
     State(state): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> Result<Response, PageError> {
-    let q = p.q.trim().to_owned();
+    let q = p.prefix();
     let page = state
         .store
         .list_groups(
             Some(q.as_str()).filter(|q| !q.is_empty()),
-            &PageRequest {
-                limit: PAGE_SIZE,
-                after: p.after.filter(|a| !a.is_empty()),
-            },
+            &p.page(PAGE_SIZE),
         )
         .await?;
     Ok(super::page(

@@ -273,3 +273,26 @@ mod tests {
         assert!(SECTIONS.iter().all(|s| s.href.starts_with("/admin")));
     }
 }
+
+/// A list page's query: a name prefix (`q`, may be empty) and the cursor (`after`).
+#[derive(serde::Deserialize, Default)]
+pub struct PrefixQuery {
+    #[serde(default)]
+    pub q: String,
+    pub after: Option<String>,
+}
+
+impl PrefixQuery {
+    /// The prefix without surrounding spaces (empty: none).
+    pub fn prefix(&self) -> String {
+        self.q.trim().to_owned()
+    }
+
+    /// The page of `limit` after the cursor (an empty cursor: the first page).
+    pub fn page(&self, limit: u32) -> lanyard_core::model::PageRequest {
+        lanyard_core::model::PageRequest {
+            limit,
+            after: self.after.clone().filter(|a| !a.is_empty()),
+        }
+    }
+}
