@@ -7,6 +7,7 @@
 //! Key generation is CPU-bound (RSA-2048 takes ~150 ms), so the functions that generate are synchronous and the
 //! callers run them off the async executor; the functions that talk to a store take ready-made records.
 
+use async_trait::async_trait;
 use chrono::Duration;
 
 use crate::clock::Timestamp;
@@ -113,7 +114,7 @@ pub fn due_for_rotation(keys: &[KeyRecord], interval: Duration, now: Timestamp) 
 
 /// Stores the records made for [`missing`]; returns how many were inserted (another node may have won the race).
 pub async fn insert_missing(
-    store: &dyn KeyStore,
+    store: &(impl KeyStore + ?Sized),
     records: &[KeyRecord],
 ) -> Result<usize, KeyError> {
     let mut inserted = 0;
@@ -128,7 +129,7 @@ pub async fn insert_missing(
 /// Rotates the ACTIVE key of `fresh.alg` on `server`, with `fresh` becoming the new NEXT key. Returns the kid of
 /// the newly active key, or `None` if there was no ACTIVE key of that algorithm or another node rotated first.
 pub async fn rotate(
-    store: &dyn KeyStore,
+    store: &(impl KeyStore + ?Sized),
     server: &AuthorizationServer,
     fresh: KeyRecord,
     now: Timestamp,
@@ -153,6 +154,113 @@ pub async fn rotate(
         Ok(Some(next_kid))
     } else {
         Ok(None)
+    }
+}
+
+/// Makes key records. Generation is CPU-bound: the server's implementation runs it off the async executor (and
+/// several at once); the store side of what follows is [`ensure`]'s and [`rotate_all`]'s.
+#[async_trait]
+pub trait KeyGenerator: Send + Sync {
+    async fn generate(
+        &self,
+        server_id: &str,
+        alg: SigningAlg,
+        status: KeyStatus,
+    ) -> Result<KeyRecord, KeyError>;
+
+    /// One record per `(alg, status)`; one after another unless the implementation knows better.
+    async fn generate_all(
+        &self,
+        server_id: &str,
+        wanted: &[(SigningAlg, KeyStatus)],
+    ) -> Result<Vec<KeyRecord>, KeyError> {
+        let mut out = Vec::with_capacity(wanted.len());
+        for &(alg, status) in wanted {
+            out.push(self.generate(server_id, alg, status).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// Gives `server_id` a key in each of `statuses` for every algorithm it lacks one for; returns how many it added.
+pub async fn ensure(
+    store: &(impl KeyStore + ?Sized),
+    generator: &dyn KeyGenerator,
+    server_id: &str,
+    statuses: &[KeyStatus],
+) -> Result<usize, KeyError> {
+    let existing = store.keys(server_id).await?;
+    let mut wanted = missing(&existing, &SigningAlg::ALL);
+    wanted.retain(|(_, status)| statuses.contains(status));
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let records = generator.generate_all(server_id, &wanted).await?;
+    insert_missing(store, &records).await
+}
+
+/// Rotates every algorithm of `server` (completing its key set first); returns the kids that became ACTIVE.
+pub async fn rotate_all(
+    store: &(impl KeyStore + ?Sized),
+    generator: &dyn KeyGenerator,
+    server: &AuthorizationServer,
+    now: Timestamp,
+) -> Result<Vec<String>, KeyError> {
+    ensure(
+        store,
+        generator,
+        &server.id,
+        &[KeyStatus::Active, KeyStatus::Next],
+    )
+    .await?;
+    let wanted: Vec<_> = SigningAlg::ALL
+        .iter()
+        .map(|&a| (a, KeyStatus::Next))
+        .collect();
+    let fresh = generator.generate_all(&server.id, &wanted).await?;
+    let mut activated = Vec::new();
+    for record in fresh {
+        if let Some(kid) = rotate(store, server, record, now).await? {
+            activated.push(kid);
+        }
+    }
+    Ok(activated)
+}
+
+/// A generator for tests: keys sealed with a master key of its own, made inline.
+#[cfg(test)]
+pub(crate) struct InlineKeys {
+    pub master: MasterKey,
+    pub now: Timestamp,
+}
+
+#[cfg(test)]
+impl InlineKeys {
+    pub fn new(now: Timestamp) -> Self {
+        InlineKeys {
+            master: MasterKey::generate(&crate::random::SystemRandom),
+            now,
+        }
+    }
+}
+
+#[cfg(test)]
+#[async_trait]
+impl KeyGenerator for InlineKeys {
+    async fn generate(
+        &self,
+        server_id: &str,
+        alg: SigningAlg,
+        status: KeyStatus,
+    ) -> Result<KeyRecord, KeyError> {
+        Ok(new_key_record(
+            server_id,
+            alg,
+            status,
+            &self.master,
+            &crate::random::SystemRandom,
+            self.now,
+        )?)
     }
 }
 

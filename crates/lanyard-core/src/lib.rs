@@ -10,6 +10,7 @@ pub mod api_token;
 pub mod apps;
 pub mod authz;
 pub mod bootstrap;
+pub mod change;
 pub mod clock;
 pub mod crypto;
 pub mod dashboard;

@@ -1,13 +1,15 @@
-//! Creating and rotating signing keys: used at start, by the key schedule, by the keyRotate API and by
-//! `lanyard keys rotate`. Generation runs on blocking threads (RSA-2048 takes ~150 ms); the store calls are the
-//! core's, which make concurrent nodes safe.
+//! Creating and rotating signing keys: used at start, by the key schedule, by the Authorization Servers API (through
+//! `lanyard_core::authz::admin::servers`, to which [`KeyMaker`] is the [`KeyGenerator`]) and by `lanyard keys
+//! rotate`. Generation runs on blocking threads (RSA-2048 takes ~150 ms), several at once; what to make and the
+//! store calls are the core's ([`keys::ensure`], [`keys::rotate_all`]), which make concurrent nodes safe.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::Duration;
 use lanyard_core::clock::{Clock, Timestamp};
 use lanyard_core::crypto::{MasterKey, SigningAlg};
-use lanyard_core::keys::{self, KeyError};
+use lanyard_core::keys::{self, KeyError, KeyGenerator};
 use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, KeyStatus, PageRequest};
 use lanyard_core::random::Random;
 use lanyard_core::store::{Store, StoreError};
@@ -28,6 +30,15 @@ pub struct KeyMaker {
 }
 
 impl KeyMaker {
+    /// A node's key maker.
+    pub fn of(state: &crate::state::AppState) -> Self {
+        KeyMaker {
+            master: state.master.clone(),
+            random: state.random.clone(),
+            clock: state.clock.clone(),
+        }
+    }
+
     /// Generates one key record off the async executor.
     pub async fn generate(
         &self,
@@ -53,18 +64,6 @@ impl KeyMaker {
         .map_err(KeyError::from)
     }
 
-    /// Generates several in parallel.
-    async fn generate_all(
-        &self,
-        server_id: &str,
-        wanted: &[(SigningAlg, KeyStatus)],
-    ) -> Result<Vec<KeyRecord>, KeyError> {
-        let jobs = wanted
-            .iter()
-            .map(|&(alg, status)| self.generate(server_id, alg, status));
-        futures::future::join_all(jobs).await.into_iter().collect()
-    }
-
     /// Gives `server_id` an ACTIVE and a NEXT key for every algorithm it lacks one for; returns how many it added.
     pub async fn ensure(&self, store: &dyn Store, server_id: &str) -> Result<usize, KeyError> {
         self.ensure_statuses(store, server_id, &[KeyStatus::Active, KeyStatus::Next])
@@ -79,14 +78,7 @@ impl KeyMaker {
         server_id: &str,
         statuses: &[KeyStatus],
     ) -> Result<usize, KeyError> {
-        let existing = store.keys(server_id).await?;
-        let mut wanted = keys::missing(&existing, &ALGORITHMS);
-        wanted.retain(|(_, status)| statuses.contains(status));
-        if wanted.is_empty() {
-            return Ok(0);
-        }
-        let records = self.generate_all(server_id, &wanted).await?;
-        keys::insert_missing(store, &records).await
+        keys::ensure(store, self, server_id, statuses).await
     }
 
     /// Rotates every algorithm of `server`; returns the kids that became ACTIVE.
@@ -95,17 +87,7 @@ impl KeyMaker {
         store: &dyn Store,
         server: &AuthorizationServer,
     ) -> Result<Vec<String>, KeyError> {
-        self.ensure(store, &server.id).await?;
-        let wanted: Vec<_> = ALGORITHMS.iter().map(|&a| (a, KeyStatus::Next)).collect();
-        let fresh = self.generate_all(&server.id, &wanted).await?;
-        let now = self.clock.now();
-        let mut activated = Vec::new();
-        for record in fresh {
-            if let Some(kid) = keys::rotate(store, server, record, now).await? {
-                activated.push(kid);
-            }
-        }
-        Ok(activated)
+        keys::rotate_all(store, self, server, self.clock.now()).await
     }
 
     /// The schedule's work: complete key sets, rotate keys older than `interval`, forget long-retired keys.
@@ -132,6 +114,30 @@ impl KeyMaker {
             .delete_retired_keys(self.clock.now() - LISTED_AFTER_RETIREMENT)
             .await?;
         Ok(report)
+    }
+}
+
+#[async_trait]
+impl KeyGenerator for KeyMaker {
+    async fn generate(
+        &self,
+        server_id: &str,
+        alg: SigningAlg,
+        status: KeyStatus,
+    ) -> Result<KeyRecord, KeyError> {
+        KeyMaker::generate(self, server_id, alg, status).await
+    }
+
+    /// In parallel, each on a blocking thread.
+    async fn generate_all(
+        &self,
+        server_id: &str,
+        wanted: &[(SigningAlg, KeyStatus)],
+    ) -> Result<Vec<KeyRecord>, KeyError> {
+        let jobs = wanted
+            .iter()
+            .map(|&(alg, status)| KeyMaker::generate(self, server_id, alg, status));
+        futures::future::join_all(jobs).await.into_iter().collect()
     }
 }
 

@@ -11,6 +11,7 @@
 //!
 //! Nothing here touches HTTP or SQL.
 
+pub mod admin;
 pub mod claims;
 pub mod fields;
 pub mod policy;

@@ -6,14 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lanyard_core::authz::claims::{ClaimFields, validate_claim};
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::{AuthorizationServer, Claim, ClaimValueType};
-use lanyard_core::store::StoreError;
-use lanyard_core::syslog::Party;
+use lanyard_core::authz::admin::claims as ops;
+use lanyard_core::model::{Claim, ClaimValueType};
 use serde_json::{Value, json};
 
-use super::{custom_server, invalid, name_taken, record, server_href};
+use super::{custom_server, env, record, refused, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
 use crate::state::AppState;
@@ -52,43 +49,6 @@ fn claim_json(state: &AppState, c: &Claim) -> Value {
     v
 }
 
-fn target(c: &Claim) -> Party {
-    Party::new(&c.id, "OAuth2Claim", &c.name, &c.name)
-}
-
-fn conflict_or(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(_) => name_taken("claim of this type"),
-        other => other.into(),
-    }
-}
-
-/// The body, validated against the server's scope names.
-async fn fields(state: &AppState, id: &str, body: &Value) -> Result<ClaimFields, ApiError> {
-    let scopes: Vec<String> = state
-        .store
-        .scopes(id)
-        .await?
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
-    validate_claim(body, &scopes).map_err(invalid)
-}
-
-async fn find(
-    state: &AppState,
-    id: &str,
-    cid: &str,
-) -> Result<(AuthorizationServer, Claim), ApiError> {
-    let server = custom_server(state, id).await?;
-    let claim = state
-        .store
-        .claim(id, cid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(cid, "OAuth2Claim"))?;
-    Ok((server, claim))
-}
-
 async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -104,45 +64,20 @@ async fn create(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let server = custom_server(&state, &id).await?;
-    let f = fields(&state, &id, &body).await?;
-    let now = state.clock.now();
-    let claim = Claim {
-        id: new_id(prefix::CLAIM, now, state.random.as_ref()),
-        auth_server_id: id.clone(),
-        name: f.name,
-        status: f.status,
-        claim_type: f.claim_type,
-        value_type: f.value_type,
-        value: f.value,
-        always_include_in_token: f.always_include_in_token,
-        scopes: f.scopes,
-        group_filter_type: f.group_filter_type,
-        system: false,
-        created: now,
-        last_updated: now,
-    };
-    state
-        .store
-        .insert_claim(&claim)
+    let made = ops::create(state.store.as_ref(), env(&state), &id, &body)
         .await
-        .map_err(conflict_or)?;
-    record(
-        &state,
-        &audit,
-        "oauth2.claim.created",
-        "Create OAuth 2.0 claim",
-        &server,
-        Some(target(&claim)),
-    );
-    Ok((StatusCode::CREATED, Json(claim_json(&state, &claim))).into_response())
+        .map_err(refused)?;
+    record(&state, &audit, &made);
+    Ok((StatusCode::CREATED, Json(claim_json(&state, &made.item))).into_response())
 }
 
 async fn read(
     State(state): State<AppState>,
     Path((id, cid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, claim) = find(&state, &id, &cid).await?;
+    let (_, claim) = ops::find(state.store.as_ref(), &id, &cid)
+        .await
+        .map_err(refused)?;
     Ok(Json(claim_json(&state, &claim)))
 }
 
@@ -152,37 +87,11 @@ async fn replace(
     Path((id, cid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let (server, existing) = find(&state, &id, &cid).await?;
-    let f = fields(&state, &id, &body).await?;
-    let claim = Claim {
-        name: f.name,
-        status: f.status,
-        claim_type: f.claim_type,
-        value_type: f.value_type,
-        value: f.value,
-        always_include_in_token: f.always_include_in_token,
-        scopes: f.scopes,
-        group_filter_type: f.group_filter_type,
-        last_updated: state.clock.now(),
-        ..existing
-    };
-    if !state
-        .store
-        .update_claim(&claim)
+    let replaced = ops::replace(state.store.as_ref(), env(&state), &id, &cid, &body)
         .await
-        .map_err(conflict_or)?
-    {
-        return Err(ApiError::not_found(&cid, "OAuth2Claim"));
-    }
-    record(
-        &state,
-        &audit,
-        "oauth2.claim.updated",
-        "Update OAuth 2.0 claim",
-        &server,
-        Some(target(&claim)),
-    );
-    Ok(Json(claim_json(&state, &claim)))
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
+    Ok(Json(claim_json(&state, &replaced.item)))
 }
 
 async fn delete(
@@ -190,17 +99,9 @@ async fn delete(
     audit: Audit,
     Path((id, cid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (server, claim) = find(&state, &id, &cid).await?;
-    if !state.store.delete_claim(&id, &cid).await? {
-        return Err(ApiError::not_found(&cid, "OAuth2Claim"));
-    }
-    record(
-        &state,
-        &audit,
-        "oauth2.claim.deleted",
-        "Delete OAuth 2.0 claim",
-        &server,
-        Some(target(&claim)),
-    );
+    let deleted = ops::delete(state.store.as_ref(), &id, &cid)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,9 +11,10 @@ mod servers;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use lanyard_core::authz::admin::{self, Changed, servers as server_ops};
+use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
-use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, LifecycleStatus};
-use lanyard_core::syslog::Party;
+use lanyard_core::model::{AuthorizationServer, KeyRecord, LifecycleStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -45,40 +46,48 @@ pub fn routes() -> Router<AppState> {
 
 use super::invalid;
 
-/// 400 E0000001 for a name already taken.
-pub(super) fn name_taken(what: &str) -> ApiError {
-    ApiError::validation(
-        "name",
-        vec![format!("name: A {what} with this name already exists")],
-    )
-}
-
-/// 403 E0000006.
-pub(super) fn forbidden(detail: &str) -> ApiError {
-    ApiError::of(OktaCode::Forbidden).with_detail(detail.to_owned())
-}
-
-/// Records an event about `server` (and `target`, when the event is about something it holds).
-pub(super) fn record(
-    state: &AppState,
-    audit: &Audit,
-    kind: &str,
-    message: &str,
-    server: &AuthorizationServer,
-    target: Option<Party>,
-) {
-    let mut e = audit.event(state, kind, message).target(Party::new(
-        &server.id,
-        "AuthorizationServer",
-        &server.id,
-        &server.name,
-    ));
-    if let Some(t) = target {
-        e = e.target(t);
+/// Okta's name of what was not found.
+fn resource_name(r: Resource) -> &'static str {
+    match r {
+        Resource::AuthorizationServer => "AuthorizationServer",
+        Resource::Scope => "OAuth2Scope",
+        Resource::Claim => "OAuth2Claim",
+        Resource::Policy => "Policy",
+        Resource::PolicyRule => "PolicyRule",
     }
-    state.syslog.record(e);
-    // Every recorded change to a server reaches this node's token endpoint at once (others within the TTL).
-    state.keyring.invalidate(&server.id);
+}
+
+/// An operation refused, in Okta's terms: 404 E0000007, 400 E0000001 with the causes, 403 E0000006 with the reason
+/// as detail.
+pub(super) fn refused(e: Refused) -> ApiError {
+    match e {
+        Refused::NotFound(what, id) => ApiError::not_found(&id, resource_name(what)),
+        Refused::Invalid(i) => invalid(i),
+        Refused::Forbidden(why) => ApiError::of(OktaCode::Forbidden).with_detail(why.to_owned()),
+        Refused::Keys(e) => ApiError::internal(e.to_string()),
+        Refused::Store(e) => e.into(),
+    }
+}
+
+/// What the operations need besides the store.
+pub(super) fn env(state: &AppState) -> admin::Env<'_> {
+    admin::Env {
+        clock: state.clock.as_ref(),
+        random: state.random.as_ref(),
+    }
+}
+
+/// Logs a change's event (with the request's actor, the server and the object as targets) and drops the server's
+/// cached entry: every change reaches this node's token endpoint at once (others within the TTL).
+pub(super) fn record<T>(state: &AppState, audit: &Audit, changed: &Changed<T>) {
+    if let Some((kind, message)) = changed.event {
+        let mut e = audit.event(state, kind, message);
+        for t in changed.targets() {
+            e = e.target(t);
+        }
+        state.syslog.record(e);
+    }
+    state.keyring.invalidate(&changed.server.id);
 }
 
 /// `{base}/api/v1/authorizationServers/{id}`.
@@ -154,10 +163,9 @@ pub(super) async fn custom_server(
     state: &AppState,
     id: &str,
 ) -> Result<AuthorizationServer, ApiError> {
-    match state.store.auth_server(id).await? {
-        Some(s) if s.kind == AuthServerKind::Custom => Ok(s),
-        _ => Err(ApiError::not_found(id, "AuthorizationServer")),
-    }
+    admin::custom_server(state.store.as_ref(), id)
+        .await
+        .map_err(refused)
 }
 
 async fn list_keys(
@@ -204,30 +212,12 @@ async fn rotate_keys(
             vec![format!("use: only \"sig\" keys can be rotated, not {u:?}")],
         ));
     }
-    let server = custom_server(&state, &id).await?;
-    let maker = KeyMaker {
-        master: state.master.clone(),
-        random: state.random.clone(),
-        clock: state.clock.clone(),
-    };
-    let activated = maker
-        .rotate(state.store.as_ref(), &server)
+    let maker = KeyMaker::of(&state);
+    let rotated = server_ops::rotate_keys(state.store.as_ref(), &maker, env(&state), &id)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    state.keyring.invalidate(&id);
-    tracing::info!(auth_server = %id, activated = ?activated, "signing keys rotated through the API");
-    let target = lanyard_core::syslog::Party::new(
-        &server.id,
-        "AuthorizationServer",
-        &server.id,
-        &server.name,
-    );
-    let event = audit.event(
-        &state,
-        "oauth2.as.key.rotate",
-        "Rotate authorization server signing keys",
-    );
-    state.syslog.record(event.target(target));
+        .map_err(refused)?;
+    tracing::info!(auth_server = %id, activated = ?rotated.item, "signing keys rotated through the API");
+    record(&state, &audit, &rotated);
     let keys = state.store.keys(&id).await?;
     Ok(Json(
         keys.iter()

@@ -9,17 +9,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lanyard_core::authz::policy::{POLICY_TYPE, RULE_TYPE, validate_policy, validate_rule};
+use lanyard_core::authz::admin::policies as ops;
+use lanyard_core::authz::policy::{POLICY_TYPE, RULE_TYPE};
 use lanyard_core::clock::okta_format;
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::{AuthorizationServer, LifecycleStatus, Policy, PolicyRule};
-use lanyard_core::syslog::Party;
+use lanyard_core::model::{LifecycleStatus, Policy, PolicyRule};
 use serde_json::{Value, json};
 
-use super::{custom_server, invalid, record, server_href};
+use super::{custom_server, env, record, refused, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
-use crate::api::{lifecycle_link, rule_target};
+use crate::api::lifecycle_link;
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -106,39 +105,6 @@ fn rule_json(state: &AppState, auth_server_id: &str, r: &PolicyRule) -> Value {
     v
 }
 
-fn policy_target(p: &Policy) -> Party {
-    Party::new(&p.id, "Policy", &p.name, &p.name)
-}
-
-async fn find(
-    state: &AppState,
-    id: &str,
-    pid: &str,
-) -> Result<(AuthorizationServer, Policy), ApiError> {
-    let server = custom_server(state, id).await?;
-    let policy = state
-        .store
-        .policy(id, pid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(pid, "Policy"))?;
-    Ok((server, policy))
-}
-
-async fn find_rule(
-    state: &AppState,
-    id: &str,
-    pid: &str,
-    rid: &str,
-) -> Result<(AuthorizationServer, PolicyRule), ApiError> {
-    let (server, _) = find(state, id, pid).await?;
-    let rule = state
-        .store
-        .policy_rule(pid, rid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(rid, "PolicyRule"))?;
-    Ok((server, rule))
-}
-
 async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -156,66 +122,21 @@ async fn create(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let server = custom_server(&state, &id).await?;
-    let f = validate_policy(&body).map_err(invalid)?;
-    let now = state.clock.now();
-    let policy = Policy {
-        id: new_id(prefix::POLICY, now, state.random.as_ref()),
-        auth_server_id: id.clone(),
-        name: f.name,
-        description: f.description,
-        priority: f.priority.unwrap_or(i64::MAX),
-        status: f.status.unwrap_or(LifecycleStatus::Active),
-        system: false,
-        conditions: f.clients.to_json(),
-        created: now,
-        last_updated: now,
-    };
-    let stored = state
-        .store
-        .insert_policy(&policy)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&id, "AuthorizationServer"))?;
-    record(
-        &state,
-        &audit,
-        "policy.lifecycle.create",
-        "Create policy",
-        &server,
-        Some(policy_target(&stored)),
-    );
-    Ok((StatusCode::CREATED, Json(policy_json(&state, &stored))).into_response())
+    let made = ops::create(state.store.as_ref(), env(&state), &id, &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &made);
+    Ok((StatusCode::CREATED, Json(policy_json(&state, &made.item))).into_response())
 }
 
 async fn read(
     State(state): State<AppState>,
     Path((id, pid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, policy) = find(&state, &id, &pid).await?;
+    let (_, policy) = ops::find(state.store.as_ref(), &id, &pid)
+        .await
+        .map_err(refused)?;
     Ok(Json(policy_json(&state, &policy)))
-}
-
-async fn save(
-    state: &AppState,
-    audit: &Audit,
-    server: &AuthorizationServer,
-    policy: Policy,
-    event: (&str, &str),
-) -> Result<Policy, ApiError> {
-    let stored = state
-        .store
-        .update_policy(&policy)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&policy.id, "Policy"))?;
-    record(
-        state,
-        audit,
-        event.0,
-        event.1,
-        server,
-        Some(policy_target(&stored)),
-    );
-    Ok(stored)
 }
 
 async fn replace(
@@ -224,26 +145,11 @@ async fn replace(
     Path((id, pid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let (server, existing) = find(&state, &id, &pid).await?;
-    let f = validate_policy(&body).map_err(invalid)?;
-    let policy = Policy {
-        name: f.name,
-        description: f.description,
-        priority: f.priority.unwrap_or(existing.priority),
-        status: f.status.unwrap_or(existing.status),
-        conditions: f.clients.to_json(),
-        last_updated: state.clock.now(),
-        ..existing
-    };
-    let stored = save(
-        &state,
-        &audit,
-        &server,
-        policy,
-        ("policy.lifecycle.update", "Update policy"),
-    )
-    .await?;
-    Ok(Json(policy_json(&state, &stored)))
+    let replaced = ops::replace(state.store.as_ref(), env(&state), &id, &pid, &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
+    Ok(Json(policy_json(&state, &replaced.item)))
 }
 
 async fn delete(
@@ -251,18 +157,10 @@ async fn delete(
     audit: Audit,
     Path((id, pid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (server, policy) = find(&state, &id, &pid).await?;
-    if !state.store.delete_policy(&id, &pid).await? {
-        return Err(ApiError::not_found(&pid, "Policy"));
-    }
-    record(
-        &state,
-        &audit,
-        "policy.lifecycle.delete",
-        "Delete policy",
-        &server,
-        Some(policy_target(&policy)),
-    );
+    let deleted = ops::delete(state.store.as_ref(), &id, &pid)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -272,18 +170,11 @@ async fn set_status(
     (id, pid): (String, String),
     status: LifecycleStatus,
 ) -> Result<StatusCode, ApiError> {
-    let (server, existing) = find(&state, &id, &pid).await?;
-    if existing.status != status {
-        let event = match status {
-            LifecycleStatus::Active => ("policy.lifecycle.activate", "Activate policy"),
-            LifecycleStatus::Inactive => ("policy.lifecycle.deactivate", "Deactivate policy"),
-        };
-        let policy = Policy {
-            status,
-            last_updated: state.clock.now(),
-            ..existing
-        };
-        save(&state, &audit, &server, policy, event).await?;
+    let changed = ops::set_status(state.store.as_ref(), env(&state), &id, &pid, status)
+        .await
+        .map_err(refused)?;
+    if changed.event.is_some() {
+        record(&state, &audit, &changed);
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -308,22 +199,13 @@ async fn list_rules(
     State(state): State<AppState>,
     Path((id, pid)): Path<(String, String)>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    find(&state, &id, &pid).await?;
+    ops::find(state.store.as_ref(), &id, &pid)
+        .await
+        .map_err(refused)?;
     let rules = state.store.policy_rules(&pid).await?;
     Ok(Json(
         rules.iter().map(|r| rule_json(&state, &id, r)).collect(),
     ))
-}
-
-/// The server's scope names, which a rule's scope condition may name.
-async fn scope_names(state: &AppState, id: &str) -> Result<Vec<String>, ApiError> {
-    Ok(state
-        .store
-        .scopes(id)
-        .await?
-        .into_iter()
-        .map(|s| s.name)
-        .collect())
 }
 
 async fn create_rule(
@@ -332,66 +214,25 @@ async fn create_rule(
     Path((id, pid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let (server, _) = find(&state, &id, &pid).await?;
-    let f = validate_rule(&body, &scope_names(&state, &id).await?).map_err(invalid)?;
-    let now = state.clock.now();
-    let rule = PolicyRule {
-        id: new_id(prefix::RULE, now, state.random.as_ref()),
-        policy_id: pid.clone(),
-        name: f.name,
-        priority: f.priority.unwrap_or(i64::MAX),
-        status: f.status.unwrap_or(LifecycleStatus::Active),
-        system: false,
-        conditions: f.conditions.to_json(),
-        actions: f.lifetimes.to_json(),
-        created: now,
-        last_updated: now,
-    };
-    let stored = state
-        .store
-        .insert_rule(&rule)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&pid, "Policy"))?;
-    record(
-        &state,
-        &audit,
-        "policy.rule.add",
-        "Add policy rule",
-        &server,
-        Some(rule_target(&stored)),
-    );
-    Ok((StatusCode::CREATED, Json(rule_json(&state, &id, &stored))).into_response())
+    let made = ops::create_rule(state.store.as_ref(), env(&state), &id, &pid, &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &made);
+    Ok((
+        StatusCode::CREATED,
+        Json(rule_json(&state, &id, &made.item)),
+    )
+        .into_response())
 }
 
 async fn read_rule(
     State(state): State<AppState>,
     Path((id, pid, rid)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, rule) = find_rule(&state, &id, &pid, &rid).await?;
+    let (_, rule) = ops::find_rule(state.store.as_ref(), &id, &pid, &rid)
+        .await
+        .map_err(refused)?;
     Ok(Json(rule_json(&state, &id, &rule)))
-}
-
-async fn save_rule(
-    state: &AppState,
-    audit: &Audit,
-    server: &AuthorizationServer,
-    rule: PolicyRule,
-    event: (&str, &str),
-) -> Result<PolicyRule, ApiError> {
-    let stored = state
-        .store
-        .update_rule(&rule)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&rule.id, "PolicyRule"))?;
-    record(
-        state,
-        audit,
-        event.0,
-        event.1,
-        server,
-        Some(rule_target(&stored)),
-    );
-    Ok(stored)
 }
 
 async fn replace_rule(
@@ -400,26 +241,12 @@ async fn replace_rule(
     Path((id, pid, rid)): Path<(String, String, String)>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let (server, existing) = find_rule(&state, &id, &pid, &rid).await?;
-    let f = validate_rule(&body, &scope_names(&state, &id).await?).map_err(invalid)?;
-    let rule = PolicyRule {
-        name: f.name,
-        priority: f.priority.unwrap_or(existing.priority),
-        status: f.status.unwrap_or(existing.status),
-        conditions: f.conditions.to_json(),
-        actions: f.lifetimes.to_json(),
-        last_updated: state.clock.now(),
-        ..existing
-    };
-    let stored = save_rule(
-        &state,
-        &audit,
-        &server,
-        rule,
-        ("policy.rule.update", "Update policy rule"),
-    )
-    .await?;
-    Ok(Json(rule_json(&state, &id, &stored)))
+    let path = (id.as_str(), pid.as_str(), rid.as_str());
+    let replaced = ops::replace_rule(state.store.as_ref(), env(&state), path, &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
+    Ok(Json(rule_json(&state, &id, &replaced.item)))
 }
 
 async fn delete_rule(
@@ -427,18 +254,11 @@ async fn delete_rule(
     audit: Audit,
     Path((id, pid, rid)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (server, rule) = find_rule(&state, &id, &pid, &rid).await?;
-    if !state.store.delete_rule(&pid, &rid).await? {
-        return Err(ApiError::not_found(&rid, "PolicyRule"));
-    }
-    record(
-        &state,
-        &audit,
-        "policy.rule.delete",
-        "Delete policy rule",
-        &server,
-        Some(rule_target(&rule)),
-    );
+    let path = (id.as_str(), pid.as_str(), rid.as_str());
+    let deleted = ops::delete_rule(state.store.as_ref(), path)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -448,18 +268,12 @@ async fn set_rule_status(
     (id, pid, rid): (String, String, String),
     status: LifecycleStatus,
 ) -> Result<StatusCode, ApiError> {
-    let (server, existing) = find_rule(&state, &id, &pid, &rid).await?;
-    if existing.status != status {
-        let event = match status {
-            LifecycleStatus::Active => ("policy.rule.activate", "Activate policy rule"),
-            LifecycleStatus::Inactive => ("policy.rule.deactivate", "Deactivate policy rule"),
-        };
-        let rule = PolicyRule {
-            status,
-            last_updated: state.clock.now(),
-            ..existing
-        };
-        save_rule(&state, &audit, &server, rule, event).await?;
+    let path = (id.as_str(), pid.as_str(), rid.as_str());
+    let changed = ops::set_rule_status(state.store.as_ref(), env(&state), path, status)
+        .await
+        .map_err(refused)?;
+    if changed.event.is_some() {
+        record(&state, &audit, &changed);
     }
     Ok(StatusCode::NO_CONTENT)
 }

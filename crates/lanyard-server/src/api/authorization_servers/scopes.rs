@@ -7,15 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lanyard_core::authz::scopes::validate_scope;
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::{AuthorizationServer, Consent, Scope};
-use lanyard_core::store::StoreError;
-use lanyard_core::syslog::Party;
+use lanyard_core::authz::admin::scopes as ops;
+use lanyard_core::model::{Consent, Scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{custom_server, forbidden, invalid, name_taken, record, server_href};
+use super::{custom_server, env, record, refused, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
 use crate::state::AppState;
@@ -48,31 +45,6 @@ fn scope_json(state: &AppState, s: &Scope) -> Value {
     })
 }
 
-fn target(s: &Scope) -> Party {
-    Party::new(&s.id, "OAuth2Scope", &s.name, &s.name)
-}
-
-fn conflict_or(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(_) => name_taken("scope"),
-        other => other.into(),
-    }
-}
-
-async fn find(
-    state: &AppState,
-    id: &str,
-    sid: &str,
-) -> Result<(AuthorizationServer, Scope), ApiError> {
-    let server = custom_server(state, id).await?;
-    let scope = state
-        .store
-        .scope(id, sid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(sid, "OAuth2Scope"))?;
-    Ok((server, scope))
-}
-
 #[derive(Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
@@ -101,44 +73,20 @@ async fn create(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let server = custom_server(&state, &id).await?;
-    let f = validate_scope(&body).map_err(invalid)?;
-    let now = state.clock.now();
-    let scope = Scope {
-        id: new_id(prefix::SCOPE, now, state.random.as_ref()),
-        auth_server_id: id.clone(),
-        name: f.name,
-        display_name: f.display_name,
-        description: f.description,
-        consent: f.consent,
-        default: f.default,
-        metadata_publish: f.metadata_publish,
-        system: false,
-        created: now,
-        last_updated: now,
-    };
-    state
-        .store
-        .insert_scope(&scope)
+    let made = ops::create(state.store.as_ref(), env(&state), &id, &body)
         .await
-        .map_err(conflict_or)?;
-    state.keyring.invalidate(&id);
-    record(
-        &state,
-        &audit,
-        "oauth2.scope.created",
-        "Create OAuth 2.0 scope",
-        &server,
-        Some(target(&scope)),
-    );
-    Ok((StatusCode::CREATED, Json(scope_json(&state, &scope))).into_response())
+        .map_err(refused)?;
+    record(&state, &audit, &made);
+    Ok((StatusCode::CREATED, Json(scope_json(&state, &made.item))).into_response())
 }
 
 async fn read(
     State(state): State<AppState>,
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, scope) = find(&state, &id, &sid).await?;
+    let (_, scope) = ops::find(state.store.as_ref(), &id, &sid)
+        .await
+        .map_err(refused)?;
     Ok(Json(scope_json(&state, &scope)))
 }
 
@@ -148,45 +96,11 @@ async fn replace(
     Path((id, sid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let (server, existing) = find(&state, &id, &sid).await?;
-    let f = validate_scope(&body).map_err(invalid)?;
-    if existing.system && f.name != existing.name {
-        return Err(ApiError::validation(
-            "name",
-            vec![format!(
-                "name: {:?} is a system scope and cannot be renamed",
-                existing.name
-            )],
-        ));
-    }
-    let scope = Scope {
-        name: f.name,
-        display_name: f.display_name,
-        description: f.description,
-        consent: f.consent,
-        default: f.default,
-        metadata_publish: f.metadata_publish,
-        last_updated: state.clock.now(),
-        ..existing
-    };
-    if !state
-        .store
-        .update_scope(&scope)
+    let replaced = ops::replace(state.store.as_ref(), env(&state), &id, &sid, &body)
         .await
-        .map_err(conflict_or)?
-    {
-        return Err(ApiError::not_found(&sid, "OAuth2Scope"));
-    }
-    state.keyring.invalidate(&id);
-    record(
-        &state,
-        &audit,
-        "oauth2.scope.updated",
-        "Update OAuth 2.0 scope",
-        &server,
-        Some(target(&scope)),
-    );
-    Ok(Json(scope_json(&state, &scope)))
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
+    Ok(Json(scope_json(&state, &replaced.item)))
 }
 
 async fn delete(
@@ -194,21 +108,9 @@ async fn delete(
     audit: Audit,
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (server, scope) = find(&state, &id, &sid).await?;
-    if scope.system {
-        return Err(forbidden("a system scope cannot be deleted"));
-    }
-    if !state.store.delete_scope(&id, &sid).await? {
-        return Err(ApiError::not_found(&sid, "OAuth2Scope"));
-    }
-    state.keyring.invalidate(&id);
-    record(
-        &state,
-        &audit,
-        "oauth2.scope.deleted",
-        "Delete OAuth 2.0 scope",
-        &server,
-        Some(target(&scope)),
-    );
+    let deleted = ops::delete(state.store.as_ref(), &id, &sid)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,14 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lanyard_core::authz::servers::{system_scopes, validate_server};
-use lanyard_core::crypto::SigningAlg;
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::{AuthServerKind, AuthorizationServer, LifecycleStatus};
+use lanyard_core::authz::admin::servers as ops;
+use lanyard_core::model::{AuthServerKind, LifecycleStatus};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{custom_server, invalid, record, server_json};
+use super::{custom_server, env, record, refused, server_json};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
 use crate::api::pagination::{PageQuery, list_response};
@@ -81,47 +79,21 @@ async fn create(
     audit: Audit,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let f = validate_server(&body).map_err(invalid)?;
-    let now = state.clock.now();
-    let server = AuthorizationServer {
-        id: new_id(prefix::AUTH_SERVER, now, state.random.as_ref()),
-        kind: AuthServerKind::Custom,
-        name: f.name,
-        description: f.description,
-        audiences: f.audiences,
-        status: LifecycleStatus::Active,
-        signing_alg: f.signing_alg.unwrap_or(SigningAlg::RS256),
-        created: now,
-        last_updated: now,
-    };
-    state
-        .store
-        .insert_auth_server(&server, &system_scopes(&server.id, now))
-        .await?;
-    // Its keys at once; should this fail, the key schedule completes them.
-    let maker = KeyMaker {
-        master: state.master.clone(),
-        random: state.random.clone(),
-        clock: state.clock.clone(),
-    };
-    maker
-        .ensure(state.store.as_ref(), &server.id)
-        .await
-        .map_err(|e| ApiError::internal(format!("keys for {}: {e}", server.id)))?;
-    state.keyring.invalidate(&server.id);
+    let made = ops::create(
+        state.store.as_ref(),
+        &KeyMaker::of(&state),
+        env(&state),
+        &body,
+    )
+    .await
+    .map_err(refused)?;
+    let server = &made.item;
     tracing::info!(auth_server = %server.id, "authorization server created");
-    record(
-        &state,
-        &audit,
-        "oauth2.as.created",
-        "Create authorization server",
-        &server,
-        None,
-    );
+    record(&state, &audit, &made);
     let keys = state.store.keys(&server.id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(server_json(&server, &keys, &state)),
+        Json(server_json(server, &keys, &state)),
     )
         .into_response())
 }
@@ -135,15 +107,6 @@ async fn read(
     Ok(Json(server_json(&server, &keys, &state)))
 }
 
-/// Saves `server` (which exists) and drops the cached entry.
-async fn save(state: &AppState, server: &AuthorizationServer) -> Result<(), ApiError> {
-    if !state.store.update_auth_server(server).await? {
-        return Err(ApiError::not_found(&server.id, "AuthorizationServer"));
-    }
-    state.keyring.invalidate(&server.id);
-    Ok(())
-}
-
 /// PUT: `name`, `description` and `audiences` are replaced; the status changes only through the lifecycle calls.
 async fn replace(
     State(state): State<AppState>,
@@ -151,26 +114,12 @@ async fn replace(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut server = custom_server(&state, &id).await?;
-    let f = validate_server(&body).map_err(invalid)?;
-    server.name = f.name;
-    server.description = f.description;
-    server.audiences = f.audiences;
-    if let Some(alg) = f.signing_alg {
-        server.signing_alg = alg;
-    }
-    server.last_updated = state.clock.now();
-    save(&state, &server).await?;
-    record(
-        &state,
-        &audit,
-        "oauth2.as.updated",
-        "Update authorization server",
-        &server,
-        None,
-    );
+    let replaced = ops::replace(state.store.as_ref(), env(&state), &id, &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
     let keys = state.store.keys(&id).await?;
-    Ok(Json(server_json(&server, &keys, &state)))
+    Ok(Json(server_json(&replaced.item, &keys, &state)))
 }
 
 async fn delete(
@@ -178,24 +127,11 @@ async fn delete(
     audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let server = custom_server(&state, &id).await?;
-    if !state
-        .store
-        .delete_auth_server(&server.id, state.clock.now())
-        .await?
-    {
-        return Err(ApiError::not_found(&id, "AuthorizationServer"));
-    }
-    state.keyring.invalidate(&server.id);
-    tracing::info!(auth_server = %server.id, "authorization server deleted");
-    record(
-        &state,
-        &audit,
-        "oauth2.as.deleted",
-        "Delete authorization server",
-        &server,
-        None,
-    );
+    let deleted = ops::delete(state.store.as_ref(), env(&state), &id)
+        .await
+        .map_err(refused)?;
+    tracing::info!(auth_server = %deleted.server.id, "authorization server deleted");
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,18 +141,11 @@ async fn set_status(
     id: String,
     status: LifecycleStatus,
 ) -> Result<StatusCode, ApiError> {
-    let mut server = custom_server(&state, &id).await?;
-    if server.status != status {
-        server.status = status;
-        server.last_updated = state.clock.now();
-        save(&state, &server).await?;
-        let (kind, message) = match status {
-            LifecycleStatus::Active => ("oauth2.as.activated", "Activate authorization server"),
-            LifecycleStatus::Inactive => {
-                ("oauth2.as.deactivated", "Deactivate authorization server")
-            }
-        };
-        record(&state, &audit, kind, message, &server, None);
+    let changed = ops::set_status(state.store.as_ref(), env(&state), &id, status)
+        .await
+        .map_err(refused)?;
+    if changed.event.is_some() {
+        record(&state, &audit, &changed);
     }
     Ok(StatusCode::NO_CONTENT)
 }
