@@ -8,6 +8,7 @@ pub mod enrolment;
 pub mod expired_password;
 pub mod factors;
 pub mod policy;
+pub mod policy_admin;
 pub mod sessions;
 
 use chrono::Duration;

@@ -27,8 +27,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use lanyard_core::authz::Invalid;
-use lanyard_core::model::{LifecycleStatus, PolicyRule};
-use lanyard_core::syslog::Party;
+use lanyard_core::model::LifecycleStatus;
 use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
@@ -91,9 +90,4 @@ pub(crate) fn lifecycle_link(href: &str, status: LifecycleStatus) -> (&'static s
         op,
         json!({ "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } }),
     )
-}
-
-/// A policy rule (of an access or a sign-on policy) as a system log target.
-pub(crate) fn rule_target(r: &PolicyRule) -> Party {
-    Party::new(&r.id, "PolicyRule", &r.name, &r.name)
 }

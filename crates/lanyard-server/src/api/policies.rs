@@ -10,21 +10,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::group::everyone_id;
 use lanyard_core::model::{LifecycleStatus, PolicyRule, SignOnPolicy};
-use lanyard_core::signin::policy::{
-    POLICY_TYPE, RULE_TYPE, is_policy_type, policy_conditions, policy_groups, policy_types,
-    validate_policy, validate_rule,
-};
-use lanyard_core::syslog::Party;
+use lanyard_core::signin::policy::{POLICY_TYPE, RULE_TYPE, is_policy_type, policy_types};
+use lanyard_core::signin::policy_admin::{self as ops, Changed};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
-use super::{invalid, lifecycle_link, rule_target};
+use super::{invalid, lifecycle_link};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -59,11 +55,28 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// 403 E0000006 for what the system policy and rule cannot undergo.
-fn forbidden(detail: &str) -> ApiError {
-    let mut e = ApiError::of(OktaCode::Forbidden);
-    e.causes.push(detail.to_owned());
-    e
+/// An operation refused, in Okta's terms: 404 E0000007, 400 E0000001 with the causes, and 403 E0000006 (the reason
+/// as its cause) for what the system policy and rule cannot undergo.
+fn refused(e: Refused) -> ApiError {
+    match e {
+        Refused::NotFound(Resource::PolicyRule, id) => ApiError::not_found(&id, "PolicyRule"),
+        Refused::NotFound(_, id) => ApiError::not_found(&id, "Policy"),
+        Refused::Invalid(i) => invalid(i),
+        Refused::Forbidden(why) => {
+            let mut e = ApiError::of(OktaCode::Forbidden);
+            e.causes.push(why.to_owned());
+            e
+        }
+        Refused::Keys(e) => ApiError::internal(e.to_string()),
+        Refused::Store(e) => e.into(),
+    }
+}
+
+fn env(state: &AppState) -> ops::Env<'_> {
+    ops::Env {
+        clock: state.clock.as_ref(),
+        random: state.random.as_ref(),
+    }
 }
 
 fn policy_href(state: &AppState, id: &str) -> String {
@@ -135,49 +148,22 @@ fn rule_json(state: &AppState, r: &PolicyRule) -> Value {
     v
 }
 
-fn policy_target(p: &SignOnPolicy) -> Party {
-    Party::new(&p.id, "PolicyEntity", &p.name, &p.name)
-}
-
-/// Records an event about a policy (and one of its rules).
-fn record(
-    state: &AppState,
-    audit: &Audit,
-    event: (&str, &str),
-    policy: &SignOnPolicy,
-    rule: Option<&PolicyRule>,
-) {
-    // Every change is recorded here: this node's sign-ins see it from the next one.
+/// Logs a change's event (the request's actor; the policy and the rule as targets) and drops this node's copy of
+/// the policies: its sign-ins see the change from the next one.
+fn record(state: &AppState, audit: &Audit, changed: &Changed) {
+    let Some((kind, message)) = changed.event else {
+        return;
+    };
     state.signon.invalidate();
-    let mut e = audit
-        .event(state, event.0, event.1)
-        .target(policy_target(policy));
-    if let Some(r) = rule {
-        e = e.target(rule_target(r));
+    let mut e = audit.event(state, kind, message);
+    for t in changed.targets() {
+        e = e.target(t);
     }
     state.syslog.record(e);
 }
 
 async fn find(state: &AppState, pid: &str) -> Result<SignOnPolicy, ApiError> {
-    state
-        .store
-        .signon_policy(pid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(pid, "Policy"))
-}
-
-async fn find_rule(
-    state: &AppState,
-    pid: &str,
-    rid: &str,
-) -> Result<(SignOnPolicy, PolicyRule), ApiError> {
-    let policy = find(state, pid).await?;
-    let rule = state
-        .store
-        .signon_rule(pid, rid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(rid, "PolicyRule"))?;
-    Ok((policy, rule))
+    ops::find(state.store.as_ref(), pid).await.map_err(refused)
 }
 
 #[derive(Deserialize, Default)]
@@ -237,19 +223,6 @@ async fn list(
     Ok(Json(out))
 }
 
-/// The causes for groups in `include` that do not exist.
-async fn check_groups(state: &AppState, groups: &[String]) -> Result<Vec<String>, ApiError> {
-    let mut causes = Vec::new();
-    for g in groups {
-        if state.store.group(g).await?.is_none() {
-            causes.push(format!(
-                "conditions.people.groups.include: {g:?} is not a group"
-            ));
-        }
-    }
-    Ok(causes)
-}
-
 #[derive(Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
@@ -261,40 +234,16 @@ async fn create(
     Query(q): Query<CreateQuery>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let f = validate_policy(&body, true).map_err(invalid)?;
-    let causes = check_groups(&state, &f.groups).await?;
-    if !causes.is_empty() {
-        return Err(ApiError::validation(
-            "conditions.people.groups.include",
-            causes,
-        ));
-    }
-    let now = state.clock.now();
-    let status = if q.activate.as_deref() == Some("false") {
-        LifecycleStatus::Inactive
-    } else {
-        f.status.unwrap_or(LifecycleStatus::Active)
-    };
-    let policy = SignOnPolicy {
-        id: new_id(prefix::POLICY, now, state.random.as_ref()),
-        name: f.name,
-        description: f.description,
-        priority: f.priority.unwrap_or(i64::MAX),
-        status,
-        system: false,
-        conditions: policy_conditions(&f.groups),
-        created: now,
-        last_updated: now,
-    };
-    let stored = state.store.insert_signon_policy(&policy).await?;
-    record(
-        &state,
-        &audit,
-        ("policy.lifecycle.create", "Create policy"),
-        &stored,
-        None,
-    );
-    Ok((StatusCode::OK, Json(policy_json(&state, &stored, None))).into_response())
+    let activate = q.activate.as_deref() != Some("false");
+    let made = ops::create(state.store.as_ref(), env(&state), &body, activate)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &made);
+    Ok((
+        StatusCode::OK,
+        Json(policy_json(&state, &made.policy, None)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -316,64 +265,17 @@ async fn read(
     Ok(Json(policy_json(&state, &policy, rules.as_deref())))
 }
 
-async fn save(
-    state: &AppState,
-    audit: &Audit,
-    policy: SignOnPolicy,
-    event: (&str, &str),
-) -> Result<SignOnPolicy, ApiError> {
-    let stored = state
-        .store
-        .update_signon_policy(&policy)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&policy.id, "Policy"))?;
-    record(state, audit, event, &stored, None);
-    Ok(stored)
-}
-
 async fn replace(
     State(state): State<AppState>,
     audit: Audit,
     Path(pid): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let existing = find(&state, &pid).await?;
-    let f = validate_policy(&body, false).map_err(invalid)?;
-    let mut causes = check_groups(&state, &f.groups).await?;
-    let mut groups = f.groups;
-    if existing.system {
-        // The Default Policy covers everyone and stays ACTIVE.
-        if f.status == Some(LifecycleStatus::Inactive) {
-            causes.push("status: the Default Policy cannot be deactivated".into());
-        }
-        if !groups.is_empty() && groups != policy_groups(&existing) {
-            causes.push(
-                "conditions.people.groups.include: the Default Policy applies to everyone".into(),
-            );
-        }
-        groups = vec![everyone_id()];
-    }
-    if !causes.is_empty() {
-        let field = causes[0].split(':').next().unwrap_or("body").to_owned();
-        return Err(ApiError::validation(field, causes));
-    }
-    let policy = SignOnPolicy {
-        name: f.name,
-        description: f.description,
-        priority: f.priority.unwrap_or(existing.priority),
-        status: f.status.unwrap_or(existing.status),
-        conditions: policy_conditions(&groups),
-        last_updated: state.clock.now(),
-        ..existing
-    };
-    let stored = save(
-        &state,
-        &audit,
-        policy,
-        ("policy.lifecycle.update", "Update policy"),
-    )
-    .await?;
-    Ok(Json(policy_json(&state, &stored, None)))
+    let replaced = ops::replace(state.store.as_ref(), env(&state), &pid, &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
+    Ok(Json(policy_json(&state, &replaced.policy, None)))
 }
 
 async fn delete(
@@ -381,20 +283,10 @@ async fn delete(
     audit: Audit,
     Path(pid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let policy = find(&state, &pid).await?;
-    if policy.system {
-        return Err(forbidden("The Default Policy cannot be deleted."));
-    }
-    if !state.store.delete_signon_policy(&pid).await? {
-        return Err(ApiError::not_found(&pid, "Policy"));
-    }
-    record(
-        &state,
-        &audit,
-        ("policy.lifecycle.delete", "Delete policy"),
-        &policy,
-        None,
-    );
+    let deleted = ops::delete(state.store.as_ref(), &pid)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -404,22 +296,10 @@ async fn set_status(
     pid: String,
     status: LifecycleStatus,
 ) -> Result<StatusCode, ApiError> {
-    let existing = find(&state, &pid).await?;
-    if existing.system && status == LifecycleStatus::Inactive {
-        return Err(forbidden("The Default Policy cannot be deactivated."));
-    }
-    if existing.status != status {
-        let event = match status {
-            LifecycleStatus::Active => ("policy.lifecycle.activate", "Activate policy"),
-            LifecycleStatus::Inactive => ("policy.lifecycle.deactivate", "Deactivate policy"),
-        };
-        let policy = SignOnPolicy {
-            status,
-            last_updated: state.clock.now(),
-            ..existing
-        };
-        save(&state, &audit, policy, event).await?;
-    }
+    let changed = ops::set_status(state.store.as_ref(), env(&state), &pid, status)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &changed);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -448,26 +328,6 @@ async fn list_rules(
     Ok(Json(rules.iter().map(|r| rule_json(&state, r)).collect()))
 }
 
-/// The causes for excluded users that do not exist.
-async fn check_users(state: &AppState, users: &[String]) -> Result<(), ApiError> {
-    let mut causes = Vec::new();
-    for u in users {
-        if state.store.user(u).await?.is_none() {
-            causes.push(format!(
-                "conditions.people.users.exclude: {u:?} is not a user"
-            ));
-        }
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(
-            "conditions.people.users.exclude",
-            causes,
-        ))
-    }
-}
-
 async fn create_rule(
     State(state): State<AppState>,
     audit: Audit,
@@ -475,64 +335,25 @@ async fn create_rule(
     Query(q): Query<CreateQuery>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Response, ApiError> {
-    let policy = find(&state, &pid).await?;
-    let f = validate_rule(&body, true).map_err(invalid)?;
-    check_users(&state, &f.conditions.users_exclude).await?;
-    let now = state.clock.now();
-    let status = if q.activate.as_deref() == Some("false") {
-        LifecycleStatus::Inactive
-    } else {
-        f.status.unwrap_or(LifecycleStatus::Active)
-    };
-    let rule = PolicyRule {
-        id: new_id(prefix::RULE, now, state.random.as_ref()),
-        policy_id: pid.clone(),
-        name: f.name,
-        priority: f.priority.unwrap_or(i64::MAX),
-        status,
-        system: false,
-        conditions: f.conditions.to_json(),
-        actions: f.actions.to_json(),
-        created: now,
-        last_updated: now,
-    };
-    let stored = state
-        .store
-        .insert_signon_rule(&rule)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&pid, "Policy"))?;
-    record(
-        &state,
-        &audit,
-        ("policy.rule.add", "Add policy rule"),
-        &policy,
-        Some(&stored),
-    );
-    Ok((StatusCode::OK, Json(rule_json(&state, &stored))).into_response())
+    let activate = q.activate.as_deref() != Some("false");
+    let made = ops::create_rule(state.store.as_ref(), env(&state), &pid, &body, activate)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &made);
+    let rule = made
+        .into_rule()
+        .ok_or_else(|| ApiError::internal("no rule"))?;
+    Ok((StatusCode::OK, Json(rule_json(&state, &rule))).into_response())
 }
 
 async fn read_rule(
     State(state): State<AppState>,
     Path((pid, rid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, rule) = find_rule(&state, &pid, &rid).await?;
+    let (_, rule) = ops::find_rule(state.store.as_ref(), &pid, &rid)
+        .await
+        .map_err(refused)?;
     Ok(Json(rule_json(&state, &rule)))
-}
-
-async fn save_rule(
-    state: &AppState,
-    audit: &Audit,
-    policy: &SignOnPolicy,
-    rule: PolicyRule,
-    event: (&str, &str),
-) -> Result<PolicyRule, ApiError> {
-    let stored = state
-        .store
-        .update_signon_rule(&rule)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&rule.id, "PolicyRule"))?;
-    record(state, audit, event, policy, Some(&stored));
-    Ok(stored)
 }
 
 async fn replace_rule(
@@ -541,33 +362,14 @@ async fn replace_rule(
     Path((pid, rid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let (policy, existing) = find_rule(&state, &pid, &rid).await?;
-    let f = validate_rule(&body, false).map_err(invalid)?;
-    if existing.system && f.status == Some(LifecycleStatus::Inactive) {
-        return Err(ApiError::validation(
-            "status",
-            vec!["status: the Default Rule cannot be deactivated".into()],
-        ));
-    }
-    check_users(&state, &f.conditions.users_exclude).await?;
-    let rule = PolicyRule {
-        name: f.name,
-        priority: f.priority.unwrap_or(existing.priority),
-        status: f.status.unwrap_or(existing.status),
-        conditions: f.conditions.to_json(),
-        actions: f.actions.to_json(),
-        last_updated: state.clock.now(),
-        ..existing
-    };
-    let stored = save_rule(
-        &state,
-        &audit,
-        &policy,
-        rule,
-        ("policy.rule.update", "Update policy rule"),
-    )
-    .await?;
-    Ok(Json(rule_json(&state, &stored)))
+    let replaced = ops::replace_rule(state.store.as_ref(), env(&state), (&pid, &rid), &body)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &replaced);
+    let rule = replaced
+        .into_rule()
+        .ok_or_else(|| ApiError::internal("no rule"))?;
+    Ok(Json(rule_json(&state, &rule)))
 }
 
 async fn delete_rule(
@@ -575,20 +377,10 @@ async fn delete_rule(
     audit: Audit,
     Path((pid, rid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (policy, rule) = find_rule(&state, &pid, &rid).await?;
-    if rule.system {
-        return Err(forbidden("The Default Rule cannot be deleted."));
-    }
-    if !state.store.delete_signon_rule(&pid, &rid).await? {
-        return Err(ApiError::not_found(&rid, "PolicyRule"));
-    }
-    record(
-        &state,
-        &audit,
-        ("policy.rule.delete", "Delete policy rule"),
-        &policy,
-        Some(&rule),
-    );
+    let deleted = ops::delete_rule(state.store.as_ref(), (&pid, &rid))
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &deleted);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -598,22 +390,10 @@ async fn set_rule_status(
     (pid, rid): (String, String),
     status: LifecycleStatus,
 ) -> Result<StatusCode, ApiError> {
-    let (policy, existing) = find_rule(&state, &pid, &rid).await?;
-    if existing.system && status == LifecycleStatus::Inactive {
-        return Err(forbidden("The Default Rule cannot be deactivated."));
-    }
-    if existing.status != status {
-        let event = match status {
-            LifecycleStatus::Active => ("policy.rule.activate", "Activate policy rule"),
-            LifecycleStatus::Inactive => ("policy.rule.deactivate", "Deactivate policy rule"),
-        };
-        let rule = PolicyRule {
-            status,
-            last_updated: state.clock.now(),
-            ..existing
-        };
-        save_rule(&state, &audit, &policy, rule, event).await?;
-    }
+    let changed = ops::set_rule_status(state.store.as_ref(), env(&state), (&pid, &rid), status)
+        .await
+        .map_err(refused)?;
+    record(&state, &audit, &changed);
     Ok(StatusCode::NO_CONTENT)
 }
 
