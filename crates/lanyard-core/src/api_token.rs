@@ -66,6 +66,20 @@ pub fn is_valid(token: &ApiToken, now: Timestamp) -> bool {
     token.expires_at.is_none_or(|t| t > now)
 }
 
+/// What revoking a token logs.
+pub const REVOKED: crate::change::Event = ("system.api_token.revoke", "Revoke API token");
+
+/// Revokes (deletes) a token; `current` names the caller's own (`me`). The id revoked, or `None` when there is no
+/// such token.
+pub async fn revoke(
+    store: &(impl crate::store::ApiTokenStore + ?Sized),
+    id: &str,
+    me: &str,
+) -> crate::store::StoreResult<Option<String>> {
+    let id = if id == "current" { me } else { id };
+    Ok(store.delete_api_token(id).await?.then(|| id.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +104,30 @@ mod tests {
         let (_, record) = mint("ci", None, Some(Duration::hours(1)), &SystemRandom, now);
         assert!(is_valid(&record, now));
         assert!(!is_valid(&record, now + Duration::hours(1)));
+    }
+}
+
+#[cfg(test)]
+mod revoke_tests {
+    use super::*;
+    use crate::random::SystemRandom;
+    use crate::store::ApiTokenStore;
+    use crate::store::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn current_is_the_caller_s_own_token_and_a_revoked_token_is_gone() {
+        let store = MemoryStore::new();
+        let now = chrono::Utc::now();
+        let (_, mine) = mint("ci", None, None, &SystemRandom, now);
+        let (_, other) = mint("other", None, None, &SystemRandom, now);
+        store.insert_api_token(&mine).await.unwrap();
+        store.insert_api_token(&other).await.unwrap();
+        assert_eq!(
+            revoke(&store, "current", &mine.id).await.unwrap(),
+            Some(mine.id.clone())
+        );
+        assert!(store.api_token(&mine.id).await.unwrap().is_none());
+        assert_eq!(revoke(&store, &mine.id, &other.id).await.unwrap(), None);
+        assert!(store.api_token(&other.id).await.unwrap().is_some());
     }
 }

@@ -8,4 +8,5 @@ pub mod filter;
 pub mod lifecycle;
 pub mod profile;
 pub mod recovery;
+pub mod roles;
 pub mod users;

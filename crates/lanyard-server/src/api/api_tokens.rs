@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use lanyard_core::api_token;
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::ApiToken;
 use serde_json::{Value, json};
@@ -79,17 +80,13 @@ async fn revoke(
     Extension(me): Extension<ApiPrincipal>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = resolve(&id, &me);
-    if state.store.delete_api_token(id).await? {
-        tracing::info!(token_id = %id, by = %me.token_id, "API token revoked");
-        let target = lanyard_core::syslog::Party::new(id, "Token", id, "API token");
-        state.syslog.record(
-            audit
-                .event(&state, "system.api_token.revoke", "Revoke API token")
-                .target(target),
-        );
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(id, "ApiToken"))
-    }
+    let revoked = api_token::revoke(state.store.as_ref(), &id, &me.token_id).await?;
+    let id = revoked.ok_or_else(|| ApiError::not_found(resolve(&id, &me), "ApiToken"))?;
+    tracing::info!(token_id = %id, by = %me.token_id, "API token revoked");
+    let target = lanyard_core::syslog::Party::new(&id, "Token", &id, "API token");
+    let (kind, message) = api_token::REVOKED;
+    state
+        .syslog
+        .record(audit.event(&state, kind, message).target(target));
+    Ok(StatusCode::NO_CONTENT)
 }

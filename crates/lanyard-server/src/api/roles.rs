@@ -6,10 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
-use lanyard_core::id::new_id;
-use lanyard_core::model::role::ROLE_ID_PREFIX;
-use lanyard_core::model::{RoleAssignment, RoleType};
-use lanyard_core::store::StoreError;
+use lanyard_core::directory::roles::{self, RoleRefused};
+use lanyard_core::model::RoleAssignment;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -48,21 +46,16 @@ struct RoleIn {
     role_type: Option<String>,
 }
 
-fn role_type(body: &RoleIn) -> Result<RoleType, ApiError> {
-    let cause = match body.role_type.as_deref() {
-        None | Some("") => "type: The field cannot be left blank".to_owned(),
-        Some(t) => match RoleType::parse(t) {
-            Some(t) => return Ok(t),
-            None => {
-                let supported: Vec<&str> = RoleType::ALL.iter().map(|t| t.as_str()).collect();
-                format!(
-                    "type: Invalid role type {t:?}; supported: {}",
-                    supported.join(", ")
-                )
-            }
-        },
-    };
-    Err(ApiError::validation("type", vec![cause]))
+/// A refusal in Okta's terms.
+fn refused(e: RoleRefused, user: &str, role_id: &str) -> ApiError {
+    match e {
+        RoleRefused::NoUser => ApiError::not_found(user, "User"),
+        RoleRefused::InvalidType(cause) => ApiError::validation("type", vec![cause]),
+        RoleRefused::AlreadyHeld(user_id, t) => ApiError::of(OktaCode::DuplicateRole)
+            .with_detail(format!("{user_id} already holds {}", t.as_str())),
+        RoleRefused::NoRole => ApiError::not_found(role_id, "Role"),
+        RoleRefused::Store(e) => e.into(),
+    }
 }
 
 async fn list(
@@ -82,25 +75,16 @@ async fn assign(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<RoleIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = find_user(&state, &id).await?;
-    let role_type = role_type(&body)?;
-    let now = state.clock.now();
-    let role = RoleAssignment {
-        id: new_id(ROLE_ID_PREFIX, now, state.random.as_ref()),
-        user_id: user.id.clone(),
-        role_type,
-        created: now,
-        last_updated: now,
-    };
-    state.store.insert_role(&role).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::of(OktaCode::DuplicateRole).with_detail(format!(
-            "{} already holds {}",
-            user.id,
-            role_type.as_str()
-        )),
-        other => other.into(),
-    })?;
-    tracing::info!(user = %user.id, role = role_type.as_str(), "role assigned");
+    let (user, role) = roles::assign(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        state.random.as_ref(),
+        &id,
+        body.role_type.as_deref(),
+    )
+    .await
+    .map_err(|e| refused(e, &id, ""))?;
+    tracing::info!(user = %user.id, role = role.role_type.as_str(), "role assigned");
     Ok((
         StatusCode::CREATED,
         Json(role_json(&role, &state.config.base_url)),
@@ -124,10 +108,9 @@ async fn unassign(
     State(state): State<AppState>,
     Path((id, role_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let user = find_user(&state, &id).await?;
-    if !state.store.delete_role(&user.id, &role_id).await? {
-        return Err(ApiError::not_found(&role_id, "Role"));
-    }
+    let user = roles::unassign(state.store.as_ref(), &id, &role_id)
+        .await
+        .map_err(|e| refused(e, &id, &role_id))?;
     tracing::info!(user = %user.id, role = %role_id, "role unassigned");
     Ok(StatusCode::NO_CONTENT)
 }
