@@ -49,6 +49,27 @@ authorizationServers:
   - {name: orders:read, description: Read orders}
   claims:
   - {name: dept, claimType: RESOURCE, valueType: EXPRESSION, value: user.profile.lastName, alwaysIncludeInToken: true, conditions: {scopes: []}}
+  policies:
+  - name: Portal users
+    description: The portal's sign-ins
+    clients: [portal-web]
+    rules:
+    - name: Engineers read
+      conditions: {people: {groups: {include: [Engineering]}}, grantTypes: {include: [authorization_code]}, scopes: {include: ['orders:read', openid]}}
+      actions: {token: {accessTokenLifetimeMinutes: 30}}
+    - name: Bob too
+      status: INACTIVE
+      conditions: {people: {users: {include: [bob@example.com]}}, grantTypes: {include: [authorization_code]}, scopes: {include: ['*']}}
+signOnPolicies:
+- name: Engineers
+  description: MFA for engineers
+  groups: [Engineering]
+  rules:
+  - name: Require MFA
+    conditions: {people: {users: {exclude: [ada@example.com]}}}
+    actions: {signon: {access: ALLOW, requireFactor: true, factorPromptMode: ALWAYS}}
+trustedOrigins:
+- {origin: 'https://spa.example.com', name: SPA, scopes: [CORS, REDIRECT]}
 "#;
 
 const SECRET: &str = "ci-secret-0123456789";
@@ -113,7 +134,9 @@ fn plan_apply_twice_export_and_round_trip_to_an_empty_instance() {
         "+ create authorization server \"orders\"",
         "~ update authorization server \"default\": scope +ci:run",
         "+ create app \"Grafana\"",
-        "Plan: 8 to create, 1 to update, 0 to delete.",
+        "+ create sign-on policy \"Engineers\"",
+        "+ create trusted origin \"https://spa.example.com\"",
+        "Plan: 10 to create, 1 to update, 0 to delete.",
     ] {
         assert!(
             plan.lines().any(|l| l == line),
@@ -142,6 +165,37 @@ fn plan_apply_twice_export_and_round_trip_to_an_empty_instance() {
         plan.contains("~ update user \"ada@example.com\": profile.firstName, groups"),
         "{plan}"
     );
+    // Policies, rules and origins too: a rule's actions, a policy's status, an origin's scopes.
+    let edited = ORG
+        .replace(
+            "accessTokenLifetimeMinutes: 30",
+            "accessTokenLifetimeMinutes: 45",
+        )
+        .replace(
+            "requireFactor: true, factorPromptMode: ALWAYS",
+            "requireFactor: false",
+        )
+        .replace("scopes: [CORS, REDIRECT]", "scopes: [CORS]")
+        .replace(
+            "  description: MFA for engineers\n",
+            "  description: MFA for engineers\n  status: INACTIVE\n",
+        );
+    let edited_file = write(dir.path(), "edited-policies.yaml", &edited);
+    let plan = ok(&run_on(&a, &["plan", "-f", &edited_file], &[]));
+    for line in [
+        "~ update authorization server \"orders\": policy ~Portal users (rule ~Engineers read)",
+        "~ update sign-on policy \"Engineers\": status ACTIVE → INACTIVE, rule ~Require MFA",
+        "~ update trusted origin \"https://spa.example.com\": scopes",
+    ] {
+        assert!(
+            plan.lines().any(|l| l == line),
+            "{line:?} missing from\n{plan}"
+        );
+    }
+    ok(&run_on(&a, &["apply", "-f", &edited_file], &[]));
+    let again = ok(&run_on(&a, &["plan", "-f", &edited_file], &[]));
+    assert!(again.contains("No changes"), "{again}");
+    ok(&run_on(&a, &["apply", "-f", &file], &[]));
 
     // Export, apply on an empty instance, export again: the same file.
     let exported = ok(&run_on(&a, &["export"], &[]));
@@ -158,6 +212,21 @@ fn plan_apply_twice_export_and_round_trip_to_an_empty_instance() {
     assert!(exported.contains("password: ${env:PASSWORD_ADA_EXAMPLE_COM}"));
     assert!(!exported.contains(SECRET) && !exported.contains(PASSWORD));
     assert!(!exported.contains("$argon2"), "no password hashes");
+    // Policies and rules name groups and users by name and login, never by id.
+    assert!(
+        exported.contains("signOnPolicies:\n- name: Engineers\n"),
+        "{exported}"
+    );
+    assert!(exported.contains("- name: Default Policy\n"), "{exported}");
+    assert!(exported.contains("- bob@example.com\n"), "{exported}");
+    assert!(
+        !exported.contains("00u") && !exported.contains("00g"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("trustedOrigins:\n- origin: https://spa.example.com\n"),
+        "{exported}"
+    );
     let exported_file = write(dir.path(), "exported.yaml", &exported);
     let b = dir.path().join("b");
     ok(&run_on(&b, &["apply", "-f", &exported_file], &[]));
@@ -214,7 +283,9 @@ fn prune_deletes_what_the_file_does_not_name_and_keeps_what_cannot_be_deleted() 
         "- delete app \"Grafana\"",
         "- delete user \"bob@example.com\"",
         "- delete group \"Support\"",
-        "  keep the org authorization server and the built-in Everyone group (they cannot be deleted)",
+        "- delete sign-on policy \"Engineers\"",
+        "- delete trusted origin \"https://spa.example.com\"",
+        "  keep the org authorization server, the built-in Everyone group and the Default sign-on policy (they cannot be deleted)",
     ] {
         assert!(
             out.lines().any(|l| l == line),
@@ -222,7 +293,16 @@ fn prune_deletes_what_the_file_does_not_name_and_keeps_what_cannot_be_deleted() 
         );
     }
     let exported = ok(&run_on(&a, &["export"], &[]));
-    assert_eq!(exported, smaller, "{exported}");
+    // What is left: the file's group, and the Default sign-on policy every org has.
+    let rest = exported
+        .strip_prefix(smaller)
+        .unwrap_or_else(|| panic!("{exported}"));
+    assert!(
+        rest.starts_with("signOnPolicies:\n- name: Default Policy\n"),
+        "{exported}"
+    );
+    assert_eq!(rest.matches("\n- name: ").count(), 1, "{exported}");
+    assert!(!rest.contains("trustedOrigins"), "{exported}");
     let again = ok(&run_on(&a, &["apply", "--prune", "-f", &small], &[]));
     assert!(again.contains("No changes"), "{again}");
 }

@@ -1,14 +1,18 @@
 //! `apply`: carries out a [`Plan`] through the management API's operations, in dependency order — groups, users
-//! (their groups and roles), apps (their assignments), authorization servers (their scopes and claims), then the
-//! deletes `--prune` asked for. Users are created several at once: each hashes a password.
+//! (their groups and roles), apps (their assignments), authorization servers (their scopes, claims, access policies
+//! and rules), sign-on policies and rules, trusted origins, then the deletes `--prune` asked for. Users are created
+//! several at once: each hashes a password. Policies and rules are written at their place in the file (priority 1
+//! first).
 
 use anyhow::Context;
 use axum::http::Method;
 use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 
-use super::document::{AppSpec, Document, Secrets, ServerSpec, UserSpec};
-use super::export::{Ids, claim_key};
+use super::document::{
+    AppSpec, Document, RuleSpec, Secrets, ServerSpec, SignOnPolicySpec, TrustedOriginSpec, UserSpec,
+};
+use super::export::{Ids, claim_key, map_people};
 use super::ops::{Operations, must};
 use super::plan::{Action, Change, Kind, Plan};
 
@@ -106,8 +110,227 @@ pub async fn apply<O: Operations>(
         sync_server(ops, s, before, ids, prune).await?;
     }
 
+    if of(Kind::SignOnPolicy, Action::Create)
+        .chain(of(Kind::SignOnPolicy, Action::Update))
+        .next()
+        .is_some()
+    {
+        sync_signon_policies(
+            ops,
+            &want.sign_on_policies,
+            &have.sign_on_policies,
+            ids,
+            prune,
+        )
+        .await?;
+    }
+
+    for c in of(Kind::TrustedOrigin, Action::Create).chain(of(Kind::TrustedOrigin, Action::Update))
+    {
+        let t = want
+            .trusted_origins
+            .iter()
+            .find(|t| t.origin == c.key)
+            .context("trusted origin")?;
+        let before = have.trusted_origins.iter().find(|h| h.origin == t.origin);
+        sync_origin(ops, t, before, ids).await?;
+    }
+
     for c in plan.changes.iter().filter(|c| c.action == Action::Delete) {
         delete(ops, c, ids).await?;
+    }
+    Ok(())
+}
+
+/// One policy to write: its name, its API body (but the priority, which is its place), whether its own fields
+/// differ from the instance's, its rules and the instance's (`None`: a new policy).
+struct PolicyWant<'a> {
+    name: &'a str,
+    body: Value,
+    differs: bool,
+    rules: &'a [RuleSpec],
+    had: Option<&'a [RuleSpec]>,
+}
+
+/// Where a kind of policy lives and what its ids are: the policies' path, the rules' type, the instance's ids.
+struct PolicyDoor<'a> {
+    path: String,
+    rule_type: &'static str,
+    policy_id: &'a dyn Fn(&str) -> Option<String>,
+    rule_id: &'a dyn Fn(&str, &str) -> Option<String>,
+}
+
+/// Writes policies and their rules at their place: a policy or rule that is new is created, one that differs or
+/// moved is replaced (`PUT`, with its priority), and with `--prune` a rule the file does not name is deleted
+/// (never a system rule). Policies to delete are the plan's.
+async fn sync_policies<O: Operations>(
+    ops: &O,
+    what: &str,
+    door: &PolicyDoor<'_>,
+    wants: Vec<PolicyWant<'_>>,
+    have_names: &[String],
+    ids: &Ids,
+    prune: bool,
+) -> anyhow::Result<()> {
+    let want_names: Vec<String> = wants.iter().map(|w| w.name.to_owned()).collect();
+    let moved = super::plan::moved(&want_names, have_names);
+    for (i, w) in wants.into_iter().enumerate() {
+        let what = format!("{what}: policy {:?}", w.name);
+        let mut body = w.body;
+        body["priority"] = json!(i + 1);
+        let pid = match (w.had, (door.policy_id)(w.name)) {
+            (Some(_), Some(id)) => {
+                if w.differs || moved.contains(w.name) {
+                    let at = format!("{}/{id}", door.path);
+                    must(ops, &what, Method::PUT, &at, Some(body)).await?;
+                }
+                id
+            }
+            _ => text(&must(ops, &what, Method::POST, &door.path, Some(body)).await?["id"]),
+        };
+        let rules_path = format!("{}/{pid}/rules", door.path);
+        let had = w.had.unwrap_or(&[]);
+        let moved_rules = super::plan::moved(
+            &super::plan::names(w.rules, |r| &r.name),
+            &super::plan::names(had, |r| &r.name),
+        );
+        for (j, r) in w.rules.iter().enumerate() {
+            let mut conditions = r.conditions.clone();
+            map_people(
+                &mut conditions,
+                |name| ids.groups.get(name).cloned(),
+                |login| ids.users.get(login).cloned(),
+            );
+            let body = json!({
+                "type": door.rule_type, "name": r.name, "status": r.status, "priority": j + 1,
+                "conditions": conditions, "actions": r.actions,
+            });
+            let rwhat = format!("{what}: rule {:?}", r.name);
+            let before = had.iter().find(|h| h.name == r.name);
+            match (before, (door.rule_id)(w.name, &r.name)) {
+                (Some(h), Some(rid)) => {
+                    let differs = r.status != h.status
+                        || !super::plan::covers(
+                            &Value::Object(r.conditions.clone()),
+                            &Value::Object(h.conditions.clone()),
+                        )
+                        || !super::plan::covers(
+                            &Value::Object(r.actions.clone()),
+                            &Value::Object(h.actions.clone()),
+                        );
+                    if differs || moved_rules.contains(&r.name) {
+                        let at = format!("{rules_path}/{rid}");
+                        must(ops, &rwhat, Method::PUT, &at, Some(body)).await?;
+                    }
+                }
+                _ => {
+                    must(ops, &rwhat, Method::POST, &rules_path, Some(body)).await?;
+                }
+            }
+        }
+        if prune {
+            for h in had.iter().filter(|h| !h.system) {
+                if !w.rules.iter().any(|r| r.name == h.name)
+                    && let Some(rid) = (door.rule_id)(w.name, &h.name)
+                {
+                    let at = format!("{rules_path}/{rid}");
+                    let rwhat = format!("{what}: rule {:?}", h.name);
+                    must(ops, &rwhat, Method::DELETE, &at, None).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn sync_signon_policies<O: Operations>(
+    ops: &O,
+    want: &[SignOnPolicySpec],
+    have: &[SignOnPolicySpec],
+    ids: &Ids,
+    prune: bool,
+) -> anyhow::Result<()> {
+    let mut wants = Vec::new();
+    for w in want {
+        let before = have.iter().find(|h| h.name == w.name);
+        // No groups in the file: the policy's stay (a new one covers everyone).
+        let names = match (w.groups.is_empty(), before) {
+            (true, Some(b)) => &b.groups,
+            _ => &w.groups,
+        };
+        let mut groups = Vec::new();
+        for g in names {
+            groups.push(
+                ids.groups
+                    .get(g)
+                    .with_context(|| format!("sign-on policy {:?}: no group {g:?}", w.name))?
+                    .clone(),
+            );
+        }
+        let description = w
+            .description
+            .clone()
+            .or_else(|| before.and_then(|b| b.description.clone()));
+        wants.push(PolicyWant {
+            name: &w.name,
+            body: json!({
+                "type": "OKTA_SIGN_ON", "name": w.name, "description": description, "status": w.status,
+                "conditions": {"people": {"groups": {"include": groups}}},
+            }),
+            differs: before.is_some_and(|b| super::plan::signon_policy_differs(w, b)),
+            rules: &w.rules,
+            had: before.map(|b| &b.rules[..]),
+        });
+    }
+    let door = PolicyDoor {
+        path: "/policies".into(),
+        rule_type: "SIGN_ON",
+        policy_id: &|name| ids.signon_policies.get(name).cloned(),
+        rule_id: &|p, r| ids.signon_rules.get(&(p.to_owned(), r.to_owned())).cloned(),
+    };
+    let have_names = super::plan::names(have, |p| &p.name);
+    sync_policies(
+        ops,
+        "sign-on policies",
+        &door,
+        wants,
+        &have_names,
+        ids,
+        prune,
+    )
+    .await
+}
+
+async fn sync_origin<O: Operations>(
+    ops: &O,
+    t: &TrustedOriginSpec,
+    before: Option<&TrustedOriginSpec>,
+    ids: &Ids,
+) -> anyhow::Result<()> {
+    let what = format!("trusted origin {:?}", t.origin);
+    let scopes: Vec<Value> = t.scopes.iter().map(|s| json!({"type": s})).collect();
+    let body = json!({"name": t.name, "origin": t.origin, "scopes": scopes});
+    let (id, status) = match (before, ids.origins.get(&t.origin)) {
+        (Some(b), Some(id)) => {
+            if b.name != t.name || b.scopes != t.scopes {
+                let at = format!("/trustedOrigins/{id}");
+                must(ops, &what, Method::PUT, &at, Some(body)).await?;
+            }
+            (id.clone(), b.status.clone())
+        }
+        _ => {
+            let made = must(ops, &what, Method::POST, "/trustedOrigins", Some(body)).await?;
+            (text(&made["id"]), text(&made["status"]))
+        }
+    };
+    if status != t.status {
+        let op = if t.status == "INACTIVE" {
+            "deactivate"
+        } else {
+            "activate"
+        };
+        let at = format!("/trustedOrigins/{id}/lifecycle/{op}");
+        must(ops, &what, Method::POST, &at, None).await?;
     }
     Ok(())
 }
@@ -481,6 +704,62 @@ async fn sync_server<O: Operations>(
         prune,
     )
     .await?;
+    let had_policies = before.map(|b| &b.policies[..]).unwrap_or(&[]);
+    let wants = s
+        .policies
+        .iter()
+        .map(|w| {
+            let before = had_policies.iter().find(|h| h.name == w.name);
+            let description = w
+                .description
+                .clone()
+                .or_else(|| before.and_then(|b| b.description.clone()));
+            PolicyWant {
+                name: &w.name,
+                body: json!({
+                    "type": "OAUTH_AUTHORIZATION_POLICY", "name": w.name, "description": description,
+                    "status": w.status, "conditions": {"clients": {"include": w.clients}},
+                }),
+                differs: before.is_some_and(|b| super::plan::access_policy_differs(w, b)),
+                rules: &w.rules,
+                had: before.map(|b| &b.rules[..]),
+            }
+        })
+        .collect();
+    let server = s.name.clone();
+    let door = PolicyDoor {
+        path: format!("{path}/policies"),
+        rule_type: "RESOURCE_ACCESS",
+        policy_id: &|name| {
+            ids.access_policies
+                .get(&(server.clone(), name.to_owned()))
+                .cloned()
+        },
+        rule_id: &|p, r| {
+            ids.access_rules
+                .get(&(server.clone(), p.to_owned(), r.to_owned()))
+                .cloned()
+        },
+    };
+    let have_names = super::plan::names(had_policies, |p| &p.name);
+    sync_policies(ops, &what, &door, wants, &have_names, ids, prune).await?;
+    if prune {
+        for h in had_policies {
+            if !s.policies.iter().any(|w| w.name == h.name)
+                && let Some(pid) = (door.policy_id)(&h.name)
+            {
+                let at = format!("{path}/policies/{pid}");
+                must(
+                    ops,
+                    &format!("{what}: policy {:?}", h.name),
+                    Method::DELETE,
+                    &at,
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -572,6 +851,15 @@ async fn delete<O: Operations>(ops: &O, c: &Change, ids: &Ids) -> anyhow::Result
                 None,
             )
             .await?;
+            must(ops, &what, Method::DELETE, &path, None).await?;
+        }
+        Kind::SignOnPolicy => {
+            let id = ids.signon_policies.get(&c.key).context("policy id")?;
+            must(ops, &what, Method::DELETE, &format!("/policies/{id}"), None).await?;
+        }
+        Kind::TrustedOrigin => {
+            let id = ids.origins.get(&c.key).context("trusted origin id")?;
+            let path = format!("/trustedOrigins/{id}");
             must(ops, &what, Method::DELETE, &path, None).await?;
         }
         Kind::AuthorizationServer => {

@@ -1,7 +1,9 @@
 //! The file: the org as one YAML document (`apiVersion: lanyard/v1`), every object named by a natural key — a
 //! group's name, a user's login, an app's label, an authorization server's name, a scope's name, a claim's name and
-//! type — never by an instance's random ids, so that a file moves between instances. Client ids are kept as they
-//! are: they are what apps hold. Secrets appear only as `${env:NAME}` references.
+//! type, a policy's or rule's name, a trusted origin's origin — never by an instance's random ids, so that a file
+//! moves between instances (the groups and users a policy or rule names are named by name and login too). Client ids
+//! are kept as they are: they are what apps hold. Policies and rules are listed in priority order (the first is
+//! evaluated first). Secrets appear only as `${env:NAME}` references.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +25,11 @@ pub struct Document {
     pub apps: Vec<AppSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorization_servers: Vec<ServerSpec>,
+    /// Okta sign-on policies, in priority order; the Default Policy (always last) is in every org.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sign_on_policies: Vec<SignOnPolicySpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_origins: Vec<TrustedOriginSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +133,79 @@ pub struct ServerSpec {
     /// Custom claims, in the Claims API's shape less `id`; keyed by `name` and `claimType`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<Map<String, Value>>,
+    /// Access policies, in priority order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<AccessPolicySpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPolicySpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default = "active")]
+    pub status: String,
+    /// The clients it applies to: `[ALL_CLIENTS]` (the default) or client ids.
+    #[serde(default = "all_clients")]
+    pub clients: Vec<String>,
+    /// Its rules, in priority order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
+}
+
+fn all_clients() -> Vec<String> {
+    vec!["ALL_CLIENTS".into()]
+}
+
+/// A rule of an access policy or of a sign-on policy: `conditions` and `actions` in the Policies API's shape, but
+/// for the groups (`conditions.people.groups`) named by name and the users (`conditions.people.users`) by login.
+/// What the file leaves out of them keeps the API's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub conditions: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub actions: Map<String, Value>,
+    /// The Default Rule of the Default Policy (never deleted); not in the file.
+    #[serde(skip)]
+    pub system: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignOnPolicySpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default = "active")]
+    pub status: String,
+    /// The groups it applies to, by name (`Everyone` for everyone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Its rules, in priority order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
+    /// The Default Policy (never deleted, always last); not in the file.
+    #[serde(skip)]
+    pub system: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrustedOriginSpec {
+    /// The origin (`https://app.example.com`), its key in the file.
+    pub origin: String,
+    pub name: String,
+    /// `CORS` and/or `REDIRECT`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default = "active")]
+    pub status: String,
 }
 
 impl Document {
@@ -136,6 +216,8 @@ impl Document {
             users: vec![],
             apps: vec![],
             authorization_servers: vec![],
+            sign_on_policies: vec![],
+            trusted_origins: vec![],
         }
     }
 
@@ -153,6 +235,32 @@ impl Document {
         unique(
             "authorization server",
             doc.authorization_servers.iter().map(|s| s.name.clone()),
+        )?;
+        for s in &doc.authorization_servers {
+            unique_among(
+                &format!("policies of server {:?}", s.name),
+                s.policies.iter().map(|p| p.name.clone()),
+            )?;
+            for p in &s.policies {
+                unique_among(
+                    &format!("rules of policy {:?}", p.name),
+                    p.rules.iter().map(|r| r.name.clone()),
+                )?;
+            }
+        }
+        unique_among(
+            "sign-on policies",
+            doc.sign_on_policies.iter().map(|p| p.name.clone()),
+        )?;
+        for p in &doc.sign_on_policies {
+            unique_among(
+                &format!("rules of sign-on policy {:?}", p.name),
+                p.rules.iter().map(|r| r.name.clone()),
+            )?;
+        }
+        unique_among(
+            "trusted origins",
+            doc.trusted_origins.iter().map(|t| t.origin.clone()),
         )?;
         for u in &doc.users {
             if let Some(p) = &u.password {
@@ -261,9 +369,14 @@ pub fn password_variable(login: &str) -> String {
 }
 
 fn unique(what: &str, keys: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    unique_among(&format!("{what}s"), keys)
+}
+
+/// `what` in the plural: "two policies of server \"x\" are named …".
+fn unique_among(what: &str, keys: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let mut seen = std::collections::BTreeSet::new();
     for k in keys {
-        ensure!(seen.insert(k.clone()), "two {what}s are named {k:?}");
+        ensure!(seen.insert(k.clone()), "two {what} are named {k:?}");
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use axum::http::Method;
 use serde_json::{Map, Value};
 
 use super::document::{
-    AppSpec, Assignments, CatalogRef, Document, GroupSpec, ServerSpec, UserSpec, password_variable,
+    AccessPolicySpec, AppSpec, Assignments, CatalogRef, Document, GroupSpec, RuleSpec, ServerSpec,
+    SignOnPolicySpec, TrustedOriginSpec, UserSpec, password_variable,
 };
 use super::ops::{Operations, list_all, must};
 
@@ -22,6 +23,56 @@ pub struct Ids {
     pub scopes: BTreeMap<(String, String), String>,
     /// `(server name, claim key)` → claim id.
     pub claims: BTreeMap<(String, String), String>,
+    /// `(server name, policy name)` → access policy id.
+    pub access_policies: BTreeMap<(String, String), String>,
+    /// `(server name, policy name, rule name)` → rule id.
+    pub access_rules: BTreeMap<(String, String, String), String>,
+    /// Sign-on policy name → id.
+    pub signon_policies: BTreeMap<String, String>,
+    /// `(policy name, rule name)` → sign-on rule id.
+    pub signon_rules: BTreeMap<(String, String), String>,
+    /// Trusted origin → id.
+    pub origins: BTreeMap<String, String>,
+}
+
+/// Rewrites the groups (`people.groups.include`/`exclude`) and users (`people.users.include`/`exclude`) a rule's
+/// conditions name: ids to names and logins on export, back on apply. What `map` does not know is left as it is
+/// (`EVERYONE`, an id of something deleted).
+pub fn map_people(
+    conditions: &mut Map<String, Value>,
+    group: impl Fn(&str) -> Option<String>,
+    user: impl Fn(&str) -> Option<String>,
+) {
+    let Some(people) = conditions.get_mut("people").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (who, map) in [
+        ("groups", &group as &dyn Fn(&str) -> Option<String>),
+        ("users", &user),
+    ] {
+        let Some(lists) = people.get_mut(who).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for list in ["include", "exclude"] {
+            if let Some(items) = lists.get_mut(list).and_then(Value::as_array_mut) {
+                for item in items.iter_mut() {
+                    if let Some(mapped) = item.as_str().and_then(map) {
+                        *item = Value::String(mapped);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(text).collect())
+        .unwrap_or_default()
+}
+
+fn described(v: &Value) -> Option<String> {
+    v.as_str().filter(|d| !d.is_empty()).map(str::to_owned)
 }
 
 /// The key of a claim: its name and type (an ID token claim and an access token claim may share a name).
@@ -49,6 +100,28 @@ fn strip(o: &Value, computed: &[&str]) -> Map<String, Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A rule as the file holds it: its groups and users by name and login.
+fn rule_spec(r: &Value, ids: &Ids, logins: &BTreeMap<String, String>) -> RuleSpec {
+    let mut conditions = strip(&r["conditions"], &[]);
+    map_people(
+        &mut conditions,
+        |id| {
+            ids.groups
+                .iter()
+                .find(|(_, v)| v.as_str() == id)
+                .map(|(k, _)| k.clone())
+        },
+        |id| logins.get(id).cloned(),
+    );
+    RuleSpec {
+        name: text(&r["name"]),
+        status: text(&r["status"]),
+        conditions,
+        actions: strip(&r["actions"], &[]),
+        system: r["system"] == true,
+    }
 }
 
 pub async fn export<O: Operations>(ops: &O) -> anyhow::Result<(Document, Ids)> {
@@ -190,6 +263,28 @@ pub async fn export<O: Operations>(ops: &O) -> anyhow::Result<(Document, Ids)> {
                 .insert((name.clone(), claim_key(&spec)), text(&c["id"]));
             claims.push(spec);
         }
+        let mut policies = Vec::new();
+        // In priority order, as the API lists them.
+        for p in list_all(ops, &format!("{path}/policies")).await? {
+            let (pid, pname) = (text(&p["id"]), text(&p["name"]));
+            let mut rules = Vec::new();
+            for r in list_all(ops, &format!("{path}/policies/{pid}/rules")).await? {
+                ids.access_rules.insert(
+                    (name.clone(), pname.clone(), text(&r["name"])),
+                    text(&r["id"]),
+                );
+                rules.push(rule_spec(&r, &ids, &logins));
+            }
+            ids.access_policies
+                .insert((name.clone(), pname.clone()), pid);
+            policies.push(AccessPolicySpec {
+                name: pname,
+                description: described(&p["description"]),
+                status: text(&p["status"]),
+                clients: strings(&p["conditions"]["clients"]["include"]),
+                rules,
+            });
+        }
         scopes.sort_by_key(|s| s.get("name").map(text));
         claims.sort_by_key(claim_key);
         ids.servers.insert(name.clone(), id);
@@ -206,8 +301,50 @@ pub async fn export<O: Operations>(ops: &O) -> anyhow::Result<(Document, Ids)> {
             status: text(&s["status"]),
             scopes,
             claims,
+            policies,
         });
     }
+
+    // In priority order, as the API lists them (the Default Policy last).
+    for p in list_all(ops, "/policies?type=OKTA_SIGN_ON").await? {
+        let (pid, pname) = (text(&p["id"]), text(&p["name"]));
+        let mut rules = Vec::new();
+        for r in list_all(ops, &format!("/policies/{pid}/rules")).await? {
+            ids.signon_rules
+                .insert((pname.clone(), text(&r["name"])), text(&r["id"]));
+            rules.push(rule_spec(&r, &ids, &logins));
+        }
+        let groups = strings(&p["conditions"]["people"]["groups"]["include"])
+            .iter()
+            .map(|g| group_name(g).unwrap_or_else(|| g.clone()))
+            .collect();
+        ids.signon_policies.insert(pname.clone(), pid);
+        doc.sign_on_policies.push(SignOnPolicySpec {
+            name: pname,
+            description: described(&p["description"]),
+            status: text(&p["status"]),
+            groups,
+            rules,
+            system: p["system"] == true,
+        });
+    }
+
+    for t in list_all(ops, "/trustedOrigins").await? {
+        let origin = text(&t["origin"]);
+        ids.origins.insert(origin.clone(), text(&t["id"]));
+        let mut scopes: Vec<String> = t["scopes"]
+            .as_array()
+            .map(|a| a.iter().map(|s| text(&s["type"])).collect())
+            .unwrap_or_default();
+        scopes.sort();
+        doc.trusted_origins.push(TrustedOriginSpec {
+            origin,
+            name: text(&t["name"]),
+            scopes,
+            status: text(&t["status"]),
+        });
+    }
+    doc.trusted_origins.sort_by(|a, b| a.origin.cmp(&b.origin));
 
     doc.groups.sort_by(|a, b| a.name.cmp(&b.name));
     doc.users.sort_by(|a, b| a.login.cmp(&b.login));

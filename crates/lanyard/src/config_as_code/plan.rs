@@ -1,14 +1,18 @@
 //! `plan`: what `apply` would change to make the org match the file — per object, create, update (with the fields
 //! that differ) or, with `--prune`, delete. Fields the file leaves out of an app's settings or credentials, a
-//! user's profile, a scope or a claim keep the instance's values; lists (groups, roles, assignments, audiences)
-//! are compared as sets.
+//! user's profile, a scope, a claim or a rule's conditions and actions keep the instance's values; lists (groups,
+//! roles, assignments, audiences, a policy's clients and groups, a trusted origin's scopes) are compared as sets;
+//! policies and rules are in priority order, compared among those both sides name.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::document::{AppSpec, Document, GroupSpec, ServerSpec, UserSpec};
+use super::document::{
+    AccessPolicySpec, AppSpec, Document, GroupSpec, RuleSpec, ServerSpec, SignOnPolicySpec,
+    TrustedOriginSpec, UserSpec,
+};
 use super::export::claim_key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -17,6 +21,8 @@ pub enum Kind {
     User,
     App,
     AuthorizationServer,
+    SignOnPolicy,
+    TrustedOrigin,
 }
 
 impl Kind {
@@ -26,6 +32,8 @@ impl Kind {
             Kind::User => "user",
             Kind::App => "app",
             Kind::AuthorizationServer => "authorization server",
+            Kind::SignOnPolicy => "sign-on policy",
+            Kind::TrustedOrigin => "trusted origin",
         }
     }
 }
@@ -146,7 +154,44 @@ pub fn plan(want: &Document, have: &Document, prune: bool) -> Plan {
         |s: &ServerSpec| s.name.clone(),
         |w, h| server_fields(w, h, prune),
     );
-    // Deletes last, dependents first: servers, apps, users, groups.
+    let moved = moved(
+        &names(&want.sign_on_policies, |p| &p.name),
+        &names(&have.sign_on_policies, |p| &p.name),
+    );
+    // The Default Policy is never deleted, nor listed as kept: it is in every org.
+    let have_signon: Vec<SignOnPolicySpec> = have
+        .sign_on_policies
+        .iter()
+        .filter(|h| !h.system || want.sign_on_policies.iter().any(|w| w.name == h.name))
+        .cloned()
+        .collect();
+    diff(
+        &mut p,
+        &mut deletes,
+        prune,
+        Kind::SignOnPolicy,
+        &want.sign_on_policies,
+        &have_signon,
+        |s: &SignOnPolicySpec| s.name.clone(),
+        |w, h| {
+            let mut f = signon_fields(w, h, prune);
+            if moved.contains(&w.name) {
+                f.push("priority".into());
+            }
+            f
+        },
+    );
+    diff(
+        &mut p,
+        &mut deletes,
+        prune,
+        Kind::TrustedOrigin,
+        &want.trusted_origins,
+        &have.trusted_origins,
+        |t: &TrustedOriginSpec| t.origin.clone(),
+        origin_fields,
+    );
+    // Deletes last, dependents first: trusted origins, sign-on policies, servers, apps, users, groups.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
     p.changes.extend(deletes);
     if !prune && !p.kept.is_empty() {
@@ -154,7 +199,7 @@ pub fn plan(want: &Document, have: &Document, prune: bool) -> Plan {
             .push("(objects the file does not name are kept; --prune deletes them)".into());
     }
     p.kept.push(
-        "the org authorization server and the built-in Everyone group (they cannot be deleted)"
+        "the org authorization server, the built-in Everyone group and the Default sign-on policy (they cannot be deleted)"
             .into(),
     );
     p
@@ -297,6 +342,146 @@ fn server_fields(w: &ServerSpec, h: &ServerSpec, prune: bool) -> Vec<String> {
     };
     f.extend(children("scope", &w.scopes, &h.scopes, name, prune));
     f.extend(children("claim", &w.claims, &h.claims, claim_key, prune));
+    f.extend(access_policies(&w.policies, &h.policies, prune));
+    f
+}
+
+/// The names of `items`, in order.
+pub fn names<T>(items: &[T], name: impl Fn(&T) -> &String) -> Vec<String> {
+    items.iter().map(|i| name(i).clone()).collect()
+}
+
+/// The names whose place differs between `want` and `have`, among the names both hold: what a priority change
+/// must move.
+pub fn moved(want: &[String], have: &[String]) -> BTreeSet<String> {
+    let w: Vec<&String> = want.iter().filter(|n| have.contains(n)).collect();
+    let h: Vec<&String> = have.iter().filter(|n| want.contains(n)).collect();
+    w.iter()
+        .zip(&h)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| (*a).clone())
+        .collect()
+}
+
+/// Whether `have` holds everything `want` says: objects key by key (what `want` leaves out is the instance's),
+/// anything else equal.
+pub fn covers(want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::Object(w), Value::Object(h)) => w
+            .iter()
+            .all(|(k, v)| h.get(k).is_some_and(|hv| covers(v, hv)) || v.is_null()),
+        (w, h) => w == h,
+    }
+}
+
+fn rule_differs(w: &RuleSpec, h: &RuleSpec) -> bool {
+    w.status != h.status
+        || !covers(
+            &Value::Object(w.conditions.clone()),
+            &Value::Object(h.conditions.clone()),
+        )
+        || !covers(
+            &Value::Object(w.actions.clone()),
+            &Value::Object(h.actions.clone()),
+        )
+}
+
+/// A policy's rules: `rule +name`, `rule ~name` (changed or moved), `rule -name` (with `--prune`; never a system
+/// rule).
+pub fn rules(want: &[RuleSpec], have: &[RuleSpec], prune: bool) -> Vec<String> {
+    let moved = moved(&names(want, |r| &r.name), &names(have, |r| &r.name));
+    let mut f = Vec::new();
+    for w in want {
+        match have.iter().find(|h| h.name == w.name) {
+            None => f.push(format!("rule +{}", w.name)),
+            Some(h) if rule_differs(w, h) || moved.contains(&w.name) => {
+                f.push(format!("rule ~{}", w.name))
+            }
+            Some(_) => {}
+        }
+    }
+    if prune {
+        for h in have {
+            if !h.system && !want.iter().any(|w| w.name == h.name) {
+                f.push(format!("rule -{}", h.name));
+            }
+        }
+    }
+    f
+}
+
+/// Whether a policy's own fields (not its rules) differ.
+pub fn access_policy_differs(w: &AccessPolicySpec, h: &AccessPolicySpec) -> bool {
+    (w.description.is_some() && w.description != h.description)
+        || w.status != h.status
+        || !same_set(&w.clients, &h.clients)
+}
+
+/// A server's access policies: `policy +name`, `policy ~name` (with what changed in its rules), `policy -name`.
+fn access_policies(
+    want: &[AccessPolicySpec],
+    have: &[AccessPolicySpec],
+    prune: bool,
+) -> Vec<String> {
+    let moved = moved(&names(want, |p| &p.name), &names(have, |p| &p.name));
+    let mut f = Vec::new();
+    for w in want {
+        match have.iter().find(|h| h.name == w.name) {
+            None => f.push(format!("policy +{}", w.name)),
+            Some(h) => {
+                let mut what = rules(&w.rules, &h.rules, prune);
+                if access_policy_differs(w, h) || moved.contains(&w.name) {
+                    what.insert(0, "policy".into());
+                }
+                if !what.is_empty() {
+                    f.push(format!("policy ~{} ({})", w.name, what.join(", ")));
+                }
+            }
+        }
+    }
+    if prune {
+        for h in have {
+            if !want.iter().any(|w| w.name == h.name) {
+                f.push(format!("policy -{}", h.name));
+            }
+        }
+    }
+    f
+}
+
+/// Whether a sign-on policy's own fields (not its rules or its place) differ.
+pub fn signon_policy_differs(w: &SignOnPolicySpec, h: &SignOnPolicySpec) -> bool {
+    (w.description.is_some() && w.description != h.description)
+        || w.status != h.status
+        || (!w.groups.is_empty() && !same_set(&w.groups, &h.groups))
+}
+
+fn signon_fields(w: &SignOnPolicySpec, h: &SignOnPolicySpec, prune: bool) -> Vec<String> {
+    let mut f = Vec::new();
+    if w.description.is_some() && w.description != h.description {
+        f.push("description".into());
+    }
+    if w.status != h.status {
+        f.push(format!("status {} → {}", h.status, w.status));
+    }
+    if !w.groups.is_empty() && !same_set(&w.groups, &h.groups) {
+        f.push("groups".into());
+    }
+    f.extend(rules(&w.rules, &h.rules, prune));
+    f
+}
+
+fn origin_fields(w: &TrustedOriginSpec, h: &TrustedOriginSpec) -> Vec<String> {
+    let mut f = Vec::new();
+    if w.name != h.name {
+        f.push("name".into());
+    }
+    if !same_set(&w.scopes, &h.scopes) {
+        f.push("scopes".into());
+    }
+    if w.status != h.status {
+        f.push(format!("status {} → {}", h.status, w.status));
+    }
     f
 }
 
@@ -358,5 +543,44 @@ mod tests {
             "- delete group \"Old\""
         );
         assert!(plan(&want, &want, true).is_empty());
+    }
+
+    #[test]
+    fn order_is_compared_among_the_names_both_sides_hold_and_rules_may_say_less() {
+        let v = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(moved(&v(&["a", "b"]), &v(&["kept", "a", "b"])).is_empty());
+        assert_eq!(
+            moved(&v(&["b", "a"]), &v(&["a", "x", "b"])),
+            ["a", "b"].iter().map(|s| s.to_string()).collect()
+        );
+        let have = serde_json::json!({"network": {"connection": "ANYWHERE"}, "people": {"users": {"exclude": []}}});
+        assert!(covers(
+            &serde_json::json!({"people": {"users": {"exclude": []}}}),
+            &have
+        ));
+        assert!(!covers(
+            &serde_json::json!({"people": {"users": {"exclude": ["bob"]}}}),
+            &have
+        ));
+
+        let mut have = doc(
+            "signOnPolicies:\n- name: Admins\n  groups: [Ops]\n  rules:\n  - name: MFA\n  - name: Old\n- name: Default Policy\n",
+        );
+        let want = doc(
+            "signOnPolicies:\n- name: Admins\n  groups: [Ops]\n  rules:\n  - name: MFA\n    status: INACTIVE\n",
+        );
+        have.sign_on_policies[1].system = true;
+        let p = plan(&want, &have, true);
+        let lines: Vec<String> = p.changes.iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            lines,
+            vec!["~ update sign-on policy \"Admins\": rule ~MFA, rule -Old"]
+        );
+        assert_eq!(
+            p.kept.len(),
+            1,
+            "the Default Policy is not listed: {:?}",
+            p.kept
+        );
     }
 }
