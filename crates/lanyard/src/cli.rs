@@ -38,8 +38,9 @@ pub enum Command {
     ///
     /// The file (`apiVersion: lanyard/v1`) holds groups, users (no password hashes, factors or
     /// recovery data; a password-holding user's password as `${env:PASSWORD_<LOGIN>}`), apps (catalog instances as
-    /// their key and variables) and their assignments, authorization servers with their scopes and claims. Objects
-    /// are named by natural keys (login, group name, app label, server name), so the file moves between instances.
+    /// their key and variables) and their assignments, authorization servers with their scopes, claims, access
+    /// policies and rules, sign-on policies and rules, trusted origins. Objects are named by natural keys (login,
+    /// group name, app label, server name, policy name, origin), so the file moves between instances.
     Export(ExportArgs),
     /// Print what `apply -f FILE` would change: per object, create, update (the fields that differ) or delete.
     Plan(ApplyArgs),
