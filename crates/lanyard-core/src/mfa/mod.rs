@@ -6,6 +6,7 @@
 //! accepted time step.
 
 pub mod totp;
+pub mod user_factors;
 pub mod webauthn;
 
 pub use totp::{TotpAlgorithm, TotpConfig, TotpError, TotpSecret};

@@ -10,11 +10,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::mfa::totp::{self, TotpConfig};
+use lanyard_core::mfa::user_factors::{self as ops, FactorRefused};
+use lanyard_core::mfa::webauthn::StoredPasskey as Passkey;
 use lanyard_core::model::{Factor, FactorStatus, FactorType, User};
-use lanyard_core::signin::factors::{
-    FIDO, activate_webauthn as activate_webauthn_factor, check_passcode, enroll_totp,
-    enroll_webauthn as enroll_webauthn_factor, pending_registration_key, totp_secret,
-};
+use lanyard_core::signin::factors::{pending_registration_key, totp_secret};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -85,12 +84,41 @@ async fn list(
     ))
 }
 
+/// A refusal in Okta's terms.
+fn refused(e: FactorRefused, fid: &str) -> ApiError {
+    let invalid = |summary: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            OktaCode::ApiValidationFailed,
+            summary.to_owned(),
+        )
+    };
+    match e {
+        FactorRefused::NotFound => ApiError::not_found(fid, "UserFactor"),
+        FactorRefused::Provider(cause) => ApiError::validation("provider", vec![cause]),
+        FactorRefused::ActiveTotpExists => {
+            invalid("Api validation failed: factorType").with_detail("an active TOTP factor exists")
+        }
+        FactorRefused::AlreadyActive => invalid("Api validation failed: factor is already active"),
+        FactorRefused::NotActive => invalid("Api validation failed: factor is not active"),
+        FactorRefused::InvalidPasscode => invalid_passcode(),
+        FactorRefused::Crypto(e) => ApiError::internal(e.to_string()),
+        FactorRefused::Store(e) => e.into(),
+    }
+}
+
+fn env(state: &AppState) -> ops::Env<'_> {
+    ops::Env {
+        clock: state.clock.as_ref(),
+        random: state.random.as_ref(),
+        master: &state.master,
+    }
+}
+
 async fn find_factor(state: &AppState, user: &User, fid: &str) -> Result<Factor, ApiError> {
-    state
-        .store
-        .factor(&user.id, fid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(fid, "UserFactor"))
+    ops::find(state.store.as_ref(), &user.id, fid)
+        .await
+        .map_err(|e| refused(e, fid))
 }
 
 async fn read(
@@ -124,42 +152,14 @@ async fn enroll(
             ));
         }
     }
-    let provider = body
-        .provider
-        .unwrap_or_else(|| "GOOGLE".into())
-        .to_uppercase();
-    if !matches!(provider.as_str(), "GOOGLE" | "OKTA") {
-        return Err(ApiError::validation(
-            "provider",
-            vec![format!("provider: {provider:?} is not GOOGLE or OKTA")],
-        ));
-    }
-    let existing = state.store.factors(&user.id).await?;
-    for f in existing
-        .iter()
-        .filter(|f| f.factor_type == FactorType::Totp)
-    {
-        if f.status == FactorStatus::Active {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                OktaCode::ApiValidationFailed,
-                "Api validation failed: factorType",
-            )
-            .with_detail("an active TOTP factor exists"));
-        }
-        // A pending enrolment is replaced by the new one.
-        state.store.delete_factor(&user.id, &f.id).await?;
-    }
-    let now = state.clock.now();
-    let (factor, secret) = enroll_totp(
+    let (factor, secret) = ops::enroll_totp(
+        state.store.as_ref(),
+        env(&state),
         &user.id,
-        &provider,
-        &state.master,
-        state.random.as_ref(),
-        now,
+        body.provider.as_deref(),
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
-    state.store.insert_factor(&factor).await?;
+    .await
+    .map_err(|e| refused(e, ""))?;
     let config = TotpConfig::default();
     let base = &state.config.base_url;
     let mut body = factor_json(&factor, &user, base);
@@ -171,11 +171,7 @@ async fn enroll(
         "_links": { "qrcode": { "href": format!("{base}/api/v1/users/{}/factors/{}/qr", user.id, factor.id), "type": "image/svg+xml" } }
     }});
     body["_links"]["activate"] = json!({ "href": format!("{base}/api/v1/users/{}/factors/{}/lifecycle/activate", user.id, factor.id), "hints": { "allow": ["POST"] } });
-    state.syslog.record(
-        audit
-            .event(&state, "user.mfa.factor.update", "Enroll factor")
-            .target(user_target(&user)),
-    );
+    record(&state, &audit, &user, ops::ENROLLED);
     Ok(Json(body))
 }
 
@@ -185,45 +181,28 @@ async fn enroll_webauthn(
     user: &User,
     provider: Option<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let provider = provider.unwrap_or_else(|| FIDO.into()).to_uppercase();
-    if provider != FIDO {
-        return Err(ApiError::validation(
-            "provider",
-            vec![format!("provider: {provider:?} is not FIDO")],
-        ));
-    }
+    ops::webauthn_provider(provider.as_deref()).map_err(|e| refused(e, ""))?;
     crate::webauthn::relying_party(state)?;
-    // A pending enrolment is replaced by the new one; active passkeys stay (a user may have several).
-    for f in state.store.factors(&user.id).await? {
-        if f.factor_type == FactorType::WebAuthn && f.status == FactorStatus::PendingActivation {
-            state.store.delete_factor(&user.id, &f.id).await?;
-        }
-    }
-    let now = state.clock.now();
-    let (factor, handle) =
-        enroll_webauthn_factor(&user.id, &state.master, state.random.as_ref(), now)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    state.store.insert_factor(&factor).await?;
+    let (factor, handle) = ops::enroll_webauthn(state.store.as_ref(), env(state), &user.id)
+        .await
+        .map_err(|e| refused(e, ""))?;
     let (options, _) = crate::webauthn::begin_registration(state, user, Some(handle)).await?;
     let base = &state.config.base_url;
     let mut body = factor_json(&factor, user, base);
     body["_embedded"] = json!({ "activation": options });
     body["_links"]["activate"] = json!({ "href": format!("{base}/api/v1/users/{}/factors/{}/lifecycle/activate", user.id, factor.id), "hints": { "allow": ["POST"] } });
-    state.syslog.record(
-        audit
-            .event(state, "user.mfa.factor.update", "Enroll factor")
-            .target(user_target(user)),
-    );
+    record(state, &audit, user, ops::ENROLLED);
     Ok(Json(body))
 }
 
-/// Activates a pending WebAuthn factor with the browser's `attestation` and `clientData` (base64).
-async fn activate_webauthn(
+/// The passkey a pending WebAuthn factor's registration makes of the browser's `attestation` and `clientData`
+/// (base64).
+async fn registered_passkey(
     state: &AppState,
     user: &User,
-    factor: &mut Factor,
+    factor: &Factor,
     body: ActivateBody,
-) -> Result<(), ApiError> {
+) -> Result<Passkey, ApiError> {
     let (Some(attestation), Some(client_data)) = (body.attestation, body.client_data) else {
         return Err(ApiError::validation(
             "Api validation failed: attestation",
@@ -266,15 +245,7 @@ async fn activate_webauthn(
                 ));
             }
         };
-    activate_webauthn_factor(
-        factor,
-        &passkey,
-        &state.master,
-        state.random.as_ref(),
-        state.clock.now(),
-    )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(())
+    Ok(passkey)
 }
 
 /// The enrolment QR code (an `otpauth://` URI as SVG), while the factor awaits activation.
@@ -321,24 +292,6 @@ struct ActivateBody {
     client_data: Option<String>,
 }
 
-async fn accept(
-    state: &AppState,
-    factor: &Factor,
-    passcode: Option<String>,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    let step = check_passcode(
-        factor,
-        &state.master,
-        passcode.as_deref().unwrap_or_default(),
-        now,
-    );
-    match step {
-        Some(step) if state.store.use_totp_step(&factor.id, step, now).await? => Ok(()),
-        _ => Err(invalid_passcode()),
-    }
-}
-
 async fn activate(
     State(state): State<AppState>,
     audit: Audit,
@@ -346,28 +299,18 @@ async fn activate(
     OktaJson(body): OktaJson<ActivateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let user = find(&state, &id).await?;
-    let mut factor = find_factor(&state, &user, &fid).await?;
-    if factor.status == FactorStatus::Active {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            OktaCode::ApiValidationFailed,
-            "Api validation failed: factor is already active",
-        ));
-    }
-    if factor.factor_type == FactorType::WebAuthn {
-        activate_webauthn(&state, &user, &mut factor, body).await?;
+    let factor = find_factor(&state, &user, &fid).await?;
+    ops::check_pending(&factor).map_err(|e| refused(e, &fid))?;
+    let store = state.store.as_ref();
+    let activated = if factor.factor_type == FactorType::WebAuthn {
+        let passkey = registered_passkey(&state, &user, &factor, body).await?;
+        ops::save_activated(store, env(&state), factor, &passkey).await
     } else {
-        accept(&state, &factor, body.pass_code).await?;
-        factor.status = FactorStatus::Active;
+        ops::activate_totp(store, env(&state), factor, body.pass_code.as_deref()).await
     }
-    factor.last_updated = state.clock.now();
-    state.store.update_factor(&factor).await?;
-    state.syslog.record(
-        audit
-            .event(&state, "user.mfa.factor.activate", "Activate factor")
-            .target(user_target(&user)),
-    );
-    Ok(Json(factor_json(&factor, &user, &state.config.base_url)))
+    .map_err(|e| refused(e, &fid))?;
+    record(&state, &audit, &user, ops::ACTIVATED);
+    Ok(Json(factor_json(&activated, &user, &state.config.base_url)))
 }
 
 async fn verify(
@@ -377,14 +320,14 @@ async fn verify(
 ) -> Result<Json<Value>, ApiError> {
     let user = find(&state, &id).await?;
     let factor = find_factor(&state, &user, &fid).await?;
-    if factor.status != FactorStatus::Active {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            OktaCode::ApiValidationFailed,
-            "Api validation failed: factor is not active",
-        ));
-    }
-    accept(&state, &factor, body.pass_code).await?;
+    ops::verify(
+        state.store.as_ref(),
+        env(&state),
+        &factor,
+        body.pass_code.as_deref(),
+    )
+    .await
+    .map_err(|e| refused(e, &fid))?;
     Ok(Json(json!({ "factorResult": "SUCCESS" })))
 }
 
@@ -394,17 +337,16 @@ async fn remove(
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let user = find(&state, &id).await?;
-    if !state.store.delete_factor(&user.id, &fid).await? {
-        return Err(ApiError::not_found(&fid, "UserFactor"));
-    }
-    state.syslog.record(
-        audit
-            .event(
-                &state,
-                "user.mfa.factor.deactivate",
-                "Reset factor for user",
-            )
-            .target(user_target(&user)),
-    );
+    ops::remove(state.store.as_ref(), &user.id, &fid)
+        .await
+        .map_err(|e| refused(e, &fid))?;
+    record(&state, &audit, &user, ops::RESET);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Logs a factor event with the user as target.
+fn record(state: &AppState, audit: &Audit, user: &User, (kind, message): (&str, &str)) {
+    state
+        .syslog
+        .record(audit.event(state, kind, message).target(user_target(user)));
 }
