@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::ScopeConsent;
+use lanyard_core::oauth::user_grants::{self as grants, GrantRefused};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -64,18 +65,22 @@ async fn list(
     Ok(Json(Value::Array(out)))
 }
 
+/// A refusal in Okta's terms.
+fn refused(e: GrantRefused, user: &str, gid: &str) -> ApiError {
+    match e {
+        GrantRefused::NoUser => ApiError::not_found(user, "User"),
+        GrantRefused::NoGrant => ApiError::not_found(gid, "OAuth2ScopeConsentGrant"),
+        GrantRefused::Store(e) => e.into(),
+    }
+}
+
 async fn read(
     State(state): State<AppState>,
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = find_user(&state, &id).await?;
-    let c = state
-        .store
-        .user_consents(&user.id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == gid)
-        .ok_or_else(|| ApiError::not_found(&gid, "OAuth2ScopeConsentGrant"))?;
+    let (_, c) = grants::find(state.store.as_ref(), &id, &gid)
+        .await
+        .map_err(|e| refused(e, &id, &gid))?;
     Ok(Json(grant_json(&state, &c).await))
 }
 
@@ -83,10 +88,9 @@ async fn revoke(
     State(state): State<AppState>,
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let user = find_user(&state, &id).await?;
-    if !state.store.delete_consent(&user.id, &gid).await? {
-        return Err(ApiError::not_found(&gid, "OAuth2ScopeConsentGrant"));
-    }
+    grants::revoke(state.store.as_ref(), &id, &gid)
+        .await
+        .map_err(|e| refused(e, &id, &gid))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -94,7 +98,8 @@ async fn revoke_all(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let user = find_user(&state, &id).await?;
-    state.store.delete_user_consents(&user.id).await?;
+    grants::revoke_all(state.store.as_ref(), &id)
+        .await
+        .map_err(|e| refused(e, &id, ""))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,14 +16,11 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use lanyard_core::apps::{new_secret, secret_matches};
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::group::everyone_id;
-use lanyard_core::model::{App, AppGroup, LifecycleStatus, OAuthClient};
+use lanyard_core::model::{App, OAuthClient};
 use lanyard_core::oauth::registration::{
-    self as core, RegistrationError, check_sector_document, client_information, new_registration,
-    token_matches,
+    RegistrationError, check_sector_document, client_information,
 };
+use lanyard_core::oauth::registration_ops::{self as ops, Registered, SectorCheck};
 use lanyard_core::syslog::Party;
 use serde_json::Value;
 
@@ -135,6 +132,50 @@ pub async fn check_sector(state: &AppState, client: &OAuthClient) -> Result<(), 
     check_sector_document(&doc, &client.redirect_uris)
 }
 
+/// The `sector_identifier_uri` check, fetched through the node's outbound client.
+struct Sector<'a>(&'a AppState);
+
+#[async_trait::async_trait]
+impl SectorCheck for Sector<'_> {
+    async fn check(&self, client: &OAuthClient) -> Result<(), RegistrationError> {
+        check_sector(self.0, client).await
+    }
+}
+
+fn env<'a>(state: &'a AppState, sector: &'a Sector<'a>) -> ops::Env<'a> {
+    ops::Env {
+        clock: state.clock.as_ref(),
+        random: state.random.as_ref(),
+        sector,
+    }
+}
+
+/// An operation refused: RFC 7591's 400 for the metadata, else an error of the management API's.
+fn refusal(e: ops::Refused) -> Result<Response, ApiError> {
+    match e {
+        ops::Refused::Metadata(e) => Ok(refused(&e)),
+        ops::Refused::Gone(id) => Err(ApiError::not_found(&id, "AppInstance")),
+        ops::Refused::Store(e) => Err(e.into()),
+    }
+}
+
+/// The client information of a registered, read or updated client.
+fn information(state: &AppState, status: StatusCode, r: &Registered) -> Response {
+    let secret = r.secret.as_ref().map(|m| m.value.as_str());
+    let info = client_information(&r.app, secret, &r.token, &state.config.base_url);
+    json(status, &info)
+}
+
+/// The client as the actor of its own changes.
+fn client_party(app: &App) -> Party {
+    Party::new(
+        &app.id,
+        "PublicClientApp",
+        &app.client.client_id,
+        &app.label,
+    )
+}
+
 /// Who registers: a management API token's holder, or anyone when registration is open.
 async fn registrant(state: &AppState, headers: &HeaderMap) -> Result<Party, Response> {
     let presented = headers
@@ -178,57 +219,19 @@ async fn register(
         Ok(m) => m,
         Err(e) => return Ok(refused(&e)),
     };
-    let now = state.clock.now();
-    let id = new_id(prefix::APP, now, state.random.as_ref());
-    let (label, mut client) = match core::client(&metadata, &id, None) {
-        Ok(c) => c,
-        Err(e) => return Ok(refused(&e)),
+    let sector = Sector(&state);
+    let made = match ops::register(state.store.as_ref(), env(&state, &sector), &metadata).await {
+        Ok(made) => made,
+        Err(e) => return refusal(e),
     };
-    if let Err(e) = check_sector(&state, &client).await {
-        return Ok(refused(&e));
-    }
-    let (token, registration) = new_registration(state.random.as_ref());
-    client.registration = Some(registration);
-    let app = App {
-        id,
-        name: "oidc_client".into(),
-        label,
-        status: LifecycleStatus::Active,
-        sign_on_mode: "OPENID_CONNECT".into(),
-        client,
-        created: now,
-        last_updated: now,
-    };
-    let (minted, stored) = app
-        .client
-        .token_endpoint_auth_method
-        .uses_secret()
-        .then(|| new_secret(&app.id, now, state.random.as_ref()))
-        .unzip();
-    state.store.insert_app(&app, stored.as_ref()).await?;
+    let app = &made.app;
     state.app_changed(&app.client.client_id);
-    let everyone = AppGroup {
-        app_id: app.id.clone(),
-        group_id: everyone_id(),
-        priority: 0,
-        last_updated: now,
-    };
-    if let Err(e) = state.store.put_app_group(&everyone).await {
-        // No half-made client: one nobody may use would only confuse the registrant.
-        let _ = state.store.delete_app(&app.id).await;
-        return Err(e.into());
-    }
     tracing::info!(app = %app.id, client_id = %app.client.client_id, "client registered");
     let a = audit(actor, peer, &headers);
-    let e = a.event(&state, "application.lifecycle.create", "Add application");
-    state.syslog.record(e.target(app_target(&app)));
-    let info = client_information(
-        &app,
-        minted.as_ref().map(|m| m.value.as_str()),
-        &token.value,
-        &state.config.base_url,
-    );
-    Ok(json(StatusCode::CREATED, &info))
+    let (kind, message) = ops::CREATED;
+    let e = a.event(&state, kind, message);
+    state.syslog.record(e.target(app_target(app)));
+    Ok(information(&state, StatusCode::CREATED, &made))
 }
 
 /// The app of `client_id` if the request carries its registration access token; else the 401 to answer (the
@@ -241,22 +244,10 @@ async fn registered(
     let Some(token) = bearer(headers) else {
         return Ok(Err(unauthorized(None)));
     };
-    match state.store.app_by_client_id(client_id).await? {
-        Some(app) if token_matches(&app.client, token) => Ok(Ok(app)),
-        _ => Ok(Err(unauthorized(Some("invalid_token")))),
+    match ops::registered(state.store.as_ref(), client_id, token).await? {
+        Some(app) => Ok(Ok(app)),
+        None => Ok(Err(unauthorized(Some("invalid_token")))),
     }
-}
-
-/// Stores `app` with a new registration access token; the token.
-async fn save_with_new_token(state: &AppState, app: &mut App) -> Result<String, ApiError> {
-    let (token, registration) = new_registration(state.random.as_ref());
-    app.client.registration = Some(registration);
-    app.last_updated = state.clock.now();
-    if !state.store.update_app(app).await? {
-        return Err(ApiError::not_found(&app.id, "AppInstance"));
-    }
-    state.app_changed(&app.client.client_id);
-    Ok(token.value)
 }
 
 async fn read(
@@ -264,13 +255,17 @@ async fn read(
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let mut app = match registered(&state, &headers, &client_id).await? {
+    let app = match registered(&state, &headers, &client_id).await? {
         Ok(app) => app,
         Err(r) => return Ok(r),
     };
-    let token = save_with_new_token(&state, &mut app).await?;
-    let info = client_information(&app, None, &token, &state.config.base_url);
-    Ok(json(StatusCode::OK, &info))
+    let sector = Sector(&state);
+    let read = match ops::read(state.store.as_ref(), env(&state, &sector), app).await {
+        Ok(r) => r,
+        Err(e) => return refusal(e),
+    };
+    state.app_changed(&read.app.client.client_id);
+    Ok(information(&state, StatusCode::OK, &read))
 }
 
 async fn update(
@@ -280,7 +275,7 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut app = match registered(&state, &headers, &client_id).await? {
+    let app = match registered(&state, &headers, &client_id).await? {
         Ok(app) => app,
         Err(r) => return Ok(r),
     };
@@ -288,60 +283,19 @@ async fn update(
         Ok(m) => m,
         Err(e) => return Ok(refused(&e)),
     };
-    // RFC 7592 §2.2: the request names the client, and a secret it sends must be its own.
-    if metadata.get("client_id").and_then(Value::as_str) != Some(app.client.client_id.as_str()) {
-        return Ok(refused(&RegistrationError::metadata(
-            "client_id: must be the client's own",
-        )));
-    }
-    let secrets = state.store.client_secrets(&app.id).await?;
-    if let Some(s) = metadata.get("client_secret").filter(|v| !v.is_null())
-        && !s.as_str().is_some_and(|s| secret_matches(s, &secrets))
-    {
-        return Ok(refused(&RegistrationError::metadata(
-            "client_secret: is not the client's secret",
-        )));
-    }
-    let (label, client) = match core::client(&metadata, &app.client.client_id, Some(&app.client)) {
-        Ok(c) => c,
-        Err(e) => return Ok(refused(&e)),
-    };
-    if let Err(e) = check_sector(&state, &client).await {
-        return Ok(refused(&e));
-    }
-    // A client that now authenticates with a secret and has none gets one.
-    let now = state.clock.now();
-    let minted = match (client.token_endpoint_auth_method.uses_secret() && secrets.is_empty())
-        .then(|| new_secret(&app.id, now, state.random.as_ref()))
-    {
-        Some((minted, record)) => {
-            state.store.insert_client_secret(&record).await?;
-            Some(minted)
-        }
-        None => None,
-    };
-    app.label = label;
-    app.client = client;
-    let token = save_with_new_token(&state, &mut app).await?;
-    let a = audit(
-        Party::new(
-            &app.id,
-            "PublicClientApp",
-            &app.client.client_id,
-            &app.label,
-        ),
-        peer,
-        &headers,
-    );
-    let e = a.event(&state, "application.lifecycle.update", "Update application");
-    state.syslog.record(e.target(app_target(&app)));
-    let info = client_information(
-        &app,
-        minted.as_ref().map(|m| m.value.as_str()),
-        &token,
-        &state.config.base_url,
-    );
-    Ok(json(StatusCode::OK, &info))
+    let sector = Sector(&state);
+    let updated =
+        match ops::update(state.store.as_ref(), env(&state, &sector), app, &metadata).await {
+            Ok(u) => u,
+            Err(e) => return refusal(e),
+        };
+    let app = &updated.app;
+    state.app_changed(&app.client.client_id);
+    let a = audit(client_party(app), peer, &headers);
+    let (kind, message) = ops::UPDATED;
+    let e = a.event(&state, kind, message);
+    state.syslog.record(e.target(app_target(app)));
+    Ok(information(&state, StatusCode::OK, &updated))
 }
 
 async fn remove(
@@ -354,20 +308,12 @@ async fn remove(
         Ok(app) => app,
         Err(r) => return Ok(r),
     };
-    state.store.delete_app(&app.id).await?;
+    ops::delete(state.store.as_ref(), &app).await?;
     state.app_changed(&app.client.client_id);
     tracing::info!(app = %app.id, client_id = %app.client.client_id, "registered client deleted");
-    let a = audit(
-        Party::new(
-            &app.id,
-            "PublicClientApp",
-            &app.client.client_id,
-            &app.label,
-        ),
-        peer,
-        &headers,
-    );
-    let e = a.event(&state, "application.lifecycle.delete", "Delete application");
+    let a = audit(client_party(&app), peer, &headers);
+    let (kind, message) = ops::DELETED;
+    let e = a.event(&state, kind, message);
     state.syslog.record(e.target(app_target(&app)));
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut()
