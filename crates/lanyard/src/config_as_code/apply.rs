@@ -288,7 +288,8 @@ async fn sync_signon_policies<O: Operations>(
         policy_id: &|name| ids.signon_policies.get(name).cloned(),
         rule_id: &|p, r| ids.signon_rules.get(&(p.to_owned(), r.to_owned())).cloned(),
     };
-    let have_names = super::plan::names(have, |p| &p.name);
+    // The Default Policy stays last wherever the file puts it.
+    let have_names = super::plan::movable(have);
     sync_policies(
         ops,
         "sign-on policies",

@@ -154,9 +154,10 @@ pub fn plan(want: &Document, have: &Document, prune: bool) -> Plan {
         |s: &ServerSpec| s.name.clone(),
         |w, h| server_fields(w, h, prune),
     );
+    // The Default Policy stays last wherever the file puts it: its place is not compared.
     let moved = moved(
         &names(&want.sign_on_policies, |p| &p.name),
-        &names(&have.sign_on_policies, |p| &p.name),
+        &movable(&have.sign_on_policies),
     );
     // The Default Policy is never deleted, nor listed as kept: it is in every org.
     let have_signon: Vec<SignOnPolicySpec> = have
@@ -344,6 +345,15 @@ fn server_fields(w: &ServerSpec, h: &ServerSpec, prune: bool) -> Vec<String> {
     f.extend(children("claim", &w.claims, &h.claims, claim_key, prune));
     f.extend(access_policies(&w.policies, &h.policies, prune));
     f
+}
+
+/// The names of the sign-on policies that have a place of their own (all but the Default Policy), in order.
+pub fn movable(policies: &[SignOnPolicySpec]) -> Vec<String> {
+    policies
+        .iter()
+        .filter(|p| !p.system)
+        .map(|p| p.name.clone())
+        .collect()
 }
 
 /// The names of `items`, in order.
@@ -570,6 +580,11 @@ mod tests {
             "signOnPolicies:\n- name: Admins\n  groups: [Ops]\n  rules:\n  - name: MFA\n    status: INACTIVE\n",
         );
         have.sign_on_policies[1].system = true;
+        // The Default Policy named first: no change of place.
+        let first = doc(
+            "signOnPolicies:\n- name: Default Policy\n- name: Admins\n  groups: [Ops]\n  rules:\n  - name: MFA\n  - name: Old\n",
+        );
+        assert!(plan(&first, &have, false).is_empty());
         let p = plan(&want, &have, true);
         let lines: Vec<String> = p.changes.iter().map(|c| c.to_string()).collect();
         assert_eq!(
