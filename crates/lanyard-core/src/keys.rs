@@ -34,7 +34,27 @@ pub fn new_key_record(
     random: &dyn Random,
     now: Timestamp,
 ) -> Result<KeyRecord, CryptoError> {
-    let key = SigningKey::generate(alg)?;
+    key_record(
+        auth_server_id,
+        SigningKey::generate(alg)?,
+        status,
+        master,
+        random,
+        now,
+    )
+}
+
+/// The record of `key` (made elsewhere, e.g. taken from a stock of keys generated ahead) for `auth_server_id`,
+/// its private key sealed with the master key.
+pub fn key_record(
+    auth_server_id: &str,
+    key: SigningKey,
+    status: KeyStatus,
+    master: &MasterKey,
+    random: &dyn Random,
+    now: Timestamp,
+) -> Result<KeyRecord, CryptoError> {
+    let alg = key.alg();
     let pkcs8 = key.to_pkcs8()?;
     let sealed = master.encrypt(key.kid().as_bytes(), pkcs8.as_bytes(), random)?;
     Ok(KeyRecord {

@@ -49,6 +49,11 @@ pub struct ServerConfig {
     pub outbound: lanyard_core::outbound::OutboundPolicy,
     /// Whether `/metrics` is served with everything else (else on its own address, `--metrics-listen`).
     pub metrics_on_main: bool,
+    /// The Argon2id parameters of new password hashes (and the ones a sign-in re-hashes older hashes to):
+    /// `Params::OWASP`, or `Params::DISPOSABLE` on a disposable instance (`serve --seed`).
+    pub password_params: lanyard_core::password::hash::Params,
+    /// RSA keys generated ahead, taken by a disposable instance's key maker (`serve --seed`); `None` elsewhere.
+    pub key_stock: Option<crate::key_stock::KeyStock>,
 }
 
 impl ServerConfig {
@@ -69,6 +74,8 @@ impl ServerConfig {
             registration: Registration::Token,
             outbound: lanyard_core::outbound::OutboundPolicy::default(),
             metrics_on_main: true,
+            password_params: lanyard_core::password::hash::Params::OWASP,
+            key_stock: None,
         }
     }
 }

@@ -14,6 +14,8 @@ use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, KeySta
 use lanyard_core::random::Random;
 use lanyard_core::store::{Store, StoreError};
 
+use crate::key_stock::KeyStock;
+
 /// The algorithms every authorization server holds keys for: RS256 signs by default; ES256 and EdDSA are there for
 /// servers and clients that choose them.
 pub const ALGORITHMS: [SigningAlg; 3] = SigningAlg::ALL;
@@ -27,6 +29,8 @@ pub struct KeyMaker {
     pub master: Arc<MasterKey>,
     pub random: Arc<dyn Random>,
     pub clock: Arc<dyn Clock>,
+    /// Where RSA keys generated ahead are taken from, on a disposable instance ([`KeyStock`]).
+    pub stock: Option<KeyStock>,
 }
 
 impl KeyMaker {
@@ -36,6 +40,7 @@ impl KeyMaker {
             master: state.master.clone(),
             random: state.random.clone(),
             clock: state.clock.clone(),
+            stock: state.config.key_stock.clone(),
         }
     }
 
@@ -52,7 +57,15 @@ impl KeyMaker {
             self.clock.now(),
             server_id.to_owned(),
         );
+        let stock = self.stock.clone().filter(|_| alg == SigningAlg::RS256);
         tokio::task::spawn_blocking(move || {
+            match stock.as_ref().map(KeyStock::take) {
+                Some(Ok(Some(key))) => {
+                    return keys::key_record(&id, key, status, &master, random.as_ref(), now);
+                }
+                Some(Err(e)) => tracing::warn!(stock = %stock_path(&stock), error = %e, "the key stock could not be read; generating"),
+                Some(Ok(None)) | None => {}
+            }
             keys::new_key_record(&id, alg, status, &master, random.as_ref(), now)
         })
         .await
@@ -115,6 +128,13 @@ impl KeyMaker {
             .await?;
         Ok(report)
     }
+}
+
+fn stock_path(stock: &Option<KeyStock>) -> String {
+    stock
+        .as_ref()
+        .map(|s| s.path().display().to_string())
+        .unwrap_or_default()
 }
 
 #[async_trait]

@@ -17,6 +17,7 @@ pub mod cors;
 pub mod email;
 pub mod http;
 pub mod key_admin;
+pub mod key_stock;
 pub mod keyring;
 pub mod login;
 pub mod logout;

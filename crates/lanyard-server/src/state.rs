@@ -4,7 +4,6 @@ use std::sync::Arc;
 use lanyard_core::clock::Clock;
 use lanyard_core::crypto::MasterKey;
 use lanyard_core::mfa::webauthn::RelyingParty;
-use lanyard_core::password::hash::Params;
 use lanyard_core::password::policy::PasswordPolicy;
 use lanyard_core::random::Random;
 use lanyard_core::store::Store;
@@ -119,7 +118,7 @@ impl AppState {
         let rate_limiter = RateLimiter::new(config.api_rate_limit_per_minute);
         let signin_rate_limiter = (config.signin_rate_limit_per_minute > 0)
             .then(|| RateLimiter::new(config.signin_rate_limit_per_minute));
-        let passwords = PasswordHasher::new(Params::OWASP, random.clone());
+        let passwords = PasswordHasher::new(config.password_params, random.clone());
         let log_store: Arc<dyn lanyard_core::syslog::LogStore> = store.clone();
         let syslog = SystemLog::start(log_store);
         let webauthn = match RelyingParty::new(&config.base_url, &config.org_name) {

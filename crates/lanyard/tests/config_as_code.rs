@@ -311,14 +311,15 @@ fn prune_deletes_what_the_file_does_not_name_and_keeps_what_cannot_be_deleted() 
 async fn serve_seed_is_a_disposable_instance_with_the_file_s_client_ids_and_secrets() {
     let dir = data_dir();
     let file = write(dir.path(), "org.yaml", ORG);
+    let cache = data_dir();
+    let seeded = |cmd: &mut std::process::Command| {
+        cmd.env("ADA_PASSWORD", PASSWORD)
+            .env("BOB_PASSWORD", PASSWORD)
+            .env("CI_SECRET", SECRET)
+            .env("XDG_CACHE_HOME", cache.path());
+    };
     let before: Vec<_> = seed_dirs();
-    let mut server = lanyard()
-        .serve_with(&["--seed", &file], |cmd| {
-            cmd.env("ADA_PASSWORD", PASSWORD)
-                .env("BOB_PASSWORD", PASSWORD)
-                .env("CI_SECRET", SECRET);
-        })
-        .unwrap();
+    let mut server = lanyard().serve_with(&["--seed", &file], seeded).unwrap();
     let (status, _, _) = get_json(&server.url("/readyz")).await;
     assert_eq!(status, 200);
 
@@ -351,7 +352,41 @@ async fn serve_seed_is_a_disposable_instance_with_the_file_s_client_ids_and_secr
         .filter(|d| !before.contains(d))
         .collect();
     assert_eq!(made.len(), 1, "one temporary data dir: {made:?}");
+
+    // Passwords are hashed at test strength (the data is deleted at exit).
+    let store = lanyard_store::open(
+        &lanyard_store::Database::Sqlite(made[0].join("lanyard.db")),
+        1,
+    )
+    .await
+    .unwrap();
+    let ada = store
+        .user_by_login("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = store.password(&ada.id).await.unwrap().unwrap().hash;
+    assert!(hash.contains("m=1024,t=1,p=1"), "{hash}");
+    drop(store);
+
+    // Once it answers, the instance puts RSA keys in the user's stock for the next one, which takes them (the
+    // last first) instead of generating its own.
+    let stock = cache.path().join("lanyard").join("rsa-key-stock");
+    let read_stock = || std::fs::read_to_string(&stock).unwrap_or_default();
+    assert!(
+        eventually(60, || async { read_stock().lines().count() >= 4 }).await,
+        "the stock is refilled: {} keys",
+        read_stock().lines().count()
+    );
     assert!(server.terminate().success());
+    let stocked = read_stock();
+    let last = stocked.lines().last().unwrap().to_owned();
+    let mut next = lanyard().serve_with(&["--seed", &file], seeded).unwrap();
+    assert!(
+        !read_stock().lines().any(|l| l == last),
+        "the next instance took the stocked keys"
+    );
+    assert!(next.terminate().success());
     assert!(
         !made[0].exists(),
         "the temporary data dir is removed at exit"

@@ -66,6 +66,15 @@ impl Params {
         p: 1,
     };
 
+    /// For disposable instances only (`lanyard serve --seed`, whose data is deleted at exit): Argon2id at 1 MiB and
+    /// one pass, about a millisecond, so that a test suite's seeded users and sign-ins cost no more than its other
+    /// requests. Never for an instance that keeps real users' passwords.
+    pub const DISPOSABLE: Params = Params {
+        m_kib: 1024,
+        t: 1,
+        p: 1,
+    };
+
     pub const MAX_M_KIB: u32 = 256 * 1024;
     pub const MAX_T: u32 = 16;
     pub const MAX_P: u32 = 16;

@@ -61,6 +61,7 @@ async fn key_maker(
         master: Arc::new(master),
         random: Arc::new(SystemRandom),
         clock: Arc::new(SystemClock),
+        stock: None,
     })
 }
 

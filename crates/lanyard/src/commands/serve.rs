@@ -6,6 +6,7 @@ use lanyard_core::clock::SystemClock;
 use lanyard_core::random::SystemRandom;
 use lanyard_server::email::Mailer;
 use lanyard_server::key_admin::KeyMaker;
+use lanyard_server::key_stock::KeyStock;
 use lanyard_server::{AppState, ServerConfig};
 use lanyard_store::Database;
 use tokio::net::TcpListener;
@@ -76,10 +77,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if report.created_org {
         tracing::info!(org = %config.org_name, "created the org");
     }
-    let maker = KeyMaker {
+    // A disposable instance takes its RSA keys from the user's stock of keys generated ahead (`key_stock`).
+    let key_stock = seed.as_ref().and_then(|_| KeyStock::for_user());
+    let mut maker = KeyMaker {
         master: master.clone(),
         random: Arc::new(SystemRandom),
         clock: Arc::new(SystemClock),
+        stock: key_stock.clone(),
     };
     // Signing keys first; the NEXT keys (RSA generation is slow) are made by the schedule's first run, just after
     // the server starts answering.
@@ -122,6 +126,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(allowed = %config.outbound, "outbound requests may reach networks beyond the public internet");
     }
     server_config.metrics_on_main = metrics_listener.is_none();
+    if seed.is_some() {
+        // A disposable instance's passwords live in a temporary database deleted at exit: hashed at test strength.
+        server_config.password_params = lanyard_core::password::hash::Params::DISPOSABLE;
+        server_config.key_stock = key_stock;
+    }
     if config.registration == lanyard_server::config::Registration::Open {
         tracing::warn!(
             "open dynamic client registration: anyone may register OAuth clients at /oauth2/v1/clients"
@@ -159,13 +168,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
 
-    tokio::spawn(key_schedule(state.clone(), maker));
+    // The schedule makes the NEXT keys just after start with fresh ones (nothing waits for them), then refills the
+    // stock.
+    let stock = maker.stock.take();
+    tokio::spawn(key_schedule(state.clone(), maker, stock));
     if let Some(every) = config.sweep_interval.and_then(|d| d.to_std().ok()) {
         tokio::spawn(sweep_schedule(state.clone(), every));
     }
+    let shutdown = shutdown_signal();
+    let metrics_shutdown = metrics_listener.as_ref().map(|_| shutdown_signal());
     banner(&base_url, bound, &config, &server_config.mailer.describe());
 
-    if let Some(listener) = metrics_listener {
+    if let (Some(listener), Some(metrics_shutdown)) = (metrics_listener, metrics_shutdown) {
         let addr = listener.local_addr()?;
         println!("  metrics:          http://{addr}/metrics");
         let app = lanyard_server::ops::metrics_router(state.clone());
@@ -175,7 +189,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 listener,
                 app,
                 max_header,
-                shutdown_signal(),
+                metrics_shutdown,
                 Duration::from_secs(1),
             )
             .await
@@ -189,7 +203,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         listener,
         app,
         server_config.max_header_bytes,
-        shutdown_signal(),
+        shutdown,
         lanyard_server::SHUTDOWN_GRACE,
     )
     .await?;
@@ -232,9 +246,10 @@ async fn bind(value: &str, option: &str, env: &str) -> anyhow::Result<TcpListene
 
 /// Keeps key sets complete, rotates on schedule, forgets long-retired keys. Several nodes may run it at once: the
 /// store's conditional writes let exactly one of them rotate.
-async fn key_schedule(state: AppState, maker: KeyMaker) {
+async fn key_schedule(state: AppState, maker: KeyMaker, stock: Option<KeyStock>) {
     let every = state.config.key_maintenance_every;
     let mut first = true;
+    let mut first_run = true;
     loop {
         if !std::mem::take(&mut first) {
             tokio::time::sleep(every).await;
@@ -253,6 +268,25 @@ async fn key_schedule(state: AppState, maker: KeyMaker) {
             }
             Err(e) => tracing::warn!(error = %e, "key maintenance failed; will retry"),
         }
+        if let (true, Some(stock)) = (first_run, stock.clone()) {
+            refill_stock(&state, stock).await;
+        }
+        first_run = false;
+    }
+}
+
+/// A disposable instance, once it answers and has its keys, puts back in the stock as many RSA keys as the next
+/// one will need: an ACTIVE and a NEXT key for each of its servers (at least 4, at most 16).
+async fn refill_stock(state: &AppState, stock: KeyStock) {
+    let servers = lanyard_server::key_admin::all_servers(state.store.as_ref())
+        .await
+        .map_or(2, |s| s.len());
+    let target = (2 * servers).clamp(4, lanyard_server::key_stock::MAX_STOCK);
+    match tokio::task::spawn_blocking(move || stock.refill(target)).await {
+        Ok(Ok(added)) if added > 0 => tracing::debug!(added, "refilled the key stock"),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "the key stock was not refilled"),
+        Err(e) => tracing::warn!(error = %e, "the key stock was not refilled"),
     }
 }
 
@@ -369,24 +403,37 @@ fn invoked_as() -> String {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    // Registered now, not when first polled: a signal sent as soon as the banner shows must stop the server
+    // gracefully, not kill it with the default action.
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            async fn recv(s: Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = recv(interrupt) => {},
+                () = recv(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown signal received");
     }
-    tracing::info!("shutdown signal received");
 }
