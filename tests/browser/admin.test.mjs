@@ -274,7 +274,9 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(app.credentials.oauthClient.client_id, clientId);
     const groups = await server.api('GET', `/api/v1/apps/${app.id}/groups`);
     assert.deepEqual(groups.map((g) => g.id), [ids.group]);
-    assert.deepEqual(errors, []);
+    // The browser reports the refused form's 400 document itself; nothing else.
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 1);
   });
 
   test('an administrator creates a user through the form', async (t) => {
@@ -288,16 +290,17 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     await check(page, 'user-new', 'New user', t);
     await page.getByLabel('First name').fill('Lin');
     await page.getByLabel('Last name').fill('Console');
-    await page.getByLabel('Email').fill('not-an-email');
+    await page.getByLabel('Email', { exact: true }).fill('not-an-email');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.locator('#e-email').waitFor();
     await check(page, 'user-new-refused', 'New user', t);
-    await page.getByLabel('Email').fill('lin@example.com');
+    await page.getByLabel('Email', { exact: true }).fill('lin@example.com');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.waitForURL(/done=user-created/);
     assert.equal(await page.locator('#user-login').textContent(), 'lin@example.com');
     await check(page, 'user-created', 'Lin Console', t);
-    assert.deepEqual(errors, []);
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 1);
   });
 
   test('a read-only administrator can look', async (t) => {
