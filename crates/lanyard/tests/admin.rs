@@ -994,8 +994,56 @@ async fn an_administrator_manages_users_and_groups_through_forms() {
         .await;
     assert_eq!(status, 404);
 
+    // A custom server's signing keys, rotated now.
+    let active_kids = |keys: &Value| -> Vec<String> {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["status"] == "ACTIVE")
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, before) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    let server = b.get(&env.s.url("/admin/servers/default")).await;
+    assert!(server.body.contains("Rotate signing keys now"));
+    let rotated = submit(
+        &mut b,
+        &env,
+        &server,
+        "/admin/servers/default/keys/rotate",
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &rotated,
+        "/admin/servers/default",
+        "keys-rotated",
+    )
+    .await;
+    let (_, after) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    let (old, new) = (active_kids(&before), active_kids(&after));
+    assert!(
+        !new.is_empty() && new.iter().all(|k| !old.contains(k)),
+        "{old:?} {new:?}"
+    );
+
     // Every change is logged with the administrator as actor.
     for kind in [
+        "oauth2.as.key.rotate",
         "user.lifecycle.create",
         "user.account.update_profile",
         "user.lifecycle.suspend",
@@ -1361,6 +1409,7 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
         format!("/admin/apps/{app_id}/users"),
         format!("/admin/apps/{app_id}/secrets"),
         "/admin/catalog/grafana".to_owned(),
+        "/admin/servers/default/keys/rotate".to_owned(),
     ] {
         let r = b
             .post(

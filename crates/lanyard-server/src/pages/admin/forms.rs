@@ -139,6 +139,10 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("secret-activated", "The client secret was activated."),
     ("secret-deactivated", "The client secret was deactivated."),
     ("secret-deleted", "The client secret was deleted."),
+    (
+        "keys-rotated",
+        "The signing keys were rotated: new tokens are signed with the new keys.",
+    ),
 ];
 
 /// The message of key `key`.

@@ -79,6 +79,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/servers", get(servers::list))
         .route("/admin/servers/{id}", get(servers::detail))
+        .route(
+            "/admin/servers/{id}/keys/rotate",
+            post(servers::rotate_keys),
+        )
         .route("/admin/policies", get(policies::page))
         .route("/admin/logs", get(logs::page))
         .route("/admin/tokens", get(tokens::list))
