@@ -2,8 +2,10 @@
 // back), walks every section from the navigation and the detail pages behind them, and axe-core finds no serious or
 // critical violation on any of them; the system log's live tail picks up a new event without losing its filter, and
 // without JavaScript the same page offers a Refresh link; a read-only administrator can look; an ordinary user
-// cannot open /admin. A screenshot of every console page is kept in target/test-artifacts/admin-*.png. Any console
-// error fails a test.
+// cannot open /admin; an administrator adds Grafana from the catalog by filling its variables, assigns a group and
+// reads the setup snippet, and creates a user through the forms (axe on every form, its refusals included), while a
+// read-only administrator sees no form and is refused a change. A screenshot of every console page is kept in
+// target/test-artifacts/admin-*.png. Any console error fails a test.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -226,6 +228,81 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
+  test('an administrator adds Grafana from the catalog, assigns a group and reads the setup snippet', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin/apps', 'admin@example.com');
+    await page.getByRole('link', { name: 'Add from catalog' }).click();
+    await page.waitForURL(server.url('/admin/catalog'));
+    await page.getByLabel('Search', { exact: true }).fill('grafana');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=grafana/);
+    await page.getByRole('link', { name: 'Add Grafana' }).click();
+    await page.waitForURL(server.url('/admin/catalog/grafana'));
+    await check(page, 'catalog-add', 'Add Grafana', t);
+
+    // Without the required URL: the form again, the cause next to the field.
+    await page.getByLabel('App label').fill('Grafana (console)');
+    await page.getByRole('button', { name: 'Add Grafana' }).click();
+    await page.locator('#e-baseUrl').waitFor();
+    assert.equal(await page.getByLabel('Grafana URL').getAttribute('aria-invalid'), 'true');
+    await check(page, 'catalog-add-refused', 'Add Grafana', t);
+
+    await page.getByLabel('Grafana URL').fill('https://grafana.example.com');
+    await page.getByRole('button', { name: 'Add Grafana' }).click();
+    await page.locator('#client-secret').waitFor();
+    const clientId = await page.locator('#client-id').textContent();
+    const secret = await page.locator('#client-secret').textContent();
+    const snippet = await page.locator('.snippet pre').first().textContent();
+    assert.match(snippet, /\[auth\.generic_oauth\]/);
+    assert.ok(snippet.includes(`client_id = ${clientId}`), snippet);
+    assert.ok(snippet.includes(`client_secret = ${secret}`), 'the snippet has the secret, this once');
+    assert.ok(snippet.includes('https://grafana.example.com'), snippet);
+    await check(page, 'app-created', 'Grafana (console)', t);
+
+    await page.getByLabel('Group', { exact: true }).selectOption({ label: 'grafana-users' });
+    await page.getByRole('button', { name: 'Assign group' }).click();
+    await page.waitForURL(/done=group-assigned/);
+    assert.equal(await page.locator('#flash').textContent(), 'The group was assigned to the app.');
+    assert.match(await page.locator('#app-groups').textContent(), /grafana-users/);
+    assert.equal(await page.locator('#client-secret').count(), 0, 'the secret is not shown again');
+    assert.ok((await page.locator('.snippet pre').first().textContent()).includes(`client_id = ${clientId}`));
+    await check(page, 'app-assigned', 'Grafana (console)', t);
+    const app = (await server.api('GET', '/api/v1/apps?q=Grafana%20(console)'))[0];
+    assert.equal(app.credentials.oauthClient.client_id, clientId);
+    const groups = await server.api('GET', `/api/v1/apps/${app.id}/groups`);
+    assert.deepEqual(groups.map((g) => g.id), [ids.group]);
+    // The browser reports the refused form's 400 document itself; nothing else.
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 1);
+  });
+
+  test('an administrator creates a user through the form', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin/users', 'admin@example.com');
+    await page.getByRole('link', { name: 'New user' }).click();
+    await page.waitForURL(server.url('/admin/users/new'));
+    await check(page, 'user-new', 'New user', t);
+    await page.getByLabel('First name').fill('Lin');
+    await page.getByLabel('Last name').fill('Console');
+    await page.getByLabel('Email', { exact: true }).fill('not-an-email');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.locator('#e-email').waitFor();
+    await check(page, 'user-new-refused', 'New user', t);
+    await page.getByLabel('Email', { exact: true }).fill('lin@example.com');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.waitForURL(/done=user-created/);
+    assert.equal(await page.locator('#user-login').textContent(), 'lin@example.com');
+    await check(page, 'user-created', 'Lin Console', t);
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 1);
+  });
+
   test('a read-only administrator can look', async (t) => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     t.after(() => context.close());
@@ -241,6 +318,20 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     }
     await page.goto(server.url('/admin'));
     await check(page, 'read-only-overview', 'Overview', t);
+    // Look but not save: no form that changes anything, and a change posted anyway is refused.
+    for (const href of [`/admin/apps/${ids.app}`, `/admin/users/${ids.member}`, `/admin/groups/${ids.group}`]) {
+      await page.goto(server.url(href));
+      assert.equal(await page.locator('form[method="post"]').count(), 0, href);
+      assert.equal(await page.getByRole('button', { name: /Assign|Save|Delete|Deactivate/ }).count(), 0, href);
+    }
+    await check(page, 'read-only-group', 'grafana-users', t);
+    const refused = await page.request.post(server.url(`/admin/apps/${ids.app}/lifecycle/deactivate`), {
+      form: { csrf: '' },
+      headers: { Origin: server.url('').replace(/\/$/, '') },
+    });
+    assert.equal(refused.status(), 403);
+    assert.match(await refused.text(), /You have read-only access/);
+    assert.equal((await server.api('GET', `/api/v1/apps/${ids.app}`)).status, 'ACTIVE', 'nothing changed');
     assert.deepEqual(errors, []);
   });
 

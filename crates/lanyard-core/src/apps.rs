@@ -5,6 +5,9 @@
 
 use serde_json::{Map, Value};
 
+pub mod assignments;
+pub mod instances;
+
 use crate::crypto::{constant_time_eq, sha256};
 use crate::id::random_base62_into;
 use crate::model::{

@@ -78,6 +78,37 @@ pub struct LogEvent {
     pub targets: Vec<Party>,
 }
 
+/// A change an operation made, as the system log records it: the event's type and message and its targets. The
+/// caller adds who asked and from where ([`Change::event`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub event_type: &'static str,
+    pub message: &'static str,
+    pub targets: Vec<Party>,
+}
+
+impl Change {
+    pub fn new(event_type: &'static str, message: &'static str) -> Self {
+        Change {
+            event_type,
+            message,
+            targets: Vec::new(),
+        }
+    }
+
+    pub fn target(mut self, target: Party) -> Self {
+        self.targets.push(target);
+        self
+    }
+
+    /// The event: this change by `actor` at `now`.
+    pub fn event(&self, actor: Party, now: Timestamp, random: &dyn Random) -> LogEvent {
+        let mut e = LogEvent::new(self.event_type, self.message, actor, now, random);
+        e.targets = self.targets.clone();
+        e
+    }
+}
+
 /// A version 7 UUID: 48 bits of milliseconds, a 12-bit sequence, then randomness. Within one process the values
 /// strictly increase (RFC 9562 §6.2, method 1), so events recorded in the same millisecond keep their order.
 pub fn uuid_v7(now: Timestamp, random: &dyn Random) -> String {

@@ -145,10 +145,13 @@ pub async fn server(state: &AppState) -> Result<Arc<crate::keyring::Entry>, ApiE
     crate::oauth::org_server(state).await
 }
 
-/// Makes sure the server catalog apps use knows every scope `entry`'s application requests: a custom server gets
-/// the ones it lacks ([`lanyard_catalog::instance::scopes_to_add`]); the org server's scopes are fixed, so an entry
-/// asking for another is refused with the reason.
-pub async fn ensure_scopes(state: &AppState, entry: &Entry) -> Result<(), ApiError> {
+/// The scopes `entry` needs that the catalog apps' authorization server lacks, for the app operation to add
+/// (`lanyard_core::apps::instances`); then [`scopes_added`]. Refused when catalog apps fall back to the org server
+/// and the entry needs a scope it does not have.
+pub async fn scopes_to_add(
+    state: &AppState,
+    entry: &Entry,
+) -> Result<Vec<lanyard_core::model::Scope>, ApiError> {
     let server = server(state).await?;
     let s = &server.server;
     if s.kind == AuthServerKind::Org {
@@ -159,7 +162,7 @@ pub async fn ensure_scopes(state: &AppState, entry: &Entry) -> Result<(), ApiErr
             .iter()
             .find(|x| !lanyard_core::discovery::ORG_SCOPES.contains(&x.as_str()))
         {
-            None => Ok(()),
+            None => Ok(Vec::new()),
             Some(x) => Err(ApiError::validation(
                 "name",
                 vec![format!(
@@ -170,19 +173,24 @@ pub async fn ensure_scopes(state: &AppState, entry: &Entry) -> Result<(), ApiErr
             )),
         };
     }
-    // The scopes this node's copy of the server holds (the keyring's TTL): no query when nothing is missing, which
-    // is every app after the first of its kind. Adding is "if absent", so a copy a little behind adds nothing twice.
-    let add = lanyard_catalog::instance::scopes_to_add(
+    // The scopes this node's copy of the server holds (the keyring's TTL): nothing to add when nothing is missing,
+    // which is every app after the first of its kind. Adding is "if absent", so a copy a little behind adds nothing
+    // twice.
+    Ok(lanyard_catalog::instance::scopes_to_add(
         &entry.manifest,
         &s.id,
         &server.rules.scopes,
         state.clock.now(),
-    );
-    if !add.is_empty() {
-        state.store.insert_scopes_if_absent(&add).await?;
-        state.keyring.invalidate(&s.id);
+    ))
+}
+
+/// Scopes were added to these servers: this node's copies of them are dropped.
+pub fn scopes_added(state: &AppState, scopes: &[lanyard_core::model::Scope]) {
+    let mut ids: Vec<&str> = scopes.iter().map(|s| s.auth_server_id.as_str()).collect();
+    ids.dedup();
+    for id in ids {
+        state.keyring.invalidate(id);
     }
-    Ok(())
 }
 
 /// The values an app's setup is rendered with; `secret` is the client secret when it may be shown, else the

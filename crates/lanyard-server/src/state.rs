@@ -87,6 +87,14 @@ impl AppState {
         }
     }
 
+    /// What the operations on apps and groups need besides the store (`lanyard_core::apps::instances`).
+    pub fn apps(&self) -> lanyard_core::apps::instances::Env<'_> {
+        lanyard_core::apps::instances::Env {
+            clock: self.clock.as_ref(),
+            random: self.random.as_ref(),
+        }
+    }
+
     /// An app changed on this node (created, replaced, its status or secrets): this node's copies that hold it
     /// are dropped at once — its client, and the origins a browser app's redirect URIs allow.
     pub fn app_changed(&self, client_id: &str) {

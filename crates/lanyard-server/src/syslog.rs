@@ -130,6 +130,16 @@ impl Audit {
         )
         .client(self.ip.clone(), self.user_agent.clone())
     }
+
+    /// Records the changes an operation made (`lanyard_core::syslog::Change`) as this actor's events.
+    pub fn record(&self, state: &AppState, changes: &[lanyard_core::syslog::Change]) {
+        for c in changes {
+            let e = c.event(self.actor.clone(), state.clock.now(), state.random.as_ref());
+            state
+                .syslog
+                .record(e.client(self.ip.clone(), self.user_agent.clone()));
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Audit {

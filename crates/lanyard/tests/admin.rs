@@ -1,10 +1,12 @@
 //! The admin console (`/admin`) through the real binary: who may open it (no session → the sign-in page and back;
-//! a user without an administrator role → a 403 page; a read-only administrator may look), that no page changes
-//! anything, and what each page shows — the same data the management API answers.
+//! a user without an administrator role → a 403 page; a read-only administrator may look, and gets a 403 page for
+//! any change), that no GET changes anything, what each page shows — the same data the management API answers —,
+//! and the changes its forms make (CSRF-checked, answered by a redirect with a message, or the form again with the
+//! causes next to the fields), logged with the administrator as actor.
 
 mod common;
 
-use common::browser::{Browser, signed_in_as};
+use common::browser::{Browser, Page, hidden, post_owned, signed_in_as};
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -192,11 +194,17 @@ async fn a_read_only_admin_sees_every_page_and_no_page_changes_anything() {
             1,
             "{path}"
         );
-        // Changes are never made by a GET, and there is nothing to POST to yet.
+        // Changes are never made by a GET; a read-only administrator sees no form that changes anything.
+        assert!(!page.body.contains("method=\"post\""), "{path}");
         let post = b
             .send(client().post(env.s.url(path)).form(&[("x", "y")]))
             .await;
-        assert_eq!(post.status, 405, "{path}");
+        if matches!(*path, "/admin/users" | "/admin/groups") {
+            assert_eq!(post.status, 403, "{path}");
+            assert!(post.body.contains("You have read-only access"), "{path}");
+        } else {
+            assert_eq!(post.status, 405, "{path}");
+        }
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(snapshot(&env).await, before, "nothing changed");
@@ -594,4 +602,830 @@ async fn the_overview_lists_the_keys_due_for_rotation_within_a_fortnight() {
     assert!(body.contains("id=\"no-keys-due\"") && !body.contains("id=\"keys-due\""));
     let (_, body) = overview_of(&["--key-rotation-interval", "off"]).await;
     assert!(body.contains("id=\"rotation-off\""));
+}
+
+/// A form post from a console page: its CSRF field and `fields`.
+async fn submit(
+    b: &mut Browser,
+    env: &Env,
+    from: &Page,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let mut pairs = vec![("csrf".to_owned(), hidden(&from.body, "csrf"))];
+    pairs.extend(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    post_owned(b, &env.s.url(action), pairs).await
+}
+
+/// A change done: a redirect to `to` with the message `done`; the page it leads to shows it.
+async fn assert_done(b: &mut Browser, env: &Env, page: &Page, to: &str, done: &str) -> Page {
+    assert_eq!(page.status, 303, "{}", page.body);
+    let location = page.location.clone().unwrap();
+    assert_eq!(location, format!("{to}?done={done}"));
+    let next = b.get(&env.s.url(&location)).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert!(next.body.contains("id=\"flash\""), "{}", next.body);
+    next
+}
+
+async fn events_by(env: &Env, actor: &str, event_type: &str) -> Vec<Value> {
+    let filter = format!("eventType eq \"{event_type}\" and actor.id eq \"{actor}\"");
+    let path = format!(
+        "/api/v1/logs?filter={}",
+        url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+    );
+    for _ in 0..50 {
+        let (_, body) = env.admin(Method::GET, &path, None).await;
+        let found = body.as_array().cloned().unwrap_or_default();
+        if !found.is_empty() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Vec::new()
+}
+
+#[tokio::test]
+async fn an_administrator_manages_users_and_groups_through_forms() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+
+    // A new user: the form, a refusal without the CSRF field, the causes next to the fields, then the user.
+    let form = b.get(&env.s.url("/admin/users/new")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<label for=\"f-email\">"));
+    let forged = b
+        .post(
+            &env.s.url("/admin/users"),
+            &[
+                ("firstName", "Eve"),
+                ("lastName", "X"),
+                ("email", "eve@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(forged.body.contains("This form has expired"));
+    let fields = [
+        ("firstName", "Grace"),
+        ("lastName", "Hopper"),
+        ("email", "not-an-email"),
+        ("password", "Correct-Horse-9"),
+        ("activate", "on"),
+    ];
+    let refused = submit(&mut b, &env, &form, "/admin/users", &fields).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("id=\"e-email\""), "{}", refused.body);
+    assert!(refused.body.contains("aria-describedby=\"e-email\""));
+    assert!(
+        refused.body.contains("value=\"Grace\""),
+        "the form keeps what was typed"
+    );
+    let mut fields = fields;
+    fields[2].1 = "grace@example.com";
+    let created = submit(&mut b, &env, &form, "/admin/users", &fields).await;
+    let location = created.location.clone().unwrap_or_default();
+    let uid = location
+        .trim_start_matches("/admin/users/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = assert_done(
+        &mut b,
+        &env,
+        &created,
+        &format!("/admin/users/{uid}"),
+        "user-created",
+    )
+    .await;
+    assert!(page.body.contains("The user was created."));
+    let (_, user) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}"), None)
+        .await;
+    assert_eq!(user["status"], "ACTIVE");
+    assert_eq!(user["profile"]["login"], "grace@example.com");
+
+    // The profile, then the lifecycle.
+    let saved = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}"),
+        &[
+            ("firstName", "Grace"),
+            ("lastName", "Brewster"),
+            ("email", "grace@example.com"),
+            ("login", "grace@example.com"),
+        ],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &saved,
+        &format!("/admin/users/{uid}"),
+        "profile-saved",
+    )
+    .await;
+    let (_, user) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}"), None)
+        .await;
+    assert_eq!(user["profile"]["lastName"], "Brewster");
+    let blank = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}"),
+        &[("firstName", "")],
+    )
+    .await;
+    assert_eq!(blank.status, 400);
+    assert!(blank.body.contains("id=\"e-firstName\""), "{}", blank.body);
+    let suspended = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/lifecycle/suspend"),
+        &[],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &suspended,
+        &format!("/admin/users/{uid}"),
+        "suspend",
+    )
+    .await;
+    let (_, user) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}"), None)
+        .await;
+    assert_eq!(user["status"], "SUSPENDED");
+    let again = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/lifecycle/suspend"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        again.status, 409,
+        "a refused operation is a page: {}",
+        again.body
+    );
+    assert!(again.body.contains("The change was not made"));
+    let back = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/lifecycle/unsuspend"),
+        &[],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &back,
+        &format!("/admin/users/{uid}"),
+        "unsuspend",
+    )
+    .await;
+    let reset = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/lifecycle/reset_password"),
+        &[],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &reset,
+        &format!("/admin/users/{uid}"),
+        "reset_password",
+    )
+    .await;
+    let (_, user) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}"), None)
+        .await;
+    assert_eq!(user["status"], "RECOVERY");
+    let unknown = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/lifecycle/explode"),
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+
+    // A group: created (a blank name is refused next to the field), renamed, a member added and removed.
+    let groups = b.get(&env.s.url("/admin/groups")).await;
+    let blank = submit(&mut b, &env, &groups, "/admin/groups", &[("name", " ")]).await;
+    assert_eq!(blank.status, 400);
+    assert!(blank.body.contains("id=\"e-name\""), "{}", blank.body);
+    let made = submit(
+        &mut b,
+        &env,
+        &groups,
+        "/admin/groups",
+        &[("name", "Engineers"), ("description", "builders")],
+    )
+    .await;
+    let gid = made
+        .location
+        .clone()
+        .unwrap_or_default()
+        .trim_start_matches("/admin/groups/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = assert_done(
+        &mut b,
+        &env,
+        &made,
+        &format!("/admin/groups/{gid}"),
+        "group-created",
+    )
+    .await;
+    let taken = submit(
+        &mut b,
+        &env,
+        &page,
+        "/admin/groups",
+        &[("name", "Engineers")],
+    )
+    .await;
+    assert_eq!(taken.status, 400);
+    assert!(taken.body.contains("Another group already has this name."));
+    let renamed = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/groups/{gid}"),
+        &[("name", "Builders")],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &renamed,
+        &format!("/admin/groups/{gid}"),
+        "group-saved",
+    )
+    .await;
+    let added = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/groups/{gid}/members"),
+        &[("user", "grace@example.com")],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &added,
+        &format!("/admin/groups/{gid}"),
+        "member-added",
+    )
+    .await;
+    let (_, members) = env
+        .admin(Method::GET, &format!("/api/v1/groups/{gid}/users"), None)
+        .await;
+    assert_eq!(members[0]["id"], uid.as_str());
+    let (_, group) = env
+        .admin(Method::GET, &format!("/api/v1/groups/{gid}"), None)
+        .await;
+    assert_eq!(group["profile"]["name"], "Builders");
+    assert!(
+        group["profile"]["description"].is_null(),
+        "left empty: removed"
+    );
+    let left = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/groups/{gid}/remove"),
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &left,
+        &format!("/admin/users/{uid}"),
+        "group-left",
+    )
+    .await;
+    let (_, members) = env
+        .admin(Method::GET, &format!("/api/v1/groups/{gid}/users"), None)
+        .await;
+    assert_eq!(members, json!([]));
+    let joined = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/groups"),
+        &[("group", &gid)],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &joined,
+        &format!("/admin/users/{uid}"),
+        "group-joined",
+    )
+    .await;
+    let gone = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/groups/{gid}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, "/admin/groups", "group-deleted").await;
+    let (status, _) = env
+        .admin(Method::GET, &format!("/api/v1/groups/{gid}"), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // Deleting: the first deactivates, the second deletes.
+    let page = b.get(&env.s.url(&format!("/admin/users/{uid}"))).await;
+    let first = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/delete"),
+        &[],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &first,
+        &format!("/admin/users/{uid}"),
+        "deactivate",
+    )
+    .await;
+    assert!(page.body.contains("Delete user"));
+    let second = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/users/{uid}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &second, "/admin/users", "user-deleted").await;
+    let (status, _) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}"), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // A custom server's signing keys, rotated now.
+    let active_kids = |keys: &Value| -> Vec<String> {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["status"] == "ACTIVE")
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, before) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    let server = b.get(&env.s.url("/admin/servers/default")).await;
+    assert!(server.body.contains("Rotate signing keys now"));
+    let rotated = submit(
+        &mut b,
+        &env,
+        &server,
+        "/admin/servers/default/keys/rotate",
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &rotated,
+        "/admin/servers/default",
+        "keys-rotated",
+    )
+    .await;
+    let (_, after) = env
+        .admin(
+            Method::GET,
+            "/api/v1/authorizationServers/default/credentials/keys",
+            None,
+        )
+        .await;
+    let (old, new) = (active_kids(&before), active_kids(&after));
+    assert!(
+        !new.is_empty() && new.iter().all(|k| !old.contains(k)),
+        "{old:?} {new:?}"
+    );
+
+    // Every change is logged with the administrator as actor.
+    for kind in [
+        "oauth2.as.key.rotate",
+        "user.lifecycle.create",
+        "user.account.update_profile",
+        "user.lifecycle.suspend",
+        "group.lifecycle.create",
+        "group.profile.update",
+        "group.user_membership.add",
+        "group.user_membership.remove",
+        "group.lifecycle.delete",
+        "user.lifecycle.delete.completed",
+    ] {
+        let events = events_by(&env, &admin, kind).await;
+        assert!(!events.is_empty(), "{kind}");
+        assert_eq!(
+            events[0]["actor"]["alternateId"], "root@example.com",
+            "{kind}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_adds_grafana_from_the_catalog_assigns_a_group_and_rotates_its_secret() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let (_, group) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "grafana-users"}})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let mut b = signed_in_as(&env, "root@example.com").await;
+
+    let catalog = b.get(&env.s.url("/admin/catalog?q=grafana")).await;
+    assert!(catalog.body.contains("href=\"/admin/catalog/grafana\""));
+    let form = b.get(&env.s.url("/admin/catalog/grafana")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(
+        form.body
+            .contains("<label for=\"v-baseUrl\">Grafana URL</label>"),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body.contains("value=\"admins\""),
+        "a default is filled in"
+    );
+    // A required variable missing: the cause is next to its field.
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/catalog/grafana",
+        &[("label", "Grafana"), ("var.baseUrl", "")],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-baseUrl\""),
+        "{}",
+        refused.body
+    );
+    let (_, apps) = env.admin(Method::GET, "/api/v1/apps", None).await;
+    assert_eq!(apps, json!([]));
+
+    let created = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/catalog/grafana",
+        &[
+            ("label", "Grafana"),
+            ("var.baseUrl", "https://grafana.example.com"),
+            ("var.adminGroup", "admins"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let (_, apps) = env.admin(Method::GET, "/api/v1/apps", None).await;
+    let app = &apps[0];
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let client_id = app["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app["name"], "grafana");
+    assert_eq!(
+        app["settings"]["app"]["baseUrl"],
+        "https://grafana.example.com"
+    );
+    let page = text(&created.body);
+    assert!(page.contains("[auth.generic_oauth]"), "{page}");
+    assert!(page.contains(&format!("client_id = {client_id}")), "{page}");
+    let secret = page
+        .split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(secret.len() >= 32);
+    assert!(
+        page.contains(&format!("client_secret = {secret}")),
+        "the snippet has the secret"
+    );
+    // Shown once: the app's page does not have it.
+    let later = b.get(&env.s.url(&format!("/admin/apps/{app_id}"))).await;
+    assert!(!later.body.contains(&secret));
+    assert!(!later.body.contains("id=\"client-secret\""));
+
+    let assigned = submit(
+        &mut b,
+        &env,
+        &later,
+        &format!("/admin/apps/{app_id}/groups"),
+        &[("group", &gid)],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &assigned,
+        &format!("/admin/apps/{app_id}"),
+        "group-assigned",
+    )
+    .await;
+    let (_, groups) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{app_id}/groups"), None)
+        .await;
+    assert_eq!(groups[0]["id"], gid.as_str());
+    let person = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/users"),
+        &[("user", "nobody@example.com")],
+    )
+    .await;
+    assert_eq!(person.status, 400);
+    let person = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/users"),
+        &[("user", "root@example.com")],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &person,
+        &format!("/admin/apps/{app_id}"),
+        "user-assigned",
+    )
+    .await;
+    let (_, users) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{app_id}/users"), None)
+        .await;
+    assert_eq!(users[0]["id"], admin.as_str());
+
+    // Rotation: a second secret, shown once; the first is deactivated and deleted.
+    let (_, before) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/apps/{app_id}/credentials/secrets"),
+            None,
+        )
+        .await;
+    let first = before[0]["id"].as_str().unwrap().to_owned();
+    let rotated = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/secrets"),
+        &[],
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert!(rotated.body.contains("id=\"client-secret\""));
+    let (_, secrets) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/apps/{app_id}/credentials/secrets"),
+            None,
+        )
+        .await;
+    assert_eq!(secrets.as_array().unwrap().len(), 2);
+    let active_delete = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/secrets/{first}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(active_delete.status, 400, "an active secret is not deleted");
+    let off = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/secrets/{first}/deactivate"),
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &off,
+        &format!("/admin/apps/{app_id}"),
+        "secret-deactivated",
+    )
+    .await;
+    let del = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/secrets/{first}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &del,
+        &format!("/admin/apps/{app_id}"),
+        "secret-deleted",
+    )
+    .await;
+    let (_, secrets) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/apps/{app_id}/credentials/secrets"),
+            None,
+        )
+        .await;
+    assert_eq!(secrets.as_array().unwrap().len(), 1);
+
+    // Unassign, then deactivate and delete (an active app is not deleted).
+    let un = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/groups/{gid}/remove"),
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &un,
+        &format!("/admin/apps/{app_id}"),
+        "unassigned",
+    )
+    .await;
+    let early = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(early.status, 409, "{}", early.body);
+    let off = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/lifecycle/deactivate"),
+        &[],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &off,
+        &format!("/admin/apps/{app_id}"),
+        "app-deactivated",
+    )
+    .await;
+    let gone = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/apps/{app_id}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, "/admin/apps", "app-deleted").await;
+    let (status, _) = env
+        .admin(Method::GET, &format!("/api/v1/apps/{app_id}"), None)
+        .await;
+    assert_eq!(status, 404);
+
+    for kind in [
+        "application.lifecycle.create",
+        "application.user_membership.add",
+        "app.oauth2.client.secret.create",
+        "application.lifecycle.delete",
+    ] {
+        let events = events_by(&env, &admin, kind).await;
+        assert!(!events.is_empty(), "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
+    let env = Env::start();
+    with_role(&env, "viewer@example.com", "READ_ONLY_ADMIN").await;
+    let target = env.create_user("target@example.com").await;
+    let (_, group) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "ops"}})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let (_, app) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"name": "grafana", "label": "Grafana", "settings": {"app": {"baseUrl": "https://grafana.example.com"}}})),
+        )
+        .await;
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let mut b = signed_in_as(&env, "viewer@example.com").await;
+    let before = snapshot(&env).await;
+    for path in [
+        format!("/admin/users/{target}"),
+        format!("/admin/groups/{gid}"),
+        format!("/admin/apps/{app_id}"),
+        "/admin/catalog".to_owned(),
+    ] {
+        let page = b.get(&env.s.url(&path)).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains("method=\"post\""),
+            "{path}: no form that changes anything"
+        );
+        assert!(
+            !page.body.contains("<button type=\"submit\">Save"),
+            "{path}"
+        );
+    }
+    for path in ["/admin/users/new", "/admin/catalog/grafana"] {
+        let page = b.get(&env.s.url(path)).await;
+        assert_eq!(page.status, 403, "{path}");
+    }
+    // Refused before the form is even read: whatever it holds.
+    let csrf = String::new();
+    for action in [
+        "/admin/users".to_owned(),
+        format!("/admin/users/{target}"),
+        format!("/admin/users/{target}/lifecycle/suspend"),
+        format!("/admin/users/{target}/delete"),
+        format!("/admin/users/{target}/groups"),
+        "/admin/groups".to_owned(),
+        format!("/admin/groups/{gid}"),
+        format!("/admin/groups/{gid}/delete"),
+        format!("/admin/groups/{gid}/members"),
+        format!("/admin/apps/{app_id}/lifecycle/deactivate"),
+        format!("/admin/apps/{app_id}/delete"),
+        format!("/admin/apps/{app_id}/groups"),
+        format!("/admin/apps/{app_id}/users"),
+        format!("/admin/apps/{app_id}/secrets"),
+        "/admin/catalog/grafana".to_owned(),
+        "/admin/servers/default/keys/rotate".to_owned(),
+    ] {
+        let r = b
+            .post(
+                &env.s.url(&action),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("name", "x"),
+                    ("user", "target@example.com"),
+                    ("group", &gid),
+                    ("var.baseUrl", "https://x.example.com"),
+                    ("label", "X"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{action}");
+        assert!(r.body.contains("You have read-only access"), "{action}");
+    }
+    assert_eq!(snapshot(&env).await, before, "nothing changed");
 }

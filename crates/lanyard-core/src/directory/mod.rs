@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod filter;
+pub mod groups;
 pub mod lifecycle;
 pub mod profile;
 pub mod recovery;

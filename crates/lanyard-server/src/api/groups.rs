@@ -9,10 +9,8 @@ use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::group::validate_profile;
-use lanyard_core::model::{Group, GroupProfile, GroupType};
-use lanyard_core::store::StoreError;
+use lanyard_core::directory::groups::{self, GroupError};
+use lanyard_core::model::Group;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -21,12 +19,7 @@ use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
 use super::users::{find as find_user, user_json};
 use crate::state::AppState;
-use crate::syslog::{Audit, user_target};
-
-/// A group as an event target.
-fn group_target(g: &Group) -> lanyard_core::syslog::Party {
-    lanyard_core::syslog::Party::new(&g.id, "UserGroup", &g.name, &g.name)
-}
+use crate::syslog::Audit;
 
 /// Okta's page sizes: groups (and a user's groups) default to and stop at 10,000, members at 1,000.
 const GROUPS_LIMIT: u32 = 10_000;
@@ -62,54 +55,41 @@ pub fn group_json(g: &Group, base: &str) -> Value {
     })
 }
 
-/// 403 E0000006: the built-in group cannot be changed.
-fn built_in(what: &str) -> ApiError {
-    ApiError::of(OktaCode::Forbidden).with_detail(format!("{what} of the built-in group refused"))
-}
-
-async fn find(state: &AppState, id: &str) -> Result<Group, ApiError> {
-    state
-        .store
-        .group(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(id, "UserGroup"))
-}
-
-/// A group that may be changed: it exists and is not built in.
-async fn find_changeable(state: &AppState, id: &str, what: &str) -> Result<Group, ApiError> {
-    let group = find(state, id).await?;
-    if group.is_built_in() {
-        return Err(built_in(what));
-    }
-    Ok(group)
-}
-
-#[derive(Deserialize)]
-struct GroupIn {
-    profile: Option<Map<String, Value>>,
-}
-
-fn profile_of(body: &GroupIn) -> Result<GroupProfile, ApiError> {
-    validate_profile(&body.profile.clone().unwrap_or_default()).map_err(|causes| {
-        let first = causes
-            .first()
-            .and_then(|c| c.split(':').next())
-            .unwrap_or("profile")
-            .to_owned();
-        ApiError::validation(first, causes)
-    })
-}
-
-fn name_taken_or(e: StoreError) -> ApiError {
+/// An operation on group `gid` (and user `uid`) refused, in Okta's terms: the built-in group cannot be changed
+/// (403 E0000006).
+pub(crate) fn refused(e: GroupError, gid: &str, uid: &str) -> ApiError {
     match e {
-        StoreError::Conflict(_) => ApiError::validation(
+        GroupError::NotFound => ApiError::not_found(gid, "UserGroup"),
+        GroupError::UserNotFound => ApiError::not_found(uid, "User"),
+        GroupError::BuiltIn(what) => ApiError::of(OktaCode::Forbidden)
+            .with_detail(format!("{what} of the built-in group refused")),
+        GroupError::InvalidProfile(causes) => {
+            let first = causes
+                .first()
+                .and_then(|c| c.split(':').next())
+                .unwrap_or("profile")
+                .to_owned();
+            ApiError::validation(first, causes)
+        }
+        GroupError::NameTaken => ApiError::validation(
             "name",
             vec![
                 "name: An object with this field already exists in the current organization".into(),
             ],
         ),
-        other => other.into(),
+        GroupError::Store(e) => e.into(),
     }
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Group, ApiError> {
+    groups::find(state.store.as_ref(), id)
+        .await
+        .map_err(|e| refused(e, id, ""))
+}
+
+#[derive(Deserialize)]
+struct GroupIn {
+    profile: Option<Map<String, Value>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -148,26 +128,18 @@ async fn create(
     audit: Audit,
     OktaJson(body): OktaJson<GroupIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let profile = profile_of(&body)?;
-    let now = state.clock.now();
-    let group = Group {
-        id: new_id(prefix::GROUP, now, state.random.as_ref()),
-        group_type: GroupType::Okta,
-        name: profile.name,
-        description: profile.description,
-        created: now,
-        last_updated: now,
-        last_membership_updated: now,
-    };
-    state
-        .store
-        .insert_group(&group)
-        .await
-        .map_err(name_taken_or)?;
-    tracing::info!(group = %group.id, "group created");
-    let e = audit.event(&state, "group.lifecycle.create", "Create okta group");
-    state.syslog.record(e.target(group_target(&group)));
-    Ok(Json(group_json(&group, &state.config.base_url)))
+    let profile = body.profile.unwrap_or_default();
+    let made = groups::create(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        state.random.as_ref(),
+        &profile,
+    )
+    .await
+    .map_err(|e| refused(e, "", ""))?;
+    tracing::info!(group = %made.group.id, "group created");
+    audit.record(&state, &made.changes);
+    Ok(Json(group_json(&made.group, &state.config.base_url)))
 }
 
 async fn read(
@@ -181,24 +153,17 @@ async fn read(
 /// PUT replaces the profile: a description left out is removed.
 async fn replace(
     State(state): State<AppState>,
+    audit: Audit,
     Path(gid): Path<String>,
     OktaJson(body): OktaJson<GroupIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut group = find_changeable(&state, &gid, "update").await?;
-    let profile = profile_of(&body)?;
-    group.name = profile.name;
-    group.description = profile.description;
-    group.last_updated = state.clock.now();
-    if !state
-        .store
-        .update_group(&group)
+    let profile = body.profile.unwrap_or_default();
+    let changed = groups::replace(state.store.as_ref(), state.clock.as_ref(), &gid, &profile)
         .await
-        .map_err(name_taken_or)?
-    {
-        return Err(ApiError::not_found(&gid, "UserGroup"));
-    }
-    tracing::info!(group = %group.id, "group updated");
-    Ok(Json(group_json(&group, &state.config.base_url)))
+        .map_err(|e| refused(e, &gid, ""))?;
+    tracing::info!(group = %changed.group.id, "group updated");
+    audit.record(&state, &changed.changes);
+    Ok(Json(group_json(&changed.group, &state.config.base_url)))
 }
 
 async fn delete(
@@ -206,13 +171,11 @@ async fn delete(
     audit: Audit,
     Path(gid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let group = find_changeable(&state, &gid, "delete").await?;
-    if !state.store.delete_group(&group.id).await? {
-        return Err(ApiError::not_found(&gid, "UserGroup"));
-    }
-    tracing::info!(group = %group.id, "group deleted");
-    let e = audit.event(&state, "group.lifecycle.delete", "Delete okta group");
-    state.syslog.record(e.target(group_target(&group)));
+    let changed = groups::delete(state.store.as_ref(), &gid)
+        .await
+        .map_err(|e| refused(e, &gid, ""))?;
+    tracing::info!(group = %changed.group.id, "group deleted");
+    audit.record(&state, &changed.changes);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -255,35 +218,13 @@ async fn change_membership(
     Path((gid, uid)): Path<(String, String)>,
     add: bool,
 ) -> Result<StatusCode, ApiError> {
-    let group = find_changeable(&state, &gid, "membership change").await?;
-    let user = find_user(&state, &uid).await?;
-    let now = state.clock.now();
-    let changed = if add {
-        state
-            .store
-            .add_group_member(&group.id, &user.id, now)
-            .await?
-    } else {
-        state
-            .store
-            .remove_group_member(&group.id, &user.id, now)
-            .await?
-    };
-    if changed {
-        let (kind, message) = if add {
-            ("group.user_membership.add", "Add user to group membership")
-        } else {
-            (
-                "group.user_membership.remove",
-                "Remove user from group membership",
-            )
-        };
-        tracing::info!(group = %group.id, user = %user.id, kind, "group membership changed");
-        let e = audit.event(&state, kind, message);
-        state
-            .syslog
-            .record(e.target(user_target(&user)).target(group_target(&group)));
+    let m = groups::set_membership(state.store.as_ref(), state.clock.as_ref(), &gid, &uid, add)
+        .await
+        .map_err(|e| refused(e, &gid, &uid))?;
+    if m.changed {
+        tracing::info!(group = %m.group.id, user = %m.user.id, add, "group membership changed");
     }
+    audit.record(&state, &m.changes);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,18 +6,30 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use lanyard_core::apps::assignments::{self, AssignError};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AppGroup, AppUser};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{app_target, find};
+use super::{app_refused, find};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
 use crate::api::pagination::{PageQuery, list_response};
 use crate::api::users::find as find_user;
 use crate::state::AppState;
-use crate::syslog::{Audit, user_target};
+use crate::syslog::Audit;
+
+/// An assignment refused, in Okta's terms: `who` is the user or group asked for, `kind` what is missing when it
+/// is not assigned.
+fn refused(e: AssignError, app_id: &str, who: &str, kind: &str) -> ApiError {
+    match e {
+        AssignError::App(e) => app_refused(e, app_id),
+        AssignError::UserNotFound => ApiError::not_found(who, "User"),
+        AssignError::GroupNotFound => ApiError::not_found(who, "UserGroup"),
+        AssignError::NotAssigned => ApiError::not_found(who, kind),
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -89,8 +101,8 @@ async fn put_user(
     path_user: Option<String>,
     body: AppUserIn,
 ) -> Result<Json<Value>, ApiError> {
-    let app = find(&state, &app_id).await?;
     let Some(uid) = path_user.or(body.id.clone()) else {
+        find(&state, &app_id).await?;
         return Err(ApiError::validation(
             "id",
             vec!["id: the user's id is required".into()],
@@ -99,6 +111,7 @@ async fn put_user(
     if let Some(scope) = body.scope.as_deref()
         && scope != "USER"
     {
+        find(&state, &app_id).await?;
         return Err(ApiError::validation(
             "scope",
             vec![format!(
@@ -106,36 +119,25 @@ async fn put_user(
             )],
         ));
     }
-    let user = find_user(&state, &uid).await?;
-    let now = state.clock.now();
     let user_name = body
         .credentials
         .get("userName")
         .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| user.login.clone());
-    let previous = state.store.app_user(&app.id, &user.id).await?;
-    let assignment = AppUser {
-        app_id: app.id.clone(),
-        user_id: user.id.clone(),
+        .map(str::to_owned);
+    let made = assignments::assign_user(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &app_id,
+        &uid,
         user_name,
-        created: previous.as_ref().map_or(now, |p| p.created),
-        last_updated: now,
-    };
-    if !state.store.put_app_user(&assignment).await? {
-        return Err(ApiError::not_found(&uid, "User"));
-    }
-    if previous.is_none() {
-        let e = audit.event(
-            &state,
-            "application.user_membership.add",
-            "Add user to application membership",
-        );
-        state
-            .syslog
-            .record(e.target(user_target(&user)).target(app_target(&app)));
-    }
-    Ok(Json(app_user_json(&assignment, &state.config.base_url)))
+    )
+    .await
+    .map_err(|e| refused(e, &app_id, &uid, "AppUser"))?;
+    audit.record(&state, &made.changes);
+    Ok(Json(app_user_json(
+        &made.assignment,
+        &state.config.base_url,
+    )))
 }
 
 async fn list_users(
@@ -171,19 +173,10 @@ async fn unassign_user(
     audit: Audit,
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let app = find(&state, &id).await?;
-    let user = find_user(&state, &uid).await?;
-    if !state.store.delete_app_user(&app.id, &user.id).await? {
-        return Err(ApiError::not_found(&uid, "AppUser"));
-    }
-    let e = audit.event(
-        &state,
-        "application.user_membership.remove",
-        "Remove user from application membership",
-    );
-    state
-        .syslog
-        .record(e.target(user_target(&user)).target(app_target(&app)));
+    let (_, _, changes) = assignments::unassign_user(state.store.as_ref(), &id, &uid)
+        .await
+        .map_err(|e| refused(e, &id, &uid, "AppUser"))?;
+    audit.record(&state, &changes);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,43 +204,21 @@ async fn assign_group(
     Path((id, gid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Option<AppGroupIn>>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = find(&state, &id).await?;
-    let group = state
-        .store
-        .group(&gid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&gid, "UserGroup"))?;
     let priority = body.and_then(|b| b.priority).unwrap_or(0);
-    if !(0..=100).contains(&priority) {
-        return Err(ApiError::validation(
-            "priority",
-            vec!["priority: must be between 0 and 100".into()],
-        ));
-    }
-    let assignment = AppGroup {
-        app_id: app.id.clone(),
-        group_id: group.id.clone(),
+    let made = assignments::assign_group(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &id,
+        &gid,
         priority,
-        last_updated: state.clock.now(),
-    };
-    if !state.store.put_app_group(&assignment).await? {
-        return Err(ApiError::not_found(&gid, "UserGroup"));
-    }
-    let e = audit.event(
-        &state,
-        "application.user_membership.add",
-        "Add group to application",
-    );
-    state.syslog.record(
-        e.target(app_target(&app))
-            .target(lanyard_core::syslog::Party::new(
-                &group.id,
-                "UserGroup",
-                &group.name,
-                &group.name,
-            )),
-    );
-    Ok(Json(app_group_json(&assignment, &state.config.base_url)))
+    )
+    .await
+    .map_err(|e| refused(e, &id, &gid, "ApplicationGroupAssignment"))?;
+    audit.record(&state, &made.changes);
+    Ok(Json(app_group_json(
+        &made.assignment,
+        &state.config.base_url,
+    )))
 }
 
 async fn list_groups(
@@ -279,11 +250,12 @@ async fn read_group(
 
 async fn unassign_group(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let app = find(&state, &id).await?;
-    if !state.store.delete_app_group(&app.id, &gid).await? {
-        return Err(ApiError::not_found(&gid, "ApplicationGroupAssignment"));
-    }
+    let (_, changes) = assignments::unassign_group(state.store.as_ref(), &id, &gid)
+        .await
+        .map_err(|e| refused(e, &id, &gid, "ApplicationGroupAssignment"))?;
+    audit.record(&state, &changes);
     Ok(StatusCode::NO_CONTENT)
 }

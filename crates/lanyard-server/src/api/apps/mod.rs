@@ -13,14 +13,10 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 use lanyard_catalog::Entry;
-use lanyard_core::apps::{
-    check_client_id, chosen_secret, client_from_body, new_secret, requested_client_id,
-    secret_record,
-};
+use lanyard_core::apps::instances::{self, AppError, NewApp, OIDC_CLIENT};
+use lanyard_core::apps::{check_client_id, chosen_secret, client_from_body, requested_client_id};
 use lanyard_core::clock::okta_format;
-use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
-use lanyard_core::store::StoreError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -36,8 +32,6 @@ use crate::state::AppState;
 use crate::syslog::Audit;
 
 const APPS_LIMIT: u32 = 200;
-/// The name of an app configured by hand.
-const OIDC_CLIENT: &str = "oidc_client";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -51,7 +45,26 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub fn app_target(a: &App) -> lanyard_core::syslog::Party {
-    lanyard_core::syslog::Party::new(&a.id, "AppInstance", &a.name, &a.label)
+    instances::target(a)
+}
+
+/// An operation on app `id` refused, in Okta's terms.
+pub(crate) fn app_refused(e: AppError, id: &str) -> ApiError {
+    match e {
+        AppError::NotFound => ApiError::not_found(id, "AppInstance"),
+        AppError::SecretNotFound => ApiError::not_found(id, "ClientSecret"),
+        AppError::Invalid { field, causes } => ApiError::validation(field, causes),
+        AppError::ClientIdTaken => ApiError::validation(
+            "client_id",
+            vec![
+                "client_id: An object with this field already exists in the current organization"
+                    .into(),
+            ],
+        ),
+        AppError::DeleteActive => ApiError::of(OktaCode::DeleteAppForbidden)
+            .with_detail("an active app must be deactivated first"),
+        AppError::Store(e) => e.into(),
+    }
 }
 
 /// An app in Okta's shape; `secret` is the value of a secret just minted, shown this once.
@@ -159,11 +172,9 @@ pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
 }
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
-    state
-        .store
-        .app(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(id, "AppInstance"))
+    instances::find(state.store.as_ref(), id)
+        .await
+        .map_err(|e| app_refused(e, id))
 }
 
 #[derive(Deserialize)]
@@ -202,27 +213,8 @@ async fn kind(state: &AppState, name: Option<&str>) -> Result<Kind, ApiError> {
 
 /// Checks the app-level fields; returns the label.
 fn check_app(body: &AppIn) -> Result<String, ApiError> {
-    let mut causes = Vec::new();
-    match body.sign_on_mode.as_deref() {
-        Some("OPENID_CONNECT") | None => {}
-        Some(other) => causes.push(format!(
-            "signOnMode: only OPENID_CONNECT is supported, not {other:?}"
-        )),
-    }
-    let label = body.label.clone().unwrap_or_default();
-    if label.trim().is_empty() {
-        causes.push("label: The field cannot be left blank".into());
-    } else if label.chars().count() > 100 {
-        causes.push("label: must be at most 100 characters".into());
-    }
-    if causes.is_empty() {
-        Ok(label)
-    } else {
-        Err(ApiError::validation(
-            causes[0].split(':').next().unwrap_or("app").to_owned(),
-            causes,
-        ))
-    }
+    instances::check_app(body.label.as_deref(), body.sign_on_mode.as_deref())
+        .map_err(|e| app_refused(e, ""))
 }
 
 /// The client a body makes. A catalog app's comes from its entry and `settings.app` (on a replace without
@@ -295,19 +287,6 @@ async fn check_sector(
         .map_err(|e| ApiError::validation("sector_identifier_uri", vec![e.description]))
 }
 
-fn client_id_taken(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(_) => ApiError::validation(
-            "client_id",
-            vec![
-                "client_id: An object with this field already exists in the current organization"
-                    .into(),
-            ],
-        ),
-        other => other.into(),
-    }
-}
-
 #[derive(Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
@@ -321,65 +300,40 @@ async fn create(
 ) -> Result<Json<Value>, ApiError> {
     let label = check_app(&body)?;
     let kind = kind(&state, body.name.as_deref()).await?;
-    let now = state.clock.now();
-    let id = new_id(prefix::APP, now, state.random.as_ref());
+    let env = state.apps();
+    let id = instances::new_app_id(env);
     let client = make_client(&kind, &body, &id, None)?;
     check_sector(&state, &client).await?;
-    if let Kind::Catalog(e) = &kind {
-        crate::catalog::ensure_scopes(&state, e).await?;
-    }
-    let activate = !matches!(q.activate.as_deref(), Some("false"));
-    let app = App {
+    let scopes = match &kind {
+        Kind::Catalog(e) => crate::catalog::scopes_to_add(&state, e).await?,
+        Kind::Custom => Vec::new(),
+    };
+    let new = NewApp {
         id,
         name: match &kind {
             Kind::Custom => OIDC_CLIENT.to_owned(),
             Kind::Catalog(e) => e.name().to_owned(),
         },
         label,
-        status: if activate {
-            LifecycleStatus::Active
-        } else {
-            LifecycleStatus::Inactive
-        },
-        sign_on_mode: "OPENID_CONNECT".into(),
         client,
-        created: now,
-        last_updated: now,
+        active: !matches!(q.activate.as_deref(), Some("false")),
+        // A secret the caller chose (Okta's `credentials.oauthClient.client_secret`), else a minted one.
+        chosen_secret: chosen_secret(&body.credentials).map_err(client_causes)?,
+        scopes: scopes.clone(),
     };
-    // A secret the caller chose (Okta's `credentials.oauthClient.client_secret`), else a minted one.
-    let chosen = chosen_secret(&body.credentials).map_err(client_causes)?;
-    let method = app.client.token_endpoint_auth_method;
-    if chosen.is_some() && !method.uses_secret() {
-        return Err(ApiError::validation(
-            "client_secret",
-            vec![format!(
-                "client_secret: an app using {} has no client secret",
-                method.as_str()
-            )],
-        ));
-    }
-    let (minted, stored) = match chosen {
-        Some(m) => {
-            let record = secret_record(&app.id, &m, now, state.random.as_ref());
-            (Some(m), Some(record))
-        }
-        None => method
-            .uses_secret()
-            .then(|| new_secret(&app.id, now, state.random.as_ref()))
-            .unzip(),
-    };
-    state
-        .store
-        .insert_app(&app, stored.as_ref())
+    let created = instances::create(state.store.as_ref(), env, new)
         .await
-        .map_err(client_id_taken)?;
+        .map_err(|e| app_refused(e, ""))?;
+    if created.scopes_added {
+        crate::catalog::scopes_added(&state, &scopes);
+    }
+    let app = &created.app;
     state.app_changed(&app.client.client_id);
     tracing::info!(app = %app.id, client_id = %app.client.client_id, "app created");
-    let e = audit.event(&state, "application.lifecycle.create", "Add application");
-    state.syslog.record(e.target(app_target(&app)));
-    let secret = minted.as_ref().map(|m| m.value.as_str());
-    let mut out = app_json(&app, &state.config.base_url, secret);
-    setup::embed(&state, &app, secret, &mut out).await?;
+    audit.record(&state, &created.changes);
+    let secret = created.secret.as_ref().map(|m| m.value.as_str());
+    let mut out = app_json(app, &state.config.base_url, secret);
+    setup::embed(&state, app, secret, &mut out).await?;
     Ok(Json(out))
 }
 
@@ -418,7 +372,7 @@ async fn replace(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<AppIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut app = find(&state, &id).await?;
+    let app = find(&state, &id).await?;
     let label = check_app(&body)?;
     let kind = kind(&state, Some(body.name.as_deref().unwrap_or(&app.name))).await?;
     if body.name.as_deref().is_some_and(|n| n != app.name) {
@@ -431,29 +385,27 @@ async fn replace(
         ));
     }
     let client = make_client(&kind, &body, &app.id, Some(&app.client))?;
-    if let Kind::Catalog(e) = &kind {
-        crate::catalog::ensure_scopes(&state, e).await?;
-    }
+    let scopes = match &kind {
+        Kind::Catalog(e) => crate::catalog::scopes_to_add(&state, e).await?,
+        Kind::Custom => Vec::new(),
+    };
     check_sector(&state, &client).await?;
-    if client.token_endpoint_auth_method.uses_secret()
-        && !app.client.token_endpoint_auth_method.uses_secret()
-        && state.store.client_secrets(&app.id).await?.is_empty()
-    {
-        return Err(ApiError::validation(
-            "token_endpoint_auth_method",
-            vec!["token_endpoint_auth_method: the app has no client secret; create one at /credentials/secrets first".into()],
-        ));
+    let changed = instances::replace(
+        state.store.as_ref(),
+        state.apps(),
+        app,
+        label,
+        client,
+        scopes.clone(),
+    )
+    .await
+    .map_err(|e| app_refused(e, &id))?;
+    if changed.scopes_added {
+        crate::catalog::scopes_added(&state, &scopes);
     }
-    app.label = label;
-    app.client = client;
-    app.last_updated = state.clock.now();
-    if !state.store.update_app(&app).await? {
-        return Err(ApiError::not_found(&id, "AppInstance"));
-    }
-    state.app_changed(&app.client.client_id);
-    let e = audit.event(&state, "application.lifecycle.update", "Update application");
-    state.syslog.record(e.target(app_target(&app)));
-    Ok(Json(app_json(&app, &state.config.base_url, None)))
+    state.app_changed(&changed.app.client.client_id);
+    audit.record(&state, &changed.changes);
+    Ok(Json(app_json(&changed.app, &state.config.base_url, None)))
 }
 
 async fn lifecycle(
@@ -461,32 +413,21 @@ async fn lifecycle(
     audit: Audit,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (status, event, message) = match op.as_str() {
-        "activate" => (
-            LifecycleStatus::Active,
-            "application.lifecycle.activate",
-            "Activate application",
-        ),
-        "deactivate" => (
-            LifecycleStatus::Inactive,
-            "application.lifecycle.deactivate",
-            "Deactivate application",
-        ),
+    let active = match op.as_str() {
+        "activate" => true,
+        "deactivate" => false,
         _ => {
             return Err(ApiError::not_found_path(&format!(
                 "/api/v1/apps/{id}/lifecycle/{op}"
             )));
         }
     };
-    let mut app = find(&state, &id).await?;
-    if app.status != status {
-        app.status = status;
-        app.last_updated = state.clock.now();
-        state.store.update_app(&app).await?;
-        state.app_changed(&app.client.client_id);
-        state
-            .syslog
-            .record(audit.event(&state, event, message).target(app_target(&app)));
+    let changed = instances::set_status(state.store.as_ref(), state.apps(), &id, active)
+        .await
+        .map_err(|e| app_refused(e, &id))?;
+    if !changed.changes.is_empty() {
+        state.app_changed(&changed.app.client.client_id);
+        audit.record(&state, &changed.changes);
     }
     Ok(Json(json!({})))
 }
@@ -496,14 +437,10 @@ async fn delete(
     audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let app = find(&state, &id).await?;
-    if app.status == LifecycleStatus::Active {
-        return Err(ApiError::of(OktaCode::DeleteAppForbidden)
-            .with_detail("an active app must be deactivated first"));
-    }
-    state.store.delete_app(&app.id).await?;
-    state.app_changed(&app.client.client_id);
-    let e = audit.event(&state, "application.lifecycle.delete", "Delete application");
-    state.syslog.record(e.target(app_target(&app)));
+    let changed = instances::delete(state.store.as_ref(), &id)
+        .await
+        .map_err(|e| app_refused(e, &id))?;
+    state.app_changed(&changed.app.client.client_id);
+    audit.record(&state, &changed.changes);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,19 +5,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lanyard_core::apps::new_secret;
+use lanyard_core::apps::instances;
 use lanyard_core::clock::okta_format;
 
-use lanyard_core::model::{App, ClientSecret, LifecycleStatus};
+use lanyard_core::model::{App, ClientSecret};
 use serde_json::{Value, json};
 
-use super::{app_target, find};
+use super::{app_refused, find};
 use crate::api::error::ApiError;
 use crate::state::AppState;
 use crate::syslog::Audit;
-
-/// Okta allows two secrets per app: the current one and the next while rotating.
-const MAX_SECRETS: usize = 2;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -91,94 +88,62 @@ async fn create_secret(
     audit: Audit,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = find(&state, &id).await?;
-    if !app.client.token_endpoint_auth_method.uses_secret() {
-        return Err(ApiError::validation(
-            "token_endpoint_auth_method",
-            vec![format!(
-                "token_endpoint_auth_method: the app authenticates with {}, not a client secret",
-                app.client.token_endpoint_auth_method.as_str()
-            )],
-        ));
-    }
-    if state.store.client_secrets(&app.id).await?.len() >= MAX_SECRETS {
-        return Err(ApiError::validation(
-            "client_secret",
-            vec![
-                "client_secret: an app holds at most two secrets; delete an inactive one first"
-                    .into(),
-            ],
-        ));
-    }
-    let now = state.clock.now();
-    let (minted, secret) = new_secret(&app.id, now, state.random.as_ref());
-    state.store.insert_client_secret(&secret).await?;
-    state.app_changed(&app.client.client_id);
-    let e = audit.event(
-        &state,
-        "app.oauth2.client.secret.create",
-        "Create client secret",
-    );
-    state.syslog.record(e.target(app_target(&app)));
-    let mut out = secret_json(&secret, &state.config.base_url, Some(&minted.value));
+    let made = instances::create_secret(state.store.as_ref(), state.apps(), &id)
+        .await
+        .map_err(|e| app_refused(e, &id))?;
+    state.app_changed(&made.app.client.client_id);
+    audit.record(&state, &made.changes);
+    let value = made.minted.value.as_str();
+    let mut out = secret_json(&made.secret, &state.config.base_url, Some(value));
     // An app from the catalog: its settings again, with the new secret in them.
-    super::setup::embed(&state, &app, Some(&minted.value), &mut out).await?;
+    super::setup::embed(&state, &made.app, Some(value), &mut out).await?;
     Ok(Json(out))
+}
+
+/// An operation on secret `sid` refused: an unknown secret is named as such.
+fn secret_refused(e: instances::AppError, id: &str, sid: &str) -> ApiError {
+    match e {
+        instances::AppError::SecretNotFound => ApiError::not_found(sid, "ClientSecret"),
+        e => app_refused(e, id),
+    }
 }
 
 async fn secret_lifecycle(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, sid, op)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let status = match op.as_str() {
-        "activate" => LifecycleStatus::Active,
-        "deactivate" => LifecycleStatus::Inactive,
+    let active = match op.as_str() {
+        "activate" => true,
+        "deactivate" => false,
         _ => {
             return Err(ApiError::not_found_path(&format!(
                 "/api/v1/apps/{id}/credentials/secrets/{sid}/lifecycle/{op}"
             )));
         }
     };
-    let app = find(&state, &id).await?;
-    let mut secret = find_secret(&state, &app, &sid).await?;
-    if status == LifecycleStatus::Inactive && secret.status == LifecycleStatus::Active {
-        let active = state
-            .store
-            .client_secrets(&app.id)
-            .await?
-            .iter()
-            .filter(|s| s.status == LifecycleStatus::Active)
-            .count();
-        if active <= 1 {
-            return Err(ApiError::validation(
-                "client_secret",
-                vec!["client_secret: the app's only active secret cannot be deactivated".into()],
-            ));
-        }
-    }
-    secret.status = status;
-    secret.last_updated = state.clock.now();
-    state.store.update_client_secret(&secret).await?;
-    state.app_changed(&app.client.client_id);
-    Ok(Json(secret_json(&secret, &state.config.base_url, None)))
+    let changed =
+        instances::set_secret_status(state.store.as_ref(), state.apps(), &id, &sid, active)
+            .await
+            .map_err(|e| secret_refused(e, &id, &sid))?;
+    state.app_changed(&changed.app.client.client_id);
+    audit.record(&state, &changed.changes);
+    Ok(Json(secret_json(
+        &changed.secret,
+        &state.config.base_url,
+        None,
+    )))
 }
 
 async fn delete_secret(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let app = find(&state, &id).await?;
-    let secret = find_secret(&state, &app, &sid).await?;
-    if secret.status == LifecycleStatus::Active {
-        return Err(ApiError::validation(
-            "client_secret",
-            vec!["client_secret: deactivate the secret before deleting it".into()],
-        ));
-    }
-    state
-        .store
-        .delete_client_secret(&app.id, &secret.id)
-        .await?;
-    state.app_changed(&app.client.client_id);
+    let changed = instances::delete_secret(state.store.as_ref(), &id, &sid)
+        .await
+        .map_err(|e| secret_refused(e, &id, &sid))?;
+    state.app_changed(&changed.app.client.client_id);
+    audit.record(&state, &changed.changes);
     Ok(StatusCode::NO_CONTENT)
 }

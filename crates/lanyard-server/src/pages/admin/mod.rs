@@ -1,11 +1,16 @@
 //! The admin console, `/admin`: server-rendered pages for administrators, signed in through the hosted sign-in page.
 //! Who may open it is `lanyard_core::admin`'s rule, applied by the [`Admin`] extractor every page takes: no session
-//! sends the browser to `/signin` and back; a signed-in user without an administrator role gets a 403 page. Every
-//! page is a plain read for rendering (this session builds the read side: no console page changes anything, and
-//! nothing is ever changed by a GET); one file per section, templates in `templates/admin/`, styles in
-//! `/static/admin.css`, and one same-origin script, `/static/admin-logs.js`, for the system log's live tail.
+//! sends the browser to `/signin` and back; a signed-in user without an administrator role gets a 403 page. Pages
+//! are plain reads for rendering; changes are POSTed forms ([`forms`]: CSRF-checked, refused with a 403 page for a
+//! read-only administrator, answered by a redirect to the page with a message, or the form again with the causes
+//! next to the fields) that call the same operations as the management API (`lanyard_core::directory`,
+//! `lanyard_core::apps`) and log them with the administrator as actor. Nothing is ever changed by a GET. One file
+//! per section, templates in `templates/admin/`, styles in `/static/admin.css`, and one same-origin script,
+//! `/static/admin-logs.js`, for the system log's live tail.
 
 mod apps;
+mod catalog;
+pub(crate) mod forms;
 mod groups;
 mod logs;
 mod overview;
@@ -20,7 +25,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use lanyard_core::admin::{Administrator, ConsoleAccess};
 use lanyard_core::clock::Timestamp;
 
@@ -30,15 +35,54 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(overview::page))
-        .route("/admin/users", get(users::list))
-        .route("/admin/users/{id}", get(users::detail))
-        .route("/admin/groups", get(groups::list))
-        .route("/admin/groups/{id}", get(groups::detail))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/new", get(users::new_form))
+        .route("/admin/users/{id}", get(users::detail).post(users::update))
+        .route("/admin/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route("/admin/users/{id}/delete", post(users::delete))
+        .route("/admin/users/{id}/groups", post(users::add_group))
+        .route(
+            "/admin/users/{id}/groups/{gid}/remove",
+            post(users::remove_group),
+        )
+        .route("/admin/groups", get(groups::list).post(groups::create))
+        .route(
+            "/admin/groups/{id}",
+            get(groups::detail).post(groups::update),
+        )
+        .route("/admin/groups/{id}/delete", post(groups::delete))
+        .route("/admin/groups/{id}/members", post(groups::add_member))
+        .route(
+            "/admin/groups/{id}/members/{uid}/remove",
+            post(groups::remove_member),
+        )
         .route("/admin/apps", get(apps::list))
         .route("/admin/apps/{id}", get(apps::detail))
+        .route("/admin/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/admin/apps/{id}/delete", post(apps::delete))
+        .route("/admin/apps/{id}/groups", post(apps::assign_group))
+        .route(
+            "/admin/apps/{id}/groups/{gid}/remove",
+            post(apps::unassign_group),
+        )
+        .route("/admin/apps/{id}/users", post(apps::assign_user))
+        .route(
+            "/admin/apps/{id}/users/{uid}/remove",
+            post(apps::unassign_user),
+        )
+        .route("/admin/apps/{id}/secrets", post(apps::new_secret))
+        .route("/admin/apps/{id}/secrets/{sid}/{op}", post(apps::secret_op))
         .route("/admin/catalog", get(apps::catalog))
+        .route(
+            "/admin/catalog/{name}",
+            get(catalog::new_form).post(catalog::create),
+        )
         .route("/admin/servers", get(servers::list))
         .route("/admin/servers/{id}", get(servers::detail))
+        .route(
+            "/admin/servers/{id}/keys/rotate",
+            post(servers::rotate_keys),
+        )
         .route("/admin/policies", get(policies::page))
         .route("/admin/logs", get(logs::page))
         .route("/admin/tokens", get(tokens::list))
@@ -48,8 +92,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The signed-in administrator a console page is for, and what they may do. A browser without a session is sent to
-/// the sign-in page and back to the page it asked for; a user who is not an administrator gets a 403 page.
-pub struct Admin(pub Administrator);
+/// the sign-in page and back to the page it asked for; a user who is not an administrator gets a 403 page. With it,
+/// what the page's forms need ([`forms::Extras`]: the CSRF field, the message of the change just made).
+pub struct Admin(pub Administrator, pub forms::Extras);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
@@ -64,7 +109,7 @@ impl FromRequestParts<AppState> for Admin {
         };
         let store = state.store.as_ref();
         match lanyard_core::admin::administrator(store, store, &session.user_id).await {
-            Ok(Some(a)) => Ok(Admin(a)),
+            Ok(Some(a)) => Ok(Admin(a, forms::Extras::of(state, parts))),
             Ok(None) => Err(refused().into_response()),
             Err(e) => Err(PageError::from(e).into_response()),
         }
@@ -153,6 +198,10 @@ pub struct Chrome {
     pub read_only: bool,
     pub section: &'static str,
     pub sections: &'static [Section],
+    /// The CSRF field of the page's forms.
+    pub csrf: String,
+    /// What the change that led here did (Post/Redirect/Get).
+    pub flash: Option<&'static str>,
 }
 
 impl Chrome {
@@ -171,6 +220,8 @@ impl Chrome {
             read_only: a.access == ConsoleAccess::ReadOnly,
             section,
             sections: SECTIONS,
+            csrf: admin.1.csrf.clone(),
+            flash: admin.1.flash,
         }
     }
 }

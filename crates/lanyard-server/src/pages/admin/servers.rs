@@ -1,13 +1,20 @@
 //! `/admin/servers`: the org authorization server and the custom ones; `/admin/servers/{id}`: a server's scopes,
-//! claims, access policies with their rules, and signing keys (with when each ACTIVE key is due for rotation).
+//! claims, access policies with their rules, and signing keys (with when each ACTIVE key is due for rotation). An
+//! administrator who may change things rotates a custom server's keys now (`crate::key_admin`, as `keyRotate`).
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyStatus, PageRequest};
+use lanyard_core::syslog::{Change, Party};
 
+use super::forms::{self, Manager, done};
+use super::users::Button;
 use super::{Admin, Chrome, when, when_opt};
+use crate::key_admin::KeyMaker;
 use crate::pages::PageError;
+use crate::pages::csrf::CsrfForm;
 use crate::state::AppState;
 
 struct ServerRow {
@@ -140,6 +147,8 @@ struct Detail {
     claims: Vec<ClaimRow>,
     policies: Vec<PolicyRow>,
     keys: Vec<KeyRow>,
+    /// A custom server, whose keys an administrator may rotate (the org server's rotate on their schedule).
+    rotatable: bool,
 }
 
 pub async fn detail(
@@ -218,7 +227,7 @@ pub async fn detail(
             kid: k.kid,
         })
         .collect();
-    Ok(super::page(
+    Ok(admin.page(
         Detail {
             c: Chrome::new(&state, &admin, "servers"),
             server: ServerRow::of(&server, &state.config.base_url),
@@ -226,7 +235,54 @@ pub async fn detail(
             claims,
             policies,
             keys,
+            rotatable: server.kind != AuthServerKind::Org,
         }
         .render(),
     ))
+}
+
+/// Rotates a custom server's signing keys now, as `keyRotate` does: the new keys sign at once, the old stay
+/// published until the tokens they signed expire.
+pub async fn rotate_keys(
+    m: Manager,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Button>,
+) -> Result<Response, PageError> {
+    let back = format!("/admin/servers/{id}");
+    let Some(server) = state.store.auth_server(&id).await? else {
+        return Err(
+            PageError::not_found().with_link("/admin/servers", "Back to authorization servers")
+        );
+    };
+    if server.kind == AuthServerKind::Org {
+        return Err(forms::refused(
+            StatusCode::FORBIDDEN,
+            "The org authorization server's keys rotate on their schedule only.",
+            &back,
+        ));
+    }
+    let maker = KeyMaker {
+        master: state.master.clone(),
+        random: state.random.clone(),
+        clock: state.clock.clone(),
+    };
+    let activated = maker
+        .rotate(state.store.as_ref(), &server)
+        .await
+        .map_err(|e| PageError::from(crate::api::error::ApiError::internal(e.to_string())))?;
+    state.keyring.invalidate(&id);
+    tracing::info!(auth_server = %id, activated = ?activated, "signing keys rotated in the console");
+    let change = Change::new(
+        "oauth2.as.key.rotate",
+        "Rotate authorization server signing keys",
+    )
+    .target(Party::new(
+        &server.id,
+        "AuthorizationServer",
+        &server.id,
+        &server.name,
+    ));
+    m.audit.record(&state, &[change]);
+    Ok(done(&back, "keys-rotated"))
 }
