@@ -4,8 +4,7 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::ApiToken;
 use serde_json::{Value, json};
@@ -13,12 +12,18 @@ use serde_json::{Value, json};
 use super::auth::ApiPrincipal;
 use super::error::ApiError;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api-tokens", get(list))
-        .route("/api-tokens/{id}", get(read).delete(revoke))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/api-tokens",
+            list,
+            doc().query::<PageQuery>().list::<Object>(),
+        )
+        .get("/api-tokens/{id}", read, doc().ok::<Object>())
+        .delete("/api-tokens/{id}", revoke, doc().no_content())
 }
 
 fn token_json(t: &ApiToken, base: &str) -> Value {

@@ -3,11 +3,10 @@
 //! (`webauthn`, provider `FIDO`; enrolment returns the creation options, activation takes the browser's
 //! `attestation` and `clientData`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::mfa::totp::{self, TotpConfig};
 use lanyard_core::model::{Factor, FactorStatus, FactorType, User};
@@ -22,20 +21,36 @@ use super::authn::invalid_passcode;
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
 use crate::webauthn::RegistrationFailure;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users/{id}/factors", get(list).post(enroll))
-        .route("/users/{id}/factors/{fid}", get(read).delete(remove))
-        .route(
-            "/users/{id}/factors/{fid}/lifecycle/activate",
-            post(activate),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/users/{id}/factors", list, doc().list::<Object>())
+        .post(
+            "/users/{id}/factors",
+            enroll,
+            doc().body::<EnrollBody>().ok::<Object>(),
         )
-        .route("/users/{id}/factors/{fid}/verify", post(verify))
-        .route("/users/{id}/factors/{fid}/qr", get(qr))
+        .get("/users/{id}/factors/{fid}", read, doc().ok::<Object>())
+        .delete("/users/{id}/factors/{fid}", remove, doc().no_content())
+        .post(
+            "/users/{id}/factors/{fid}/lifecycle/activate",
+            activate,
+            doc().body::<ActivateBody>().ok::<Object>(),
+        )
+        .post(
+            "/users/{id}/factors/{fid}/verify",
+            verify,
+            doc().body::<PassCode>().ok::<Object>(),
+        )
+        .get(
+            "/users/{id}/factors/{fid}/qr",
+            qr,
+            doc().text("image/svg+xml"),
+        )
 }
 
 fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
@@ -61,7 +76,7 @@ fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct EnrollBody {
     #[serde(rename = "factorType")]
     factor_type: Option<String>,
@@ -305,14 +320,14 @@ async fn qr(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct PassCode {
     #[serde(rename = "passCode")]
     pass_code: Option<String>,
 }
 
 /// What activates a factor: a TOTP `passCode`, or WebAuthn's `attestation` and `clientData`.
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct ActivateBody {
     #[serde(rename = "passCode")]
     pass_code: Option<String>,

@@ -5,11 +5,10 @@
 //! Default Policy keeps covering everyone. Okta's other policy types list as empty and cannot be created (400 with a
 //! cause). Bodies are validated by `lanyard_core::signin::policy`, whose evaluation the sign-in runs.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::group::everyone_id;
@@ -25,37 +24,73 @@ use serde_json::{Value, json};
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::{invalid, lifecycle_link, rule_target};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    let p = "/policies";
-    Router::new()
-        .route(p, get(list).post(create))
-        .route(
-            &format!("{p}/{{pid}}"),
-            get(read).put(replace).delete(delete),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/policies",
+            list,
+            doc().query::<ListQuery>().list::<Object>(),
         )
-        .route(&format!("{p}/{{pid}}/lifecycle/activate"), post(activate))
-        .route(
-            &format!("{p}/{{pid}}/lifecycle/deactivate"),
-            post(deactivate),
+        .post(
+            "/policies",
+            create,
+            doc().query::<CreateQuery>().body::<Object>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules"),
-            get(list_rules).post(create_rule),
+        .get(
+            "/policies/{pid}",
+            read,
+            doc().query::<ReadQuery>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}"),
-            get(read_rule).put(replace_rule).delete(delete_rule),
+        .put(
+            "/policies/{pid}",
+            replace,
+            doc().body::<Object>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/activate"),
-            post(activate_rule),
+        .delete("/policies/{pid}", delete, doc().no_content())
+        .post(
+            "/policies/{pid}/lifecycle/activate",
+            activate,
+            doc().no_content(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/deactivate"),
-            post(deactivate_rule),
+        .post(
+            "/policies/{pid}/lifecycle/deactivate",
+            deactivate,
+            doc().no_content(),
+        )
+        .get("/policies/{pid}/rules", list_rules, doc().list::<Object>())
+        .post(
+            "/policies/{pid}/rules",
+            create_rule,
+            doc().query::<CreateQuery>().body::<Object>().ok::<Object>(),
+        )
+        .get(
+            "/policies/{pid}/rules/{rid}",
+            read_rule,
+            doc().ok::<Object>(),
+        )
+        .put(
+            "/policies/{pid}/rules/{rid}",
+            replace_rule,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .delete(
+            "/policies/{pid}/rules/{rid}",
+            delete_rule,
+            doc().no_content(),
+        )
+        .post(
+            "/policies/{pid}/rules/{rid}/lifecycle/activate",
+            activate_rule,
+            doc().no_content(),
+        )
+        .post(
+            "/policies/{pid}/rules/{rid}/lifecycle/deactivate",
+            deactivate_rule,
+            doc().no_content(),
         )
 }
 
@@ -180,7 +215,7 @@ async fn find_rule(
     Ok((policy, rule))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -250,7 +285,7 @@ async fn check_groups(state: &AppState, groups: &[String]) -> Result<Vec<String>
     Ok(causes)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
 }
@@ -297,7 +332,7 @@ async fn create(
     Ok((StatusCode::OK, Json(policy_json(&state, &stored, None))).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ReadQuery {
     expand: Option<String>,
 }

@@ -1,10 +1,9 @@
 //! `/api/v1/users/{id}/roles`: assign, list, read and unassign the standard administrator roles that apply to the
 //! whole org (`SUPER_ADMIN`, `ORG_ADMIN`, `READ_ONLY_ADMIN`), in Okta's shapes.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::id::new_id;
 use lanyard_core::model::role::ROLE_ID_PREFIX;
@@ -16,12 +15,19 @@ use serde_json::{Value, json};
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find as find_user;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users/{id}/roles", get(list).post(assign))
-        .route("/users/{id}/roles/{role_id}", get(read).delete(unassign))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/users/{id}/roles", list, doc().list::<Object>())
+        .post(
+            "/users/{id}/roles",
+            assign,
+            doc().body::<RoleIn>().created::<Object>(),
+        )
+        .get("/users/{id}/roles/{role_id}", read, doc().ok::<Object>())
+        .delete("/users/{id}/roles/{role_id}", unassign, doc().no_content())
 }
 
 /// A role assignment in Okta's shape.
@@ -42,7 +48,7 @@ pub fn role_json(r: &RoleAssignment, base: &str) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct RoleIn {
     #[serde(rename = "type")]
     role_type: Option<String>,

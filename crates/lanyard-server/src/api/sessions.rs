@@ -1,11 +1,10 @@
 //! Sessions in Okta's API: `/api/v1/sessions/me` (by the SSO cookie; no API token) and, with an API token, creating a
 //! session from a session token, reading and ending sessions by id, and ending all of a user's sessions.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::Session;
 use serde::Deserialize;
@@ -13,25 +12,33 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::session;
 use crate::state::AppState;
 use crate::syslog::Audit;
 
 /// Routes that authenticate by the session cookie.
-pub fn public_routes() -> Router<AppState> {
-    Router::new()
-        .route("/sessions/me", get(me).delete(end_me))
-        .route("/sessions/me/lifecycle/refresh", post(me))
+pub fn public_routes() -> Routes {
+    Routes::new()
+        .get("/sessions/me", me, doc().ok::<Object>())
+        .delete("/sessions/me", end_me, doc().no_content())
+        .post("/sessions/me/lifecycle/refresh", me, doc().ok::<Object>())
 }
 
 /// Routes behind an API token.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sessions", post(create))
-        .route("/sessions/{id}", get(read).delete(end))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
+            "/sessions",
+            create,
+            doc().body::<CreateBody>().ok::<Object>(),
+        )
+        .get("/sessions/{id}", read, doc().ok::<Object>())
+        .delete("/sessions/{id}", end, doc().no_content())
+        .delete(
             "/users/{id}/sessions",
-            axum::routing::delete(end_user_sessions),
+            end_user_sessions,
+            doc().no_content(),
         )
 }
 
@@ -91,7 +98,7 @@ async fn end_me(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct CreateBody {
     #[serde(rename = "sessionToken")]
     session_token: Option<String>,

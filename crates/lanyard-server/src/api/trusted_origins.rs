@@ -5,8 +5,7 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{LifecycleStatus, Page, TrustedOrigin};
 use lanyard_core::syslog::Party;
@@ -18,17 +17,34 @@ use super::auth::ApiPrincipal;
 use super::error::ApiError;
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/trustedOrigins", get(list).post(create))
-        .route(
-            "/trustedOrigins/{id}",
-            get(read).put(replace).delete(delete),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/trustedOrigins",
+            list,
+            doc().query::<ListQuery>().list::<Object>(),
         )
-        .route("/trustedOrigins/{id}/lifecycle/{op}", post(lifecycle))
+        .post(
+            "/trustedOrigins",
+            create,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .get("/trustedOrigins/{id}", read, doc().ok::<Object>())
+        .put(
+            "/trustedOrigins/{id}",
+            replace,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .delete("/trustedOrigins/{id}", delete, doc().no_content())
+        .post(
+            "/trustedOrigins/{id}/lifecycle/{op}",
+            lifecycle,
+            doc().ok::<Object>(),
+        )
 }
 
 /// A trusted origin in Okta's shape.
@@ -97,7 +113,7 @@ fn changed(state: &AppState, audit: &Audit, t: &TrustedOrigin, event: &str, mess
         .record(audit.event(state, event, message).target(target(t)));
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     filter: Option<String>,

@@ -1,11 +1,10 @@
 //! `/api/v1/apps/{id}/users` and `/groups`: who may sign in to an app — users assigned directly (`POST /users` with
 //! the id, or `POST`/`PUT /users/{uid}`), and groups (`PUT /groups/{gid}`).
 
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AppGroup, AppUser};
 use serde::Deserialize;
@@ -14,25 +13,51 @@ use serde_json::{Map, Value, json};
 use super::{app_target, find};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::api::pagination::{PageQuery, list_response};
 use crate::api::users::find as find_user;
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps/{id}/users", get(list_users).post(assign_user))
-        .route(
-            "/apps/{id}/users/{uid}",
-            get(read_user)
-                .post(assign_user_at)
-                .put(assign_user_at)
-                .delete(unassign_user),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/apps/{id}/users",
+            list_users,
+            doc().query::<PageQuery>().list::<Object>(),
         )
-        .route("/apps/{id}/groups", get(list_groups))
-        .route(
+        .post(
+            "/apps/{id}/users",
+            assign_user,
+            doc().optional_body::<AppUserIn>().ok::<Object>(),
+        )
+        .get("/apps/{id}/users/{uid}", read_user, doc().ok::<Object>())
+        .post(
+            "/apps/{id}/users/{uid}",
+            assign_user_at,
+            doc().optional_body::<AppUserIn>().ok::<Object>(),
+        )
+        .put(
+            "/apps/{id}/users/{uid}",
+            assign_user_at,
+            doc().optional_body::<AppUserIn>().ok::<Object>(),
+        )
+        .delete("/apps/{id}/users/{uid}", unassign_user, doc().no_content())
+        .get(
+            "/apps/{id}/groups",
+            list_groups,
+            doc().query::<PageQuery>().list::<Object>(),
+        )
+        .get("/apps/{id}/groups/{gid}", read_group, doc().ok::<Object>())
+        .put(
             "/apps/{id}/groups/{gid}",
-            get(read_group).put(assign_group).delete(unassign_group),
+            assign_group,
+            doc().optional_body::<AppGroupIn>().ok::<Object>(),
+        )
+        .delete(
+            "/apps/{id}/groups/{gid}",
+            unassign_group,
+            doc().no_content(),
         )
 }
 
@@ -56,7 +81,7 @@ fn app_user_json(a: &AppUser, base: &str) -> Value {
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct AppUserIn {
     id: Option<String>,
     scope: Option<String>,
@@ -200,7 +225,7 @@ fn app_group_json(a: &AppGroup, base: &str) -> Value {
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct AppGroupIn {
     priority: Option<i64>,
 }

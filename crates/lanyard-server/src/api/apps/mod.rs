@@ -5,11 +5,10 @@
 //! the application's side. Client secrets (`secrets.rs`), assigned users and groups (`assignments.rs`). Every change
 //! to an app drops this node's cached client (`crate::clients`), so client authentication follows at once.
 
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use std::sync::Arc;
 
 use lanyard_catalog::Entry;
@@ -32,6 +31,7 @@ mod setup;
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -39,11 +39,18 @@ const APPS_LIMIT: u32 = 200;
 /// The name of an app configured by hand.
 const OIDC_CLIENT: &str = "oidc_client";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps", get(list).post(create))
-        .route("/apps/{id}", get(read).put(replace).delete(delete))
-        .route("/apps/{id}/lifecycle/{op}", post(lifecycle))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/apps", list, doc().query::<ListQuery>().list::<Object>())
+        .post(
+            "/apps",
+            create,
+            doc().query::<CreateQuery>().body::<AppIn>().ok::<Object>(),
+        )
+        .get("/apps/{id}", read, doc().ok::<Object>())
+        .put("/apps/{id}", replace, doc().body::<AppIn>().ok::<Object>())
+        .delete("/apps/{id}", delete, doc().no_content())
+        .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Object>())
         .merge(secrets::routes())
         .merge(grants::routes())
         .merge(assignments::routes())
@@ -166,7 +173,7 @@ pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
         .ok_or_else(|| ApiError::not_found(id, "AppInstance"))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct AppIn {
     name: Option<String>,
     label: Option<String>,
@@ -308,7 +315,7 @@ fn client_id_taken(e: StoreError) -> ApiError {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
 }
@@ -383,7 +390,7 @@ async fn create(
     Ok(Json(out))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     #[serde(flatten)]

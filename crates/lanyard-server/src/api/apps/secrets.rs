@@ -1,10 +1,9 @@
 //! `/api/v1/apps/{id}/credentials/secrets`: an app's client secrets — at most two, both usable while rotating; the
 //! value is shown once, only its SHA-256 is kept.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::apps::new_secret;
 use lanyard_core::clock::okta_format;
 
@@ -13,25 +12,39 @@ use serde_json::{Value, json};
 
 use super::{app_target, find};
 use crate::api::error::ApiError;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
 /// Okta allows two secrets per app: the current one and the next while rotating.
 const MAX_SECRETS: usize = 2;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
             "/apps/{id}/credentials/secrets",
-            get(list_secrets).post(create_secret),
+            list_secrets,
+            doc().list::<Object>(),
         )
-        .route(
+        .post(
+            "/apps/{id}/credentials/secrets",
+            create_secret,
+            doc().ok::<Object>(),
+        )
+        .get(
             "/apps/{id}/credentials/secrets/{sid}",
-            get(read_secret).delete(delete_secret),
+            read_secret,
+            doc().ok::<Object>(),
         )
-        .route(
+        .delete(
+            "/apps/{id}/credentials/secrets/{sid}",
+            delete_secret,
+            doc().no_content(),
+        )
+        .post(
             "/apps/{id}/credentials/secrets/{sid}/lifecycle/{op}",
-            post(secret_lifecycle),
+            secret_lifecycle,
+            doc().ok::<Object>(),
         )
 }
 

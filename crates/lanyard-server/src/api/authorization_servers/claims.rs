@@ -1,11 +1,10 @@
 //! `/api/v1/authorizationServers/{id}/claims[/{claimId}]`: list, create, read, replace, delete custom claims.
 //! What a claim means in a token is `lanyard_core::authz::claims`'s.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::authz::claims::{ClaimFields, validate_claim};
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{AuthorizationServer, Claim, ClaimValueType};
@@ -16,15 +15,36 @@ use serde_json::{Value, json};
 use super::{custom_server, invalid, name_taken, record, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authorizationServers/{id}/claims", get(list).post(create))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/authorizationServers/{id}/claims",
+            list,
+            doc().list::<Object>(),
+        )
+        .post(
+            "/authorizationServers/{id}/claims",
+            create,
+            doc().body::<Object>().created::<Object>(),
+        )
+        .get(
             "/authorizationServers/{id}/claims/{cid}",
-            get(read).put(replace).delete(delete),
+            read,
+            doc().ok::<Object>(),
+        )
+        .put(
+            "/authorizationServers/{id}/claims/{cid}",
+            replace,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .delete(
+            "/authorizationServers/{id}/claims/{cid}",
+            delete,
+            doc().no_content(),
         )
 }
 

@@ -8,9 +8,8 @@ mod policies;
 mod scopes;
 mod servers;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyRecord, LifecycleStatus};
 use lanyard_core::syslog::Party;
@@ -23,27 +22,31 @@ use crate::key_admin::{KeyMaker, next_rotation};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(servers::routes())
         .merge(scopes::routes())
         .merge(claims::routes())
         .merge(policies::routes())
-        .route(
+        .get(
             "/authorizationServers/{id}/credentials/keys",
-            get(list_keys),
+            list_keys,
+            doc().list::<Object>(),
         )
-        .route(
+        .get(
             "/authorizationServers/{id}/credentials/keys/{kid}",
-            get(read_key),
+            read_key,
+            doc().ok::<Object>(),
         )
-        .route(
+        .post(
             "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
-            post(rotate_keys),
+            rotate_keys,
+            doc().optional_body::<RotateBody>().list::<Object>(),
         )
 }
 
 use super::invalid;
+use crate::api::openapi::{Object, Routes, doc};
 
 /// 400 E0000001 for a name already taken.
 pub(super) fn name_taken(what: &str) -> ApiError {
@@ -186,7 +189,7 @@ async fn read_key(
     Ok(Json(key_json(key, &state.config.base_url)))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct RotateBody {
     #[serde(rename = "use")]
     use_: Option<String>,

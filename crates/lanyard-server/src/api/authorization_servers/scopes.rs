@@ -2,11 +2,10 @@
 //! delete. System scopes (`openid`, `profile`, …) keep their name and cannot be deleted. Discovery's
 //! `scopes_supported` lists the ALL_CLIENTS scopes, so every change drops the node's cached discovery document.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::authz::scopes::validate_scope;
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{AuthorizationServer, Consent, Scope};
@@ -18,15 +17,36 @@ use serde_json::{Value, json};
 use super::{custom_server, forbidden, invalid, name_taken, record, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authorizationServers/{id}/scopes", get(list).post(create))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/authorizationServers/{id}/scopes",
+            list,
+            doc().query::<ListQuery>().list::<Object>(),
+        )
+        .post(
+            "/authorizationServers/{id}/scopes",
+            create,
+            doc().body::<Object>().created::<Object>(),
+        )
+        .get(
             "/authorizationServers/{id}/scopes/{sid}",
-            get(read).put(replace).delete(delete),
+            read,
+            doc().ok::<Object>(),
+        )
+        .put(
+            "/authorizationServers/{id}/scopes/{sid}",
+            replace,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .delete(
+            "/authorizationServers/{id}/scopes/{sid}",
+            delete,
+            doc().no_content(),
         )
 }
 
@@ -73,7 +93,7 @@ async fn find(
     Ok((server, scope))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
 }
