@@ -502,3 +502,157 @@ pub fn document(ops: &[Operation]) -> Value {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc_and_ops() -> (Value, Vec<Operation>) {
+        let ops = crate::api::operations();
+        (document(&ops), ops)
+    }
+
+    /// Every `$ref` in `v`.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_route_is_documented_once_with_its_scope() {
+        let (doc, ops) = doc_and_ops();
+        let documented: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum();
+        assert_eq!(documented, ops.len());
+        let mut ids = std::collections::HashSet::new();
+        for op in &ops {
+            let method = op.method.as_str().to_ascii_lowercase();
+            let o = &doc["paths"][&op.path][&method];
+            assert!(o.is_object(), "{method} {} undocumented", op.path);
+            assert!(ids.insert(o["operationId"].as_str().unwrap().to_owned()));
+            let security = o["security"].as_array().unwrap();
+            if op.public {
+                assert!(security.is_empty(), "{}", op.path);
+                continue;
+            }
+            assert_eq!(security[0], json!({ "apiToken": [] }));
+            // The scope table covers every route an API token opens, but the caller's own ("me") ones.
+            let scope = okta_scopes::required_scope(op.method == Method::GET, &op.path);
+            assert!(scope.is_some(), "no okta.* scope for {method} {}", op.path);
+            assert_eq!(security[1], json!({ "oauth2": [scope] }), "{}", op.path);
+            assert_eq!(o["x-okta-scope"], json!(scope));
+            for status in ["401", "403", "429", "default"] {
+                assert_eq!(
+                    o["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Error"
+                );
+            }
+        }
+        // The public ones: sign-in, recovery, the caller's session and app links, this document.
+        let public: Vec<&str> = ops
+            .iter()
+            .filter(|o| o.public)
+            .map(|o| o.path.as_str())
+            .collect();
+        assert!(public.contains(&"/authn") && public.contains(&"/openapi.json"));
+        assert!(public.contains(&"/sessions/me") && public.contains(&"/users/me/appLinks"));
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_reference_resolved() {
+        let (doc, _) = doc_and_ops();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("{r}"));
+            assert!(schemas.contains_key(name), "{r} unresolved");
+        }
+        let methods = ["get", "put", "post", "delete", "patch", "head", "options"];
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            assert!(path.starts_with('/'));
+            for (method, o) in item.as_object().unwrap() {
+                assert!(methods.contains(&method.as_str()));
+                // Every template parameter declared, as a required path parameter.
+                for name in path_params(path) {
+                    assert!(
+                        o["parameters"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|p| p["name"] == name
+                                && p["in"] == "path"
+                                && p["required"] == true),
+                        "{method} {path}: {name}"
+                    );
+                }
+                let responses = o["responses"].as_object().unwrap();
+                assert!(
+                    responses.keys().any(|s| s.starts_with('2')),
+                    "{method} {path}"
+                );
+                for r in responses.values() {
+                    assert!(r["description"].is_string());
+                }
+                for s in o["security"].as_array().unwrap() {
+                    for scheme in s.as_object().unwrap().keys() {
+                        assert!(doc["components"]["securitySchemes"][scheme].is_object());
+                    }
+                }
+            }
+        }
+        // Fields always sent are required; ones that may be null say so.
+        let user = &schemas["User"];
+        let required = user["required"].as_array().unwrap();
+        for field in [
+            "id",
+            "status",
+            "created",
+            "activated",
+            "profile",
+            "credentials",
+            "_links",
+        ] {
+            assert!(required.contains(&json!(field)), "{field}");
+        }
+        assert_eq!(
+            user["properties"]["activated"]["type"],
+            json!(["string", "null"])
+        );
+    }
+
+    #[test]
+    fn query_types_become_query_parameters() {
+        let (doc, _) = doc_and_ops();
+        let params = doc["paths"]["/users"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        for name in ["q", "filter", "search", "limit", "after"] {
+            assert!(
+                params.iter().any(|p| p["name"] == name
+                    && p["in"] == "query"
+                    && p["schema"]["type"] == "string"),
+                "{name}"
+            );
+        }
+        let setup = &doc["paths"]["/apps/{id}/setup"]["get"]["responses"]["200"]["content"];
+        assert!(setup["application/json"].is_object() && setup["text/plain"].is_object());
+    }
+}
