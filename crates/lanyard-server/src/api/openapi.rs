@@ -228,6 +228,29 @@ impl Href {
     }
 }
 
+/// A link in `_links` with the methods it allows.
+#[derive(Serialize, JsonSchema)]
+pub struct HintedHref {
+    pub href: String,
+    pub hints: Hints,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Hints {
+    pub allow: Vec<&'static str>,
+}
+
+impl HintedHref {
+    pub fn new(href: String, allow: &[&'static str]) -> Self {
+        HintedHref {
+            href,
+            hints: Hints {
+                allow: allow.to_vec(),
+            },
+        }
+    }
+}
+
 /// An error in Okta's form, as every management API error is sent (`ApiError`'s body).
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -9,43 +9,69 @@ use lanyard_core::id::new_id;
 use lanyard_core::model::role::ROLE_ID_PREFIX;
 use lanyard_core::model::{RoleAssignment, RoleType};
 use lanyard_core::store::StoreError;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find as find_user;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{Href, Routes, doc};
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/users/{id}/roles", list, doc().list::<Object>())
+        .get("/users/{id}/roles", list, doc().list::<RoleBody>())
         .post(
             "/users/{id}/roles",
             assign,
-            doc().body::<RoleIn>().created::<Object>(),
+            doc().body::<RoleIn>().created::<RoleBody>(),
         )
-        .get("/users/{id}/roles/{role_id}", read, doc().ok::<Object>())
+        .get("/users/{id}/roles/{role_id}", read, doc().ok::<RoleBody>())
         .delete("/users/{id}/roles/{role_id}", unassign, doc().no_content())
+}
+
+/// A role assignment in Okta's shape: what `role_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Role")]
+pub struct RoleBody {
+    id: String,
+    label: &'static str,
+    #[serde(rename = "type")]
+    role_type: &'static str,
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    assignment_type: &'static str,
+    #[serde(rename = "_links")]
+    links: RoleLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct RoleLinks {
+    assignee: Href,
+    #[serde(rename = "self")]
+    this: Href,
 }
 
 /// A role assignment in Okta's shape.
 pub fn role_json(r: &RoleAssignment, base: &str) -> Value {
     let user = format!("{base}/api/v1/users/{}", r.user_id);
-    json!({
-        "id": r.id,
-        "label": r.role_type.label(),
-        "type": r.role_type.as_str(),
-        "status": "ACTIVE",
-        "created": okta_format(r.created),
-        "lastUpdated": okta_format(r.last_updated),
-        "assignmentType": "USER",
-        "_links": {
-            "assignee": { "href": user },
-            "self": { "href": format!("{user}/roles/{}", r.id) },
-        }
-    })
+    let body = RoleBody {
+        id: r.id.clone(),
+        label: r.role_type.label(),
+        role_type: r.role_type.as_str(),
+        status: "ACTIVE",
+        created: okta_format(r.created),
+        last_updated: okta_format(r.last_updated),
+        assignment_type: "USER",
+        links: RoleLinks {
+            this: Href::new(format!("{user}/roles/{}", r.id)),
+            assignee: Href::new(user),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 #[derive(schemars::JsonSchema, Deserialize)]

@@ -11,13 +11,14 @@ use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{AuthorizationServer, Consent, Scope};
 use lanyard_core::store::StoreError;
 use lanyard_core::syslog::Party;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{custom_server, forbidden, invalid, name_taken, record, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{HintedHref, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -26,22 +27,22 @@ pub fn routes() -> Routes {
         .get(
             "/authorizationServers/{id}/scopes",
             list,
-            doc().query::<ListQuery>().list::<Object>(),
+            doc().query::<ListQuery>().list::<ScopeBody>(),
         )
         .post(
             "/authorizationServers/{id}/scopes",
             create,
-            doc().body::<Object>().created::<Object>(),
+            doc().body::<Object>().created::<ScopeBody>(),
         )
         .get(
             "/authorizationServers/{id}/scopes/{sid}",
             read,
-            doc().ok::<Object>(),
+            doc().ok::<ScopeBody>(),
         )
         .put(
             "/authorizationServers/{id}/scopes/{sid}",
             replace,
-            doc().body::<Object>().ok::<Object>(),
+            doc().body::<Object>().ok::<ScopeBody>(),
         )
         .delete(
             "/authorizationServers/{id}/scopes/{sid}",
@@ -50,22 +51,49 @@ pub fn routes() -> Routes {
         )
 }
 
+/// A custom authorization server's scope in Okta's shape: what `scope_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "OAuth2Scope")]
+pub struct ScopeBody {
+    id: String,
+    name: String,
+    display_name: Option<String>,
+    description: Option<String>,
+    system: bool,
+    default: bool,
+    consent: &'static str,
+    optional: bool,
+    metadata_publish: &'static str,
+    #[serde(rename = "_links")]
+    links: ScopeLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct ScopeLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+}
+
 fn scope_json(state: &AppState, s: &Scope) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "displayName": s.display_name,
-        "description": s.description,
-        "system": s.system,
-        "default": s.default,
-        "consent": s.consent.as_str(),
-        "optional": s.consent == Consent::Flexible,
-        "metadataPublish": s.metadata_publish.as_str(),
-        "_links": { "self": {
-            "href": format!("{}/scopes/{}", server_href(state, &s.auth_server_id), s.id),
-            "hints": { "allow": ["GET", "PUT", "DELETE"] }
-        }}
-    })
+    let body = ScopeBody {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        display_name: s.display_name.clone(),
+        description: s.description.clone(),
+        system: s.system,
+        default: s.default,
+        consent: s.consent.as_str(),
+        optional: s.consent == Consent::Flexible,
+        metadata_publish: s.metadata_publish.as_str(),
+        links: ScopeLinks {
+            this: HintedHref::new(
+                format!("{}/scopes/{}", server_href(state, &s.auth_server_id), s.id),
+                &["GET", "PUT", "DELETE"],
+            ),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 fn target(s: &Scope) -> Party {
