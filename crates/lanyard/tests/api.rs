@@ -357,3 +357,28 @@ async fn the_openapi_document_is_public_and_every_operation_in_it_is_served() {
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("/api/v1/nothing/here"));
 }
+
+#[tokio::test]
+async fn extractor_refusals_come_in_okta_form() {
+    let dir = data_dir();
+    let s = serve(dir.path(), &[]);
+    let token = api_token(dir.path());
+    // A query parameter given twice, a path segment that is not UTF-8: axum's extractors refuse them, in plain text
+    // before; every API error is Okta's JSON.
+    for path in [
+        "/api/v1/users?q=a&q=b",
+        "/api/v1/logs?since=a&since=b",
+        "/api/v1/users/%FF",
+    ] {
+        let r = client()
+            .get(s.url(path))
+            .header("Authorization", format!("SSWS {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_okta_error(&body, "E0000001");
+    }
+}

@@ -90,7 +90,30 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(public)
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state, rate_limit::middleware))
+        .layer(from_fn(okta_rejections))
         .layer(from_fn(no_store))
+}
+
+/// axum's own extractors refuse in plain text (a path segment that is not UTF-8, a query parameter given twice);
+/// the API answers every error in Okta's form: 400 E0000001 with axum's reason as the cause.
+async fn okta_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let r = next.run(req).await.into_response();
+    let plain = r.status().is_client_error()
+        && r.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/plain"));
+    if !plain {
+        return r;
+    }
+    let status = r.status();
+    let reason = axum::body::to_bytes(r.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    ApiError::validation("request", vec![reason])
+        .with_status(status)
+        .into_response()
 }
 
 /// Management responses are never cached.

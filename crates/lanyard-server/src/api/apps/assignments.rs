@@ -7,13 +7,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AppGroup, AppUser};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{app_target, find};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{Href, Object, Routes, doc};
 use crate::api::pagination::{PageQuery, list_response};
 use crate::api::users::find as find_user;
 use crate::state::AppState;
@@ -46,13 +47,17 @@ pub fn routes() -> Routes {
         .get(
             "/apps/{id}/groups",
             list_groups,
-            doc().query::<PageQuery>().list::<Object>(),
+            doc().query::<PageQuery>().list::<AppGroupBody>(),
         )
-        .get("/apps/{id}/groups/{gid}", read_group, doc().ok::<Object>())
+        .get(
+            "/apps/{id}/groups/{gid}",
+            read_group,
+            doc().ok::<AppGroupBody>(),
+        )
         .put(
             "/apps/{id}/groups/{gid}",
             assign_group,
-            doc().optional_body::<AppGroupIn>().ok::<Object>(),
+            doc().optional_body::<AppGroupIn>().ok::<AppGroupBody>(),
         )
         .delete(
             "/apps/{id}/groups/{gid}",
@@ -212,17 +217,37 @@ async fn unassign_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A group's assignment to an app in Okta's shape: what `app_group_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ApplicationGroupAssignment")]
+pub struct AppGroupBody {
+    id: String,
+    last_updated: String,
+    priority: i64,
+    profile: Map<String, Value>,
+    #[serde(rename = "_links")]
+    links: AppGroupLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct AppGroupLinks {
+    app: Href,
+    group: Href,
+}
+
 fn app_group_json(a: &AppGroup, base: &str) -> Value {
-    json!({
-        "id": a.group_id,
-        "lastUpdated": okta_format(a.last_updated),
-        "priority": a.priority,
-        "profile": {},
-        "_links": {
-            "app": { "href": format!("{base}/api/v1/apps/{}", a.app_id) },
-            "group": { "href": format!("{base}/api/v1/groups/{}", a.group_id) },
+    let body = AppGroupBody {
+        id: a.group_id.clone(),
+        last_updated: okta_format(a.last_updated),
+        priority: a.priority,
+        profile: Map::new(),
+        links: AppGroupLinks {
+            app: Href::new(format!("{base}/api/v1/apps/{}", a.app_id)),
+            group: Href::new(format!("{base}/api/v1/groups/{}", a.group_id)),
         },
-    })
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 #[derive(schemars::JsonSchema, Deserialize, Default)]
