@@ -20,7 +20,8 @@ use lanyard_core::clock::okta_format;
 use lanyard_core::id::{new_id, prefix};
 use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
 use lanyard_core::store::StoreError;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod assignments;
@@ -41,14 +42,14 @@ const OIDC_CLIENT: &str = "oidc_client";
 
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/apps", list, doc().query::<ListQuery>().list::<Object>())
+        .get("/apps", list, doc().query::<ListQuery>().list::<AppBody>())
         .post(
             "/apps",
             create,
-            doc().query::<CreateQuery>().body::<AppIn>().ok::<Object>(),
+            doc().query::<CreateQuery>().body::<AppIn>().ok::<AppBody>(),
         )
-        .get("/apps/{id}", read, doc().ok::<Object>())
-        .put("/apps/{id}", replace, doc().body::<AppIn>().ok::<Object>())
+        .get("/apps/{id}", read, doc().ok::<AppBody>())
+        .put("/apps/{id}", replace, doc().body::<AppIn>().ok::<AppBody>())
         .delete("/apps/{id}", delete, doc().no_content())
         .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Object>())
         .merge(secrets::routes())
@@ -144,25 +145,81 @@ pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
             "type": "image/svg+xml",
         }]);
     }
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "label": a.label,
-        "status": a.status.as_str(),
-        "created": okta_format(a.created),
-        "lastUpdated": okta_format(a.last_updated),
-        "signOnMode": a.sign_on_mode,
-        "accessibility": { "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null },
-        "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } },
-        "features": [],
-        "credentials": {
-            "userNameTemplate": { "template": "${source.login}", "type": "BUILT_IN" },
-            "signing": {},
-            "oauthClient": oauth_credentials,
+    let object = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let body = AppBody {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        label: a.label.clone(),
+        status: a.status.as_str(),
+        created: okta_format(a.created),
+        last_updated: okta_format(a.last_updated),
+        sign_on_mode: a.sign_on_mode.clone(),
+        accessibility: object(
+            json!({ "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null }),
+        ),
+        visibility: object(
+            json!({ "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } }),
+        ),
+        features: Vec::new(),
+        credentials: AppCredentials {
+            user_name_template: object(
+                json!({ "template": "${source.login}", "type": "BUILT_IN" }),
+            ),
+            signing: Map::new(),
+            oauth_client: object(oauth_credentials),
         },
-        "settings": { "app": settings_app, "oauthClient": oauth_settings },
-        "_links": links,
-    })
+        settings: AppSettings {
+            app: settings_app,
+            oauth_client: oauth_settings,
+        },
+        links: object(links),
+    };
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+/// An app in Okta's shape: what `app_json` sends, and its schema. The client's settings, the catalog variables and
+/// the links are open objects.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Application")]
+pub struct AppBody {
+    id: String,
+    name: String,
+    label: String,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    sign_on_mode: String,
+    accessibility: Map<String, Value>,
+    visibility: Map<String, Value>,
+    features: Vec<String>,
+    credentials: AppCredentials,
+    settings: AppSettings,
+    #[serde(rename = "_links")]
+    links: Map<String, Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppCredentials {
+    user_name_template: Map<String, Value>,
+    signing: Map<String, Value>,
+    /// `client_id`, `token_endpoint_auth_method`, `pkce_required`, `autoKeyRotation`; `client_secret` only when just
+    /// made.
+    oauth_client: Map<String, Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSettings {
+    /// A catalog app's variables.
+    app: Map<String, Value>,
+    /// The OAuth client's metadata (`redirect_uris`, `grant_types`, …).
+    oauth_client: Map<String, Value>,
 }
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
