@@ -16,7 +16,7 @@ use lanyard_core::model::{AuthServerKind, AuthorizationServer, LifecycleStatus};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{custom_server, invalid, record, server_json};
+use super::{ServerBody, custom_server, invalid, record, server_json};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
 use crate::api::openapi::{Object, Routes, doc};
@@ -33,18 +33,18 @@ pub fn routes() -> Routes {
         .get(
             "/authorizationServers",
             list,
-            doc().query::<ListQuery>().list::<Object>(),
+            doc().query::<ListQuery>().list::<ServerBody>(),
         )
         .post(
             "/authorizationServers",
             create,
-            doc().body::<Object>().created::<Object>(),
+            doc().body::<Object>().created::<ServerBody>(),
         )
-        .get("/authorizationServers/{id}", read, doc().ok::<Object>())
+        .get("/authorizationServers/{id}", read, doc().ok::<ServerBody>())
         .put(
             "/authorizationServers/{id}",
             replace,
-            doc().body::<Object>().ok::<Object>(),
+            doc().body::<Object>().ok::<ServerBody>(),
         )
         .delete("/authorizationServers/{id}", delete, doc().no_content())
         .post(
