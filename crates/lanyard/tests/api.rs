@@ -297,3 +297,88 @@ async fn authorization_servers_list_and_policies_read_in_okta_shape() {
         serde_json::json!(["EVERYONE"])
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_public_and_every_operation_in_it_is_served() {
+    let dir = data_dir();
+    let s = serve(dir.path(), &[]);
+    let token = api_token(dir.path());
+    let (status, headers, doc) = get_json(&s.url("/api/v1/openapi.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["servers"][0]["url"], "/api/v1");
+    let users = &doc["paths"]["/users/{id}"]["get"];
+    assert_eq!(users["x-okta-scope"], "okta.users.read");
+    assert_eq!(
+        users["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/User"
+    );
+    // Each documented operation reaches a handler: never the router's 404 for an unknown path, nor a 405.
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete: String = path
+            .split('/')
+            .map(|seg| match seg {
+                // A lifecycle operation's name is part of the route: an unknown one is an unknown path.
+                "{op}" | "{operation}" => "activate",
+                s if s.starts_with('{') => "x",
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = client()
+                .request(method.clone(), s.url(&format!("/api/v1{concrete}")))
+                .header("Authorization", format!("SSWS {token}"))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            assert_ne!(status, 405, "{method} {path}");
+            assert!(status < 500, "{method} {path}: {status} {body}");
+            assert!(
+                !(status == 404 && body.contains(&format!("/api/v1{concrete}"))),
+                "{method} {path} not routed: {body}"
+            );
+        }
+    }
+    assert!(operations > 130, "{operations}");
+    // An unknown path is the router's 404 (what the loop above rules out).
+    let r = client()
+        .get(s.url("/api/v1/nothing/here"))
+        .header("Authorization", format!("SSWS {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("/api/v1/nothing/here"));
+}
+
+#[tokio::test]
+async fn extractor_refusals_come_in_okta_form() {
+    let dir = data_dir();
+    let s = serve(dir.path(), &[]);
+    let token = api_token(dir.path());
+    // A query parameter given twice, a path segment that is not UTF-8: axum's extractors refuse them, in plain text
+    // before; every API error is Okta's JSON.
+    for path in [
+        "/api/v1/users?q=a&q=b",
+        "/api/v1/logs?since=a&since=b",
+        "/api/v1/users/%FF",
+    ] {
+        let r = client()
+            .get(s.url(path))
+            .header("Authorization", format!("SSWS {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_okta_error(&body, "E0000001");
+    }
+}

@@ -4,44 +4,84 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use lanyard_core::api_token;
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::ApiToken;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::auth::ApiPrincipal;
 use super::error::ApiError;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{HintedHref, Routes, doc};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api-tokens", get(list))
-        .route("/api-tokens/{id}", get(read).delete(revoke))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/api-tokens",
+            list,
+            doc().query::<PageQuery>().list::<TokenBody>(),
+        )
+        .get("/api-tokens/{id}", read, doc().ok::<TokenBody>())
+        .delete("/api-tokens/{id}", revoke, doc().no_content())
+}
+
+/// An API token's metadata (never its secret) in Okta's shape: what `token_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ApiToken")]
+pub struct TokenBody {
+    id: String,
+    name: String,
+    client_name: &'static str,
+    created: String,
+    last_updated: String,
+    network: TokenNetwork,
+    #[serde(rename = "_link")]
+    link: TokenLinks,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_used: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct TokenNetwork {
+    connection: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct TokenLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
 }
 
 fn token_json(t: &ApiToken, base: &str) -> Value {
-    let mut v = json!({
-        "id": t.id,
-        "name": t.name,
-        "clientName": "Lanyard",
-        "created": okta_format(t.created),
-        "lastUpdated": okta_format(t.last_updated),
-        "network": { "connection": "ANYWHERE" },
-        "_link": { "self": { "href": format!("{base}/api/v1/api-tokens/{}", t.id), "hints": { "allow": ["GET", "DELETE"] } } }
-    });
-    if let Some(user) = &t.user_id {
-        v["userId"] = json!(user);
-    }
-    if let Some(exp) = t.expires_at {
-        v["expiresAt"] = json!(okta_format(exp));
-    }
-    if let Some(used) = t.last_used {
-        v["lastUsed"] = json!(okta_format(used));
-    }
-    v
+    let body = TokenBody {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        client_name: "Lanyard",
+        created: okta_format(t.created),
+        last_updated: okta_format(t.last_updated),
+        network: TokenNetwork {
+            connection: "ANYWHERE",
+        },
+        link: TokenLinks {
+            this: HintedHref::new(
+                format!("{base}/api/v1/api-tokens/{}", t.id),
+                &["GET", "DELETE"],
+            ),
+        },
+        user_id: t.user_id.clone(),
+        expires_at: t.expires_at.map(okta_format),
+        last_used: t.last_used.map(okta_format),
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 async fn list(

@@ -2,27 +2,27 @@
 //! user may launch, in Okta's shape — what the dashboard shows ([`lanyard_core::dashboard`]); `linkUrl` launches
 //! the app for the signed-in user.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::dashboard::app_links;
 use lanyard_core::model::User;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::users::find as find_user;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::pages::dashboard::link_urls;
 use crate::state::AppState;
 
 /// Behind an API token.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/users/{id}/appLinks", get(for_user))
+pub fn routes() -> Routes {
+    Routes::new().get("/users/{id}/appLinks", for_user, doc().list::<Object>())
 }
 
 /// By the session cookie.
-pub fn public_routes() -> Router<AppState> {
-    Router::new().route("/users/me/appLinks", get(for_me))
+pub fn public_routes() -> Routes {
+    Routes::new().get("/users/me/appLinks", for_me, doc().list::<Object>())
 }
 
 async fn links(state: &AppState, user: &User) -> Result<Json<Value>, ApiError> {

@@ -7,11 +7,10 @@
 //! `signin_flow`'s, shared with the hosted pages; this file renders it as JSON. Not behind an API token: this is
 //! how people sign in.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use base64::Engine;
 use lanyard_core::clock::{Timestamp, okta_format};
 use lanyard_core::mfa::totp::{self, TotpConfig};
@@ -22,19 +21,37 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authn", post(authenticate))
-        .route("/authn/factors", post(enroll_factor))
-        .route("/authn/factors/{factor_id}/verify", post(verify_factor))
-        .route(
-            "/authn/factors/{factor_id}/lifecycle/activate",
-            post(activate_factor),
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
+            "/authn",
+            authenticate,
+            doc().body::<Credentials>().ok::<Object>(),
         )
-        .route("/authn/credentials/change_password", post(change_password))
+        .post(
+            "/authn/factors",
+            enroll_factor,
+            doc().body::<EnrollBody>().ok::<Object>(),
+        )
+        .post(
+            "/authn/factors/{factor_id}/verify",
+            verify_factor,
+            doc().body::<VerifyBody>().ok::<Object>(),
+        )
+        .post(
+            "/authn/factors/{factor_id}/lifecycle/activate",
+            activate_factor,
+            doc().body::<ActivateBody>().ok::<Object>(),
+        )
+        .post(
+            "/authn/credentials/change_password",
+            change_password,
+            doc().body::<ChangePassword>().ok::<Object>(),
+        )
 }
 
 /// 401 E0000004: the one answer for every failed primary authentication.
@@ -108,7 +125,7 @@ fn step(status: &str, token: &str, expires: Timestamp, embedded: Value) -> Json<
     )
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct Credentials {
     username: Option<String>,
     password: Option<String>,
@@ -187,7 +204,7 @@ pub(crate) fn too_many_attempts(wait: chrono::Duration) -> ApiError {
     e
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct EnrollBody {
     #[serde(rename = "stateToken")]
     state_token: Option<String>,
@@ -284,7 +301,7 @@ async fn enroll_factor(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct ActivateBody {
     #[serde(rename = "stateToken")]
     state_token: Option<String>,
@@ -308,7 +325,7 @@ async fn activate_factor(
     success(&state, &client, &user, &["pwd", "otp", "mfa"]).await
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct VerifyBody {
     #[serde(rename = "stateToken")]
     state_token: Option<String>,
@@ -453,7 +470,7 @@ async fn verify_factor(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct ChangePassword {
     #[serde(rename = "stateToken")]
     state_token: Option<String>,

@@ -20,14 +20,33 @@ use serde_json::{Value, json};
 use super::auth::ApiPrincipal;
 use super::error::{ApiError, OktaCode};
 use super::pagination::{PageQuery, link_headers};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/catalog/apps", get(list).post(create))
-        .route("/catalog/apps/{name}", get(read).delete(delete))
-        .route("/catalog/apps/{name}/manifest", get(manifest))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/catalog/apps",
+            list,
+            doc().query::<ListQuery>().list::<Object>(),
+        )
+        .post(
+            "/catalog/apps",
+            create,
+            // The manifest's TOML as the body, or `{"manifest": "<TOML>"}`.
+            doc()
+                .text_body("application/toml")
+                .body::<Object>()
+                .created::<Object>(),
+        )
+        .get("/catalog/apps/{name}", read, doc().ok::<Object>())
+        .delete("/catalog/apps/{name}", delete, doc().no_content())
+        .get(
+            "/catalog/apps/{name}/manifest",
+            manifest,
+            doc().text("application/toml"),
+        )
 }
 
 /// The public logo route, outside the API (a dashboard shows it to users without an API token).
@@ -182,7 +201,7 @@ fn full(e: &Entry, base: &str) -> Value {
     v
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     category: Option<String>,

@@ -4,7 +4,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_core::store::StoreError;
-use serde_json::json;
 
 /// The Okta error codes this API answers with, each with its usual status and Okta's summary. An error may say
 /// more than the summary (`ApiError::validation` names the field) or answer another status (an invalid state
@@ -314,18 +313,17 @@ impl IntoResponse for ApiError {
         } else if let Some(detail) = &self.detail {
             tracing::info!(error_id = %id, code = %self.code, detail = %lanyard_core::log_safe(detail), "request refused");
         }
-        let causes: Vec<_> = self
-            .causes
-            .iter()
-            .map(|c| json!({ "errorSummary": c }))
-            .collect();
-        let body = json!({
-            "errorCode": self.code.as_str(),
-            "errorSummary": self.summary,
-            "errorLink": self.code.as_str(),
-            "errorId": id,
-            "errorCauses": causes,
-        });
+        let body = super::openapi::ErrorBody {
+            error_code: self.code.as_str().to_owned(),
+            error_summary: self.summary,
+            error_link: self.code.as_str().to_owned(),
+            error_id: id,
+            error_causes: self
+                .causes
+                .into_iter()
+                .map(|c| super::openapi::ErrorCause { error_summary: c })
+                .collect(),
+        };
         let mut r = (self.status, axum::Json(body)).into_response();
         r.headers_mut().insert(
             header::CACHE_CONTROL,

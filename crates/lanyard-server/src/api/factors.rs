@@ -3,38 +3,56 @@
 //! (`webauthn`, provider `FIDO`; enrolment returns the creation options, activation takes the browser's
 //! `attestation` and `clientData`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
-use lanyard_core::mfa::totp::{self, TotpConfig};
-use lanyard_core::mfa::user_factors::{self as ops, FactorRefused};
+use lanyard_core::mfa::totp;
+use lanyard_core::mfa::totp::TotpConfig;
+use lanyard_core::mfa::user_factors as ops;
+use lanyard_core::mfa::user_factors::FactorRefused;
 use lanyard_core::mfa::webauthn::StoredPasskey as Passkey;
 use lanyard_core::model::{Factor, FactorStatus, FactorType, User};
 use lanyard_core::signin::factors::{pending_registration_key, totp_secret};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::authn::invalid_passcode;
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find;
+use crate::api::openapi::{HintedHref, Href, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
 use crate::webauthn::RegistrationFailure;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users/{id}/factors", get(list).post(enroll))
-        .route("/users/{id}/factors/{fid}", get(read).delete(remove))
-        .route(
-            "/users/{id}/factors/{fid}/lifecycle/activate",
-            post(activate),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/users/{id}/factors", list, doc().list::<FactorBody>())
+        .post(
+            "/users/{id}/factors",
+            enroll,
+            doc().body::<EnrollBody>().ok::<Object>(),
         )
-        .route("/users/{id}/factors/{fid}/verify", post(verify))
-        .route("/users/{id}/factors/{fid}/qr", get(qr))
+        .get("/users/{id}/factors/{fid}", read, doc().ok::<FactorBody>())
+        .delete("/users/{id}/factors/{fid}", remove, doc().no_content())
+        .post(
+            "/users/{id}/factors/{fid}/lifecycle/activate",
+            activate,
+            doc().body::<ActivateBody>().ok::<Object>(),
+        )
+        .post(
+            "/users/{id}/factors/{fid}/verify",
+            verify,
+            doc().body::<PassCode>().ok::<Object>(),
+        )
+        .get(
+            "/users/{id}/factors/{fid}/qr",
+            qr,
+            doc().text("image/svg+xml"),
+        )
 }
 
 fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
@@ -43,24 +61,50 @@ fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
     if f.factor_type == FactorType::Totp {
         profile = json!({ "credentialId": user.login });
     }
-    json!({
-        "id": f.id,
-        "factorType": f.factor_type.as_str(),
-        "provider": f.provider,
-        "vendorName": f.provider,
-        "status": f.status.as_str(),
-        "created": okta_format(f.created),
-        "lastUpdated": okta_format(f.last_updated),
-        "profile": profile,
-        "_links": {
-            "self": { "href": href, "hints": { "allow": ["GET", "DELETE"] } },
-            "verify": { "href": format!("{href}/verify"), "hints": { "allow": ["POST"] } },
-            "user": { "href": format!("{base}/api/v1/users/{}", user.id) }
-        }
-    })
+    let body = FactorBody {
+        id: f.id.clone(),
+        factor_type: f.factor_type.as_str(),
+        provider: f.provider.clone(),
+        vendor_name: f.provider.clone(),
+        status: f.status.as_str(),
+        created: okta_format(f.created),
+        last_updated: okta_format(f.last_updated),
+        profile,
+        links: FactorLinks {
+            verify: HintedHref::new(format!("{href}/verify"), &["POST"]),
+            this: HintedHref::new(href, &["GET", "DELETE"]),
+            user: Href::new(format!("{base}/api/v1/users/{}", user.id)),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
-#[derive(Deserialize)]
+/// A user's factor in Okta's shape: what `factor_json` sends, and its schema (the profile is the factor type's).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UserFactor")]
+pub struct FactorBody {
+    id: String,
+    factor_type: &'static str,
+    provider: String,
+    vendor_name: String,
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    profile: Value,
+    #[serde(rename = "_links")]
+    links: FactorLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct FactorLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    verify: HintedHref,
+    user: Href,
+}
+
+#[derive(schemars::JsonSchema, Deserialize)]
 struct EnrollBody {
     #[serde(rename = "factorType")]
     factor_type: Option<String>,
@@ -276,14 +320,14 @@ async fn qr(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct PassCode {
     #[serde(rename = "passCode")]
     pass_code: Option<String>,
 }
 
 /// What activates a factor: a TOTP `passCode`, or WebAuthn's `attestation` and `clientData`.
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct ActivateBody {
     #[serde(rename = "passCode")]
     pass_code: Option<String>,

@@ -3,21 +3,24 @@
 //! changed or deleted, and adding or removing its members is refused (403 E0000006), since no call can change who
 //! belongs to it.
 
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
-use lanyard_core::directory::groups::{self, GroupError};
+use lanyard_core::directory::groups;
+use lanyard_core::directory::groups::GroupError;
 use lanyard_core::model::Group;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
-use super::users::{find as find_user, user_json};
+use super::users::find as find_user;
+use super::users::user_json;
+use crate::api::openapi::{Href, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -25,34 +28,90 @@ use crate::syslog::Audit;
 const GROUPS_LIMIT: u32 = 10_000;
 const MEMBERS_LIMIT: u32 = 1_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/groups", get(list).post(create))
-        .route("/groups/{gid}", get(read).put(replace).delete(delete))
-        .route("/groups/{gid}/users", get(members))
-        .route(
-            "/groups/{gid}/users/{uid}",
-            put(add_member).delete(remove_member),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/groups",
+            list,
+            doc().query::<ListQuery>().list::<GroupBody>(),
         )
-        .route("/users/{id}/groups", get(user_groups))
+        .post("/groups", create, doc().body::<GroupIn>().ok::<GroupBody>())
+        .get("/groups/{gid}", read, doc().ok::<GroupBody>())
+        .put(
+            "/groups/{gid}",
+            replace,
+            doc().body::<GroupIn>().ok::<GroupBody>(),
+        )
+        .delete("/groups/{gid}", delete, doc().no_content())
+        .get(
+            "/groups/{gid}/users",
+            members,
+            doc().query::<PageQuery>().list::<super::users::UserBody>(),
+        )
+        .put("/groups/{gid}/users/{uid}", add_member, doc().no_content())
+        .delete(
+            "/groups/{gid}/users/{uid}",
+            remove_member,
+            doc().no_content(),
+        )
+        .get(
+            "/users/{id}/groups",
+            user_groups,
+            doc().query::<PageQuery>().list::<GroupBody>(),
+        )
+}
+
+/// A group in Okta's shape: what `group_json` sends, and its schema in the OpenAPI document.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Group")]
+pub struct GroupBody {
+    id: String,
+    created: String,
+    last_updated: String,
+    last_membership_updated: String,
+    object_class: [&'static str; 1],
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["OKTA_GROUP", "BUILT_IN"]))]
+    group_type: &'static str,
+    profile: GroupProfileBody,
+    #[serde(rename = "_links")]
+    links: GroupLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct GroupProfileBody {
+    name: String,
+    description: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct GroupLinks {
+    #[serde(rename = "self")]
+    this: Href,
+    users: Href,
 }
 
 /// A group in Okta's shape.
 pub fn group_json(g: &Group, base: &str) -> Value {
     let href = format!("{base}/api/v1/groups/{}", g.id);
-    json!({
-        "id": g.id,
-        "created": okta_format(g.created),
-        "lastUpdated": okta_format(g.last_updated),
-        "lastMembershipUpdated": okta_format(g.last_membership_updated),
-        "objectClass": ["okta:user_group"],
-        "type": g.group_type.as_str(),
-        "profile": { "name": g.name, "description": g.description },
-        "_links": {
-            "self": { "href": href },
-            "users": { "href": format!("{href}/users") },
-        }
-    })
+    let body = GroupBody {
+        id: g.id.clone(),
+        created: okta_format(g.created),
+        last_updated: okta_format(g.last_updated),
+        last_membership_updated: okta_format(g.last_membership_updated),
+        object_class: ["okta:user_group"],
+        group_type: g.group_type.as_str(),
+        profile: GroupProfileBody {
+            name: g.name.clone(),
+            description: g.description.clone(),
+        },
+        links: GroupLinks {
+            users: Href::new(format!("{href}/users")),
+            this: Href::new(href),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 /// An operation on group `gid` (and user `uid`) refused, in Okta's terms: the built-in group cannot be changed
@@ -87,12 +146,12 @@ async fn find(state: &AppState, id: &str) -> Result<Group, ApiError> {
         .map_err(|e| refused(e, id, ""))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct GroupIn {
     profile: Option<Map<String, Value>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     filter: Option<String>,

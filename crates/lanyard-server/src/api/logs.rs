@@ -1,9 +1,7 @@
 //! `GET /api/v1/logs`: the system log, with `since`, `until`, `filter`, `q`, `limit`, `sortOrder` and `after`.
 
-use axum::Router;
 use axum::extract::{OriginalUri, Query, State};
 use axum::response::Response;
-use axum::routing::get;
 use lanyard_core::directory::filter::{self, LOG_FILTER};
 use lanyard_core::directory::users::timestamp;
 use lanyard_core::syslog::{LogQuery, SortOrder};
@@ -11,13 +9,14 @@ use serde::Deserialize;
 
 use super::error::{ApiError, OktaCode};
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/logs", get(list))
+pub fn routes() -> Routes {
+    Routes::new().get("/logs", list, doc().query::<LogParams>().list::<Object>())
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct LogParams {
     #[serde(flatten)]
     filters: LogFilters,
@@ -26,7 +25,7 @@ struct LogParams {
 }
 
 /// The system log's filters as a request gives them — the management API's query, and the admin console's form.
-#[derive(Deserialize, Default, Debug, Clone)]
+#[derive(schemars::JsonSchema, Deserialize, Default, Debug, Clone)]
 pub struct LogFilters {
     pub since: Option<String>,
     pub until: Option<String>,

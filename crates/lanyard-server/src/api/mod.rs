@@ -12,6 +12,7 @@ pub mod extract;
 pub mod factors;
 pub mod groups;
 pub mod logs;
+pub mod openapi;
 pub mod pagination;
 pub mod policies;
 pub mod rate_limit;
@@ -31,17 +32,12 @@ use lanyard_core::model::LifecycleStatus;
 use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
+use crate::api::openapi::Routes;
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    // Sign-in itself and the caller's own session need no API token (and take no app's access token).
-    let public = Router::new()
-        .merge(authn::routes())
-        .merge(recovery::routes())
-        .merge(sessions::public_routes())
-        .merge(app_links::public_routes())
-        .route_layer(from_fn(auth::refuse_access_tokens_on_me));
-    Router::new()
+/// The routes an API token (or an app's access token with the right scope) opens.
+fn secured_routes() -> Routes {
+    Routes::new()
         .merge(api_tokens::routes())
         .merge(apps::routes())
         .merge(app_links::routes())
@@ -56,6 +52,36 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(policies::routes())
         .merge(trusted_origins::routes())
         .merge(catalog::routes())
+}
+
+/// Sign-in itself, the caller's own session and this API's description need no API token (and take no app's
+/// access token).
+fn public_routes() -> Routes {
+    Routes::new()
+        .merge(authn::routes())
+        .merge(recovery::routes())
+        .merge(sessions::public_routes())
+        .merge(app_links::public_routes())
+        .get(
+            "/openapi.json",
+            openapi::serve,
+            openapi::doc().ok::<openapi::Object>(),
+        )
+        .public()
+}
+
+/// Every operation of the API, as the router serves them: what `/api/v1/openapi.json` documents.
+pub fn operations() -> Vec<openapi::Operation> {
+    let mut ops = secured_routes().into_parts().1;
+    ops.extend(public_routes().into_parts().1);
+    ops
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let (public, _) = public_routes().into_parts();
+    let public = public.route_layer(from_fn(auth::refuse_access_tokens_on_me));
+    let (secured, _) = secured_routes().into_parts();
+    secured
         // Every route above: an app's access token needs the scope its resource declares (`okta_scopes`).
         .route_layer(from_fn(auth::require_scope))
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
@@ -63,7 +89,30 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(public)
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(from_fn_with_state(state, rate_limit::middleware))
+        .layer(from_fn(okta_rejections))
         .layer(from_fn(no_store))
+}
+
+/// axum's own extractors refuse in plain text (a path segment that is not UTF-8, a query parameter given twice);
+/// the API answers every error in Okta's form: 400 E0000001 with axum's reason as the cause.
+async fn okta_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let r = next.run(req).await.into_response();
+    let plain = r.status().is_client_error()
+        && r.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/plain"));
+    if !plain {
+        return r;
+    }
+    let status = r.status();
+    let reason = axum::body::to_bytes(r.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    ApiError::validation("request", vec![reason])
+        .with_status(status)
+        .into_response()
 }
 
 /// Management responses are never cached.

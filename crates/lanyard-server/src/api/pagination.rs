@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::error::ApiError;
 
 /// The paging part of a list request's query.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, schemars::JsonSchema, Deserialize, Default)]
 pub struct PageQuery {
     pub limit: Option<String>,
     pub after: Option<String>,

@@ -5,53 +5,89 @@
 //! Default Policy keeps covering everyone. Okta's other policy types list as empty and cannot be created (400 with a
 //! cause). Bodies are validated by `lanyard_core::signin::policy`, whose evaluation the sign-in runs.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{LifecycleStatus, PolicyRule, SignOnPolicy};
 use lanyard_core::signin::policy::{POLICY_TYPE, RULE_TYPE, is_policy_type, policy_types};
-use lanyard_core::signin::policy_admin::{self as ops, Changed};
+use lanyard_core::signin::policy_admin as ops;
+use lanyard_core::signin::policy_admin::Changed;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::{invalid, lifecycle_link};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    let p = "/policies";
-    Router::new()
-        .route(p, get(list).post(create))
-        .route(
-            &format!("{p}/{{pid}}"),
-            get(read).put(replace).delete(delete),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/policies",
+            list,
+            doc().query::<ListQuery>().list::<Object>(),
         )
-        .route(&format!("{p}/{{pid}}/lifecycle/activate"), post(activate))
-        .route(
-            &format!("{p}/{{pid}}/lifecycle/deactivate"),
-            post(deactivate),
+        .post(
+            "/policies",
+            create,
+            doc().query::<CreateQuery>().body::<Object>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules"),
-            get(list_rules).post(create_rule),
+        .get(
+            "/policies/{pid}",
+            read,
+            doc().query::<ReadQuery>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}"),
-            get(read_rule).put(replace_rule).delete(delete_rule),
+        .put(
+            "/policies/{pid}",
+            replace,
+            doc().body::<Object>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/activate"),
-            post(activate_rule),
+        .delete("/policies/{pid}", delete, doc().no_content())
+        .post(
+            "/policies/{pid}/lifecycle/activate",
+            activate,
+            doc().no_content(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/deactivate"),
-            post(deactivate_rule),
+        .post(
+            "/policies/{pid}/lifecycle/deactivate",
+            deactivate,
+            doc().no_content(),
+        )
+        .get("/policies/{pid}/rules", list_rules, doc().list::<Object>())
+        .post(
+            "/policies/{pid}/rules",
+            create_rule,
+            doc().query::<CreateQuery>().body::<Object>().ok::<Object>(),
+        )
+        .get(
+            "/policies/{pid}/rules/{rid}",
+            read_rule,
+            doc().ok::<Object>(),
+        )
+        .put(
+            "/policies/{pid}/rules/{rid}",
+            replace_rule,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .delete(
+            "/policies/{pid}/rules/{rid}",
+            delete_rule,
+            doc().no_content(),
+        )
+        .post(
+            "/policies/{pid}/rules/{rid}/lifecycle/activate",
+            activate_rule,
+            doc().no_content(),
+        )
+        .post(
+            "/policies/{pid}/rules/{rid}/lifecycle/deactivate",
+            deactivate_rule,
+            doc().no_content(),
         )
 }
 
@@ -166,7 +202,7 @@ async fn find(state: &AppState, pid: &str) -> Result<SignOnPolicy, ApiError> {
     ops::find(state.store.as_ref(), pid).await.map_err(refused)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -223,7 +259,7 @@ async fn list(
     Ok(Json(out))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
 }
@@ -246,7 +282,7 @@ async fn create(
         .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ReadQuery {
     expand: Option<String>,
 }

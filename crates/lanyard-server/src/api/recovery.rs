@@ -4,9 +4,8 @@
 //! `sessionToken`). The flow is `crate::recovery`'s, shared with the hosted reset page; this file renders it as
 //! JSON. Not behind an API token.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,18 +13,31 @@ use serde_json::{Value, json};
 use super::authn::{embedded_user, invalid_state_token, primary_json};
 use super::error::ApiError;
 use super::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::recovery;
 use crate::signin_flow::{self, Client};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authn/recovery/password", post(recover_password))
-        .route("/authn/recovery/token", post(verify_recovery_token))
-        .route("/authn/credentials/reset_password", post(reset_password))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
+            "/authn/recovery/password",
+            recover_password,
+            doc().body::<RecoverPassword>().ok::<Object>(),
+        )
+        .post(
+            "/authn/recovery/token",
+            verify_recovery_token,
+            doc().body::<RecoveryToken>().ok::<Object>(),
+        )
+        .post(
+            "/authn/credentials/reset_password",
+            reset_password,
+            doc().body::<ResetPassword>().ok::<Object>(),
+        )
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct RecoverPassword {
     username: Option<String>,
     #[serde(rename = "factorType")]
@@ -71,7 +83,7 @@ async fn recover_password(
     Ok(Json(recovery_challenge()))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct RecoveryToken {
     #[serde(rename = "recoveryToken")]
     recovery_token: Option<String>,
@@ -105,7 +117,7 @@ async fn verify_recovery_token(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct ResetPassword {
     #[serde(rename = "stateToken")]
     state_token: Option<String>,

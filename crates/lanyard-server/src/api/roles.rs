@@ -1,46 +1,79 @@
 //! `/api/v1/users/{id}/roles`: assign, list, read and unassign the standard administrator roles that apply to the
 //! whole org (`SUPER_ADMIN`, `ORG_ADMIN`, `READ_ONLY_ADMIN`), in Okta's shapes.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
-use lanyard_core::directory::roles::{self, RoleRefused};
+use lanyard_core::directory::roles;
+use lanyard_core::directory::roles::RoleRefused;
 use lanyard_core::model::RoleAssignment;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find as find_user;
+use crate::api::openapi::{Href, Routes, doc};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users/{id}/roles", get(list).post(assign))
-        .route("/users/{id}/roles/{role_id}", get(read).delete(unassign))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/users/{id}/roles", list, doc().list::<RoleBody>())
+        .post(
+            "/users/{id}/roles",
+            assign,
+            doc().body::<RoleIn>().created::<RoleBody>(),
+        )
+        .get("/users/{id}/roles/{role_id}", read, doc().ok::<RoleBody>())
+        .delete("/users/{id}/roles/{role_id}", unassign, doc().no_content())
+}
+
+/// A role assignment in Okta's shape: what `role_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Role")]
+pub struct RoleBody {
+    id: String,
+    label: &'static str,
+    #[serde(rename = "type")]
+    role_type: &'static str,
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    assignment_type: &'static str,
+    #[serde(rename = "_links")]
+    links: RoleLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct RoleLinks {
+    assignee: Href,
+    #[serde(rename = "self")]
+    this: Href,
 }
 
 /// A role assignment in Okta's shape.
 pub fn role_json(r: &RoleAssignment, base: &str) -> Value {
     let user = format!("{base}/api/v1/users/{}", r.user_id);
-    json!({
-        "id": r.id,
-        "label": r.role_type.label(),
-        "type": r.role_type.as_str(),
-        "status": "ACTIVE",
-        "created": okta_format(r.created),
-        "lastUpdated": okta_format(r.last_updated),
-        "assignmentType": "USER",
-        "_links": {
-            "assignee": { "href": user },
-            "self": { "href": format!("{user}/roles/{}", r.id) },
-        }
-    })
+    let body = RoleBody {
+        id: r.id.clone(),
+        label: r.role_type.label(),
+        role_type: r.role_type.as_str(),
+        status: "ACTIVE",
+        created: okta_format(r.created),
+        last_updated: okta_format(r.last_updated),
+        assignment_type: "USER",
+        links: RoleLinks {
+            this: Href::new(format!("{user}/roles/{}", r.id)),
+            assignee: Href::new(user),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct RoleIn {
     #[serde(rename = "type")]
     role_type: Option<String>,

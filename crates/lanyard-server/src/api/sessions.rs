@@ -1,38 +1,84 @@
 //! Sessions in Okta's API: `/api/v1/sessions/me` (by the SSO cookie; no API token) and, with an API token, creating a
 //! session from a session token, reading and ending sessions by id, and ending all of a user's sessions.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::Session;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
+use crate::api::openapi::{HintedHref, Href, Routes, doc};
 use crate::session;
 use crate::state::AppState;
 use crate::syslog::Audit;
 
 /// Routes that authenticate by the session cookie.
-pub fn public_routes() -> Router<AppState> {
-    Router::new()
-        .route("/sessions/me", get(me).delete(end_me))
-        .route("/sessions/me/lifecycle/refresh", post(me))
+pub fn public_routes() -> Routes {
+    Routes::new()
+        .get("/sessions/me", me, doc().ok::<SessionBody>())
+        .delete("/sessions/me", end_me, doc().no_content())
+        .post(
+            "/sessions/me/lifecycle/refresh",
+            me,
+            doc().ok::<SessionBody>(),
+        )
 }
 
 /// Routes behind an API token.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sessions", post(create))
-        .route("/sessions/{id}", get(read).delete(end))
-        .route(
-            "/users/{id}/sessions",
-            axum::routing::delete(end_user_sessions),
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
+            "/sessions",
+            create,
+            doc().body::<CreateBody>().ok::<SessionBody>(),
         )
+        .get("/sessions/{id}", read, doc().ok::<SessionBody>())
+        .delete("/sessions/{id}", end, doc().no_content())
+        .delete(
+            "/users/{id}/sessions",
+            end_user_sessions,
+            doc().no_content(),
+        )
+}
+
+/// A session in Okta's shape: what `session_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Session")]
+pub struct SessionBody {
+    id: String,
+    user_id: String,
+    login: String,
+    created_at: String,
+    expires_at: String,
+    status: &'static str,
+    last_password_verification: String,
+    last_factor_verification: Option<String>,
+    amr: Vec<String>,
+    idp: SessionIdp,
+    mfa_active: bool,
+    #[serde(rename = "_links")]
+    links: SessionLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct SessionIdp {
+    id: &'static str,
+    #[serde(rename = "type")]
+    idp_type: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct SessionLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    user: Href,
 }
 
 async fn session_json(state: &AppState, s: &Session) -> Result<Value, ApiError> {
@@ -44,23 +90,31 @@ async fn session_json(state: &AppState, s: &Session) -> Result<Value, ApiError> 
         .map(|u| u.login)
         .unwrap_or_default();
     let idle_end = s.last_seen + state.signin_policy.session_idle;
-    Ok(json!({
-        "id": s.id,
-        "userId": s.user_id,
-        "login": login,
-        "createdAt": okta_format(s.created),
-        "expiresAt": okta_format(idle_end.min(s.expires_at)),
-        "status": "ACTIVE",
-        "lastPasswordVerification": okta_format(s.created),
-        "lastFactorVerification": s.amr.iter().any(|m| m == "mfa").then(|| okta_format(s.created)),
-        "amr": s.amr,
-        "idp": { "id": "00o", "type": "OKTA" },
-        "mfaActive": s.amr.iter().any(|m| m == "mfa"),
-        "_links": {
-            "self": { "href": format!("{base}/api/v1/sessions/{}", s.id), "hints": { "allow": ["GET", "DELETE"] } },
-            "user": { "href": format!("{base}/api/v1/users/{}", s.user_id) }
-        }
-    }))
+    let mfa = s.amr.iter().any(|m| m == "mfa");
+    let body = SessionBody {
+        id: s.id.clone(),
+        user_id: s.user_id.clone(),
+        login,
+        created_at: okta_format(s.created),
+        expires_at: okta_format(idle_end.min(s.expires_at)),
+        status: "ACTIVE",
+        last_password_verification: okta_format(s.created),
+        last_factor_verification: mfa.then(|| okta_format(s.created)),
+        amr: s.amr.clone(),
+        idp: SessionIdp {
+            id: "00o",
+            idp_type: "OKTA",
+        },
+        mfa_active: mfa,
+        links: SessionLinks {
+            this: HintedHref::new(
+                format!("{base}/api/v1/sessions/{}", s.id),
+                &["GET", "DELETE"],
+            ),
+            user: Href::new(format!("{base}/api/v1/users/{}", s.user_id)),
+        },
+    };
+    Ok(serde_json::to_value(body).unwrap_or_default())
 }
 
 fn no_session() -> ApiError {
@@ -91,7 +145,7 @@ async fn end_me(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct CreateBody {
     #[serde(rename = "sessionToken")]
     session_token: Option<String>,

@@ -5,30 +5,84 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{LifecycleStatus, Page, TrustedOrigin};
 use lanyard_core::syslog::Party;
 use lanyard_core::trusted_origins::{self as trusted, Change, Refused};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::auth::ApiPrincipal;
 use super::error::ApiError;
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{HintedHref, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/trustedOrigins", get(list).post(create))
-        .route(
-            "/trustedOrigins/{id}",
-            get(read).put(replace).delete(delete),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/trustedOrigins",
+            list,
+            doc().query::<ListQuery>().list::<OriginBody>(),
         )
-        .route("/trustedOrigins/{id}/lifecycle/{op}", post(lifecycle))
+        .post(
+            "/trustedOrigins",
+            create,
+            doc().body::<Object>().ok::<OriginBody>(),
+        )
+        .get("/trustedOrigins/{id}", read, doc().ok::<OriginBody>())
+        .put(
+            "/trustedOrigins/{id}",
+            replace,
+            doc().body::<Object>().ok::<OriginBody>(),
+        )
+        .delete("/trustedOrigins/{id}", delete, doc().no_content())
+        .post(
+            "/trustedOrigins/{id}/lifecycle/{op}",
+            lifecycle,
+            doc().ok::<OriginBody>(),
+        )
+}
+
+/// A trusted origin in Okta's shape: what `origin_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "TrustedOrigin")]
+pub struct OriginBody {
+    id: String,
+    name: String,
+    origin: String,
+    scopes: Vec<OriginScope>,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    created: String,
+    created_by: String,
+    last_updated: String,
+    last_updated_by: String,
+    #[serde(rename = "_links")]
+    links: OriginLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct OriginScope {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["CORS", "REDIRECT"]))]
+    scope_type: &'static str,
+}
+
+/// `self`, and the lifecycle operation the status allows (`deactivate` when active, `activate` when not).
+#[derive(Serialize, JsonSchema)]
+pub struct OriginLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activate: Option<HintedHref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deactivate: Option<HintedHref>,
 }
 
 /// A trusted origin in Okta's shape.
@@ -36,30 +90,35 @@ fn origin_json(t: &TrustedOrigin, base: &str) -> Value {
     let href = format!("{base}/api/v1/trustedOrigins/{}", t.id);
     let mut scopes = Vec::new();
     if t.cors {
-        scopes.push(json!({"type": "CORS"}));
+        scopes.push(OriginScope { scope_type: "CORS" });
     }
     if t.redirect {
-        scopes.push(json!({"type": "REDIRECT"}));
+        scopes.push(OriginScope {
+            scope_type: "REDIRECT",
+        });
     }
-    let (op, name) = match t.status {
-        LifecycleStatus::Active => ("deactivate", "deactivate"),
-        LifecycleStatus::Inactive => ("activate", "activate"),
+    let flip = |op: &str| Some(HintedHref::new(format!("{href}/lifecycle/{op}"), &["POST"]));
+    let (activate, deactivate) = match t.status {
+        LifecycleStatus::Active => (None, flip("deactivate")),
+        LifecycleStatus::Inactive => (flip("activate"), None),
     };
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "origin": t.origin,
-        "scopes": scopes,
-        "status": t.status.as_str(),
-        "created": okta_format(t.created),
-        "createdBy": t.created_by,
-        "lastUpdated": okta_format(t.last_updated),
-        "lastUpdatedBy": t.last_updated_by,
-        "_links": {
-            "self": {"href": href, "hints": {"allow": ["GET", "PUT", "DELETE"]}},
-            name: {"href": format!("{href}/lifecycle/{op}"), "hints": {"allow": ["POST"]}},
-        }
-    })
+    let body = OriginBody {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        origin: t.origin.clone(),
+        scopes,
+        status: t.status.as_str(),
+        created: okta_format(t.created),
+        created_by: t.created_by.clone(),
+        last_updated: okta_format(t.last_updated),
+        last_updated_by: t.last_updated_by.clone(),
+        links: OriginLinks {
+            this: HintedHref::new(href.clone(), &["GET", "PUT", "DELETE"]),
+            activate,
+            deactivate,
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 fn refused(e: Refused, id: &str) -> ApiError {
@@ -97,7 +156,7 @@ fn changed(state: &AppState, audit: &Audit, t: &TrustedOrigin, event: &str, mess
         .record(audit.event(state, event, message).target(target(t)));
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     filter: Option<String>,

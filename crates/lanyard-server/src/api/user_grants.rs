@@ -1,10 +1,9 @@
 //! `/api/v1/users/{id}/grants`: the scopes a user consented to on the consent page (Okta's user grants) — list,
 //! read, revoke one or all. A revoked consent is asked for again at the next authorization.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::ScopeConsent;
 use lanyard_core::oauth::user_grants::{self as grants, GrantRefused};
@@ -12,12 +11,15 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::users::find as find_user;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users/{id}/grants", get(list).delete(revoke_all))
-        .route("/users/{id}/grants/{gid}", get(read).delete(revoke))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/users/{id}/grants", list, doc().list::<Object>())
+        .delete("/users/{id}/grants", revoke_all, doc().no_content())
+        .get("/users/{id}/grants/{gid}", read, doc().ok::<Object>())
+        .delete("/users/{id}/grants/{gid}", revoke, doc().no_content())
 }
 
 async fn grant_json(state: &AppState, c: &ScopeConsent) -> Value {

@@ -3,11 +3,10 @@
 //! handler parses, calls the operation, tells the apps of the sessions it ended, emails or hands back the links it
 //! issued, logs its events, and renders the result or maps its refusal to Okta's error.
 
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::clock::{Timestamp, okta_format};
 use lanyard_core::directory::accounts::{
     self, AccountError, Changes, Deletion, Event, LifecycleOptions, NewUser,
@@ -16,56 +15,132 @@ use lanyard_core::directory::filter::{self, USER_FILTER, USER_SEARCH};
 use lanyard_core::directory::lifecycle::{Operation, Refused};
 use lanyard_core::directory::users::{UserQuery, validate};
 use lanyard_core::model::User;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{Href, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list).post(create))
-        .route(
-            "/users/{id}",
-            get(read)
-                .post(update_partial)
-                .put(update_full)
-                .delete(delete),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/users",
+            list,
+            doc().query::<ListQuery>().list::<UserBody>(),
         )
-        .route("/users/{id}/lifecycle/{operation}", post(lifecycle_op))
+        .post(
+            "/users",
+            create,
+            doc()
+                .query::<CreateQuery>()
+                .body::<UserIn>()
+                .ok::<UserBody>(),
+        )
+        .get("/users/{id}", read, doc().ok::<UserBody>())
+        .post(
+            "/users/{id}",
+            update_partial,
+            doc().body::<UserIn>().ok::<UserBody>(),
+        )
+        .put(
+            "/users/{id}",
+            update_full,
+            doc().body::<UserIn>().ok::<UserBody>(),
+        )
+        .delete("/users/{id}", delete, doc().no_content())
+        .post(
+            "/users/{id}/lifecycle/{operation}",
+            lifecycle_op,
+            doc().query::<LifecycleQuery>().ok::<Object>(),
+        )
+}
+
+/// A user in Okta's shape: what `user_json` sends, and its schema in the OpenAPI document.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "User")]
+pub struct UserBody {
+    id: String,
+    #[schemars(extend("enum" = ["STAGED", "PROVISIONED", "ACTIVE", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT", "SUSPENDED", "DEPROVISIONED"]))]
+    status: &'static str,
+    created: String,
+    activated: Option<String>,
+    status_changed: Option<String>,
+    last_login: Option<String>,
+    last_updated: String,
+    password_changed: Option<String>,
+    #[serde(rename = "type")]
+    user_type: UserType,
+    /// The profile's attributes: `login`, `email`, `firstName`, `lastName` and any others.
+    profile: Map<String, Value>,
+    credentials: UserCredentials,
+    #[serde(rename = "_links")]
+    links: UserLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct UserType {
+    id: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct UserCredentials {
+    provider: CredentialsProvider,
+    /// Present (and empty) when the user has a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<Map<String, Value>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct CredentialsProvider {
+    #[serde(rename = "type")]
+    provider_type: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct UserLinks {
+    #[serde(rename = "self")]
+    this: Href,
+    groups: Href,
 }
 
 /// A user in Okta's shape.
 pub fn user_json(u: &User, base: &str) -> Value {
     let opt = |t: Option<Timestamp>| t.map(okta_format);
     let href = format!("{base}/api/v1/users/{}", u.id);
-    let mut credentials = json!({ "provider": { "type": "OKTA", "name": "OKTA" } });
-    if u.password_changed.is_some() {
-        credentials["password"] = json!({});
-    }
-    json!({
-        "id": u.id,
-        "status": u.status.as_str(),
-        "created": okta_format(u.created),
-        "activated": opt(u.activated),
-        "statusChanged": opt(u.status_changed),
-        "lastLogin": opt(u.last_login),
-        "lastUpdated": okta_format(u.last_updated),
-        "passwordChanged": opt(u.password_changed),
-        "type": { "id": "default" },
-        "profile": u.profile,
-        "credentials": credentials,
-        "_links": {
-            "self": { "href": href },
-            "groups": { "href": format!("{href}/groups") },
-        }
-    })
+    let body = UserBody {
+        id: u.id.clone(),
+        status: u.status.as_str(),
+        created: okta_format(u.created),
+        activated: opt(u.activated),
+        status_changed: opt(u.status_changed),
+        last_login: opt(u.last_login),
+        last_updated: okta_format(u.last_updated),
+        password_changed: opt(u.password_changed),
+        user_type: UserType { id: "default" },
+        profile: u.profile.clone(),
+        credentials: UserCredentials {
+            provider: CredentialsProvider {
+                provider_type: "OKTA",
+                name: "OKTA",
+            },
+            password: u.password_changed.map(|_| Map::new()),
+        },
+        links: UserLinks {
+            groups: Href::new(format!("{href}/groups")),
+            this: Href::new(href),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     filter: Option<String>,
@@ -166,17 +241,17 @@ async fn read(
     Ok(Json(user_json(&user, &state.config.base_url)))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct PasswordIn {
     value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct CredentialsIn {
     password: Option<PasswordIn>,
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct UserIn {
     profile: Option<Map<String, Value>>,
     credentials: Option<CredentialsIn>,
@@ -193,7 +268,7 @@ impl UserIn {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
     #[serde(rename = "nextLogin")]
@@ -274,7 +349,7 @@ async fn update_full(
     update(state, audit, id, body, false).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct LifecycleQuery {
     /// `reset_password`: email the link (the default) or hand it back.
     #[serde(rename = "sendEmail")]

@@ -1,20 +1,22 @@
 //! `/api/v1/apps/{id}/users` and `/groups`: who may sign in to an app — users assigned directly (`POST /users` with
 //! the id, or `POST`/`PUT /users/{uid}`), and groups (`PUT /groups/{gid}`).
 
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
-use lanyard_core::apps::assignments::{self, AssignError};
+use lanyard_core::apps::assignments;
+use lanyard_core::apps::assignments::AssignError;
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AppGroup, AppUser};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{app_refused, find};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{Href, Object, Routes, doc};
 use crate::api::pagination::{PageQuery, list_response};
 use crate::api::users::find as find_user;
 use crate::state::AppState;
@@ -31,20 +33,49 @@ fn refused(e: AssignError, app_id: &str, who: &str, kind: &str) -> ApiError {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps/{id}/users", get(list_users).post(assign_user))
-        .route(
-            "/apps/{id}/users/{uid}",
-            get(read_user)
-                .post(assign_user_at)
-                .put(assign_user_at)
-                .delete(unassign_user),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/apps/{id}/users",
+            list_users,
+            doc().query::<PageQuery>().list::<Object>(),
         )
-        .route("/apps/{id}/groups", get(list_groups))
-        .route(
+        .post(
+            "/apps/{id}/users",
+            assign_user,
+            doc().optional_body::<AppUserIn>().ok::<Object>(),
+        )
+        .get("/apps/{id}/users/{uid}", read_user, doc().ok::<Object>())
+        .post(
+            "/apps/{id}/users/{uid}",
+            assign_user_at,
+            doc().optional_body::<AppUserIn>().ok::<Object>(),
+        )
+        .put(
+            "/apps/{id}/users/{uid}",
+            assign_user_at,
+            doc().optional_body::<AppUserIn>().ok::<Object>(),
+        )
+        .delete("/apps/{id}/users/{uid}", unassign_user, doc().no_content())
+        .get(
+            "/apps/{id}/groups",
+            list_groups,
+            doc().query::<PageQuery>().list::<AppGroupBody>(),
+        )
+        .get(
             "/apps/{id}/groups/{gid}",
-            get(read_group).put(assign_group).delete(unassign_group),
+            read_group,
+            doc().ok::<AppGroupBody>(),
+        )
+        .put(
+            "/apps/{id}/groups/{gid}",
+            assign_group,
+            doc().optional_body::<AppGroupIn>().ok::<AppGroupBody>(),
+        )
+        .delete(
+            "/apps/{id}/groups/{gid}",
+            unassign_group,
+            doc().no_content(),
         )
 }
 
@@ -68,7 +99,7 @@ fn app_user_json(a: &AppUser, base: &str) -> Value {
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct AppUserIn {
     id: Option<String>,
     scope: Option<String>,
@@ -180,20 +211,40 @@ async fn unassign_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn app_group_json(a: &AppGroup, base: &str) -> Value {
-    json!({
-        "id": a.group_id,
-        "lastUpdated": okta_format(a.last_updated),
-        "priority": a.priority,
-        "profile": {},
-        "_links": {
-            "app": { "href": format!("{base}/api/v1/apps/{}", a.app_id) },
-            "group": { "href": format!("{base}/api/v1/groups/{}", a.group_id) },
-        },
-    })
+/// A group's assignment to an app in Okta's shape: what `app_group_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ApplicationGroupAssignment")]
+pub struct AppGroupBody {
+    id: String,
+    last_updated: String,
+    priority: i64,
+    profile: Map<String, Value>,
+    #[serde(rename = "_links")]
+    links: AppGroupLinks,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Serialize, JsonSchema)]
+pub struct AppGroupLinks {
+    app: Href,
+    group: Href,
+}
+
+fn app_group_json(a: &AppGroup, base: &str) -> Value {
+    let body = AppGroupBody {
+        id: a.group_id.clone(),
+        last_updated: okta_format(a.last_updated),
+        priority: a.priority,
+        profile: Map::new(),
+        links: AppGroupLinks {
+            app: Href::new(format!("{base}/api/v1/apps/{}", a.app_id)),
+            group: Href::new(format!("{base}/api/v1/groups/{}", a.group_id)),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct AppGroupIn {
     priority: Option<i64>,
 }

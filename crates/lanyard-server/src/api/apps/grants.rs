@@ -5,8 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{App, ScopeGrant};
 use lanyard_core::okta_scopes::{GrantRefused, grant_scope};
@@ -17,13 +16,20 @@ use super::{app_target, find};
 use crate::api::auth::ApiPrincipal;
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps/{id}/grants", get(list).post(create))
-        .route("/apps/{id}/grants/{grant_id}", get(read).delete(revoke))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/apps/{id}/grants", list, doc().list::<Object>())
+        .post(
+            "/apps/{id}/grants",
+            create,
+            doc().body::<Object>().created::<Object>(),
+        )
+        .get("/apps/{id}/grants/{grant_id}", read, doc().ok::<Object>())
+        .delete("/apps/{id}/grants/{grant_id}", revoke, doc().no_content())
 }
 
 fn grant_json(g: &ScopeGrant, app: &App, base: &str) -> Value {

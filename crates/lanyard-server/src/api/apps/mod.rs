@@ -5,19 +5,20 @@
 //! the application's side. Client secrets (`secrets.rs`), assigned users and groups (`assignments.rs`). Every change
 //! to an app drops this node's cached client (`crate::clients`), so client authentication follows at once.
 
+use std::sync::Arc;
+
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use std::sync::Arc;
-
 use lanyard_catalog::Entry;
-use lanyard_core::apps::instances::{self, AppError, NewApp, OIDC_CLIENT};
+use lanyard_core::apps::instances;
+use lanyard_core::apps::instances::{AppError, NewApp, OIDC_CLIENT};
 use lanyard_core::apps::{check_client_id, chosen_secret, client_from_body, requested_client_id};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod assignments;
@@ -28,16 +29,24 @@ mod setup;
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
 const APPS_LIMIT: u32 = 200;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps", get(list).post(create))
-        .route("/apps/{id}", get(read).put(replace).delete(delete))
-        .route("/apps/{id}/lifecycle/{op}", post(lifecycle))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/apps", list, doc().query::<ListQuery>().list::<AppBody>())
+        .post(
+            "/apps",
+            create,
+            doc().query::<CreateQuery>().body::<AppIn>().ok::<AppBody>(),
+        )
+        .get("/apps/{id}", read, doc().ok::<AppBody>())
+        .put("/apps/{id}", replace, doc().body::<AppIn>().ok::<AppBody>())
+        .delete("/apps/{id}", delete, doc().no_content())
+        .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Object>())
         .merge(secrets::routes())
         .merge(grants::routes())
         .merge(assignments::routes())
@@ -150,25 +159,81 @@ pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
             "type": "image/svg+xml",
         }]);
     }
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "label": a.label,
-        "status": a.status.as_str(),
-        "created": okta_format(a.created),
-        "lastUpdated": okta_format(a.last_updated),
-        "signOnMode": a.sign_on_mode,
-        "accessibility": { "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null },
-        "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } },
-        "features": [],
-        "credentials": {
-            "userNameTemplate": { "template": "${source.login}", "type": "BUILT_IN" },
-            "signing": {},
-            "oauthClient": oauth_credentials,
+    let object = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let body = AppBody {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        label: a.label.clone(),
+        status: a.status.as_str(),
+        created: okta_format(a.created),
+        last_updated: okta_format(a.last_updated),
+        sign_on_mode: a.sign_on_mode.clone(),
+        accessibility: object(
+            json!({ "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null }),
+        ),
+        visibility: object(
+            json!({ "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } }),
+        ),
+        features: Vec::new(),
+        credentials: AppCredentials {
+            user_name_template: object(
+                json!({ "template": "${source.login}", "type": "BUILT_IN" }),
+            ),
+            signing: Map::new(),
+            oauth_client: object(oauth_credentials),
         },
-        "settings": { "app": settings_app, "oauthClient": oauth_settings },
-        "_links": links,
-    })
+        settings: AppSettings {
+            app: settings_app,
+            oauth_client: oauth_settings,
+        },
+        links: object(links),
+    };
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+/// An app in Okta's shape: what `app_json` sends, and its schema. The client's settings, the catalog variables and
+/// the links are open objects.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Application")]
+pub struct AppBody {
+    id: String,
+    name: String,
+    label: String,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    sign_on_mode: String,
+    accessibility: Map<String, Value>,
+    visibility: Map<String, Value>,
+    features: Vec<String>,
+    credentials: AppCredentials,
+    settings: AppSettings,
+    #[serde(rename = "_links")]
+    links: Map<String, Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppCredentials {
+    user_name_template: Map<String, Value>,
+    signing: Map<String, Value>,
+    /// `client_id`, `token_endpoint_auth_method`, `pkce_required`, `autoKeyRotation`; `client_secret` only when just
+    /// made.
+    oauth_client: Map<String, Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSettings {
+    /// A catalog app's variables.
+    app: Map<String, Value>,
+    /// The OAuth client's metadata (`redirect_uris`, `grant_types`, …).
+    oauth_client: Map<String, Value>,
 }
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
@@ -177,7 +242,7 @@ pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
         .map_err(|e| app_refused(e, id))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct AppIn {
     name: Option<String>,
     label: Option<String>,
@@ -287,7 +352,7 @@ async fn check_sector(
         .map_err(|e| ApiError::validation("sector_identifier_uri", vec![e.description]))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct CreateQuery {
     activate: Option<String>,
 }
@@ -337,7 +402,7 @@ async fn create(
     Ok(Json(out))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     #[serde(flatten)]

@@ -1,35 +1,73 @@
 //! `/api/v1/apps/{id}/credentials/secrets`: an app's client secrets — at most two, both usable while rotating; the
 //! value is shown once, only its SHA-256 is kept.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::apps::instances;
 use lanyard_core::clock::okta_format;
-
 use lanyard_core::model::{App, ClientSecret};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{app_refused, find};
 use crate::api::error::ApiError;
+use crate::api::openapi::{Href, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
             "/apps/{id}/credentials/secrets",
-            get(list_secrets).post(create_secret),
+            list_secrets,
+            doc().list::<SecretBody>(),
         )
-        .route(
+        .post(
+            "/apps/{id}/credentials/secrets",
+            create_secret,
+            doc().ok::<SecretBody>(),
+        )
+        .get(
             "/apps/{id}/credentials/secrets/{sid}",
-            get(read_secret).delete(delete_secret),
+            read_secret,
+            doc().ok::<SecretBody>(),
         )
-        .route(
+        .delete(
+            "/apps/{id}/credentials/secrets/{sid}",
+            delete_secret,
+            doc().no_content(),
+        )
+        .post(
             "/apps/{id}/credentials/secrets/{sid}/lifecycle/{op}",
-            post(secret_lifecycle),
+            secret_lifecycle,
+            doc().ok::<SecretBody>(),
         )
+}
+
+/// An app's client secret in Okta's shape (the secret itself only when just made, else its prefix and stars): what
+/// `secret_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "OAuth2ClientSecret")]
+pub struct SecretBody {
+    id: String,
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    #[serde(rename = "secret_hash")]
+    secret_hash: String,
+    #[serde(rename = "client_secret")]
+    client_secret: String,
+    #[serde(rename = "_links")]
+    links: SecretLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct SecretLinks {
+    #[serde(rename = "self")]
+    this: Href,
 }
 
 fn secret_json(s: &ClientSecret, base: &str, value: Option<&str>) -> Value {
@@ -37,19 +75,19 @@ fn secret_json(s: &ClientSecret, base: &str, value: Option<&str>) -> Value {
         "{base}/api/v1/apps/{}/credentials/secrets/{}",
         s.app_id, s.id
     );
-    let mut v = json!({
-        "id": s.id,
-        "status": s.status.as_str(),
-        "created": okta_format(s.created),
-        "lastUpdated": okta_format(s.last_updated),
-        "secret_hash": lanyard_core::random::b64url(&s.hash[..16]),
-        "client_secret": format!("{}{}", s.prefix, "*".repeat(8)),
-        "_links": { "self": { "href": href } },
-    });
-    if let Some(value) = value {
-        v["client_secret"] = json!(value);
-    }
-    v
+    let body = SecretBody {
+        id: s.id.clone(),
+        status: s.status.as_str(),
+        created: okta_format(s.created),
+        last_updated: okta_format(s.last_updated),
+        secret_hash: lanyard_core::random::b64url(&s.hash[..16]),
+        client_secret: value
+            .map_or_else(|| format!("{}{}", s.prefix, "*".repeat(8)), str::to_owned),
+        links: SecretLinks {
+            this: Href::new(href),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 async fn find_secret(state: &AppState, app: &App, sid: &str) -> Result<ClientSecret, ApiError> {

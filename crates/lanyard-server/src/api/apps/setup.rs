@@ -4,25 +4,33 @@
 //! appears only in the answers that mint one (the app's creation, a new secret); here a placeholder says where to
 //! get it.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::model::App;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::find;
 use crate::api::error::ApiError;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::catalog::setup as render;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/apps/{id}/setup", get(read))
+pub fn routes() -> Routes {
+    Routes::new().get(
+        "/apps/{id}/setup",
+        read,
+        // The whole setup as JSON, or with `style` the one snippet as text.
+        doc()
+            .query::<SetupQuery>()
+            .ok::<Object>()
+            .text("text/plain"),
+    )
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct SetupQuery {
     style: Option<String>,
 }

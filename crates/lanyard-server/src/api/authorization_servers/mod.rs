@@ -8,15 +8,17 @@ mod policies;
 mod scopes;
 mod servers;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use lanyard_core::authz::admin::{self, Changed, servers as server_ops};
+use lanyard_core::authz::admin;
+use lanyard_core::authz::admin::Changed;
+use lanyard_core::authz::admin::servers as server_ops;
 use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AuthorizationServer, KeyRecord, LifecycleStatus};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
@@ -24,27 +26,31 @@ use crate::key_admin::{KeyMaker, next_rotation};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(servers::routes())
         .merge(scopes::routes())
         .merge(claims::routes())
         .merge(policies::routes())
-        .route(
+        .get(
             "/authorizationServers/{id}/credentials/keys",
-            get(list_keys),
+            list_keys,
+            doc().list::<Object>(),
         )
-        .route(
+        .get(
             "/authorizationServers/{id}/credentials/keys/{kid}",
-            get(read_key),
+            read_key,
+            doc().ok::<Object>(),
         )
-        .route(
+        .post(
             "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
-            post(rotate_keys),
+            rotate_keys,
+            doc().optional_body::<RotateBody>().list::<Object>(),
         )
 }
 
 use super::invalid;
+use crate::api::openapi::{Object, Routes, doc};
 
 /// Okta's name of what was not found.
 fn resource_name(r: Resource) -> &'static str {
@@ -101,30 +107,19 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
     let active = keys
         .iter()
         .find(|k| k.alg == s.signing_alg && k.status == lanyard_core::model::KeyStatus::Active);
-    let mut signing = json!({
-        "rotationMode": if state.config.key_rotation_interval.is_some() { "AUTO" } else { "MANUAL" },
-        "use": "sig",
-        "alg": s.signing_alg.as_str(),
-    });
-    if let Some(k) = active {
-        signing["kid"] = json!(k.kid);
-        signing["lastRotated"] = json!(okta_format(k.activated.unwrap_or(k.created)));
-    }
-    if let Some(t) = next_rotation(keys, state.config.key_rotation_interval) {
-        signing["nextRotation"] = json!(okta_format(t));
-    }
-    let mut v = json!({
-        "id": s.id,
-        "name": s.name,
-        "description": s.description,
-        "audiences": s.audiences,
-        "issuer": s.issuer(base),
-        "issuerMode": "ORG_URL",
-        "status": s.status.as_str(),
-        "created": okta_format(s.created),
-        "lastUpdated": okta_format(s.last_updated),
-        "credentials": { "signing": signing },
-        "_links": {
+    let signing = ServerSigning {
+        rotation_mode: if state.config.key_rotation_interval.is_some() {
+            "AUTO"
+        } else {
+            "MANUAL"
+        },
+        key_use: "sig",
+        alg: s.signing_alg.as_str(),
+        kid: active.map(|k| k.kid.clone()),
+        last_rotated: active.map(|k| okta_format(k.activated.unwrap_or(k.created))),
+        next_rotation: next_rotation(keys, state.config.key_rotation_interval).map(okta_format),
+    };
+    let mut links = json!({
             "self": { "href": href, "hints": { "allow": ["GET", "DELETE", "PUT"] } },
             "keys": { "href": format!("{href}/credentials/keys") },
             "scopes": { "href": format!("{href}/scopes") },
@@ -136,16 +131,72 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
                 { "name": "oauth-authorization-server", "href": format!("{}/.well-known/oauth-authorization-server", s.issuer(base)) },
                 { "name": "openid-configuration", "href": format!("{}/.well-known/openid-configuration", s.issuer(base)) }
             ]
-        }
     });
     let lifecycle = if s.status == LifecycleStatus::Active {
         "deactivate"
     } else {
         "activate"
     };
-    v["_links"][lifecycle] =
+    links[lifecycle] =
         json!({ "href": format!("{href}/lifecycle/{lifecycle}"), "hints": { "allow": ["POST"] } });
-    v
+    let body = ServerBody {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        description: s.description.clone(),
+        audiences: s.audiences.clone(),
+        issuer: s.issuer(base),
+        issuer_mode: "ORG_URL",
+        status: s.status.as_str(),
+        created: okta_format(s.created),
+        last_updated: okta_format(s.last_updated),
+        credentials: ServerCredentials { signing },
+        links: match links {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+/// An authorization server in Okta's shape: what `server_json` sends, and its schema (the links open).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthorizationServer")]
+pub struct ServerBody {
+    id: String,
+    name: String,
+    description: String,
+    audiences: Vec<String>,
+    issuer: String,
+    issuer_mode: &'static str,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    created: String,
+    last_updated: String,
+    credentials: ServerCredentials,
+    #[serde(rename = "_links")]
+    links: Map<String, Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct ServerCredentials {
+    signing: ServerSigning,
+}
+
+/// The signing key in use (`kid`, `lastRotated` once there is one) and when it rotates next.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerSigning {
+    rotation_mode: &'static str,
+    #[serde(rename = "use")]
+    key_use: &'static str,
+    alg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_rotated: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_rotation: Option<String>,
 }
 
 fn key_json(k: &KeyRecord, base: &str) -> Value {
@@ -194,7 +245,7 @@ async fn read_key(
     Ok(Json(key_json(key, &state.config.base_url)))
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 struct RotateBody {
     #[serde(rename = "use")]
     use_: Option<String>,

@@ -4,11 +4,10 @@
 //! create without a priority goes last, a replace without one keeps its place. Bodies are validated and stored in
 //! canonical form by `lanyard_core::authz::policy`, whose `evaluate` the token endpoint calls.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::authz::admin::policies as ops;
 use lanyard_core::authz::policy::{POLICY_TYPE, RULE_TYPE};
 use lanyard_core::clock::okta_format;
@@ -19,37 +18,81 @@ use super::{custom_server, env, record, refused, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
 use crate::api::lifecycle_link;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    let p = "/authorizationServers/{id}/policies";
-    Router::new()
-        .route(p, get(list).post(create))
-        .route(
-            &format!("{p}/{{pid}}"),
-            get(read).put(replace).delete(delete),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/authorizationServers/{id}/policies",
+            list,
+            doc().list::<Object>(),
         )
-        .route(&format!("{p}/{{pid}}/lifecycle/activate"), post(activate))
-        .route(
-            &format!("{p}/{{pid}}/lifecycle/deactivate"),
-            post(deactivate),
+        .post(
+            "/authorizationServers/{id}/policies",
+            create,
+            doc().body::<Object>().created::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules"),
-            get(list_rules).post(create_rule),
+        .get(
+            "/authorizationServers/{id}/policies/{pid}",
+            read,
+            doc().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}"),
-            get(read_rule).put(replace_rule).delete(delete_rule),
+        .put(
+            "/authorizationServers/{id}/policies/{pid}",
+            replace,
+            doc().body::<Object>().ok::<Object>(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/activate"),
-            post(activate_rule),
+        .delete(
+            "/authorizationServers/{id}/policies/{pid}",
+            delete,
+            doc().no_content(),
         )
-        .route(
-            &format!("{p}/{{pid}}/rules/{{rid}}/lifecycle/deactivate"),
-            post(deactivate_rule),
+        .post(
+            "/authorizationServers/{id}/policies/{pid}/lifecycle/activate",
+            activate,
+            doc().no_content(),
+        )
+        .post(
+            "/authorizationServers/{id}/policies/{pid}/lifecycle/deactivate",
+            deactivate,
+            doc().no_content(),
+        )
+        .get(
+            "/authorizationServers/{id}/policies/{pid}/rules",
+            list_rules,
+            doc().list::<Object>(),
+        )
+        .post(
+            "/authorizationServers/{id}/policies/{pid}/rules",
+            create_rule,
+            doc().body::<Object>().created::<Object>(),
+        )
+        .get(
+            "/authorizationServers/{id}/policies/{pid}/rules/{rid}",
+            read_rule,
+            doc().ok::<Object>(),
+        )
+        .put(
+            "/authorizationServers/{id}/policies/{pid}/rules/{rid}",
+            replace_rule,
+            doc().body::<Object>().ok::<Object>(),
+        )
+        .delete(
+            "/authorizationServers/{id}/policies/{pid}/rules/{rid}",
+            delete_rule,
+            doc().no_content(),
+        )
+        .post(
+            "/authorizationServers/{id}/policies/{pid}/rules/{rid}/lifecycle/activate",
+            activate_rule,
+            doc().no_content(),
+        )
+        .post(
+            "/authorizationServers/{id}/policies/{pid}/rules/{rid}/lifecycle/deactivate",
+            deactivate_rule,
+            doc().no_content(),
         )
 }
 

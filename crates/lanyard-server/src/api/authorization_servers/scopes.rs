@@ -2,50 +2,98 @@
 //! delete. System scopes (`openid`, `profile`, …) keep their name and cannot be deleted. Discovery's
 //! `scopes_supported` lists the ALL_CLIENTS scopes, so every change drops the node's cached discovery document.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use lanyard_core::authz::admin::scopes as ops;
 use lanyard_core::model::{Consent, Scope};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{custom_server, env, record, refused, server_href};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{HintedHref, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authorizationServers/{id}/scopes", get(list).post(create))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/authorizationServers/{id}/scopes",
+            list,
+            doc().query::<ListQuery>().list::<ScopeBody>(),
+        )
+        .post(
+            "/authorizationServers/{id}/scopes",
+            create,
+            doc().body::<Object>().created::<ScopeBody>(),
+        )
+        .get(
             "/authorizationServers/{id}/scopes/{sid}",
-            get(read).put(replace).delete(delete),
+            read,
+            doc().ok::<ScopeBody>(),
+        )
+        .put(
+            "/authorizationServers/{id}/scopes/{sid}",
+            replace,
+            doc().body::<Object>().ok::<ScopeBody>(),
+        )
+        .delete(
+            "/authorizationServers/{id}/scopes/{sid}",
+            delete,
+            doc().no_content(),
         )
 }
 
-fn scope_json(state: &AppState, s: &Scope) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "displayName": s.display_name,
-        "description": s.description,
-        "system": s.system,
-        "default": s.default,
-        "consent": s.consent.as_str(),
-        "optional": s.consent == Consent::Flexible,
-        "metadataPublish": s.metadata_publish.as_str(),
-        "_links": { "self": {
-            "href": format!("{}/scopes/{}", server_href(state, &s.auth_server_id), s.id),
-            "hints": { "allow": ["GET", "PUT", "DELETE"] }
-        }}
-    })
+/// A custom authorization server's scope in Okta's shape: what `scope_json` sends, and its schema.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "OAuth2Scope")]
+pub struct ScopeBody {
+    id: String,
+    name: String,
+    display_name: Option<String>,
+    description: Option<String>,
+    system: bool,
+    default: bool,
+    consent: &'static str,
+    optional: bool,
+    metadata_publish: &'static str,
+    #[serde(rename = "_links")]
+    links: ScopeLinks,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Serialize, JsonSchema)]
+pub struct ScopeLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+}
+
+fn scope_json(state: &AppState, s: &Scope) -> Value {
+    let body = ScopeBody {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        display_name: s.display_name.clone(),
+        description: s.description.clone(),
+        system: s.system,
+        default: s.default,
+        consent: s.consent.as_str(),
+        optional: s.consent == Consent::Flexible,
+        metadata_publish: s.metadata_publish.as_str(),
+        links: ScopeLinks {
+            this: HintedHref::new(
+                format!("{}/scopes/{}", server_href(state, &s.auth_server_id), s.id),
+                &["GET", "PUT", "DELETE"],
+            ),
+        },
+    };
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
 }

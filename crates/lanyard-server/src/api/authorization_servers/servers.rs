@@ -5,19 +5,19 @@
 //! (other nodes within the keyring's TTL). `credentials.signing.alg` (`RS256`, the default, `ES256` or `EdDSA`; a
 //! Lanyard extension) chooses the algorithm of the server's tokens; a replace without it keeps the current one.
 
+use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use lanyard_core::authz::admin::servers as ops;
 use lanyard_core::model::{AuthServerKind, LifecycleStatus};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{custom_server, env, record, refused, server_json};
+use super::{ServerBody, custom_server, env, record, refused, server_json};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
+use crate::api::openapi::{Object, Routes, doc};
 use crate::api::pagination::{PageQuery, list_response};
 use crate::key_admin::KeyMaker;
 use crate::state::AppState;
@@ -26,24 +26,38 @@ use crate::syslog::Audit;
 /// Okta's page size for authorization servers: 200 by default and at most.
 const LIMIT: u32 = 200;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authorizationServers", get(list).post(create))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
+            "/authorizationServers",
+            list,
+            doc().query::<ListQuery>().list::<ServerBody>(),
+        )
+        .post(
+            "/authorizationServers",
+            create,
+            doc().body::<Object>().created::<ServerBody>(),
+        )
+        .get("/authorizationServers/{id}", read, doc().ok::<ServerBody>())
+        .put(
             "/authorizationServers/{id}",
-            get(read).put(replace).delete(delete),
+            replace,
+            doc().body::<Object>().ok::<ServerBody>(),
         )
-        .route(
+        .delete("/authorizationServers/{id}", delete, doc().no_content())
+        .post(
             "/authorizationServers/{id}/lifecycle/activate",
-            post(activate),
+            activate,
+            doc().no_content(),
         )
-        .route(
+        .post(
             "/authorizationServers/{id}/lifecycle/deactivate",
-            post(deactivate),
+            deactivate,
+            doc().no_content(),
         )
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     #[serde(flatten)]

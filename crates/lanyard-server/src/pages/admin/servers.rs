@@ -262,11 +262,7 @@ pub async fn rotate_keys(
             &back,
         ));
     }
-    let maker = KeyMaker {
-        master: state.master.clone(),
-        random: state.random.clone(),
-        clock: state.clock.clone(),
-    };
+    let maker = KeyMaker::of(&state);
     let activated = maker
         .rotate(state.store.as_ref(), &server)
         .await
