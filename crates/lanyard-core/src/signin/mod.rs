@@ -5,10 +5,16 @@ pub mod after_password;
 pub mod attempts;
 pub mod csrf;
 pub mod enrolment;
+pub mod events;
 pub mod expired_password;
 pub mod factors;
+pub mod mfa;
+pub mod passkeys;
 pub mod policy;
+pub mod primary;
 pub mod sessions;
+
+pub use events::Event;
 
 use chrono::Duration;
 
@@ -16,7 +22,21 @@ use crate::clock::Timestamp;
 use crate::crypto::sha256;
 use crate::model::{OneTimeToken, TokenKind, User, UserStatus};
 use crate::random::{Random, b64url, bytes};
-use crate::store::{OneTimeTokenStore, StoreResult, UserStore};
+use crate::store::{OneTimeTokenStore, StoreError, StoreResult, UserStore};
+
+/// Why a sign-in step could not be taken: a server fault or a configuration's, never the user's (their mistakes
+/// are outcomes).
+#[derive(Debug, thiserror::Error)]
+pub enum SigninError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// WebAuthn is not available: the server's base URL has no domain name.
+    #[error("webauthn is not available")]
+    WebAuthnUnavailable,
+    /// A sealed secret that does not open, a ceremony that cannot start, hashing that failed.
+    #[error("{0}")]
+    Internal(String),
+}
 
 /// Sign-in settings.
 #[derive(Debug, Clone)]
