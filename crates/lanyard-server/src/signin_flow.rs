@@ -9,6 +9,7 @@
 //! API's MFA endpoints do not take it, and it upgrades only that session ([`crate::session::elevate`]).
 
 use lanyard_core::clock::Timestamp;
+use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{
     Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User,
@@ -24,7 +25,6 @@ use lanyard_core::signin::{self, Event, Secret, SigninError};
 use lanyard_core::syslog::{LogEvent, Party};
 use serde_json::{Value, json};
 
-use crate::api::error::ApiError;
 use crate::state::AppState;
 use crate::syslog::user_target;
 
@@ -142,7 +142,7 @@ pub async fn issue(
     kind: TokenKind,
     ttl: chrono::Duration,
     data: Value,
-) -> Result<(Secret, Timestamp), ApiError> {
+) -> Result<(Secret, Timestamp), SigninError> {
     Ok(signin::issue(
         state.store.as_ref(),
         state.random.as_ref(),
@@ -160,7 +160,7 @@ pub async fn session_token(
     state: &AppState,
     user: &User,
     amr: &[&str],
-) -> Result<(Secret, Timestamp), ApiError> {
+) -> Result<(Secret, Timestamp), SigninError> {
     // Only `last_login` is written, and only while the user may still sign in: an administrator's suspension
     // during the password check wins over this sign-in.
     if !state
@@ -168,7 +168,7 @@ pub async fn session_token(
         .record_login(&user.id, state.clock.now())
         .await?
     {
-        return Err(crate::api::authn::authentication_failed());
+        return Err(SigninError::NotAllowed);
     }
     issue(
         state,
@@ -186,7 +186,7 @@ pub async fn primary(
     client: &Client,
     username: &str,
     password: &str,
-) -> Result<Primary, ApiError> {
+) -> Result<Primary, SigninError> {
     let sign_on = SignOnOf(state);
     let ports = Ports {
         random: state.random.as_ref(),
@@ -248,7 +248,7 @@ pub async fn remember_device(
     state: &AppState,
     client: &Client,
     user: &User,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, SigninError> {
     let now = state.clock.now();
     let (hash, fresh) = match client.device {
         Some(h) => (h, None),
@@ -282,7 +282,7 @@ pub fn device_cookie(state: &AppState, value: &str) -> Option<axum::http::Header
 /// The sign-on policy's decision for a user: the ACTIVE policies (this node's copy, [`crate::signon_cache`]; the
 /// user's groups are read only when some policy names a group), then the rules of each covering policy until one
 /// decides.
-pub async fn sign_on_decision(state: &AppState, user: &User) -> Result<Option<Decision>, ApiError> {
+pub async fn sign_on_decision(state: &AppState, user: &User) -> Result<Option<Decision>, SigninError> {
     Ok(SignOnOf(state).decision(user).await?)
 }
 
@@ -323,7 +323,7 @@ pub async fn after_password(
     client: &Client,
     user: User,
     decision: Option<Decision>,
-) -> Result<Primary, ApiError> {
+) -> Result<Primary, SigninError> {
     let signed = primary::after_password(
         state.store.as_ref(),
         state.random.as_ref(),
@@ -338,10 +338,10 @@ pub async fn after_password(
 
 pub use lanyard_core::signin::enrolment::{Enroll, Enrolment};
 
-fn enrol_failed(e: EnrolError) -> ApiError {
+fn enrol_failed(e: EnrolError) -> SigninError {
     match e {
         EnrolError::Store(e) => e.into(),
-        EnrolError::Crypto(e) => ApiError::internal(e.to_string()),
+        EnrolError::Crypto(e) => SigninError::Internal(e.to_string()),
     }
 }
 
@@ -351,7 +351,7 @@ pub async fn enroll_totp(
     client: &Client,
     presented: &str,
     provider: &str,
-) -> Result<Enroll, ApiError> {
+) -> Result<Enroll, SigninError> {
     let enroll = enrolment::enroll_totp(
         state.store.as_ref(),
         &state.master,
@@ -377,7 +377,7 @@ pub async fn enroll_totp(
 pub async fn pending_enrolment(
     state: &AppState,
     presented: &str,
-) -> Result<Option<Enrolment>, ApiError> {
+) -> Result<Option<Enrolment>, SigninError> {
     enrolment::pending(
         state.store.as_ref(),
         &state.master,
@@ -397,7 +397,7 @@ pub async fn activate_enrolment(
     presented: &str,
     factor_id: &str,
     passcode: &str,
-) -> Result<Mfa, ApiError> {
+) -> Result<Mfa, SigninError> {
     let answered = mfa::activate_enrolment(
         state.store.as_ref(),
         &state.master,
@@ -484,7 +484,7 @@ pub async fn state_token(
     state: &AppState,
     presented: &str,
     step: &str,
-) -> Result<Option<(OneTimeToken, User)>, ApiError> {
+) -> Result<Option<(OneTimeToken, User)>, SigninError> {
     Ok(signin::state_token(state.store.as_ref(), presented, step, state.clock.now()).await?)
 }
 
@@ -495,13 +495,13 @@ pub use lanyard_core::signin::mfa::STEP_UP;
 pub use lanyard_core::signin::mfa::{Mfa, MfaOf};
 
 /// The MFA step a live state token carries (a sign-in's or a step-up's), and its user.
-pub async fn mfa_of(state: &AppState, presented: &str) -> Result<Option<(MfaOf, User)>, ApiError> {
+pub async fn mfa_of(state: &AppState, presented: &str) -> Result<Option<(MfaOf, User)>, SigninError> {
     Ok(mfa::mfa_of(state.store.as_ref(), state.clock.now(), presented).await?)
 }
 
 /// Whether a user has a second factor a step-up can verify: an active TOTP factor, or an active passkey when
 /// WebAuthn is configured.
-pub async fn can_step_up(state: &AppState, user_id: &str) -> Result<bool, ApiError> {
+pub async fn can_step_up(state: &AppState, user_id: &str) -> Result<bool, SigninError> {
     let factors = state.store.factors(user_id).await?;
     Ok(factors.iter().any(|f| {
         f.status == FactorStatus::Active
@@ -515,7 +515,7 @@ pub async fn begin_step_up(
     state: &AppState,
     user: &User,
     session_id: &str,
-) -> Result<Secret, ApiError> {
+) -> Result<Secret, SigninError> {
     let (secret, _) = issue(
         state,
         user,
@@ -562,7 +562,7 @@ pub async fn webauthn_mfa(
     presented: &str,
     scope: &str,
     answer: Option<(Option<&str>, Assertion<'_>)>,
-) -> Result<WebAuthnStep, ApiError> {
+) -> Result<WebAuthnStep, SigninError> {
     webauthn_mfa_of(state, client, &MfaOf::SignIn, presented, scope, answer).await
 }
 
@@ -574,7 +574,7 @@ pub async fn webauthn_mfa_of(
     presented: &str,
     scope: &str,
     answer: Option<(Option<&str>, Assertion<'_>)>,
-) -> Result<WebAuthnStep, ApiError> {
+) -> Result<WebAuthnStep, SigninError> {
     let ceremony = Ceremony {
         rp: state.webauthn.as_deref(),
         master: &state.master,
@@ -616,7 +616,7 @@ pub async fn verify_mfa(
     presented: &str,
     factor_id: &str,
     passcode: &str,
-) -> Result<Mfa, ApiError> {
+) -> Result<Mfa, SigninError> {
     verify_mfa_of(
         state,
         client,
@@ -636,7 +636,7 @@ pub async fn verify_mfa_of(
     presented: &str,
     factor_id: &str,
     passcode: &str,
-) -> Result<Mfa, ApiError> {
+) -> Result<Mfa, SigninError> {
     let answered = mfa::verify_totp(
         state.store.as_ref(),
         &state.master,
@@ -650,23 +650,13 @@ pub async fn verify_mfa_of(
     Ok(answer(state, client, answered))
 }
 
-/// A sign-in step that could not be taken: a server fault, or WebAuthn asked of a server that cannot do it.
-impl From<SigninError> for ApiError {
-    fn from(e: SigninError) -> Self {
-        match e {
-            SigninError::Store(e) => e.into(),
-            SigninError::WebAuthnUnavailable => crate::webauthn::unavailable(),
-            SigninError::Internal(message) => ApiError::internal(message),
-        }
-    }
-}
 
 /// Where a changed expired password leads: the sign-on policy decides again, as after any password.
 pub async fn after_password_change(
     state: &AppState,
     client: &Client,
     user: User,
-) -> Result<Primary, ApiError> {
+) -> Result<Primary, SigninError> {
     let decision = sign_on_decision(state, &user).await?;
     after_password(state, client, user, decision).await
 }
@@ -674,15 +664,13 @@ pub async fn after_password_change(
 pub use lanyard_core::signin::expired_password::Change;
 
 /// Changes an expired password for the sign-in a state token carries ([`expired_password::change`]). Policy
-/// violations are `Err` (400 E0000001). `old` is checked when given (the Authn API asks for it, as Okta's); the
+/// violations are `Err` ([`AccountError::PasswordRejected`]). `old` is checked when given (the Authn API asks for it, as Okta's); the
 /// hosted page does not ask again, as the state token was issued only after the password was verified moments ago.
 pub async fn change_expired_password(
     state: &AppState,
     presented: &str,
     old: Option<&str>,
     new: &str,
-) -> Result<Change, ApiError> {
-    expired_password::change(state.store.as_ref(), state.accounts(), presented, old, new)
-        .await
-        .map_err(|e| crate::api::users::refused(e, ""))
+) -> Result<Change, AccountError> {
+    expired_password::change(state.store.as_ref(), state.accounts(), presented, old, new).await
 }

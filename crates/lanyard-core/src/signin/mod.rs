@@ -33,6 +33,9 @@ pub enum SigninError {
     /// WebAuthn is not available: the server's base URL has no domain name.
     #[error("webauthn is not available")]
     WebAuthnUnavailable,
+    /// The user may no longer sign in: an administrator suspended them during the sign-in.
+    #[error("the user may no longer sign in")]
+    NotAllowed,
     /// A sealed secret that does not open, a ceremony that cannot start, hashing that failed.
     #[error("{0}")]
     Internal(String),

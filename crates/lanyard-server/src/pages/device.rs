@@ -21,7 +21,6 @@ use serde::Deserialize;
 
 use super::signin::MessagePage;
 use super::{csrf_ok, csrf_token, html};
-use crate::api::error::ApiError;
 use crate::pages::PageError;
 use crate::state::AppState;
 
@@ -78,7 +77,7 @@ async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     user_code: &str,
-) -> Result<Result<(Session, User), Response>, ApiError> {
+) -> Result<Result<(Session, User), Response>, PageError> {
     if let Some(session) = crate::session::current(state, headers).await?
         && let Some(user) = state.store.user(&session.user_id).await?
         && user.status == UserStatus::Active
@@ -196,7 +195,7 @@ async fn submit(
 }
 
 /// The pending code the user typed and its app, if both are still good.
-async fn lookup(state: &AppState, typed: &str) -> Result<Option<(DeviceCode, App)>, ApiError> {
+async fn lookup(state: &AppState, typed: &str) -> Result<Option<(DeviceCode, App)>, PageError> {
     let Some(normalised) = normalise_user_code(typed) else {
         return Ok(None);
     };
@@ -329,7 +328,7 @@ async fn policy_allows(
     code: &DeviceCode,
     app: &App,
     user: &User,
-) -> Result<Result<(), lanyard_core::oauth_error::OAuthError>, ApiError> {
+) -> Result<Result<(), lanyard_core::oauth_error::OAuthError>, PageError> {
     let Some(entry) = state.keyring.entry(&code.auth_server_id).await? else {
         return Ok(Err(lanyard_core::oauth_error::OAuthError::new(
             lanyard_core::oauth_error::ErrorCode::AccessDenied,

@@ -21,7 +21,6 @@ use lanyard_core::syslog::{LogEvent, Party};
 use serde::Deserialize;
 
 use super::{Csp, CsrfForm, csrf_token, flow_csp, html};
-use crate::api::error::ApiError;
 use crate::login::own_origin;
 use crate::pages::PageError;
 use crate::signin_flow::{
@@ -102,7 +101,7 @@ struct Flow {
     brand: Option<ClientBrand>,
 }
 
-async fn flow(state: &AppState, from_uri: &str) -> Result<Flow, ApiError> {
+async fn flow(state: &AppState, from_uri: &str) -> Result<Flow, PageError> {
     let Some(pending) = crate::oauth::authorize::pending(state, from_uri).await? else {
         return Ok(Flow {
             csp: Csp::page(),
@@ -483,7 +482,7 @@ async fn enroll_page(
 ) -> Result<Response, PageError> {
     let uri = crate::api::authn::enrolment_uri(state, e);
     let svg =
-        lanyard_core::mfa::totp::qr_svg(&uri).map_err(|err| ApiError::internal(err.to_string()))?;
+        lanyard_core::mfa::totp::qr_svg(&uri).map_err(|err| PageError::internal(err.to_string()))?;
     let secret = e.secret.to_base32();
     let groups = secret
         .as_bytes()
@@ -897,9 +896,8 @@ async fn change_password(
             next_page(&state, &client, fields, outcome).await
         }
         Ok(Change::InvalidState | Change::WrongPassword) => Ok(expired_form(&state)),
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            let why = e
-                .causes
+        Err(AccountError::PasswordRejected(causes)) => {
+            let why = causes
                 .iter()
                 .map(|c| c.trim_start_matches("password: "))
                 .collect::<Vec<_>>()
@@ -915,7 +913,7 @@ async fn signed_in_user(
     state: &AppState,
     headers: &HeaderMap,
     back: &'static str,
-) -> Result<Result<User, Response>, ApiError> {
+) -> Result<Result<User, Response>, PageError> {
     let user = match crate::session::current(state, headers).await? {
         Some(session) => state.store.user(&session.user_id).await?,
         None => None,
@@ -933,7 +931,7 @@ async fn may_add_passkey(
     state: &AppState,
     headers: &HeaderMap,
     user: &User,
-) -> Result<bool, ApiError> {
+) -> Result<bool, PageError> {
     let Some(session) = crate::session::current(state, headers).await? else {
         return Ok(false);
     };
@@ -1097,7 +1095,7 @@ async fn add_passkey(
         state.random.as_ref(),
         now,
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
+    .map_err(|e| PageError::internal(e.to_string()))?;
     state.store.insert_factor(&factor).await?;
     let client = client(peer, &headers);
     state.syslog.record(
@@ -1315,7 +1313,7 @@ async fn reset_submit(
                 .join(" ");
             Ok(again(why))
         }
-        Err(e) => Err(crate::api::users::refused(e, "").into()),
+        Err(e) => Err(e.into()),
     }
 }
 
