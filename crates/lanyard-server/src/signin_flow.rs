@@ -21,6 +21,7 @@ use lanyard_core::signin::mfa::{self, Answered, Attempt};
 use lanyard_core::signin::passkeys::{self, Ceremony};
 use lanyard_core::signin::policy::{self as signon, Decision};
 use lanyard_core::signin::primary::{self, Ports, SignOn};
+use lanyard_core::signin::sso;
 use lanyard_core::signin::{self, Event, Secret, SigninError};
 use lanyard_core::syslog::{LogEvent, Party};
 use serde_json::{Value, json};
@@ -155,29 +156,23 @@ pub async fn issue(
     .await?)
 }
 
-/// A session token for a signed-in user (and their `lastLogin`).
+/// A session token for a signed-in user (and their `lastLogin`) ([`sso::session_token`]); refused when the user
+/// may no longer sign in (an administrator's suspension during the password check wins over this sign-in).
 pub async fn session_token(
     state: &AppState,
     user: &User,
     amr: &[&str],
 ) -> Result<(Secret, Timestamp), SigninError> {
-    // Only `last_login` is written, and only while the user may still sign in: an administrator's suspension
-    // during the password check wins over this sign-in.
-    if !state
-        .store
-        .record_login(&user.id, state.clock.now())
-        .await?
-    {
-        return Err(SigninError::NotAllowed);
-    }
-    issue(
-        state,
-        user,
-        TokenKind::SessionToken,
+    sso::session_token(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
         state.signin_policy.session_token_ttl,
-        json!({ "amr": amr }),
+        user,
+        amr,
     )
-    .await
+    .await?
+    .ok_or(SigninError::NotAllowed)
 }
 
 /// Username and password ([`primary::primary`]).
@@ -242,26 +237,21 @@ fn source(state: &AppState, client: &Client) -> Option<[u8; 32]> {
     client.source_key()
 }
 
-/// A sign-in completed in this client: its device is remembered as the user's. Returns the device cookie's value
-/// when the client has none yet (to set).
+/// A sign-in completed in this client: its device is remembered as the user's ([`sso::remember_device`]). Returns
+/// the device cookie's value when the client has none yet (to set).
 pub async fn remember_device(
     state: &AppState,
     client: &Client,
     user: &User,
 ) -> Result<Option<String>, SigninError> {
-    let now = state.clock.now();
-    let (hash, fresh) = match client.device {
-        Some(h) => (h, None),
-        None => {
-            let minted = signin::mint(state.random.as_ref());
-            (minted.hash, Some(minted.value))
-        }
-    };
-    state
-        .store
-        .remember_device(&user.id, &hash, now, now + attempts::DEVICE_MEMORY)
-        .await?;
-    Ok(fresh)
+    Ok(sso::remember_device(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        user,
+        client.device,
+    )
+    .await?)
 }
 
 /// The `Set-Cookie` value of a new device cookie.
@@ -282,8 +272,11 @@ pub fn device_cookie(state: &AppState, value: &str) -> Option<axum::http::Header
 /// The sign-on policy's decision for a user: the ACTIVE policies (this node's copy, [`crate::signon_cache`]; the
 /// user's groups are read only when some policy names a group), then the rules of each covering policy until one
 /// decides.
-pub async fn sign_on_decision(state: &AppState, user: &User) -> Result<Option<Decision>, SigninError> {
-    Ok(SignOnOf(state).decision(user).await?)
+pub async fn sign_on_decision(
+    state: &AppState,
+    user: &User,
+) -> Result<Option<Decision>, SigninError> {
+    SignOnOf(state).decision(user).await
 }
 
 /// A sign-in the policy denied: the same failure as a wrong password for the caller; the log names the policy and
@@ -495,7 +488,10 @@ pub use lanyard_core::signin::mfa::STEP_UP;
 pub use lanyard_core::signin::mfa::{Mfa, MfaOf};
 
 /// The MFA step a live state token carries (a sign-in's or a step-up's), and its user.
-pub async fn mfa_of(state: &AppState, presented: &str) -> Result<Option<(MfaOf, User)>, SigninError> {
+pub async fn mfa_of(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<(MfaOf, User)>, SigninError> {
     Ok(mfa::mfa_of(state.store.as_ref(), state.clock.now(), presented).await?)
 }
 
@@ -649,7 +645,6 @@ pub async fn verify_mfa_of(
     .await?;
     Ok(answer(state, client, answered))
 }
-
 
 /// Where a changed expired password leads: the sign-on policy decides again, as after any password.
 pub async fn after_password_change(

@@ -13,6 +13,7 @@ pub mod passkeys;
 pub mod policy;
 pub mod primary;
 pub mod sessions;
+pub mod sso;
 
 pub use events::Event;
 

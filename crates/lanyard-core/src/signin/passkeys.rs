@@ -67,6 +67,24 @@ where
         .collect())
 }
 
+/// Adds a registered passkey as a new ACTIVE WebAuthn factor of the user (from their security page).
+pub async fn add<S>(
+    store: &S,
+    master: &MasterKey,
+    random: &dyn Random,
+    now: Timestamp,
+    user_id: &str,
+    passkey: &Passkey,
+) -> Result<Factor, SigninError>
+where
+    S: FactorStore + ?Sized,
+{
+    let factor = factors::new_webauthn_factor(user_id, passkey, master, random, now)
+        .map_err(|e| SigninError::Internal(e.to_string()))?;
+    store.insert_factor(&factor).await?;
+    Ok(factor)
+}
+
 /// The WebAuthn factors a challenge covers: `scope` is a factor id, or `*` for all of the user's.
 fn in_scope(all: Vec<(Factor, Passkey)>, scope: &str) -> Vec<(Factor, Passkey)> {
     all.into_iter()

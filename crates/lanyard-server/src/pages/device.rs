@@ -12,10 +12,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use lanyard_core::model::{
-    App, AuthServerKind, DeviceApproval, DeviceCode, GrantType, LifecycleStatus, PageRequest,
-    Session, User, UserStatus,
+    App, AuthServerKind, DeviceCode, GrantType, LifecycleStatus, PageRequest, Session, User,
+    UserStatus,
 };
 use lanyard_core::oauth::device::{display_user_code, normalise_user_code, user_code_hash};
+use lanyard_core::oauth::device_approval;
 use lanyard_core::oauth::policy;
 use serde::Deserialize;
 
@@ -252,23 +253,10 @@ async fn step(
                     &format!("{} cannot be connected: {}", app.label, e.description),
                 ));
             }
-            let approval = DeviceApproval {
-                user_id: user.id.clone(),
-                session_id: Some(session.id.clone()),
-                auth_time: session.created,
-                amr: session.amr.clone(),
-                decided_at: now,
-            };
-            if !state
-                .store
-                .decide_device_code(&hash, Some(&approval), now)
-                .await?
-            {
+            // The device's ID token carries this session's sid: its app hears when the session ends.
+            if !device_approval::approve(state.store.as_ref(), now, &hash, &code, session).await? {
                 return Ok(entry_page(state, csrf, user, typed, Some(WRONG_CODE)));
             }
-            // The device's ID token carries this session's sid: its app hears when the session ends.
-            crate::logout::signed_in(state, &session.id, &code.client_id, &code.auth_server_id)
-                .await?;
             Ok(message(
                 state,
                 StatusCode::OK,
@@ -280,7 +268,7 @@ async fn step(
             ))
         }
         "deny" => {
-            if !state.store.decide_device_code(&hash, None, now).await? {
+            if !device_approval::deny(state.store.as_ref(), now, &hash).await? {
                 return Ok(entry_page(state, csrf, user, typed, Some(WRONG_CODE)));
             }
             Ok(message(

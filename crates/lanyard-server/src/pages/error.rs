@@ -251,8 +251,10 @@ mod tests {
         let r = PageError::from(SigninError::NotAllowed).into_response();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert!(r.extensions().get::<Failure>().is_some(), "a page");
-        let r = PageError::from(AccountError::PasswordRejected(vec!["password: short".into()]))
-            .into_response();
+        let r = PageError::from(AccountError::PasswordRejected(vec![
+            "password: short".into(),
+        ]))
+        .into_response();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         let r = PageError::from(AccountError::Lifecycle(Refused::NotAllowed)).into_response();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);

@@ -16,7 +16,6 @@ use axum::routing::get;
 use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{FactorStatus, FactorType, User};
-use lanyard_core::signin::factors::new_webauthn_factor;
 use lanyard_core::syslog::{LogEvent, Party};
 use serde::Deserialize;
 
@@ -481,8 +480,8 @@ async fn enroll_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let uri = crate::api::authn::enrolment_uri(state, e);
-    let svg =
-        lanyard_core::mfa::totp::qr_svg(&uri).map_err(|err| PageError::internal(err.to_string()))?;
+    let svg = lanyard_core::mfa::totp::qr_svg(&uri)
+        .map_err(|err| PageError::internal(err.to_string()))?;
     let secret = e.secret.to_base32();
     let groups = secret
         .as_bytes()
@@ -1088,15 +1087,15 @@ async fn add_passkey(
         }
     };
     let now = state.clock.now();
-    let factor = new_webauthn_factor(
-        &user.id,
-        &passkey,
+    lanyard_core::signin::passkeys::add(
+        state.store.as_ref(),
         &state.master,
         state.random.as_ref(),
         now,
+        &user.id,
+        &passkey,
     )
-    .map_err(|e| PageError::internal(e.to_string()))?;
-    state.store.insert_factor(&factor).await?;
+    .await?;
     let client = client(peer, &headers);
     state.syslog.record(
         LogEvent::new(
