@@ -11,9 +11,7 @@
 use lanyard_core::clock::Timestamp;
 use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::mfa::webauthn::Assertion;
-use lanyard_core::model::{
-    Factor, FactorStatus, FactorType, OneTimeToken, PageRequest, TokenKind, User,
-};
+use lanyard_core::model::{Factor, OneTimeToken, PageRequest, TokenKind, User};
 use lanyard_core::signin::attempts::{self, Counted};
 use lanyard_core::signin::enrolment::{self, EnrolError};
 use lanyard_core::signin::expired_password;
@@ -24,7 +22,7 @@ use lanyard_core::signin::primary::{self, Ports, SignOn};
 use lanyard_core::signin::sso;
 use lanyard_core::signin::{self, Event, Secret, SigninError};
 use lanyard_core::syslog::{LogEvent, Party};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::state::AppState;
 use crate::syslog::user_target;
@@ -496,31 +494,27 @@ pub async fn mfa_of(
 }
 
 /// Whether a user has a second factor a step-up can verify: an active TOTP factor, or an active passkey when
-/// WebAuthn is configured.
+/// WebAuthn is configured ([`mfa::can_step_up`]).
 pub async fn can_step_up(state: &AppState, user_id: &str) -> Result<bool, SigninError> {
-    let factors = state.store.factors(user_id).await?;
-    Ok(factors.iter().any(|f| {
-        f.status == FactorStatus::Active
-            && (f.factor_type == FactorType::Totp
-                || (state.webauthn.is_some() && passkeys::is_active_webauthn(f)))
-    }))
+    Ok(mfa::can_step_up(state.store.as_ref(), state.webauthn.is_some(), user_id).await?)
 }
 
-/// Starts the step-up of session `session_id` for its user: a state token for the MFA step.
+/// Starts the step-up of session `session_id` for its user: a state token for the MFA step
+/// ([`mfa::begin_step_up`]).
 pub async fn begin_step_up(
     state: &AppState,
     user: &User,
     session_id: &str,
 ) -> Result<Secret, SigninError> {
-    let (secret, _) = issue(
-        state,
-        user,
-        TokenKind::StateToken,
+    Ok(mfa::begin_step_up(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
         state.signin_policy.state_token_ttl,
-        json!({ "step": STEP_UP, "sessionId": session_id }),
+        &user.id,
+        session_id,
     )
-    .await?;
-    Ok(secret)
+    .await?)
 }
 
 fn log_mfa_failure(state: &AppState, client: &Client, user: &User) {

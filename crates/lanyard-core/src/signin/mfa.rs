@@ -10,10 +10,11 @@
 use super::after_password::{ENROLL_STEP, MFA_STEP};
 use super::attempts::{self, Counted};
 use super::factors::check_passcode;
-use super::{Event, SigninPolicy, state_token};
+use super::{Event, Secret, SigninPolicy, issue, state_token};
 use crate::clock::Timestamp;
 use crate::crypto::MasterKey;
-use crate::model::{FactorStatus, TokenKind, User};
+use crate::model::{FactorStatus, FactorType, TokenKind, User};
+use crate::random::Random;
 use crate::store::{
     AttemptStore, FactorStore, LockoutStore, OneTimeTokenStore, StoreResult, UserStore,
 };
@@ -70,6 +71,46 @@ where
             let session_id = token.data["sessionId"].as_str()?.to_owned();
             Some((MfaOf::StepUp { session_id }, user))
         }))
+}
+
+/// Whether a user has a second factor a step-up can verify: an active TOTP factor, or an active passkey when
+/// WebAuthn is available.
+pub async fn can_step_up<S>(store: &S, webauthn: bool, user_id: &str) -> StoreResult<bool>
+where
+    S: FactorStore + ?Sized,
+{
+    let factors = store.factors(user_id).await?;
+    Ok(factors.iter().any(|f| {
+        f.status == FactorStatus::Active
+            && (f.factor_type == FactorType::Totp
+                || (webauthn && super::passkeys::is_active_webauthn(f)))
+    }))
+}
+
+/// Starts the step-up of session `session_id` for its user: a state token of [`STEP_UP`] naming the session,
+/// living `ttl`.
+pub async fn begin_step_up<S>(
+    store: &S,
+    random: &dyn Random,
+    now: Timestamp,
+    ttl: chrono::Duration,
+    user_id: &str,
+    session_id: &str,
+) -> StoreResult<Secret>
+where
+    S: OneTimeTokenStore + ?Sized,
+{
+    let (secret, _) = issue(
+        store,
+        random,
+        now,
+        user_id,
+        TokenKind::StateToken,
+        ttl,
+        serde_json::json!({ "step": STEP_UP, "sessionId": session_id }),
+    )
+    .await?;
+    Ok(secret)
 }
 
 /// The outcome of a second factor.
@@ -615,6 +656,61 @@ pub(crate) mod tests {
         ));
         let locked = w.store.user(&user.id).await.unwrap().unwrap();
         assert_eq!(locked.status, UserStatus::LockedOut);
+    }
+
+    #[tokio::test]
+    async fn a_step_up_needs_an_active_factor_and_its_token_names_the_session() {
+        let w = World::new();
+        let master = MasterKey::generate(&SystemRandom);
+        let user = w.user(Some("Correct-Horse-9"), true).await;
+        assert!(!can_step_up(&w.store, true, &user.id).await.unwrap());
+        let (factor, secret) = totp_factor(&w, &master, &user).await;
+        assert!(can_step_up(&w.store, false, &user.id).await.unwrap());
+        let now = w.clock.now();
+        let token = begin_step_up(
+            &w.store,
+            &SystemRandom,
+            now,
+            Duration::minutes(5),
+            &user.id,
+            "102s",
+        )
+        .await
+        .unwrap();
+        let of = MfaOf::StepUp {
+            session_id: "102s".into(),
+        };
+        let (found, _) = mfa_of(&w.store, now, &token.value).await.unwrap().unwrap();
+        assert_eq!(found, of);
+        let p = policy();
+        let signin = verify_totp(
+            &w.store,
+            &master,
+            &at(&w, p),
+            &MfaOf::SignIn,
+            &token.value,
+            &factor.id,
+            &code(&secret, now),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            signin.outcome,
+            Mfa::InvalidState,
+            "a step-up's token is not a sign-in's"
+        );
+        let ok = verify_totp(
+            &w.store,
+            &master,
+            &at(&w, p),
+            &of,
+            &token.value,
+            &factor.id,
+            &code(&secret, now),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(ok.outcome, Mfa::Success(_)));
     }
 
     #[tokio::test]
