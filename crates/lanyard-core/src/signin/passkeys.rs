@@ -351,4 +351,132 @@ mod tests {
             .unwrap();
         assert_eq!(done(bad).outcome, Mfa::InvalidState);
     }
+
+    #[tokio::test]
+    async fn a_passkey_added_answers_its_challenge_once_and_a_refused_answer_counts() {
+        use lanyard_testkit::authenticator::SoftAuthenticator;
+        let w = World::new();
+        let master = MasterKey::generate(&SystemRandom);
+        let rp = RelyingParty::new("http://localhost:8080", "Lanyard").unwrap();
+        let mut authenticator = SoftAuthenticator::new("localhost", "http://localhost:8080");
+        let user = w.user(Some("Correct-Horse-9"), true).await;
+        let (options, state) = rp
+            .start_registration(&user.id, &user.login, "Ada", &[])
+            .unwrap();
+        let (attestation, client_data) =
+            authenticator.register(options["challenge"].as_str().unwrap());
+        let passkey = rp
+            .finish_registration(&state, &attestation, &client_data)
+            .unwrap();
+        let factor = add(
+            &w.store,
+            &master,
+            &SystemRandom,
+            w.clock.now(),
+            &user.id,
+            &passkey,
+        )
+        .await
+        .unwrap();
+        assert!(is_active_webauthn(&factor));
+        assert_eq!(
+            passkeys(&w.store, &master, &user.id).await.unwrap().len(),
+            1
+        );
+
+        let token = mfa_token(&w, &user, json!({ "step": MFA_STEP })).await;
+        let policy = SigninPolicy::default();
+        let c = Ceremony {
+            rp: Some(&rp),
+            master: &master,
+            random: &SystemRandom,
+            ttl: Duration::minutes(5),
+        };
+        let at = Attempt {
+            now: w.clock.now(),
+            policy: &policy,
+            source: None,
+        };
+        let of = MfaOf::SignIn;
+        let challenge = |s: WebAuthnStep| match s {
+            WebAuthnStep::Challenge { options, .. } => {
+                options["challenge"].as_str().unwrap().to_owned()
+            }
+            WebAuthnStep::Done(a) => panic!("a challenge expected: {a:?}"),
+        };
+        let cred = authenticator.credential_id();
+        // A tampered answer: refused, counted against all of the user's passkeys, the challenge spent.
+        let asked = challenge(
+            webauthn(&w.store, &c, &at, &of, &token, "*", None)
+                .await
+                .unwrap(),
+        );
+        let signed = authenticator.sign(&asked);
+        let mut bad = signed.signature.clone();
+        bad.replace_range(10..12, if &bad[10..12] == "AA" { "BB" } else { "AA" });
+        let tampered = Assertion {
+            client_data: &signed.client_data,
+            authenticator_data: &signed.authenticator_data,
+            signature: &bad,
+            user_handle: None,
+        };
+        let WebAuthnStep::Done(refused) = webauthn(
+            &w.store,
+            &c,
+            &at,
+            &of,
+            &token,
+            "*",
+            Some((Some(&cred), tampered)),
+        )
+        .await
+        .unwrap() else {
+            panic!("an outcome expected");
+        };
+        assert_eq!(refused.outcome, Mfa::WrongCode);
+        assert!(matches!(refused.events.as_slice(), [Event::MfaFailed(_)]));
+        let all = attempts::key(Counted::Factor, format!("webauthn:{}", user.id).as_bytes());
+        assert_eq!(
+            w.store.failures(&all).await.unwrap().map(|f| f.count),
+            Some(1)
+        );
+        // A right answer to a new challenge: signed in, the failures forgotten, the token spent.
+        let asked = challenge(
+            webauthn(&w.store, &c, &at, &of, &token, "*", None)
+                .await
+                .unwrap(),
+        );
+        let signed = authenticator.sign(&asked);
+        let right = Assertion {
+            client_data: &signed.client_data,
+            authenticator_data: &signed.authenticator_data,
+            signature: &signed.signature,
+            user_handle: None,
+        };
+        let WebAuthnStep::Done(ok) = webauthn(
+            &w.store,
+            &c,
+            &at,
+            &of,
+            &token,
+            "*",
+            Some((Some(&cred), right)),
+        )
+        .await
+        .unwrap() else {
+            panic!("an outcome expected");
+        };
+        assert!(matches!(ok.outcome, Mfa::Success(ref u) if u.id == user.id));
+        assert!(w.store.failures(&all).await.unwrap().is_none());
+        let again = webauthn(&w.store, &c, &at, &of, &token, "*", None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            again,
+            WebAuthnStep::Done(Answered {
+                outcome: Mfa::InvalidState,
+                ..
+            })
+        ));
+    }
 }
