@@ -37,6 +37,28 @@ pub async fn grant<'s>(
     store.insert_consents(&consents).await
 }
 
+/// Whether the user must be asked for consent to `scopes` (those of the request that need it) before the request
+/// goes on: when the app requires consent, some scope needs it, and it was not given before to each of them — or
+/// the client asks again (`prompt=consent`).
+pub async fn needed(
+    store: &(impl ConsentStore + ?Sized),
+    of: ConsentOf<'_>,
+    app_requires: bool,
+    scopes: &[String],
+    asked_again: bool,
+) -> StoreResult<bool> {
+    if !app_requires || scopes.is_empty() {
+        return Ok(false);
+    }
+    if asked_again {
+        return Ok(true);
+    }
+    let given = store
+        .consented_scopes(of.user_id, of.client_id, of.auth_server_id)
+        .await?;
+    Ok(scopes.iter().any(|s| !given.contains(s)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
