@@ -11,7 +11,7 @@
 use lanyard_core::clock::Timestamp;
 use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::mfa::webauthn::Assertion;
-use lanyard_core::model::{Factor, OneTimeToken, PageRequest, TokenKind, User};
+use lanyard_core::model::{Factor, OneTimeToken, PageRequest, User};
 use lanyard_core::signin::attempts::{self, Counted};
 use lanyard_core::signin::enrolment::{self, EnrolError};
 use lanyard_core::signin::expired_password;
@@ -132,26 +132,6 @@ pub fn log_success(state: &AppState, client: &Client, user: &User, via_mfa: bool
     state
         .syslog
         .record(event(state, client, kind, message, as_actor(user)).target(user_target(user)));
-}
-
-/// Stores a one-time token of `kind` for `user` and returns its secret ([`signin::issue`]).
-pub async fn issue(
-    state: &AppState,
-    user: &User,
-    kind: TokenKind,
-    ttl: chrono::Duration,
-    data: Value,
-) -> Result<(Secret, Timestamp), SigninError> {
-    Ok(signin::issue(
-        state.store.as_ref(),
-        state.random.as_ref(),
-        state.clock.now(),
-        &user.id,
-        kind,
-        ttl,
-        data,
-    )
-    .await?)
 }
 
 /// A session token for a signed-in user (and their `lastLogin`) ([`sso::session_token`]); refused when the user

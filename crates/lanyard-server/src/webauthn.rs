@@ -1,11 +1,13 @@
-//! WebAuthn ceremonies against the store, shared by the factors API, the Authn API and the hosted pages. Each
-//! ceremony's state (webauthn-rs's, serialised) waits in the database as a one-time token, so that whichever node
-//! the browser reaches next can finish it, once, within `SigninPolicy::webauthn_ceremony_ttl`.
+//! WebAuthn ceremonies against the store, shared by the factors API, the Authn API and the hosted pages: adapters of
+//! `lanyard_core::signin::passkeys`, where each ceremony's state (webauthn-rs's, serialised) waits in the database
+//! as a one-time token, so that whichever node the browser reaches next can finish it, once, within
+//! `SigninPolicy::webauthn_ceremony_ttl`.
 
-use lanyard_core::mfa::webauthn::{RelyingParty, StoredPasskey as Passkey, WebAuthnError};
-use lanyard_core::model::{Factor, OneTimeToken, TokenKind, User};
-use lanyard_core::signin::{Secret, mint};
-use serde_json::{Value, json};
+use lanyard_core::mfa::webauthn::{RelyingParty, StoredPasskey as Passkey};
+use lanyard_core::model::{Factor, User};
+use lanyard_core::signin::Secret;
+use lanyard_core::signin::passkeys::{self, Ceremony};
+use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::state::AppState;
@@ -25,75 +27,38 @@ pub fn unavailable() -> ApiError {
 
 /// A user's ACTIVE WebAuthn factors and their passkeys.
 pub async fn passkeys(state: &AppState, user_id: &str) -> Result<Vec<(Factor, Passkey)>, ApiError> {
-    Ok(
-        lanyard_core::signin::passkeys::passkeys(state.store.as_ref(), &state.master, user_id)
-            .await?,
-    )
+    Ok(passkeys::passkeys(state.store.as_ref(), &state.master, user_id).await?)
 }
 
-async fn store_state(
-    state: &AppState,
-    user: &User,
-    kind: TokenKind,
-    key: [u8; 32],
-    data: Value,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    let token = OneTimeToken {
-        token_hash: key,
-        kind,
-        user_id: user.id.clone(),
-        created: now,
-        expires_at: now + state.signin_policy.webauthn_ceremony_ttl,
-        data,
-    };
-    state.store.replace_one_time_token(&token).await?;
-    Ok(())
+/// The ceremony's settings on this server.
+fn ceremony(state: &AppState) -> Ceremony<'_> {
+    Ceremony {
+        rp: state.webauthn.as_deref(),
+        master: &state.master,
+        random: state.random.as_ref(),
+        ttl: state.signin_policy.webauthn_ceremony_ttl,
+    }
 }
 
 /// Starts registering a passkey for `user`: the creation options (`publicKey`) for the browser. The state waits
-/// under the SHA-256 of `handle` (a fresh one when `None`), which is returned for the caller to hand back.
+/// under the SHA-256 of `handle` (a fresh one when `None`), which is returned for the caller to hand back
+/// ([`passkeys::begin_registration`]).
 pub async fn begin_registration(
     state: &AppState,
     user: &User,
     handle: Option<Secret>,
 ) -> Result<(Value, Secret), ApiError> {
-    let rp = relying_party(state)?;
-    let existing: Vec<Passkey> = passkeys(state, &user.id)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    let name = user.full_name();
-    let (options, ceremony) = rp
-        .start_registration(&user.id, &user.login, &name, &existing)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let handle = handle.unwrap_or_else(|| mint(state.random.as_ref()));
-    store_state(
-        state,
-        user,
-        TokenKind::WebAuthnRegistration,
-        handle.hash,
-        json!({ "state": ceremony }),
+    let c = ceremony(state);
+    Ok(
+        passkeys::begin_registration(state.store.as_ref(), &c, state.clock.now(), user, handle)
+            .await?,
     )
-    .await?;
-    Ok((options, handle))
 }
 
-/// Why a registration was not accepted.
-#[derive(Debug)]
-pub enum RegistrationFailure {
-    /// No registration waits under that handle (never started, expired, or already attempted).
-    Expired,
-    /// A field is not base64.
-    Malformed(&'static str),
-    /// The attestation does not verify.
-    Refused,
-    /// The user has this credential already.
-    Duplicate,
-}
+pub use lanyard_core::signin::passkeys::RegistrationFailure;
 
-/// Finishes the registration waiting under `key` for `user` (spent whatever the outcome): the new passkey.
+/// Finishes the registration waiting under `key` for `user` (spent whatever the outcome): the new passkey
+/// ([`passkeys::finish_registration`]).
 pub async fn finish_registration(
     state: &AppState,
     user: &User,
@@ -101,33 +66,16 @@ pub async fn finish_registration(
     attestation: &str,
     client_data: &str,
 ) -> Result<Result<Passkey, RegistrationFailure>, ApiError> {
-    let rp = relying_party(state)?;
-    let now = state.clock.now();
-    let token = state
-        .store
-        .consume_one_time_token(key, TokenKind::WebAuthnRegistration, now)
-        .await?;
-    let Some(token) = token.filter(|t| t.user_id == user.id) else {
-        return Ok(Err(RegistrationFailure::Expired));
-    };
-    let passkey = match rp.finish_registration(&token.data["state"], attestation, client_data) {
-        Ok(p) => p,
-        Err(WebAuthnError::Malformed(field)) => {
-            return Ok(Err(RegistrationFailure::Malformed(field)));
-        }
-        Err(e) => {
-            tracing::info!(user = %user.id, error = %e, "WebAuthn registration refused");
-            return Ok(Err(RegistrationFailure::Refused));
-        }
-    };
-    if passkeys(state, &user.id)
-        .await?
-        .iter()
-        .any(|(_, p)| p.cred_id() == passkey.cred_id())
-    {
-        return Ok(Err(RegistrationFailure::Duplicate));
-    }
-    Ok(Ok(passkey))
+    let c = ceremony(state);
+    Ok(passkeys::finish_registration(
+        state.store.as_ref(),
+        &c,
+        state.clock.now(),
+        user,
+        key,
+        (attestation, client_data),
+    )
+    .await?)
 }
 
 /// Whether a factor is a WebAuthn one that can sign in.

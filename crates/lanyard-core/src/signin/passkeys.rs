@@ -7,13 +7,15 @@ use serde_json::{Value, json};
 
 use super::factors::{self, passkey};
 use super::mfa::{self, Answered, Attempt, Mfa, MfaOf, MfaStore};
-use super::{Event, SigninError, state_token};
+use super::{Event, Secret, SigninError, state_token};
 use crate::clock::Timestamp;
 use crate::crypto::MasterKey;
-use crate::mfa::webauthn::{Assertion, RelyingParty, StoredPasskey as Passkey, decode_b64};
+use crate::mfa::webauthn::{
+    Assertion, RelyingParty, StoredPasskey as Passkey, WebAuthnError, decode_b64,
+};
 use crate::model::{Factor, FactorStatus, FactorType, OneTimeToken, TokenKind, User};
 use crate::random::Random;
-use crate::store::{FactorStore, StoreResult};
+use crate::store::{FactorStore, OneTimeTokenStore, StoreResult};
 
 /// What a WebAuthn ceremony needs besides the store: the relying party (`None` when the base URL cannot have one),
 /// the master key the passkeys are sealed with, randomness (a passkey sealed again), and how long a challenge waits.
@@ -83,6 +85,94 @@ where
         .map_err(|e| SigninError::Internal(e.to_string()))?;
     store.insert_factor(&factor).await?;
     Ok(factor)
+}
+
+/// Starts registering a passkey for `user`: the creation options (`publicKey`) for the browser. The ceremony's
+/// state waits [`Ceremony::ttl`] under the SHA-256 of `handle` (a fresh one when `None`), which is returned for the
+/// caller to hand back.
+pub async fn begin_registration<S>(
+    store: &S,
+    c: &Ceremony<'_>,
+    now: Timestamp,
+    user: &User,
+    handle: Option<Secret>,
+) -> Result<(Value, Secret), SigninError>
+where
+    S: FactorStore + OneTimeTokenStore + ?Sized,
+{
+    let rp = c.rp.ok_or(SigninError::WebAuthnUnavailable)?;
+    let existing: Vec<Passkey> = passkeys(store, c.master, &user.id)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    let name = user.full_name();
+    let (options, ceremony) = rp
+        .start_registration(&user.id, &user.login, &name, &existing)
+        .map_err(|e| SigninError::Internal(e.to_string()))?;
+    let handle = handle.unwrap_or_else(|| super::mint(c.random));
+    let token = OneTimeToken {
+        token_hash: handle.hash,
+        kind: TokenKind::WebAuthnRegistration,
+        user_id: user.id.clone(),
+        created: now,
+        expires_at: now + c.ttl,
+        data: json!({ "state": ceremony }),
+    };
+    store.replace_one_time_token(&token).await?;
+    Ok((options, handle))
+}
+
+/// Why a registration was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationFailure {
+    /// No registration waits under that handle (never started, expired, or already attempted).
+    Expired,
+    /// A field is not base64.
+    Malformed(&'static str),
+    /// The attestation does not verify.
+    Refused,
+    /// The user has this credential already.
+    Duplicate,
+}
+
+/// Finishes the registration waiting under `key` for `user` (spent whatever the outcome): the new passkey.
+pub async fn finish_registration<S>(
+    store: &S,
+    c: &Ceremony<'_>,
+    now: Timestamp,
+    user: &User,
+    key: &[u8; 32],
+    (attestation, client_data): (&str, &str),
+) -> Result<Result<Passkey, RegistrationFailure>, SigninError>
+where
+    S: FactorStore + OneTimeTokenStore + ?Sized,
+{
+    let rp = c.rp.ok_or(SigninError::WebAuthnUnavailable)?;
+    let token = store
+        .consume_one_time_token(key, TokenKind::WebAuthnRegistration, now)
+        .await?;
+    let Some(token) = token.filter(|t| t.user_id == user.id) else {
+        return Ok(Err(RegistrationFailure::Expired));
+    };
+    let passkey = match rp.finish_registration(&token.data["state"], attestation, client_data) {
+        Ok(p) => p,
+        Err(WebAuthnError::Malformed(field)) => {
+            return Ok(Err(RegistrationFailure::Malformed(field)));
+        }
+        Err(e) => {
+            tracing::info!(user = %user.id, error = %e, "WebAuthn registration refused");
+            return Ok(Err(RegistrationFailure::Refused));
+        }
+    };
+    if passkeys(store, c.master, &user.id)
+        .await?
+        .iter()
+        .any(|(_, p)| p.cred_id() == passkey.cred_id())
+    {
+        return Ok(Err(RegistrationFailure::Duplicate));
+    }
+    Ok(Ok(passkey))
 }
 
 /// The WebAuthn factors a challenge covers: `scope` is a factor id, or `*` for all of the user's.
@@ -353,21 +443,34 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_passkey_added_answers_its_challenge_once_and_a_refused_answer_counts() {
+    async fn a_passkey_registered_once_answers_its_challenge_once_and_a_refused_answer_counts() {
         use lanyard_testkit::authenticator::SoftAuthenticator;
         let w = World::new();
         let master = MasterKey::generate(&SystemRandom);
         let rp = RelyingParty::new("http://localhost:8080", "Lanyard").unwrap();
         let mut authenticator = SoftAuthenticator::new("localhost", "http://localhost:8080");
         let user = w.user(Some("Correct-Horse-9"), true).await;
-        let (options, state) = rp
-            .start_registration(&user.id, &user.login, "Ada", &[])
+        let reg = Ceremony {
+            rp: Some(&rp),
+            master: &master,
+            random: &SystemRandom,
+            ttl: Duration::minutes(5),
+        };
+        let now = w.clock.now();
+        let (options, handle) = begin_registration(&w.store, &reg, now, &user, None)
+            .await
             .unwrap();
         let (attestation, client_data) =
             authenticator.register(options["challenge"].as_str().unwrap());
-        let passkey = rp
-            .finish_registration(&state, &attestation, &client_data)
+        let answer = (attestation.as_str(), client_data.as_str());
+        let passkey = finish_registration(&w.store, &reg, now, &user, &handle.hash, answer)
+            .await
+            .unwrap()
             .unwrap();
+        let spent = finish_registration(&w.store, &reg, now, &user, &handle.hash, answer)
+            .await
+            .unwrap();
+        assert_eq!(spent.err(), Some(RegistrationFailure::Expired), "once");
         let factor = add(
             &w.store,
             &master,
