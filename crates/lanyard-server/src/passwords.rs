@@ -213,6 +213,16 @@ impl Hashing for PasswordHasher {
             .map_err(|e| HashingFailed(e.to_string()))
     }
 
+    async fn check(&self, password: &str, phc: &str) -> Result<Verified, HashingFailed> {
+        PasswordHasher::verify(self, password, phc)
+            .await
+            .map_err(|e| HashingFailed(e.to_string()))
+    }
+
+    async fn check_nothing(&self, password: &str) {
+        let _ = self.verify_dummy(password).await;
+    }
+
     async fn reused(
         &self,
         password: &str,

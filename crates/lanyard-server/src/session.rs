@@ -3,9 +3,8 @@
 //! `amr` grows by the factor proved; its cookie is replaced, as after any change of privilege).
 
 use axum::http::{HeaderMap, HeaderValue};
-use lanyard_core::id::random_base62_into;
-use lanyard_core::model::{Session, TokenKind};
-use lanyard_core::signin;
+use lanyard_core::model::Session;
+use lanyard_core::signin::sso::{self, Origin};
 
 use crate::api::error::ApiError;
 use crate::state::AppState;
@@ -44,7 +43,7 @@ pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
     crate::http::cookie(headers, COOKIE)
 }
 
-/// Starts a session for `user_id`; returns it and the cookie value.
+/// Starts a session for `user_id`; returns it and the cookie value ([`sso::start`]).
 pub async fn start(
     state: &AppState,
     user_id: &str,
@@ -52,98 +51,68 @@ pub async fn start(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<(Session, String), ApiError> {
-    let now = state.clock.now();
-    let secret = signin::mint(state.random.as_ref());
-    let mut id = String::from("102");
-    random_base62_into(&mut id, 22, state.random.as_ref());
-    let session = Session {
-        id,
-        token_hash: secret.hash,
-        user_id: user_id.to_owned(),
-        created: now,
-        last_seen: now,
-        expires_at: now + state.signin_policy.session_lifetime,
+    let (session, secret) = sso::start(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        state.signin_policy.session_lifetime,
+        user_id,
         amr,
-        ip,
-        user_agent,
-    };
-    state.store.insert_session(&session).await?;
+        Origin { ip, user_agent },
+    )
+    .await?;
     Ok((session, secret.value))
 }
 
-/// Exchanges a one-time session token (from the Authn API) for a session.
+/// Exchanges a one-time session token (from the Authn API) for a session ([`sso::redeem`]).
 pub async fn from_session_token(
     state: &AppState,
     token: &str,
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<Option<(Session, String)>, ApiError> {
-    let now = state.clock.now();
-    let Some(t) = state
-        .store
-        .consume_one_time_token(&signin::hash(token), TokenKind::SessionToken, now)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let amr: Vec<String> = t.data["amr"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_else(|| vec!["pwd".into()]);
-    start(state, &t.user_id, amr, ip, user_agent)
-        .await
-        .map(Some)
+    let redeemed = sso::redeem(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        state.signin_policy.session_lifetime,
+        token,
+        Origin { ip, user_agent },
+    )
+    .await?;
+    Ok(redeemed.map(|(session, secret)| (session, secret.value)))
 }
 
 /// Records a step-up of `session` (a second factor proved in it): `methods` join its `amr` (with `mfa`), in the
 /// database (every node sees it), under a new cookie value, returned; `None` when the session ended or another
-/// step-up replaced its cookie meanwhile. The session keeps its id (`sid`), its apps and its `auth_time`.
+/// step-up replaced its cookie meanwhile ([`sso::elevate`]).
 pub async fn elevate(
     state: &AppState,
     session: &Session,
     methods: &[&str],
 ) -> Result<Option<String>, ApiError> {
-    let mut amr = session.amr.clone();
-    for m in methods.iter().chain(&["mfa"]) {
-        if !amr.iter().any(|a| a == m) {
-            amr.push((*m).to_owned());
-        }
-    }
-    let secret = signin::mint(state.random.as_ref());
-    let done = state
-        .store
-        .elevate_session(&session.id, &session.token_hash, &secret.hash, &amr)
-        .await?;
-    Ok(done.then_some(secret.value))
+    let secret = sso::elevate(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        session,
+        methods,
+    )
+    .await?;
+    Ok(secret.map(|s| s.value))
 }
 
-/// The live session of a request (its idle clock restarted), if it has one.
+/// The live session of a request (its idle clock restarted), if it has one ([`sso::current`]).
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
     let Some(value) = cookie_value(headers) else {
         return Ok(None);
     };
-    let Some(session) = state.store.session_by_hash(&signin::hash(&value)).await? else {
-        return Ok(None);
-    };
-    let now = state.clock.now();
-    if !signin::session_alive(
-        session.last_seen,
-        session.expires_at,
+    Ok(sso::current(
+        state.store.as_ref(),
+        state.clock.now(),
         &state.signin_policy,
-        now,
-    ) {
-        state.store.delete_session(&session.id).await?;
-        return Ok(None);
-    }
-    state.store.touch_session(&session.id, now).await?;
-    Ok(Some(Session {
-        last_seen: now,
-        ..session
-    }))
+        &value,
+    )
+    .await?)
 }
 
 #[cfg(test)]

@@ -251,6 +251,27 @@ impl AuthorizationRequest {
             .any(|p| p == "login" || p == "select_account")
     }
 
+    /// Whether a session signed in at `signed_in` satisfies the request at `now`: never with `prompt=login` or
+    /// `select_account` (the user signs in again), and within `max_age` seconds when it is given.
+    pub fn session_fresh_enough(
+        &self,
+        signed_in: crate::clock::Timestamp,
+        now: crate::clock::Timestamp,
+    ) -> bool {
+        if self.prompt_sign_in() {
+            return false;
+        }
+        match self.max_age {
+            Some(max) => (now - signed_in).num_seconds() <= max,
+            None => true,
+        }
+    }
+
+    /// Whether the client asks for consent again (`prompt=consent`), whatever the user consented to before.
+    pub fn prompt_consent(&self) -> bool {
+        self.prompt.iter().any(|p| p == "consent")
+    }
+
     /// The user a `claims` request names with `"sub": {"value": …}` (OIDC Core §3.1.2.1), if any.
     pub fn claimed_subject(&self) -> Option<&str> {
         let sub = self.claims.as_ref()?.id_token.get("sub")?;
@@ -871,6 +892,22 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.code_challenge.as_deref(), Some(CHALLENGE));
+    }
+
+    #[test]
+    fn a_session_is_fresh_enough_unless_a_sign_in_or_a_younger_one_is_asked_for() {
+        let a = app(ApplicationType::Web);
+        let base = "client_id=c1&redirect_uri=https://a.example/cb&response_type=code&scope=openid";
+        let to = check_client(&p(base), Some(&a)).unwrap();
+        let v = |q: &str| validate(&p(&format!("{base}&{q}")), &a, &to).unwrap();
+        let t = crate::clock::from_millis(1_700_000_000_000);
+        let later = t + chrono::Duration::seconds(61);
+        assert!(v("state=s").session_fresh_enough(t, later));
+        assert!(!v("max_age=60").session_fresh_enough(t, later));
+        assert!(v("max_age=61").session_fresh_enough(t, later));
+        assert!(!v("prompt=login").session_fresh_enough(t, t));
+        assert!(!v("prompt=select_account").session_fresh_enough(t, t));
+        assert!(v("prompt=consent").prompt_consent() && !v("prompt=login").prompt_consent());
     }
 
     #[test]

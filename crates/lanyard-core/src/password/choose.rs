@@ -25,6 +25,12 @@ pub trait Hashing: Send + Sync {
     async fn hash(&self, password: &str) -> Result<String, HashingFailed>;
     /// Whether `password` matches the stored PHC string `phc` (a malformed one matches nothing).
     async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashingFailed>;
+    /// A sign-in's check of `password` against `phc`: whether it matches, and whether the hash should be made
+    /// again at the current parameters ([`hash::Verified`]).
+    async fn check(&self, password: &str, phc: &str) -> Result<hash::Verified, HashingFailed>;
+    /// The work of a [`Hashing::check`] with nothing to check against (a sign-in naming no user), so that the
+    /// answer's timing does not tell whether the user exists.
+    async fn check_nothing(&self, password: &str);
     /// Whether `password` matches one of the `history_count` first of `previous_hashes` (most recent first).
     async fn reused(
         &self,
@@ -50,6 +56,14 @@ impl Hashing for InlineHashing<'_> {
         hash::verify(password, phc, &self.params)
             .map(|v| v.ok)
             .map_err(|e| HashingFailed(e.to_string()))
+    }
+
+    async fn check(&self, password: &str, phc: &str) -> Result<hash::Verified, HashingFailed> {
+        hash::verify(password, phc, &self.params).map_err(|e| HashingFailed(e.to_string()))
+    }
+
+    async fn check_nothing(&self, password: &str) {
+        hash::verify_dummy(password, &self.params);
     }
 
     async fn reused(

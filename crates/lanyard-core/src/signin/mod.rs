@@ -5,11 +5,18 @@ pub mod after_password;
 pub mod attempts;
 pub mod csrf;
 pub mod enrolment;
+pub mod events;
 pub mod expired_password;
 pub mod factors;
+pub mod mfa;
+pub mod passkeys;
 pub mod policy;
 pub mod policy_admin;
+pub mod primary;
 pub mod sessions;
+pub mod sso;
+
+pub use events::Event;
 
 use chrono::Duration;
 
@@ -17,7 +24,24 @@ use crate::clock::Timestamp;
 use crate::crypto::sha256;
 use crate::model::{OneTimeToken, TokenKind, User, UserStatus};
 use crate::random::{Random, b64url, bytes};
-use crate::store::{OneTimeTokenStore, StoreResult, UserStore};
+use crate::store::{OneTimeTokenStore, StoreError, StoreResult, UserStore};
+
+/// Why a sign-in step could not be taken: a server fault or a configuration's, never the user's (their mistakes
+/// are outcomes).
+#[derive(Debug, thiserror::Error)]
+pub enum SigninError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// WebAuthn is not available: the server's base URL has no domain name.
+    #[error("webauthn is not available")]
+    WebAuthnUnavailable,
+    /// The user may no longer sign in: an administrator suspended them during the sign-in.
+    #[error("the user may no longer sign in")]
+    NotAllowed,
+    /// A sealed secret that does not open, a ceremony that cannot start, hashing that failed.
+    #[error("{0}")]
+    Internal(String),
+}
 
 /// Sign-in settings.
 #[derive(Debug, Clone)]

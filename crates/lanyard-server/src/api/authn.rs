@@ -16,6 +16,7 @@ use lanyard_core::clock::{Timestamp, okta_format};
 use lanyard_core::mfa::totp::{self, TotpConfig};
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{Factor, FactorType, User};
+use lanyard_core::signin::SigninError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -488,7 +489,10 @@ async fn change_password(
     let presented = body.state_token.unwrap_or_default();
     let old = body.old_password.unwrap_or_default();
     let new = body.new_password.unwrap_or_default();
-    match signin_flow::change_expired_password(&state, &presented, Some(&old), &new).await? {
+    match signin_flow::change_expired_password(&state, &presented, Some(&old), &new)
+        .await
+        .map_err(|e| super::users::refused(e, ""))?
+    {
         Change::Success(user) => {
             // The sign-on policy decides again: the MFA step or enrolment may follow.
             let outcome = signin_flow::after_password_change(&state, &client, user).await?;
@@ -496,5 +500,17 @@ async fn change_password(
         }
         Change::InvalidState => Err(invalid_state_token()),
         Change::WrongPassword => Err(ApiError::of(OktaCode::CredentialsUpdateFailed)),
+    }
+}
+
+/// The Authn API's answer to a sign-in step that could not be taken ([`SigninError`]).
+impl From<SigninError> for ApiError {
+    fn from(e: SigninError) -> Self {
+        match e {
+            SigninError::Store(e) => e.into(),
+            SigninError::WebAuthnUnavailable => crate::webauthn::unavailable(),
+            SigninError::NotAllowed => authentication_failed(),
+            SigninError::Internal(message) => ApiError::internal(message),
+        }
     }
 }

@@ -19,6 +19,7 @@ use lanyard_core::oauth::authorization_response;
 use lanyard_core::oauth::authorize::{
     Authenticated, AuthorizationRequest, ResponseMode, ReturnTo, check_client, validate,
 };
+use lanyard_core::oauth::consent::{self, ConsentOf};
 use lanyard_core::oauth::grants::{self, GrantContext};
 use lanyard_core::oauth::id_token_hint::verify_id_token_hint;
 use lanyard_core::oauth::params::Params;
@@ -293,7 +294,7 @@ async fn authorize(
     let now = state.clock.now();
     let from_token = new_cookie.is_some();
     let session = session
-        .filter(|s| from_token || fresh_enough(s, &req, now))
+        .filter(|s| from_token || req.session_fresh_enough(s.created, now))
         .filter(|s| expected.as_ref().is_none_or(|e| e.names(&s.user_id)));
     let Some(session) = session else {
         if req.prompt_none() || req.session_token.is_some() {
@@ -358,22 +359,6 @@ async fn expected_subject(
         (Some(h), _) => Ok(Some(h)),
         (None, c) => Ok(c),
     })
-}
-
-/// Whether an existing session satisfies `prompt=login` and `select_account` (never: the user signs in again, and
-/// the sign-in page returns to the request without them) and `max_age`.
-fn fresh_enough(
-    s: &Session,
-    req: &AuthorizationRequest,
-    now: lanyard_core::clock::Timestamp,
-) -> bool {
-    if req.prompt_sign_in() {
-        return false;
-    }
-    match req.max_age {
-        Some(max) => (now - s.created).num_seconds() <= max,
-        None => true,
-    }
 }
 
 /// The request as it arrived, to come back to after a detour (sign-in, consent).
@@ -475,30 +460,36 @@ async fn issue(
     };
     // Consent, when the app asks for it: the scopes that need it and were not consented to before (all of them
     // with prompt=consent).
-    if app.client.consent_method == "REQUIRED" && !decision.consent.is_empty() {
-        let asked = req.prompt.iter().any(|p| p == "consent");
-        let given = state
-            .store
-            .consented_scopes(&user.id, &app.client.client_id, &entry.server.id)
-            .await?;
-        let pending = decision.consent.iter().any(|s| asked || !given.contains(s));
-        if pending {
-            if req.prompt_none() {
-                let e = OAuthError::new(
-                    ErrorCode::ConsentRequired,
-                    "The client specified not to prompt, but the user's consent is required.",
-                );
-                return Ok(error_response(to, &e, issuer));
-            }
-            let from = back.location(state, entry, &["consent"]).await?;
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("fromURI", &from);
-            let mut r = StatusCode::FOUND.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("/signin/consent?{}", q.finish())) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            return Ok(r);
+    let of = ConsentOf {
+        user_id: &user.id,
+        client_id: &app.client.client_id,
+        auth_server_id: &entry.server.id,
+    };
+    let required = app.client.consent_method == "REQUIRED";
+    if consent::needed(
+        state.store.as_ref(),
+        of,
+        required,
+        &decision.consent,
+        req.prompt_consent(),
+    )
+    .await?
+    {
+        if req.prompt_none() {
+            let e = OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "The client specified not to prompt, but the user's consent is required.",
+            );
+            return Ok(error_response(to, &e, issuer));
         }
+        let from = back.location(state, entry, &["consent"]).await?;
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("fromURI", &from);
+        let mut r = StatusCode::FOUND.into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("/signin/consent?{}", q.finish())) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return Ok(r);
     }
     let who = Authenticated {
         user_id: &user.id,

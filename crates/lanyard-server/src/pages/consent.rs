@@ -9,8 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use lanyard_core::id::{new_id, prefix};
-use lanyard_core::model::ScopeConsent;
+use lanyard_core::oauth::consent::{self, ConsentOf};
 use serde::Deserialize;
 
 use super::{Csp, CsrfForm, csrf_token, html};
@@ -119,20 +118,20 @@ async fn decide(
     if form.decision != "allow" {
         return Ok(consent_denied(&ask));
     }
-    let now = state.clock.now();
-    let consents: Vec<ScopeConsent> = ask
-        .scopes
-        .iter()
-        .map(|(scope, _)| ScopeConsent {
-            id: new_id(prefix::GRANT, now, state.random.as_ref()),
-            user_id: session.user_id.clone(),
-            client_id: ask.app.client.client_id.clone(),
-            auth_server_id: ask.auth_server_id.clone(),
-            scope: scope.clone(),
-            created: now,
-        })
-        .collect();
-    state.store.insert_consents(&consents).await?;
+    let of = ConsentOf {
+        user_id: &session.user_id,
+        client_id: &ask.app.client.client_id,
+        auth_server_id: &ask.auth_server_id,
+    };
+    let scopes = ask.scopes.iter().map(|(scope, _)| scope.as_str());
+    consent::grant(
+        state.store.as_ref(),
+        state.random.as_ref(),
+        state.clock.now(),
+        of,
+        scopes,
+    )
+    .await?;
     Ok(see_other(&form.from_uri))
 }
 

@@ -104,7 +104,7 @@ async fn home(
 async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Option<lanyard_core::model::User>, crate::api::error::ApiError> {
+) -> Result<Option<lanyard_core::model::User>, PageError> {
     Ok(match crate::session::current(state, headers).await? {
         Some(s) => state.store.user(&s.user_id).await?,
         None => None,

@@ -12,16 +12,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use lanyard_core::model::{
-    App, AuthServerKind, DeviceApproval, DeviceCode, GrantType, LifecycleStatus, PageRequest,
-    Session, User, UserStatus,
+    App, AuthServerKind, DeviceCode, GrantType, LifecycleStatus, PageRequest, Session, User,
+    UserStatus,
 };
 use lanyard_core::oauth::device::{display_user_code, normalise_user_code, user_code_hash};
+use lanyard_core::oauth::device_approval;
 use lanyard_core::oauth::policy;
 use serde::Deserialize;
 
 use super::signin::MessagePage;
 use super::{csrf_ok, csrf_token, html};
-use crate::api::error::ApiError;
 use crate::pages::PageError;
 use crate::state::AppState;
 
@@ -78,7 +78,7 @@ async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     user_code: &str,
-) -> Result<Result<(Session, User), Response>, ApiError> {
+) -> Result<Result<(Session, User), Response>, PageError> {
     if let Some(session) = crate::session::current(state, headers).await?
         && let Some(user) = state.store.user(&session.user_id).await?
         && user.status == UserStatus::Active
@@ -196,7 +196,7 @@ async fn submit(
 }
 
 /// The pending code the user typed and its app, if both are still good.
-async fn lookup(state: &AppState, typed: &str) -> Result<Option<(DeviceCode, App)>, ApiError> {
+async fn lookup(state: &AppState, typed: &str) -> Result<Option<(DeviceCode, App)>, PageError> {
     let Some(normalised) = normalise_user_code(typed) else {
         return Ok(None);
     };
@@ -253,23 +253,10 @@ async fn step(
                     &format!("{} cannot be connected: {}", app.label, e.description),
                 ));
             }
-            let approval = DeviceApproval {
-                user_id: user.id.clone(),
-                session_id: Some(session.id.clone()),
-                auth_time: session.created,
-                amr: session.amr.clone(),
-                decided_at: now,
-            };
-            if !state
-                .store
-                .decide_device_code(&hash, Some(&approval), now)
-                .await?
-            {
+            // The device's ID token carries this session's sid: its app hears when the session ends.
+            if !device_approval::approve(state.store.as_ref(), now, &hash, &code, session).await? {
                 return Ok(entry_page(state, csrf, user, typed, Some(WRONG_CODE)));
             }
-            // The device's ID token carries this session's sid: its app hears when the session ends.
-            crate::logout::signed_in(state, &session.id, &code.client_id, &code.auth_server_id)
-                .await?;
             Ok(message(
                 state,
                 StatusCode::OK,
@@ -281,7 +268,7 @@ async fn step(
             ))
         }
         "deny" => {
-            if !state.store.decide_device_code(&hash, None, now).await? {
+            if !device_approval::deny(state.store.as_ref(), now, &hash).await? {
                 return Ok(entry_page(state, csrf, user, typed, Some(WRONG_CODE)));
             }
             Ok(message(
@@ -329,7 +316,7 @@ async fn policy_allows(
     code: &DeviceCode,
     app: &App,
     user: &User,
-) -> Result<Result<(), lanyard_core::oauth_error::OAuthError>, ApiError> {
+) -> Result<Result<(), lanyard_core::oauth_error::OAuthError>, PageError> {
     let Some(entry) = state.keyring.entry(&code.auth_server_id).await? else {
         return Ok(Err(lanyard_core::oauth_error::OAuthError::new(
             lanyard_core::oauth_error::ErrorCode::AccessDenied,

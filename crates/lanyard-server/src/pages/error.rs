@@ -9,6 +9,9 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use lanyard_core::directory::accounts::AccountError;
+use lanyard_core::directory::lifecycle::Refused;
+use lanyard_core::signin::SigninError;
 use lanyard_core::store::StoreError;
 
 use crate::api::error::ApiError;
@@ -64,6 +67,16 @@ impl PageError {
         )
     }
 
+    /// A request the page cannot take (4xx), the detail logged.
+    pub fn invalid(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::new(
+            status,
+            "This request is not valid",
+            "Go back to the application and try again.",
+        )
+        .with_detail(detail)
+    }
+
     /// 500, the detail logged under the page's reference.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(
@@ -100,6 +113,44 @@ impl From<ApiError> for PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         ApiError::from(e).into()
+    }
+}
+
+/// A sign-in step that could not be taken, as a page.
+impl From<SigninError> for PageError {
+    fn from(e: SigninError) -> Self {
+        match e {
+            SigninError::Store(e) => e.into(),
+            SigninError::WebAuthnUnavailable => PageError::invalid(
+                StatusCode::BAD_REQUEST,
+                "webauthn is not available: the base URL has no domain name",
+            ),
+            SigninError::NotAllowed => {
+                PageError::invalid(StatusCode::UNAUTHORIZED, "the user may no longer sign in")
+            }
+            SigninError::Internal(detail) => PageError::internal(detail),
+        }
+    }
+}
+
+/// An operation on a user that did not happen, as a page (a refused password is the form's, not this).
+impl From<AccountError> for PageError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound => PageError::not_found(),
+            AccountError::Store(e) => e.into(),
+            AccountError::Hashing(e) => PageError::internal(e.to_string()),
+            AccountError::Lifecycle(r @ (Refused::NotActive | Refused::NotSuspended)) => {
+                PageError::invalid(StatusCode::BAD_REQUEST, r.message())
+            }
+            AccountError::Lifecycle(r) => PageError::invalid(StatusCode::FORBIDDEN, r.message()),
+            AccountError::InvalidProfile(causes) | AccountError::PasswordRejected(causes) => {
+                PageError::invalid(StatusCode::BAD_REQUEST, causes.join(" "))
+            }
+            AccountError::ProfileRequired | AccountError::LoginTaken => {
+                PageError::invalid(StatusCode::BAD_REQUEST, format!("{e:?}"))
+            }
+        }
     }
 }
 
@@ -192,6 +243,21 @@ mod tests {
         let f = r.extensions().get::<Failure>().unwrap();
         assert_eq!(f.title, "Page not found");
         assert_eq!(f.reference, None, "a reference only for server errors");
+
+        let r = PageError::from(SigninError::Internal("sealed secret".into())).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let f = r.extensions().get::<Failure>().unwrap();
+        assert!(!f.message.contains("sealed"), "the detail is only logged");
+        let r = PageError::from(SigninError::NotAllowed).into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.extensions().get::<Failure>().is_some(), "a page");
+        let r = PageError::from(AccountError::PasswordRejected(vec![
+            "password: short".into(),
+        ]))
+        .into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = PageError::from(AccountError::Lifecycle(Refused::NotAllowed)).into_response();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
         let r = PageError::from(ApiError::rate_limited()).into_response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);

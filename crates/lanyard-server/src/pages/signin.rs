@@ -16,12 +16,10 @@ use axum::routing::get;
 use lanyard_core::directory::accounts::AccountError;
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{FactorStatus, FactorType, User};
-use lanyard_core::signin::factors::new_webauthn_factor;
 use lanyard_core::syslog::{LogEvent, Party};
 use serde::Deserialize;
 
 use super::{Csp, CsrfForm, csrf_token, flow_csp, html};
-use crate::api::error::ApiError;
 use crate::login::own_origin;
 use crate::pages::PageError;
 use crate::signin_flow::{
@@ -102,7 +100,7 @@ struct Flow {
     brand: Option<ClientBrand>,
 }
 
-async fn flow(state: &AppState, from_uri: &str) -> Result<Flow, ApiError> {
+async fn flow(state: &AppState, from_uri: &str) -> Result<Flow, PageError> {
     let Some(pending) = crate::oauth::authorize::pending(state, from_uri).await? else {
         return Ok(Flow {
             csp: Csp::page(),
@@ -482,8 +480,8 @@ async fn enroll_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let uri = crate::api::authn::enrolment_uri(state, e);
-    let svg =
-        lanyard_core::mfa::totp::qr_svg(&uri).map_err(|err| ApiError::internal(err.to_string()))?;
+    let svg = lanyard_core::mfa::totp::qr_svg(&uri)
+        .map_err(|err| PageError::internal(err.to_string()))?;
     let secret = e.secret.to_base32();
     let groups = secret
         .as_bytes()
@@ -897,9 +895,8 @@ async fn change_password(
             next_page(&state, &client, fields, outcome).await
         }
         Ok(Change::InvalidState | Change::WrongPassword) => Ok(expired_form(&state)),
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            let why = e
-                .causes
+        Err(AccountError::PasswordRejected(causes)) => {
+            let why = causes
                 .iter()
                 .map(|c| c.trim_start_matches("password: "))
                 .collect::<Vec<_>>()
@@ -915,7 +912,7 @@ async fn signed_in_user(
     state: &AppState,
     headers: &HeaderMap,
     back: &'static str,
-) -> Result<Result<User, Response>, ApiError> {
+) -> Result<Result<User, Response>, PageError> {
     let user = match crate::session::current(state, headers).await? {
         Some(session) => state.store.user(&session.user_id).await?,
         None => None,
@@ -933,7 +930,7 @@ async fn may_add_passkey(
     state: &AppState,
     headers: &HeaderMap,
     user: &User,
-) -> Result<bool, ApiError> {
+) -> Result<bool, PageError> {
     let Some(session) = crate::session::current(state, headers).await? else {
         return Ok(false);
     };
@@ -1090,15 +1087,15 @@ async fn add_passkey(
         }
     };
     let now = state.clock.now();
-    let factor = new_webauthn_factor(
-        &user.id,
-        &passkey,
+    lanyard_core::signin::passkeys::add(
+        state.store.as_ref(),
         &state.master,
         state.random.as_ref(),
         now,
+        &user.id,
+        &passkey,
     )
-    .map_err(|e| ApiError::internal(e.to_string()))?;
-    state.store.insert_factor(&factor).await?;
+    .await?;
     let client = client(peer, &headers);
     state.syslog.record(
         LogEvent::new(
@@ -1315,7 +1312,7 @@ async fn reset_submit(
                 .join(" ");
             Ok(again(why))
         }
-        Err(e) => Err(crate::api::users::refused(e, "").into()),
+        Err(e) => Err(e.into()),
     }
 }
 
