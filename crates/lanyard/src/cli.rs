@@ -121,7 +121,8 @@ pub struct ServeArgs {
     pub storage: StorageArgs,
     /// A disposable instance for tests and CI: a temporary data dir (removed at exit; `--data-dir` and
     /// `--database-url` are refused) where FILE (as `lanyard apply` takes it) is applied before the server starts
-    /// listening. Client ids and secrets come from the file, so a test suite can hard-code them.
+    /// listening. Client ids and secrets come from the file, so a test suite can hard-code them. Passwords are
+    /// hashed at test strength and RSA keys come from a stock in ~/.cache/lanyard (docs/config-as-code.md).
     #[arg(long, env = "LANYARD_SEED", value_name = "FILE")]
     pub seed: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
