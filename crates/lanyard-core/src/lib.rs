@@ -10,6 +10,7 @@ pub mod api_token;
 pub mod apps;
 pub mod authz;
 pub mod bootstrap;
+pub mod catalog_entries;
 pub mod change;
 pub mod clock;
 pub mod crypto;

@@ -344,6 +344,22 @@ pub async fn grant_scope(
     }
 }
 
+/// Revokes `app_id`'s grant `grant_id`: the grant it was, or `None` when the app has no such grant (already
+/// revoked, or another app's). Tokens issued under it keep their scopes until they expire, as in Okta.
+pub async fn revoke_grant(
+    store: &dyn ScopeGrantStore,
+    app_id: &str,
+    grant_id: &str,
+) -> Result<Option<ScopeGrant>, StoreError> {
+    let Some(grant) = store.scope_grant(app_id, grant_id).await? else {
+        return Ok(None);
+    };
+    Ok(store
+        .delete_scope_grant(app_id, &grant.id)
+        .await?
+        .then_some(grant))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,7 +517,7 @@ mod tests {
             (g.scope_id.as_str(), g.issuer.as_str()),
             ("okta.users.read", "http://x")
         );
-        assert_eq!(store.scope_grants("0oa1").await.unwrap(), vec![g]);
+        assert_eq!(store.scope_grants("0oa1").await.unwrap(), vec![g.clone()]);
         assert!(matches!(
             grant_scope(&store, &random, "0oa1", "http://x", "00u1", now, &body).await,
             Err(GrantRefused::Taken(s)) if s == "okta.users.read"
@@ -527,6 +543,15 @@ mod tests {
             panic!("empty body accepted");
         };
         assert!(e.names("issuer") && e.names("scopeId"), "{e}");
+
+        // Revoked once, by its own app only.
+        assert_eq!(revoke_grant(&store, "0oa2", &g.id).await.unwrap(), None);
+        assert_eq!(
+            revoke_grant(&store, "0oa1", &g.id).await.unwrap(),
+            Some(g.clone())
+        );
+        assert_eq!(revoke_grant(&store, "0oa1", &g.id).await.unwrap(), None);
+        assert!(store.scope_grants("0oa1").await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@ use crate::oauth::policy::{Asker, ServerRules, decide};
 use crate::oauth::tokens::opaque;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
+use crate::store::{DeviceStore, StoreError};
 
 /// The parameters the device authorization endpoint reads besides client authentication.
 pub const PARAMS: &[&str] = &["scope"];
@@ -165,6 +166,28 @@ pub fn start(
         },
         record,
     ))
+}
+
+/// How many user codes are drawn before giving up on a collision with a live one (each is 1 in 2^34).
+const ATTEMPTS: usize = 3;
+
+/// Answers a device authorization request: [`start`], and its codes stored — another user code is drawn when one
+/// collides with a live one.
+pub async fn authorize(
+    store: &dyn DeviceStore,
+    req: &DeviceRequest<'_>,
+    random: &dyn Random,
+) -> Result<DeviceAuthorization, OAuthError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (response, record) = start(req, random)?;
+        match store.insert_device_code(&record).await {
+            Ok(()) => return Ok(response),
+            Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
+            Err(e) => return Err(crate::oauth::grants::storage(e)),
+        }
+    }
 }
 
 #[cfg(test)]

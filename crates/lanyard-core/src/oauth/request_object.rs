@@ -40,6 +40,7 @@ use crate::oauth::client_auth::ClientKeys;
 use crate::oauth::params::Params;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
+use crate::store::{PushedRequestStore, StoreResult};
 
 /// The prefix of a `request_uri` naming a request the server holds (RFC 9126 §2.2).
 pub const HELD_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
@@ -527,6 +528,20 @@ pub fn hold(
     (uri, record)
 }
 
+/// Stores a held request ([`hold`]'s record), forgetting the expired ones first (one indexed `DELETE`): requests
+/// are held on behalf of unauthenticated browsers too, so the table never holds more than the live ones. Failing to
+/// forget is not failing to hold.
+pub async fn keep(
+    store: &dyn PushedRequestStore,
+    record: &PushedRequest,
+    now: Timestamp,
+) -> StoreResult<()> {
+    if let Err(e) = store.delete_expired_pushed_requests(now).await {
+        tracing::warn!(error = %e, "cannot forget expired pushed requests");
+    }
+    store.insert_pushed_request(record).await
+}
+
 /// The parameters of a held request.
 pub fn held_params(record: &PushedRequest) -> Result<Params, OAuthError> {
     Params::from_pairs(record.params.iter().cloned())
@@ -890,6 +905,29 @@ mod tests {
         assert_eq!(
             check(json!({"require_pushed_authorization_requests": "yes"})).len(),
             1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_held_request_is_kept_and_the_expired_ones_forgotten() {
+        use crate::store::memory::MemoryStore;
+        let store = MemoryStore::new();
+        let random = crate::random::TestRandom::default();
+        let params = p("client_id=c1&response_type=code&scope=openid");
+        let (old_uri, old) = hold(&params, "c1", "default", PUSHED_LIFETIME, now(), &random);
+        keep(&store, &old, now()).await.unwrap();
+        let later = now() + PUSHED_LIFETIME + chrono::Duration::seconds(1);
+        let (uri, record) = hold(&params, "c1", "default", PUSHED_LIFETIME, later, &random);
+        keep(&store, &record, later).await.unwrap();
+        let found = store
+            .pushed_request(&held_hash(&uri), "c1", "default", later)
+            .await
+            .unwrap();
+        assert_eq!(found, Some(record));
+        assert_eq!(
+            store.delete_expired_pushed_requests(later).await.unwrap(),
+            0,
+            "the expired request {old_uri} was forgotten when the new one was kept"
         );
     }
 

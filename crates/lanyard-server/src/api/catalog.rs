@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use lanyard_catalog::Entry;
 use lanyard_catalog::manifest::line_of;
-use lanyard_core::store::{CatalogEntryRecord, StoreError};
+use lanyard_core::catalog_entries::{self, EntryRefused, NewEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -338,33 +338,16 @@ async fn create(
             .collect();
         ApiError::validation("manifest", causes)
     })?;
-    if state.catalog.entry(entry.name()).await?.is_some() {
-        return Err(ApiError::validation(
-            "name",
-            vec![format!(
-                "name: {} is already in the catalog; choose another key",
-                entry.name()
-            )],
-        ));
-    }
-    let record = CatalogEntryRecord {
-        name: entry.name().to_owned(),
-        manifest: text,
-        revision: entry.revision.clone(),
-        created: state.clock.now(),
-        created_by: me.user_id.clone().unwrap_or_else(|| me.token_id.clone()),
+    let taken = state.catalog.entry(entry.name()).await?.is_some();
+    let by = me.user_id.clone().unwrap_or_else(|| me.token_id.clone());
+    let new = NewEntry {
+        name: entry.name(),
+        text: &text,
+        revision: &entry.revision,
     };
-    state
-        .store
-        .insert_catalog_entry(&record)
+    let record = catalog_entries::add(state.store.as_ref(), new, taken, &by, state.clock.now())
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::validation(
-                "name",
-                vec![format!("name: {} is already in the catalog", record.name)],
-            ),
-            e => e.into(),
-        })?;
+        .map_err(entry_refused)?;
     state.catalog.invalidate();
     let target = lanyard_core::syslog::Party::new(
         &record.name,
@@ -387,19 +370,31 @@ async fn create(
     ))
 }
 
+/// A refused addition or removal, in Okta's terms.
+fn entry_refused(e: EntryRefused) -> ApiError {
+    match e {
+        EntryRefused::Taken(name) => ApiError::validation(
+            "name",
+            vec![format!(
+                "name: {name} is already in the catalog; choose another key"
+            )],
+        ),
+        EntryRefused::BuiltIn(_) => ApiError::of(OktaCode::Forbidden)
+            .with_detail("built-in catalog entries cannot be removed"),
+        EntryRefused::NotFound(name) => ApiError::not_found(&name, "CatalogApp"),
+        EntryRefused::Store(e) => e.into(),
+    }
+}
+
 async fn delete(
     State(state): State<AppState>,
     audit: Audit,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let e = find(&state, &name).await?;
-    if e.builtin {
-        return Err(ApiError::of(OktaCode::Forbidden)
-            .with_detail("built-in catalog entries cannot be removed"));
-    }
-    if !state.store.delete_catalog_entry(&name).await? {
-        return Err(ApiError::not_found(&name, "CatalogApp"));
-    }
+    catalog_entries::remove(state.store.as_ref(), &name, e.builtin)
+        .await
+        .map_err(entry_refused)?;
     state.catalog.invalidate();
     let target =
         lanyard_core::syslog::Party::new(&name, "CatalogApp", &name, &e.manifest.display_name);

@@ -9,9 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_core::oauth::device::{self, DeviceRequest};
-use lanyard_core::oauth::grants::storage;
 use lanyard_core::oauth_error::OAuthError;
-use lanyard_core::store::StoreError;
 
 use super::client::{authenticate, form};
 use super::error::answer;
@@ -38,9 +36,6 @@ pub async fn custom(
     Ok(answer(authorize(&state, &entry, &headers, &body).await))
 }
 
-/// How many user codes are drawn before giving up on a collision with a live one (each is 1 in 2^34).
-const ATTEMPTS: usize = 3;
-
 async fn authorize(
     state: &AppState,
     entry: &Entry,
@@ -49,26 +44,19 @@ async fn authorize(
 ) -> Result<Response, OAuthError> {
     let params = form(headers, body)?;
     let app = authenticate(state, entry, "device/authorize", headers, &params).await?;
-    let mut attempt = 0;
-    let response = loop {
-        attempt += 1;
-        let (response, record) = device::start(
-            &DeviceRequest {
-                server: &entry.server,
-                rules: &entry.rules,
-                app: &app.app,
-                params: &params,
-                base_url: &state.config.base_url,
-                now: state.clock.now(),
-            },
-            state.random.as_ref(),
-        )?;
-        match state.store.insert_device_code(&record).await {
-            Ok(()) => break response,
-            Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
-            Err(e) => return Err(storage(e)),
-        }
-    };
+    let response = device::authorize(
+        state.store.as_ref(),
+        &DeviceRequest {
+            server: &entry.server,
+            rules: &entry.rules,
+            app: &app.app,
+            params: &params,
+            base_url: &state.config.base_url,
+            now: state.clock.now(),
+        },
+        state.random.as_ref(),
+    )
+    .await?;
     let mut r = Json(response).into_response();
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -184,20 +184,12 @@ pub async fn keep(state: &AppState, entry: &Entry, params: &Params) -> Result<St
         .finish())
 }
 
-/// Stores a held request, forgetting the expired ones first (one indexed `DELETE`): requests are held on behalf of
-/// unauthenticated browsers too, so the table never holds more than the live ones.
+/// Stores a held request ([`lanyard_core::oauth::request_object::keep`]).
 pub async fn hold(
     state: &AppState,
     record: &lanyard_core::model::PushedRequest,
 ) -> Result<(), lanyard_core::store::StoreError> {
-    if let Err(e) = state
-        .store
-        .delete_expired_pushed_requests(state.clock.now())
-        .await
-    {
-        tracing::warn!(error = %e, "cannot forget expired pushed requests");
-    }
-    state.store.insert_pushed_request(record).await
+    ro::keep(state.store.as_ref(), record, state.clock.now()).await
 }
 
 /// The parameters of a request a page was opened for, without using it up: a held request is read, not taken;

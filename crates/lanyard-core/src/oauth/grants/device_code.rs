@@ -224,7 +224,8 @@ mod tests {
         /// A stored device authorization: the device code and the user code as shown.
         async fn start(&self, scope: &str) -> (String, String) {
             let params = Params::parse(format!("scope={scope}").as_bytes()).unwrap();
-            let (resp, record) = start(
+            let resp = crate::oauth::device::authorize(
+                &self.store,
                 &DeviceRequest {
                     server: &self.server,
                     rules: &self.rules,
@@ -235,8 +236,8 @@ mod tests {
                 },
                 &self.random,
             )
+            .await
             .unwrap();
-            self.store.insert_device_code(&record).await.unwrap();
             (resp.device_code, resp.user_code)
         }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{App, ScopeGrant};
-use lanyard_core::okta_scopes::{GrantRefused, grant_scope};
+use lanyard_core::okta_scopes::{self, GrantRefused, grant_scope};
 use lanyard_core::syslog::Party;
 use serde_json::{Value, json};
 
@@ -129,20 +129,19 @@ async fn revoke(
     Path((id, grant_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
-    let Some(grant) = state.store.scope_grant(&app.id, &grant_id).await? else {
+    let Some(grant) = okta_scopes::revoke_grant(state.store.as_ref(), &app.id, &grant_id).await?
+    else {
         return Err(ApiError::not_found(&grant_id, "OAuth2ScopeConsentGrant"));
     };
-    if state.store.delete_scope_grant(&app.id, &grant.id).await? {
-        state.syslog.record(
-            audit
-                .event(
-                    &state,
-                    "app.oauth2.as.consent.revoke",
-                    "Revoke scope grant of app",
-                )
-                .target(app_target(&app))
-                .target(grant_target(&grant)),
-        );
-    }
+    state.syslog.record(
+        audit
+            .event(
+                &state,
+                "app.oauth2.as.consent.revoke",
+                "Revoke scope grant of app",
+            )
+            .target(app_target(&app))
+            .target(grant_target(&grant)),
+    );
     Ok(StatusCode::NO_CONTENT)
 }
