@@ -365,82 +365,8 @@ mod tests {
         assert_eq!(ssws_token("Bearer 00abc"), None);
     }
 
-    /// Every route template the management API's source declares (`.route("…"`, `.route(p`, `.route(&format!("{p}…"`
-    /// with `let p = "…"`), read from `src/api`.
-    fn declared_templates() -> Vec<(String, String)> {
-        fn literal(text: &str) -> Option<&str> {
-            let rest = text.strip_prefix('"')?;
-            rest.find('"').map(|end| &rest[..end])
-        }
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let path = e.unwrap().path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.extension().is_some_and(|x| x == "rs") && !path.ends_with("auth.rs")
-                {
-                    out.push(path);
-                }
-            }
-        }
-        let mut files = Vec::new();
-        walk(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api"),
-            &mut files,
-        );
-        let mut found = Vec::new();
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap();
-            let p = text
-                .split("let p = ")
-                .nth(1)
-                .and_then(literal)
-                .map(str::to_owned);
-            for piece in text.split(".route(").skip(1) {
-                let piece = piece.trim_start();
-                let template = if let Some(l) = literal(piece) {
-                    l.to_owned()
-                } else if let Some(rest) = piece.strip_prefix("&format!(") {
-                    let l = literal(rest).expect("a format string");
-                    l.replace("{p}", p.as_deref().expect("let p"))
-                        .replace("{{", "{")
-                        .replace("}}", "}")
-                } else if piece.starts_with("p,") || piece.starts_with("p)") {
-                    p.clone().expect("let p")
-                } else {
-                    panic!(
-                        "{}: a route this test cannot read: {}",
-                        file.display(),
-                        &piece[..40.min(piece.len())]
-                    );
-                };
-                found.push((file.display().to_string(), template));
-            }
-        }
-        found
-    }
-
-    #[test]
-    fn every_management_route_declares_a_scope() {
-        let templates = declared_templates();
-        assert!(
-            templates.len() > 80,
-            "only {} routes found",
-            templates.len()
-        );
-        for (file, t) in templates {
-            // The public routes: sign-in and recovery, and the caller's own session (by cookie).
-            let public =
-                t.starts_with("/authn") || okta_scopes::acts_on_me(&t) || t.ends_with("/logo.svg");
-            if public {
-                continue;
-            }
-            assert!(
-                okta_scopes::required_scope(true, &t).is_some(),
-                "{file}: the route {t} has no okta.* scope: add its resource to lanyard_core::okta_scopes"
-            );
-        }
-    }
+    // That every route an API token opens declares its okta.* scope is checked on the routes themselves, as the
+    // OpenAPI document records them: `openapi::tests::every_route_is_documented_once_with_its_scope`.
 
     #[test]
     fn bearer_and_dpop_are_told_apart_from_ssws() {
