@@ -398,9 +398,13 @@ async fn serve_seed_is_a_disposable_instance_with_the_file_s_client_ids_and_secr
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs the environment variable"));
 }
 
+/// The disposable instances' data dirs: in `/dev/shm` where it exists (and `TMPDIR` is not set), else in the
+/// temporary directory.
 fn seed_dirs() -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
+    [std::env::temp_dir(), "/dev/shm".into()]
+        .into_iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flatten()
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {

@@ -39,9 +39,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let _disposable = match &seed {
         Some(_) => {
-            let dir = tempfile::Builder::new()
-                .prefix("lanyard-seed-")
-                .tempdir()
+            let mut builder = tempfile::Builder::new();
+            builder.prefix("lanyard-seed-");
+            let dir = disposable_parent()
+                .and_then(|parent| builder.tempdir_in(parent).ok())
+                .map_or_else(|| builder.tempdir(), Ok)
                 .context("cannot make a temporary data dir for --seed")?;
             config.storage = crate::config::Storage {
                 data_dir: dir.path().to_owned(),
@@ -401,6 +403,17 @@ fn invoked_as() -> String {
     } else {
         argv0
     }
+}
+
+/// Where a disposable instance would rather keep its data: `/dev/shm` where it exists and `$TMPDIR` is not set —
+/// memory, where the database's and the master key's syncs cost nothing and nothing outlives the machine. `None`:
+/// the temporary directory (also when a directory cannot be made there).
+fn disposable_parent() -> Option<std::path::PathBuf> {
+    if std::env::var_os("TMPDIR").is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let shm = std::path::Path::new("/dev/shm");
+    shm.is_dir().then(|| shm.to_owned())
 }
 
 fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
