@@ -8,10 +8,10 @@ use lanyard_core::directory::activation;
 use lanyard_core::model::User;
 use lanyard_core::syslog::{LogEvent, Party};
 
-use crate::api::error::ApiError;
 use crate::signin_flow::Client;
 use crate::state::AppState;
 use crate::syslog::user_target;
+use lanyard_core::store::StoreError;
 
 pub use lanyard_core::directory::activation::ACTIVATION_DAYS;
 
@@ -35,8 +35,8 @@ pub fn email_link(state: &AppState, user: &User, url: &str) -> bool {
 }
 
 /// The PROVISIONED user a live activation token belongs to (the token is not spent).
-pub async fn check(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
-    Ok(activation::check(state.store.as_ref(), token, state.clock.now()).await?)
+pub async fn check(state: &AppState, token: &str) -> Result<Option<User>, StoreError> {
+    activation::check(state.store.as_ref(), token, state.clock.now()).await
 }
 
 /// Sets the first password and activates the user ([`activation::complete`]), and logs it. `Err(PasswordRejected)`

@@ -17,10 +17,10 @@ use lanyard_core::oauth::logout::frontchannel_url;
 use lanyard_core::signin::sessions;
 use lanyard_core::syslog::{LogEvent, Party};
 
-use crate::api::error::ApiError;
 use crate::pages::{Csp, html};
 use crate::state::AppState;
 use crate::syslog::Audit;
+use lanyard_core::store::StoreError;
 
 /// Records that `client_id` got a code or tokens from server `auth_server_id` in session `session_id`, so that it
 /// is told when the session ends ([`sessions::app_signed_in`]).
@@ -29,7 +29,7 @@ pub async fn signed_in(
     session_id: &str,
     client_id: &str,
     auth_server_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     sessions::app_signed_in(
         state.store.as_ref(),
         state.clock.now(),
@@ -43,14 +43,14 @@ pub async fn signed_in(
 
 /// Ends a session and tells its apps (back-channel); the ended session, for the front-channel frames, or `None` if
 /// it had already ended.
-pub async fn end(state: &AppState, session_id: &str) -> Result<Option<EndedSession>, ApiError> {
+pub async fn end(state: &AppState, session_id: &str) -> Result<Option<EndedSession>, StoreError> {
     let ended = sessions::end(state.store.as_ref(), session_id).await?;
     announce(state, ended.as_slice());
     Ok(ended)
 }
 
 /// Ends every session of a user and tells their apps; how many ended.
-pub async fn end_all(state: &AppState, user_id: &str) -> Result<usize, ApiError> {
+pub async fn end_all(state: &AppState, user_id: &str) -> Result<usize, StoreError> {
     let ended = sessions::end_all(state.store.as_ref(), user_id).await?;
     announce(state, &ended);
     Ok(ended.len())
@@ -90,7 +90,7 @@ pub async fn log_end(state: &AppState, audit: &Audit, user_id: &str) {
 pub async fn frontchannel_frames(
     state: &AppState,
     ended: &EndedSession,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, StoreError> {
     let mut frames = Vec::new();
     for target in sessions::frontchannel_targets(state.store.as_ref(), ended).await? {
         let Some(entry) = state.keyring.entry(&target.auth_server_id).await? else {

@@ -32,10 +32,10 @@ use lanyard_core::directory::recovery;
 use lanyard_core::model::User;
 use lanyard_core::syslog::{LogEvent, Party};
 
-use crate::api::error::ApiError;
 use crate::signin_flow::Client;
 use crate::state::AppState;
 use crate::syslog::user_target;
+use lanyard_core::store::StoreError;
 
 pub use lanyard_core::directory::recovery::{RESET_TOKEN_MINUTES, ResetStep};
 
@@ -45,7 +45,7 @@ pub fn reset_url(state: &AppState, token: &str) -> String {
 }
 
 /// Voids `user`'s earlier reset links and issues a new one; returns the link ([`reset_url`]).
-pub async fn new_reset_link(state: &AppState, user: &User) -> Result<String, ApiError> {
+pub async fn new_reset_link(state: &AppState, user: &User) -> Result<String, StoreError> {
     let secret = recovery::new_reset_link(
         state.store.as_ref(),
         state.random.as_ref(),
@@ -81,7 +81,7 @@ pub fn email_reset_link(state: &AppState, user: &User, link: &str) -> bool {
 /// ([`recovery::recoverable`]), and does nothing otherwise. Returns the same, after the same lookup, either way;
 /// the link is made and sent by a task of its own, so not even the time taken tells a known user from an unknown
 /// one. `Err` only for a storage failure of the lookup.
-pub async fn start(state: &AppState, client: &Client, username: &str) -> Result<(), ApiError> {
+pub async fn start(state: &AppState, client: &Client, username: &str) -> Result<(), StoreError> {
     let Some(user) = recovery::recoverable(state.store.as_ref(), username).await? else {
         tracing::info!("password recovery asked for an unknown user or one who cannot recover");
         return Ok(());
@@ -94,7 +94,7 @@ pub async fn start(state: &AppState, client: &Client, username: &str) -> Result<
                 email_reset_link(&state, &user, &link);
             }
             Err(e) => {
-                tracing::error!(user = %user.id, error = %e.summary, detail = ?e.detail, "cannot issue a reset link");
+                tracing::error!(user = %user.id, error = %e, "cannot issue a reset link");
             }
         }
     });
@@ -102,23 +102,23 @@ pub async fn start(state: &AppState, client: &Client, username: &str) -> Result<
 }
 
 /// The user a reset token belongs to, if it is live and they may still recover. Spends nothing.
-pub async fn check_reset_token(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
-    Ok(recovery::check_reset_token(state.store.as_ref(), token, state.clock.now()).await?)
+pub async fn check_reset_token(state: &AppState, token: &str) -> Result<Option<User>, StoreError> {
+    recovery::check_reset_token(state.store.as_ref(), token, state.clock.now()).await
 }
 
 /// Spends a reset token and issues the state token for [`finish_reset`] ([`recovery::begin_reset`]).
 pub async fn begin_reset(
     state: &AppState,
     recovery_token: &str,
-) -> Result<Option<ResetStep>, ApiError> {
-    Ok(recovery::begin_reset(
+) -> Result<Option<ResetStep>, StoreError> {
+    recovery::begin_reset(
         state.store.as_ref(),
         state.random.as_ref(),
         state.clock.now(),
         recovery_token,
         state.signin_policy.state_token_ttl,
     )
-    .await?)
+    .await
 }
 
 /// Sets the new password for the reset a state token carries ([`recovery::finish_reset`]), tells the apps of the

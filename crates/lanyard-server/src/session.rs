@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use lanyard_core::model::Session;
 use lanyard_core::signin::sso::{self, Origin};
 
-use crate::api::error::ApiError;
 use crate::state::AppState;
+use lanyard_core::store::StoreError;
 
 pub const COOKIE: &str = "sid";
 
@@ -50,7 +50,7 @@ pub async fn start(
     amr: Vec<String>,
     ip: Option<String>,
     user_agent: Option<String>,
-) -> Result<(Session, String), ApiError> {
+) -> Result<(Session, String), StoreError> {
     let (session, secret) = sso::start(
         state.store.as_ref(),
         state.random.as_ref(),
@@ -70,7 +70,7 @@ pub async fn from_session_token(
     token: &str,
     ip: Option<String>,
     user_agent: Option<String>,
-) -> Result<Option<(Session, String)>, ApiError> {
+) -> Result<Option<(Session, String)>, StoreError> {
     let redeemed = sso::redeem(
         state.store.as_ref(),
         state.random.as_ref(),
@@ -90,7 +90,7 @@ pub async fn elevate(
     state: &AppState,
     session: &Session,
     methods: &[&str],
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, StoreError> {
     let secret = sso::elevate(
         state.store.as_ref(),
         state.random.as_ref(),
@@ -102,17 +102,17 @@ pub async fn elevate(
 }
 
 /// The live session of a request (its idle clock restarted), if it has one ([`sso::current`]).
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ApiError> {
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, StoreError> {
     let Some(value) = cookie_value(headers) else {
         return Ok(None);
     };
-    Ok(sso::current(
+    sso::current(
         state.store.as_ref(),
         state.clock.now(),
         &state.signin_policy,
         &value,
     )
-    .await?)
+    .await
 }
 
 #[cfg(test)]

@@ -586,7 +586,7 @@ pub struct Pending {
 
 /// The authorization request behind `from_uri` (a path of this origin, `/oauth2/…/v1/authorize?…`, or its full
 /// URL): `None` if it is not one, or names no app and registered redirect URI.
-pub async fn pending(state: &AppState, from_uri: &str) -> Result<Option<Pending>, ApiError> {
+pub async fn pending(state: &AppState, from_uri: &str) -> Result<Option<Pending>, PageError> {
     let path = from_uri
         .strip_prefix(state.config.base_url.as_str())
         .unwrap_or(from_uri);
@@ -631,7 +631,10 @@ pub async fn pending(state: &AppState, from_uri: &str) -> Result<Option<Pending>
 
 /// Re-reads the authorization request a consent page was opened for ([`pending`]): `None` if it is not one, or not
 /// valid any more.
-pub async fn consent_ask(state: &AppState, from_uri: &str) -> Result<Option<ConsentAsk>, ApiError> {
+pub async fn consent_ask(
+    state: &AppState,
+    from_uri: &str,
+) -> Result<Option<ConsentAsk>, PageError> {
     let Some(Pending {
         entry,
         params,
