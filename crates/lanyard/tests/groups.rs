@@ -644,4 +644,28 @@ async fn admin_roles_are_assigned_listed_and_unassigned() {
         assert_eq!(status, 404);
         assert_okta_error(&body, "E0000007");
     }
+
+    // Every grant and revocation is in the system log, with the user as target.
+    let logged = |event: &'static str, want: usize| {
+        let api = &api;
+        let uid = uid.clone();
+        async move {
+            let filter = format!("eventType eq \"{event}\" and target.id eq \"{uid}\"");
+            let path = format!(
+                "/api/v1/logs?filter={}",
+                url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+            );
+            let mut n = 0;
+            for _ in 0..50 {
+                n = api.get(&path).await.1.as_array().map_or(0, Vec::len);
+                if n >= want {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            n
+        }
+    };
+    assert_eq!(logged("user.account.privilege.grant", 4).await, 4);
+    assert_eq!(logged("user.account.privilege.revoke", 1).await, 1);
 }

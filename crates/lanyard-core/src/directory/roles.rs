@@ -8,6 +8,7 @@ use crate::model::role::ROLE_ID_PREFIX;
 use crate::model::{RoleAssignment, RoleType, User};
 use crate::random::Random;
 use crate::store::{RoleStore, StoreError, UserStore};
+use crate::syslog::{Change, Party};
 
 /// Why a role was not assigned or unassigned.
 #[derive(Debug)]
@@ -54,7 +55,21 @@ pub fn role_type(name: Option<&str>) -> Result<RoleType, RoleRefused> {
     }
 }
 
-/// Assigns the role type named `type_name` to the user with this id or login.
+/// The system log's record of a role given to `user` (Okta's event).
+pub fn granted(user: &User) -> Change {
+    Change::new("user.account.privilege.grant", "Grant user privilege").target(party(user))
+}
+
+/// The system log's record of a role taken from `user`.
+pub fn revoked(user: &User) -> Change {
+    Change::new("user.account.privilege.revoke", "Revoke user privilege").target(party(user))
+}
+
+fn party(user: &User) -> Party {
+    Party::new(&user.id, "User", &user.login, user.full_name())
+}
+
+/// Assigns the role type named `type_name` to the user with this id or login; log it with [`granted`].
 pub async fn assign<S: UserStore + RoleStore + ?Sized>(
     store: &S,
     clock: &dyn Clock,
@@ -79,7 +94,7 @@ pub async fn assign<S: UserStore + RoleStore + ?Sized>(
     Ok((user, role))
 }
 
-/// Unassigns one of the user's roles.
+/// Unassigns one of the user's roles; log it with [`revoked`].
 pub async fn unassign<S: UserStore + RoleStore + ?Sized>(
     store: &S,
     id_or_login: &str,

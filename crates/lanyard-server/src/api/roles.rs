@@ -17,6 +17,7 @@ use super::extract::OktaJson;
 use super::users::find as find_user;
 use crate::api::openapi::{Href, Routes, doc};
 use crate::state::AppState;
+use crate::syslog::Audit;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -105,6 +106,7 @@ async fn list(
 
 async fn assign(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<RoleIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -118,6 +120,7 @@ async fn assign(
     .await
     .map_err(|e| refused(e, &id, ""))?;
     tracing::info!(user = %user.id, role = role.role_type.as_str(), "role assigned");
+    audit.record(&state, &[roles::granted(&user)]);
     Ok((
         StatusCode::CREATED,
         Json(role_json(&role, &state.config.base_url)),
@@ -139,11 +142,13 @@ async fn read(
 
 async fn unassign(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, role_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let user = roles::unassign(state.store.as_ref(), &id, &role_id)
         .await
         .map_err(|e| refused(e, &id, &role_id))?;
     tracing::info!(user = %user.id, role = %role_id, "role unassigned");
+    audit.record(&state, &[roles::revoked(&user)]);
     Ok(StatusCode::NO_CONTENT)
 }
