@@ -32,6 +32,9 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Administrators of the admin console (`/admin`).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Create the database or bring it up to date, then exit. `serve` does this by itself at start.
     Migrate(StorageArgs),
     /// Write the org as one YAML file (configuration as code).
@@ -215,6 +218,41 @@ pub enum ApiTokenCommand {
     Revoke {
         /// The token's id (`00T…`), as `list` shows it.
         id: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make a user an administrator of the console, creating the user when no user has this login. Without
+    /// `--password-stdin` a new user gets an activation link (printed on stdout, valid 7 days) to choose a password
+    /// in the browser; an existing user keeps theirs. Running it again changes nothing. Works while a server runs on
+    /// the same data.
+    Create {
+        /// The administrator's login, an email address (also the new user's email).
+        #[arg(long)]
+        login: String,
+        /// A new user's first name.
+        #[arg(long, value_name = "NAME")]
+        first_name: Option<String>,
+        /// A new user's last name.
+        #[arg(long, value_name = "NAME")]
+        last_name: Option<String>,
+        /// The role: SUPER_ADMIN or ORG_ADMIN may change things, READ_ONLY_ADMIN only look.
+        #[arg(long, default_value = "SUPER_ADMIN", value_parser = ["SUPER_ADMIN", "ORG_ADMIN", "READ_ONLY_ADMIN"])]
+        role: String,
+        /// Read a new user's password from the first line of stdin (checked against the password policy) instead
+        /// of printing an activation link.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The URL browsers reach the server at, for the activation link [default: the config file's `base_url`,
+        /// else http:// + the listen address].
+        #[arg(long, env = "LANYARD_BASE_URL", value_name = "URL")]
+        base_url: Option<String>,
+        /// The server's listen address, for the default base URL [default: 127.0.0.1:8080].
+        #[arg(long, env = "LANYARD_LISTEN", value_name = "ADDR")]
+        listen: Option<String>,
         #[command(flatten)]
         storage: StorageArgs,
     },

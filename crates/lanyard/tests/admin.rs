@@ -1429,3 +1429,172 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
     }
     assert_eq!(snapshot(&env).await, before, "nothing changed");
 }
+
+/// `lanyard admin create`, on the data dir of a running server.
+fn admin_create(env: &Env, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let base = env.s.url("");
+    let mut all = vec!["admin", "create", "--base-url", &base];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--data-dir", path_str(env.dir.path())]);
+    let mut cmd = lanyard().command();
+    cmd.args(&all)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn lanyard_admin_create_makes_the_first_administrator_who_activates_and_opens_the_console() {
+    let env = Env::start();
+    let created = admin_create(
+        &env,
+        &[
+            "--login",
+            "first@example.com",
+            "--first-name",
+            "First",
+            "--last-name",
+            "Admin",
+        ],
+        None,
+    );
+    assert!(created.status.success(), "{}", stderr_of(&created));
+    let link = stdout_of(&created);
+    assert!(link.starts_with(&env.s.url("/welcome/")), "{link}");
+
+    // The link chooses the password; then the console opens for the new administrator.
+    let mut b = Browser::default();
+    let page = b.get(&link).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let done = b
+        .post(
+            &link,
+            &[
+                ("csrf", &csrf),
+                ("newPassword", PASSWORD),
+                ("confirmPassword", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let mut admin = signed_in_as(&env, "first@example.com").await;
+    assert_eq!(admin.get(&env.s.url("/admin/users")).await.status, 200);
+
+    // Again: nothing changes, no new link.
+    let again = admin_create(&env, &["--login", "FIRST@example.com"], None);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_eq!(stdout_of(&again), "");
+    assert!(
+        stderr_of(&again).contains("nothing changed"),
+        "{}",
+        stderr_of(&again)
+    );
+    // A password for a user who exists is refused, not silently ignored.
+    let refused = admin_create(
+        &env,
+        &["--login", "first@example.com", "--password-stdin"],
+        Some("Another-Horse-9\n"),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr_of(&refused).contains("keeps their password"),
+        "{}",
+        stderr_of(&refused)
+    );
+
+    // The system log says who did it.
+    let grants = events_by(&env, "lanyard-cli", "user.account.privilege.grant").await;
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    assert_eq!(grants[0]["target"][0]["alternateId"], "first@example.com");
+}
+
+#[tokio::test]
+async fn lanyard_admin_create_takes_a_password_from_stdin_and_an_existing_user() {
+    let env = Env::start();
+    // A new user with a password from stdin is active at once; the policy applies.
+    let weak = admin_create(
+        &env,
+        &[
+            "--login",
+            "ro@example.com",
+            "--first-name",
+            "R",
+            "--last-name",
+            "O",
+            "--role",
+            "READ_ONLY_ADMIN",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert!(!weak.status.success());
+    assert!(
+        stderr_of(&weak).contains("password was refused"),
+        "{}",
+        stderr_of(&weak)
+    );
+    let made = admin_create(
+        &env,
+        &[
+            "--login",
+            "ro@example.com",
+            "--first-name",
+            "R",
+            "--last-name",
+            "O",
+            "--role",
+            "READ_ONLY_ADMIN",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    assert_eq!(stdout_of(&made), "", "no activation link");
+    let mut ro = signed_in_as(&env, "ro@example.com").await;
+    let page = ro.get(&env.s.url("/admin/users")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("New user"),
+        "a read-only administrator sees no forms"
+    );
+
+    // A user made through the API becomes an ORG_ADMIN; their password is theirs.
+    let id = env.create_user("ada@example.com").await;
+    let out = admin_create(
+        &env,
+        &["--login", "ada@example.com", "--role", "ORG_ADMIN"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "");
+    let (_, roles) = env
+        .admin(Method::GET, &format!("/api/v1/users/{id}/roles"), None)
+        .await;
+    assert_eq!(roles[0]["type"], "ORG_ADMIN", "{roles}");
+
+    // A new user without names is refused, saying which options it needs.
+    let nameless = admin_create(&env, &["--login", "new@example.com"], None);
+    assert!(!nameless.status.success());
+    assert!(
+        stderr_of(&nameless).contains("--first-name"),
+        "{}",
+        stderr_of(&nameless)
+    );
+}

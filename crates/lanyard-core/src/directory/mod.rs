@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activation;
+pub mod administrators;
 pub mod filter;
 pub mod groups;
 pub mod lifecycle;

@@ -1,3 +1,4 @@
+mod admin;
 mod api_token;
 mod catalog;
 mod config_as_code;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(*args).await,
         Command::ApiToken(cmd) => api_token::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Admin(cmd) => admin::run(cmd).await,
         Command::Catalog(cmd) => catalog::run(cmd).await,
         Command::Dev(cmd) => dev::run(cmd).await,
         Command::Export(args) => config_as_code::export(args).await,

@@ -388,6 +388,11 @@ fn banner(base: &str, bound: std::net::SocketAddr, config: &ServeConfig, email: 
         "  get an API token: {} api-token create --name admin {data}",
         invoked_as()
     );
+    println!("  admin console:    {base}/admin");
+    println!(
+        "  first admin:      {} admin create --login you@example.com --first-name You --last-name Admin {data}",
+        invoked_as()
+    );
     println!("  first app:        README.md, \"First app in five minutes\"");
 }
 
