@@ -76,7 +76,13 @@ const SECRET: &str = "ci-secret-0123456789";
 
 /// `lanyard ARGS` with the seed's variables set (less those in `unset`).
 fn run(args: &[&str], unset: &[&str]) -> Output {
+    run_with(args, unset, &[])
+}
+
+/// [`run`] with more variables.
+fn run_with(args: &[&str], unset: &[&str], extra: &[(&str, &str)]) -> Output {
     let mut cmd = lanyard().command();
+    cmd.envs(extra.iter().copied());
     for (k, v) in [
         ("ADA_PASSWORD", PASSWORD),
         ("BOB_PASSWORD", PASSWORD),
@@ -233,6 +239,42 @@ fn plan_apply_twice_export_and_round_trip_to_an_empty_instance() {
     let out = dir.path().join("again.yaml");
     ok(&run_on(&b, &["export", "-o", path_str(&out)], &[]));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), exported);
+}
+
+/// The same file on PostgreSQL: applied, a second apply changes nothing, and the export is the one SQLite gives.
+#[tokio::test]
+async fn apply_and_export_on_postgresql_match_sqlite() {
+    let Some(db) = lanyard_testkit::postgres::TempDatabase::create().await else {
+        return;
+    };
+    let dir = data_dir();
+    let file = write(dir.path(), "org.yaml", ORG);
+    let pg_dir = dir.path().join("pg");
+    let on_pg = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--data-dir", path_str(&pg_dir), "--database-url", &db.url]);
+        run_with(
+            &all,
+            &[],
+            &[(
+                "LANYARD_MASTER_KEY",
+                "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80",
+            )],
+        )
+    };
+    let first = ok(&on_pg(&["apply", "-f", &file]));
+    assert!(first.contains("Applied."), "{first}");
+    let second = ok(&on_pg(&["apply", "-f", &file]));
+    assert!(
+        second.contains("No changes: the org matches the file."),
+        "{second}"
+    );
+    let from_pg = ok(&on_pg(&["export"]));
+
+    let sqlite = dir.path().join("sqlite");
+    ok(&run_on(&sqlite, &["apply", "-f", &file], &[]));
+    let from_sqlite = ok(&run_on(&sqlite, &["export"], &[]));
+    assert_eq!(from_pg, from_sqlite);
 }
 
 #[test]
