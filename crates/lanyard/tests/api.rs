@@ -177,19 +177,23 @@ async fn api_tokens_page_with_okta_link_headers_and_revoke() {
 async fn expired_tokens_are_refused() {
     let dir = data_dir();
     let s = serve(dir.path(), &[]);
+    // Four seconds: long enough for the first use to come before the expiry on a loaded machine (the CLI's start
+    // counts), short enough to wait for.
+    let minted = std::time::Instant::now();
     let out = lanyard().run(&[
         "api-token",
         "create",
         "--name",
         "short",
         "--expires-in",
-        "1s",
+        "4s",
         "--data-dir",
         path_str(dir.path()),
     ]);
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(api_get(&s.url("/api/v1/users"), &token).await.0, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4200).saturating_sub(minted.elapsed()))
+        .await;
     assert_eq!(api_get(&s.url("/api/v1/users"), &token).await.0, 401);
 }
 
