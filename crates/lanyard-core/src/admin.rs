@@ -53,6 +53,15 @@ pub struct Administrator {
     pub access: ConsoleAccess,
 }
 
+impl Administrator {
+    /// Whether they may make management API tokens: a Super Administrator only, since a token has full access to
+    /// the management API (an Organization Administrator would gain what their role does not give, such as
+    /// granting roles).
+    pub fn may_create_api_tokens(&self) -> bool {
+        self.access.may_change() && self.roles.contains(&RoleType::SuperAdmin)
+    }
+}
+
 /// Whether the user `user_id` (the browser's signed-in user) may open the console: `Ok(None)` when not.
 pub async fn administrator(
     users: &dyn UserStore,
@@ -110,6 +119,32 @@ mod tests {
         }
         assert!(ConsoleAccess::Manage.may_change());
         assert!(!ConsoleAccess::ReadOnly.may_change());
+    }
+
+    #[test]
+    fn only_a_super_administrator_makes_api_tokens() {
+        use RoleType::*;
+        let now = crate::clock::from_millis(1_800_000_000_000);
+        let admin = |roles: Vec<RoleType>| Administrator {
+            user: User {
+                id: "00u1".into(),
+                status: UserStatus::Active,
+                login: "ada@example.com".into(),
+                profile: Default::default(),
+                created: now,
+                activated: Some(now),
+                status_changed: None,
+                last_login: None,
+                last_updated: now,
+                password_changed: None,
+            },
+            access: access(UserStatus::Active, &roles).unwrap(),
+            roles,
+        };
+        assert!(admin(vec![SuperAdmin]).may_create_api_tokens());
+        assert!(admin(vec![SuperAdmin, ReadOnlyAdmin]).may_create_api_tokens());
+        assert!(!admin(vec![OrgAdmin]).may_create_api_tokens());
+        assert!(!admin(vec![ReadOnlyAdmin]).may_create_api_tokens());
     }
 
     #[tokio::test]

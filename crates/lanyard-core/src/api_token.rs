@@ -66,6 +66,56 @@ pub fn is_valid(token: &ApiToken, now: Timestamp) -> bool {
     token.expires_at.is_none_or(|t| t > now)
 }
 
+/// The longest token name.
+pub const NAME_MAX: usize = 255;
+
+/// What creating a token logs.
+pub const CREATED: crate::change::Event = ("system.api_token.create", "Create API token");
+
+/// Why a token was not created.
+#[derive(Debug)]
+pub enum CreateRefused {
+    /// The name is blank or longer than [`NAME_MAX`] characters: why.
+    Name(&'static str),
+    Store(crate::store::StoreError),
+}
+
+impl From<crate::store::StoreError> for CreateRefused {
+    fn from(e: crate::store::StoreError) -> Self {
+        CreateRefused::Store(e)
+    }
+}
+
+/// The name a token may have: `name` without surrounding spaces, 1 to [`NAME_MAX`] characters.
+pub fn check_name(name: &str) -> Result<String, CreateRefused> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err(CreateRefused::Name("The name cannot be left blank."))
+    } else if name.chars().count() > NAME_MAX {
+        Err(CreateRefused::Name(
+            "The name must have at most 255 characters.",
+        ))
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+/// Creates a token named `name` for `user_id` (none: made on the command line), expiring after `expires_in` (none:
+/// never): [`mint`]ed and stored (its hash only). The secret is the caller's to show once.
+pub async fn create(
+    store: &(impl crate::store::ApiTokenStore + ?Sized),
+    name: &str,
+    user_id: Option<String>,
+    expires_in: Option<Duration>,
+    random: &dyn Random,
+    now: Timestamp,
+) -> Result<(ApiTokenSecret, ApiToken), CreateRefused> {
+    let name = check_name(name)?;
+    let (secret, record) = mint(&name, user_id, expires_in, random, now);
+    store.insert_api_token(&record).await?;
+    Ok((secret, record))
+}
+
 /// What revoking a token logs.
 pub const REVOKED: crate::change::Event = ("system.api_token.revoke", "Revoke API token");
 
@@ -129,5 +179,35 @@ mod revoke_tests {
         assert!(store.api_token(&mine.id).await.unwrap().is_none());
         assert_eq!(revoke(&store, &mine.id, &other.id).await.unwrap(), None);
         assert!(store.api_token(&other.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_created_token_is_stored_as_its_hash_under_a_checked_name() {
+        let store = MemoryStore::new();
+        let now = chrono::Utc::now();
+        for bad in ["", "   ", &"x".repeat(256)] {
+            assert!(matches!(
+                create(&store, bad, None, None, &SystemRandom, now).await,
+                Err(CreateRefused::Name(_))
+            ));
+        }
+        let (secret, record) = create(
+            &store,
+            "  deploy  ",
+            Some("00uadmin".into()),
+            None,
+            &SystemRandom,
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(record.name, "deploy");
+        let stored = store
+            .api_token_by_hash(&hash(secret.expose()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.id, record.id);
+        assert_eq!(stored.user_id.as_deref(), Some("00uadmin"));
     }
 }

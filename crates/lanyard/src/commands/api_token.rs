@@ -14,20 +14,30 @@ pub async fn run(cmd: ApiTokenCommand) -> anyhow::Result<()> {
             expires_in,
             storage,
         } => {
-            let name = name.trim().to_owned();
-            anyhow::ensure!(
-                !name.is_empty() && name.len() <= 255,
-                "--name must have 1 to 255 characters"
-            );
+            let name = match api_token::check_name(&name) {
+                Ok(n) => n,
+                Err(_) => anyhow::bail!("--name must have 1 to 255 characters"),
+            };
             let expires_in: Option<Duration> = match expires_in {
                 Some(text) => crate::duration::parse(&text)
                     .map_err(|e| anyhow::anyhow!("--expires-in: {e}"))?,
                 None => None,
             };
             let (_, store) = super::open(&storage).await?;
-            let (secret, record) =
-                api_token::mint(&name, None, expires_in, &SystemRandom, SystemClock.now());
-            store.insert_api_token(&record).await?;
+            let (secret, record) = match api_token::create(
+                store.as_ref(),
+                &name,
+                None,
+                expires_in,
+                &SystemRandom,
+                SystemClock.now(),
+            )
+            .await
+            {
+                Ok(made) => made,
+                Err(api_token::CreateRefused::Store(e)) => return Err(e.into()),
+                Err(api_token::CreateRefused::Name(why)) => anyhow::bail!("--name: {why}"),
+            };
             eprintln!(
                 "Created API token {} ({name}). It is shown once; keep it safe.",
                 record.id
