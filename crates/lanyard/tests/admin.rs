@@ -199,7 +199,10 @@ async fn a_read_only_admin_sees_every_page_and_no_page_changes_anything() {
         let post = b
             .send(client().post(env.s.url(path)).form(&[("x", "y")]))
             .await;
-        if matches!(*path, "/admin/users" | "/admin/groups") {
+        if matches!(
+            *path,
+            "/admin/users" | "/admin/groups" | "/admin/apps" | "/admin/policies" | "/admin/tokens"
+        ) {
             assert_eq!(post.status, 403, "{path}");
             assert!(post.body.contains("You have read-only access"), "{path}");
         } else {
@@ -561,7 +564,11 @@ async fn each_page_shows_what_the_api_knows() {
                 .contains(&format!("<h3>{} <span", p["name"].as_str().unwrap()))
         );
     }
-    assert!(page.body.contains("<td>Default Rule</td>"), "{}", page.body);
+    assert!(
+        page.body.contains(">Default Rule</a></td>"),
+        "{}",
+        page.body
+    );
 }
 
 async fn overview_of(args: &[&str]) -> (Env, String) {
@@ -1368,6 +1375,17 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
         )
         .await;
     let app_id = app["id"].as_str().unwrap().to_owned();
+    let (dp, dr) = default_policy(&env).await;
+    let (_, factor) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{target}/factors"),
+            Some(json!({"factorType": "token:software:totp"})),
+        )
+        .await;
+    let fid = factor["id"].as_str().unwrap().to_owned();
+    let (_, tokens) = env.admin(Method::GET, "/api/v1/api-tokens", None).await;
+    let tid = tokens[0]["id"].as_str().unwrap().to_owned();
     let mut b = signed_in_as(&env, "viewer@example.com").await;
     let before = snapshot(&env).await;
     for path in [
@@ -1375,6 +1393,9 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
         format!("/admin/groups/{gid}"),
         format!("/admin/apps/{app_id}"),
         "/admin/catalog".to_owned(),
+        format!("/admin/policies/{dp}"),
+        format!("/admin/policies/{dp}/rules/{dr}"),
+        "/admin/tokens".to_owned(),
     ] {
         let page = b.get(&env.s.url(&path)).await;
         assert_eq!(page.status, 200, "{path}");
@@ -1387,7 +1408,14 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
             "{path}"
         );
     }
-    for path in ["/admin/users/new", "/admin/catalog/grafana"] {
+    for path in [
+        "/admin/users/new".to_owned(),
+        "/admin/catalog/grafana".to_owned(),
+        "/admin/apps/new".to_owned(),
+        "/admin/policies/new".to_owned(),
+        format!("/admin/policies/{dp}/rules/new"),
+    ] {
+        let path = path.as_str();
         let page = b.get(&env.s.url(path)).await;
         assert_eq!(page.status, 403, "{path}");
     }
@@ -1410,6 +1438,18 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
         format!("/admin/apps/{app_id}/secrets"),
         "/admin/catalog/grafana".to_owned(),
         "/admin/servers/default/keys/rotate".to_owned(),
+        "/admin/apps".to_owned(),
+        "/admin/policies".to_owned(),
+        format!("/admin/policies/{dp}"),
+        format!("/admin/policies/{dp}/lifecycle/deactivate"),
+        format!("/admin/policies/{dp}/delete"),
+        format!("/admin/policies/{dp}/rules"),
+        format!("/admin/policies/{dp}/rules/{dr}"),
+        format!("/admin/policies/{dp}/rules/{dr}/lifecycle/deactivate"),
+        format!("/admin/policies/{dp}/rules/{dr}/delete"),
+        "/admin/tokens".to_owned(),
+        format!("/admin/tokens/{tid}/revoke"),
+        format!("/admin/users/{target}/factors/{fid}/delete"),
     ] {
         let r = b
             .post(
@@ -1428,6 +1468,751 @@ async fn a_read_only_administrator_gets_a_403_page_for_every_change() {
         assert!(r.body.contains("You have read-only access"), "{action}");
     }
     assert_eq!(snapshot(&env).await, before, "nothing changed");
+    let (_, factors) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/users/{target}/factors"),
+            None,
+        )
+        .await;
+    assert_eq!(factors[0]["id"], fid.as_str(), "the factor is kept");
+    let (status, _) = env
+        .admin(Method::GET, &format!("/api/v1/api-tokens/{tid}"), None)
+        .await;
+    assert_eq!(status, 200, "the token is kept");
+}
+
+/// The id in a console redirect to `prefix{id}?done=…`.
+fn id_in(page: &Page, prefix: &str) -> String {
+    page.location
+        .clone()
+        .unwrap_or_default()
+        .trim_start_matches(prefix)
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The system Default Policy's id and its Default Rule's.
+async fn default_policy(env: &Env) -> (String, String) {
+    let (_, policies) = env
+        .admin(
+            Method::GET,
+            "/api/v1/policies?type=OKTA_SIGN_ON&expand=rules",
+            None,
+        )
+        .await;
+    let p = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["system"] == true)
+        .unwrap();
+    let r = &p["_embedded"]["rules"][0];
+    (
+        p["id"].as_str().unwrap().to_owned(),
+        r["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_administrator_edits_sign_on_policies_and_rules_through_forms() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let temp = env.create_user("temp@example.com").await;
+    env.create_user("plain@example.com").await;
+    let (_, group) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "contractors"}})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let mut b = signed_in_as(&env, "root@example.com").await;
+
+    // A new policy: refused with the causes next to the fields, then made.
+    let list = b.get(&env.s.url("/admin/policies")).await;
+    assert!(list.body.contains("href=\"/admin/policies/new\""));
+    let form = b.get(&env.s.url("/admin/policies/new")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<label for=\"g-"), "{}", form.body);
+    let group_field = format!("group.{gid}");
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/policies",
+        &[("name", ""), ("priority", "first"), (&group_field, "on")],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("id=\"e-name\""), "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-priority\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains(&format!("id=\"g-{gid}\" name=\"{group_field}\" checked"))
+    );
+    let created = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/policies",
+        &[
+            ("name", "Contractors"),
+            ("priority", "1"),
+            (&group_field, "on"),
+        ],
+    )
+    .await;
+    let pid = id_in(&created, "/admin/policies/");
+    let page = assert_done(
+        &mut b,
+        &env,
+        &created,
+        &format!("/admin/policies/{pid}"),
+        "policy-created",
+    )
+    .await;
+    let (_, p) = env
+        .admin(Method::GET, &format!("/api/v1/policies/{pid}"), None)
+        .await;
+    assert_eq!(p["name"], "Contractors");
+    assert_eq!(p["priority"], 1);
+    assert_eq!(p["status"], "ACTIVE");
+    assert_eq!(p["conditions"]["people"]["groups"]["include"], json!([gid]));
+    let saved = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/policies/{pid}"),
+        &[
+            ("name", "Contractors MFA"),
+            ("description", "Contractors need a factor"),
+            ("priority", "1"),
+            (&group_field, "on"),
+        ],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &saved,
+        &format!("/admin/policies/{pid}"),
+        "policy-saved",
+    )
+    .await;
+    let (_, p) = env
+        .admin(Method::GET, &format!("/api/v1/policies/{pid}"), None)
+        .await;
+    assert_eq!(p["name"], "Contractors MFA");
+    assert_eq!(p["description"], "Contractors need a factor");
+
+    // A rule: refused (a factor with DENY; a user who does not exist), then added.
+    assert!(page.body.contains("id=\"no-rules\""));
+    let rules = format!("/admin/policies/{pid}/rules");
+    let form = b.get(&env.s.url(&format!("{rules}/new"))).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        &rules,
+        &[
+            ("name", "MFA"),
+            ("access", "DENY"),
+            ("requireFactor", "on"),
+            ("factorPromptMode", "ALWAYS"),
+            ("maxSessionIdleMinutes", "60"),
+            ("maxSessionLifetimeMinutes", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-requireFactor\""),
+        "{}",
+        refused.body
+    );
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        &rules,
+        &[
+            ("name", "MFA"),
+            ("access", "ALLOW"),
+            ("exclude", "nobody@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-exclude\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("nobody@example.com</textarea>"));
+    let added = submit(
+        &mut b,
+        &env,
+        &form,
+        &rules,
+        &[
+            ("name", "MFA"),
+            ("access", "ALLOW"),
+            ("requireFactor", "on"),
+            ("factorPromptMode", "SESSION"),
+            ("factorLifetime", "30"),
+            ("exclude", "temp@example.com"),
+            ("maxSessionIdleMinutes", "60"),
+            ("maxSessionLifetimeMinutes", "0"),
+        ],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &added,
+        &format!("/admin/policies/{pid}"),
+        "rule-created",
+    )
+    .await;
+    let (_, listed) = env
+        .admin(Method::GET, &format!("/api/v1/policies/{pid}/rules"), None)
+        .await;
+    let rule = &listed[0];
+    let rid = rule["id"].as_str().unwrap().to_owned();
+    let signon = &rule["actions"]["signon"];
+    assert_eq!(signon["access"], "ALLOW");
+    assert_eq!(signon["requireFactor"], true);
+    assert_eq!(signon["factorPromptMode"], "SESSION");
+    assert_eq!(signon["factorLifetime"], 30);
+    assert_eq!(signon["session"]["maxSessionIdleMinutes"], 60);
+    assert_eq!(
+        rule["conditions"]["people"]["users"]["exclude"],
+        json!([temp])
+    );
+    let rule_page = format!("{rules}/{rid}");
+    let page = b.get(&env.s.url(&rule_page)).await;
+    assert!(
+        page.body.contains("temp@example.com</textarea>"),
+        "excluded users by username: {}",
+        page.body
+    );
+    let saved = submit(
+        &mut b,
+        &env,
+        &page,
+        &rule_page,
+        &[
+            ("name", "MFA always"),
+            ("access", "ALLOW"),
+            ("requireFactor", "on"),
+            ("factorPromptMode", "ALWAYS"),
+            ("maxSessionIdleMinutes", "60"),
+            ("maxSessionLifetimeMinutes", "0"),
+        ],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &saved,
+        &format!("/admin/policies/{pid}"),
+        "rule-saved",
+    )
+    .await;
+    let (_, rule) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/policies/{pid}/rules/{rid}"),
+            None,
+        )
+        .await;
+    assert_eq!(rule["name"], "MFA always");
+    assert_eq!(rule["actions"]["signon"]["factorPromptMode"], "ALWAYS");
+    assert_eq!(rule["conditions"]["people"]["users"]["exclude"], json!([]));
+    for (op, status, key) in [
+        ("deactivate", "INACTIVE", "rule-deactivated"),
+        ("activate", "ACTIVE", "rule-activated"),
+    ] {
+        let page = b.get(&env.s.url(&rule_page)).await;
+        let r = submit(
+            &mut b,
+            &env,
+            &page,
+            &format!("{rule_page}/lifecycle/{op}"),
+            &[],
+        )
+        .await;
+        assert_done(&mut b, &env, &r, &format!("/admin/policies/{pid}"), key).await;
+        let (_, rule) = env
+            .admin(
+                Method::GET,
+                &format!("/api/v1/policies/{pid}/rules/{rid}"),
+                None,
+            )
+            .await;
+        assert_eq!(rule["status"], status);
+    }
+    let page = b.get(&env.s.url(&rule_page)).await;
+    let gone = submit(&mut b, &env, &page, &format!("{rule_page}/delete"), &[]).await;
+    assert_done(
+        &mut b,
+        &env,
+        &gone,
+        &format!("/admin/policies/{pid}"),
+        "rule-deleted",
+    )
+    .await;
+    let (status, _) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/policies/{pid}/rules/{rid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // The policy deactivated, then deleted.
+    let page = b.get(&env.s.url(&format!("/admin/policies/{pid}"))).await;
+    let off = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/policies/{pid}/lifecycle/deactivate"),
+        &[],
+    )
+    .await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &off,
+        &format!("/admin/policies/{pid}"),
+        "policy-deactivated",
+    )
+    .await;
+    assert!(page.body.contains("Activate policy"));
+    let gone = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/policies/{pid}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, "/admin/policies", "policy-deleted").await;
+    let (status, _) = env
+        .admin(Method::GET, &format!("/api/v1/policies/{pid}"), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // The Default Policy and its Default Rule: edited, never deactivated nor deleted (the page says why).
+    let (dp, dr) = default_policy(&env).await;
+    let page = b.get(&env.s.url(&format!("/admin/policies/{dp}"))).await;
+    assert!(page.body.contains("id=\"system-policy\""), "{}", page.body);
+    assert!(!page.body.contains("Delete policy"));
+    assert!(!page.body.contains("id=\"policy-groups\""));
+    for (action, why) in [
+        (
+            format!("/admin/policies/{dp}/lifecycle/deactivate"),
+            "The Default Policy cannot be deactivated.",
+        ),
+        (
+            format!("/admin/policies/{dp}/delete"),
+            "The Default Policy cannot be deleted.",
+        ),
+        (
+            format!("/admin/policies/{dp}/rules/{dr}/lifecycle/deactivate"),
+            "The Default Rule cannot be deactivated.",
+        ),
+        (
+            format!("/admin/policies/{dp}/rules/{dr}/delete"),
+            "The Default Rule cannot be deleted.",
+        ),
+    ] {
+        let r = submit(&mut b, &env, &page, &action, &[]).await;
+        assert_eq!(r.status, 403, "{action}: {}", r.body);
+        assert!(r.body.contains(why), "{action}: {}", r.body);
+    }
+    let rule_page = format!("/admin/policies/{dp}/rules/{dr}");
+    let page = b.get(&env.s.url(&rule_page)).await;
+    assert!(page.body.contains("id=\"system-rule\""), "{}", page.body);
+    assert!(!page.body.contains("Delete rule"));
+    // Before: a password is enough.
+    let authn = |login: &'static str| {
+        let url = env.s.url("/api/v1/authn");
+        async move {
+            let r = client()
+                .post(url)
+                .json(&json!({"username": login, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(authn("plain@example.com").await["status"], "SUCCESS");
+    let saved = submit(
+        &mut b,
+        &env,
+        &page,
+        &rule_page,
+        &[
+            ("name", "Default Rule"),
+            ("access", "ALLOW"),
+            ("requireFactor", "on"),
+            ("factorPromptMode", "ALWAYS"),
+            ("maxSessionIdleMinutes", "120"),
+            ("maxSessionLifetimeMinutes", "1440"),
+        ],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &saved,
+        &format!("/admin/policies/{dp}"),
+        "rule-saved",
+    )
+    .await;
+    let (_, rule) = env
+        .admin(
+            Method::GET,
+            &format!("/api/v1/policies/{dp}/rules/{dr}"),
+            None,
+        )
+        .await;
+    assert_eq!(rule["actions"]["signon"]["requireFactor"], true);
+    assert_eq!(rule["status"], "ACTIVE");
+    // The sign-in sees it at once: a factor is now needed.
+    assert_eq!(authn("plain@example.com").await["status"], "MFA_ENROLL");
+    assert!(
+        !events_by(&env, &admin, "policy.rule.update")
+            .await
+            .is_empty()
+    );
+    assert!(
+        !events_by(&env, &admin, "policy.lifecycle.delete")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_creates_an_oidc_app_by_hand_and_sees_its_secret_once() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let apps = b.get(&env.s.url("/admin/apps")).await;
+    assert!(apps.body.contains("href=\"/admin/apps/new\""));
+    let form = b.get(&env.s.url("/admin/apps/new")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<label for=\"f-redirect_uris\">"));
+
+    // A public client asking for client credentials, a relative redirect URI, no label: each cause at its field.
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/apps",
+        &[
+            ("label", ""),
+            ("application_type", "browser"),
+            ("redirect_uris", "/callback"),
+            ("grant.authorization_code", "on"),
+            ("grant.client_credentials", "on"),
+            ("token_endpoint_auth_method", "none"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    for field in ["label", "redirect_uris", "grant_types"] {
+        assert!(
+            refused.body.contains(&format!("id=\"e-{field}\"")),
+            "{field}: {}",
+            refused.body
+        );
+    }
+    assert!(refused.body.contains("/callback</textarea>"), "kept");
+    // private_key_jwt needs the app's keys.
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/apps",
+        &[
+            ("label", "Keys"),
+            ("application_type", "service"),
+            ("grant.client_credentials", "on"),
+            ("token_endpoint_auth_method", "private_key_jwt"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-jwks_uri\""),
+        "{}",
+        refused.body
+    );
+    let (_, listed) = env.admin(Method::GET, "/api/v1/apps", None).await;
+    assert_eq!(listed, json!([]));
+
+    let created = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/apps",
+        &[
+            ("label", "Billing"),
+            ("application_type", "web"),
+            (
+                "redirect_uris",
+                "https://billing.example.com/callback\r\nhttps://billing.example.com/cb2",
+            ),
+            ("post_logout_redirect_uris", "https://billing.example.com/"),
+            ("grant.authorization_code", "on"),
+            ("grant.refresh_token", "on"),
+            ("token_endpoint_auth_method", "client_secret_post"),
+            ("initiate_login_uri", "https://billing.example.com/login"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert!(created.body.contains("id=\"created\""));
+    let (_, listed) = env.admin(Method::GET, "/api/v1/apps", None).await;
+    let app = &listed[0];
+    assert_eq!(app["name"], "oidc_client");
+    assert_eq!(app["label"], "Billing");
+    let o = &app["settings"]["oauthClient"];
+    assert_eq!(o["application_type"], "web");
+    assert_eq!(
+        o["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        o["redirect_uris"],
+        json!([
+            "https://billing.example.com/callback",
+            "https://billing.example.com/cb2"
+        ])
+    );
+    assert_eq!(
+        o["post_logout_redirect_uris"],
+        json!(["https://billing.example.com/"])
+    );
+    assert_eq!(o["initiate_login_uri"], "https://billing.example.com/login");
+    assert_eq!(
+        app["credentials"]["oauthClient"]["token_endpoint_auth_method"],
+        "client_secret_post"
+    );
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let client_id = app["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = text(&created.body);
+    assert!(page.contains(&format!("<code id=\"client-id\">{client_id}</code>")));
+    let secret = page
+        .split("<code id=\"client-secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    // The secret works: the client authenticates at the introspection endpoint with it, and not without.
+    let introspect = |secret: String| {
+        let url = env.s.url("/oauth2/v1/introspect");
+        let client_id = client_id.clone();
+        async move {
+            client()
+                .post(url)
+                .form(&[
+                    ("token", "nothing"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(introspect(secret.clone()).await, 200);
+    assert_eq!(introspect("wrong".into()).await, 401);
+    // Shown once; the app's page works as for any app (assignments).
+    let later = b.get(&env.s.url(&format!("/admin/apps/{app_id}"))).await;
+    assert_eq!(later.status, 200);
+    assert!(!later.body.contains(&secret));
+    assert!(later.body.contains("by hand"));
+    let assigned = submit(
+        &mut b,
+        &env,
+        &later,
+        &format!("/admin/apps/{app_id}/users"),
+        &[("user", "root@example.com")],
+    )
+    .await;
+    assert_done(
+        &mut b,
+        &env,
+        &assigned,
+        &format!("/admin/apps/{app_id}"),
+        "user-assigned",
+    )
+    .await;
+    assert!(
+        !events_by(&env, &admin, "application.lifecycle.create")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_creates_an_api_token_shown_once_and_revokes_it() {
+    let mut env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    with_role(&env, "org@example.com", "ORG_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b.get(&env.s.url("/admin/tokens")).await;
+    assert!(
+        page.body.contains("action=\"/admin/tokens\""),
+        "{}",
+        page.body
+    );
+    let refused = submit(&mut b, &env, &page, "/admin/tokens", &[("name", "  ")]).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("id=\"e-name\""), "{}", refused.body);
+
+    let made = submit(&mut b, &env, &page, "/admin/tokens", &[("name", "deploy")]).await;
+    assert_eq!(
+        made.status, 200,
+        "shown on the answer, not through a redirect: {}",
+        made.body
+    );
+    assert!(made.location.is_none());
+    let token = made
+        .body
+        .split("<code id=\"api-token\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(token.len(), 45);
+    let (status, _, users) = api_get(&env.s.url("/api/v1/users"), &token).await;
+    assert_eq!(status, 200, "{users}");
+    let (_, tokens) = env.admin(Method::GET, "/api/v1/api-tokens", None).await;
+    let record = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "deploy")
+        .unwrap()
+        .clone();
+    assert_eq!(record["userId"], admin.as_str());
+    let tid = record["id"].as_str().unwrap().to_owned();
+    // Shown once: not on the list, nor in the server's log.
+    let page = b.get(&env.s.url("/admin/tokens")).await;
+    assert!(page.body.contains(&tid));
+    assert!(!page.body.contains(&token));
+    assert!(!page.body.contains("id=\"api-token\""));
+    assert!(!env.s.stderr().iter().any(|l| l.contains(&token)));
+    assert!(
+        !events_by(&env, &admin, "system.api_token.create")
+            .await
+            .is_empty()
+    );
+
+    let revoked = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/tokens/{tid}/revoke"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &revoked, "/admin/tokens", "token-revoked").await;
+    let (status, _, _) = api_get(&env.s.url("/api/v1/users"), &token).await;
+    assert_eq!(status, 401);
+    assert!(
+        !events_by(&env, &admin, "system.api_token.revoke")
+            .await
+            .is_empty()
+    );
+    let again = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("/admin/tokens/{tid}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(again.status, 404);
+
+    // An Organization Administrator may revoke but not make one: a token would give them every power.
+    let mut org = signed_in_as(&env, "org@example.com").await;
+    let page = org.get(&env.s.url("/admin/tokens")).await;
+    assert!(
+        page.body.contains("id=\"tokens-super-admin-only\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("action=\"/admin/tokens\""));
+    let r = submit(&mut org, &env, &page, "/admin/tokens", &[("name", "mine")]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("Only a Super Administrator"));
+}
+
+#[tokio::test]
+async fn an_administrator_removes_one_factor_of_a_user() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let uid = env.create_user("ada@example.com").await;
+    let (status, factor) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{uid}/factors"),
+            Some(json!({"factorType": "token:software:totp", "provider": "GOOGLE"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{factor}");
+    let fid = factor["id"].as_str().unwrap().to_owned();
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b.get(&env.s.url(&format!("/admin/users/{uid}"))).await;
+    let action = format!("/admin/users/{uid}/factors/{fid}/delete");
+    assert!(
+        page.body.contains(&format!("action=\"{action}\"")),
+        "{}",
+        page.body
+    );
+    let removed = submit(&mut b, &env, &page, &action, &[]).await;
+    let page = assert_done(
+        &mut b,
+        &env,
+        &removed,
+        &format!("/admin/users/{uid}"),
+        "factor-removed",
+    )
+    .await;
+    assert!(page.body.contains("id=\"no-factors\""));
+    let (_, factors) = env
+        .admin(Method::GET, &format!("/api/v1/users/{uid}/factors"), None)
+        .await;
+    assert_eq!(factors, json!([]));
+    let again = submit(&mut b, &env, &page, &action, &[]).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+    assert!(
+        !events_by(&env, &admin, "user.mfa.factor.deactivate")
+            .await
+            .is_empty()
+    );
 }
 
 /// `lanyard admin create`, on the data dir of a running server.

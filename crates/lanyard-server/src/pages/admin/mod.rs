@@ -4,10 +4,12 @@
 //! are plain reads for rendering; changes are POSTed forms ([`forms`]: CSRF-checked, refused with a 403 page for a
 //! read-only administrator, answered by a redirect to the page with a message, or the form again with the causes
 //! next to the fields) that call the same operations as the management API (`lanyard_core::directory`,
-//! `lanyard_core::apps`) and log them with the administrator as actor. Nothing is ever changed by a GET. One file
+//! `lanyard_core::apps`, `lanyard_core::signin::policy_admin`, `lanyard_core::mfa::user_factors`,
+//! `lanyard_core::api_token`) and log them with the administrator as actor. Nothing is ever changed by a GET. One file
 //! per section, templates in `templates/admin/`, styles in `/static/admin.css`, and one same-origin script,
 //! `/static/admin-logs.js`, for the system log's live tail.
 
+mod app_new;
 mod apps;
 mod catalog;
 pub(crate) mod forms;
@@ -15,6 +17,7 @@ mod groups;
 mod logs;
 mod overview;
 mod policies;
+mod policy_rules;
 mod servers;
 mod settings;
 mod tokens;
@@ -42,6 +45,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/delete", post(users::delete))
         .route("/admin/users/{id}/groups", post(users::add_group))
         .route(
+            "/admin/users/{id}/factors/{fid}/delete",
+            post(users::remove_factor),
+        )
+        .route(
             "/admin/users/{id}/groups/{gid}/remove",
             post(users::remove_group),
         )
@@ -56,7 +63,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/groups/{id}/members/{uid}/remove",
             post(groups::remove_member),
         )
-        .route("/admin/apps", get(apps::list))
+        .route("/admin/apps", get(apps::list).post(app_new::create))
+        .route("/admin/apps/new", get(app_new::new_form))
         .route("/admin/apps/{id}", get(apps::detail))
         .route("/admin/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
         .route("/admin/apps/{id}/delete", post(apps::delete))
@@ -83,9 +91,40 @@ pub fn routes() -> Router<AppState> {
             "/admin/servers/{id}/keys/rotate",
             post(servers::rotate_keys),
         )
-        .route("/admin/policies", get(policies::page))
+        .route(
+            "/admin/policies",
+            get(policies::page).post(policies::create),
+        )
+        .route("/admin/policies/new", get(policies::new_form))
+        .route(
+            "/admin/policies/{pid}",
+            get(policies::detail).post(policies::update),
+        )
+        .route(
+            "/admin/policies/{pid}/lifecycle/{op}",
+            post(policies::lifecycle),
+        )
+        .route("/admin/policies/{pid}/delete", post(policies::delete))
+        .route("/admin/policies/{pid}/rules", post(policy_rules::create))
+        .route(
+            "/admin/policies/{pid}/rules/new",
+            get(policy_rules::new_form),
+        )
+        .route(
+            "/admin/policies/{pid}/rules/{rid}",
+            get(policy_rules::detail).post(policy_rules::update),
+        )
+        .route(
+            "/admin/policies/{pid}/rules/{rid}/lifecycle/{op}",
+            post(policy_rules::lifecycle),
+        )
+        .route(
+            "/admin/policies/{pid}/rules/{rid}/delete",
+            post(policy_rules::delete),
+        )
         .route("/admin/logs", get(logs::page))
-        .route("/admin/tokens", get(tokens::list))
+        .route("/admin/tokens", get(tokens::list).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/settings", get(settings::page))
         .route("/static/admin.css", get(css))
         .route("/static/admin-logs.js", get(logs_js))

@@ -3,8 +3,9 @@
 //! `/admin/users/{id}`: a user's profile, status, administrator roles, groups, apps and factors. An administrator who
 //! may change things creates users (`/admin/users/new`), edits a profile, runs the lifecycle operations (activate,
 //! deactivate, suspend, unsuspend, unlock, reset the password — a reset link is emailed —, remove the factors),
-//! deletes a deactivated user, and adds or removes them from groups: the Users API's operations
-//! (`lanyard_core::directory::accounts`, `lanyard_core::directory::groups`).
+//! removes one factor, deletes a deactivated user, and adds or removes them from groups: the Users and Factors
+//! APIs' operations (`lanyard_core::directory::accounts`, `lanyard_core::directory::groups`,
+//! `lanyard_core::mfa::user_factors`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,7 @@ use lanyard_core::directory::filter::{self, USER_SEARCH};
 use lanyard_core::directory::groups::{self, GroupError};
 use lanyard_core::directory::lifecycle::Operation;
 use lanyard_core::directory::users::UserQuery;
+use lanyard_core::mfa::user_factors::{self, FactorRefused};
 use lanyard_core::model::{PageRequest, User, UserStatus};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -147,6 +149,7 @@ struct Choice {
 }
 
 struct FactorRow {
+    id: String,
     factor_type: &'static str,
     provider: String,
     status: &'static str,
@@ -309,6 +312,7 @@ async fn render_detail(
             factors: factors
                 .into_iter()
                 .map(|f| FactorRow {
+                    id: f.id,
                     factor_type: f.factor_type.as_str(),
                     provider: f.provider,
                     status: f.status.as_str(),
@@ -658,4 +662,28 @@ pub async fn remove_group(
             .map_err(|e| group_refused(e, &back))?;
     m.audit.record(&state, &changed.changes);
     Ok(done(&back, "group-left"))
+}
+
+/// Removes one of the user's factors, as `DELETE /api/v1/users/{id}/factors/{fid}` does.
+pub async fn remove_factor(
+    m: Manager,
+    State(state): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Button>,
+) -> Result<Response, PageError> {
+    let back = format!("/admin/users/{id}");
+    let store = state.store.as_ref();
+    let Some(user) = store.user(&id).await? else {
+        return Err(PageError::not_found().with_link("/admin/users", "Back to users"));
+    };
+    match user_factors::remove(store, &user.id, &fid).await {
+        Ok(()) => {}
+        Err(FactorRefused::Store(e)) => return Err(e.into()),
+        Err(_) => {
+            return Err(PageError::not_found().with_link(back, "Back to the user"));
+        }
+    }
+    tracing::info!(user = %user.id, factor = %fid, "factor removed in the console");
+    record(&state, &m.audit, &user, &[user_factors::RESET]);
+    Ok(done(&back, "factor-removed"))
 }
