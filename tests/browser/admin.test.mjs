@@ -4,7 +4,9 @@
 // without JavaScript the same page offers a Refresh link; a read-only administrator can look; an ordinary user
 // cannot open /admin; an administrator adds Grafana from the catalog by filling its variables, assigns a group and
 // reads the setup snippet, and creates a user through the forms (axe on every form, its refusals included), while a
-// read-only administrator sees no form and is refused a change. A screenshot of every console page is kept in
+// read-only administrator sees no form and is refused a change; an administrator creates an OIDC app by hand and sees
+// its secret once, adds a sign-on policy whose rule requires a factor, and creates an API token (shown once) and
+// revokes it. A screenshot of every console page is kept in
 // target/test-artifacts/admin-*.png. Any console error fails a test.
 
 import assert from 'node:assert/strict';
@@ -301,6 +303,124 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     await check(page, 'user-created', 'Lin Console', t);
     assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
     assert.equal(errors.length, 1);
+  });
+
+  test('an administrator creates an OIDC app by hand and sees its secret once', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin/apps', 'admin@example.com');
+    await page.getByRole('link', { name: 'New OIDC app' }).click();
+    await page.waitForURL(server.url('/admin/apps/new'));
+    await check(page, 'app-new', 'New OIDC app', t);
+
+    // A single-page app asking for client credentials, with a relative redirect URI: the causes at the fields.
+    await page.getByLabel('App label').fill('Billing');
+    await page.getByLabel('Application type').selectOption('browser');
+    await page.getByLabel('Sign-in redirect URIs (one a line)').fill('/callback');
+    await page.getByLabel('Client credentials').check();
+    await page.getByLabel('How the app authenticates').selectOption('none');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.locator('#e-redirect_uris').waitFor();
+    assert.equal(await page.locator('#e-grant_types').count(), 1);
+    assert.equal(await page.getByLabel('Sign-in redirect URIs (one a line)').getAttribute('aria-invalid'), 'true');
+    await check(page, 'app-new-refused', 'New OIDC app', t);
+
+    await page.getByLabel('Application type').selectOption('web');
+    await page.getByLabel('Sign-in redirect URIs (one a line)').fill('https://billing.example.com/callback');
+    await page.getByLabel('Client credentials').uncheck();
+    await page.getByLabel('Refresh token').check();
+    await page.getByLabel('How the app authenticates').selectOption('client_secret_basic');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.locator('#client-secret').waitFor();
+    const clientId = await page.locator('#client-id').textContent();
+    const secret = await page.locator('#client-secret').textContent();
+    assert.ok(secret.length >= 32);
+    await check(page, 'app-new-created', 'Billing', t);
+    const app = (await server.api('GET', '/api/v1/apps?q=Billing'))[0];
+    assert.equal(app.name, 'oidc_client');
+    assert.equal(app.credentials.oauthClient.client_id, clientId);
+    assert.deepEqual(app.settings.oauthClient.grant_types, ['authorization_code', 'refresh_token']);
+    await page.goto(server.url(`/admin/apps/${app.id}`));
+    assert.equal(await page.locator('#client-secret').count(), 0, 'the secret is not shown again');
+    assert.equal(await page.locator('#client-id').textContent(), clientId);
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 1);
+  });
+
+  test('an administrator adds a sign-on policy with a rule that requires a factor', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin/policies', 'admin@example.com');
+    await page.getByRole('link', { name: 'New sign-on policy' }).click();
+    await page.waitForURL(server.url('/admin/policies/new'));
+    await check(page, 'policy-new', 'New sign-on policy', t);
+    await page.getByLabel('Name', { exact: true }).fill('Grafana users');
+    await page.getByLabel('grafana-users').check();
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.waitForURL(/done=policy-created/);
+    assert.equal(await page.locator('#flash').textContent(), 'The sign-on policy was created.');
+    await check(page, 'policy', 'Grafana users', t);
+
+    await page.getByRole('link', { name: 'Add a rule' }).click();
+    await page.waitForURL(/\/rules\/new$/);
+    await check(page, 'rule-new', 'New rule of Grafana users', t);
+    // A factor required of a sign-in that is denied anyway: refused next to the field.
+    await page.getByLabel('Name', { exact: true }).fill('Factor for everyone');
+    await page.getByLabel('Access', { exact: true }).selectOption('DENY');
+    await page.getByLabel('Require a second factor').check();
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.locator('#e-requireFactor').waitFor();
+    await check(page, 'rule-new-refused', 'New rule of Grafana users', t);
+    await page.getByLabel('Access', { exact: true }).selectOption('ALLOW');
+    await page.getByLabel('Ask for the factor').selectOption('SESSION');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.waitForURL(/done=rule-created/);
+    assert.match(await page.locator('#policy-rules').textContent(), /factor required \(SESSION\)/);
+    await check(page, 'policy-with-rule', 'Grafana users', t);
+    const policy = (await server.api('GET', '/api/v1/policies?type=OKTA_SIGN_ON&expand=rules')).find(
+      (p) => p.name === 'Grafana users',
+    );
+    assert.deepEqual(policy.conditions.people.groups.include, [ids.group]);
+    const rule = policy._embedded.rules[0];
+    assert.equal(rule.actions.signon.requireFactor, true);
+    assert.equal(rule.actions.signon.factorPromptMode, 'SESSION');
+    await page.getByRole('link', { name: 'Factor for everyone' }).click();
+    await page.waitForURL(server.url(`/admin/policies/${policy.id}/rules/${rule.id}`));
+    await check(page, 'rule', 'Factor for everyone', t);
+    // Put back as it was, for the other tests: the policy goes.
+    await server.api('DELETE', `/api/v1/policies/${policy.id}`);
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 1);
+  });
+
+  test('an administrator creates an API token, sees it once, and revokes it', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin/tokens', 'admin@example.com');
+    await page.getByLabel('Token name').fill('ci from the console');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#api-token').waitFor();
+    const token = await page.locator('#api-token').textContent();
+    assert.equal(token.length, 45);
+    await check(page, 'token-created', 'API tokens', t);
+    const users = (token) =>
+      fetch(server.url('/api/v1/users'), { headers: { Authorization: `SSWS ${token}`, Accept: 'application/json' } });
+    assert.equal((await users(token)).status, 200);
+    await page.goto(server.url('/admin/tokens'));
+    assert.equal(await page.locator('#api-token').count(), 0, 'shown once');
+    assert.ok(!(await page.content()).includes(token));
+    await page.getByRole('button', { name: 'Revoke ci from the console' }).click();
+    await page.waitForURL(/done=token-revoked/);
+    assert.equal(await page.locator('#flash').textContent(), 'The API token was revoked.');
+    await check(page, 'token-revoked', 'API tokens', t);
+    assert.equal((await users(token)).status, 401);
+    assert.deepEqual(errors, []);
   });
 
   test('a read-only administrator can look', async (t) => {
