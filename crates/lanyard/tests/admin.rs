@@ -544,6 +544,15 @@ async fn each_page_shows_what_the_api_knows() {
     let page = b.get(&env.s.url("/admin/settings")).await;
     assert!(page.body.contains(&env.s.url("")));
     assert!(page.body.contains("<td>sqlite</td>"));
+    // Read only, and where each value is set.
+    assert!(page.body.contains("id=\"settings-read-only\""));
+    assert!(!page.body.contains("method=\"post\""));
+    assert!(
+        page.body
+            .contains("<td class=\"source\">--base-url, LANYARD_BASE_URL or base_url"),
+        "{}",
+        page.body
+    );
     let key = std::fs::read_to_string(env.dir.path().join("master.key")).unwrap_or_default();
     if !key.trim().is_empty() {
         assert!(!page.body.contains(key.trim()));
