@@ -1478,13 +1478,22 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
     let mut b = signed_in_as(&env, "root@example.com").await;
 
     // The org server offers no change; the custom one does.
-    let org = b.get(&env.s.url("/admin/servers/default")).await;
+    let org = b.get(&env.s.url("/admin/servers/org")).await;
     let page = b.get(&env.s.url(&server)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     for id in ["add-scope", "add-claim", "add-policy", "preview-form"] {
         assert!(page.body.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert_eq!(org.status, 200);
+    assert!(
+        org.body.contains("id=\"preview-form\""),
+        "the org server is previewed too"
+    );
+    for id in ["add-scope", "add-claim", "add-policy", "edit-server"] {
+        assert!(!org.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let refused = b.get(&env.s.url("/admin/servers/org/scopes/new")).await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
 
     // Scopes: add, a duplicate refused next to its field, edit, the system scope's rules, delete.
     let form = b.get(&env.s.url(&format!("{server}/scopes/new"))).await;
@@ -2069,7 +2078,16 @@ async fn a_read_only_administrator_cannot_change_an_authorization_server() {
             .await;
         assert_eq!(page.status, 403, "{path}");
     }
+    let add = b.get(&env.s.url("/admin/servers/new")).await;
+    assert_eq!(add.status, 403);
+    let r = b
+        .post(&env.s.url("/admin/servers"), &[("csrf", ""), ("name", "x")])
+        .await;
+    assert_eq!(r.status, 403);
     for action in [
+        "settings".to_owned(),
+        "lifecycle/deactivate".to_owned(),
+        "delete".to_owned(),
         "scopes".to_owned(),
         format!("scopes/{openid}"),
         format!("scopes/{openid}/delete"),
@@ -2091,4 +2109,98 @@ async fn a_read_only_administrator_cannot_change_an_authorization_server() {
         assert!(r.body.contains("You have read-only access"), "{action}");
     }
     assert_eq!(snapshot(&env).await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn an_administrator_adds_edits_deactivates_and_deletes_a_custom_server() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let list = b.get(&env.s.url("/admin/servers")).await;
+    assert!(list.body.contains("id=\"add-server\""));
+    let form = b.get(&env.s.url("/admin/servers/new")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/servers",
+        &[
+            ("name", "orders"),
+            ("description", "Orders API"),
+            ("audiences", ""),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-audiences\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"orders\""));
+    let made = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/servers",
+        &[
+            ("name", "orders"),
+            ("description", "Orders API"),
+            ("audiences", "api://orders"),
+        ],
+    )
+    .await;
+    let sid = last_segment(&made);
+    let server = format!("/admin/servers/{sid}");
+    let page = assert_done(&mut b, &env, &made, &server, "server-created").await;
+    assert!(
+        page.body.contains("<code>openid</code>"),
+        "its system scopes"
+    );
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    let edit = b.get(&env.s.url(&format!("{server}/settings"))).await;
+    assert!(edit.body.contains("value=\"api://orders\""));
+    let saved = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/settings"),
+        &[
+            ("name", "orders"),
+            ("description", "The orders"),
+            ("audiences", "api://orders api://o2"),
+        ],
+    )
+    .await;
+    assert_done(&mut b, &env, &saved, &server, "server-saved").await;
+    let (_, s) = env.admin(Method::GET, &api, None).await;
+    assert_eq!(s["audiences"], json!(["api://orders", "api://o2"]));
+    assert_eq!(s["description"], "The orders");
+    let off = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/lifecycle/deactivate"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &off, &server, "server-deactivated").await;
+    let (_, s) = env.admin(Method::GET, &api, None).await;
+    assert_eq!(s["status"], "INACTIVE");
+    let gone = submit(&mut b, &env, &edit, &format!("{server}/delete"), &[]).await;
+    assert_done(&mut b, &env, &gone, "/admin/servers", "server-deleted").await;
+    let (status, _) = env.admin(Method::GET, &api, None).await;
+    assert_eq!(status, 404);
+    // The org server is not changed here.
+    let org = b.get(&env.s.url("/admin/servers/org/settings")).await;
+    assert_eq!(org.status, 404);
+    for event in [
+        "oauth2.as.created",
+        "oauth2.as.updated",
+        "oauth2.as.deactivated",
+        "oauth2.as.deleted",
+    ] {
+        assert!(!events_by(&env, &admin, event).await.is_empty(), "{event}");
+    }
 }

@@ -144,6 +144,17 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "The signing keys were rotated: new tokens are signed with the new keys.",
     ),
     // Authorization servers' configuration.
+    ("server-created", "The authorization server was added."),
+    ("server-saved", "The authorization server was saved."),
+    (
+        "server-activated",
+        "The authorization server was activated.",
+    ),
+    (
+        "server-deactivated",
+        "The authorization server was deactivated.",
+    ),
+    ("server-deleted", "The authorization server was deleted."),
     ("scope-created", "The scope was added."),
     ("scope-saved", "The scope was saved."),
     ("scope-deleted", "The scope was deleted."),

@@ -17,6 +17,7 @@ mod overview;
 mod policies;
 mod servers;
 mod servers_claims;
+mod servers_edit;
 mod servers_policies;
 mod servers_preview;
 mod servers_scopes;
@@ -81,13 +82,26 @@ pub fn routes() -> Router<AppState> {
             "/admin/catalog/{name}",
             get(catalog::new_form).post(catalog::create),
         )
-        .route("/admin/servers", get(servers::list))
+        .route(
+            "/admin/servers",
+            get(servers::list).post(servers_edit::create),
+        )
         .route("/admin/servers/{id}", get(servers::detail))
         .route(
             "/admin/servers/{id}/keys/rotate",
             post(servers::rotate_keys),
         )
-        // Authorization servers' scopes, claims, access policies and rules, and the token preview.
+        // Custom authorization servers, their scopes, claims, access policies and rules, and the token preview.
+        .route("/admin/servers/new", get(servers_edit::new_form))
+        .route(
+            "/admin/servers/{id}/settings",
+            get(servers_edit::edit_form).post(servers_edit::update),
+        )
+        .route(
+            "/admin/servers/{id}/lifecycle/{op}",
+            post(servers_edit::lifecycle),
+        )
+        .route("/admin/servers/{id}/delete", post(servers_edit::delete))
         .route("/admin/servers/{id}/scopes", post(servers_scopes::create))
         .route(
             "/admin/servers/{id}/scopes/new",
