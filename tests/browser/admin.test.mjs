@@ -306,11 +306,6 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('an administrator configures a custom authorization server and previews a token', async (t) => {
-    const srv = await server.api('POST', '/api/v1/authorizationServers', {
-      name: 'orders',
-      description: 'Orders API',
-      audiences: ['api://orders'],
-    });
     const ada = await createUser(server, 'ada@example.com', 'Ada', 'Lovelace');
     await server.api('POST', `/api/v1/users/${ada}`, { profile: { department: 'Maths' } });
     const staff = await server.api('POST', '/api/v1/groups', { profile: { name: 'Staff' } });
@@ -331,7 +326,20 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     t.after(() => context.close());
     const page = await context.newPage();
     const errors = watchConsole(page);
-    await signInAt(page, `/admin/servers/${srv.id}`, 'admin@example.com');
+    await signInAt(page, '/admin/servers', 'admin@example.com');
+
+    // The server itself: its form, a refusal without audiences, then added.
+    await page.getByRole('link', { name: 'Add an authorization server' }).click();
+    await check(page, 'server-new', 'Add an authorization server', t);
+    await page.getByLabel('Name', { exact: true }).fill('orders');
+    await page.getByLabel('Description').fill('Orders API');
+    await page.getByRole('button', { name: 'Add authorization server' }).click();
+    await page.locator('#e-audiences').waitFor();
+    await check(page, 'server-new-refused', 'Add an authorization server', t);
+    await page.getByLabel(/^Audiences/).fill('api://orders');
+    await page.getByRole('button', { name: 'Add authorization server' }).click();
+    await page.waitForURL(/done=server-created/);
+    const srv = { id: new URL(page.url()).pathname.split('/').pop() };
     await check(page, 'server', 'orders', t);
 
     // A scope: the form, a duplicate refused next to its field, then added.
@@ -347,6 +355,11 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Add scope' }).click();
     await page.waitForURL(/done=scope-created/);
     assert.equal(await page.locator('#flash').textContent(), 'The scope was added.');
+    // A system scope's form says why its name stays.
+    await page.getByRole('link', { name: 'Edit openid' }).click();
+    await page.locator('#system-note').waitFor();
+    await check(page, 'scope-system', 'Edit scope openid', t);
+    await page.getByRole('link', { name: 'Cancel' }).click();
 
     // A claim for that scope: a reserved name refused, then added.
     await page.getByRole('link', { name: 'Add a claim' }).click();
@@ -405,7 +418,7 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     await check(page, 'preview-refused', 'Token preview', t);
     // The browser reports the refused forms' 400 documents themselves; nothing else.
     assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
-    assert.equal(errors.length, 3);
+    assert.equal(errors.length, 4);
   });
 
   test('a read-only administrator can look', async (t) => {
