@@ -2204,3 +2204,105 @@ async fn an_administrator_adds_edits_deactivates_and_deletes_a_custom_server() {
         assert!(!events_by(&env, &admin, event).await.is_empty(), "{event}");
     }
 }
+
+#[tokio::test]
+async fn the_token_preview_shows_the_claims_the_token_endpoint_issues() {
+    let env = Env::start();
+    with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let sid = custom_server(&env, "orders").await;
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    for (path, body) in [
+        ("scopes", json!({"name": "orders:read"})),
+        (
+            "claims",
+            json!({"name": "team", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+            "value": "\"orders\"", "conditions": {"scopes": ["orders:read"]}}),
+        ),
+        (
+            "policies",
+            json!({"type": "OAUTH_AUTHORIZATION_POLICY", "name": "Services", "description": "d",
+            "conditions": {"clients": {"include": ["ALL_CLIENTS"]}}}),
+        ),
+    ] {
+        let (status, b) = env
+            .admin(Method::POST, &format!("{api}/{path}"), Some(body))
+            .await;
+        assert!((200..300).contains(&status), "{status} {b}");
+    }
+    let pid = id_named(&env, &format!("{api}/policies"), "Services").await;
+    let (status, b) = env
+        .admin(
+            Method::POST,
+            &format!("{api}/policies/{pid}/rules"),
+            Some(json!({"type": "RESOURCE_ACCESS", "name": "Machines",
+                "conditions": {"grantTypes": {"include": ["client_credentials"]},
+                    "scopes": {"include": ["orders:read"]}},
+                "actions": {"token": {"accessTokenLifetimeMinutes": 15}}})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {b}");
+    let (_, svc) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+                "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_post"}},
+                "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}})),
+        )
+        .await;
+    let client_id = svc["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = svc["credentials"]["oauthClient"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b
+        .get(&env.s.url(&format!(
+            "/admin/servers/{sid}/preview?client={client_id}&login=&grant=client_credentials&scope=orders%3Aread"
+        )))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = text(&page.body);
+    assert!(
+        body.contains("<dd id=\"preview-rule\">Machines</dd>"),
+        "{body}"
+    );
+    let start = body.find("<pre id=\"access-token\"").unwrap();
+    let json_start = start + body[start..].find('>').unwrap() + 1;
+    let json_end = json_start + body[json_start..].find("</pre>").unwrap();
+    let previewed: serde_json::Map<String, Value> =
+        serde_json::from_str(&body[json_start..json_end]).unwrap();
+
+    let r = common::client()
+        .post(env.s.url(&format!("/oauth2/{sid}/v1/token")))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let issued: Value = r.json().await.unwrap();
+    let token = issued["access_token"].as_str().unwrap();
+    let mut claims = lanyard_core::crypto::verify::UnverifiedJws::parse(token)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["team"], "orders", "the custom claim");
+    // The same claims, but for the values minted per token (the preview's own jti, its clock's iat and exp).
+    let mut previewed = previewed;
+    for m in [&mut claims, &mut previewed] {
+        let lifetime = m["exp"].as_i64().unwrap() - m["iat"].as_i64().unwrap();
+        assert_eq!(lifetime, 15 * 60);
+        for k in ["jti", "iat", "exp"] {
+            m.remove(k);
+        }
+    }
+    assert_eq!(previewed, claims);
+}
