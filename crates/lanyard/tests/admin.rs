@@ -2081,7 +2081,10 @@ async fn a_read_only_administrator_cannot_change_an_authorization_server() {
     let add = b.get(&env.s.url("/admin/servers/new")).await;
     assert_eq!(add.status, 403);
     let r = b
-        .post(&env.s.url("/admin/servers"), &[("csrf", ""), ("name", "x")])
+        .post(
+            &env.s.url("/admin/servers/new"),
+            &[("csrf", ""), ("name", "x")],
+        )
         .await;
     assert_eq!(r.status, 403);
     for action in [
@@ -2124,7 +2127,7 @@ async fn an_administrator_adds_edits_deactivates_and_deletes_a_custom_server() {
         &mut b,
         &env,
         &form,
-        "/admin/servers",
+        "/admin/servers/new",
         &[
             ("name", "orders"),
             ("description", "Orders API"),
@@ -2143,7 +2146,7 @@ async fn an_administrator_adds_edits_deactivates_and_deletes_a_custom_server() {
         &mut b,
         &env,
         &form,
-        "/admin/servers",
+        "/admin/servers/new",
         &[
             ("name", "orders"),
             ("description", "Orders API"),

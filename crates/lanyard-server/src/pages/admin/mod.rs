@@ -82,17 +82,17 @@ pub fn routes() -> Router<AppState> {
             "/admin/catalog/{name}",
             get(catalog::new_form).post(catalog::create),
         )
-        .route(
-            "/admin/servers",
-            get(servers::list).post(servers_edit::create),
-        )
+        .route("/admin/servers", get(servers::list))
         .route("/admin/servers/{id}", get(servers::detail))
         .route(
             "/admin/servers/{id}/keys/rotate",
             post(servers::rotate_keys),
         )
         // Custom authorization servers, their scopes, claims, access policies and rules, and the token preview.
-        .route("/admin/servers/new", get(servers_edit::new_form))
+        .route(
+            "/admin/servers/new",
+            get(servers_edit::new_form).post(servers_edit::create),
+        )
         .route(
             "/admin/servers/{id}/settings",
             get(servers_edit::edit_form).post(servers_edit::update),

@@ -1,4 +1,4 @@
-//! Custom authorization servers themselves in the console: `/admin/servers/new` and `POST /admin/servers` (create:
+//! Custom authorization servers themselves in the console: `/admin/servers/new` and its POST (create:
 //! name, description, audiences — with its system scopes and keys), `/admin/servers/{id}/settings` (the form, and its
 //! POST: save), `POST /admin/servers/{id}/lifecycle/{activate|deactivate}`, `POST /admin/servers/{id}/delete`. The
 //! operations are the Authorization Servers API's (`lanyard_core::authz::admin::servers`); the org server offers
@@ -128,7 +128,7 @@ pub async fn create(
             Ok(done(&server_path(&made.item.id), "server-created"))
         }
         Err(e) => {
-            let errors = field_causes(e, "/admin/servers", field)?;
+            let errors = field_causes(e, "/admin/servers/new", field)?;
             Ok(render(&state, &m.admin, None, form, errors))
         }
     }
