@@ -5,8 +5,9 @@
 // cannot open /admin; an administrator adds Grafana from the catalog by filling its variables, assigns a group and
 // reads the setup snippet, and creates a user through the forms (axe on every form, its refusals included), while a
 // read-only administrator sees no form and is refused a change; an administrator creates an OIDC app by hand and sees
-// its secret once, adds a sign-on policy whose rule requires a factor, and creates an API token (shown once) and
-// revokes it. A screenshot of every console page is kept in
+// its secret once, adds a sign-on policy whose rule requires a factor, creates an API token (shown once) and revokes
+// it, adds a scope and a claim to a custom authorization server, makes an access policy with a rule, and previews a
+// token for a user and an app, the claim in it. A screenshot of every console page is kept in
 // target/test-artifacts/admin-*.png. Any console error fails a test.
 
 import assert from 'node:assert/strict';
@@ -421,6 +422,122 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     await check(page, 'token-revoked', 'API tokens', t);
     assert.equal((await users(token)).status, 401);
     assert.deepEqual(errors, []);
+  });
+
+  test('an administrator configures a custom authorization server and previews a token', async (t) => {
+    const ada = await createUser(server, 'ada@example.com', 'Ada', 'Lovelace');
+    await server.api('POST', `/api/v1/users/${ada}`, { profile: { department: 'Maths' } });
+    const staff = await server.api('POST', '/api/v1/groups', { profile: { name: 'Staff' } });
+    await server.api('PUT', `/api/v1/groups/${staff.id}/users/${ada}`);
+    const app = await server.api('POST', '/api/v1/apps', {
+      label: 'Orders web',
+      signOnMode: 'OPENID_CONNECT',
+      name: 'oidc_client',
+      credentials: { oauthClient: { token_endpoint_auth_method: 'client_secret_basic' } },
+      settings: {
+        oauthClient: { application_type: 'web', grant_types: ['authorization_code'], redirect_uris: ['https://orders.example.com/cb'] },
+      },
+    });
+    await server.api('PUT', `/api/v1/apps/${app.id}/groups/${staff.id}`, {});
+    const clientId = app.credentials.oauthClient.client_id;
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signInAt(page, '/admin/servers', 'admin@example.com');
+
+    // The server itself: its form, a refusal without audiences, then added.
+    await page.getByRole('link', { name: 'Add an authorization server' }).click();
+    await check(page, 'server-new', 'Add an authorization server', t);
+    await page.getByLabel('Name', { exact: true }).fill('orders');
+    await page.getByLabel('Description').fill('Orders API');
+    await page.getByRole('button', { name: 'Add authorization server' }).click();
+    await page.locator('#e-audiences').waitFor();
+    await check(page, 'server-new-refused', 'Add an authorization server', t);
+    await page.getByLabel(/^Audiences/).fill('api://orders');
+    await page.getByRole('button', { name: 'Add authorization server' }).click();
+    await page.waitForURL(/done=server-created/);
+    const srv = { id: new URL(page.url()).pathname.split('/').pop() };
+    await check(page, 'server', 'orders', t);
+
+    // A scope: the form, a duplicate refused next to its field, then added.
+    await page.getByRole('link', { name: 'Add a scope' }).click();
+    await check(page, 'scope-new', 'Add a scope', t);
+    await page.getByLabel('Name', { exact: true }).fill('openid');
+    await page.getByRole('button', { name: 'Add scope' }).click();
+    await page.locator('#e-name').waitFor();
+    assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), 'true');
+    await check(page, 'scope-refused', 'Add a scope', t);
+    await page.getByLabel('Name', { exact: true }).fill('orders:read');
+    await page.getByLabel('Description').fill('Read the orders');
+    await page.getByRole('button', { name: 'Add scope' }).click();
+    await page.waitForURL(/done=scope-created/);
+    assert.equal(await page.locator('#flash').textContent(), 'The scope was added.');
+    // A system scope's form says why its name stays.
+    await page.getByRole('link', { name: 'Edit openid' }).click();
+    await page.locator('#system-note').waitFor();
+    await check(page, 'scope-system', 'Edit scope openid', t);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+
+    // A claim for that scope: a reserved name refused, then added.
+    await page.getByRole('link', { name: 'Add a claim' }).click();
+    await check(page, 'claim-new', 'Add a claim', t);
+    await page.getByLabel('Name', { exact: true }).fill('sub');
+    await page.getByLabel(/^Value: an expression/).fill('user.profile.department');
+    await page.getByLabel('orders:read', { exact: true }).check();
+    await page.getByRole('button', { name: 'Add claim' }).click();
+    await page.locator('#e-name').waitFor();
+    await check(page, 'claim-refused', 'Add a claim', t);
+    await page.getByLabel('Name', { exact: true }).fill('dept');
+    await page.getByRole('button', { name: 'Add claim' }).click();
+    await page.waitForURL(/done=claim-created/);
+    assert.match(await page.locator('#claims').textContent(), /dept/);
+
+    // An access policy for every client, and a rule in it.
+    await page.getByRole('link', { name: 'Add an access policy' }).click();
+    await check(page, 'policy-new', 'Add an access policy', t);
+    await page.getByLabel('Name', { exact: true }).fill('Orders');
+    await page.getByLabel('Description').fill('Staff read orders');
+    await page.getByRole('button', { name: 'Add policy' }).click();
+    await page.waitForURL(/done=policy-created/);
+    await check(page, 'policy', 'Access policy Orders (ACTIVE)', t);
+    await page.getByRole('link', { name: 'Add a rule' }).click();
+    await check(page, 'rule-new', 'Add a rule to Orders', t);
+    await page.getByLabel('Name', { exact: true }).fill('Staff read');
+    await page.getByLabel('Access token', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.locator('#e-accessTokenLifetimeMinutes').waitFor();
+    await check(page, 'rule-refused', 'Add a rule to Orders', t);
+    await page.getByLabel('Access token', { exact: true }).fill('30');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.waitForURL(/done=rule-created/);
+    assert.match(await page.locator('#rules').textContent(), /Staff read/);
+
+    // The token preview: the rule that matches and the claim in the access token.
+    await page.goto(server.url(`/admin/servers/${srv.id}`));
+    await page.getByLabel('App', { exact: true }).selectOption({ label: `Orders web (${clientId})` });
+    await page.getByRole('textbox', { name: /^User/ }).fill('ada@example.com');
+    await page.getByRole('textbox', { name: /^Scopes/ }).fill('openid orders:read');
+    await page.getByRole('button', { name: 'Preview token' }).click();
+    await page.waitForURL(/\/preview\?/);
+    assert.equal(await page.locator('#preview-policy').textContent(), 'Orders');
+    assert.equal(await page.locator('#preview-rule').textContent(), 'Staff read');
+    const claims = JSON.parse(await page.locator('#access-token').textContent());
+    assert.equal(claims.dept, 'Maths');
+    assert.deepEqual(claims.scp, ['openid', 'orders:read']);
+    assert.equal(claims.exp - claims.iat, 30 * 60);
+    assert.equal(JSON.parse(await page.locator('#id-token').textContent()).sub, ada);
+    await check(page, 'preview', 'Token preview', t);
+    // A scope the server does not have: the token endpoint's refusal.
+    await page.getByRole('textbox', { name: /^Scopes/ }).fill('openid nope');
+    await page.getByRole('button', { name: 'Preview token' }).click();
+    await page.locator('#preview-refused').waitFor();
+    assert.match(await page.locator('#preview-refused').textContent(), /invalid_scope/);
+    await check(page, 'preview-refused', 'Token preview', t);
+    // The browser reports the refused forms' 400 documents themselves; nothing else.
+    assert.deepEqual(errors.filter((e) => !e.includes('400 (Bad Request)')), []);
+    assert.equal(errors.length, 4);
   });
 
   test('a read-only administrator can look', async (t) => {

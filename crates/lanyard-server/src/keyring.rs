@@ -188,13 +188,9 @@ impl Keyring {
             lanyard_core::random::b64url(&lanyard_core::crypto::sha256(&jwks)[..16])
         );
         let mut doc = metadata(&server, &self.config.base_url, &Capabilities::current());
-        let mut rules = lanyard_core::oauth::policy::ServerRules::default();
+        let rules =
+            lanyard_core::oauth::policy::ServerRules::load(self.store.as_ref(), &server).await?;
         if server.kind == AuthServerKind::Custom {
-            rules.scopes = self.store.scopes(id).await?;
-            rules.claims = self.store.claims(id).await?;
-            rules.policies = lanyard_core::authz::CompiledPolicies::new(
-                &lanyard_core::authz::load_policies(self.store.as_ref(), id).await?,
-            );
             // A custom server lists its own scopes (those published to all clients).
             doc.scopes_supported = published_scopes(&rules.scopes);
         }

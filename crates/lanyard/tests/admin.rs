@@ -2392,3 +2392,883 @@ async fn lanyard_admin_create_takes_a_password_from_stdin_and_an_existing_user()
         stderr_of(&nameless)
     );
 }
+
+/// A custom authorization server made through the API: its id.
+async fn custom_server(env: &Env, name: &str) -> String {
+    let (status, s) = env
+        .admin(
+            Method::POST,
+            "/api/v1/authorizationServers",
+            Some(json!({"name": name, "description": "Orders API", "audiences": ["api://orders"]})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {s}");
+    s["id"].as_str().unwrap().to_owned()
+}
+
+/// The id of the object named `name` in the API's list at `path`.
+async fn id_named(env: &Env, path: &str, name: &str) -> String {
+    let (_, list) = env.admin(Method::GET, path, None).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The id at the end of a redirect's path (before its query).
+fn last_segment(page: &Page) -> String {
+    let l = page.location.clone().unwrap_or_default();
+    l.split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_rules() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let sid = custom_server(&env, "orders").await;
+    let server = format!("/admin/servers/{sid}");
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    let mut b = signed_in_as(&env, "root@example.com").await;
+
+    // The org server offers no change; the custom one does.
+    let org = b.get(&env.s.url("/admin/servers/org")).await;
+    let page = b.get(&env.s.url(&server)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for id in ["add-scope", "add-claim", "add-policy", "preview-form"] {
+        assert!(page.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert_eq!(org.status, 200);
+    assert!(
+        org.body.contains("id=\"preview-form\""),
+        "the org server is previewed too"
+    );
+    for id in ["add-scope", "add-claim", "add-policy", "edit-server"] {
+        assert!(!org.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let refused = b.get(&env.s.url("/admin/servers/org/scopes/new")).await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+
+    // Scopes: add, a duplicate refused next to its field, edit, the system scope's rules, delete.
+    let form = b.get(&env.s.url(&format!("{server}/scopes/new"))).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let scope = [
+        ("name", "orders:read"),
+        ("description", "Read orders"),
+        ("consent", "IMPLICIT"),
+        ("metadataPublish", "on"),
+    ];
+    let made = submit(&mut b, &env, &form, &format!("{server}/scopes"), &scope).await;
+    let page = assert_done(&mut b, &env, &made, &server, "scope-created").await;
+    assert!(page.body.contains("<code>orders:read</code>"));
+    let twice = submit(&mut b, &env, &form, &format!("{server}/scopes"), &scope).await;
+    assert_eq!(twice.status, 400, "{}", twice.body);
+    assert!(twice.body.contains("id=\"e-name\""), "{}", twice.body);
+    assert!(twice.body.contains("A scope with this name already exists"));
+    let read_id = id_named(&env, &format!("{api}/scopes"), "orders:read").await;
+    let edit = b
+        .get(&env.s.url(&format!("{server}/scopes/{read_id}")))
+        .await;
+    assert!(edit.body.contains("value=\"orders:read\""));
+    let saved = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/scopes/{read_id}"),
+        &[
+            ("name", "orders:read"),
+            ("description", "Read the orders"),
+            ("consent", "REQUIRED"),
+            ("default", "on"),
+        ],
+    )
+    .await;
+    assert_done(&mut b, &env, &saved, &server, "scope-saved").await;
+    let (_, s) = env
+        .admin(Method::GET, &format!("{api}/scopes/{read_id}"), None)
+        .await;
+    assert_eq!(
+        (
+            &s["description"],
+            &s["consent"],
+            &s["default"],
+            &s["metadataPublish"]
+        ),
+        (
+            &json!("Read the orders"),
+            &json!("REQUIRED"),
+            &json!(true),
+            &json!("NO_CLIENTS")
+        )
+    );
+    let openid = id_named(&env, &format!("{api}/scopes"), "openid").await;
+    let edit = b
+        .get(&env.s.url(&format!("{server}/scopes/{openid}")))
+        .await;
+    assert!(edit.body.contains("id=\"system-note\""));
+    let renamed = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/scopes/{openid}"),
+        &[("name", "oid"), ("consent", "IMPLICIT")],
+    )
+    .await;
+    assert_eq!(renamed.status, 400);
+    assert!(text(&renamed.body).contains("\"openid\" is a system scope and cannot be renamed"));
+    let kept = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/scopes/{openid}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(kept.status, 403, "{}", kept.body);
+    assert!(kept.body.contains("A system scope cannot be deleted."));
+    let tmp = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/scopes"),
+        &[("name", "tmp"), ("consent", "IMPLICIT")],
+    )
+    .await;
+    assert_done(&mut b, &env, &tmp, &server, "scope-created").await;
+    let tmp_id = id_named(&env, &format!("{api}/scopes"), "tmp").await;
+    let gone = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/scopes/{tmp_id}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, &server, "scope-deleted").await;
+
+    // Claims: a reserved name refused, a RESOURCE expression and a GROUPS claim added, one edited, one deleted.
+    let form = b.get(&env.s.url(&format!("{server}/claims/new"))).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let claim = |name: &'static str| {
+        [
+            ("name", name),
+            ("claimType", "RESOURCE"),
+            ("valueType", "EXPRESSION"),
+            ("value", "user.profile.department"),
+            ("alwaysIncludeInToken", "on"),
+            ("scopes", "orders:read"),
+        ]
+    };
+    let reserved = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/claims"),
+        &claim("sub"),
+    )
+    .await;
+    assert_eq!(reserved.status, 400, "{}", reserved.body);
+    assert!(reserved.body.contains("id=\"e-name\""));
+    assert!(text(&reserved.body).contains("\"sub\" is a reserved claim name"));
+    let made = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/claims"),
+        &claim("dept"),
+    )
+    .await;
+    assert_done(&mut b, &env, &made, &server, "claim-created").await;
+    let groups = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/claims"),
+        &[
+            ("name", "groups"),
+            ("claimType", "IDENTITY"),
+            ("valueType", "GROUPS"),
+            ("groupFilterType", "STARTS_WITH"),
+            ("value", "Sta"),
+            ("alwaysIncludeInToken", "on"),
+        ],
+    )
+    .await;
+    assert_done(&mut b, &env, &groups, &server, "claim-created").await;
+    let dept = id_named(&env, &format!("{api}/claims"), "dept").await;
+    let edit = b.get(&env.s.url(&format!("{server}/claims/{dept}"))).await;
+    assert!(edit.body.contains("value=\"dept\""));
+    let bad = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/claims/{dept}"),
+        &[
+            ("name", "dept"),
+            ("claimType", "RESOURCE"),
+            ("valueType", "GROUPS"),
+            ("value", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("id=\"e-groupFilterType\""),
+        "{}",
+        bad.body
+    );
+    let tmp = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/claims"),
+        &claim("tmp"),
+    )
+    .await;
+    assert_done(&mut b, &env, &tmp, &server, "claim-created").await;
+    let tmp_id = id_named(&env, &format!("{api}/claims"), "tmp").await;
+    let gone = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/claims/{tmp_id}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, &server, "claim-deleted").await;
+
+    // An access policy: ALL_CLIENTS with an app refused, made, edited, deactivated and activated.
+    let form = b.get(&env.s.url(&format!("{server}/policies/new"))).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let mixed = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/policies"),
+        &[
+            ("name", "Orders"),
+            ("clients", "ALL_CLIENTS"),
+            ("clients", "abc"),
+        ],
+    )
+    .await;
+    assert_eq!(mixed.status, 400, "{}", mixed.body);
+    assert!(mixed.body.contains("id=\"e-clients\""));
+    let made = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/policies"),
+        &[
+            ("name", "Orders"),
+            ("description", "Who reads orders"),
+            ("clients", "ALL_CLIENTS"),
+        ],
+    )
+    .await;
+    let pid = last_segment(&made);
+    let policy = format!("{server}/policies/{pid}");
+    let page = assert_done(&mut b, &env, &made, &policy, "policy-created").await;
+    assert!(page.body.contains("id=\"no-rules\""));
+    let saved = submit(
+        &mut b,
+        &env,
+        &page,
+        &policy,
+        &[
+            ("name", "Orders"),
+            ("description", "Staff read orders"),
+            ("priority", "1"),
+            ("clients", "ALL_CLIENTS"),
+        ],
+    )
+    .await;
+    assert_done(&mut b, &env, &saved, &policy, "policy-saved").await;
+    let off = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("{policy}/lifecycle/deactivate"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &off, &server, "policy-deactivated").await;
+    let (_, p) = env
+        .admin(Method::GET, &format!("{api}/policies/{pid}"), None)
+        .await;
+    assert_eq!(
+        (&p["status"], &p["description"]),
+        (&json!("INACTIVE"), &json!("Staff read orders"))
+    );
+    let on = submit(
+        &mut b,
+        &env,
+        &page,
+        &format!("{policy}/lifecycle/activate"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &on, &server, "policy-activated").await;
+
+    // A rule: a lifetime out of bounds refused next to its field, made, edited, deactivated and activated.
+    let form = b.get(&env.s.url(&format!("{policy}/rules/new"))).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let rule = |access: &'static str| {
+        [
+            ("name", "Staff read"),
+            ("grantTypes", "authorization_code"),
+            ("groups", "EVERYONE"),
+            ("scopes", "openid"),
+            ("scopes", "profile"),
+            ("scopes", "orders:read"),
+            ("accessTokenLifetimeMinutes", access),
+            ("refreshTokenLifetimeMinutes", "0"),
+            ("refreshTokenWindowMinutes", "10080"),
+        ]
+    };
+    let short = submit(&mut b, &env, &form, &format!("{policy}/rules"), &rule("2")).await;
+    assert_eq!(short.status, 400, "{}", short.body);
+    assert!(
+        short.body.contains("id=\"e-accessTokenLifetimeMinutes\""),
+        "{}",
+        short.body
+    );
+    let made = submit(&mut b, &env, &form, &format!("{policy}/rules"), &rule("30")).await;
+    let page = assert_done(&mut b, &env, &made, &policy, "rule-created").await;
+    assert!(page.body.contains("access token 30 min"), "{}", page.body);
+    let rid = id_named(&env, &format!("{api}/policies/{pid}/rules"), "Staff read").await;
+    let edit = b.get(&env.s.url(&format!("{policy}/rules/{rid}"))).await;
+    assert!(edit.body.contains("value=\"Staff read\""));
+    let mut renamed = rule("30");
+    renamed[0].1 = "Staff may read";
+    let saved = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{policy}/rules/{rid}"),
+        &renamed,
+    )
+    .await;
+    assert_done(&mut b, &env, &saved, &policy, "rule-saved").await;
+    let off = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{policy}/rules/{rid}/lifecycle/deactivate"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &off, &policy, "rule-deactivated").await;
+    let (_, r) = env
+        .admin(
+            Method::GET,
+            &format!("{api}/policies/{pid}/rules/{rid}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&r["status"], &r["name"]),
+        (&json!("INACTIVE"), &json!("Staff may read"))
+    );
+    let on = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{policy}/rules/{rid}/lifecycle/activate"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &on, &policy, "rule-activated").await;
+    let tmp = submit(&mut b, &env, &form, &format!("{policy}/rules"), &rule("60")).await;
+    assert_done(&mut b, &env, &tmp, &policy, "rule-created").await;
+    let tmp_id = id_named(&env, &format!("{api}/policies/{pid}/rules"), "Staff read").await;
+    let gone = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{policy}/rules/{tmp_id}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, &policy, "rule-deleted").await;
+
+    // A second policy, deleted.
+    let form = b.get(&env.s.url(&format!("{server}/policies/new"))).await;
+    let made = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/policies"),
+        &[("name", "Tmp"), ("clients", "ALL_CLIENTS")],
+    )
+    .await;
+    let tmp_pid = last_segment(&made);
+    let gone = submit(
+        &mut b,
+        &env,
+        &form,
+        &format!("{server}/policies/{tmp_pid}/delete"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &gone, &server, "policy-deleted").await;
+
+    // Every change is logged with the administrator as actor.
+    for event in [
+        "oauth2.scope.created",
+        "oauth2.scope.updated",
+        "oauth2.scope.deleted",
+        "oauth2.claim.created",
+        "oauth2.claim.deleted",
+        "policy.lifecycle.create",
+        "policy.lifecycle.deactivate",
+        "policy.lifecycle.delete",
+        "policy.rule.add",
+        "policy.rule.update",
+        "policy.rule.delete",
+    ] {
+        assert!(!events_by(&env, &admin, event).await.is_empty(), "{event}");
+    }
+}
+
+#[tokio::test]
+async fn the_token_preview_shows_the_matching_rule_and_the_claims_or_the_refusal() {
+    let env = Env::start();
+    with_role(&env, "viewer@example.com", "READ_ONLY_ADMIN").await;
+    let sid = custom_server(&env, "orders").await;
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    for (path, body) in [
+        ("scopes", json!({"name": "orders:read"})),
+        (
+            "claims",
+            json!({"name": "dept", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+            "value": "user.profile.department", "conditions": {"scopes": ["orders:read"]}}),
+        ),
+        (
+            "claims",
+            json!({"name": "groups", "claimType": "IDENTITY", "valueType": "GROUPS",
+            "group_filter_type": "STARTS_WITH", "value": "Sta", "conditions": {"scopes": []}}),
+        ),
+        (
+            "policies",
+            json!({"type": "OAUTH_AUTHORIZATION_POLICY", "name": "Orders", "description": "d",
+            "conditions": {"clients": {"include": ["ALL_CLIENTS"]}}}),
+        ),
+    ] {
+        let (status, b) = env
+            .admin(Method::POST, &format!("{api}/{path}"), Some(body))
+            .await;
+        assert!((200..300).contains(&status), "{status} {b}");
+    }
+    let pid = id_named(&env, &format!("{api}/policies"), "Orders").await;
+    let (status, b) = env
+        .admin(
+            Method::POST,
+            &format!("{api}/policies/{pid}/rules"),
+            Some(json!({"type": "RESOURCE_ACCESS", "name": "Staff read",
+                "conditions": {"people": {"groups": {"include": ["EVERYONE"]}},
+                    "grantTypes": {"include": ["authorization_code"]},
+                    "scopes": {"include": ["openid", "profile", "orders:read"]}}})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {b}");
+    let ada = env.create_user("ada@example.com").await;
+    let (status, b) = env
+        .admin(
+            Method::POST,
+            &format!("/api/v1/users/{ada}"),
+            Some(json!({"profile": {"department": "Maths"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (_, g) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "Staff"}})),
+        )
+        .await;
+    let gid = g["id"].as_str().unwrap().to_owned();
+    env.admin(
+        Method::PUT,
+        &format!("/api/v1/groups/{gid}/users/{ada}"),
+        None,
+    )
+    .await;
+    let (_, app) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"label": "Orders web", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+                "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+                "settings": {"oauthClient": {"application_type": "web", "grant_types": ["authorization_code"],
+                    "redirect_uris": ["https://orders.example.com/cb"]}}})),
+        )
+        .await;
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let client_id = app["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A read-only administrator may preview: a GET that changes nothing.
+    let mut b = signed_in_as(&env, "viewer@example.com").await;
+    let page = b.get(&env.s.url(&format!("/admin/servers/{sid}"))).await;
+    assert!(page.body.contains("id=\"preview-form\""));
+    let preview = |login: &str, grant: &str, scope: &str| {
+        format!(
+            "/admin/servers/{sid}/preview?client={client_id}&login={}&grant={grant}&scope={}",
+            url::form_urlencoded::byte_serialize(login.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(scope.as_bytes()).collect::<String>()
+        )
+    };
+    // Not assigned to the app yet: the authorization endpoint's refusal.
+    let refused = b
+        .get(
+            &env.s
+                .url(&preview("ada@example.com", "authorization_code", "openid")),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    assert!(
+        text(&refused.body)
+            .contains("access_denied: User is not assigned to the client application."),
+        "{}",
+        refused.body
+    );
+    env.admin(
+        Method::PUT,
+        &format!("/api/v1/apps/{app_id}/groups/{gid}"),
+        Some(json!({})),
+    )
+    .await;
+    // The system log is written in the background: settled before the previews.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let logs_before = log_count(&env).await;
+    let page = b
+        .get(&env.s.url(&preview(
+            "ada@example.com",
+            "authorization_code",
+            "openid orders:read",
+        )))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = text(&page.body);
+    assert!(
+        body.contains("<dd id=\"preview-policy\">Orders</dd>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<dd id=\"preview-rule\">Staff read</dd>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("\"dept\": \"Maths\""),
+        "the custom claim: {body}"
+    );
+    assert!(
+        body.contains("\"scp\": [\n    \"openid\",\n    \"orders:read\"\n  ]"),
+        "{body}"
+    );
+    assert!(
+        body.contains("\"groups\": [\n    \"Staff\"\n  ]"),
+        "the groups claim: {body}"
+    );
+    assert!(body.contains(&format!("\"uid\": \"{ada}\"")));
+    // A scope the rule does not grant; a grant type the app may not use.
+    let page = b
+        .get(&env.s.url(&preview(
+            "ada@example.com",
+            "authorization_code",
+            "openid email",
+        )))
+        .await;
+    assert!(
+        text(&page.body).contains("access_denied: Policy evaluation failed"),
+        "{}",
+        page.body
+    );
+    assert!(text(&page.body).contains("no_matching_rule"));
+    let page = b
+        .get(&env.s.url(&preview("", "client_credentials", "orders:read")))
+        .await;
+    assert!(
+        text(&page.body).contains("unauthorized_client"),
+        "{}",
+        page.body
+    );
+    let page = b
+        .get(&env.s.url(&preview(
+            "nobody@example.com",
+            "authorization_code",
+            "openid",
+        )))
+        .await;
+    assert!(page.body.contains("No user has this username."));
+    // Nothing was logged.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(log_count(&env).await, logs_before, "a preview logs nothing");
+}
+
+#[tokio::test]
+async fn a_read_only_administrator_cannot_change_an_authorization_server() {
+    let env = Env::start();
+    with_role(&env, "viewer@example.com", "READ_ONLY_ADMIN").await;
+    let sid = custom_server(&env, "orders").await;
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    let openid = id_named(&env, &format!("{api}/scopes"), "openid").await;
+    let mut b = signed_in_as(&env, "viewer@example.com").await;
+    let before = snapshot(&env).await;
+    let page = b.get(&env.s.url(&format!("/admin/servers/{sid}"))).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("method=\"post\""),
+        "no form that changes anything"
+    );
+    assert!(!page.body.contains("id=\"add-scope\""));
+    for path in ["scopes/new", "claims/new", "policies/new"] {
+        let page = b
+            .get(&env.s.url(&format!("/admin/servers/{sid}/{path}")))
+            .await;
+        assert_eq!(page.status, 403, "{path}");
+    }
+    let add = b.get(&env.s.url("/admin/servers/new")).await;
+    assert_eq!(add.status, 403);
+    let r = b
+        .post(
+            &env.s.url("/admin/servers/new"),
+            &[("csrf", ""), ("name", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    for action in [
+        "settings".to_owned(),
+        "lifecycle/deactivate".to_owned(),
+        "delete".to_owned(),
+        "scopes".to_owned(),
+        format!("scopes/{openid}"),
+        format!("scopes/{openid}/delete"),
+        "claims".to_owned(),
+        "policies".to_owned(),
+        "policies/x/lifecycle/deactivate".to_owned(),
+        "policies/x/delete".to_owned(),
+        "policies/x/rules".to_owned(),
+        "policies/x/rules/y".to_owned(),
+        "policies/x/rules/y/delete".to_owned(),
+    ] {
+        let r = b
+            .post(
+                &env.s.url(&format!("/admin/servers/{sid}/{action}")),
+                &[("csrf", ""), ("name", "x"), ("consent", "IMPLICIT")],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{action}");
+        assert!(r.body.contains("You have read-only access"), "{action}");
+    }
+    assert_eq!(snapshot(&env).await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn an_administrator_adds_edits_deactivates_and_deletes_a_custom_server() {
+    let env = Env::start();
+    let admin = with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let list = b.get(&env.s.url("/admin/servers")).await;
+    assert!(list.body.contains("id=\"add-server\""));
+    let form = b.get(&env.s.url("/admin/servers/new")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let refused = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/servers/new",
+        &[
+            ("name", "orders"),
+            ("description", "Orders API"),
+            ("audiences", ""),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"e-audiences\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"orders\""));
+    let made = submit(
+        &mut b,
+        &env,
+        &form,
+        "/admin/servers/new",
+        &[
+            ("name", "orders"),
+            ("description", "Orders API"),
+            ("audiences", "api://orders"),
+        ],
+    )
+    .await;
+    let sid = last_segment(&made);
+    let server = format!("/admin/servers/{sid}");
+    let page = assert_done(&mut b, &env, &made, &server, "server-created").await;
+    assert!(
+        page.body.contains("<code>openid</code>"),
+        "its system scopes"
+    );
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    let edit = b.get(&env.s.url(&format!("{server}/settings"))).await;
+    assert!(edit.body.contains("value=\"api://orders\""));
+    let saved = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/settings"),
+        &[
+            ("name", "orders"),
+            ("description", "The orders"),
+            ("audiences", "api://orders api://o2"),
+        ],
+    )
+    .await;
+    assert_done(&mut b, &env, &saved, &server, "server-saved").await;
+    let (_, s) = env.admin(Method::GET, &api, None).await;
+    assert_eq!(s["audiences"], json!(["api://orders", "api://o2"]));
+    assert_eq!(s["description"], "The orders");
+    let off = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/lifecycle/deactivate"),
+        &[],
+    )
+    .await;
+    assert_done(&mut b, &env, &off, &server, "server-deactivated").await;
+    let (_, s) = env.admin(Method::GET, &api, None).await;
+    assert_eq!(s["status"], "INACTIVE");
+    let gone = submit(&mut b, &env, &edit, &format!("{server}/delete"), &[]).await;
+    assert_done(&mut b, &env, &gone, "/admin/servers", "server-deleted").await;
+    let (status, _) = env.admin(Method::GET, &api, None).await;
+    assert_eq!(status, 404);
+    // The org server is not changed here.
+    let org = b.get(&env.s.url("/admin/servers/org/settings")).await;
+    assert_eq!(org.status, 404);
+    for event in [
+        "oauth2.as.created",
+        "oauth2.as.updated",
+        "oauth2.as.deactivated",
+        "oauth2.as.deleted",
+    ] {
+        assert!(!events_by(&env, &admin, event).await.is_empty(), "{event}");
+    }
+}
+
+#[tokio::test]
+async fn the_token_preview_shows_the_claims_the_token_endpoint_issues() {
+    let env = Env::start();
+    with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    let sid = custom_server(&env, "orders").await;
+    let api = format!("/api/v1/authorizationServers/{sid}");
+    for (path, body) in [
+        ("scopes", json!({"name": "orders:read"})),
+        (
+            "claims",
+            json!({"name": "team", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+            "value": "\"orders\"", "conditions": {"scopes": ["orders:read"]}}),
+        ),
+        (
+            "policies",
+            json!({"type": "OAUTH_AUTHORIZATION_POLICY", "name": "Services", "description": "d",
+            "conditions": {"clients": {"include": ["ALL_CLIENTS"]}}}),
+        ),
+    ] {
+        let (status, b) = env
+            .admin(Method::POST, &format!("{api}/{path}"), Some(body))
+            .await;
+        assert!((200..300).contains(&status), "{status} {b}");
+    }
+    let pid = id_named(&env, &format!("{api}/policies"), "Services").await;
+    let (status, b) = env
+        .admin(
+            Method::POST,
+            &format!("{api}/policies/{pid}/rules"),
+            Some(json!({"type": "RESOURCE_ACCESS", "name": "Machines",
+                "conditions": {"grantTypes": {"include": ["client_credentials"]},
+                    "scopes": {"include": ["orders:read"]}},
+                "actions": {"token": {"accessTokenLifetimeMinutes": 15}}})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {b}");
+    let (_, svc) = env
+        .admin(
+            Method::POST,
+            "/api/v1/apps",
+            Some(json!({"label": "Svc", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+                "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_post"}},
+                "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}})),
+        )
+        .await;
+    let client_id = svc["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = svc["credentials"]["oauthClient"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b
+        .get(&env.s.url(&format!(
+            "/admin/servers/{sid}/preview?client={client_id}&login=&grant=client_credentials&scope=orders%3Aread"
+        )))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = text(&page.body);
+    assert!(
+        body.contains("<dd id=\"preview-rule\">Machines</dd>"),
+        "{body}"
+    );
+    let start = body.find("<pre id=\"access-token\"").unwrap();
+    let json_start = start + body[start..].find('>').unwrap() + 1;
+    let json_end = json_start + body[json_start..].find("</pre>").unwrap();
+    let previewed: serde_json::Map<String, Value> =
+        serde_json::from_str(&body[json_start..json_end]).unwrap();
+
+    let r = common::client()
+        .post(env.s.url(&format!("/oauth2/{sid}/v1/token")))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let issued: Value = r.json().await.unwrap();
+    let token = issued["access_token"].as_str().unwrap();
+    let mut claims = lanyard_core::crypto::verify::UnverifiedJws::parse(token)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["team"], "orders", "the custom claim");
+    // The same claims, but for the values minted per token (the preview's own jti, its clock's iat and exp).
+    let mut previewed = previewed;
+    for m in [&mut claims, &mut previewed] {
+        let lifetime = m["exp"].as_i64().unwrap() - m["iat"].as_i64().unwrap();
+        assert_eq!(lifetime, 15 * 60);
+        for k in ["jti", "iat", "exp"] {
+            m.remove(k);
+        }
+    }
+    assert_eq!(previewed, claims);
+}

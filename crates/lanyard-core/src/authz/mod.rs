@@ -31,8 +31,8 @@ use crate::store::{PolicyStore, StoreResult};
 
 /// The server's policies with their rules, as [`evaluate`] takes them: one read of the policies, one per policy for
 /// its rules.
-pub async fn load_policies(
-    store: &dyn PolicyStore,
+pub async fn load_policies<S: PolicyStore + ?Sized>(
+    store: &S,
     auth_server_id: &str,
 ) -> StoreResult<Vec<(Policy, Vec<PolicyRule>)>> {
     let mut out = Vec::new();

@@ -17,6 +17,7 @@ pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod policy;
+pub mod preview;
 pub mod registration;
 pub mod registration_ops;
 pub mod request_object;

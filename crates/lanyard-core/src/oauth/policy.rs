@@ -9,6 +9,7 @@ use crate::authz::{self, AccessRequest, RequestUser};
 use crate::discovery::{ORG_SCOPES, STANDARD_SCOPES};
 use crate::model::{AuthServerKind, AuthorizationServer, Claim, GrantType, Scope};
 use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::store::{ClaimStore, PolicyStore, ScopeStore, StoreResult};
 
 /// A server's scopes, claims and access policies, as loaded (and cached) by the caller. Empty for the org server.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +18,24 @@ pub struct ServerRules {
     pub claims: Vec<Claim>,
     /// The access policies, compiled once per load ([`authz::CompiledPolicies::new`]).
     pub policies: authz::CompiledPolicies,
+}
+
+impl ServerRules {
+    /// A server's rules as the token endpoint evaluates them: a custom server's scopes, claims and compiled access
+    /// policies; nothing for the org server.
+    pub async fn load<S>(store: &S, server: &AuthorizationServer) -> StoreResult<Self>
+    where
+        S: ScopeStore + ClaimStore + PolicyStore + ?Sized,
+    {
+        let mut rules = ServerRules::default();
+        if server.kind == AuthServerKind::Custom {
+            let id = &server.id;
+            rules.scopes = store.scopes(id).await?;
+            rules.claims = store.claims(id).await?;
+            rules.policies = authz::CompiledPolicies::new(&authz::load_policies(store, id).await?);
+        }
+        Ok(rules)
+    }
 }
 
 /// What a request is granted.
@@ -30,6 +49,9 @@ pub struct Decision {
     pub refresh_lifetime: Duration,
     /// Granted scopes whose consent is not IMPLICIT.
     pub consent: Vec<String>,
+    /// The ids of the access policy and of its rule that granted it (none for the org server, which has no
+    /// policies).
+    pub matched: Option<(String, String)>,
 }
 
 /// The longest a grant lives, even when the policy says "unlimited": five years, Okta's maximum.
@@ -43,6 +65,7 @@ pub fn default_decision(scopes: Vec<String>) -> Decision {
         refresh_window: Duration::days(7),
         refresh_lifetime: MAX_GRANT_LIFETIME,
         consent: Vec::new(),
+        matched: None,
     }
 }
 
@@ -128,5 +151,6 @@ pub fn decide(
             .unwrap_or(MAX_GRANT_LIFETIME)
             .min(MAX_GRANT_LIFETIME),
         consent: resolved.consent,
+        matched: Some((granted.policy_id, granted.rule_id)),
     })
 }

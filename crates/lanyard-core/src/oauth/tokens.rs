@@ -111,14 +111,33 @@ pub fn mint_access_token(
 ) -> Result<MintedAccessToken, OAuthError> {
     let jti = access_token_jti(random, input.grant_id);
     let expires_at = now + input.lifetime;
-    let aud = match iss.audiences {
+    let claims = access_token_claims(iss.issuer, iss.audiences, now, &jti, input);
+    let token = jws::sign(iss.access_token_key, Some("at+jwt"), &claims).map_err(signing_failed)?;
+    Ok(MintedAccessToken {
+        token,
+        jti,
+        expires_at,
+    })
+}
+
+/// The claims of an access token issued by `issuer` for `audiences` at `now` with id `jti`, unsigned: what
+/// [`mint_access_token`] signs, and what the console's token preview shows.
+pub fn access_token_claims(
+    issuer: &str,
+    audiences: &[String],
+    now: Timestamp,
+    jti: &str,
+    input: AccessTokenInput<'_>,
+) -> Map<String, Value> {
+    let expires_at = now + input.lifetime;
+    let aud = match audiences {
         [one] => json!(one),
         many => json!(many),
     };
     let mut claims = Map::with_capacity(12 + input.extra.len());
     claims.insert("ver".into(), json!(1));
     claims.insert("jti".into(), json!(jti));
-    claims.insert("iss".into(), json!(iss.issuer));
+    claims.insert("iss".into(), json!(issuer));
     claims.insert("aud".into(), aud);
     claims.insert("iat".into(), json!(now.timestamp()));
     claims.insert("exp".into(), json!(expires_at.timestamp()));
@@ -137,12 +156,7 @@ pub fn mint_access_token(
     for (k, v) in input.extra {
         claims.entry(k).or_insert(v);
     }
-    let token = jws::sign(iss.access_token_key, Some("at+jwt"), &claims).map_err(signing_failed)?;
-    Ok(MintedAccessToken {
-        token,
-        jti,
-        expires_at,
-    })
+    claims
 }
 
 /// `at_hash` / `c_hash` (OIDC Core §3.3.2.11): the left half of the hash of the value, with the hash of the ID
@@ -183,17 +197,57 @@ pub fn mint_id_token(
     random: &dyn Random,
     input: IdTokenInput<'_>,
 ) -> Result<String, OAuthError> {
+    let jti = id_token_jti(random);
+    let claims = id_token_claims(
+        &IdTokenIssuer {
+            issuer: iss.issuer,
+            org_id: iss.org_id,
+            sub: iss.subject(&input.user.id),
+            alg: iss.id_token_key.alg(),
+        },
+        now,
+        &jti,
+        input,
+    );
+    jws::sign(iss.id_token_key, None, &claims).map_err(signing_failed)
+}
+
+/// An ID token's `jti`: `ID.<random>`.
+pub fn id_token_jti(random: &dyn Random) -> String {
     let mut bytes = [0u8; 16];
     random.fill(&mut bytes);
-    let alg = iss.id_token_key.alg();
+    format!("ID.{}", b64url(&bytes))
+}
+
+/// What an ID token's claims say of its issuer, without its key.
+pub struct IdTokenIssuer<'a> {
+    /// `iss`.
+    pub issuer: &'a str,
+    /// `idp`.
+    pub org_id: &'a str,
+    /// `sub`: the user as the client sees them ([`Issuer::subject`]).
+    pub sub: String,
+    /// The algorithm of the key that signs it (for `at_hash` / `c_hash`).
+    pub alg: SigningAlg,
+}
+
+/// The claims of an ID token at `now` with id `jti`, unsigned: what [`mint_id_token`] signs, and what the console's
+/// token preview shows.
+pub fn id_token_claims(
+    iss: &IdTokenIssuer<'_>,
+    now: Timestamp,
+    jti: &str,
+    input: IdTokenInput<'_>,
+) -> Map<String, Value> {
+    let alg = iss.alg;
     let mut claims = Map::new();
-    claims.insert("sub".into(), json!(iss.subject(&input.user.id)));
+    claims.insert("sub".into(), json!(iss.sub));
     claims.insert("ver".into(), json!(1));
     claims.insert("iss".into(), json!(iss.issuer));
     claims.insert("aud".into(), json!(input.client_id));
     claims.insert("iat".into(), json!(now.timestamp()));
     claims.insert("exp".into(), json!((now + input.lifetime).timestamp()));
-    claims.insert("jti".into(), json!(format!("ID.{}", b64url(&bytes))));
+    claims.insert("jti".into(), json!(jti));
     claims.insert("amr".into(), json!(input.amr));
     claims.insert("idp".into(), json!(iss.org_id));
     claims.insert("azp".into(), json!(input.client_id));
@@ -222,7 +276,7 @@ pub fn mint_id_token(
     for (k, v) in input.extra {
         claims.entry(k).or_insert(v);
     }
-    jws::sign(iss.id_token_key, None, &claims).map_err(signing_failed)
+    claims
 }
 
 #[cfg(test)]

@@ -426,10 +426,7 @@ async fn issue(
         return Ok(error_response(to, &e, issuer));
     };
     if !state.store.user_assigned_to_app(&app.id, &user.id).await? {
-        let e = OAuthError::new(
-            ErrorCode::AccessDenied,
-            "User is not assigned to the client application.",
-        );
+        let e = lanyard_core::oauth::preview::not_assigned();
         return Ok(error_response(to, &e, issuer));
     }
     if let Some(r) = step_up(state, entry, issuer, req, to, session, back).await? {

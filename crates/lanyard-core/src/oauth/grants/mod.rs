@@ -24,7 +24,7 @@ use crate::oauth::tokens::{
 };
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::random::Random;
-use crate::store::{Store, StoreError};
+use crate::store::{GroupStore, Store, StoreError, UserStore};
 
 /// What a grant needs from the world.
 pub struct GrantContext<'a> {
@@ -85,13 +85,7 @@ pub async fn exchange(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     require_dpop_if_configured(ctx, app)?;
-    if !app.client.allows(grant) {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "The client is not authorized to use the provided grant type.",
-        )
-        .with_detail(format!("{} not in the app's grant types", grant.as_str())));
-    }
+    grant_allowed(app, grant)?;
     match grant {
         GrantType::AuthorizationCode => {
             authorization_code::exchange(ctx, app, &params.only(authorization_code::PARAMS)).await
@@ -113,6 +107,18 @@ pub async fn exchange(
             "The authorization grant type is not supported by the authorization server.",
         )),
     }
+}
+
+/// Refuses a grant type the app may not use (`unauthorized_client`).
+pub fn grant_allowed(app: &App, grant: GrantType) -> Result<(), OAuthError> {
+    if app.client.allows(grant) {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        ErrorCode::UnauthorizedClient,
+        "The client is not authorized to use the provided grant type.",
+    )
+    .with_detail(format!("{} not in the app's grant types", grant.as_str())))
 }
 
 /// A user's authorization of a client, as a redeemed authorization code or an approved device code carries it.
@@ -335,7 +341,10 @@ pub fn storage(e: StoreError) -> OAuthError {
 }
 
 /// The user a grant is for, if they may still get tokens.
-pub async fn active_user(store: &dyn Store, user_id: &str) -> Result<User, OAuthError> {
+pub async fn active_user(
+    store: &(impl UserStore + ?Sized),
+    user_id: &str,
+) -> Result<User, OAuthError> {
     match store.user(user_id).await.map_err(storage)? {
         Some(u) if matches!(u.status, UserStatus::Active | UserStatus::PasswordExpired) => Ok(u),
         _ => Err(OAuthError::new(
@@ -352,13 +361,22 @@ pub async fn user_groups(
     app: &App,
     user_id: &str,
 ) -> Result<(Vec<String>, Vec<String>), OAuthError> {
-    if ctx.server.kind == AuthServerKind::Org
+    groups_for(ctx.store, ctx.server, app, user_id).await
+}
+
+/// [`user_groups`], from the store and the server it takes.
+pub async fn groups_for(
+    store: &(impl GroupStore + ?Sized),
+    server: &AuthorizationServer,
+    app: &App,
+    user_id: &str,
+) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    if server.kind == AuthServerKind::Org
         && !crate::authz::app_claims_need_groups(&app.client.claims)
     {
         return Ok((Vec::new(), Vec::new()));
     }
-    let page = ctx
-        .store
+    let page = store
         .user_groups(user_id, &PageRequest::first(10_000))
         .await
         .map_err(storage)?;
@@ -373,7 +391,18 @@ pub fn claims_for(
     target: ClaimTarget,
     user: Option<(&User, &[String])>,
 ) -> serde_json::Map<String, serde_json::Value> {
-    if ctx.rules.claims.is_empty() && app.client.claims.is_empty() {
+    rule_claims(ctx.rules, app, scopes, target, user)
+}
+
+/// [`claims_for`], from the server's rules it takes.
+pub fn rule_claims(
+    rules: &ServerRules,
+    app: &App,
+    scopes: &[String],
+    target: ClaimTarget,
+    user: Option<(&User, &[String])>,
+) -> serde_json::Map<String, serde_json::Value> {
+    if rules.claims.is_empty() && app.client.claims.is_empty() {
         return serde_json::Map::new();
     }
     let profile = user.map(|(u, _)| serde_json::Value::Object(u.profile.clone()));
@@ -387,7 +416,7 @@ pub fn claims_for(
         }),
         _ => None,
     };
-    let mut out = custom_claims(&ctx.rules.claims, scopes, target, subject.as_ref());
+    let mut out = custom_claims(&rules.claims, scopes, target, subject.as_ref());
     out.extend(crate::authz::app_claims(
         &app.client.claims,
         scopes,
@@ -425,7 +454,7 @@ pub fn require_dpop_if_configured(ctx: &GrantContext<'_>, app: &App) -> Result<(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! The grants against the in-memory store: no HTTP, no SQL, a fixed clock and counter randomness.
     use super::*;
     use crate::clock::from_millis;
@@ -437,7 +466,7 @@ mod tests {
     use crate::store::memory::MemoryStore;
     use crate::store::{GrantStore, UserStore};
 
-    fn app() -> App {
+    pub(crate) fn app() -> App {
         let now = from_millis(0);
         App {
             id: "0oa1".into(),

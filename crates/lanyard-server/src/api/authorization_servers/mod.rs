@@ -76,7 +76,7 @@ pub(super) fn refused(e: Refused) -> ApiError {
 }
 
 /// What the operations need besides the store.
-pub(super) fn env(state: &AppState) -> admin::Env<'_> {
+pub(crate) fn env(state: &AppState) -> admin::Env<'_> {
     admin::Env {
         clock: state.clock.as_ref(),
         random: state.random.as_ref(),
@@ -85,7 +85,7 @@ pub(super) fn env(state: &AppState) -> admin::Env<'_> {
 
 /// Logs a change's event (with the request's actor, the server and the object as targets) and drops the server's
 /// cached entry: every change reaches this node's token endpoint at once (others within the TTL).
-pub(super) fn record<T>(state: &AppState, audit: &Audit, changed: &Changed<T>) {
+pub(crate) fn record<T>(state: &AppState, audit: &Audit, changed: &Changed<T>) {
     if let Some((kind, message)) = changed.event {
         let mut e = audit.event(state, kind, message);
         for t in changed.targets() {

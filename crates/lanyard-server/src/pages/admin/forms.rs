@@ -155,6 +155,34 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "keys-rotated",
         "The signing keys were rotated: new tokens are signed with the new keys.",
     ),
+    // Authorization servers' configuration.
+    ("server-created", "The authorization server was added."),
+    ("server-saved", "The authorization server was saved."),
+    (
+        "server-activated",
+        "The authorization server was activated.",
+    ),
+    (
+        "server-deactivated",
+        "The authorization server was deactivated.",
+    ),
+    ("server-deleted", "The authorization server was deleted."),
+    ("scope-created", "The scope was added."),
+    ("scope-saved", "The scope was saved."),
+    ("scope-deleted", "The scope was deleted."),
+    ("claim-created", "The claim was added."),
+    ("claim-saved", "The claim was saved."),
+    ("claim-deleted", "The claim was deleted."),
+    ("policy-created", "The access policy was added."),
+    ("policy-saved", "The access policy was saved."),
+    ("policy-activated", "The access policy was activated."),
+    ("policy-deactivated", "The access policy was deactivated."),
+    ("policy-deleted", "The access policy was deleted."),
+    ("rule-created", "The rule was added."),
+    ("rule-saved", "The rule was saved."),
+    ("rule-activated", "The rule was activated."),
+    ("rule-deactivated", "The rule was deactivated."),
+    ("rule-deleted", "The rule was deleted."),
 ];
 
 /// The message of key `key`.

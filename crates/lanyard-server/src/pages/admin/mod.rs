@@ -19,6 +19,11 @@ mod overview;
 mod policies;
 mod policy_rules;
 mod servers;
+mod servers_claims;
+mod servers_edit;
+mod servers_policies;
+mod servers_preview;
+mod servers_scopes;
 mod settings;
 mod tokens;
 mod users;
@@ -91,6 +96,88 @@ pub fn routes() -> Router<AppState> {
             "/admin/servers/{id}/keys/rotate",
             post(servers::rotate_keys),
         )
+        // Custom authorization servers, their scopes, claims, access policies and rules, and the token preview.
+        .route(
+            "/admin/servers/new",
+            get(servers_edit::new_form).post(servers_edit::create),
+        )
+        .route(
+            "/admin/servers/{id}/settings",
+            get(servers_edit::edit_form).post(servers_edit::update),
+        )
+        .route(
+            "/admin/servers/{id}/lifecycle/{op}",
+            post(servers_edit::lifecycle),
+        )
+        .route("/admin/servers/{id}/delete", post(servers_edit::delete))
+        .route("/admin/servers/{id}/scopes", post(servers_scopes::create))
+        .route(
+            "/admin/servers/{id}/scopes/new",
+            get(servers_scopes::new_form),
+        )
+        .route(
+            "/admin/servers/{id}/scopes/{sid}",
+            get(servers_scopes::edit_form).post(servers_scopes::update),
+        )
+        .route(
+            "/admin/servers/{id}/scopes/{sid}/delete",
+            post(servers_scopes::delete),
+        )
+        .route("/admin/servers/{id}/claims", post(servers_claims::create))
+        .route(
+            "/admin/servers/{id}/claims/new",
+            get(servers_claims::new_form),
+        )
+        .route(
+            "/admin/servers/{id}/claims/{cid}",
+            get(servers_claims::edit_form).post(servers_claims::update),
+        )
+        .route(
+            "/admin/servers/{id}/claims/{cid}/delete",
+            post(servers_claims::delete),
+        )
+        .route(
+            "/admin/servers/{id}/policies",
+            post(servers_policies::create_policy),
+        )
+        .route(
+            "/admin/servers/{id}/policies/new",
+            get(servers_policies::new_policy),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}",
+            get(servers_policies::policy).post(servers_policies::update_policy),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/lifecycle/{op}",
+            post(servers_policies::policy_lifecycle),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/delete",
+            post(servers_policies::delete_policy),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/rules",
+            post(servers_policies::create_rule),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/rules/new",
+            get(servers_policies::new_rule),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/rules/{rid}",
+            get(servers_policies::rule).post(servers_policies::update_rule),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/rules/{rid}/lifecycle/{op}",
+            post(servers_policies::rule_lifecycle),
+        )
+        .route(
+            "/admin/servers/{id}/policies/{pid}/rules/{rid}/delete",
+            post(servers_policies::delete_rule),
+        )
+        .route("/admin/servers/{id}/preview", get(servers_preview::page))
+        .route("/admin/policies", get(policies::page))
         .route(
             "/admin/policies",
             get(policies::page).post(policies::create),

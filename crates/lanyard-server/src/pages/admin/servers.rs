@@ -1,15 +1,25 @@
 //! `/admin/servers`: the org authorization server and the custom ones; `/admin/servers/{id}`: a server's scopes,
-//! claims, access policies with their rules, and signing keys (with when each ACTIVE key is due for rotation). An
-//! administrator who may change things rotates a custom server's keys now (`crate::key_admin`, as `keyRotate`).
+//! claims, access policies with their rules, and signing keys (with when each ACTIVE key is due for rotation), and
+//! the token preview's form (`servers_preview.rs`). An administrator who may change things rotates a custom server's
+//! keys now (`crate::key_admin`, as `keyRotate`), and changes its scopes (`servers_scopes.rs`), claims
+//! (`servers_claims.rs`), access policies and rules (`servers_policies.rs`): the Authorization Servers API's
+//! operations (`lanyard_core::authz::admin`), logged and dropping the server's cached entry as the API does.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use lanyard_core::model::{AuthServerKind, AuthorizationServer, KeyStatus, PageRequest};
+use lanyard_core::authz::admin::Changed;
+use lanyard_core::authz::policy::ClientsCondition;
+use lanyard_core::change::Refused;
+use lanyard_core::model::{
+    AuthServerKind, AuthorizationServer, GrantType, KeyStatus, LifecycleStatus, PageRequest,
+};
 use lanyard_core::syslog::{Change, Party};
 
-use super::forms::{self, Manager, done};
+use super::forms::{self, FieldError, Manager, done};
+use super::servers_policies::RuleLine;
+use super::servers_preview::{Opt, PreviewQuery, app_options, grant_options};
 use super::users::Button;
 use super::{Admin, Chrome, when, when_opt};
 use crate::key_admin::KeyMaker;
@@ -81,6 +91,7 @@ pub async fn list(admin: Admin, State(state): State<AppState>) -> Result<Respons
 }
 
 struct ScopeRow {
+    id: String,
     name: String,
     description: String,
     consent: &'static str,
@@ -90,43 +101,13 @@ struct ScopeRow {
 }
 
 struct ClaimRow {
+    id: String,
     name: String,
     claim_type: &'static str,
     value_type: &'static str,
     value: String,
     status: &'static str,
     scopes: String,
-}
-
-pub struct RuleRow {
-    pub name: String,
-    pub priority: i64,
-    pub status: &'static str,
-    pub conditions: String,
-    pub actions: String,
-}
-
-/// A policy and its rules as `templates/admin/policy.html` shows them (access policies here, sign-on policies in
-/// `policies.rs`).
-pub struct PolicyRow {
-    pub name: String,
-    pub description: String,
-    pub priority: i64,
-    pub status: &'static str,
-    pub conditions: String,
-    pub rules: Vec<RuleRow>,
-}
-
-impl RuleRow {
-    pub fn of(r: lanyard_core::model::PolicyRule) -> Self {
-        RuleRow {
-            name: r.name,
-            priority: r.priority,
-            status: r.status.as_str(),
-            conditions: r.conditions.to_string(),
-            actions: r.actions.to_string(),
-        }
-    }
 }
 
 struct KeyRow {
@@ -138,17 +119,42 @@ struct KeyRow {
     rotation_due: String,
 }
 
+/// An access policy and its rules, with what the console's forms need.
+struct AccessLine {
+    id: String,
+    name: String,
+    description: String,
+    priority: i64,
+    status: &'static str,
+    active: bool,
+    clients: String,
+    rules: Vec<RuleLine>,
+}
+
 #[derive(Template)]
 #[template(path = "admin/server.html")]
 struct Detail {
     c: Chrome,
     server: ServerRow,
+    server_id: String,
     scopes: Vec<ScopeRow>,
     claims: Vec<ClaimRow>,
-    policies: Vec<PolicyRow>,
+    policies: Vec<AccessLine>,
     keys: Vec<KeyRow>,
-    /// A custom server, whose keys an administrator may rotate (the org server's rotate on their schedule).
+    /// A custom server, whose keys an administrator may rotate (the org server's rotate on their schedule), and
+    /// whose scopes, claims and policies they may change.
     rotatable: bool,
+    /// The token preview's form.
+    q: PreviewQuery,
+    apps: Vec<Opt>,
+    grants: Vec<Opt>,
+}
+
+impl Detail {
+    /// Whether the administrator may change this server's configuration here.
+    fn editable(&self) -> bool {
+        self.rotatable && !self.c.read_only
+    }
 }
 
 pub async fn detail(
@@ -167,6 +173,7 @@ pub async fn detail(
         .await?
         .into_iter()
         .map(|s| ScopeRow {
+            id: s.id,
             name: s.name,
             description: s.description.unwrap_or_default(),
             consent: s.consent.as_str(),
@@ -180,6 +187,7 @@ pub async fn detail(
         .await?
         .into_iter()
         .map(|c| ClaimRow {
+            id: c.id,
             name: c.name,
             claim_type: c.claim_type.as_str(),
             value_type: c.value_type.as_str(),
@@ -197,15 +205,20 @@ pub async fn detail(
         let rules = store
             .policy_rules(&p.id)
             .await?
-            .into_iter()
-            .map(RuleRow::of)
+            .iter()
+            .map(RuleLine::of)
             .collect();
-        policies.push(PolicyRow {
+        policies.push(AccessLine {
+            clients: match ClientsCondition::from_stored(&p.conditions) {
+                ClientsCondition::All => "all clients".to_owned(),
+                ClientsCondition::Only(ids) => ids.join(", "),
+            },
+            active: p.status == LifecycleStatus::Active,
+            id: p.id,
             name: p.name,
             description: p.description,
             priority: p.priority,
             status: p.status.as_str(),
-            conditions: p.conditions.to_string(),
             rules,
         });
     }
@@ -231,11 +244,15 @@ pub async fn detail(
         Detail {
             c: Chrome::new(&state, &admin, "servers"),
             server: ServerRow::of(&server, &state.config.base_url),
+            server_id: server.id.clone(),
             scopes,
             claims,
             policies,
             keys,
             rotatable: server.kind != AuthServerKind::Org,
+            apps: app_options(&state, "").await?,
+            grants: grant_options(GrantType::AuthorizationCode.as_str()),
+            q: PreviewQuery::default(),
         }
         .render(),
     ))
@@ -281,4 +298,167 @@ pub async fn rotate_keys(
     ));
     m.audit.record(&state, &[change]);
     Ok(done(&back, "keys-rotated"))
+}
+
+/// A change to a server's configuration, logged with the administrator as actor, the server's cached entry dropped
+/// (the API's own bookkeeping).
+pub fn record<T>(state: &AppState, m: &Manager, changed: &Changed<T>) {
+    crate::api::authorization_servers::record(state, &m.audit, changed);
+}
+
+/// What the operations need besides the store.
+pub fn env(state: &AppState) -> lanyard_core::authz::admin::Env<'_> {
+    crate::api::authorization_servers::env(state)
+}
+
+/// The page of `/admin/servers/{id}`.
+pub fn server_path(id: &str) -> String {
+    format!("/admin/servers/{id}")
+}
+
+/// A refused change as a page: a missing object, or why it cannot undergo the change.
+pub fn refused_page(e: Refused, back: &str) -> PageError {
+    match e {
+        Refused::NotFound(..) => {
+            PageError::not_found().with_link("/admin/servers", "Back to authorization servers")
+        }
+        Refused::Invalid(i) => forms::refused(StatusCode::BAD_REQUEST, i.to_string(), back),
+        Refused::Forbidden(why) => forms::refused(StatusCode::FORBIDDEN, capitalized(why), back),
+        Refused::Keys(e) => crate::api::error::ApiError::internal(e.to_string()).into(),
+        Refused::Store(e) => e.into(),
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
+        None => String::new(),
+    }
+}
+
+/// A refused body's causes next to the form's fields (`field` names the form field of a cause's path), or the
+/// page saying why.
+pub fn field_causes(
+    e: Refused,
+    back: &str,
+    field: fn(&str) -> &'static str,
+) -> Result<Vec<FieldError>, PageError> {
+    match e {
+        Refused::Invalid(i) => Ok(i
+            .0
+            .into_iter()
+            .map(|c| FieldError {
+                field: field(&c.field).to_owned(),
+                message: c.message,
+            })
+            .collect()),
+        e => Err(refused_page(e, back)),
+    }
+}
+
+/// A posted form as its name–value pairs, for forms with lists (checkboxes of one name).
+#[derive(Default)]
+pub struct Posted {
+    csrf: String,
+    pairs: Vec<(String, String)>,
+}
+
+impl<'de> serde::Deserialize<'de> for Posted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(String, String)>::deserialize(d)?;
+        let csrf = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        Ok(Posted { csrf, pairs })
+    }
+}
+
+impl crate::pages::csrf::CsrfField for Posted {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl Posted {
+    /// The first value of `name`, trimmed (empty when absent).
+    pub fn one(&self, name: &str) -> String {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Every non-empty value of `name`, and the words of each (a field may hold several, space-separated).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, v) in self.pairs.iter().filter(|(k, _)| k == name) {
+            for w in v
+                .split([' ', ',', '\n', '\r', '\t'])
+                .filter(|w| !w.is_empty())
+            {
+                if !out.iter().any(|o| o == w) {
+                    out.push(w.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the checkbox `name` is checked.
+    pub fn checked(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, v)| k == name && !v.is_empty())
+    }
+}
+
+/// A checkbox of a list: its value, its label, whether it is checked.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// `values` as checkboxes, those in `checked` checked.
+pub fn choices(values: &[(String, String)], checked: &[String]) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|(v, l)| Choice {
+            checked: checked.contains(v),
+            value: v.clone(),
+            label: l.clone(),
+        })
+        .collect()
+}
+
+/// A custom server an administrator may change, or the page saying why not.
+pub async fn custom(state: &AppState, id: &str) -> Result<AuthorizationServer, PageError> {
+    lanyard_core::authz::admin::custom_server(state.store.as_ref(), id)
+        .await
+        .map_err(|e| refused_page(e, "/admin/servers"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posted_lists_hold_every_value_once() {
+        let p: Posted = serde_json::from_value(serde_json::json!([
+            ["csrf", "t"],
+            ["grantTypes", "implicit"],
+            ["grantTypes", "password"],
+            ["scopes", "a b,c"],
+            ["scopes", "a"],
+            ["x", ""]
+        ]))
+        .unwrap();
+        assert_eq!(p.csrf, "t");
+        assert_eq!(p.all("grantTypes"), vec!["implicit", "password"]);
+        assert_eq!(p.all("scopes"), vec!["a", "b", "c"]);
+        assert!(p.checked("grantTypes") && !p.checked("x") && !p.checked("y"));
+        assert_eq!(p.one("missing"), "");
+    }
 }
