@@ -251,6 +251,11 @@ impl HintedHref {
     }
 }
 
+/// An object with no members (`{}`): Okta's answer to some operations, and its parts Lanyard has nothing for.
+#[derive(Serialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
 /// An error in Okta's form, as every management API error is sent (`ApiError`'s body).
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
