@@ -15,6 +15,7 @@ use lanyard_core::authz::admin::Changed;
 use lanyard_core::authz::admin::servers as server_ops;
 use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
+use lanyard_core::crypto::jwk::Jwk;
 use lanyard_core::model::{AuthorizationServer, KeyRecord, LifecycleStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,22 +36,22 @@ pub fn routes() -> Routes {
         .get(
             "/authorizationServers/{id}/credentials/keys",
             list_keys,
-            doc().list::<Object>(),
+            doc().list::<KeyBody>(),
         )
         .get(
             "/authorizationServers/{id}/credentials/keys/{kid}",
             read_key,
-            doc().ok::<Object>(),
+            doc().ok::<KeyBody>(),
         )
         .post(
             "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
             rotate_keys,
-            doc().optional_body::<RotateBody>().list::<Object>(),
+            doc().optional_body::<RotateBody>().list::<KeyBody>(),
         )
 }
 
 use super::invalid;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{HintedHref, Routes, doc};
 
 /// Okta's name of what was not found.
 fn resource_name(r: Resource) -> &'static str {
@@ -199,14 +200,39 @@ pub struct ServerSigning {
     next_rotation: Option<String>,
 }
 
-fn key_json(k: &KeyRecord, base: &str) -> Value {
-    let mut v = serde_json::to_value(&k.public_jwk).unwrap_or_else(|_| json!({}));
-    v["status"] = json!(k.status.as_str());
-    v["_links"] = json!({ "self": {
-        "href": format!("{base}/api/v1/authorizationServers/{}/credentials/keys/{}", k.auth_server_id, k.kid),
-        "hints": { "allow": ["GET"] }
-    }});
-    v
+/// A signing key of an authorization server in Okta's shape (`JsonWebKey`): its public JWK, its status and its
+/// link; what `key_json` sends.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "JsonWebKey")]
+pub struct KeyBody {
+    #[serde(flatten)]
+    jwk: Jwk,
+    #[schemars(extend("enum" = ["NEXT", "ACTIVE", "EXPIRED"]))]
+    status: &'static str,
+    #[serde(rename = "_links")]
+    links: KeyLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct KeyLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+}
+
+fn key_json(k: &KeyRecord, base: &str) -> KeyBody {
+    KeyBody {
+        jwk: k.public_jwk.clone(),
+        status: k.status.as_str(),
+        links: KeyLinks {
+            this: HintedHref::new(
+                format!(
+                    "{base}/api/v1/authorizationServers/{}/credentials/keys/{}",
+                    k.auth_server_id, k.kid
+                ),
+                &["GET"],
+            ),
+        },
+    }
 }
 
 /// A custom authorization server (the org server has no management API, as in Okta).
@@ -222,7 +248,7 @@ pub(super) async fn custom_server(
 async fn list_keys(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<KeyBody>>, ApiError> {
     custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
     Ok(Json(
@@ -235,7 +261,7 @@ async fn list_keys(
 async fn read_key(
     State(state): State<AppState>,
     Path((id, kid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyBody>, ApiError> {
     custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
     let key = keys
@@ -256,7 +282,7 @@ async fn rotate_keys(
     audit: crate::syslog::Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Option<RotateBody>>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<KeyBody>>, ApiError> {
     if let Some(u) = body.and_then(|b| b.use_).filter(|u| u != "sig") {
         return Err(ApiError::validation(
             "use",
