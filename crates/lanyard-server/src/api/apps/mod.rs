@@ -22,14 +22,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod assignments;
-mod grants;
+pub(crate) mod grants;
 mod secrets;
 mod setup;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{Empty, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -46,7 +46,7 @@ pub fn routes() -> Routes {
         .get("/apps/{id}", read, doc().ok::<AppBody>())
         .put("/apps/{id}", replace, doc().body::<AppIn>().ok::<AppBody>())
         .delete("/apps/{id}", delete, doc().no_content())
-        .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Object>())
+        .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Empty>())
         .merge(secrets::routes())
         .merge(grants::routes())
         .merge(assignments::routes())
@@ -477,7 +477,7 @@ async fn lifecycle(
     State(state): State<AppState>,
     audit: Audit,
     Path((id, op)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Empty>, ApiError> {
     let active = match op.as_str() {
         "activate" => true,
         "deactivate" => false,
@@ -494,7 +494,7 @@ async fn lifecycle(
         state.app_changed(&changed.app.client.client_id);
         audit.record(&state, &changed.changes);
     }
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 async fn delete(
