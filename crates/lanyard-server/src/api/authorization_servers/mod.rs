@@ -16,10 +16,10 @@ use lanyard_core::authz::admin::servers as server_ops;
 use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
 use lanyard_core::crypto::jwk::Jwk;
-use lanyard_core::model::{AuthorizationServer, KeyRecord, LifecycleStatus};
+use lanyard_core::model::{AuthorizationServer, KeyRecord};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
@@ -51,7 +51,8 @@ pub fn routes() -> Routes {
 }
 
 use super::invalid;
-use crate::api::openapi::{HintedHref, Routes, doc};
+use crate::api::LifecycleLinks;
+use crate::api::openapi::{HintedHref, Href, Routes, doc};
 
 /// Okta's name of what was not found.
 fn resource_name(r: Resource) -> &'static str {
@@ -120,26 +121,26 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
         last_rotated: active.map(|k| okta_format(k.activated.unwrap_or(k.created))),
         next_rotation: next_rotation(keys, state.config.key_rotation_interval).map(okta_format),
     };
-    let mut links = json!({
-            "self": { "href": href, "hints": { "allow": ["GET", "DELETE", "PUT"] } },
-            "keys": { "href": format!("{href}/credentials/keys") },
-            "scopes": { "href": format!("{href}/scopes") },
-            "claims": { "href": format!("{href}/claims") },
-            "policies": { "href": format!("{href}/policies") },
-            "rotateKey": { "href": format!("{href}/credentials/lifecycle/keyRotate"), "hints": { "allow": ["POST"] } },
-
-            "metadata": [
-                { "name": "oauth-authorization-server", "href": format!("{}/.well-known/oauth-authorization-server", s.issuer(base)) },
-                { "name": "openid-configuration", "href": format!("{}/.well-known/openid-configuration", s.issuer(base)) }
-            ]
-    });
-    let lifecycle = if s.status == LifecycleStatus::Active {
-        "deactivate"
-    } else {
-        "activate"
+    let issuer = s.issuer(base);
+    let links = ServerLinks {
+        keys: Href::new(format!("{href}/credentials/keys")),
+        scopes: Href::new(format!("{href}/scopes")),
+        claims: Href::new(format!("{href}/claims")),
+        policies: Href::new(format!("{href}/policies")),
+        rotate_key: HintedHref::new(format!("{href}/credentials/lifecycle/keyRotate"), &["POST"]),
+        metadata: [
+            NamedHref {
+                name: "oauth-authorization-server",
+                href: format!("{issuer}/.well-known/oauth-authorization-server"),
+            },
+            NamedHref {
+                name: "openid-configuration",
+                href: format!("{issuer}/.well-known/openid-configuration"),
+            },
+        ],
+        lifecycle: LifecycleLinks::of(&href, s.status),
+        this: HintedHref::new(href, &["GET", "DELETE", "PUT"]),
     };
-    links[lifecycle] =
-        json!({ "href": format!("{href}/lifecycle/{lifecycle}"), "hints": { "allow": ["POST"] } });
     let body = ServerBody {
         id: s.id.clone(),
         name: s.name.clone(),
@@ -151,15 +152,12 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
         created: okta_format(s.created),
         last_updated: okta_format(s.last_updated),
         credentials: ServerCredentials { signing },
-        links: match links {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        },
+        links,
     };
     serde_json::to_value(body).unwrap_or_default()
 }
 
-/// An authorization server in Okta's shape: what `server_json` sends, and its schema (the links open).
+/// An authorization server in Okta's shape: what `server_json` sends, and its schema.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "AuthorizationServer")]
@@ -176,7 +174,31 @@ pub struct ServerBody {
     last_updated: String,
     credentials: ServerCredentials,
     #[serde(rename = "_links")]
-    links: Map<String, Value>,
+    links: ServerLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthorizationServerLinks")]
+pub struct ServerLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    keys: Href,
+    scopes: Href,
+    claims: Href,
+    policies: Href,
+    rotate_key: HintedHref,
+    /// The discovery documents of its issuer.
+    metadata: [NamedHref; 2],
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+}
+
+/// A link with its name.
+#[derive(Serialize, JsonSchema)]
+pub struct NamedHref {
+    name: &'static str,
+    href: String,
 }
 
 #[derive(Serialize, JsonSchema)]
