@@ -19,7 +19,8 @@ use serde_json::{Map, Value, json};
 
 use crate::state::AppState;
 
-/// A JSON object whose members are not described (yet): Okta's free-form parts, and responses not typed.
+/// A JSON object whose members are not described: request bodies the core validates member by member, and this
+/// document itself. A response must not be one (`every_response_is_typed_but_okta_free_form_parts`).
 pub type Object = Map<String, Value>;
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
