@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,6 +107,37 @@ class Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, D102
+        return None
+
+
+def sign_in(s: Server, login: str, password: str) -> str:
+    """A browser's session for `login`, as the `sid` cookie's value: the Authn API's session token, exchanged at
+    /login/sessionCookieRedirect."""
+    req = urllib.request.Request(
+        s.base + "/api/v1/authn",
+        data=json.dumps({"username": login, "password": password}).encode(),
+        method="POST",
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req) as r:
+        token = json.loads(r.read().decode())["sessionToken"]
+    query = urllib.parse.urlencode({"token": token, "redirectUrl": s.base + "/"})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(s.base + "/login/sessionCookieRedirect?" + query)
+        raise RuntimeError("/login/sessionCookieRedirect did not redirect")
+    except urllib.error.HTTPError as e:
+        if e.code != 302:
+            raise
+        for cookie in e.headers.get_all("Set-Cookie") or []:
+            m = re.match(r"sid=([^;]+)", cookie)
+            if m:
+                return m.group(1)
+    raise RuntimeError("/login/sessionCookieRedirect set no sid cookie")
+
+
 def seed(s: Server) -> dict[str, list[str]]:
     """A few objects of each kind; the values each path parameter may take, by name."""
     values: dict[str, list[str]] = {}
@@ -158,6 +190,17 @@ def seed(s: Server) -> dict[str, list[str]]:
     s.api("POST", f"/apps/{app}/users", {"id": users[0], "scope": "USER"})
     s.api("PUT", f"/apps/{app}/groups/{group}", {})
     add("sid", *[x["id"] for x in s.api("GET", f"/apps/{app}/credentials/secrets")])
+    # The user the caller's own routes (`/sessions/me`, `/users/me/appLinks`) are signed in as: in no dictionary, so
+    # that no generated request suspends it or ends its sessions; assigned the app, so that its app links list one.
+    me = s.api(
+        "POST",
+        "/users?activate=true",
+        {
+            "profile": {"login": ME_LOGIN, "email": ME_LOGIN, "firstName": "Me", "lastName": "Fuzz"},
+            "credentials": {"password": {"value": ME_PASSWORD}},
+        },
+    )["id"]
+    s.api("POST", f"/apps/{app}/users", {"id": me, "scope": "USER"})
     add("id", "default")
     add("pid", *[p["id"] for p in s.api("GET", "/authorizationServers/default/policies")])
     for p in s.api("GET", "/authorizationServers/default/policies"):
@@ -183,7 +226,16 @@ def seed(s: Server) -> dict[str, list[str]]:
     return values
 
 
-def write_config(path: str, values: dict[str, list[str]]) -> None:
+# The signed-in user of the caller's own routes.
+ME_LOGIN = "me@example.com"
+ME_PASSWORD = "Correct-Horse-Battery-9"
+# The operations a browser's session cookie opens (not an API token). `DELETE /sessions/me` ends its session: it gets
+# a session of its own, so that the others keep theirs.
+ME_OPERATIONS = ["sessions.me.get", "sessions.me.post", "app_links.for_me"]
+END_ME = "sessions.end_me"
+
+
+def write_config(path: str, values: dict[str, list[str]], cookies: tuple[str, str] | None = None) -> None:
     lines = []
     for name, items in sorted(values.items()):
         lines.append(f"[dictionaries.{name}]")
@@ -193,6 +245,12 @@ def write_config(path: str, values: dict[str, list[str]]) -> None:
     for name in sorted(values):
         # Half the time a real object; otherwise whatever schemathesis makes up.
         lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    if cookies is not None:
+        for ops, sid in ((ME_OPERATIONS, cookies[0]), ([END_ME], cookies[1])):
+            lines.append("")
+            lines.append("[[operations]]")
+            lines.append("include-operation-id = " + json.dumps(ops))
+            lines.append("headers = { Cookie = " + json.dumps(f"sid={sid}") + " }")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -203,8 +261,9 @@ def main() -> int:
     s = Server()
     try:
         values = seed(s)
+        cookies = (sign_in(s, ME_LOGIN, ME_PASSWORD), sign_in(s, ME_LOGIN, ME_PASSWORD))
         config = os.path.join(s.tmp, "schemathesis.toml")
-        write_config(config, values)
+        write_config(config, values, cookies)
         cmd = [
             os.path.join(venv_bin, "schemathesis"),
             "--config-file",

@@ -3,9 +3,8 @@
 //! meaning of a filter over events, shared by every store.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
 
-use crate::clock::{Timestamp, okta_format};
+use crate::clock::Timestamp;
 use crate::directory::filter::{Expr, Op, Value as FilterValue};
 use crate::model::{Page, PageRequest};
 use crate::random::Random;
@@ -53,10 +52,6 @@ impl Party {
             alternate_id: alternate_id.into(),
             display_name: display_name.into(),
         }
-    }
-
-    fn json(&self) -> Value {
-        json!({ "id": self.id, "type": self.kind, "alternateId": self.alternate_id, "displayName": self.display_name, "detailEntry": null })
     }
 }
 
@@ -182,35 +177,6 @@ impl LogEvent {
         self.client_ip = ip;
         self.user_agent = user_agent;
         self
-    }
-
-    /// Okta's LogEvent JSON.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "uuid": self.uuid,
-            "published": okta_format(self.published),
-            "eventType": self.event_type,
-            "version": "0",
-            "displayMessage": self.display_message,
-            "severity": self.severity.as_str(),
-            "legacyEventType": null,
-            "actor": self.actor.json(),
-            "client": {
-                "ipAddress": self.client_ip,
-                "userAgent": { "rawUserAgent": self.user_agent, "os": null, "browser": null },
-                "zone": "null",
-                "device": null,
-                "id": null,
-                "geographicalContext": null
-            },
-            "outcome": { "result": self.outcome, "reason": self.reason },
-            "target": self.targets.iter().map(Party::json).collect::<Vec<_>>(),
-            "transaction": { "type": "WEB", "id": null, "detail": {} },
-            "debugContext": { "debugData": {} },
-            "authenticationContext": { "authenticationStep": 0, "externalSessionId": null },
-            "securityContext": {},
-            "request": { "ipChain": [] }
-        })
     }
 
     /// The text a filter attribute reads; for `target.*`, one per target.
@@ -376,20 +342,6 @@ mod tests {
         assert!(f(r#"eventType sw "user." or actor.id eq "x""#));
         assert!(f(r#"actor.alternateId co "token""#));
         assert!(!f(r#"outcome.reason eq "x""#));
-    }
-
-    #[test]
-    fn the_json_has_okta_fields() {
-        let j = event()
-            .failure("INVALID_CREDENTIALS")
-            .client(Some("127.0.0.1".into()), Some("curl".into()))
-            .to_json();
-        assert_eq!(j["outcome"]["result"], "FAILURE");
-        assert_eq!(j["outcome"]["reason"], "INVALID_CREDENTIALS");
-        assert_eq!(j["severity"], "WARN");
-        assert_eq!(j["client"]["ipAddress"], "127.0.0.1");
-        assert_eq!(j["target"].as_array().unwrap().len(), 2);
-        assert!(j["published"].as_str().unwrap().ends_with('Z'));
     }
 
     #[test]

@@ -2,15 +2,18 @@
 //! org's own (`CatalogStore`), an app made from an entry, the values its setup is rendered with, and each entry's
 //! logo — a generated monogram tile, as no vendor's brand assets are shipped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use lanyard_catalog::Entry;
 use lanyard_catalog::setup::Values;
 use lanyard_core::model::{App, AuthServerKind, LifecycleStatus};
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::api::error::ApiError;
+use crate::api::openapi::Href;
 use crate::state::AppState;
 
 /// Something kept per entry key with the revision it was made from.
@@ -289,6 +292,60 @@ pub async fn setup(
     app: &App,
     secret: Option<&str>,
 ) -> Result<Option<Value>, ApiError> {
+    Ok(setup_body(state, app, secret)
+        .await?
+        .map(|s| serde_json::to_value(s).unwrap_or_default()))
+}
+
+/// The setup of an app made from the catalog: what `setup_body` sends.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AppSetup")]
+pub struct SetupBody {
+    /// The catalog entry's name.
+    pub name: String,
+    pub display_name: String,
+    /// The entry's revision the app was made from.
+    pub revision: String,
+    /// Whether that is the entry's current revision (a PUT of the app re-makes it from the current one).
+    pub up_to_date: bool,
+    /// Every value the setup uses, by name: the client's (`client_id`, `issuer`, ...) and the variables the app
+    /// was made with.
+    pub values: BTreeMap<String, String>,
+    pub snippets: Vec<SetupSnippet>,
+    /// The steps to follow, in Markdown.
+    pub guide: String,
+    #[serde(rename = "_links")]
+    pub links: SetupLinks,
+}
+
+/// One deployment style's snippet of a setup.
+#[derive(Serialize, JsonSchema)]
+pub struct SetupSnippet {
+    pub style: String,
+    pub title: String,
+    /// Where it goes, when it is a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub language: String,
+    pub content: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupLinks {
+    #[serde(rename = "self")]
+    pub this: Href,
+    pub app: Href,
+    pub catalog_app: Href,
+}
+
+/// [`setup`], typed.
+pub async fn setup_body(
+    state: &AppState,
+    app: &App,
+    secret: Option<&str>,
+) -> Result<Option<SetupBody>, ApiError> {
     let Some(made) = &app.client.catalog else {
         return Ok(None);
     };
@@ -298,30 +355,39 @@ pub async fn setup(
     let values = crate::catalog::values(state, app, secret).await?;
     let rendered = lanyard_catalog::setup::render(&entry.manifest, &made.variables, &values)
         .map_err(|p| ApiError::internal(format!("catalog entry {}: {p}", entry.name())))?;
-    let mut all = Map::new();
+    let mut all = BTreeMap::new();
     for (k, v) in values.all() {
-        all.insert(k.into(), json!(v));
+        all.insert(k.to_owned(), v);
     }
     for (k, v) in &made.variables {
-        all.insert(k.clone(), json!(v));
+        all.insert(k.clone(), v.clone());
     }
     let base = &state.config.base_url;
     let href = format!("{base}/api/v1/apps/{}", app.id);
-    Ok(Some(json!({
-        "name": entry.name(),
-        "displayName": entry.manifest.display_name,
-        "revision": made.revision,
-        // An app made from an older revision of its entry is re-made from the current one by a PUT.
-        "upToDate": made.revision == entry.revision,
-        "values": all,
-        "snippets": rendered.snippets,
-        "guide": rendered.guide,
-        "_links": {
-            "self": { "href": format!("{href}/setup") },
-            "app": { "href": href },
-            "catalogApp": { "href": format!("{base}/api/v1/catalog/apps/{}", entry.name()) },
+    Ok(Some(SetupBody {
+        name: entry.name().to_owned(),
+        display_name: entry.manifest.display_name.clone(),
+        revision: made.revision.clone(),
+        up_to_date: made.revision == entry.revision,
+        values: all,
+        snippets: rendered
+            .snippets
+            .into_iter()
+            .map(|s| SetupSnippet {
+                style: s.style,
+                title: s.title,
+                file: s.file,
+                language: s.language,
+                content: s.content,
+            })
+            .collect(),
+        guide: rendered.guide,
+        links: SetupLinks {
+            this: Href::new(format!("{href}/setup")),
+            catalog_app: Href::new(format!("{base}/api/v1/catalog/apps/{}", entry.name())),
+            app: Href::new(href),
         },
-    })))
+    }))
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //! configurations.".
 
 use chrono::Duration;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::fields::{Invalid, Reader};
@@ -77,7 +79,9 @@ impl ClientsCondition {
             ClientsCondition::All => vec![ALL_CLIENTS.to_owned()],
             ClientsCondition::Only(ids) => ids.clone(),
         };
-        json!({ "clients": { "include": include } })
+        stored(&StoredPolicyConditions {
+            clients: Included { include },
+        })
     }
 
     fn from_include(include: Vec<String>) -> Self {
@@ -232,13 +236,26 @@ impl RuleConditions {
             ScopeCondition::Any => vec![ANY_SCOPE.to_owned()],
             ScopeCondition::Only(n) => n.clone(),
         };
-        json!({
-            "people": {
-                "users": { "include": self.people.users_include, "exclude": self.people.users_exclude },
-                "groups": { "include": self.people.groups_include, "exclude": self.people.groups_exclude },
+        let p = &self.people;
+        stored(&StoredRuleConditions {
+            people: StoredPeople {
+                users: IncludedExcluded {
+                    include: p.users_include.clone(),
+                    exclude: p.users_exclude.clone(),
+                },
+                groups: IncludedExcluded {
+                    include: p.groups_include.clone(),
+                    exclude: p.groups_exclude.clone(),
+                },
             },
-            "grantTypes": { "include": self.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>() },
-            "scopes": { "include": scopes },
+            grant_types: Included {
+                include: self
+                    .grant_types
+                    .iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect(),
+            },
+            scopes: Included { include: scopes },
         })
     }
 
@@ -295,12 +312,76 @@ impl TokenLifetimes {
 
     /// The stored `actions` object.
     pub fn to_json(&self) -> Value {
-        json!({ "token": {
-            "accessTokenLifetimeMinutes": self.access_token_minutes,
-            "refreshTokenLifetimeMinutes": self.refresh_token_minutes.unwrap_or(0),
-            "refreshTokenWindowMinutes": self.refresh_token_window_minutes,
-        }})
+        stored(&StoredActions {
+            token: StoredToken {
+                access_token_lifetime_minutes: self.access_token_minutes,
+                refresh_token_lifetime_minutes: self.refresh_token_minutes.unwrap_or(0),
+                refresh_token_window_minutes: self.refresh_token_window_minutes,
+            },
+        })
     }
+}
+
+fn stored<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// An access policy's stored `conditions`, as the management API sends them: the clients it applies to.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "AccessPolicyConditions")]
+pub struct StoredPolicyConditions {
+    /// Client ids, or `ALL_CLIENTS`.
+    pub clients: Included,
+}
+
+/// What a condition includes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "AccessIncluded")]
+pub struct Included {
+    pub include: Vec<String>,
+}
+
+/// Ids a condition includes, and ids it excludes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "AccessIncludedExcluded")]
+pub struct IncludedExcluded {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// An access rule's stored `conditions`: whose requests (users, groups; `EVERYONE`), for which grant types and
+/// scopes (`*`: any).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AccessRuleConditions")]
+pub struct StoredRuleConditions {
+    pub people: StoredPeople,
+    pub grant_types: Included,
+    pub scopes: Included,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "AccessRulePeople")]
+pub struct StoredPeople {
+    pub users: IncludedExcluded,
+    pub groups: IncludedExcluded,
+}
+
+/// An access rule's stored `actions`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "AccessRuleActions")]
+pub struct StoredActions {
+    pub token: StoredToken,
+}
+
+/// The lifetimes of the tokens a rule grants, in minutes (a refresh token's 0: unlimited).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AccessRuleToken")]
+pub struct StoredToken {
+    pub access_token_lifetime_minutes: i64,
+    pub refresh_token_lifetime_minutes: i64,
+    pub refresh_token_window_minutes: i64,
 }
 
 /// What a rule create or replace sets.

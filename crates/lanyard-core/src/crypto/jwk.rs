@@ -6,7 +6,7 @@ use super::sha256;
 use crate::random::b64url;
 
 /// A public JWK. Only the members Lanyard publishes; private members are never represented.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Jwk {
     pub kty: String,
     #[serde(rename = "use", skip_serializing_if = "Option::is_none")]

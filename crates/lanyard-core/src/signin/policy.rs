@@ -19,6 +19,8 @@
 //! asked every time (as `ALWAYS`), and sessions keep the server's lifetimes.
 
 use chrono::Duration;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::authz::fields::{Invalid, Reader};
@@ -104,7 +106,111 @@ pub struct PolicyFields {
 
 /// The stored `conditions` of a policy covering `groups` (empty: everyone).
 pub fn policy_conditions(groups: &[String]) -> Value {
-    json!({ "people": { "groups": { "include": groups } } })
+    stored(&StoredPolicyConditions {
+        people: PolicyPeople {
+            groups: Included {
+                include: groups.to_vec(),
+            },
+        },
+    })
+}
+
+fn stored<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// A sign-on policy's stored `conditions`, as the management API sends them: the groups it covers.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnPolicyConditions")]
+pub struct StoredPolicyConditions {
+    pub people: PolicyPeople,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnPolicyPeople")]
+pub struct PolicyPeople {
+    /// Group ids (none: everyone).
+    pub groups: Included,
+}
+
+/// Ids a condition includes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnIncluded")]
+pub struct Included {
+    pub include: Vec<String>,
+}
+
+/// A sign-on rule's stored `conditions`: the users it does not apply to; any network, any authentication.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SignOnRuleConditions")]
+pub struct StoredRuleConditions {
+    pub people: RulePeople,
+    pub network: Network,
+    pub auth_context: AuthContext,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnRulePeople")]
+pub struct RulePeople {
+    pub users: Excluded,
+}
+
+/// Ids a condition excludes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnExcluded")]
+pub struct Excluded {
+    pub exclude: Vec<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnNetwork")]
+pub struct Network {
+    #[schemars(extend("enum" = ["ANYWHERE"]))]
+    pub connection: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SignOnAuthContext")]
+pub struct AuthContext {
+    #[schemars(extend("enum" = ["ANY"]))]
+    pub auth_type: &'static str,
+}
+
+/// A sign-on rule's stored `actions`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignOnRuleActions")]
+pub struct StoredActions {
+    pub signon: StoredSignOn,
+}
+
+/// `actions.signon`: `factorPromptMode` and `factorLifetime` only when a factor is required.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SignOnRuleSignon")]
+pub struct StoredSignOn {
+    #[schemars(extend("enum" = ["ALLOW", "DENY"]))]
+    pub access: &'static str,
+    pub require_factor: bool,
+    pub remember_device_by_default: bool,
+    pub session: StoredSession,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ALWAYS", "SESSION", "DEVICE"]))]
+    pub factor_prompt_mode: Option<&'static str>,
+    /// Minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor_lifetime: Option<i64>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SignOnRuleSession")]
+pub struct StoredSession {
+    pub use_persistent_cookie: bool,
+    pub max_session_idle_minutes: i64,
+    /// 0: no limit other than the idle time.
+    pub max_session_lifetime_minutes: i64,
 }
 
 /// The group ids a stored policy covers (empty: everyone).
@@ -249,28 +355,28 @@ impl SignOnActions {
     /// The stored (Okta) form: `{"signon": {…}}`; `factorPromptMode` and `factorLifetime` only when a factor is
     /// required.
     pub fn to_json(&self) -> Value {
-        let mut signon = json!({
-            "access": self.access.as_str(),
-            "requireFactor": self.require_factor,
-            "rememberDeviceByDefault": self.remember_device_by_default,
-            "session": {
-                "usePersistentCookie": self.session.use_persistent_cookie,
-                "maxSessionIdleMinutes": self.session.max_session_idle_minutes,
-                "maxSessionLifetimeMinutes": self.session.max_session_lifetime_minutes,
-            }
-        });
-        if self.require_factor {
-            signon["factorPromptMode"] = json!(
-                self.factor_prompt_mode
-                    .unwrap_or(FactorPromptMode::Always)
-                    .as_str()
-            );
-            signon["factorLifetime"] = json!(
-                self.factor_lifetime
-                    .unwrap_or(DEFAULT_FACTOR_LIFETIME_MINUTES)
-            );
-        }
-        json!({ "signon": signon })
+        let factor = self.require_factor;
+        stored(&StoredActions {
+            signon: StoredSignOn {
+                access: self.access.as_str(),
+                require_factor: self.require_factor,
+                remember_device_by_default: self.remember_device_by_default,
+                session: StoredSession {
+                    use_persistent_cookie: self.session.use_persistent_cookie,
+                    max_session_idle_minutes: self.session.max_session_idle_minutes,
+                    max_session_lifetime_minutes: self.session.max_session_lifetime_minutes,
+                },
+                factor_prompt_mode: factor.then(|| {
+                    self.factor_prompt_mode
+                        .unwrap_or(FactorPromptMode::Always)
+                        .as_str()
+                }),
+                factor_lifetime: factor.then(|| {
+                    self.factor_lifetime
+                        .unwrap_or(DEFAULT_FACTOR_LIFETIME_MINUTES)
+                }),
+            },
+        })
     }
 }
 
@@ -283,10 +389,16 @@ pub struct RuleConditions {
 impl RuleConditions {
     /// The stored (Okta) form.
     pub fn to_json(&self) -> Value {
-        json!({
-            "people": { "users": { "exclude": self.users_exclude } },
-            "network": { "connection": "ANYWHERE" },
-            "authContext": { "authType": "ANY" },
+        stored(&StoredRuleConditions {
+            people: RulePeople {
+                users: Excluded {
+                    exclude: self.users_exclude.clone(),
+                },
+            },
+            network: Network {
+                connection: "ANYWHERE",
+            },
+            auth_context: AuthContext { auth_type: "ANY" },
         })
     }
 

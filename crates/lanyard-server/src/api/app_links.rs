@@ -7,55 +7,78 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use lanyard_core::dashboard::app_links;
 use lanyard_core::model::User;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::error::{ApiError, OktaCode};
 use super::users::find as find_user;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{Routes, doc};
 use crate::pages::dashboard::link_urls;
 use crate::state::AppState;
 
 /// Behind an API token.
 pub fn routes() -> Routes {
-    Routes::new().get("/users/{id}/appLinks", for_user, doc().list::<Object>())
+    Routes::new().get(
+        "/users/{id}/appLinks",
+        for_user,
+        doc().list::<AppLinkBody>(),
+    )
 }
 
 /// By the session cookie.
 pub fn public_routes() -> Routes {
-    Routes::new().get("/users/me/appLinks", for_me, doc().list::<Object>())
+    Routes::new().get("/users/me/appLinks", for_me, doc().list::<AppLinkBody>())
 }
 
-async fn links(state: &AppState, user: &User) -> Result<Json<Value>, ApiError> {
+/// An app a user may launch, in Okta's shape (`AppLink`): what `links` sends.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AppLink")]
+pub struct AppLinkBody {
+    id: String,
+    label: String,
+    /// Launches the app for the signed-in user.
+    link_url: String,
+    logo_url: String,
+    app_name: String,
+    app_instance_id: String,
+    app_assignment_id: String,
+    credentials_setup: bool,
+    hidden: bool,
+    sort_order: usize,
+}
+
+async fn links(state: &AppState, user: &User) -> Result<Json<Vec<AppLinkBody>>, ApiError> {
     let issuer = crate::catalog::server(state).await?.issuer.clone();
     let links = app_links(state.store.as_ref(), &user.id, &issuer, &user.login, None).await?;
     let base = &state.config.base_url;
-    Ok(Json(Value::Array(
+    Ok(Json(
         links
             .iter()
             .enumerate()
             .map(|(i, l)| {
                 let (link_url, logo_url) = link_urls(base, l);
-                json!({
-                    "id": l.app.id,
-                    "label": l.app.label,
-                    "linkUrl": link_url,
-                    "logoUrl": logo_url,
-                    "appName": l.app.name,
-                    "appInstanceId": l.app.id,
-                    "appAssignmentId": user.id,
-                    "credentialsSetup": false,
-                    "hidden": false,
-                    "sortOrder": i,
-                })
+                AppLinkBody {
+                    id: l.app.id.clone(),
+                    label: l.app.label.clone(),
+                    link_url,
+                    logo_url,
+                    app_name: l.app.name.clone(),
+                    app_instance_id: l.app.id.clone(),
+                    app_assignment_id: user.id.clone(),
+                    credentials_setup: false,
+                    hidden: false,
+                    sort_order: i,
+                }
             })
             .collect(),
-    )))
+    ))
 }
 
 async fn for_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AppLinkBody>>, ApiError> {
     let user = find_user(&state, &id).await?;
     links(&state, &user).await
 }
@@ -63,7 +86,7 @@ async fn for_user(
 async fn for_me(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AppLinkBody>>, ApiError> {
     let session = crate::session::current(&state, &headers)
         .await?
         .ok_or_else(|| {

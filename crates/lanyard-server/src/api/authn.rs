@@ -17,12 +17,13 @@ use lanyard_core::mfa::totp::{self, TotpConfig};
 use lanyard_core::mfa::webauthn::Assertion;
 use lanyard_core::model::{Factor, FactorType, User};
 use lanyard_core::signin::SigninError;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{Empty, HintedHref, Hints, Routes, doc};
 use crate::signin_flow::{self, Change, Client, Enroll, Enrolment, Mfa, Primary, WebAuthnStep};
 use crate::state::AppState;
 
@@ -31,27 +32,27 @@ pub fn routes() -> Routes {
         .post(
             "/authn",
             authenticate,
-            doc().body::<Credentials>().ok::<Object>(),
+            doc().body::<Credentials>().ok::<Transaction>(),
         )
         .post(
             "/authn/factors",
             enroll_factor,
-            doc().body::<EnrollBody>().ok::<Object>(),
+            doc().body::<EnrollBody>().ok::<Transaction>(),
         )
         .post(
             "/authn/factors/{factor_id}/verify",
             verify_factor,
-            doc().body::<VerifyBody>().ok::<Object>(),
+            doc().body::<VerifyBody>().ok::<Transaction>(),
         )
         .post(
             "/authn/factors/{factor_id}/lifecycle/activate",
             activate_factor,
-            doc().body::<ActivateBody>().ok::<Object>(),
+            doc().body::<ActivateBody>().ok::<Transaction>(),
         )
         .post(
             "/authn/credentials/change_password",
             change_password,
-            doc().body::<ChangePassword>().ok::<Object>(),
+            doc().body::<ChangePassword>().ok::<Transaction>(),
         )
 }
 
@@ -72,29 +73,253 @@ pub(crate) fn invalid_state_token() -> ApiError {
     ApiError::of(OktaCode::InvalidToken).with_status(StatusCode::FORBIDDEN)
 }
 
-pub(crate) fn embedded_user(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "passwordChanged": u.password_changed.map(okta_format),
-        "profile": {
-            "login": u.login,
-            "firstName": u.attr("firstName"),
-            "lastName": u.attr("lastName"),
-            "locale": u.attr("locale").unwrap_or("en_US"),
-            "timeZone": u.attr("timezone").unwrap_or("America/Los_Angeles"),
+/// An Authn transaction in Okta's shape (`AuthenticationTransaction`): what every Authn and recovery answer sends.
+/// Which members are present depends on `status`.
+#[derive(Serialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthnTransaction")]
+pub struct Transaction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[schemars(extend("enum" = ["SUCCESS", "MFA_REQUIRED", "MFA_ENROLL", "MFA_ENROLL_ACTIVATE", "MFA_CHALLENGE",
+        "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY_CHALLENGE", "PASSWORD_RESET"]))]
+    pub status: &'static str,
+    /// With `SUCCESS`: the one-time token to exchange for a session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["WAITING", "CHALLENGE"]))]
+    pub factor_result: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_type: Option<&'static str>,
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<Embedded>,
+    #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
+    pub links: Option<NextLinks>,
+}
+
+/// What a transaction carries: the user, and the factors, the policy or the challenge of its step.
+#[derive(Serialize, JsonSchema, Default)]
+#[schemars(rename = "AuthnEmbedded")]
+pub struct Embedded {
+    pub user: AuthnUser,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factors: Option<Vec<AuthnFactor>>,
+    /// The factor being enrolled or challenged (null: a challenge for a factor not found).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<Option<AuthnFactor>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PasswordPolicy>,
+    /// With a WebAuthn `MFA_CHALLENGE`: the whole request options (`challenge`, `rpId`, `allowCredentials`,
+    /// `userVerification`, `timeout`), as WebAuthn defines them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<Value>,
+}
+
+/// The user a transaction is about.
+#[derive(Serialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthnUser {
+    pub id: String,
+    pub password_changed: Option<String>,
+    pub profile: AuthnUserProfile,
+}
+
+#[derive(Serialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthnUserProfile {
+    pub login: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub locale: String,
+    pub time_zone: String,
+}
+
+/// The password rules a new password must meet.
+#[derive(Serialize, JsonSchema)]
+pub struct PasswordPolicy {
+    /// The rules, in words.
+    pub complexity: String,
+}
+
+/// A factor of a transaction: one to verify, to enrol, or being enrolled.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthnFactor {
+    /// Absent for a factor still to enrol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    factor_type: &'static str,
+    provider: String,
+    vendor_name: String,
+    /// The factor's profile (`credentialId`, ...), as the factor type defines it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrollment: Option<&'static str>,
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    embedded: Option<FactorEmbedded>,
+    #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
+    links: Option<FactorLinks>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct FactorLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify: Option<HintedHref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enroll: Option<HintedHref>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct FactorEmbedded {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activation: Option<TotpActivation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<WebAuthnChallenge>,
+}
+
+/// The shared secret of a TOTP factor being enrolled, and its QR code.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpActivation {
+    time_step: u64,
+    shared_secret: String,
+    encoding: &'static str,
+    key_length: u32,
+    #[serde(rename = "_links")]
+    links: ActivationLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct ActivationLinks {
+    /// The QR code of the secret (SVG): a `data:` URI during a sign-in, the factor's `qr` otherwise.
+    qrcode: TypedHref,
+    /// The `otpauth://` URI, during a sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otpauth: Option<TypedHref>,
+}
+
+impl TotpActivation {
+    /// The activation of a TOTP factor with `shared_secret` (base32), its QR code at `qrcode`.
+    pub fn new(
+        config: &TotpConfig,
+        shared_secret: String,
+        qrcode: String,
+        otpauth: Option<String>,
+    ) -> Self {
+        TotpActivation {
+            time_step: config.step_secs(),
+            shared_secret,
+            encoding: "base32",
+            key_length: config.digits(),
+            links: ActivationLinks {
+                qrcode: TypedHref {
+                    href: qrcode,
+                    media_type: "image/svg+xml",
+                },
+                otpauth: otpauth.map(|href| TypedHref {
+                    href,
+                    media_type: "text/plain",
+                }),
+            },
         }
+    }
+}
+
+/// A link with its media type.
+#[derive(Serialize, JsonSchema)]
+pub struct TypedHref {
+    href: String,
+    #[serde(rename = "type")]
+    media_type: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebAuthnChallenge {
+    challenge: Option<String>,
+    user_verification: Option<String>,
+    /// None asked.
+    extensions: Empty,
+}
+
+/// The next step of a transaction.
+#[derive(Serialize, JsonSchema)]
+pub struct NextLinks {
+    pub next: NamedLink,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct NamedLink {
+    pub name: &'static str,
+    pub href: String,
+    pub hints: Hints,
+}
+
+impl NamedLink {
+    pub fn post(name: &'static str, href: String) -> NextLinks {
+        NextLinks {
+            next: NamedLink {
+                name,
+                href,
+                hints: Hints {
+                    allow: vec!["POST"],
+                },
+            },
+        }
+    }
+}
+
+pub(crate) fn embedded_user(u: &User) -> AuthnUser {
+    AuthnUser {
+        id: u.id.clone(),
+        password_changed: u.password_changed.map(okta_format),
+        profile: AuthnUserProfile {
+            login: u.login.clone(),
+            first_name: u.attr("firstName").map(str::to_owned),
+            last_name: u.attr("lastName").map(str::to_owned),
+            locale: u.attr("locale").unwrap_or("en_US").to_owned(),
+            time_zone: u
+                .attr("timezone")
+                .unwrap_or("America/Los_Angeles")
+                .to_owned(),
+        },
+    }
+}
+
+pub(crate) fn password_policy(state: &AppState) -> Option<PasswordPolicy> {
+    Some(PasswordPolicy {
+        complexity: state.password_policy.requirements(),
     })
 }
 
-fn factor_summary(f: &Factor, base: &str) -> Value {
-    json!({
-        "id": f.id,
-        "factorType": f.factor_type.as_str(),
-        "provider": f.provider,
-        "vendorName": f.provider,
-        "profile": f.profile,
-        "_links": { "verify": { "href": format!("{base}/api/v1/authn/factors/{}/verify", f.id), "hints": { "allow": ["POST"] } } }
-    })
+fn factor_summary(f: &Factor, base: &str) -> AuthnFactor {
+    AuthnFactor {
+        id: Some(f.id.clone()),
+        factor_type: f.factor_type.as_str(),
+        provider: f.provider.clone(),
+        vendor_name: f.provider.clone(),
+        profile: Some(f.profile.clone()),
+        status: None,
+        enrollment: None,
+        embedded: None,
+        links: Some(FactorLinks {
+            verify: Some(HintedHref::new(
+                format!("{base}/api/v1/authn/factors/{}/verify", f.id),
+                &["POST"],
+            )),
+            enroll: None,
+        }),
+    }
 }
 
 /// `SUCCESS` with a one-time `sessionToken`; the client's device is remembered as the user's (a device cookie set
@@ -107,12 +332,16 @@ pub(crate) async fn success(
 ) -> Result<Response, ApiError> {
     let (token, expires) = signin_flow::session_token(state, user, amr).await?;
     let fresh = signin_flow::remember_device(state, client, user).await?;
-    let mut r = Json(json!({
-        "expiresAt": okta_format(expires),
-        "status": "SUCCESS",
-        "sessionToken": token.value,
-        "_embedded": { "user": embedded_user(user) }
-    }))
+    let mut r = Json(Transaction {
+        expires_at: Some(okta_format(expires)),
+        status: "SUCCESS",
+        session_token: Some(token.value),
+        embedded: Some(Embedded {
+            user: embedded_user(user),
+            ..Embedded::default()
+        }),
+        ..Transaction::default()
+    })
     .into_response();
     if let Some(cookie) = fresh.and_then(|v| signin_flow::device_cookie(state, &v)) {
         r.headers_mut().append(header::SET_COOKIE, cookie);
@@ -120,10 +349,19 @@ pub(crate) async fn success(
     Ok(r)
 }
 
-fn step(status: &str, token: &str, expires: Timestamp, embedded: Value) -> Json<Value> {
-    Json(
-        json!({ "stateToken": token, "expiresAt": okta_format(expires), "status": status, "_embedded": embedded }),
-    )
+fn step(
+    status: &'static str,
+    token: &str,
+    expires: Timestamp,
+    embedded: Embedded,
+) -> Json<Transaction> {
+    Json(Transaction {
+        state_token: Some(token.to_owned()),
+        expires_at: Some(okta_format(expires)),
+        status,
+        embedded: Some(embedded),
+        ..Transaction::default()
+    })
 }
 
 #[derive(schemars::JsonSchema, Deserialize)]
@@ -158,7 +396,11 @@ pub(crate) async fn primary_json(
             state_token,
             expires_at,
         } => {
-            let embedded = json!({ "user": embedded_user(&user), "factors": factors.iter().map(|f| factor_summary(f, base)).collect::<Vec<_>>() });
+            let embedded = Embedded {
+                user: embedded_user(&user),
+                factors: Some(factors.iter().map(|f| factor_summary(f, base)).collect()),
+                ..Embedded::default()
+            };
             step("MFA_REQUIRED", &state_token.value, expires_at, embedded)
         }
         Primary::MfaEnroll {
@@ -167,17 +409,27 @@ pub(crate) async fn primary_json(
             expires_at,
         } => {
             // The one factor Lanyard enrols during a sign-in.
-            let embedded = json!({
-                "user": embedded_user(&user),
-                "factors": [{
-                    "factorType": FactorType::Totp.as_str(),
-                    "provider": "GOOGLE",
-                    "vendorName": "GOOGLE",
-                    "status": "NOT_SETUP",
-                    "enrollment": "REQUIRED",
-                    "_links": { "enroll": { "href": format!("{base}/api/v1/authn/factors"), "hints": { "allow": ["POST"] } } }
-                }]
-            });
+            let embedded = Embedded {
+                user: embedded_user(&user),
+                factors: Some(vec![AuthnFactor {
+                    id: None,
+                    factor_type: FactorType::Totp.as_str(),
+                    provider: "GOOGLE".into(),
+                    vendor_name: "GOOGLE".into(),
+                    profile: None,
+                    status: Some("NOT_SETUP"),
+                    enrollment: Some("REQUIRED"),
+                    embedded: None,
+                    links: Some(FactorLinks {
+                        verify: None,
+                        enroll: Some(HintedHref::new(
+                            format!("{base}/api/v1/authn/factors"),
+                            &["POST"],
+                        )),
+                    }),
+                }]),
+                ..Embedded::default()
+            };
             step("MFA_ENROLL", &state_token.value, expires_at, embedded)
         }
         Primary::PasswordExpired {
@@ -185,10 +437,17 @@ pub(crate) async fn primary_json(
             state_token,
             expires_at,
         } => {
-            let embedded = json!({ "user": embedded_user(&user), "policy": { "complexity": state.password_policy.requirements() } });
+            let embedded = Embedded {
+                user: embedded_user(&user),
+                policy: password_policy(state),
+                ..Embedded::default()
+            };
             step("PASSWORD_EXPIRED", &state_token.value, expires_at, embedded)
         }
-        Primary::LockedOut => Json(json!({ "status": "LOCKED_OUT" })),
+        Primary::LockedOut => Json(Transaction {
+            status: "LOCKED_OUT",
+            ..Transaction::default()
+        }),
         Primary::Failed => return Err(authentication_failed()),
         Primary::Throttled { wait } => return Err(too_many_attempts(wait)),
     };
@@ -239,7 +498,7 @@ async fn enroll_factor(
     State(state): State<AppState>,
     client: Client,
     OktaJson(body): OktaJson<EnrollBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Transaction>, ApiError> {
     let kind = body.factor_type.unwrap_or_default();
     if kind != FactorType::Totp.as_str() {
         return Err(ApiError::validation(
@@ -271,37 +530,39 @@ async fn enroll_factor(
         "{base}/api/v1/authn/factors/{}/lifecycle/activate",
         e.factor.id
     );
-    Ok(Json(json!({
-        "stateToken": presented,
-        "expiresAt": okta_format(e.expires_at),
-        "status": "MFA_ENROLL_ACTIVATE",
-        "factorResult": "WAITING",
-        "_embedded": {
-            "user": embedded_user(&e.user),
-            "factor": {
-                "id": e.factor.id,
-                "factorType": e.factor.factor_type.as_str(),
-                "provider": e.factor.provider,
-                "vendorName": e.factor.provider,
-                "profile": { "credentialId": e.user.login },
-                "_embedded": { "activation": {
-                    "timeStep": config.step_secs(),
-                    "sharedSecret": e.secret.to_base32(),
-                    "encoding": "base32",
-                    "keyLength": config.digits(),
-                    "_links": {
-                        "qrcode": { "href": qr_data_uri(&uri)?, "type": "image/svg+xml" },
-                        "otpauth": { "href": uri, "type": "text/plain" }
-                    }
-                }}
-            }
-        },
-        "_links": {
-            "next": { "name": "activate", "href": activate, "hints": { "allow": ["POST"] } }
-        }
-    })))
+    let factor = AuthnFactor {
+        id: Some(e.factor.id.clone()),
+        factor_type: e.factor.factor_type.as_str(),
+        provider: e.factor.provider.clone(),
+        vendor_name: e.factor.provider.clone(),
+        profile: Some(json!({ "credentialId": e.user.login })),
+        status: None,
+        enrollment: None,
+        embedded: Some(FactorEmbedded {
+            activation: Some(TotpActivation::new(
+                &config,
+                e.secret.to_base32(),
+                qr_data_uri(&uri)?,
+                Some(uri),
+            )),
+            challenge: None,
+        }),
+        links: None,
+    };
+    Ok(Json(Transaction {
+        state_token: Some(presented),
+        expires_at: Some(okta_format(e.expires_at)),
+        status: "MFA_ENROLL_ACTIVATE",
+        factor_result: Some("WAITING"),
+        embedded: Some(Embedded {
+            user: embedded_user(&e.user),
+            factor: Some(Some(factor)),
+            ..Embedded::default()
+        }),
+        links: Some(NamedLink::post("activate", activate)),
+        ..Transaction::default()
+    }))
 }
-
 #[derive(schemars::JsonSchema, Deserialize)]
 struct ActivateBody {
     #[serde(rename = "stateToken")]
@@ -376,39 +637,38 @@ fn webauthn_challenge(
     factor: Option<&Factor>,
     options: Value,
     expires_at: Timestamp,
-) -> Json<Value> {
+) -> Json<Transaction> {
     let base = &state.config.base_url;
-    let mut factor_json = factor
-        .map(|f| factor_summary(f, base))
-        .unwrap_or(Value::Null);
-    if let Some(obj) = factor_json.as_object_mut() {
-        obj.insert(
-            "_embedded".into(),
-            json!({ "challenge": {
-                "challenge": options["challenge"],
-                "userVerification": options["userVerification"],
-                "extensions": {}
-            }}),
-        );
-    }
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let factor_json = factor.map(|f| AuthnFactor {
+        embedded: Some(FactorEmbedded {
+            activation: None,
+            challenge: Some(WebAuthnChallenge {
+                challenge: text(&options["challenge"]),
+                user_verification: text(&options["userVerification"]),
+                extensions: Empty {},
+            }),
+        }),
+        ..factor_summary(f, base)
+    });
     let verify_href = factor
         .map(|f| format!("{base}/api/v1/authn/factors/{}/verify", f.id))
         .unwrap_or_default();
-    Json(json!({
-        "stateToken": presented,
-        "expiresAt": okta_format(expires_at),
-        "status": "MFA_CHALLENGE",
-        "factorResult": "CHALLENGE",
-        "challengeType": "FACTOR",
-        "_embedded": {
-            "user": embedded_user(user),
-            "factor": factor_json,
-            "challenge": options,
-        },
-        "_links": {
-            "next": { "name": "verify", "href": verify_href, "hints": { "allow": ["POST"] } }
-        }
-    }))
+    Json(Transaction {
+        state_token: Some(presented.to_owned()),
+        expires_at: Some(okta_format(expires_at)),
+        status: "MFA_CHALLENGE",
+        factor_result: Some("CHALLENGE"),
+        challenge_type: Some("FACTOR"),
+        embedded: Some(Embedded {
+            user: embedded_user(user),
+            factor: Some(factor_json),
+            challenge: Some(options),
+            ..Embedded::default()
+        }),
+        links: Some(NamedLink::post("verify", verify_href)),
+        ..Transaction::default()
+    })
 }
 
 async fn verify_factor(

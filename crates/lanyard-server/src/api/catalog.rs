@@ -14,8 +14,9 @@ use axum::{Extension, Json, Router};
 use lanyard_catalog::Entry;
 use lanyard_catalog::manifest::line_of;
 use lanyard_core::catalog_entries::{self, EntryRefused, NewEntry};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::auth::ApiPrincipal;
 use super::error::{ApiError, OktaCode};
@@ -29,7 +30,7 @@ pub fn routes() -> Routes {
         .get(
             "/catalog/apps",
             list,
-            doc().query::<ListQuery>().list::<Object>(),
+            doc().query::<ListQuery>().list::<Summary>(),
         )
         .post(
             "/catalog/apps",
@@ -38,9 +39,9 @@ pub fn routes() -> Routes {
             doc()
                 .text_body("application/toml")
                 .body::<Object>()
-                .created::<Object>(),
+                .created::<Full>(),
         )
-        .get("/catalog/apps/{name}", read, doc().ok::<Object>())
+        .get("/catalog/apps/{name}", read, doc().ok::<Full>())
         .delete("/catalog/apps/{name}", delete, doc().no_content())
         .get(
             "/catalog/apps/{name}/manifest",
@@ -57,8 +58,9 @@ pub fn public_routes() -> Router<AppState> {
 /// An entry as lists show it (Okta's camelCase), serialized straight from the entry: a page of 200 would otherwise
 /// build, serialize and drop a tree of some 7,000 JSON values. The fields are in key order, as a
 /// [`serde_json::Value`] object (a sorted map) writes them.
-#[derive(Serialize)]
-struct Summary<'a> {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppSummary")]
+pub struct Summary<'a> {
     #[serde(rename = "_links")]
     links: Links,
     #[serde(rename = "builtIn")]
@@ -71,6 +73,7 @@ struct Summary<'a> {
     revision: &'a str,
     #[serde(rename = "signOnModes")]
     sign_on_modes: &'a [String],
+    #[schemars(extend("enum" = ["simulated", "proven"]))]
     support: &'static str,
     variables: Vec<Variable<'a>>,
     #[serde(rename = "verifiedVersion")]
@@ -78,23 +81,28 @@ struct Summary<'a> {
     website: &'a str,
 }
 
-#[derive(Serialize)]
-struct Links {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppLinks")]
+pub struct Links {
     logo: Link,
     manifest: Link,
     #[serde(rename = "self")]
     this: Link,
 }
 
-#[derive(Serialize)]
-struct Link {
+/// A link with its media type, when it is not JSON.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppLink")]
+pub struct Link {
     href: String,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     media_type: Option<&'static str>,
 }
 
-#[derive(Serialize)]
-struct Variable<'a> {
+/// A variable an app made from the entry is given.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppVariable")]
+pub struct Variable<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     default: Option<&'a str>,
     description: &'a str,
@@ -105,6 +113,7 @@ struct Variable<'a> {
     pattern: Option<&'a str>,
     required: bool,
     #[serde(rename = "type")]
+    #[schemars(with = "String", extend("enum" = ["url", "hostname", "string", "enum"]))]
     kind: lanyard_catalog::manifest::VarType,
     #[serde(skip_serializing_if = "Option::is_none")]
     values: Option<&'a [String]>,
@@ -156,49 +165,129 @@ fn summary<'a>(e: &'a Entry, base: &str) -> Summary<'a> {
     }
 }
 
+/// A whole entry (`GET /catalog/apps/{name}`, and the `POST` that adds one): the summary, the verification, the
+/// client an app made from it gets, its claims, its setup's styles and its guide.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CatalogApp")]
+pub struct Full<'a> {
+    #[serde(flatten)]
+    summary: Summary<'a>,
+    verified: FullVerified<'a>,
+    client: FullClient<'a>,
+    claims: Vec<FullClaim<'a>>,
+    setup: Vec<FullSetup<'a>>,
+    /// The steps to follow, in Markdown (a template).
+    guide: &'a str,
+}
+
+/// The version the entry was verified against, and where.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppVerified")]
+pub struct FullVerified<'a> {
+    version: &'a str,
+    docs: &'a str,
+    source: Option<&'a str>,
+    notes: &'a str,
+}
+
+/// The client an app made from the entry gets.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CatalogAppClient")]
+pub struct FullClient<'a> {
+    application_type: &'a str,
+    redirect_uris: &'a [String],
+    post_logout_redirect_uris: &'a [String],
+    initiate_login_uri: Option<&'a str>,
+    grant_types: &'a [String],
+    scopes: &'a [String],
+    #[schemars(extend("enum" = ["required", "supported", "unsupported"]))]
+    pkce: &'static str,
+    auth_methods: &'a [String],
+    id_token_algs: &'a [String],
+    refresh_tokens: bool,
+    backchannel_logout_uri: Option<&'a str>,
+    fixed_client_id: Option<&'a str>,
+    /// What an app made from this entry gets: the strongest of what it supports.
+    token_endpoint_auth_method: &'static str,
+    id_token_signed_response_alg: &'static str,
+    pkce_required: bool,
+}
+
+/// A claim an app made from the entry puts in its tokens.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppClaim")]
+pub struct FullClaim<'a> {
+    name: &'a str,
+    value: &'a str,
+    /// The tokens it goes in.
+    #[serde(rename = "in")]
+    targets: &'a [String],
+    scope: Option<&'a str>,
+}
+
+/// A deployment style of the entry's setup.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CatalogAppSetupStyle")]
+pub struct FullSetup<'a> {
+    style: &'a str,
+    title: &'a str,
+    file: Option<&'a str>,
+    language: &'a str,
+}
+
 /// The whole entry.
-fn full(e: &Entry, base: &str) -> Value {
+fn full<'a>(e: &'a Entry, base: &str) -> Full<'a> {
     let m = &e.manifest;
     let c = &m.client;
-    let mut v = serde_json::to_value(summary(e, base)).unwrap_or(Value::Null);
-    v["verified"] = json!({
-        "version": m.verified.version,
-        "docs": m.verified.docs,
-        "source": m.verified.source,
-        "notes": m.verified.notes,
-    });
-    v["client"] = json!({
-        "applicationType": c.application_type,
-        "redirectUris": c.redirect_uris,
-        "postLogoutRedirectUris": c.post_logout_redirect_uris,
-        "initiateLoginUri": c.initiate_login_uri,
-        "grantTypes": c.grant_types,
-        "scopes": c.scopes,
-        "pkce": c.pkce.as_str(),
-        "authMethods": c.auth_methods,
-        "idTokenAlgs": c.id_token_algs,
-        "refreshTokens": c.refresh_tokens,
-        "backchannelLogoutUri": c.backchannel_logout_uri,
-        "fixedClientId": c.fixed_client_id,
-        // What an app made from this entry gets: the strongest of what it supports.
-        "tokenEndpointAuthMethod": lanyard_catalog::instance::strongest_auth(m),
-        "idTokenSignedResponseAlg": lanyard_catalog::instance::id_token_alg(m),
-        "pkceRequired": c.pkce != lanyard_catalog::manifest::Pkce::Unsupported,
-    });
-    v["claims"] = Value::Array(
-        m.claims
+    Full {
+        summary: summary(e, base),
+        verified: FullVerified {
+            version: &m.verified.version,
+            docs: &m.verified.docs,
+            source: m.verified.source.as_deref(),
+            notes: &m.verified.notes,
+        },
+        client: FullClient {
+            application_type: &c.application_type,
+            redirect_uris: &c.redirect_uris,
+            post_logout_redirect_uris: &c.post_logout_redirect_uris,
+            initiate_login_uri: c.initiate_login_uri.as_deref(),
+            grant_types: &c.grant_types,
+            scopes: &c.scopes,
+            pkce: c.pkce.as_str(),
+            auth_methods: &c.auth_methods,
+            id_token_algs: &c.id_token_algs,
+            refresh_tokens: c.refresh_tokens,
+            backchannel_logout_uri: c.backchannel_logout_uri.as_deref(),
+            fixed_client_id: c.fixed_client_id.as_deref(),
+            token_endpoint_auth_method: lanyard_catalog::instance::strongest_auth(m),
+            id_token_signed_response_alg: lanyard_catalog::instance::id_token_alg(m),
+            pkce_required: c.pkce != lanyard_catalog::manifest::Pkce::Unsupported,
+        },
+        claims: m
+            .claims
             .iter()
-            .map(|c| json!({"name": c.name, "value": c.value, "in": c.targets, "scope": c.scope}))
+            .map(|c| FullClaim {
+                name: &c.name,
+                value: &c.value,
+                targets: &c.targets,
+                scope: c.scope.as_deref(),
+            })
             .collect(),
-    );
-    v["setup"] = Value::Array(
-        m.setup
+        setup: m
+            .setup
             .iter()
-            .map(|s| json!({"style": s.style, "title": s.title, "file": s.file, "language": s.language}))
+            .map(|s| FullSetup {
+                style: &s.style,
+                title: &s.title,
+                file: s.file.as_deref(),
+                language: &s.language,
+            })
             .collect(),
-    );
-    v["guide"] = json!(m.guide);
-    v
+        guide: &m.guide,
+    }
 }
 
 #[derive(schemars::JsonSchema, Deserialize, Default)]
@@ -276,9 +365,9 @@ async fn find(state: &AppState, name: &str) -> Result<Arc<Entry>, ApiError> {
 async fn read(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let e = find(&state, &name).await?;
-    Ok(Json(full(&e, &state.config.base_url)))
+    Ok(Json(full(&e, &state.config.base_url)).into_response())
 }
 
 async fn manifest(
@@ -326,7 +415,7 @@ async fn create(
     Extension(me): Extension<ApiPrincipal>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let text = manifest_text(&headers, &body)?;
     let entry = Entry::from_text(&text, None, false).map_err(|problems| {
         let causes = problems
@@ -367,7 +456,8 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         Json(full(&entry, &state.config.base_url)),
-    ))
+    )
+        .into_response())
 }
 
 /// A refused addition or removal, in Okta's terms.

@@ -23,7 +23,8 @@ use super::authn::invalid_passcode;
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::users::find;
-use crate::api::openapi::{HintedHref, Href, Object, Routes, doc};
+use crate::api::authn::TotpActivation;
+use crate::api::openapi::{HintedHref, Href, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
 use crate::webauthn::RegistrationFailure;
@@ -34,19 +35,19 @@ pub fn routes() -> Routes {
         .post(
             "/users/{id}/factors",
             enroll,
-            doc().body::<EnrollBody>().ok::<Object>(),
+            doc().body::<EnrollBody>().ok::<FactorBody>(),
         )
         .get("/users/{id}/factors/{fid}", read, doc().ok::<FactorBody>())
         .delete("/users/{id}/factors/{fid}", remove, doc().no_content())
         .post(
             "/users/{id}/factors/{fid}/lifecycle/activate",
             activate,
-            doc().body::<ActivateBody>().ok::<Object>(),
+            doc().body::<ActivateBody>().ok::<FactorBody>(),
         )
         .post(
             "/users/{id}/factors/{fid}/verify",
             verify,
-            doc().body::<PassCode>().ok::<Object>(),
+            doc().body::<PassCode>().ok::<VerifyAnswer>(),
         )
         .get(
             "/users/{id}/factors/{fid}/qr",
@@ -55,13 +56,13 @@ pub fn routes() -> Routes {
         )
 }
 
-fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
+fn factor_json(f: &Factor, user: &User, base: &str) -> FactorBody {
     let href = format!("{base}/api/v1/users/{}/factors/{}", user.id, f.id);
     let mut profile = f.profile.clone();
     if f.factor_type == FactorType::Totp {
         profile = json!({ "credentialId": user.login });
     }
-    let body = FactorBody {
+    FactorBody {
         id: f.id.clone(),
         factor_type: f.factor_type.as_str(),
         provider: f.provider.clone(),
@@ -74,9 +75,10 @@ fn factor_json(f: &Factor, user: &User, base: &str) -> Value {
             verify: HintedHref::new(format!("{href}/verify"), &["POST"]),
             this: HintedHref::new(href, &["GET", "DELETE"]),
             user: Href::new(format!("{base}/api/v1/users/{}", user.id)),
+            activate: None,
         },
-    };
-    serde_json::to_value(body).unwrap_or_default()
+        embedded: None,
+    }
 }
 
 /// A user's factor in Okta's shape: what `factor_json` sends, and its schema (the profile is the factor type's).
@@ -94,6 +96,9 @@ pub struct FactorBody {
     profile: Value,
     #[serde(rename = "_links")]
     links: FactorLinks,
+    /// At enrolment: what the authenticator needs to activate the factor.
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    embedded: Option<FactorEmbedded>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -102,6 +107,44 @@ pub struct FactorLinks {
     this: HintedHref,
     verify: HintedHref,
     user: Href,
+    /// At enrolment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activate: Option<HintedHref>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "UserFactorEmbedded")]
+pub struct FactorEmbedded {
+    activation: Activation,
+}
+
+/// A TOTP factor's shared secret, or a WebAuthn factor's credential creation options (`challenge`, `rp`, `user`,
+/// `pubKeyCredParams`, ...), as WebAuthn defines them.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "UserFactorActivation")]
+pub enum Activation {
+    Totp(TotpActivation),
+    WebAuthn(Value),
+}
+
+/// What a factor's verification answers.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UserFactorVerification")]
+pub struct VerifyAnswer {
+    #[schemars(extend("enum" = ["SUCCESS"]))]
+    factor_result: &'static str,
+}
+
+fn activate_link(base: &str, user: &User, factor: &Factor) -> Option<HintedHref> {
+    Some(HintedHref::new(
+        format!(
+            "{base}/api/v1/users/{}/factors/{}/lifecycle/activate",
+            user.id, factor.id
+        ),
+        &["POST"],
+    ))
 }
 
 #[derive(schemars::JsonSchema, Deserialize)]
@@ -114,7 +157,7 @@ struct EnrollBody {
 async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<FactorBody>>, ApiError> {
     let user = find(&state, &id).await?;
     let base = &state.config.base_url;
     Ok(Json(
@@ -168,7 +211,7 @@ async fn find_factor(state: &AppState, user: &User, fid: &str) -> Result<Factor,
 async fn read(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FactorBody>, ApiError> {
     let user = find(&state, &id).await?;
     let factor = find_factor(&state, &user, &fid).await?;
     Ok(Json(factor_json(&factor, &user, &state.config.base_url)))
@@ -179,7 +222,7 @@ async fn enroll(
     audit: Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<EnrollBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FactorBody>, ApiError> {
     let user = find(&state, &id).await?;
     let kind = body.factor_type.as_deref().unwrap_or_default();
     match FactorType::parse(kind) {
@@ -207,14 +250,15 @@ async fn enroll(
     let config = TotpConfig::default();
     let base = &state.config.base_url;
     let mut body = factor_json(&factor, &user, base);
-    body["_embedded"] = json!({ "activation": {
-        "timeStep": config.step_secs(),
-        "sharedSecret": secret.to_base32(),
-        "encoding": "base32",
-        "keyLength": config.digits(),
-        "_links": { "qrcode": { "href": format!("{base}/api/v1/users/{}/factors/{}/qr", user.id, factor.id), "type": "image/svg+xml" } }
-    }});
-    body["_links"]["activate"] = json!({ "href": format!("{base}/api/v1/users/{}/factors/{}/lifecycle/activate", user.id, factor.id), "hints": { "allow": ["POST"] } });
+    body.embedded = Some(FactorEmbedded {
+        activation: Activation::Totp(TotpActivation::new(
+            &config,
+            secret.to_base32(),
+            format!("{base}/api/v1/users/{}/factors/{}/qr", user.id, factor.id),
+            None,
+        )),
+    });
+    body.links.activate = activate_link(base, &user, &factor);
     record(&state, &audit, &user, ops::ENROLLED);
     Ok(Json(body))
 }
@@ -224,7 +268,7 @@ async fn enroll_webauthn(
     audit: Audit,
     user: &User,
     provider: Option<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FactorBody>, ApiError> {
     ops::webauthn_provider(provider.as_deref()).map_err(|e| refused(e, ""))?;
     crate::webauthn::relying_party(state)?;
     let (factor, handle) = ops::enroll_webauthn(state.store.as_ref(), env(state), &user.id)
@@ -233,8 +277,10 @@ async fn enroll_webauthn(
     let (options, _) = crate::webauthn::begin_registration(state, user, Some(handle)).await?;
     let base = &state.config.base_url;
     let mut body = factor_json(&factor, user, base);
-    body["_embedded"] = json!({ "activation": options });
-    body["_links"]["activate"] = json!({ "href": format!("{base}/api/v1/users/{}/factors/{}/lifecycle/activate", user.id, factor.id), "hints": { "allow": ["POST"] } });
+    body.embedded = Some(FactorEmbedded {
+        activation: Activation::WebAuthn(options),
+    });
+    body.links.activate = activate_link(base, user, &factor);
     record(state, &audit, user, ops::ENROLLED);
     Ok(Json(body))
 }
@@ -341,7 +387,7 @@ async fn activate(
     audit: Audit,
     Path((id, fid)): Path<(String, String)>,
     OktaJson(body): OktaJson<ActivateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FactorBody>, ApiError> {
     let user = find(&state, &id).await?;
     let factor = find_factor(&state, &user, &fid).await?;
     ops::check_pending(&factor).map_err(|e| refused(e, &fid))?;
@@ -361,7 +407,7 @@ async fn verify(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
     OktaJson(body): OktaJson<PassCode>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VerifyAnswer>, ApiError> {
     let user = find(&state, &id).await?;
     let factor = find_factor(&state, &user, &fid).await?;
     ops::verify(
@@ -372,7 +418,9 @@ async fn verify(
     )
     .await
     .map_err(|e| refused(e, &fid))?;
-    Ok(Json(json!({ "factorResult": "SUCCESS" })))
+    Ok(Json(VerifyAnswer {
+        factor_result: "SUCCESS",
+    }))
 }
 
 async fn remove(

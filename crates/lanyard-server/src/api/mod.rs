@@ -29,7 +29,8 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use lanyard_core::authz::Invalid;
 use lanyard_core::model::LifecycleStatus;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use crate::api::error::ApiError;
 use crate::api::openapi::Routes;
@@ -129,14 +130,33 @@ pub(crate) fn invalid(e: Invalid) -> ApiError {
     ApiError::validation(e.field(), e.causes())
 }
 
-/// The `_links` entry that flips a policy's or rule's status at `href`: `(name, link)`.
-pub(crate) fn lifecycle_link(href: &str, status: LifecycleStatus) -> (&'static str, Value) {
-    let op = match status {
-        LifecycleStatus::Active => "deactivate",
-        LifecycleStatus::Inactive => "activate",
-    };
-    (
-        op,
-        json!({ "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } }),
-    )
+/// The lifecycle link of an object at `href` in `_links` (flattened into them): `deactivate` while it is active,
+/// `activate` while it is not; neither for a system object.
+#[derive(Serialize, JsonSchema, Default)]
+pub(crate) struct LifecycleLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activate: Option<openapi::HintedHref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deactivate: Option<openapi::HintedHref>,
+}
+
+impl LifecycleLinks {
+    pub(crate) fn of(href: &str, status: LifecycleStatus) -> Self {
+        let link = |op: &str| {
+            Some(openapi::HintedHref::new(
+                format!("{href}/lifecycle/{op}"),
+                &["POST"],
+            ))
+        };
+        match status {
+            LifecycleStatus::Active => LifecycleLinks {
+                activate: None,
+                deactivate: link("deactivate"),
+            },
+            LifecycleStatus::Inactive => LifecycleLinks {
+                activate: link("activate"),
+                deactivate: None,
+            },
+        }
+    }
 }

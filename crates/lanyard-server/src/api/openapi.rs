@@ -19,7 +19,8 @@ use serde_json::{Map, Value, json};
 
 use crate::state::AppState;
 
-/// A JSON object whose members are not described (yet): Okta's free-form parts, and responses not typed.
+/// A JSON object whose members are not described: request bodies the core validates member by member, and this
+/// document itself. A response must not be one (`every_response_is_typed_but_okta_free_form_parts`).
 pub type Object = Map<String, Value>;
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -250,6 +251,11 @@ impl HintedHref {
         }
     }
 }
+
+/// An object with no members (`{}`): Okta's answer to some operations, and its parts Lanyard has nothing for.
+#[derive(Serialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
 
 /// An error in Okta's form, as every management API error is sent (`ApiError`'s body).
 #[derive(Serialize, JsonSchema)]
@@ -530,6 +536,26 @@ pub fn document(ops: &[Operation]) -> Value {
 mod tests {
     use super::*;
 
+    /// The parts of responses left open on purpose: free-form in Okta too (as `Schema.field`; see `open_parts`).
+    const FREE_FORM: &[&str] = &[
+        // Profiles: the attributes the user's, the app's or the factor type's schema defines.
+        "User.profile",
+        "AppUser.profile",
+        "ApplicationGroupAssignment.profile",
+        "UserFactor.profile",
+        "AuthnFactor.profile",
+        // WebAuthn's own options (creation, request), passed through.
+        "UserFactorActivation|1",
+        "AuthnEmbedded.challenge",
+        // The system log's free-form details.
+        "LogDebugContext.debugData",
+        "LogTransaction.detail",
+        // A client's public keys (a JWK Set), as registered.
+        "ApplicationOAuthClientSettings.jwks",
+        // The document itself.
+        "openapi.serve",
+    ];
+
     fn doc_and_ops() -> (Value, Vec<Operation>) {
         let ops = crate::api::operations();
         (document(&ops), ops)
@@ -661,6 +687,120 @@ mod tests {
         );
     }
 
+    /// The parts of 2xx JSON responses still described as open (any JSON, or an object without `properties`),
+    /// as `Schema.field` (`operationId` for a response that is open itself, `[]` for an array's items).
+    fn open_parts(doc: &Value) -> std::collections::BTreeSet<String> {
+        fn walk(
+            s: &Value,
+            at: String,
+            schemas: &Map<String, Value>,
+            seen: &mut std::collections::HashSet<String>,
+            out: &mut std::collections::BTreeSet<String>,
+        ) {
+            let Some(o) = s.as_object() else {
+                // `true`: anything.
+                out.insert(at);
+                return;
+            };
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                let name = r.trim_start_matches("#/components/schemas/").to_owned();
+                if seen.insert(name.clone()) {
+                    walk(&schemas[&name], name, schemas, seen, out);
+                }
+                return;
+            }
+            let mut described = false;
+            for k in ["anyOf", "oneOf", "allOf"] {
+                for (i, s) in o
+                    .get(k)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    described = true;
+                    walk(s, format!("{at}|{i}"), schemas, seen, out);
+                }
+            }
+            if o.get("maxItems") == Some(&json!(0)) {
+                // Always empty.
+                described = true;
+            } else if let Some(items) = o.get("items") {
+                walk(items, format!("{at}[]"), schemas, seen, out);
+                described = true;
+            }
+            if let Some(props) = o.get("properties").and_then(Value::as_object) {
+                for (name, s) in props {
+                    walk(s, format!("{at}.{name}"), schemas, seen, out);
+                }
+                described = true;
+            }
+            match o.get("additionalProperties") {
+                // `{}` and nothing more.
+                Some(Value::Bool(false)) => described = true,
+                Some(Value::Object(m)) if !m.is_empty() => {
+                    walk(
+                        &Value::Object(m.clone()),
+                        format!("{at}{{}}"),
+                        schemas,
+                        seen,
+                        out,
+                    );
+                    described = true;
+                }
+                _ => {}
+            }
+            let scalar = |t: &Value| t.as_str().is_some_and(|t| t != "object" && t != "array");
+            let typed = match o.get("type") {
+                Some(Value::Array(ts)) => ts.iter().all(|t| t == "null" || scalar(t)),
+                Some(t) => scalar(t),
+                None => o.contains_key("enum") || o.contains_key("const"),
+            };
+            if !described && !typed {
+                out.insert(at);
+            }
+        }
+        let schemas = doc["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = std::collections::BTreeSet::new();
+        for item in doc["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for o in item.as_object().into_iter().flat_map(|i| i.values()) {
+                for (status, r) in o["responses"].as_object().into_iter().flatten() {
+                    let s = &r["content"]["application/json"]["schema"];
+                    if status.starts_with('2') && !s.is_null() {
+                        let id = o["operationId"].as_str().unwrap_or_default().to_owned();
+                        walk(s, id, &schemas, &mut seen, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every 2xx JSON response is typed, but for the parts free-form in Okta too: a new response sent as an open
+    /// object fails here.
+    #[test]
+    fn every_response_is_typed_but_okta_free_form_parts() {
+        let (doc, _) = doc_and_ops();
+        let open = open_parts(&doc);
+        let allowed: std::collections::BTreeSet<String> =
+            FREE_FORM.iter().map(|s| s.to_string()).collect();
+        let untyped: Vec<&String> = open.difference(&allowed).collect();
+        assert!(untyped.is_empty(), "responses not typed: {untyped:#?}");
+        let stale: Vec<&String> = allowed.difference(&open).collect();
+        assert!(
+            stale.is_empty(),
+            "allowed but typed (drop them from FREE_FORM): {stale:#?}"
+        );
+    }
+
     #[test]
     fn query_types_become_query_parameters() {
         let (doc, _) = doc_and_ops();
@@ -675,6 +815,20 @@ mod tests {
                 "{name}"
             );
         }
+        // A parameter the handler refuses to go without is required; the others are not.
+        let policies = doc["paths"]["/policies"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let param = |name: &str| {
+            policies
+                .iter()
+                .find(|p| p["name"] == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        assert_eq!(param("type")["required"], true);
+        assert_eq!(param("type")["schema"]["type"], "string");
+        assert_eq!(param("status")["required"], false);
         let setup = &doc["paths"]["/apps/{id}/setup"]["get"]["responses"]["200"]["content"];
         assert!(setup["application/json"].is_object() && setup["text/plain"].is_object());
     }

@@ -71,11 +71,11 @@ pub fn link_headers(
 }
 
 /// A list response: the rendered items as a JSON array, with the `Link` headers for the page at `uri`.
-pub fn list_response(
+pub fn list_response<T: serde::Serialize>(
     base_url: &str,
     uri: &Uri,
     next: Option<&str>,
-    items: Vec<serde_json::Value>,
+    items: Vec<T>,
 ) -> Response {
     (
         link_headers(base_url, uri.path(), uri.query(), next),

@@ -12,16 +12,17 @@ use axum::response::{IntoResponse, Response};
 use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{LifecycleStatus, PolicyRule, SignOnPolicy};
-use lanyard_core::signin::policy::{POLICY_TYPE, RULE_TYPE, is_policy_type, policy_types};
+use lanyard_core::signin::policy::{self, POLICY_TYPE, RULE_TYPE, is_policy_type, policy_types};
 use lanyard_core::signin::policy_admin as ops;
 use lanyard_core::signin::policy_admin::Changed;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
-use super::{invalid, lifecycle_link};
-use crate::api::openapi::{Object, Routes, doc};
+use super::{LifecycleLinks, invalid};
+use crate::api::openapi::{HintedHref, Href, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -30,22 +31,25 @@ pub fn routes() -> Routes {
         .get(
             "/policies",
             list,
-            doc().query::<ListQuery>().list::<Object>(),
+            doc().query::<ListQuery>().list::<PolicyBody>(),
         )
         .post(
             "/policies",
             create,
-            doc().query::<CreateQuery>().body::<Object>().ok::<Object>(),
+            doc()
+                .query::<CreateQuery>()
+                .body::<Object>()
+                .ok::<PolicyBody>(),
         )
         .get(
             "/policies/{pid}",
             read,
-            doc().query::<ReadQuery>().ok::<Object>(),
+            doc().query::<ReadQuery>().ok::<PolicyBody>(),
         )
         .put(
             "/policies/{pid}",
             replace,
-            doc().body::<Object>().ok::<Object>(),
+            doc().body::<Object>().ok::<PolicyBody>(),
         )
         .delete("/policies/{pid}", delete, doc().no_content())
         .post(
@@ -58,21 +62,28 @@ pub fn routes() -> Routes {
             deactivate,
             doc().no_content(),
         )
-        .get("/policies/{pid}/rules", list_rules, doc().list::<Object>())
+        .get(
+            "/policies/{pid}/rules",
+            list_rules,
+            doc().list::<RuleBody>(),
+        )
         .post(
             "/policies/{pid}/rules",
             create_rule,
-            doc().query::<CreateQuery>().body::<Object>().ok::<Object>(),
+            doc()
+                .query::<CreateQuery>()
+                .body::<Object>()
+                .ok::<RuleBody>(),
         )
         .get(
             "/policies/{pid}/rules/{rid}",
             read_rule,
-            doc().ok::<Object>(),
+            doc().ok::<RuleBody>(),
         )
         .put(
             "/policies/{pid}/rules/{rid}",
             replace_rule,
-            doc().body::<Object>().ok::<Object>(),
+            doc().body::<Object>().ok::<RuleBody>(),
         )
         .delete(
             "/policies/{pid}/rules/{rid}",
@@ -119,69 +130,141 @@ fn policy_href(state: &AppState, id: &str) -> String {
     format!("{}/api/v1/policies/{id}", state.config.base_url)
 }
 
-fn policy_json(state: &AppState, p: &SignOnPolicy, rules: Option<&[PolicyRule]>) -> Value {
-    let href = policy_href(state, &p.id);
-    let allow = if p.system {
-        json!(["GET", "PUT"])
-    } else {
-        json!(["GET", "PUT", "DELETE"])
-    };
-    let mut v = json!({
-        "id": p.id,
-        "type": POLICY_TYPE,
-        "status": p.status.as_str(),
-        "name": p.name,
-        "description": p.description,
-        "priority": p.priority,
-        "system": p.system,
-        "conditions": p.conditions,
-        "created": okta_format(p.created),
-        "lastUpdated": okta_format(p.last_updated),
-        "_links": {
-            "self": { "href": href, "hints": { "allow": allow } },
-            "rules": { "href": format!("{href}/rules"), "hints": { "allow": ["GET", "POST"] } },
-        }
-    });
-    if !p.system {
-        let (op, link) = lifecycle_link(&href, p.status);
-        v["_links"][op] = link;
-    }
-    if let Some(rules) = rules {
-        v["_embedded"] = json!({
-            "rules": rules.iter().map(|r| rule_json(state, r)).collect::<Vec<_>>()
-        });
-    }
-    v
+/// A sign-on policy in Okta's shape (`OktaSignOnPolicy`): what `policy_json` sends.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SignOnPolicy")]
+pub struct PolicyBody {
+    id: String,
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["OKTA_SIGN_ON"]))]
+    kind: &'static str,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    name: String,
+    description: String,
+    priority: i64,
+    system: bool,
+    /// Who it applies to. As stored: `lanyard_core::signin::policy` writes it.
+    #[schemars(with = "policy::StoredPolicyConditions")]
+    conditions: Value,
+    created: String,
+    last_updated: String,
+    #[serde(rename = "_links")]
+    links: PolicyLinks,
+    /// The rules, with `expand=rules`.
+    #[serde(rename = "_embedded", skip_serializing_if = "Option::is_none")]
+    embedded: Option<EmbeddedRules>,
 }
 
-fn rule_json(state: &AppState, r: &PolicyRule) -> Value {
-    let href = format!("{}/rules/{}", policy_href(state, &r.policy_id), r.id);
-    let allow = if r.system {
-        json!(["GET", "PUT"])
+#[derive(Serialize, JsonSchema)]
+pub struct PolicyLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    rules: HintedHref,
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct EmbeddedRules {
+    rules: Vec<RuleBody>,
+}
+
+/// A sign-on policy's rule in Okta's shape (`OktaSignOnPolicyRule`): what `rule_json` sends.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SignOnPolicyRule")]
+pub struct RuleBody {
+    id: String,
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["SIGN_ON"]))]
+    kind: &'static str,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    name: String,
+    priority: i64,
+    system: bool,
+    /// As stored: `lanyard_core::signin::policy` writes it.
+    #[schemars(with = "policy::StoredRuleConditions")]
+    conditions: Value,
+    #[schemars(with = "policy::StoredActions")]
+    actions: Value,
+    created: String,
+    last_updated: String,
+    #[serde(rename = "_links")]
+    links: RuleLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct RuleLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    policy: Href,
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+}
+
+/// What a system object's link allows: it is edited, never deleted.
+fn allow(system: bool) -> &'static [&'static str] {
+    if system {
+        &["GET", "PUT"]
     } else {
-        json!(["GET", "PUT", "DELETE"])
-    };
-    let mut v = json!({
-        "id": r.id,
-        "type": RULE_TYPE,
-        "status": r.status.as_str(),
-        "name": r.name,
-        "priority": r.priority,
-        "system": r.system,
-        "conditions": r.conditions,
-        "actions": r.actions,
-        "created": okta_format(r.created),
-        "lastUpdated": okta_format(r.last_updated),
-        "_links": {
-            "self": { "href": href, "hints": { "allow": allow } },
-            "policy": { "href": policy_href(state, &r.policy_id) },
-        }
-    });
-    if !r.system {
-        let (op, link) = lifecycle_link(&href, r.status);
-        v["_links"][op] = link;
+        &["GET", "PUT", "DELETE"]
     }
-    v
+}
+
+fn lifecycle(href: &str, system: bool, status: LifecycleStatus) -> LifecycleLinks {
+    if system {
+        LifecycleLinks::default()
+    } else {
+        LifecycleLinks::of(href, status)
+    }
+}
+
+fn policy_json(state: &AppState, p: &SignOnPolicy, rules: Option<&[PolicyRule]>) -> PolicyBody {
+    let href = policy_href(state, &p.id);
+    PolicyBody {
+        id: p.id.clone(),
+        kind: POLICY_TYPE,
+        status: p.status.as_str(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        priority: p.priority,
+        system: p.system,
+        conditions: p.conditions.clone(),
+        created: okta_format(p.created),
+        last_updated: okta_format(p.last_updated),
+        links: PolicyLinks {
+            rules: HintedHref::new(format!("{href}/rules"), &["GET", "POST"]),
+            lifecycle: lifecycle(&href, p.system, p.status),
+            this: HintedHref::new(href, allow(p.system)),
+        },
+        embedded: rules.map(|rules| EmbeddedRules {
+            rules: rules.iter().map(|r| rule_json(state, r)).collect(),
+        }),
+    }
+}
+
+fn rule_json(state: &AppState, r: &PolicyRule) -> RuleBody {
+    let href = format!("{}/rules/{}", policy_href(state, &r.policy_id), r.id);
+    RuleBody {
+        id: r.id.clone(),
+        kind: RULE_TYPE,
+        status: r.status.as_str(),
+        name: r.name.clone(),
+        priority: r.priority,
+        system: r.system,
+        conditions: r.conditions.clone(),
+        actions: r.actions.clone(),
+        created: okta_format(r.created),
+        last_updated: okta_format(r.last_updated),
+        links: RuleLinks {
+            policy: Href::new(policy_href(state, &r.policy_id)),
+            lifecycle: lifecycle(&href, r.system, r.status),
+            this: HintedHref::new(href, allow(r.system)),
+        },
+    }
 }
 
 /// Logs a change's event (the request's actor; the policy and the rule as targets) and drops this node's copy of
@@ -204,7 +287,9 @@ async fn find(state: &AppState, pid: &str) -> Result<SignOnPolicy, ApiError> {
 
 #[derive(schemars::JsonSchema, Deserialize, Default)]
 struct ListQuery {
+    /// Required: `OKTA_SIGN_ON` (Okta's other policy types list as empty).
     #[serde(rename = "type")]
+    #[schemars(required)]
     kind: Option<String>,
     status: Option<String>,
     expand: Option<String>,
@@ -217,7 +302,7 @@ fn wants_rules(expand: Option<&str>) -> bool {
 async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<PolicyBody>>, ApiError> {
     let kind = q.kind.unwrap_or_default();
     if !is_policy_type(&kind) {
         let why = if kind.is_empty() {
@@ -291,7 +376,7 @@ async fn read(
     State(state): State<AppState>,
     Path(pid): Path<String>,
     Query(q): Query<ReadQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PolicyBody>, ApiError> {
     let policy = find(&state, &pid).await?;
     let rules = if wants_rules(q.expand.as_deref()) {
         Some(state.store.signon_rules(&pid).await?)
@@ -306,7 +391,7 @@ async fn replace(
     audit: Audit,
     Path(pid): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PolicyBody>, ApiError> {
     let replaced = ops::replace(state.store.as_ref(), env(&state), &pid, &body)
         .await
         .map_err(refused)?;
@@ -358,7 +443,7 @@ async fn deactivate(
 async fn list_rules(
     State(state): State<AppState>,
     Path(pid): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<RuleBody>>, ApiError> {
     find(&state, &pid).await?;
     let rules = state.store.signon_rules(&pid).await?;
     Ok(Json(rules.iter().map(|r| rule_json(&state, r)).collect()))
@@ -385,7 +470,7 @@ async fn create_rule(
 async fn read_rule(
     State(state): State<AppState>,
     Path((pid, rid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleBody>, ApiError> {
     let (_, rule) = ops::find_rule(state.store.as_ref(), &pid, &rid)
         .await
         .map_err(refused)?;
@@ -397,7 +482,7 @@ async fn replace_rule(
     audit: Audit,
     Path((pid, rid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleBody>, ApiError> {
     let replaced = ops::replace_rule(state.store.as_ref(), env(&state), (&pid, &rid), &body)
         .await
         .map_err(refused)?;

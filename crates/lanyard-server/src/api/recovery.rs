@@ -8,12 +8,14 @@ use axum::Json;
 use axum::extract::State;
 use lanyard_core::clock::okta_format;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::authn::{embedded_user, invalid_state_token, primary_json};
+use super::authn::{
+    Embedded, NamedLink, Transaction, embedded_user, invalid_state_token, password_policy,
+    primary_json,
+};
 use super::error::ApiError;
 use super::extract::OktaJson;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{Routes, doc};
 use crate::recovery;
 use crate::signin_flow::{self, Client};
 use crate::state::AppState;
@@ -23,17 +25,17 @@ pub fn routes() -> Routes {
         .post(
             "/authn/recovery/password",
             recover_password,
-            doc().body::<RecoverPassword>().ok::<Object>(),
+            doc().body::<RecoverPassword>().ok::<Transaction>(),
         )
         .post(
             "/authn/recovery/token",
             verify_recovery_token,
-            doc().body::<RecoveryToken>().ok::<Object>(),
+            doc().body::<RecoveryToken>().ok::<Transaction>(),
         )
         .post(
             "/authn/credentials/reset_password",
             reset_password,
-            doc().body::<ResetPassword>().ok::<Object>(),
+            doc().body::<ResetPassword>().ok::<Transaction>(),
         )
 }
 
@@ -45,13 +47,14 @@ struct RecoverPassword {
 }
 
 /// The one answer to a recovery request, whoever it names.
-fn recovery_challenge() -> Value {
-    json!({
-        "status": "RECOVERY_CHALLENGE",
-        "factorResult": "WAITING",
-        "factorType": "EMAIL",
-        "recoveryType": "PASSWORD",
-    })
+fn recovery_challenge() -> Transaction {
+    Transaction {
+        status: "RECOVERY_CHALLENGE",
+        factor_result: Some("WAITING"),
+        factor_type: Some("EMAIL"),
+        recovery_type: Some("PASSWORD"),
+        ..Transaction::default()
+    }
 }
 
 /// What is wrong with a recovery request itself (nothing about the user it names).
@@ -76,7 +79,7 @@ async fn recover_password(
     State(state): State<AppState>,
     client: Client,
     OktaJson(body): OktaJson<RecoverPassword>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Transaction>, ApiError> {
     let username = body.username.unwrap_or_default();
     check_recovery_request(&username, body.factor_type.as_deref())?;
     recovery::start(&state, &client, &username).await?;
@@ -92,31 +95,29 @@ struct RecoveryToken {
 async fn verify_recovery_token(
     State(state): State<AppState>,
     OktaJson(body): OktaJson<RecoveryToken>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Transaction>, ApiError> {
     let presented = body.recovery_token.unwrap_or_default();
     let Some(step) = recovery::begin_reset(&state, &presented).await? else {
         return Err(invalid_state_token());
     };
     let base = &state.config.base_url;
-    Ok(Json(json!({
-        "stateToken": step.state_token.value,
-        "expiresAt": okta_format(step.expires_at),
-        "status": "PASSWORD_RESET",
-        "recoveryType": "PASSWORD",
-        "_embedded": {
-            "user": embedded_user(&step.user),
-            "policy": { "complexity": state.password_policy.requirements() },
-        },
-        "_links": {
-            "next": {
-                "name": "resetPassword",
-                "href": format!("{base}/api/v1/authn/credentials/reset_password"),
-                "hints": { "allow": ["POST"] },
-            },
-        },
-    })))
+    Ok(Json(Transaction {
+        state_token: Some(step.state_token.value),
+        expires_at: Some(okta_format(step.expires_at)),
+        status: "PASSWORD_RESET",
+        recovery_type: Some("PASSWORD"),
+        embedded: Some(Embedded {
+            user: embedded_user(&step.user),
+            policy: password_policy(&state),
+            ..Embedded::default()
+        }),
+        links: Some(NamedLink::post(
+            "resetPassword",
+            format!("{base}/api/v1/authn/credentials/reset_password"),
+        )),
+        ..Transaction::default()
+    }))
 }
-
 #[derive(schemars::JsonSchema, Deserialize)]
 struct ResetPassword {
     #[serde(rename = "stateToken")]
@@ -164,8 +165,8 @@ mod tests {
             assert_eq!(e.causes.len(), 1);
         }
         assert_eq!(
-            recovery_challenge(),
-            json!({"status": "RECOVERY_CHALLENGE", "factorResult": "WAITING", "factorType": "EMAIL",
+            serde_json::to_value(recovery_challenge()).unwrap(),
+            serde_json::json!({"status": "RECOVERY_CHALLENGE", "factorResult": "WAITING", "factorType": "EMAIL",
                    "recoveryType": "PASSWORD"})
         );
     }

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use lanyard_core::clock::{Timestamp, okta_format};
 use lanyard_core::directory::accounts::{
     self, AccountError, Changes, Deletion, Event, LifecycleOptions, NewUser,
@@ -17,12 +17,12 @@ use lanyard_core::directory::users::{UserQuery, validate};
 use lanyard_core::model::User;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
-use crate::api::openapi::{Href, Object, Routes, doc};
+use crate::api::openapi::{Empty, Href, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::{Audit, user_target};
 
@@ -56,7 +56,7 @@ pub fn routes() -> Routes {
         .post(
             "/users/{id}/lifecycle/{operation}",
             lifecycle_op,
-            doc().query::<LifecycleQuery>().ok::<Object>(),
+            doc().query::<LifecycleQuery>().ok::<LifecycleAnswer>(),
         )
 }
 
@@ -93,7 +93,7 @@ pub struct UserCredentials {
     provider: CredentialsProvider,
     /// Present (and empty) when the user has a password.
     #[serde(skip_serializing_if = "Option::is_none")]
-    password: Option<Map<String, Value>>,
+    password: Option<Empty>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -112,9 +112,14 @@ pub struct UserLinks {
 
 /// A user in Okta's shape.
 pub fn user_json(u: &User, base: &str) -> Value {
+    serde_json::to_value(user_body(u, base)).unwrap_or_default()
+}
+
+/// A user in Okta's shape, typed.
+pub fn user_body(u: &User, base: &str) -> UserBody {
     let opt = |t: Option<Timestamp>| t.map(okta_format);
     let href = format!("{base}/api/v1/users/{}", u.id);
-    let body = UserBody {
+    UserBody {
         id: u.id.clone(),
         status: u.status.as_str(),
         created: okta_format(u.created),
@@ -130,14 +135,32 @@ pub fn user_json(u: &User, base: &str) -> Value {
                 provider_type: "OKTA",
                 name: "OKTA",
             },
-            password: u.password_changed.map(|_| Map::new()),
+            password: u.password_changed.map(|_| Empty {}),
         },
         links: UserLinks {
             groups: Href::new(format!("{href}/groups")),
             this: Href::new(href),
         },
-    };
-    serde_json::to_value(body).unwrap_or_default()
+    }
+}
+
+/// What a user's lifecycle operation answers: the activation or reset link when no email was sent
+/// (`sendEmail=false`), the user after `expire_password`, or `{}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "UserLifecycleAnswer")]
+pub enum LifecycleAnswer {
+    #[serde(rename_all = "camelCase")]
+    Activation {
+        activation_url: String,
+        activation_token: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Reset {
+        reset_password_url: String,
+    },
+    User(Box<UserBody>),
+    Nothing(Empty),
 }
 
 #[derive(schemars::JsonSchema, Deserialize, Default)]
@@ -373,7 +396,7 @@ async fn lifecycle_op(
     audit: Audit,
     Path((id, operation)): Path<(String, String)>,
     Query(q): Query<LifecycleQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<LifecycleAnswer>, ApiError> {
     let op = Operation::parse(&operation).ok_or_else(|| {
         ApiError::not_found_path(&format!("/api/v1/users/{id}/lifecycle/{operation}"))
     })?;
@@ -391,24 +414,28 @@ async fn lifecycle_op(
     if let Some(token) = &changed.activation {
         let url = crate::activation::activation_url(&state, &token.value);
         if !send_email {
-            return Ok(
-                Json(json!({ "activationUrl": url, "activationToken": token.value }))
-                    .into_response(),
-            );
+            return Ok(Json(LifecycleAnswer::Activation {
+                activation_url: url,
+                activation_token: token.value.clone(),
+            }));
         }
         crate::activation::email_link(&state, user, &url);
     }
     if let Some(token) = &changed.reset {
         let link = crate::recovery::reset_url(&state, &token.value);
         if !send_email {
-            return Ok(Json(json!({ "resetPasswordUrl": link })).into_response());
+            return Ok(Json(LifecycleAnswer::Reset {
+                reset_password_url: link,
+            }));
         }
         crate::recovery::email_reset_link(&state, user, &link);
     }
-    Ok(match op {
-        Operation::ExpirePassword => Json(user_json(user, &state.config.base_url)).into_response(),
-        _ => Json(json!({})).into_response(),
-    })
+    Ok(Json(match op {
+        Operation::ExpirePassword => {
+            LifecycleAnswer::User(Box::new(user_body(user, &state.config.base_url)))
+        }
+        _ => LifecycleAnswer::Nothing(Empty {}),
+    }))
 }
 
 /// Okta deletes only deactivated users: the first DELETE of any other user deactivates it.

@@ -11,12 +11,12 @@ use lanyard_core::clock::okta_format;
 use lanyard_core::model::{AppGroup, AppUser};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{app_refused, find};
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
-use crate::api::openapi::{Href, Object, Routes, doc};
+use crate::api::openapi::{Href, Routes, doc};
 use crate::api::pagination::{PageQuery, list_response};
 use crate::api::users::find as find_user;
 use crate::state::AppState;
@@ -38,23 +38,27 @@ pub fn routes() -> Routes {
         .get(
             "/apps/{id}/users",
             list_users,
-            doc().query::<PageQuery>().list::<Object>(),
+            doc().query::<PageQuery>().list::<AppUserBody>(),
         )
         .post(
             "/apps/{id}/users",
             assign_user,
-            doc().optional_body::<AppUserIn>().ok::<Object>(),
+            doc().optional_body::<AppUserIn>().ok::<AppUserBody>(),
         )
-        .get("/apps/{id}/users/{uid}", read_user, doc().ok::<Object>())
+        .get(
+            "/apps/{id}/users/{uid}",
+            read_user,
+            doc().ok::<AppUserBody>(),
+        )
         .post(
             "/apps/{id}/users/{uid}",
             assign_user_at,
-            doc().optional_body::<AppUserIn>().ok::<Object>(),
+            doc().optional_body::<AppUserIn>().ok::<AppUserBody>(),
         )
         .put(
             "/apps/{id}/users/{uid}",
             assign_user_at,
-            doc().optional_body::<AppUserIn>().ok::<Object>(),
+            doc().optional_body::<AppUserIn>().ok::<AppUserBody>(),
         )
         .delete("/apps/{id}/users/{uid}", unassign_user, doc().no_content())
         .get(
@@ -79,24 +83,61 @@ pub fn routes() -> Routes {
         )
 }
 
-fn app_user_json(a: &AppUser, base: &str) -> Value {
-    json!({
-        "id": a.user_id,
-        "externalId": null,
-        "created": okta_format(a.created),
-        "lastUpdated": okta_format(a.last_updated),
-        "scope": "USER",
-        "status": "ACTIVE",
-        "statusChanged": okta_format(a.created),
-        "passwordChanged": null,
-        "syncState": "DISABLED",
-        "credentials": { "userName": a.user_name },
-        "profile": {},
-        "_links": {
-            "app": { "href": format!("{base}/api/v1/apps/{}", a.app_id) },
-            "user": { "href": format!("{base}/api/v1/users/{}", a.user_id) },
+/// A user assigned to an app in Okta's shape (`AppUser`): what `app_user_json` sends. Lanyard keeps no per-app
+/// profile and syncs nothing: the profile is empty, the status `ACTIVE`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AppUser")]
+pub struct AppUserBody {
+    id: String,
+    external_id: Option<String>,
+    created: String,
+    last_updated: String,
+    #[schemars(extend("enum" = ["USER", "GROUP"]))]
+    scope: &'static str,
+    status: &'static str,
+    status_changed: String,
+    password_changed: Option<String>,
+    sync_state: &'static str,
+    credentials: AppUserCredentials,
+    /// The app's own attributes of the user, as the app defines them (none here).
+    profile: Map<String, Value>,
+    #[serde(rename = "_links")]
+    links: AppUserLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppUserCredentials {
+    user_name: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct AppUserLinks {
+    app: Href,
+    user: Href,
+}
+
+fn app_user_json(a: &AppUser, base: &str) -> AppUserBody {
+    AppUserBody {
+        id: a.user_id.clone(),
+        external_id: None,
+        created: okta_format(a.created),
+        last_updated: okta_format(a.last_updated),
+        scope: "USER",
+        status: "ACTIVE",
+        status_changed: okta_format(a.created),
+        password_changed: None,
+        sync_state: "DISABLED",
+        credentials: AppUserCredentials {
+            user_name: a.user_name.clone(),
         },
-    })
+        profile: Map::new(),
+        links: AppUserLinks {
+            app: Href::new(format!("{base}/api/v1/apps/{}", a.app_id)),
+            user: Href::new(format!("{base}/api/v1/users/{}", a.user_id)),
+        },
+    }
 }
 
 #[derive(schemars::JsonSchema, Deserialize, Default)]
@@ -112,7 +153,7 @@ async fn assign_user(
     audit: Audit,
     Path(id): Path<String>,
     body: OktaJson<Option<AppUserIn>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AppUserBody>, ApiError> {
     put_user(state, audit, id, None, body.0.unwrap_or_default()).await
 }
 
@@ -121,7 +162,7 @@ async fn assign_user_at(
     audit: Audit,
     Path((id, uid)): Path<(String, String)>,
     body: OktaJson<Option<AppUserIn>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AppUserBody>, ApiError> {
     put_user(state, audit, id, Some(uid), body.0.unwrap_or_default()).await
 }
 
@@ -131,7 +172,7 @@ async fn put_user(
     app_id: String,
     path_user: Option<String>,
     body: AppUserIn,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AppUserBody>, ApiError> {
     let Some(uid) = path_user.or(body.id.clone()) else {
         find(&state, &app_id).await?;
         return Err(ApiError::validation(
@@ -188,7 +229,7 @@ async fn list_users(
 async fn read_user(
     State(state): State<AppState>,
     Path((id, uid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AppUserBody>, ApiError> {
     let app = find(&state, &id).await?;
     let user = find_user(&state, &uid).await?;
     let a = state

@@ -16,20 +16,21 @@ use lanyard_core::apps::instances;
 use lanyard_core::apps::instances::{AppError, NewApp, OIDC_CLIENT};
 use lanyard_core::apps::{check_client_id, chosen_secret, client_from_body, requested_client_id};
 use lanyard_core::clock::okta_format;
-use lanyard_core::model::{App, LifecycleStatus, OAuthClient};
+use lanyard_core::model::{App, OAuthClient};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod assignments;
-mod grants;
+pub(crate) mod grants;
 mod secrets;
 mod setup;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
 use super::pagination::{PageQuery, list_response};
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::LifecycleLinks;
+use crate::api::openapi::{Empty, Href, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -46,7 +47,7 @@ pub fn routes() -> Routes {
         .get("/apps/{id}", read, doc().ok::<AppBody>())
         .put("/apps/{id}", replace, doc().body::<AppIn>().ok::<AppBody>())
         .delete("/apps/{id}", delete, doc().no_content())
-        .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Object>())
+        .post("/apps/{id}/lifecycle/{op}", lifecycle, doc().ok::<Empty>())
         .merge(secrets::routes())
         .merge(grants::routes())
         .merge(assignments::routes())
@@ -80,88 +81,63 @@ pub(crate) fn app_refused(e: AppError, id: &str) -> ApiError {
 pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
     let href = format!("{base}/api/v1/apps/{}", a.id);
     let c = &a.client;
-    let mut oauth_settings = Map::new();
-    oauth_settings.insert("client_uri".into(), Value::Null);
-    oauth_settings.insert("logo_uri".into(), Value::Null);
-    for (k, v) in &c.extra {
-        oauth_settings.insert(k.clone(), v.clone());
-    }
-    oauth_settings.insert("redirect_uris".into(), json!(c.redirect_uris));
-    oauth_settings.insert(
-        "post_logout_redirect_uris".into(),
-        json!(c.post_logout_redirect_uris),
-    );
-    oauth_settings.insert("response_types".into(), json!(c.response_types));
-    oauth_settings.insert("grant_types".into(), json!(c.grant_types));
-    oauth_settings.insert(
-        "application_type".into(),
-        json!(c.application_type.as_str()),
-    );
-    oauth_settings.insert("consent_method".into(), json!(c.consent_method));
-    oauth_settings.insert("issuer_mode".into(), json!("ORG_URL"));
-    oauth_settings.insert(
-        "dpop_bound_access_tokens".into(),
-        json!(c.dpop_bound_access_tokens),
-    );
     let l = &c.logout;
-    if let Some(u) = &l.backchannel_logout_uri {
-        oauth_settings.insert("backchannel_logout_uri".into(), json!(u));
-        oauth_settings.insert(
-            "backchannel_logout_session_required".into(),
-            json!(l.backchannel_logout_session_required),
-        );
+    // Every other member the app was created with, echoed back (`client_uri` and `logo_uri` null when not given);
+    // the members below take the place of any of the same name.
+    let mut other = Map::new();
+    other.insert("client_uri".into(), Value::Null);
+    other.insert("logo_uri".into(), Value::Null);
+    for (k, v) in &c.extra {
+        other.insert(k.clone(), v.clone());
     }
-    if let Some(u) = &l.frontchannel_logout_uri {
-        oauth_settings.insert("frontchannel_logout_uri".into(), json!(u));
-        oauth_settings.insert(
-            "frontchannel_logout_session_required".into(),
-            json!(l.frontchannel_logout_session_required),
-        );
-    }
-    if let Some(u) = &c.initiate_login_uri {
-        oauth_settings.insert("initiate_login_uri".into(), json!(u));
-    }
-    if let Some(j) = &c.jwks {
-        oauth_settings.insert("jwks".into(), j.clone());
-    }
-    if let Some(u) = &c.jwks_uri {
-        oauth_settings.insert("jwks_uri".into(), json!(u));
-    }
-    let mut oauth_credentials = json!({
-        "autoKeyRotation": true,
-        "client_id": c.client_id,
-        "token_endpoint_auth_method": c.token_endpoint_auth_method.as_str(),
-        "pkce_required": c.pkce_required,
-    });
-    if let Some(s) = secret {
-        oauth_credentials["client_secret"] = json!(s);
-    }
-    let op = match a.status {
-        LifecycleStatus::Active => "deactivate",
-        LifecycleStatus::Inactive => "activate",
+    let settings = AppOAuthSettings {
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        response_types: c.response_types.clone(),
+        grant_types: c
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        application_type: c.application_type.as_str(),
+        consent_method: c.consent_method.clone(),
+        issuer_mode: "ORG_URL",
+        dpop_bound_access_tokens: c.dpop_bound_access_tokens,
+        backchannel_logout_session_required: l
+            .backchannel_logout_uri
+            .as_ref()
+            .map(|_| l.backchannel_logout_session_required),
+        backchannel_logout_uri: l.backchannel_logout_uri.clone(),
+        frontchannel_logout_session_required: l
+            .frontchannel_logout_uri
+            .as_ref()
+            .map(|_| l.frontchannel_logout_session_required),
+        frontchannel_logout_uri: l.frontchannel_logout_uri.clone(),
+        initiate_login_uri: c.initiate_login_uri.clone(),
+        jwks: c.jwks.clone(),
+        jwks_uri: c.jwks_uri.clone(),
+        other: Map::new(),
     };
-    let mut links = json!({
-        "self": { "href": href },
-        "users": { "href": format!("{href}/users") },
-        "groups": { "href": format!("{href}/groups") },
-        op: { "href": format!("{href}/lifecycle/{op}"), "hints": { "allow": ["POST"] } },
-    });
-    let mut settings_app = Map::new();
-    if let Some(r) = &c.catalog {
-        for (k, v) in &r.variables {
-            settings_app.insert(k.clone(), json!(v));
+    if let Ok(Value::Object(set)) = serde_json::to_value(&settings) {
+        for k in set.keys() {
+            other.remove(k);
         }
-        links["setup"] = json!({ "href": format!("{href}/setup") });
-        links["catalogApp"] = json!({ "href": format!("{base}/api/v1/catalog/apps/{}", a.name) });
-        links["logo"] = json!([{
-            "name": "medium",
-            "href": format!("{base}/catalog/apps/{}/logo.svg", a.name),
-            "type": "image/svg+xml",
-        }]);
     }
-    let object = |v: Value| match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
+    let settings = AppOAuthSettings { other, ..settings };
+    let catalog_links = c.catalog.as_ref().map(|_| {
+        (
+            Href::new(format!("{href}/setup")),
+            Href::new(format!("{base}/api/v1/catalog/apps/{}", a.name)),
+            vec![LogoLink {
+                name: "medium",
+                href: format!("{base}/catalog/apps/{}/logo.svg", a.name),
+                media_type: "image/svg+xml",
+            }],
+        )
+    });
+    let (setup, catalog_app, logo) = match catalog_links {
+        Some((s, c, l)) => (Some(s), Some(c), Some(l)),
+        None => (None, None, None),
     };
     let body = AppBody {
         id: a.id.clone(),
@@ -171,31 +147,55 @@ pub fn app_json(a: &App, base: &str, secret: Option<&str>) -> Value {
         created: okta_format(a.created),
         last_updated: okta_format(a.last_updated),
         sign_on_mode: a.sign_on_mode.clone(),
-        accessibility: object(
-            json!({ "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null }),
-        ),
-        visibility: object(
-            json!({ "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } }),
-        ),
+        accessibility: Accessibility {
+            self_service: false,
+            error_redirect_url: None,
+            login_redirect_url: None,
+        },
+        visibility: Visibility {
+            auto_submit_toolbar: false,
+            hide: Hide {
+                ios: false,
+                web: false,
+            },
+        },
         features: Vec::new(),
         credentials: AppCredentials {
-            user_name_template: object(
-                json!({ "template": "${source.login}", "type": "BUILT_IN" }),
-            ),
-            signing: Map::new(),
-            oauth_client: object(oauth_credentials),
+            user_name_template: UserNameTemplate {
+                template: "${source.login}",
+                kind: "BUILT_IN",
+            },
+            signing: Empty {},
+            oauth_client: AppOAuthCredentials {
+                auto_key_rotation: true,
+                client_id: c.client_id.clone(),
+                token_endpoint_auth_method: c.token_endpoint_auth_method.as_str(),
+                pkce_required: c.pkce_required,
+                client_secret: secret.map(str::to_owned),
+            },
         },
         settings: AppSettings {
-            app: settings_app,
-            oauth_client: oauth_settings,
+            app: c
+                .catalog
+                .as_ref()
+                .map(|r| r.variables.clone())
+                .unwrap_or_default(),
+            oauth_client: settings,
         },
-        links: object(links),
+        links: AppLinks {
+            users: Href::new(format!("{href}/users")),
+            groups: Href::new(format!("{href}/groups")),
+            lifecycle: LifecycleLinks::of(&href, a.status),
+            this: Href::new(href),
+            setup,
+            catalog_app,
+            logo,
+        },
     };
     serde_json::to_value(body).unwrap_or_default()
 }
 
-/// An app in Okta's shape: what `app_json` sends, and its schema. The client's settings, the catalog variables and
-/// the links are open objects.
+/// An app in Okta's shape: what `app_json` sends, and its schema.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "Application")]
@@ -208,32 +208,137 @@ pub struct AppBody {
     created: String,
     last_updated: String,
     sign_on_mode: String,
-    accessibility: Map<String, Value>,
-    visibility: Map<String, Value>,
+    accessibility: Accessibility,
+    visibility: Visibility,
     features: Vec<String>,
     credentials: AppCredentials,
     settings: AppSettings,
     #[serde(rename = "_links")]
-    links: Map<String, Value>,
+    links: AppLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ApplicationAccessibility")]
+pub struct Accessibility {
+    self_service: bool,
+    error_redirect_url: Option<String>,
+    login_redirect_url: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ApplicationVisibility")]
+pub struct Visibility {
+    auto_submit_toolbar: bool,
+    hide: Hide,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ApplicationVisibilityHide")]
+pub struct Hide {
+    #[serde(rename = "iOS")]
+    ios: bool,
+    web: bool,
 }
 
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppCredentials {
-    user_name_template: Map<String, Value>,
-    signing: Map<String, Value>,
-    /// `client_id`, `token_endpoint_auth_method`, `pkce_required`, `autoKeyRotation`; `client_secret` only when just
-    /// made.
-    oauth_client: Map<String, Value>,
+    user_name_template: UserNameTemplate,
+    /// No signing key of the app's own.
+    signing: Empty,
+    oauth_client: AppOAuthCredentials,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ApplicationUserNameTemplate")]
+pub struct UserNameTemplate {
+    template: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// The OAuth client's credentials; `client_secret` only when just made.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ApplicationOAuthClientCredentials")]
+pub struct AppOAuthCredentials {
+    #[serde(rename = "autoKeyRotation")]
+    auto_key_rotation: bool,
+    client_id: String,
+    token_endpoint_auth_method: &'static str,
+    pkce_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppSettings {
-    /// A catalog app's variables.
-    app: Map<String, Value>,
-    /// The OAuth client's metadata (`redirect_uris`, `grant_types`, …).
-    oauth_client: Map<String, Value>,
+    /// A catalog app's variables, by name.
+    app: std::collections::BTreeMap<String, String>,
+    oauth_client: AppOAuthSettings,
+}
+
+/// The OAuth client's metadata (RFC 7591's names): the logout members only when their URI is set.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ApplicationOAuthClientSettings")]
+pub struct AppOAuthSettings {
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    response_types: Vec<String>,
+    grant_types: Vec<String>,
+    application_type: &'static str,
+    #[schemars(extend("enum" = ["TRUSTED", "REQUIRED"]))]
+    consent_method: String,
+    issuer_mode: &'static str,
+    dpop_bound_access_tokens: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backchannel_logout_session_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frontchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frontchannel_logout_session_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initiate_login_uri: Option<String>,
+    /// The client's public keys (a JWK Set), as registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks_uri: Option<String>,
+    /// Every other member the app was created with, echoed back (`client_uri`, `logo_uri`: null when not given).
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ApplicationLinks")]
+pub struct AppLinks {
+    #[serde(rename = "self")]
+    this: Href,
+    users: Href,
+    groups: Href,
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+    /// An app made from the catalog: its setup, its entry and the entry's logo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    setup: Option<Href>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog_app: Option<Href>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logo: Option<Vec<LogoLink>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ApplicationLogoLink")]
+pub struct LogoLink {
+    name: &'static str,
+    href: String,
+    #[serde(rename = "type")]
+    media_type: &'static str,
 }
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {
@@ -477,7 +582,7 @@ async fn lifecycle(
     State(state): State<AppState>,
     audit: Audit,
     Path((id, op)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Empty>, ApiError> {
     let active = match op.as_str() {
         "activate" => true,
         "deactivate" => false,
@@ -494,7 +599,7 @@ async fn lifecycle(
         state.app_changed(&changed.app.client.client_id);
         audit.record(&state, &changed.changes);
     }
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 async fn delete(
@@ -508,4 +613,82 @@ async fn delete(
     state.app_changed(&changed.app.client.client_id);
     audit.record(&state, &changed.changes);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use lanyard_core::model::LifecycleStatus;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A web app whose `settings.oauthClient` carries members of its own beside the known ones.
+    fn app() -> App {
+        let settings = json!({ "oauthClient": {
+            "redirect_uris": ["https://a.example/cb"],
+            "client_uri": "https://a.example",
+            "tos_uri": "https://a.example/tos",
+        }});
+        let client = lanyard_core::apps::client_from_body(
+            &Map::new(),
+            settings.as_object().unwrap(),
+            "c1",
+            None,
+        )
+        .unwrap();
+        let now = lanyard_core::clock::from_millis(0);
+        App {
+            id: "0oa1".into(),
+            name: "oidc_client".into(),
+            label: "A".into(),
+            status: LifecycleStatus::Active,
+            sign_on_mode: "OPENID_CONNECT".into(),
+            client,
+            created: now,
+            last_updated: now,
+        }
+    }
+
+    #[test]
+    fn an_apps_own_client_members_are_echoed_beside_the_typed_ones_once() {
+        let a = app();
+        let v = app_json(&a, "https://id.example", None);
+        let set = &v["settings"]["oauthClient"];
+        assert_eq!(set["redirect_uris"], json!(["https://a.example/cb"]));
+        assert_eq!(set["client_uri"], "https://a.example");
+        assert_eq!(set["tos_uri"], "https://a.example/tos");
+        assert_eq!(set["logo_uri"], json!(null));
+        assert_eq!(set["issuer_mode"], "ORG_URL");
+        assert!(set.get("backchannel_logout_uri").is_none());
+        // Each member once: the typed ones are not repeated from the app's own.
+        let text = serde_json::to_string(&app_json(&a, "https://id.example", None)).unwrap();
+        assert_eq!(text.matches("\"redirect_uris\"").count(), 1);
+        assert_eq!(text.matches("\"client_uri\"").count(), 1);
+
+        let creds = &v["credentials"];
+        assert_eq!(creds["signing"], json!({}));
+        assert_eq!(creds["userNameTemplate"]["type"], "BUILT_IN");
+        assert_eq!(creds["oauthClient"]["autoKeyRotation"], true);
+        assert!(creds["oauthClient"].get("client_secret").is_none());
+        let with_secret = app_json(&a, "https://id.example", Some("s3cret"));
+        assert_eq!(
+            with_secret["credentials"]["oauthClient"]["client_secret"],
+            "s3cret"
+        );
+        assert_eq!(
+            v["visibility"]["hide"],
+            json!({ "iOS": false, "web": false })
+        );
+        assert_eq!(v["accessibility"]["errorRedirectUrl"], json!(null));
+        let links = &v["_links"];
+        assert_eq!(
+            links["deactivate"]["href"],
+            "https://id.example/api/v1/apps/0oa1/lifecycle/deactivate"
+        );
+        assert!(links.get("activate").is_none() && links.get("setup").is_none());
+        assert_eq!(
+            links["self"],
+            json!({ "href": "https://id.example/api/v1/apps/0oa1" })
+        );
+    }
 }

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::find;
 use crate::api::error::ApiError;
-use crate::api::openapi::{Object, Routes, doc};
-use crate::catalog::setup as render;
+use crate::api::openapi::{Routes, doc};
+use crate::catalog::{SetupBody, setup_body as render};
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -25,7 +25,7 @@ pub fn routes() -> Routes {
         // The whole setup as JSON, or with `style` the one snippet as text.
         doc()
             .query::<SetupQuery>()
-            .ok::<Object>()
+            .ok::<SetupBody>()
             .text("text/plain"),
     )
 }
@@ -51,18 +51,8 @@ async fn read(
     let Some(style) = q.style else {
         return Ok(Json(setup).into_response());
     };
-    let snippet = setup["snippets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["style"] == style.as_str());
-    let Some(content) = snippet.and_then(|s| s["content"].as_str()) else {
-        let styles: Vec<&str> = setup["snippets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["style"].as_str())
-            .collect();
+    let Some(snippet) = setup.snippets.iter().find(|s| s.style == style) else {
+        let styles: Vec<&str> = setup.snippets.iter().map(|s| s.style.as_str()).collect();
         return Err(ApiError::validation(
             "style",
             vec![format!(
@@ -71,6 +61,7 @@ async fn read(
             )],
         ));
     };
+    let content = &snippet.content;
     let mut r = content.to_owned().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -86,7 +77,7 @@ pub(super) async fn embed(
     secret: Option<&str>,
     out: &mut Value,
 ) -> Result<(), ApiError> {
-    if let Some(setup) = render(state, app, secret).await? {
+    if let Some(setup) = crate::catalog::setup(state, app, secret).await? {
         out["_embedded"] = json!({ "setup": setup });
     }
     Ok(())

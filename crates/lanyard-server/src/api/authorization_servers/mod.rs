@@ -15,10 +15,11 @@ use lanyard_core::authz::admin::Changed;
 use lanyard_core::authz::admin::servers as server_ops;
 use lanyard_core::change::{Refused, Resource};
 use lanyard_core::clock::okta_format;
-use lanyard_core::model::{AuthorizationServer, KeyRecord, LifecycleStatus};
+use lanyard_core::crypto::jwk::Jwk;
+use lanyard_core::model::{AuthorizationServer, KeyRecord};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::error::{ApiError, OktaCode};
 use super::extract::OktaJson;
@@ -35,22 +36,23 @@ pub fn routes() -> Routes {
         .get(
             "/authorizationServers/{id}/credentials/keys",
             list_keys,
-            doc().list::<Object>(),
+            doc().list::<KeyBody>(),
         )
         .get(
             "/authorizationServers/{id}/credentials/keys/{kid}",
             read_key,
-            doc().ok::<Object>(),
+            doc().ok::<KeyBody>(),
         )
         .post(
             "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
             rotate_keys,
-            doc().optional_body::<RotateBody>().list::<Object>(),
+            doc().optional_body::<RotateBody>().list::<KeyBody>(),
         )
 }
 
 use super::invalid;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::LifecycleLinks;
+use crate::api::openapi::{HintedHref, Href, Routes, doc};
 
 /// Okta's name of what was not found.
 fn resource_name(r: Resource) -> &'static str {
@@ -119,26 +121,26 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
         last_rotated: active.map(|k| okta_format(k.activated.unwrap_or(k.created))),
         next_rotation: next_rotation(keys, state.config.key_rotation_interval).map(okta_format),
     };
-    let mut links = json!({
-            "self": { "href": href, "hints": { "allow": ["GET", "DELETE", "PUT"] } },
-            "keys": { "href": format!("{href}/credentials/keys") },
-            "scopes": { "href": format!("{href}/scopes") },
-            "claims": { "href": format!("{href}/claims") },
-            "policies": { "href": format!("{href}/policies") },
-            "rotateKey": { "href": format!("{href}/credentials/lifecycle/keyRotate"), "hints": { "allow": ["POST"] } },
-
-            "metadata": [
-                { "name": "oauth-authorization-server", "href": format!("{}/.well-known/oauth-authorization-server", s.issuer(base)) },
-                { "name": "openid-configuration", "href": format!("{}/.well-known/openid-configuration", s.issuer(base)) }
-            ]
-    });
-    let lifecycle = if s.status == LifecycleStatus::Active {
-        "deactivate"
-    } else {
-        "activate"
+    let issuer = s.issuer(base);
+    let links = ServerLinks {
+        keys: Href::new(format!("{href}/credentials/keys")),
+        scopes: Href::new(format!("{href}/scopes")),
+        claims: Href::new(format!("{href}/claims")),
+        policies: Href::new(format!("{href}/policies")),
+        rotate_key: HintedHref::new(format!("{href}/credentials/lifecycle/keyRotate"), &["POST"]),
+        metadata: [
+            NamedHref {
+                name: "oauth-authorization-server",
+                href: format!("{issuer}/.well-known/oauth-authorization-server"),
+            },
+            NamedHref {
+                name: "openid-configuration",
+                href: format!("{issuer}/.well-known/openid-configuration"),
+            },
+        ],
+        lifecycle: LifecycleLinks::of(&href, s.status),
+        this: HintedHref::new(href, &["GET", "DELETE", "PUT"]),
     };
-    links[lifecycle] =
-        json!({ "href": format!("{href}/lifecycle/{lifecycle}"), "hints": { "allow": ["POST"] } });
     let body = ServerBody {
         id: s.id.clone(),
         name: s.name.clone(),
@@ -150,15 +152,12 @@ pub(super) fn server_json(s: &AuthorizationServer, keys: &[KeyRecord], state: &A
         created: okta_format(s.created),
         last_updated: okta_format(s.last_updated),
         credentials: ServerCredentials { signing },
-        links: match links {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        },
+        links,
     };
     serde_json::to_value(body).unwrap_or_default()
 }
 
-/// An authorization server in Okta's shape: what `server_json` sends, and its schema (the links open).
+/// An authorization server in Okta's shape: what `server_json` sends, and its schema.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "AuthorizationServer")]
@@ -175,7 +174,31 @@ pub struct ServerBody {
     last_updated: String,
     credentials: ServerCredentials,
     #[serde(rename = "_links")]
-    links: Map<String, Value>,
+    links: ServerLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthorizationServerLinks")]
+pub struct ServerLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    keys: Href,
+    scopes: Href,
+    claims: Href,
+    policies: Href,
+    rotate_key: HintedHref,
+    /// The discovery documents of its issuer.
+    metadata: [NamedHref; 2],
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+}
+
+/// A link with its name.
+#[derive(Serialize, JsonSchema)]
+pub struct NamedHref {
+    name: &'static str,
+    href: String,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -199,14 +222,39 @@ pub struct ServerSigning {
     next_rotation: Option<String>,
 }
 
-fn key_json(k: &KeyRecord, base: &str) -> Value {
-    let mut v = serde_json::to_value(&k.public_jwk).unwrap_or_else(|_| json!({}));
-    v["status"] = json!(k.status.as_str());
-    v["_links"] = json!({ "self": {
-        "href": format!("{base}/api/v1/authorizationServers/{}/credentials/keys/{}", k.auth_server_id, k.kid),
-        "hints": { "allow": ["GET"] }
-    }});
-    v
+/// A signing key of an authorization server in Okta's shape (`JsonWebKey`): its public JWK, its status and its
+/// link; what `key_json` sends.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "JsonWebKey")]
+pub struct KeyBody {
+    #[serde(flatten)]
+    jwk: Jwk,
+    #[schemars(extend("enum" = ["NEXT", "ACTIVE", "EXPIRED"]))]
+    status: &'static str,
+    #[serde(rename = "_links")]
+    links: KeyLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct KeyLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+}
+
+fn key_json(k: &KeyRecord, base: &str) -> KeyBody {
+    KeyBody {
+        jwk: k.public_jwk.clone(),
+        status: k.status.as_str(),
+        links: KeyLinks {
+            this: HintedHref::new(
+                format!(
+                    "{base}/api/v1/authorizationServers/{}/credentials/keys/{}",
+                    k.auth_server_id, k.kid
+                ),
+                &["GET"],
+            ),
+        },
+    }
 }
 
 /// A custom authorization server (the org server has no management API, as in Okta).
@@ -222,7 +270,7 @@ pub(super) async fn custom_server(
 async fn list_keys(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<KeyBody>>, ApiError> {
     custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
     Ok(Json(
@@ -235,7 +283,7 @@ async fn list_keys(
 async fn read_key(
     State(state): State<AppState>,
     Path((id, kid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyBody>, ApiError> {
     custom_server(&state, &id).await?;
     let keys = state.store.keys(&id).await?;
     let key = keys
@@ -256,7 +304,7 @@ async fn rotate_keys(
     audit: crate::syslog::Audit,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Option<RotateBody>>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<KeyBody>>, ApiError> {
     if let Some(u) = body.and_then(|b| b.use_).filter(|u| u != "sig") {
         return Err(ApiError::validation(
             "use",

@@ -9,16 +9,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lanyard_core::authz::admin::policies as ops;
-use lanyard_core::authz::policy::{POLICY_TYPE, RULE_TYPE};
+use lanyard_core::authz::policy::{self, POLICY_TYPE, RULE_TYPE};
 use lanyard_core::clock::okta_format;
 use lanyard_core::model::{LifecycleStatus, Policy, PolicyRule};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{custom_server, env, record, refused, server_href};
+use crate::api::LifecycleLinks;
 use crate::api::error::ApiError;
 use crate::api::extract::OktaJson;
-use crate::api::lifecycle_link;
-use crate::api::openapi::{Object, Routes, doc};
+use crate::api::openapi::{HintedHref, Object, Routes, doc};
 use crate::state::AppState;
 use crate::syslog::Audit;
 
@@ -27,22 +29,22 @@ pub fn routes() -> Routes {
         .get(
             "/authorizationServers/{id}/policies",
             list,
-            doc().list::<Object>(),
+            doc().list::<PolicyBody>(),
         )
         .post(
             "/authorizationServers/{id}/policies",
             create,
-            doc().body::<Object>().created::<Object>(),
+            doc().body::<Object>().created::<PolicyBody>(),
         )
         .get(
             "/authorizationServers/{id}/policies/{pid}",
             read,
-            doc().ok::<Object>(),
+            doc().ok::<PolicyBody>(),
         )
         .put(
             "/authorizationServers/{id}/policies/{pid}",
             replace,
-            doc().body::<Object>().ok::<Object>(),
+            doc().body::<Object>().ok::<PolicyBody>(),
         )
         .delete(
             "/authorizationServers/{id}/policies/{pid}",
@@ -62,22 +64,22 @@ pub fn routes() -> Routes {
         .get(
             "/authorizationServers/{id}/policies/{pid}/rules",
             list_rules,
-            doc().list::<Object>(),
+            doc().list::<RuleBody>(),
         )
         .post(
             "/authorizationServers/{id}/policies/{pid}/rules",
             create_rule,
-            doc().body::<Object>().created::<Object>(),
+            doc().body::<Object>().created::<RuleBody>(),
         )
         .get(
             "/authorizationServers/{id}/policies/{pid}/rules/{rid}",
             read_rule,
-            doc().ok::<Object>(),
+            doc().ok::<RuleBody>(),
         )
         .put(
             "/authorizationServers/{id}/policies/{pid}/rules/{rid}",
             replace_rule,
-            doc().body::<Object>().ok::<Object>(),
+            doc().body::<Object>().ok::<RuleBody>(),
         )
         .delete(
             "/authorizationServers/{id}/policies/{pid}/rules/{rid}",
@@ -96,62 +98,129 @@ pub fn routes() -> Routes {
         )
 }
 
-fn policy_json(state: &AppState, p: &Policy) -> Value {
+/// An access policy of an authorization server in Okta's shape (`AuthorizationServerPolicy`): what `policy_json`
+/// sends.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthorizationServerPolicy")]
+pub struct PolicyBody {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["OAUTH_AUTHORIZATION_POLICY"]))]
+    kind: &'static str,
+    id: String,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    name: String,
+    description: String,
+    priority: i64,
+    system: bool,
+    /// The clients it applies to. As stored: `lanyard_core::authz::policy` writes it.
+    #[schemars(with = "policy::StoredPolicyConditions")]
+    conditions: Value,
+    created: String,
+    last_updated: String,
+    #[serde(rename = "_links")]
+    links: PolicyLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct PolicyLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    rules: HintedHref,
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+}
+
+/// A rule of an access policy in Okta's shape (`AuthorizationServerPolicyRule`): what `rule_json` sends.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthorizationServerPolicyRule")]
+pub struct RuleBody {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["RESOURCE_ACCESS"]))]
+    kind: &'static str,
+    id: String,
+    #[schemars(extend("enum" = ["ACTIVE", "INACTIVE"]))]
+    status: &'static str,
+    name: String,
+    priority: i64,
+    system: bool,
+    /// As stored: `lanyard_core::authz::policy` writes it.
+    #[schemars(with = "policy::StoredRuleConditions")]
+    conditions: Value,
+    #[schemars(with = "policy::StoredActions")]
+    actions: Value,
+    created: String,
+    last_updated: String,
+    #[serde(rename = "_links")]
+    links: RuleLinks,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct RuleLinks {
+    #[serde(rename = "self")]
+    this: HintedHref,
+    #[serde(flatten)]
+    lifecycle: LifecycleLinks,
+}
+
+const ALLOW: &[&str] = &["GET", "PUT", "DELETE"];
+
+fn policy_json(state: &AppState, p: &Policy) -> PolicyBody {
     let href = format!(
         "{}/policies/{}",
         server_href(state, &p.auth_server_id),
         p.id
     );
-    let mut v = json!({
-        "type": POLICY_TYPE,
-        "id": p.id,
-        "status": p.status.as_str(),
-        "name": p.name,
-        "description": p.description,
-        "priority": p.priority,
-        "system": p.system,
-        "conditions": p.conditions,
-        "created": okta_format(p.created),
-        "lastUpdated": okta_format(p.last_updated),
-        "_links": {
-            "self": { "href": href, "hints": { "allow": ["GET", "PUT", "DELETE"] } },
-            "rules": { "href": format!("{href}/rules"), "hints": { "allow": ["GET", "POST"] } },
-        }
-    });
-    let (op, link) = lifecycle_link(&href, p.status);
-    v["_links"][op] = link;
-    v
+    PolicyBody {
+        kind: POLICY_TYPE,
+        id: p.id.clone(),
+        status: p.status.as_str(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        priority: p.priority,
+        system: p.system,
+        conditions: p.conditions.clone(),
+        created: okta_format(p.created),
+        last_updated: okta_format(p.last_updated),
+        links: PolicyLinks {
+            rules: HintedHref::new(format!("{href}/rules"), &["GET", "POST"]),
+            lifecycle: LifecycleLinks::of(&href, p.status),
+            this: HintedHref::new(href, ALLOW),
+        },
+    }
 }
 
-fn rule_json(state: &AppState, auth_server_id: &str, r: &PolicyRule) -> Value {
+fn rule_json(state: &AppState, auth_server_id: &str, r: &PolicyRule) -> RuleBody {
     let href = format!(
         "{}/policies/{}/rules/{}",
         server_href(state, auth_server_id),
         r.policy_id,
         r.id
     );
-    let mut v = json!({
-        "type": RULE_TYPE,
-        "id": r.id,
-        "status": r.status.as_str(),
-        "name": r.name,
-        "priority": r.priority,
-        "system": r.system,
-        "conditions": r.conditions,
-        "actions": r.actions,
-        "created": okta_format(r.created),
-        "lastUpdated": okta_format(r.last_updated),
-        "_links": { "self": { "href": href, "hints": { "allow": ["GET", "PUT", "DELETE"] } } }
-    });
-    let (op, link) = lifecycle_link(&href, r.status);
-    v["_links"][op] = link;
-    v
+    RuleBody {
+        kind: RULE_TYPE,
+        id: r.id.clone(),
+        status: r.status.as_str(),
+        name: r.name.clone(),
+        priority: r.priority,
+        system: r.system,
+        conditions: r.conditions.clone(),
+        actions: r.actions.clone(),
+        created: okta_format(r.created),
+        last_updated: okta_format(r.last_updated),
+        links: RuleLinks {
+            lifecycle: LifecycleLinks::of(&href, r.status),
+            this: HintedHref::new(href, ALLOW),
+        },
+    }
 }
 
 async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<PolicyBody>>, ApiError> {
     custom_server(&state, &id).await?;
     let policies = state.store.policies(&id).await?;
     Ok(Json(
@@ -175,7 +244,7 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     Path((id, pid)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PolicyBody>, ApiError> {
     let (_, policy) = ops::find(state.store.as_ref(), &id, &pid)
         .await
         .map_err(refused)?;
@@ -187,7 +256,7 @@ async fn replace(
     audit: Audit,
     Path((id, pid)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PolicyBody>, ApiError> {
     let replaced = ops::replace(state.store.as_ref(), env(&state), &id, &pid, &body)
         .await
         .map_err(refused)?;
@@ -241,7 +310,7 @@ async fn deactivate(
 async fn list_rules(
     State(state): State<AppState>,
     Path((id, pid)): Path<(String, String)>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<RuleBody>>, ApiError> {
     ops::find(state.store.as_ref(), &id, &pid)
         .await
         .map_err(refused)?;
@@ -271,7 +340,7 @@ async fn create_rule(
 async fn read_rule(
     State(state): State<AppState>,
     Path((id, pid, rid)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleBody>, ApiError> {
     let (_, rule) = ops::find_rule(state.store.as_ref(), &id, &pid, &rid)
         .await
         .map_err(refused)?;
@@ -283,7 +352,7 @@ async fn replace_rule(
     audit: Audit,
     Path((id, pid, rid)): Path<(String, String, String)>,
     OktaJson(body): OktaJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleBody>, ApiError> {
     let path = (id.as_str(), pid.as_str(), rid.as_str());
     let replaced = ops::replace_rule(state.store.as_ref(), env(&state), path, &body)
         .await
