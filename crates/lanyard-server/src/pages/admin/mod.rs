@@ -177,7 +177,6 @@ pub fn routes() -> Router<AppState> {
             post(servers_policies::delete_rule),
         )
         .route("/admin/servers/{id}/preview", get(servers_preview::page))
-        .route("/admin/policies", get(policies::page))
         .route(
             "/admin/policies",
             get(policies::page).post(policies::create),
