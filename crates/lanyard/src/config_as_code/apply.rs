@@ -17,8 +17,9 @@ use super::ops::{Operations, must};
 use super::plan::{Action, Change, Kind, Plan};
 
 /// At most this many users are created at once (each waits for its password's hash).
-const USERS_AT_ONCE: usize = 16;
+pub const USERS_AT_ONCE: usize = 16;
 
+#[allow(clippy::too_many_arguments)]
 pub async fn apply<O: Operations>(
     ops: &O,
     plan: &Plan,
@@ -27,6 +28,7 @@ pub async fn apply<O: Operations>(
     ids: &mut Ids,
     secrets: &Secrets,
     prune: bool,
+    users_at_once: usize,
 ) -> anyhow::Result<()> {
     let of = |kind: Kind, action: Action| {
         plan.changes
@@ -72,7 +74,7 @@ pub async fn apply<O: Operations>(
             .clone();
         let password = secrets.passwords.get(&u.login).cloned();
         let ops = ops.clone();
-        if creating.len() >= USERS_AT_ONCE
+        if creating.len() >= users_at_once.max(1)
             && let Some(done) = creating.join_next().await
         {
             let (login, id, status): (String, String, String) = done??;
@@ -888,6 +890,7 @@ async fn delete<O: Operations>(ops: &O, c: &Change, ids: &Ids) -> anyhow::Result
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
     use lanyard_core::clock::SystemClock;
@@ -903,6 +906,8 @@ mod tests {
     struct Recording {
         inner: InProcess,
         calls: Arc<Mutex<Vec<String>>>,
+        /// `POST /users` in flight now, and at most.
+        creating: Arc<(AtomicUsize, AtomicUsize)>,
     }
 
     impl Operations for Recording {
@@ -913,7 +918,16 @@ mod tests {
             body: Option<Value>,
         ) -> anyhow::Result<Reply> {
             self.calls.lock().unwrap().push(format!("{method} {path}"));
-            self.inner.call(method, path, body).await
+            let creating = method == Method::POST && path.starts_with("/users?");
+            if creating {
+                let now = self.creating.0.fetch_add(1, Ordering::SeqCst) + 1;
+                self.creating.1.fetch_max(now, Ordering::SeqCst);
+            }
+            let reply = self.inner.call(method, path, body).await;
+            if creating {
+                self.creating.0.fetch_sub(1, Ordering::SeqCst);
+            }
+            reply
         }
     }
 
@@ -952,11 +966,12 @@ mod tests {
         let ops = Recording {
             inner: InProcess::new(lanyard_server::router(state.clone()), &token),
             calls: Arc::default(),
+            creating: Arc::default(),
         };
         let (have, mut ids) = export::export(&ops).await.unwrap();
         let plan = plan::plan(&want, &have, false);
         ops.calls.lock().unwrap().clear();
-        apply(&ops, &plan, &want, &have, &mut ids, &secrets, false)
+        apply(&ops, &plan, &want, &have, &mut ids, &secrets, false, 16)
             .await
             .unwrap();
 
@@ -976,5 +991,40 @@ mod tests {
         assert_eq!(status("ada@example.com").as_deref(), Some("ACTIVE"));
         assert_eq!(status("bob@example.com").as_deref(), Some("STAGED"));
         assert!(plan::plan(&want, &now, false).changes.is_empty());
+    }
+
+    /// Users made `at_once` at a time: how many `POST /users` were in flight at most.
+    async fn most_made_at_once(at_once: usize) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir).await;
+        let mut file = String::from("apiVersion: lanyard/v1\nusers:\n");
+        for i in 0..4 {
+            file.push_str(&format!(
+                "- {{login: u{i}@example.com, profile: {{firstName: U, lastName: N{i}, email: u{i}@example.com}}}}\n"
+            ));
+        }
+        let want = Document::parse(&file).unwrap();
+        let secrets = want.resolve_secrets(|_| None).unwrap();
+        let token = RunToken::mint(state.store.as_ref(), "test").await.unwrap();
+        let ops = Recording {
+            inner: InProcess::new(lanyard_server::router(state.clone()), &token),
+            calls: Arc::default(),
+            creating: Arc::default(),
+        };
+        let (have, mut ids) = export::export(&ops).await.unwrap();
+        let plan = plan::plan(&want, &have, false);
+        apply(
+            &ops, &plan, &want, &have, &mut ids, &secrets, false, at_once,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids.users.len(), 4);
+        ops.creating.1.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn users_are_made_one_at_a_time_when_asked() {
+        assert_eq!(most_made_at_once(1).await, 1);
+        assert!(most_made_at_once(USERS_AT_ONCE).await > 1);
     }
 }
