@@ -1,8 +1,8 @@
 //! `apply`: carries out a [`Plan`] through the management API's operations, in dependency order — groups, users
 //! (their groups and roles), apps (their assignments), authorization servers (their scopes, claims, access policies
 //! and rules), sign-on policies and rules, trusted origins, then the deletes `--prune` asked for. Users are created
-//! several at once: each hashes a password. Policies and rules are written at their place in the file (priority 1
-//! first).
+//! several at once where each one's password hash is worth the wait (`users_at_once`; one after the other on a
+//! disposable instance). Policies and rules are written at their place in the file (priority 1 first).
 
 use anyhow::Context;
 use axum::http::Method;
