@@ -1,8 +1,8 @@
 //! `apply`: carries out a [`Plan`] through the management API's operations, in dependency order — groups, users
 //! (their groups and roles), apps (their assignments), authorization servers (their scopes, claims, access policies
 //! and rules), sign-on policies and rules, trusted origins, then the deletes `--prune` asked for. Users are created
-//! several at once: each hashes a password. Policies and rules are written at their place in the file (priority 1
-//! first).
+//! several at once where each one's password hash is worth the wait (`users_at_once`; one after the other on a
+//! disposable instance). Policies and rules are written at their place in the file (priority 1 first).
 
 use anyhow::Context;
 use axum::http::Method;
@@ -17,8 +17,9 @@ use super::ops::{Operations, must};
 use super::plan::{Action, Change, Kind, Plan};
 
 /// At most this many users are created at once (each waits for its password's hash).
-const USERS_AT_ONCE: usize = 16;
+pub const USERS_AT_ONCE: usize = 16;
 
+#[allow(clippy::too_many_arguments)]
 pub async fn apply<O: Operations>(
     ops: &O,
     plan: &Plan,
@@ -27,6 +28,7 @@ pub async fn apply<O: Operations>(
     ids: &mut Ids,
     secrets: &Secrets,
     prune: bool,
+    users_at_once: usize,
 ) -> anyhow::Result<()> {
     let of = |kind: Kind, action: Action| {
         plan.changes
@@ -59,7 +61,9 @@ pub async fn apply<O: Operations>(
         }
     }
 
-    // New users, several at once; then every user's changes in order.
+    // New users, several at once; then every user's changes in order. A new user's status is the one creating it
+    // answered (not read again).
+    let mut made_status = std::collections::BTreeMap::new();
     let mut creating = JoinSet::new();
     for c in of(Kind::User, Action::Create) {
         let u = want
@@ -70,16 +74,18 @@ pub async fn apply<O: Operations>(
             .clone();
         let password = secrets.passwords.get(&u.login).cloned();
         let ops = ops.clone();
-        if creating.len() >= USERS_AT_ONCE
+        if creating.len() >= users_at_once.max(1)
             && let Some(done) = creating.join_next().await
         {
-            let (login, id): (String, String) = done??;
+            let (login, id, status): (String, String, String) = done??;
+            made_status.insert(login.clone(), status);
             ids.users.insert(login, id);
         }
         creating.spawn(async move { create_user(&ops, &u, password).await });
     }
     while let Some(done) = creating.join_next().await {
-        let (login, id) = done??;
+        let (login, id, status) = done??;
+        made_status.insert(login.clone(), status);
         ids.users.insert(login, id);
     }
     for c in of(Kind::User, Action::Create).chain(of(Kind::User, Action::Update)) {
@@ -89,7 +95,7 @@ pub async fn apply<O: Operations>(
             .find(|u| u.login == c.key)
             .context("user")?;
         let before = have.users.iter().find(|h| h.login == u.login);
-        update_user(ops, u, before, c, ids).await?;
+        update_user(ops, u, before, made_status.get(&u.login), c, ids).await?;
     }
 
     for c in of(Kind::App, Action::Create).chain(of(Kind::App, Action::Update)) {
@@ -344,7 +350,7 @@ async fn create_user<O: Operations>(
     ops: &O,
     u: &UserSpec,
     password: Option<String>,
-) -> anyhow::Result<(String, String)> {
+) -> anyhow::Result<(String, String, String)> {
     let mut profile = u.profile.clone();
     profile.insert("login".into(), json!(u.login));
     let mut body = json!({ "profile": profile });
@@ -360,13 +366,14 @@ async fn create_user<O: Operations>(
         Some(body),
     )
     .await?;
-    Ok((u.login.clone(), text(&made["id"])))
+    Ok((u.login.clone(), text(&made["id"]), text(&made["status"])))
 }
 
 async fn update_user<O: Operations>(
     ops: &O,
     u: &UserSpec,
     before: Option<&UserSpec>,
+    made_status: Option<&String>,
     c: &Change,
     ids: &Ids,
 ) -> anyhow::Result<()> {
@@ -377,10 +384,11 @@ async fn update_user<O: Operations>(
         let body = json!({ "profile": u.profile });
         must(ops, &what, Method::POST, &path, Some(body)).await?;
     }
-    // Status: from what the instance has (a new user: what creating made).
-    let status = match before {
-        Some(b) => b.status.clone(),
-        None => text(&must(ops, &what, Method::GET, &path, None).await?["status"]),
+    // Status: from what the instance has (a new user: what creating answered, else read).
+    let status = match (before, made_status) {
+        (Some(b), _) => b.status.clone(),
+        (None, Some(s)) if !s.is_empty() => s.clone(),
+        (None, _) => text(&must(ops, &what, Method::GET, &path, None).await?["status"]),
     };
     if !super::plan::same_status(u, &status) {
         let op = match (status.as_str(), u.status.as_str()) {
@@ -878,4 +886,145 @@ async fn delete<O: Operations>(ops: &O, c: &Change, ids: &Ids) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use lanyard_core::clock::SystemClock;
+    use lanyard_core::random::SystemRandom;
+    use lanyard_server::{AppState, ServerConfig};
+
+    use super::super::ops::{InProcess, Reply, RunToken};
+    use super::super::{export, plan};
+    use super::*;
+
+    /// The API's operations, each one's method and path written down.
+    #[derive(Clone)]
+    struct Recording {
+        inner: InProcess,
+        calls: Arc<Mutex<Vec<String>>>,
+        /// `POST /users` in flight now, and at most.
+        creating: Arc<(AtomicUsize, AtomicUsize)>,
+    }
+
+    impl Operations for Recording {
+        async fn call(
+            &self,
+            method: Method,
+            path: &str,
+            body: Option<Value>,
+        ) -> anyhow::Result<Reply> {
+            self.calls.lock().unwrap().push(format!("{method} {path}"));
+            let creating = method == Method::POST && path.starts_with("/users?");
+            if creating {
+                let now = self.creating.0.fetch_add(1, Ordering::SeqCst) + 1;
+                self.creating.1.fetch_max(now, Ordering::SeqCst);
+            }
+            let reply = self.inner.call(method, path, body).await;
+            if creating {
+                self.creating.0.fetch_sub(1, Ordering::SeqCst);
+            }
+            reply
+        }
+    }
+
+    async fn state(dir: &tempfile::TempDir) -> AppState {
+        let db = lanyard_store::Database::Sqlite(dir.path().join("lanyard.db"));
+        let store = lanyard_store::open(&db, 4).await.unwrap();
+        lanyard_core::bootstrap::bootstrap(store.as_ref(), &SystemClock, &SystemRandom, "Lanyard")
+            .await
+            .unwrap();
+        let master = lanyard_core::crypto::master_key::MasterKey::generate(&SystemRandom);
+        AppState::new(
+            store,
+            ServerConfig::new("http://127.0.0.1:8080"),
+            Arc::new(SystemClock),
+            Arc::new(SystemRandom),
+            Arc::new(master),
+        )
+    }
+
+    #[tokio::test]
+    async fn new_users_are_not_read_back_after_they_are_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir).await;
+        let want = Document::parse(
+            "apiVersion: lanyard/v1\n\
+             groups: [{name: Builders}]\n\
+             users:\n\
+             - {login: ada@example.com, profile: {firstName: Ada, lastName: L, email: ada@example.com}, groups: [Builders], password: '${env:ADA_PASSWORD}'}\n\
+             - {login: bob@example.com, profile: {firstName: Bob, lastName: B, email: bob@example.com}, status: STAGED}\n",
+        )
+        .unwrap();
+        let secrets = want
+            .resolve_secrets(|_| Some("Correct-Horse-9".into()))
+            .unwrap();
+        let token = RunToken::mint(state.store.as_ref(), "test").await.unwrap();
+        let ops = Recording {
+            inner: InProcess::new(lanyard_server::router(state.clone()), &token),
+            calls: Arc::default(),
+            creating: Arc::default(),
+        };
+        let (have, mut ids) = export::export(&ops).await.unwrap();
+        let plan = plan::plan(&want, &have, false);
+        ops.calls.lock().unwrap().clear();
+        apply(&ops, &plan, &want, &have, &mut ids, &secrets, false, 16)
+            .await
+            .unwrap();
+
+        let calls = ops.calls.lock().unwrap().clone();
+        assert!(
+            !calls.iter().any(|c| c.starts_with("GET /users/")),
+            "{calls:#?}"
+        );
+        // And what creating answered was right: the file's statuses, Ada in her group.
+        let (now, _) = export::export(&ops).await.unwrap();
+        let status = |login: &str| {
+            now.users
+                .iter()
+                .find(|u| u.login == login)
+                .map(|u| u.status.clone())
+        };
+        assert_eq!(status("ada@example.com").as_deref(), Some("ACTIVE"));
+        assert_eq!(status("bob@example.com").as_deref(), Some("STAGED"));
+        assert!(plan::plan(&want, &now, false).changes.is_empty());
+    }
+
+    /// Users made `at_once` at a time: how many `POST /users` were in flight at most.
+    async fn most_made_at_once(at_once: usize) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir).await;
+        let mut file = String::from("apiVersion: lanyard/v1\nusers:\n");
+        for i in 0..4 {
+            file.push_str(&format!(
+                "- {{login: u{i}@example.com, profile: {{firstName: U, lastName: N{i}, email: u{i}@example.com}}}}\n"
+            ));
+        }
+        let want = Document::parse(&file).unwrap();
+        let secrets = want.resolve_secrets(|_| None).unwrap();
+        let token = RunToken::mint(state.store.as_ref(), "test").await.unwrap();
+        let ops = Recording {
+            inner: InProcess::new(lanyard_server::router(state.clone()), &token),
+            calls: Arc::default(),
+            creating: Arc::default(),
+        };
+        let (have, mut ids) = export::export(&ops).await.unwrap();
+        let plan = plan::plan(&want, &have, false);
+        apply(
+            &ops, &plan, &want, &have, &mut ids, &secrets, false, at_once,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids.users.len(), 4);
+        ops.creating.1.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn users_are_made_one_at_a_time_when_asked() {
+        assert_eq!(most_made_at_once(1).await, 1);
+        assert!(most_made_at_once(USERS_AT_ONCE).await > 1);
+    }
 }

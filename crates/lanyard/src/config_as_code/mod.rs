@@ -57,10 +57,29 @@ pub async fn apply_state(
 ) -> anyhow::Result<Applied> {
     let secrets = want.resolve_secrets(env)?;
     let want = want.clone();
+    // Users are made several at once where each one's password hash is worth the wait (15–25 ms of a core). At a
+    // disposable instance's strength (about 1 ms) they are made one after the other: writers of one SQLite file
+    // that meet wait for its lock in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms each time (strace).
+    let users_at_once =
+        if state.config.password_params == lanyard_core::password::hash::Params::DISPOSABLE {
+            1
+        } else {
+            apply::USERS_AT_ONCE
+        };
     with_ops(state, |ops| async move {
         let (have, mut ids) = export::export(&ops).await?;
         let plan = plan::plan(&want, &have, prune);
-        apply::apply(&ops, &plan, &want, &have, &mut ids, &secrets, prune).await?;
+        apply::apply(
+            &ops,
+            &plan,
+            &want,
+            &have,
+            &mut ids,
+            &secrets,
+            prune,
+            users_at_once,
+        )
+        .await?;
         Ok(Applied { plan })
     })
     .await
