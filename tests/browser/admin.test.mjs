@@ -500,7 +500,7 @@ describe('the admin console in Chromium', { timeout: 300_000 }, () => {
     await page.getByLabel('Name', { exact: true }).fill('Orders');
     await page.getByLabel('Description').fill('Staff read orders');
     await page.getByRole('button', { name: 'Add policy' }).click();
-    await page.waitForURL(/done=policy-created/);
+    await page.waitForURL(/done=access-policy-created/);
     await check(page, 'policy', 'Access policy Orders (ACTIVE)', t);
     await page.getByRole('link', { name: 'Add a rule' }).click();
     await check(page, 'rule-new', 'Add a rule to Orders', t);

@@ -2677,7 +2677,7 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
     .await;
     let pid = last_segment(&made);
     let policy = format!("{server}/policies/{pid}");
-    let page = assert_done(&mut b, &env, &made, &policy, "policy-created").await;
+    let page = assert_done(&mut b, &env, &made, &policy, "access-policy-created").await;
     assert!(page.body.contains("id=\"no-rules\""));
     let saved = submit(
         &mut b,
@@ -2692,7 +2692,7 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
         ],
     )
     .await;
-    assert_done(&mut b, &env, &saved, &policy, "policy-saved").await;
+    assert_done(&mut b, &env, &saved, &policy, "access-policy-saved").await;
     let off = submit(
         &mut b,
         &env,
@@ -2701,7 +2701,7 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
         &[],
     )
     .await;
-    assert_done(&mut b, &env, &off, &server, "policy-deactivated").await;
+    assert_done(&mut b, &env, &off, &server, "access-policy-deactivated").await;
     let (_, p) = env
         .admin(Method::GET, &format!("{api}/policies/{pid}"), None)
         .await;
@@ -2717,7 +2717,7 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
         &[],
     )
     .await;
-    assert_done(&mut b, &env, &on, &server, "policy-activated").await;
+    assert_done(&mut b, &env, &on, &server, "access-policy-activated").await;
 
     // A rule: a lifetime out of bounds refused next to its field, made, edited, deactivated and activated.
     let form = b.get(&env.s.url(&format!("{policy}/rules/new"))).await;
@@ -2820,7 +2820,7 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
         &[],
     )
     .await;
-    assert_done(&mut b, &env, &gone, &server, "policy-deleted").await;
+    assert_done(&mut b, &env, &gone, &server, "access-policy-deleted").await;
 
     // Every change is logged with the administrator as actor.
     for event in [

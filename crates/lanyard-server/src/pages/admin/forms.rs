@@ -173,16 +173,17 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("claim-created", "The claim was added."),
     ("claim-saved", "The claim was saved."),
     ("claim-deleted", "The claim was deleted."),
-    ("policy-created", "The access policy was added."),
-    ("policy-saved", "The access policy was saved."),
-    ("policy-activated", "The access policy was activated."),
-    ("policy-deactivated", "The access policy was deactivated."),
-    ("policy-deleted", "The access policy was deleted."),
-    ("rule-created", "The rule was added."),
-    ("rule-saved", "The rule was saved."),
-    ("rule-activated", "The rule was activated."),
-    ("rule-deactivated", "The rule was deactivated."),
-    ("rule-deleted", "The rule was deleted."),
+    ("access-policy-created", "The access policy was added."),
+    ("access-policy-saved", "The access policy was saved."),
+    (
+        "access-policy-activated",
+        "The access policy was activated.",
+    ),
+    (
+        "access-policy-deactivated",
+        "The access policy was deactivated.",
+    ),
+    ("access-policy-deleted", "The access policy was deleted."),
 ];
 
 /// The message of key `key`.

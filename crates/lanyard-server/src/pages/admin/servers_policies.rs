@@ -279,7 +279,10 @@ pub async fn create_policy(
     match ops::create(state.store.as_ref(), env(&state), &id, &form.body()).await {
         Ok(made) => {
             record(&state, &m, &made);
-            Ok(done(&policy_path(&id, &made.item.id), "policy-created"))
+            Ok(done(
+                &policy_path(&id, &made.item.id),
+                "access-policy-created",
+            ))
         }
         Err(e) => {
             let errors = field_causes(e, &server_path(&id), policy_field)?;
@@ -318,7 +321,7 @@ pub async fn update_policy(
     match ops::replace(state.store.as_ref(), env(&state), &id, &pid, &form.body()).await {
         Ok(changed) => {
             record(&state, &m, &changed);
-            Ok(done(&back, "policy-saved"))
+            Ok(done(&back, "access-policy-saved"))
         }
         Err(e) => {
             let errors = field_causes(e, &back, policy_field)?;
@@ -348,7 +351,10 @@ pub async fn policy_lifecycle(
     Path((id, pid, op)): Path<(String, String, String)>,
     CsrfForm(_): CsrfForm<Button>,
 ) -> Result<Response, PageError> {
-    let (status, key) = lifecycle(&op, ("policy-activated", "policy-deactivated"))?;
+    let (status, key) = lifecycle(
+        &op,
+        ("access-policy-activated", "access-policy-deactivated"),
+    )?;
     let back = server_path(&id);
     let changed = ops::set_status(state.store.as_ref(), env(&state), &id, &pid, status)
         .await
@@ -368,7 +374,7 @@ pub async fn delete_policy(
         .await
         .map_err(|e| refused_page(e, &back))?;
     record(&state, &m, &gone);
-    Ok(done(&back, "policy-deleted"))
+    Ok(done(&back, "access-policy-deleted"))
 }
 
 /// A rule as the form shows and posts it.
