@@ -71,6 +71,7 @@ impl RuleForm {
         self.get("exclude")
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|s| !s.is_empty())
+            .take(super::servers::Posted::MAX_VALUES)
             .map(str::to_owned)
             .collect()
     }

@@ -392,21 +392,23 @@ impl Posted {
             .unwrap_or_default()
     }
 
-    /// Every non-empty value of `name`, and the words of each (a field may hold several, space-separated).
+    /// Every non-empty value of `name`, and the words of each (a field may hold several, space-separated), each
+    /// once, at most [`Posted::MAX_VALUES`] of them: a form listing more is not one a person filled in, and the
+    /// core refuses what it cannot use.
     pub fn all(&self, name: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for (_, v) in self.pairs.iter().filter(|(k, _)| k == name) {
-            for w in v
-                .split([' ', ',', '\n', '\r', '\t'])
-                .filter(|w| !w.is_empty())
-            {
-                if !out.iter().any(|o| o == w) {
-                    out.push(w.to_owned());
-                }
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::new();
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split([' ', ',', '\n', '\r', '\t']))
+            .filter(|w| !w.is_empty() && seen.insert(*w))
+            .take(Self::MAX_VALUES)
+            .map(str::to_owned)
+            .collect()
     }
+
+    /// The most values [`Posted::all`] reads of one field.
+    pub const MAX_VALUES: usize = 1000;
 
     /// Whether the checkbox `name` is checked.
     pub fn checked(&self, name: &str) -> bool {
@@ -460,5 +462,15 @@ mod tests {
         assert_eq!(p.all("scopes"), vec!["a", "b", "c"]);
         assert!(p.checked("grantTypes") && !p.checked("x") && !p.checked("y"));
         assert_eq!(p.one("missing"), "");
+    }
+
+    #[test]
+    fn a_field_gives_at_most_max_values_words() {
+        let many: String = (0..5000).map(|i| format!("w{i} ")).collect();
+        let p: Posted =
+            serde_json::from_value(serde_json::json!([["csrf", "t"], ["scopes", many]])).unwrap();
+        let all = p.all("scopes");
+        assert_eq!(all.len(), Posted::MAX_VALUES);
+        assert_eq!(all[0], "w0");
     }
 }
