@@ -2626,6 +2626,28 @@ async fn an_administrator_changes_a_custom_server_s_scopes_claims_policies_and_r
         "{}",
         bad.body
     );
+    // Saving keeps the claim's status, whatever a crafted form says: status has its own buttons.
+    let saved = submit(
+        &mut b,
+        &env,
+        &edit,
+        &format!("{server}/claims/{dept}"),
+        &[
+            ("name", "dept"),
+            ("claimType", "RESOURCE"),
+            ("valueType", "EXPRESSION"),
+            ("value", "user.profile.department"),
+            ("alwaysIncludeInToken", "on"),
+            ("scopes", "orders:read"),
+            ("status", "INACTIVE"),
+        ],
+    )
+    .await;
+    assert_done(&mut b, &env, &saved, &server, "claim-saved").await;
+    let (_, stored) = env
+        .admin(Method::GET, &format!("{api}/claims/{dept}"), None)
+        .await;
+    assert_eq!(stored["status"], "ACTIVE", "{stored}");
     let tmp = submit(
         &mut b,
         &env,

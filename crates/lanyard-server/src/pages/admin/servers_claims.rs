@@ -231,7 +231,14 @@ pub async fn update(
     CsrfForm(posted): CsrfForm<Posted>,
 ) -> Result<Response, PageError> {
     let back = server_path(&id);
-    let form = ClaimForm::posted(&posted);
+    // Saving a claim keeps its status: that is changed by its own buttons, never by a field of this form.
+    let (_, stored) = ops::find(state.store.as_ref(), &id, &cid)
+        .await
+        .map_err(|e| refused_page(e, &back))?;
+    let form = ClaimForm {
+        status: stored.status.as_str().to_owned(),
+        ..ClaimForm::posted(&posted)
+    };
     match ops::replace(state.store.as_ref(), env(&state), &id, &cid, &form.body()).await {
         Ok(changed) => {
             record(&state, &m, &changed);
