@@ -28,14 +28,13 @@ pub trait PreviewStore: AppStore + UserStore + GroupStore + ScopeGrantStore {}
 
 impl<T> PreviewStore for T where T: AppStore + UserStore + GroupStore + ScopeGrantStore + ?Sized {}
 
-/// The grant types a preview may be asked for: those a token is issued for at once (a refresh is evaluated with the
-/// grant type that started it).
-pub const GRANT_TYPES: [GrantType; 5] = [
+/// The grant types a preview may be asked for: those the token or authorization endpoint issues a token for at once
+/// (a refresh is evaluated with the grant type that started it; the password grant is not served at all).
+pub const GRANT_TYPES: [GrantType; 4] = [
     GrantType::AuthorizationCode,
     GrantType::Implicit,
     GrantType::ClientCredentials,
     GrantType::DeviceCode,
-    GrantType::Password,
 ];
 
 /// The server a preview is for, as its token endpoint sees it.
@@ -483,10 +482,12 @@ mod tests {
             .await,
             Err(PreviewRefused::UnknownUser)
         ));
-        assert!(matches!(
-            run(&w, &s, ADA, GrantType::RefreshToken, &["openid"]).await,
-            Err(PreviewRefused::UnsupportedGrant)
-        ));
+        for grant in [GrantType::RefreshToken, GrantType::Password] {
+            assert!(matches!(
+                run(&w, &s, ADA, grant, &["openid"]).await,
+                Err(PreviewRefused::UnsupportedGrant)
+            ));
+        }
         // The app no longer assigned to Everyone: the authorization endpoint's refusal.
         w.store
             .delete_app_group("0oaorders", &everyone_id())
