@@ -9,8 +9,9 @@
 use serde_json::{Map, Value};
 
 use super::accounts::{self, AccountError, AccountStore, Env, NewUser};
+use super::activation;
 use super::roles::{self, RoleRefused};
-use crate::model::{RoleAssignment, RoleType, User};
+use crate::model::{RoleAssignment, RoleType, User, UserStatus};
 use crate::signin::Secret;
 use crate::store::RoleStore;
 use crate::syslog::{Change, Party};
@@ -34,7 +35,7 @@ pub struct Made {
     pub created: bool,
     /// The role assigned now; `None` when the user already held it.
     pub role: Option<RoleAssignment>,
-    /// The activation link's token of a new user without a password.
+    /// The activation link's token of a user without a password: new, or made earlier and never activated.
     pub activation: Option<Secret>,
     /// What to write to the system log.
     pub changes: Vec<Change>,
@@ -90,7 +91,18 @@ pub async fn make<S: AccountStore + RoleStore + ?Sized>(
             if wanted.password.is_some() {
                 return Err(Refused::PasswordForExistingUser);
             }
-            (user, false, None)
+            // A user made earlier who never chose a password (the link was lost, or ran out) gets a new link; it
+            // voids the earlier ones.
+            let activation = if user.status == UserStatus::Provisioned {
+                Some(
+                    activation::new_link(store, env.random, env.clock.now(), &user.id)
+                        .await
+                        .map_err(AccountError::from)?,
+                )
+            } else {
+                None
+            };
+            (user, false, activation)
         }
         Err(AccountError::NotFound) => {
             let new = accounts::create(
@@ -151,7 +163,7 @@ fn user_party(user: &User) -> Party {
 mod tests {
     use super::super::accounts::tests::World;
     use super::*;
-    use crate::model::UserStatus;
+    use crate::clock::Clock;
 
     fn ada(password: Option<&'static str>) -> Wanted<'static> {
         Wanted {
@@ -177,6 +189,29 @@ mod tests {
         assert_eq!(
             kinds,
             ["user.lifecycle.create", "user.account.privilege.grant"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_who_never_activated_gets_a_new_link_that_voids_the_old_one() {
+        let w = World::new();
+        let first = make(&w.store, w.env(), ada(None)).await.unwrap();
+        let old = first.activation.unwrap();
+        let again = make(&w.store, w.env(), ada(None)).await.unwrap();
+        assert!(!again.created && again.role.is_none());
+        let new = again.activation.expect("a new link");
+        let now = w.clock.now();
+        assert!(
+            activation::check(&w.store, &old.value, now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            activation::check(&w.store, &new.value, now)
+                .await
+                .unwrap()
+                .is_some()
         );
     }
 

@@ -105,6 +105,11 @@ pub async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
             role.as_str()
         ),
         (false, true) => eprintln!("{who} now holds the role {}.", role.as_str()),
+        (false, false) if made.activation.is_some() => eprintln!(
+            "{who} already holds the role {} but has not chosen a password yet: a new activation link \
+             follows (the earlier ones no longer work).",
+            role.as_str()
+        ),
         (false, false) => eprintln!(
             "{who} already holds the role {}; nothing changed.",
             role.as_str()
