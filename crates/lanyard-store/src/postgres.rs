@@ -11,6 +11,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where writes go: the same pool (PostgreSQL takes concurrent writers; the SQL is shared with SQLite, whose
+    /// writes have a pool of their own).
+    writes: PgPool,
 }
 
 impl PostgresStore {
@@ -21,7 +24,10 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(|e| OpenError::Connect(format!("{}: {e}", crate::redact_url(url))))?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            writes: pool.clone(),
+            pool,
+        })
     }
 
     /// Runs pending migrations; sqlx's migrator holds a PostgreSQL advisory lock meanwhile, so nodes starting at

@@ -176,7 +176,7 @@ macro_rules! sql_store {
                     .bind(&org.id)
                     .bind(&org.name)
                     .bind(to_millis(org.created))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -186,7 +186,7 @@ macro_rules! sql_store {
                     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                         .bind(key)
                         .bind(value)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
@@ -215,7 +215,7 @@ macro_rules! sql_store {
                     .bind(s.signing_alg.as_str())
                     .bind(to_millis(s.created))
                     .bind(to_millis(s.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -238,7 +238,7 @@ macro_rules! sql_store {
             #[async_trait]
             impl PolicyStore for $store {
                 async fn insert_policy_if_absent(&self, p: &Policy, rules: &[PolicyRule]) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let done = sqlx::query(
                         "INSERT INTO auth_server_policies \
                          (id, auth_server_id, name, description, priority, status, system, conditions, created, last_updated) \
@@ -315,14 +315,14 @@ macro_rules! sql_store {
                     .bind(k.activated.map(to_millis))
                     .bind(k.rotated.map(to_millis))
                     .bind(k.retire_at.map(to_millis))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn rotate_key(&self, active_kid: &str, fresh: &KeyRecord, now: Timestamp, retire_at: Timestamp) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let retired = sqlx::query(
                         "UPDATE signing_keys SET status = 'EXPIRED', rotated = $2, retire_at = $3 \
                          WHERE kid = $1 AND status = 'ACTIVE' RETURNING auth_server_id, alg",
@@ -374,7 +374,7 @@ macro_rules! sql_store {
                 async fn delete_retired_keys(&self, before: Timestamp) -> StoreResult<u64> {
                     Ok(sqlx::query("DELETE FROM signing_keys WHERE status = 'EXPIRED' AND retire_at < $1")
                         .bind(to_millis(before))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?
                         .rows_affected())
@@ -398,7 +398,7 @@ macro_rules! sql_store {
                     .bind(to_millis(t.last_updated))
                     .bind(t.last_used.map(to_millis))
                     .bind(t.expires_at.map(to_millis))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -422,7 +422,7 @@ macro_rules! sql_store {
                 async fn delete_api_token(&self, id: &str) -> StoreResult<bool> {
                     Ok(sqlx::query("DELETE FROM api_tokens WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?
                         .rows_affected()
@@ -433,7 +433,7 @@ macro_rules! sql_store {
                     sqlx::query("UPDATE api_tokens SET last_used = $2 WHERE id = $1")
                         .bind(id)
                         .bind(to_millis(at))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(())
@@ -447,7 +447,7 @@ macro_rules! sql_store {
             #[async_trait]
             impl UserStore for $store {
                 async fn insert_user(&self, u: &User, password: Option<&PasswordRecord>) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     sqlx::query(
                         "INSERT INTO users (id, status, login, login_lower, profile, created, activated, status_changed, \
                          last_login, last_updated, password_changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -496,14 +496,14 @@ macro_rules! sql_store {
                     .bind(u.last_login.map(to_millis))
                     .bind(to_millis(u.last_updated))
                     .bind(u.password_changed.map(to_millis))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_user(&self, id: &str) -> StoreResult<bool> {
-                    let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
+                    let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.writes).await.map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -528,14 +528,14 @@ macro_rules! sql_store {
                     )
                     .bind(user_id)
                     .bind(to_millis(at))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> StoreResult<()> {
-                    let mut conn = self.pool.acquire().await.map_err(db_err)?;
+                    let mut conn = self.writes.acquire().await.map_err(db_err)?;
                     upsert_password(&mut *conn, user_id, password).await
                 }
             }
@@ -604,12 +604,12 @@ macro_rules! sql_store {
             #[async_trait]
             impl GroupStore for $store {
                 async fn insert_group(&self, g: &Group) -> StoreResult<()> {
-                    bind_group(sqlx::query(INSERT_GROUP), g).execute(&self.pool).await.map_err(db_err)?;
+                    bind_group(sqlx::query(INSERT_GROUP), g).execute(&self.writes).await.map_err(db_err)?;
                     Ok(())
                 }
 
                 async fn insert_group_if_absent(&self, g: &Group) -> StoreResult<bool> {
-                    let done = bind_group(sqlx::query(INSERT_GROUP_IF_ABSENT), g).execute(&self.pool).await.map_err(db_err)?;
+                    let done = bind_group(sqlx::query(INSERT_GROUP_IF_ABSENT), g).execute(&self.writes).await.map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -627,7 +627,7 @@ macro_rules! sql_store {
                     .bind(g.name.to_lowercase())
                     .bind(&g.description)
                     .bind(to_millis(g.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -636,7 +636,7 @@ macro_rules! sql_store {
                 async fn delete_group(&self, id: &str) -> StoreResult<bool> {
                     let done = sqlx::query("DELETE FROM directory_groups WHERE id = $1 AND kind = 'OKTA_GROUP'")
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -660,7 +660,7 @@ macro_rules! sql_store {
                 }
 
                 async fn add_group_member(&self, group_id: &str, user_id: &str, at: Timestamp) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     // Nothing for a built-in group, an unknown group or an unknown user; nothing twice.
                     let added = sqlx::query(
                         "INSERT INTO group_members (group_id, user_id, created) SELECT $1, $2, $3 \
@@ -691,7 +691,7 @@ macro_rules! sql_store {
                 }
 
                 async fn remove_group_member(&self, group_id: &str, user_id: &str, at: Timestamp) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
                         .bind(group_id)
                         .bind(user_id)
@@ -775,7 +775,7 @@ macro_rules! sql_store {
                         .bind(r.role_type.as_str())
                         .bind(to_millis(r.created))
                         .bind(to_millis(r.last_updated))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(())
@@ -794,7 +794,7 @@ macro_rules! sql_store {
                     let done = sqlx::query("DELETE FROM user_roles WHERE id = $1 AND user_id = $2")
                         .bind(role_id)
                         .bind(user_id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -836,7 +836,7 @@ macro_rules! sql_store {
                     .bind(to_json(&s.amr)?)
                     .bind(&s.ip)
                     .bind(&s.user_agent)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -855,7 +855,7 @@ macro_rules! sql_store {
                     sqlx::query("UPDATE sessions SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
                         .bind(id)
                         .bind(to_millis(at))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(())
@@ -873,26 +873,26 @@ macro_rules! sql_store {
                         .bind(&old_hash[..])
                         .bind(&new_hash[..])
                         .bind(to_json(&amr)?)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_session(&self, id: &str) -> StoreResult<bool> {
-                    let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
+                    let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.writes).await.map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await.map_err(db_err)?;
+                    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&self.writes).await.map_err(db_err)?;
                     Ok(done.rows_affected())
                 }
 
                 async fn delete_expired_sessions(&self, before: Timestamp) -> StoreResult<u64> {
                     let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
                         .bind(to_millis(before))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected())
@@ -924,7 +924,7 @@ macro_rules! sql_store {
                     .bind(to_millis(t.created))
                     .bind(to_millis(t.expires_at))
                     .bind(to_json(&t.data)?)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -943,7 +943,7 @@ macro_rules! sql_store {
                     .bind(to_millis(t.created))
                     .bind(to_millis(t.expires_at))
                     .bind(to_json(&t.data)?)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -957,7 +957,7 @@ macro_rules! sql_store {
                     .bind(&token_hash[..])
                     .bind(kind.as_str())
                     .bind(to_millis(now));
-                    optional(query, &self.pool, one_time_token_from_row).await
+                    optional(query, &self.writes, one_time_token_from_row).await
                 }
 
                 async fn one_time_token(&self, token_hash: &[u8; 32], kind: TokenKind, now: Timestamp) -> StoreResult<Option<OneTimeToken>> {
@@ -972,7 +972,7 @@ macro_rules! sql_store {
                     let done = sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND kind = $2")
                         .bind(user_id)
                         .bind(kind.as_str())
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected())
@@ -1013,7 +1013,7 @@ macro_rules! sql_store {
                     .bind(to_json(&f.profile)?)
                     .bind(to_millis(f.created))
                     .bind(to_millis(f.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -1039,7 +1039,7 @@ macro_rules! sql_store {
                     .bind(to_json(&f.profile)?)
                     .bind(&f.sealed_secret)
                     .bind(to_millis(f.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -1054,7 +1054,7 @@ macro_rules! sql_store {
                     .bind(factor_id)
                     .bind(step)
                     .bind(to_millis(at))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -1064,14 +1064,14 @@ macro_rules! sql_store {
                     let done = sqlx::query("DELETE FROM factors WHERE id = $1 AND user_id = $2")
                         .bind(factor_id)
                         .bind(user_id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_user_factors(&self, user_id: &str) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM factors WHERE user_id = $1").bind(user_id).execute(&self.pool).await.map_err(db_err)?;
+                    let done = sqlx::query("DELETE FROM factors WHERE user_id = $1").bind(user_id).execute(&self.writes).await.map_err(db_err)?;
                     Ok(done.rows_affected())
                 }
             }
@@ -1079,7 +1079,7 @@ macro_rules! sql_store {
             #[async_trait]
             impl LockoutStore for $store {
                 async fn record_failure(&self, user_id: &str, threshold: u32, now: Timestamp, lock_until: Timestamp, forget_before: Timestamp) -> StoreResult<FailureCount> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     // Counted only for a user who exists (none is counted for an unknown or just deleted one).
                     let counted = sqlx::query(
                         "INSERT INTO signin_failures (user_id, attempts, last_failure) SELECT $1, 1, $2 \
@@ -1130,7 +1130,7 @@ macro_rules! sql_store {
                 }
 
                 async fn reset_failures(&self, user_id: &str) -> StoreResult<()> {
-                    sqlx::query("DELETE FROM signin_failures WHERE user_id = $1").bind(user_id).execute(&self.pool).await.map_err(db_err)?;
+                    sqlx::query("DELETE FROM signin_failures WHERE user_id = $1").bind(user_id).execute(&self.writes).await.map_err(db_err)?;
                     Ok(())
                 }
 
@@ -1154,7 +1154,7 @@ macro_rules! sql_store {
                 }
 
                 async fn ping(&self) -> StoreResult<()> {
-                    sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+                    sqlx::query("SELECT 1").execute(&self.writes).await.map_err(db_err)?;
                     Ok(())
                 }
             }

@@ -261,7 +261,7 @@ macro_rules! app_sql {
             #[async_trait]
             impl AppStore for $store {
                 async fn insert_app(&self, app: &App, secret: Option<&ClientSecret>) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     sqlx::query(
                         "INSERT INTO apps (id, client_id, name, label, label_lower, status, sign_on_mode, client, created, last_updated) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -320,14 +320,14 @@ macro_rules! app_sql {
                     .bind(app.status.as_str())
                     .bind(to_json(&app.client)?)
                     .bind(to_millis(app.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_app(&self, id: &str) -> StoreResult<bool> {
-                    let done = sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
+                    let done = sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&self.writes).await.map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -341,7 +341,7 @@ macro_rules! app_sql {
                 }
 
                 async fn insert_client_secret(&self, secret: &ClientSecret) -> StoreResult<()> {
-                    bind_secret(sqlx::query(INSERT_SECRET), secret).execute(&self.pool).await.map_err(db_err)?;
+                    bind_secret(sqlx::query(INSERT_SECRET), secret).execute(&self.writes).await.map_err(db_err)?;
                     Ok(())
                 }
 
@@ -351,7 +351,7 @@ macro_rules! app_sql {
                         .bind(&s.id)
                         .bind(s.status.as_str())
                         .bind(to_millis(s.last_updated))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -361,7 +361,7 @@ macro_rules! app_sql {
                     let done = sqlx::query("DELETE FROM client_secrets WHERE app_id = $1 AND id = $2")
                         .bind(app_id)
                         .bind(secret_id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -379,7 +379,7 @@ macro_rules! app_sql {
                     .bind(&a.user_name)
                     .bind(to_millis(a.created))
                     .bind(to_millis(a.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await;
                     match done {
                         Ok(d) => Ok(d.rows_affected() == 1),
@@ -414,7 +414,7 @@ macro_rules! app_sql {
                     let done = sqlx::query("DELETE FROM app_users WHERE app_id = $1 AND user_id = $2")
                         .bind(app_id)
                         .bind(user_id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -431,7 +431,7 @@ macro_rules! app_sql {
                     .bind(&a.group_id)
                     .bind(a.priority)
                     .bind(to_millis(a.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await;
                     match done {
                         Ok(d) => Ok(d.rows_affected() == 1),
@@ -466,7 +466,7 @@ macro_rules! app_sql {
                     let done = sqlx::query("DELETE FROM app_groups WHERE app_id = $1 AND group_id = $2")
                         .bind(app_id)
                         .bind(group_id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -516,7 +516,7 @@ macro_rules! app_sql {
                         .bind(&c.grant_id)
                         .bind(code_data(c)?)
                         .bind(to_millis(c.expires_at))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(())
@@ -531,7 +531,7 @@ macro_rules! app_sql {
                         )
                         .bind(&hash[..])
                         .bind(to_millis(now)),
-                        &self.pool,
+                        &self.writes,
                         code_from_row,
                     )
                     .await?;
@@ -551,7 +551,7 @@ macro_rules! app_sql {
                 }
 
                 async fn insert_grant(&self, g: &Grant, refresh: Option<&RefreshToken>) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     sqlx::query(
                         "INSERT INTO grants (id, auth_server_id, client_id, user_id, data, created, expires_at, revoked_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -590,7 +590,7 @@ macro_rules! app_sql {
                     next: &RefreshToken,
                     now: Timestamp,
                 ) -> StoreResult<RefreshRotation> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let taken = sqlx::query(
                         "UPDATE refresh_tokens SET rotated_at = $2 WHERE hash = $1 AND rotated_at IS NULL AND expires_at > $2 \
                          RETURNING grant_id",
@@ -652,7 +652,7 @@ macro_rules! app_sql {
                     let done = sqlx::query("UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                         .bind(id)
                         .bind(to_millis(at))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -662,7 +662,7 @@ macro_rules! app_sql {
                     sqlx::query("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                         .bind(jti)
                         .bind(to_millis(expires_at))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(())
@@ -740,7 +740,7 @@ macro_rules! app_sql {
                     let done = sqlx::query("INSERT INTO used_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                         .bind(key)
                         .bind(to_millis(expires_at))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -756,7 +756,7 @@ macro_rules! app_sql {
                         "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
                         "DELETE FROM used_jtis WHERE expires_at < $1",
                     ] {
-                        n += sqlx::query(sql).bind(t).execute(&self.pool).await.map_err(db_err)?.rows_affected();
+                        n += sqlx::query(sql).bind(t).execute(&self.writes).await.map_err(db_err)?.rows_affected();
                     }
                     Ok(n)
                 }
@@ -776,7 +776,7 @@ macro_rules! app_sql {
             #[async_trait]
             impl ConsentStore for $store {
                 async fn insert_consents(&self, consents: &[ScopeConsent]) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     for c in consents {
                         sqlx::query(
                             "INSERT INTO consents (id, user_id, client_id, auth_server_id, scope, created) \
@@ -822,7 +822,7 @@ macro_rules! app_sql {
                     let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND id = $2")
                         .bind(user_id)
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -831,7 +831,7 @@ macro_rules! app_sql {
                 async fn delete_user_consents(&self, user_id: &str) -> StoreResult<u64> {
                     let done = sqlx::query("DELETE FROM consents WHERE user_id = $1")
                         .bind(user_id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected())

@@ -30,7 +30,7 @@ macro_rules! attempts_sql {
                     limit: u32,
                     now: Timestamp,
                 ) -> StoreResult<Option<u32>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let row = sqlx::query(
                         "UPDATE one_time_tokens SET attempts = attempts + 1 WHERE token_hash = $1 AND expires_at > $2 \
                          RETURNING attempts",
@@ -82,7 +82,7 @@ macro_rules! attempts_sql {
                     .bind(to_millis(now))
                     .bind(to_millis(forget_before))
                     .bind(to_millis(expires_at))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writes)
                     .await
                     .map_err(db_err)?;
                     failures_from_row(&row)
@@ -91,7 +91,7 @@ macro_rules! attempts_sql {
                 async fn clear_failures(&self, key: &[u8; 32]) -> StoreResult<()> {
                     sqlx::query("DELETE FROM attempt_counts WHERE key = $1")
                         .bind(&key[..])
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(())
@@ -113,7 +113,7 @@ macro_rules! attempts_sql {
                     .bind(user_id)
                     .bind(to_millis(now))
                     .bind(to_millis(expires_at))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await;
                     match done {
                         Ok(_) => Ok(()),

@@ -191,7 +191,7 @@ macro_rules! authz_sql {
             #[async_trait]
             impl AuthServerAdminStore for $store {
                 async fn insert_auth_server(&self, s: &AuthorizationServer, scopes: &[Scope]) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     sqlx::query(
                         "INSERT INTO authorization_servers \
                          (id, kind, name, description, audiences, status, signing_alg, created, last_updated) \
@@ -227,14 +227,14 @@ macro_rules! authz_sql {
                     .bind(s.status.as_str())
                     .bind(to_millis(s.last_updated))
                     .bind(s.signing_alg.as_str())
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_auth_server(&self, id: &str, at: Timestamp) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     // Scopes, claims, policies (and through them rules) and keys go by ON DELETE CASCADE.
                     let done = sqlx::query("DELETE FROM authorization_servers WHERE id = $1")
                         .bind(id)
@@ -303,13 +303,13 @@ macro_rules! authz_sql {
                 }
 
                 async fn insert_scope(&self, scope: &Scope) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     insert_scope_with(&mut tx, scope, false).await?;
                     tx.commit().await.map_err(db_err)
                 }
 
                 async fn insert_scopes_if_absent(&self, scopes: &[Scope]) -> StoreResult<u64> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let mut n = 0;
                     for scope in scopes {
                         // Not for a server that does not exist (deleted meanwhile).
@@ -335,7 +335,7 @@ macro_rules! authz_sql {
                     .bind(s.default)
                     .bind(s.metadata_publish.as_str())
                     .bind(to_millis(s.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -345,7 +345,7 @@ macro_rules! authz_sql {
                     let done = sqlx::query("DELETE FROM auth_server_scopes WHERE auth_server_id = $1 AND id = $2")
                         .bind(auth_server_id)
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -392,7 +392,7 @@ macro_rules! authz_sql {
                     .bind(c.system)
                     .bind(to_millis(c.created))
                     .bind(to_millis(c.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -415,7 +415,7 @@ macro_rules! authz_sql {
                     .bind(to_json(&c.scopes)?)
                     .bind(c.group_filter_type.map(|f| f.as_str()))
                     .bind(to_millis(c.last_updated))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -425,7 +425,7 @@ macro_rules! authz_sql {
                     let done = sqlx::query("DELETE FROM auth_server_claims WHERE auth_server_id = $1 AND id = $2")
                         .bind(auth_server_id)
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -463,7 +463,7 @@ macro_rules! authz_sql {
                 }
 
                 async fn insert_policy(&self, p: &Policy) -> StoreResult<Option<Policy>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock(&mut tx, LOCK_SERVER, &p.auth_server_id).await? {
                         return Ok(None);
                     }
@@ -493,7 +493,7 @@ macro_rules! authz_sql {
                 }
 
                 async fn update_policy(&self, p: &Policy) -> StoreResult<Option<Policy>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock(&mut tx, LOCK_SERVER, &p.auth_server_id).await? {
                         return Ok(None);
                     }
@@ -522,7 +522,7 @@ macro_rules! authz_sql {
                 }
 
                 async fn delete_policy(&self, auth_server_id: &str, id: &str) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock(&mut tx, LOCK_SERVER, auth_server_id).await? {
                         return Ok(false);
                     }
@@ -552,7 +552,7 @@ macro_rules! authz_sql {
                 }
 
                 async fn insert_rule(&self, r: &PolicyRule) -> StoreResult<Option<PolicyRule>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock(&mut tx, LOCK_POLICY, &r.policy_id).await? {
                         return Ok(None);
                     }
@@ -582,7 +582,7 @@ macro_rules! authz_sql {
                 }
 
                 async fn update_rule(&self, r: &PolicyRule) -> StoreResult<Option<PolicyRule>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock(&mut tx, LOCK_POLICY, &r.policy_id).await? {
                         return Ok(None);
                     }
@@ -611,7 +611,7 @@ macro_rules! authz_sql {
                 }
 
                 async fn delete_rule(&self, policy_id: &str, id: &str) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock(&mut tx, LOCK_POLICY, policy_id).await? {
                         return Ok(false);
                     }

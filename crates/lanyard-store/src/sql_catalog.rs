@@ -33,7 +33,7 @@ macro_rules! catalog_sql {
                     .bind(&e.revision)
                     .bind(to_millis(e.created))
                     .bind(&e.created_by)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -52,7 +52,7 @@ macro_rules! catalog_sql {
                 async fn delete_catalog_entry(&self, name: &str) -> StoreResult<bool> {
                     let done = sqlx::query("DELETE FROM catalog_entries WHERE name = $1")
                         .bind(name)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)

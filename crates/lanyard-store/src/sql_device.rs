@@ -139,7 +139,7 @@ macro_rules! device_sql {
                     .bind(c.last_polled.map(to_millis))
                     .bind(device_data(c)?)
                     .bind(to_millis(c.expires_at))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -178,7 +178,7 @@ macro_rules! device_sql {
                     .bind(approval.map(|a| a.user_id.as_str()))
                     .bind(approval.map(approval_data).transpose()?)
                     .bind(to_millis(now))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await;
                     match done {
                         Ok(d) => Ok(d.rows_affected() == 1),
@@ -195,7 +195,7 @@ macro_rules! device_sql {
                     auth_server_id: &str,
                     now: Timestamp,
                 ) -> StoreResult<DevicePoll> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let row = sqlx::query("UPDATE device_codes SET status = status WHERE hash = $1 RETURNING *")
                         .bind(&hash[..])
                         .fetch_optional(&mut *tx)
@@ -225,7 +225,7 @@ macro_rules! device_sql {
                 async fn delete_expired_device_codes(&self, before: Timestamp) -> StoreResult<u64> {
                     let done = sqlx::query("DELETE FROM device_codes WHERE expires_at < $1")
                         .bind(to_millis(before))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected())

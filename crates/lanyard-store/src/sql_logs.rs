@@ -217,7 +217,7 @@ macro_rules! log_sql {
             #[async_trait]
             impl LogStore for $store {
                 async fn insert_log_events(&self, events: &[LogEvent]) -> StoreResult<()> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     for e in events {
                         let targets = serde_json::Value::Array(e.targets.iter().map(party_json).collect());
                         sqlx::query(

@@ -38,7 +38,7 @@ macro_rules! pushed_sql {
                     .bind(to_json(&r.params)?)
                     .bind(to_millis(r.created))
                     .bind(to_millis(r.expires_at))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -59,7 +59,7 @@ macro_rules! pushed_sql {
                     .bind(client_id)
                     .bind(auth_server_id)
                     .bind(to_millis(now));
-                    optional(query, &self.pool, pushed_from_row).await
+                    optional(query, &self.writes, pushed_from_row).await
                 }
 
                 async fn pushed_request(
@@ -83,7 +83,7 @@ macro_rules! pushed_sql {
                 async fn delete_expired_pushed_requests(&self, before: Timestamp) -> StoreResult<u64> {
                     let done = sqlx::query("DELETE FROM pushed_requests WHERE expires_at < $1")
                         .bind(to_millis(before))
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected())

@@ -38,7 +38,7 @@ macro_rules! scope_grants_sql {
                     .bind(&g.issuer)
                     .bind(to_millis(g.created))
                     .bind(&g.created_by)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -60,7 +60,7 @@ macro_rules! scope_grants_sql {
                     let done = sqlx::query("DELETE FROM scope_grants WHERE app_id = $1 AND id = $2")
                         .bind(app_id)
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)

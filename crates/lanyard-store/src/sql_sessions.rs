@@ -34,7 +34,7 @@ macro_rules! session_app_sql {
                     .bind(&app.client_id)
                     .bind(&app.auth_server_id)
                     .bind(to_millis(app.created))
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await;
                     match done {
                         Ok(_) => Ok(true),
@@ -57,7 +57,7 @@ macro_rules! session_app_sql {
                 }
 
                 async fn end_session(&self, id: &str) -> StoreResult<Option<EndedSession>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let apps = sqlx::query(
                         "SELECT * FROM session_apps WHERE session_id = $1 ORDER BY created, client_id, auth_server_id",
                     )
@@ -88,7 +88,7 @@ macro_rules! session_app_sql {
                 }
 
                 async fn end_user_sessions(&self, user_id: &str) -> StoreResult<Vec<EndedSession>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     let apps = sqlx::query(
                         "SELECT a.* FROM session_apps a JOIN sessions s ON s.id = a.session_id WHERE s.user_id = $1 \
                          ORDER BY a.created, a.client_id, a.auth_server_id",

@@ -180,7 +180,7 @@ macro_rules! signon_sql {
             #[async_trait]
             impl SignOnPolicyStore for $store {
                 async fn insert_signon_policy_if_absent(&self, p: &SignOnPolicy, rules: &[PolicyRule]) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     lock_policies(&mut tx).await?;
                     let order = place_pinned(&policy_order(&mut tx).await?, &p.id, p.system, Some(p.priority));
                     if !insert_policy_row(&mut tx, p, position(&order, &p.id), true).await? {
@@ -212,7 +212,7 @@ macro_rules! signon_sql {
                 }
 
                 async fn insert_signon_policy(&self, p: &SignOnPolicy) -> StoreResult<SignOnPolicy> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     lock_policies(&mut tx).await?;
                     let order = place_pinned(&policy_order(&mut tx).await?, &p.id, p.system, Some(p.priority));
                     insert_policy_row(&mut tx, p, position(&order, &p.id), false).await?;
@@ -225,7 +225,7 @@ macro_rules! signon_sql {
                 }
 
                 async fn update_signon_policy(&self, p: &SignOnPolicy) -> StoreResult<Option<SignOnPolicy>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     lock_policies(&mut tx).await?;
                     let done = sqlx::query(
                         "UPDATE signon_policies SET name = $2, description = $3, status = $4, conditions = $5, \
@@ -253,7 +253,7 @@ macro_rules! signon_sql {
                 }
 
                 async fn delete_signon_policy(&self, id: &str) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     lock_policies(&mut tx).await?;
                     // Rules go by ON DELETE CASCADE.
                     let done = sqlx::query("DELETE FROM signon_policies WHERE id = $1")
@@ -290,7 +290,7 @@ macro_rules! signon_sql {
                 }
 
                 async fn insert_signon_rule(&self, r: &PolicyRule) -> StoreResult<Option<PolicyRule>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock_policy(&mut tx, &r.policy_id).await? {
                         return Ok(None);
                     }
@@ -301,7 +301,7 @@ macro_rules! signon_sql {
                 }
 
                 async fn update_signon_rule(&self, r: &PolicyRule) -> StoreResult<Option<PolicyRule>> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock_policy(&mut tx, &r.policy_id).await? {
                         return Ok(None);
                     }
@@ -332,7 +332,7 @@ macro_rules! signon_sql {
                 }
 
                 async fn delete_signon_rule(&self, policy_id: &str, id: &str) -> StoreResult<bool> {
-                    let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                    let mut tx = self.writes.begin_with($begin).await.map_err(db_err)?;
                     if !lock_policy(&mut tx, policy_id).await? {
                         return Ok(false);
                     }

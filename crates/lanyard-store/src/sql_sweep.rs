@@ -44,7 +44,7 @@ macro_rules! sweep_sql {
                         let done = sqlx::query(sql)
                             .bind(before)
                             .bind(BATCH)
-                            .execute(&self.pool)
+                            .execute(&self.writes)
                             .await
                             .map_err(db_err)?
                             .rows_affected();

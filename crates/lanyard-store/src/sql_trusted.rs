@@ -49,7 +49,7 @@ macro_rules! trusted_sql {
                     .bind(&t.created_by)
                     .bind(to_millis(t.last_updated))
                     .bind(&t.last_updated_by)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(())
@@ -78,7 +78,7 @@ macro_rules! trusted_sql {
                     .bind(t.status.as_str())
                     .bind(to_millis(t.last_updated))
                     .bind(&t.last_updated_by)
-                    .execute(&self.pool)
+                    .execute(&self.writes)
                     .await
                     .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)
@@ -87,7 +87,7 @@ macro_rules! trusted_sql {
                 async fn delete_trusted_origin(&self, id: &str) -> StoreResult<bool> {
                     let done = sqlx::query("DELETE FROM trusted_origins WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&self.writes)
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() == 1)

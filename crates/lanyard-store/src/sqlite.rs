@@ -11,33 +11,55 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 /// The embedded default: one SQLite file in WAL mode, with a busy timeout so that CLI commands can write while a
 /// server runs, and foreign keys on.
+///
+/// SQLite lets one writer in at a time. Reads go through `pool`; every write goes through `writes`, a pool of a
+/// single connection, so that this process's writers queue for it in order instead of meeting on the file's lock,
+/// where SQLite's busy handler sleeps 1, 2, 5, 10… ms between tries (another process, such as a CLI command, still
+/// meets them there).
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writes: SqlitePool,
     path: PathBuf,
 }
 
 impl SqliteStore {
     pub async fn open(path: &Path, max_connections: u32) -> Result<Self, OpenError> {
+        Self::open_with(path, max_connections, Duration::from_secs(10)).await
+    }
+
+    /// [`open`](Self::open), with how long a write waits for another process's write before it fails
+    /// (`busy_timeout`; this process's own writers wait in turn for the write connection instead).
+    pub async fn open_with(
+        path: &Path,
+        max_connections: u32,
+        busy_timeout: Duration,
+    ) -> Result<Self, OpenError> {
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(|e| OpenError::Connect(e.to_string()))?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(busy_timeout)
             .foreign_keys(true);
+        // A connection to a local file does not go stale: no ping (a round trip to the connection's thread)
+        // before every statement.
+        let writes = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| OpenError::Connect(format!("{}: {e}", path.display())))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
-            // A connection to a local file does not go stale: no ping (a round trip to the connection's thread)
-            // before every statement.
             .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| OpenError::Connect(format!("{}: {e}", path.display())))?;
+            .connect_lazy_with(options);
         Ok(SqliteStore {
             pool,
+            writes,
             path: path.to_owned(),
         })
     }
@@ -59,7 +81,7 @@ impl SqliteStore {
         .map_err(|e| OpenError::Io(e.to_string()))?
         .map_err(|e| OpenError::Io(format!("cannot lock for migration: {e}")))?;
         let result = MIGRATOR
-            .run(&self.pool)
+            .run(&self.writes)
             .await
             .map_err(|e| OpenError::Migrate(e.to_string()));
         drop(lock);
@@ -72,6 +94,7 @@ impl SqliteStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writes.close().await;
     }
 }
 
