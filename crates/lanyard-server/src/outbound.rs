@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use lanyard_core::outbound::{OutboundPolicy, literal_host};
@@ -70,21 +70,36 @@ impl reqwest::dns::Resolve for PolicyResolver {
 /// The one way out.
 pub struct Outbound {
     policy: Arc<OutboundPolicy>,
-    http: reqwest::Client,
+    /// Built at the first request: building it reads the platform's trust store (≈ 10 ms at start otherwise, for
+    /// a server that may never fetch anything). `None` when it cannot be built; every request is then refused.
+    http: OnceLock<Option<reqwest::Client>>,
 }
 
 impl Outbound {
     pub fn new(policy: OutboundPolicy) -> Self {
-        let policy = Arc::new(policy);
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
-            .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        Outbound { policy, http }
+        Outbound {
+            policy: Arc::new(policy),
+            http: OnceLock::new(),
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, Refused> {
+        let built = self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .connect_timeout(Duration::from_secs(3))
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Arc::new(PolicyResolver(self.policy.clone())))
+                .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .inspect_err(
+                    |e| tracing::error!(error = %e, "cannot build the outbound HTTP client"),
+                )
+                .ok()
+        });
+        built
+            .as_ref()
+            .ok_or_else(|| Refused::Unreachable("no HTTP client".into()))
     }
 
     /// The URL, if a request to it may be made: http(s), and an address written in it permitted (a name is
@@ -122,7 +137,7 @@ impl Outbound {
     pub async fn get(&self, url: &str, accept: &str, max: usize) -> Result<Vec<u8>, Refused> {
         let u = self.check(url)?;
         let mut r = self
-            .http
+            .http()?
             .get(u)
             .header(reqwest::header::ACCEPT, accept)
             .send()
@@ -154,7 +169,7 @@ impl Outbound {
     pub async fn post_form(&self, url: &str, body: String) -> Result<(), Refused> {
         let u = self.check(url)?;
         let r = self
-            .http
+            .http()?
             .post(u)
             .header(
                 reqwest::header::CONTENT_TYPE,
@@ -250,6 +265,10 @@ mod tests {
     async fn an_allowed_network_is_fetched_with_the_limits() {
         let (port, hits) = listener().await;
         let out = Outbound::new("loopback".parse().unwrap());
+        assert!(
+            out.http.get().is_none(),
+            "the HTTP client (and the trust store it reads) waits for the first request"
+        );
         let url = format!("http://127.0.0.1:{port}/jwks");
         assert_eq!(
             out.get_json(&url, 1024).await.unwrap(),
