@@ -10,7 +10,7 @@ pub trait Random: Send + Sync + 'static {
 
 /// The operating system's CSPRNG (`getrandom(2)` on Linux), read directly: every secret, id and salt Lanyard
 /// makes comes from here. The crypto library keeps a generator of its own for what it does inside (RSA blinding,
-/// ECDSA nonces, key generation), seeded at its first use; [`seed_crypto_library`] does that ahead.
+/// ECDSA nonces, key generation), seeded from the same source (`.cargo/config.toml`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemRandom;
 
@@ -19,14 +19,6 @@ impl Random for SystemRandom {
         // A failing system RNG leaves nothing safe to do: every secret would be predictable.
         getrandom::fill(dest).expect("the system random number generator failed");
     }
-}
-
-/// Seeds the crypto library's own generator now. aws-lc seeds it at the first random bytes it needs (the first
-/// signature, the first key), from the OS and from CPU jitter: tens of ms of a core. A server calls this on a
-/// thread of its own at start, so that its first signature does not wait for it and nothing else does either.
-pub fn seed_crypto_library() {
-    // A failing system RNG leaves nothing safe to do: every signature would be at risk.
-    aws_lc_rs::rand::fill(&mut [0u8; 1]).expect("the system random number generator failed");
 }
 
 /// `N` random bytes.

@@ -15,10 +15,6 @@ use crate::cli::{LogFormat, ServeArgs};
 use crate::config::ServeConfig;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    // aws-lc seeds its own random generator from CPU jitter at the first use: tens of ms of a core (`perf`).
-    // Nothing on the way to ready needs it (Lanyard's secrets come from the OS, `SystemRandom`); seeded now on a
-    // thread of its own, the first signature does not wait for it either.
-    std::thread::spawn(lanyard_core::random::seed_crypto_library);
     let mut config = ServeConfig::resolve(&args)?;
     init_logging(config.log_format);
     // `--seed`: the file read and its secrets resolved first; the data in a temporary dir removed at exit.
