@@ -164,6 +164,20 @@ async fn browsers_get_error_pages_and_the_apis_keep_their_json() {
             .unwrap()
             .contains("This sign-in request is not valid")
     );
+    // An address a page cannot read (a parameter given twice, a path that is not UTF-8) gets the page, not
+    // axum's plain-text rejection.
+    for path in [
+        "/signin?fromURI=/a&fromURI=/b",
+        "/activate?user_code=A&user_code=B",
+        "/oauth2/%FF/v1/authorize?client_id=x",
+        "/oauth2/%FF/v1/logout",
+        "/welcome/%FF",
+    ] {
+        let r = client().get(env.s.url(path)).send().await.unwrap();
+        assert_page(&r, 400);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("This request is not valid"), "{path}: {body}");
+    }
     // The APIs answer in their own forms.
     for path in ["/api/v1/nope", "/oauth2/v1/nope", "/.well-known/nope"] {
         let r = client().get(env.s.url(path)).send().await.unwrap();

@@ -9,8 +9,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::pages::extract::Path;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, OriginalUri, Path, State};
+use axum::extract::{ConnectInfo, OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_core::model::{GrantType, Session, UserStatus};

@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
+use crate::pages::extract::Path;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 use lanyard_core::oauth::logout::{

@@ -3,10 +3,11 @@
 
 use std::net::SocketAddr;
 
+use crate::pages::extract::Path;
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;

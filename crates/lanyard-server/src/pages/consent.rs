@@ -3,9 +3,10 @@
 //! grants, revocable through `/api/v1/users/{id}/grants`) and returns to the request; Don't allow sends the client
 //! `access_denied`. CSRF-protected like every form.
 
+use crate::pages::extract::Query;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

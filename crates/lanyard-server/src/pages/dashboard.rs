@@ -4,9 +4,10 @@
 //! session and the assignment again and sends the browser to where the app starts a sign-in. Each app's logo is at
 //! `/home/{name}/{id}/logo.svg`: its catalog entry's tile, else a monogram of its label.
 
+use crate::pages::extract::{Path, Query};
 use askama::Template;
 use axum::Router;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

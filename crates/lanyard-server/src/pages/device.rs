@@ -4,10 +4,11 @@
 //! page and comes back here, the code kept. Posts are CSRF-protected and counted with the sign-in attempts per
 //! client IP (`api::rate_limit::is_signin_attempt`), which bounds guessing of user codes.
 
+use crate::pages::extract::Query;
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod dashboard;
 mod device;
 pub mod error;
+pub mod extract;
 mod signin;
 
 use axum::Router;

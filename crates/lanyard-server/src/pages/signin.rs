@@ -7,9 +7,10 @@
 
 use std::net::SocketAddr;
 
+use crate::pages::extract::Query;
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -1206,7 +1207,7 @@ fn link_expired(state: &AppState) -> Response {
 async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Path(token): axum::extract::Path<String>,
+    crate::pages::extract::Path(token): crate::pages::extract::Path<String>,
 ) -> Result<Response, PageError> {
     let Some(user) = crate::recovery::check_reset_token(&state, &token).await? else {
         return Ok(link_expired(&state));
@@ -1242,7 +1243,7 @@ async fn reset_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    axum::extract::Path(token): axum::extract::Path<String>,
+    crate::pages::extract::Path(token): crate::pages::extract::Path<String>,
     CsrfForm(form): CsrfForm<ResetForm>,
 ) -> Result<Response, PageError> {
     let client = client(peer, &headers);

@@ -6,8 +6,9 @@
 //! deactivates or deletes the older one, and deactivates, activates or deletes the app: the Apps API's operations
 //! (`lanyard_core::apps`). Adding an app from the catalog is `catalog.rs`.
 
+use crate::pages::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::apps::assignments::{self, AssignError};

@@ -3,8 +3,9 @@
 //! a group, edits its name and description, deletes it, and adds and removes members: the Groups API's operations
 //! (`lanyard_core::directory::groups`). The built-in `Everyone` offers none of these.
 
+use crate::pages::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::directory::groups::{self, GroupError};

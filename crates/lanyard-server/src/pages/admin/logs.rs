@@ -3,8 +3,9 @@
 //! page at a time. The live tail is `/static/admin-logs.js`: it re-reads this page's own address (so the filter is
 //! kept) every few seconds and swaps in the new rows — the one console page whose policy allows `connect-src 'self'`; without JavaScript, the "Refresh" link does the same.
 
+use crate::pages::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::model::PageRequest;

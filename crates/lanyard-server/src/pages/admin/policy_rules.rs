@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 
+use crate::pages::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::change::Refused;

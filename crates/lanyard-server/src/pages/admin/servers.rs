@@ -5,8 +5,9 @@
 //! (`servers_claims.rs`), access policies and rules (`servers_policies.rs`): the Authorization Servers API's
 //! operations (`lanyard_core::authz::admin`), logged and dropping the server's cached entry as the API does.
 
+use crate::pages::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::authz::admin::Changed;

@@ -4,8 +4,9 @@
 //! reserved and unique per token, an expression that parses, a group filter for GROUPS claims, the server's scopes
 //! only; a refusal comes back with its causes next to the fields.
 
+use crate::pages::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::authz::admin::claims as ops;

@@ -4,8 +4,9 @@
 //! operations are the Authorization Servers API's (`lanyard_core::authz::admin::servers`); the org server offers
 //! none of them.
 
+use crate::pages::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::authz::admin::servers as ops;

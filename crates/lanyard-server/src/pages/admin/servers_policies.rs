@@ -6,8 +6,9 @@
 //! stay dense, a rule names only the server's scopes, lifetimes within Okta's bounds; a refusal comes back with its
 //! causes next to the fields.
 
+use crate::pages::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::authz::admin::policies as ops;

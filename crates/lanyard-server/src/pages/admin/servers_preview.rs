@@ -5,8 +5,9 @@
 //! preview sees what the token endpoint sees. Nothing is signed, stored or logged; read-only administrators may
 //! preview too.
 
+use crate::pages::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use lanyard_core::model::{GrantType, PageRequest};
 use lanyard_core::oauth::preview::{

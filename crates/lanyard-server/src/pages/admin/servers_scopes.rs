@@ -4,8 +4,9 @@
 //! unique per server, a system scope keeps its name and cannot be deleted — the form says so, and a refusal comes
 //! back with its causes next to the fields.
 
+use crate::pages::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::authz::admin::scopes as ops;

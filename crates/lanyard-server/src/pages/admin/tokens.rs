@@ -4,8 +4,9 @@
 //! answers the form shows the token, this once: it is in no URL, no log, and nowhere to show again) and revokes
 //! any token (`lanyard_core::api_token::revoke`, as `DELETE /api/v1/api-tokens/{id}`).
 
+use crate::pages::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::api_token::{self, CreateRefused};

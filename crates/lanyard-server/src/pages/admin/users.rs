@@ -7,8 +7,9 @@
 //! APIs' operations (`lanyard_core::directory::accounts`, `lanyard_core::directory::groups`,
 //! `lanyard_core::mfa::user_factors`).
 
+use crate::pages::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use lanyard_core::directory::accounts::{self, AccountError, Changes, LifecycleOptions, NewUser};
