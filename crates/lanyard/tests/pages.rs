@@ -115,7 +115,7 @@ async fn the_page_is_accessible_branded_and_strict() {
 }
 
 /// A browser gets pages, the APIs keep their JSON: an unknown page, an authorization request for an unknown server,
-/// a bad one — each a page with the pages' policy and no framing.
+/// a bad one, an address a page cannot read — each a page with the pages' policy and no framing.
 #[tokio::test]
 async fn browsers_get_error_pages_and_the_apis_keep_their_json() {
     let env = Env::start_acme();
@@ -135,48 +135,36 @@ async fn browsers_get_error_pages_and_the_apis_keep_their_json() {
         assert_eq!(h["cache-control"], "no-store");
         assert!(!h.contains_key("strict-transport-security"), "not on http");
     };
-    for path in [
-        "/app/nope",
-        "/nope",
-        "/signin/nope",
-        "/oauth2/nope/v1/authorize?client_id=x",
-        "/oauth2/nope/v1/logout",
+    // An unknown page; an authorization request for an unknown server or a bad one; an address a page cannot read
+    // (a parameter given twice, a path that is not UTF-8), which gets the page, not axum's plain-text rejection.
+    let not_found = "Page not found";
+    let unreadable = "This request is not valid";
+    for (path, status, says) in [
+        ("/app/nope", 404, not_found),
+        ("/nope", 404, not_found),
+        ("/signin/nope", 404, not_found),
+        ("/oauth2/nope/v1/authorize?client_id=x", 404, not_found),
+        ("/oauth2/nope/v1/logout", 404, not_found),
+        (
+            "/oauth2/default/v1/authorize?client_id=unknown",
+            400,
+            "This sign-in request is not valid",
+        ),
+        ("/signin?fromURI=/a&fromURI=/b", 400, unreadable),
+        ("/activate?user_code=A&user_code=B", 400, unreadable),
+        ("/oauth2/%FF/v1/authorize?client_id=x", 400, unreadable),
+        ("/oauth2/%FF/v1/logout", 400, unreadable),
+        ("/welcome/%FF", 400, unreadable),
     ] {
         let r = client().get(env.s.url(path)).send().await.unwrap();
-        assert_page(&r, 404);
+        assert_page(&r, status);
         let body = r.text().await.unwrap();
-        assert!(body.contains("Page not found"), "{path}: {body}");
+        assert!(body.contains(says), "{path}: {body}");
         assert!(
             body.contains("Acme &#38; Co") || body.contains("Acme &amp; Co"),
-            "branded"
+            "{path}: branded"
         );
         assert!(!body.contains("errorCode"), "{path}: {body}");
-    }
-    let r = client()
-        .get(env.s.url("/oauth2/default/v1/authorize?client_id=unknown"))
-        .send()
-        .await
-        .unwrap();
-    assert_page(&r, 400);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("This sign-in request is not valid")
-    );
-    // An address a page cannot read (a parameter given twice, a path that is not UTF-8) gets the page, not
-    // axum's plain-text rejection.
-    for path in [
-        "/signin?fromURI=/a&fromURI=/b",
-        "/activate?user_code=A&user_code=B",
-        "/oauth2/%FF/v1/authorize?client_id=x",
-        "/oauth2/%FF/v1/logout",
-        "/welcome/%FF",
-    ] {
-        let r = client().get(env.s.url(path)).send().await.unwrap();
-        assert_page(&r, 400);
-        let body = r.text().await.unwrap();
-        assert!(body.contains("This request is not valid"), "{path}: {body}");
     }
     // The APIs answer in their own forms.
     for path in ["/api/v1/nope", "/oauth2/v1/nope", "/.well-known/nope"] {
