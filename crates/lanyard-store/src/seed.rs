@@ -218,7 +218,7 @@ async fn seed_sqlite(
     let mut done = 0u64;
     for statements in plan(spec.count) {
         let mut tx = store
-            .pool()
+            .writes()
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err)?;

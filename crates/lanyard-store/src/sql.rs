@@ -1154,7 +1154,8 @@ macro_rules! sql_store {
                 }
 
                 async fn ping(&self) -> StoreResult<()> {
-                    sqlx::query("SELECT 1").execute(&self.writes).await.map_err(db_err)?;
+                    // On the read pool: readiness must not queue behind writes for the one write connection.
+                    sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
                     Ok(())
                 }
             }

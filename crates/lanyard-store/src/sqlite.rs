@@ -88,8 +88,14 @@ impl SqliteStore {
         result
     }
 
+    /// The read pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The write connection's pool: every write goes here.
+    pub fn writes(&self) -> &SqlitePool {
+        &self.writes
     }
 
     pub async fn close(&self) {

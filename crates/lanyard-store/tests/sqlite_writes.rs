@@ -50,3 +50,20 @@ async fn concurrent_writers_take_turns_without_a_busy_timeout() {
     }
     assert_eq!(most, 64, "every failure on the shared key is counted");
 }
+
+/// Readiness reads: a write holding the write connection does not make the store look down.
+#[tokio::test]
+async fn the_store_answers_a_ping_while_a_write_holds_the_write_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("lanyard.db"), 4)
+        .await
+        .unwrap();
+    sqlite.migrate().await.unwrap();
+    let held = sqlite.writes().acquire().await.unwrap();
+    // Without its own pool the ping would wait for `held` (the pool's 10 s acquire timeout).
+    tokio::time::timeout(Duration::from_secs(5), sqlite.ping())
+        .await
+        .expect("the ping does not wait for the write connection")
+        .unwrap();
+    drop(held);
+}
