@@ -1525,6 +1525,55 @@ async fn default_policy(env: &Env) -> (String, String) {
     )
 }
 
+/// The policy form lists the first 200 groups; a group the policy covers past them is offered too, checked, so that
+/// saving the form (which sends the whole list) does not drop it.
+#[tokio::test]
+async fn a_policy_s_group_past_the_listed_ones_stays_on_its_form() {
+    let env = Env::start();
+    with_role(&env, "root@example.com", "SUPER_ADMIN").await;
+    for n in 0..200 {
+        let (status, _) = env
+            .admin(
+                Method::POST,
+                "/api/v1/groups",
+                Some(json!({"profile": {"name": format!("a{n:03}")}})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (_, late) = env
+        .admin(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "zz-late"}})),
+        )
+        .await;
+    let late = late["id"].as_str().unwrap().to_owned();
+    let (status, policy) = env
+        .admin(
+            Method::POST,
+            "/api/v1/policies",
+            Some(json!({
+                "type": "OKTA_SIGN_ON",
+                "name": "Late",
+                "conditions": {"people": {"groups": {"include": [late]}}}
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{policy}");
+    let pid = policy["id"].as_str().unwrap();
+    let mut b = signed_in_as(&env, "root@example.com").await;
+    let page = b.get(&env.s.url(&format!("/admin/policies/{pid}"))).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("id=\"g-{late}\" name=\"group.{late}\" checked")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("zz-late"));
+}
+
 #[tokio::test]
 async fn an_administrator_edits_sign_on_policies_and_rules_through_forms() {
     let env = Env::start();

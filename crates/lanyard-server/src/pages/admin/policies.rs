@@ -364,7 +364,7 @@ async fn render(
         }
         None => None,
     };
-    let groups = group_names(state)
+    let mut groups: Vec<GroupBox> = group_names(state)
         .await?
         .into_iter()
         .map(|(id, name)| GroupBox {
@@ -373,6 +373,22 @@ async fn render(
             name,
         })
         .collect();
+    // A group the policy covers but the list does not show (past the first GROUPS_SHOWN) is offered too, checked:
+    // saving the form sends the whole list, and a group left out would be dropped from the policy.
+    for id in &values.groups {
+        if !groups.iter().any(|g| &g.id == id) {
+            let name = state
+                .store
+                .group(id)
+                .await?
+                .map_or_else(|| id.clone(), |g| g.name);
+            groups.push(GroupBox {
+                id: id.clone(),
+                name,
+                checked: true,
+            });
+        }
+    }
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
