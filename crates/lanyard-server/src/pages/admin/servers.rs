@@ -425,15 +425,28 @@ pub struct Choice {
 }
 
 /// `values` as checkboxes, those in `checked` checked.
+///
+/// A checked value the list does not offer (it names only the first 200 apps, groups or scopes) is offered too, checked
+/// and labelled by itself: saving the form sends every checked box, and a value left out would be dropped.
 pub fn choices(values: &[(String, String)], checked: &[String]) -> Vec<Choice> {
-    values
+    let mut out: Vec<Choice> = values
         .iter()
         .map(|(v, l)| Choice {
             checked: checked.contains(v),
             value: v.clone(),
             label: l.clone(),
         })
-        .collect()
+        .collect();
+    for c in checked {
+        if !values.iter().any(|(v, _)| v == c) {
+            out.push(Choice {
+                checked: true,
+                value: c.clone(),
+                label: c.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// A custom server an administrator may change, or the page saying why not.
@@ -446,6 +459,23 @@ pub async fn custom(state: &AppState, id: &str) -> Result<AuthorizationServer, P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_checked_value_the_list_does_not_offer_stays_checked() {
+        let values = vec![
+            ("a".to_owned(), "A".to_owned()),
+            ("b".to_owned(), "B".to_owned()),
+        ];
+        let shown = choices(&values, &["b".to_owned(), "z".to_owned()]);
+        let seen: Vec<(&str, &str, bool)> = shown
+            .iter()
+            .map(|c| (c.value.as_str(), c.label.as_str(), c.checked))
+            .collect();
+        assert_eq!(
+            seen,
+            [("a", "A", false), ("b", "B", true), ("z", "z", true)]
+        );
+    }
 
     #[test]
     fn posted_lists_hold_every_value_once() {
